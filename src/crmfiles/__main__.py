@@ -1,0 +1,3 @@
+from crmfiles.cli.main import main
+
+raise SystemExit(main())

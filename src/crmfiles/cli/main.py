@@ -1,0 +1,83 @@
+"""``crm``: one entry point, one handler that turns every failure into a message and an
+exit status (0 clean, 1 findings, 2 usage or configuration error), never a traceback."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+from importlib import import_module
+
+from crmfiles import __version__
+from crmfiles.errors import CrmError
+
+# command -> (module in crmfiles.cli, one-line help); modules load only when used, so
+# `crm validate` does not pay for the TUI's imports
+COMMANDS: dict[str, tuple[str, str]] = {
+    "init": ("init", "make a new CRM repository"),
+    "demo": ("init", "the TUI on a scratch copy of the example repository"),
+    "validate": ("validate", "check one revision"),
+    "lint": ("validate", "check what changed between two revisions"),
+    "fmt": ("fmt", "canonical formatting; --layout moves records into the configured layout"),
+    "list": ("browse", "list records"),
+    "show": ("browse", "show one record"),
+    "rules": ("validate", "list every rule"),
+}
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.print_usage(sys.stderr)
+        sys.stderr.write(f"crm: error: {message}\n")
+        raise SystemExit(2)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="crm", description="crmfiles: a CRM kept as code.")
+    parser.add_argument("--version", action="version", version=f"crm {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    modules: dict[str, object] = {}
+    for name, (module, help_text) in COMMANDS.items():
+        mod = modules.get(module) or import_module(f"crmfiles.cli.{module}")
+        modules[module] = mod
+        command = sub.add_parser(name, help=help_text, description=help_text)
+        command.add_argument(
+            "--repo",
+            metavar="DIR",
+            help="the CRM repository (default: the one around the current folder)",
+        )
+        getattr(mod, f"add_{name}_arguments")(command)
+        command.set_defaults(handler=getattr(mod, f"run_{name}"))
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "handler", None):
+        parser.print_help()
+        return 2
+    try:
+        return int(args.handler(args))
+    except CrmError as err:
+        sys.stderr.write(f"crm: error: {err.message}\n")
+        if err.hint:
+            sys.stderr.write(f"  hint: {err.hint}\n")
+        return 2
+    except KeyboardInterrupt:
+        sys.stderr.write("crm: interrupted\n")
+        return 130
+    except BrokenPipeError:
+        # the reader went away (`crm list | head`): not an error of ours
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 0
+    except Exception as exc:
+        if os.environ.get("CRM_DEBUG"):
+            raise
+        sys.stderr.write(
+            f"crm: internal error: {type(exc).__name__}: {exc}\n"
+            "  hint: set CRM_DEBUG=1 for the traceback, and please report it\n"
+        )
+        return 2

@@ -1,0 +1,140 @@
+"""``crm validate``, ``crm lint`` and ``crm rules``: run the checks, print a report."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from crmfiles.config import find_root, use_color
+from crmfiles.diagnostics.formats import FORMATS, write_report
+from crmfiles.errors import CrmError
+from crmfiles.records.sources import Index, Revision, Source, WorkTree
+
+
+def _add_report_arguments(parser: argparse.ArgumentParser) -> None:
+    default = "github" if os.environ.get("GITHUB_ACTIONS") == "true" else "text"
+    parser.add_argument(
+        "--format",
+        choices=FORMATS,
+        default=default,
+        help="report format (default: text; github under GitHub Actions)",
+    )
+    parser.add_argument("--strict", action="store_true", help="warnings count as errors")
+    parser.add_argument(
+        "--output", "-o", metavar="FILE", help="write the report to FILE instead of stdout"
+    )
+
+
+def add_validate_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "paths",
+        nargs="*",
+        metavar="PATH",
+        help="report only on these files or folders (all are read)",
+    )
+    head = parser.add_mutually_exclusive_group()
+    head.add_argument("--staged", action="store_true", help="check the index, not the work tree")
+    head.add_argument("--rev", metavar="REV", help="check a commit instead of the work tree")
+    _add_report_arguments(parser)
+
+
+def add_lint_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--base", metavar="REV", help="the revision to compare with")
+    head = parser.add_mutually_exclusive_group()
+    head.add_argument("--staged", action="store_true", help="check what `git commit` records")
+    head.add_argument("--head", metavar="REV", help="check a commit instead of the work tree")
+    _add_report_arguments(parser)
+
+
+def add_rules_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--format", choices=("table", "json"), default="table")
+
+
+def _source(root: Path, staged: bool, rev: str | None) -> Source:
+    if staged:
+        return Index(root)
+    if rev:
+        return Revision(root, rev)
+    return WorkTree(root)
+
+
+def _relative(root: Path, paths: list[str]) -> list[str]:
+    out = []
+    for raw in paths:
+        full = Path(raw).resolve()
+        try:
+            out.append(full.relative_to(root).as_posix() if full != root else "")
+        except ValueError:
+            raise CrmError(f"'{raw}' is outside the repository {root}") from None
+    return [p for p in out if p] if all(out) else []
+
+
+def _report(args: argparse.Namespace, report_diagnostics: list, files: int) -> int:  # type: ignore[type-arg]
+    stream = sys.stdout
+    handle = None
+    if args.output:
+        handle = open(args.output, "w", encoding="utf-8")  # noqa: SIM115
+        stream = handle
+    try:
+        write_report(
+            report_diagnostics,
+            args.format,
+            stream,
+            color=args.format == "text" and handle is None and use_color(sys.stdout),
+            checked_files=files,
+        )
+    finally:
+        if handle:
+            handle.close()
+    errors = sum(d.severity.value == "error" for d in report_diagnostics)
+    if errors or (args.strict and report_diagnostics):
+        return 1
+    return 0
+
+
+def run_validate(args: argparse.Namespace) -> int:
+    from crmfiles.check import check
+
+    root = find_root(explicit=args.repo)
+    only = _relative(root, args.paths) if args.paths else None
+    report = check(_source(root, args.staged, args.rev), only=only)
+    return _report(args, report.diagnostics, report.files)
+
+
+def run_lint(args: argparse.Namespace) -> int:
+    from crmfiles.check import check
+
+    root = find_root(explicit=args.repo)
+    report = check(_source(root, args.staged, args.head))
+    return _report(args, report.diagnostics, report.files)
+
+
+def run_rules(args: argparse.Namespace) -> int:
+    import json
+
+    from crmfiles.rules.registry import RULES
+
+    if args.format == "json":
+        json.dump(
+            [
+                {
+                    "id": r.id,
+                    "summary": r.summary,
+                    "help": r.help,
+                    "default": r.default,
+                    "transition": r.transition,
+                }
+                for r in RULES.values()
+            ],
+            sys.stdout,
+            indent=2,
+        )
+        sys.stdout.write("\n")
+        return 0
+    width = max(map(len, RULES))
+    for rule in RULES.values():
+        scope = "lint" if rule.transition else "validate"
+        sys.stdout.write(f"{rule.id:<{width}}  {rule.default:<7}  {scope:<8}  {rule.summary}\n")
+    return 0

@@ -1,0 +1,124 @@
+"""``crm.yaml``: finding the repository, reading its settings and rule levels."""
+
+from __future__ import annotations
+
+import difflib
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from crmfiles.errors import CrmError
+from crmfiles.records import BY_MONTH_DEFAULT, CONFIG_FILE, RECORD_FOLDERS
+from crmfiles.records.yamlio import ParseError, parse
+from crmfiles.rules.registry import RULES
+
+LEVELS = ("error", "warning", "off")
+
+
+@dataclass(frozen=True)
+class Config:
+    currency: str = "EUR"
+    name: str = ""
+    layout: dict[str, str] = field(default_factory=dict)
+    features: dict[str, bool] = field(default_factory=dict)
+    people: str = "catalogs/people.yaml"
+    me: str | None = None
+    levels: dict[str, str] = field(default_factory=dict)
+    raw: dict[str, Any] = field(default_factory=dict)
+
+    def level(self, rule: str) -> str:
+        return self.levels.get(rule) or RULES[rule].default if rule in RULES else "error"
+
+    def layout_of(self, folder: str) -> str:
+        return self.layout.get(folder, "by-month" if folder in BY_MONTH_DEFAULT else "flat")
+
+
+def find_root(start: Path | None = None, explicit: str | None = None) -> Path:
+    """The CRM repository: ``--repo DIR``, or walk up from ``start`` to ``crm.yaml``."""
+    if explicit is not None:
+        root = Path(explicit).expanduser()
+        if not (root / CONFIG_FILE).is_file():
+            raise CrmError(
+                f"'{explicit}' is not a CRM repository: it has no {CONFIG_FILE}",
+                hint="run `crm init` there to make one",
+            )
+        return root.resolve()
+    here = (start or Path.cwd()).resolve()
+    for candidate in (here, *here.parents):
+        if (candidate / CONFIG_FILE).is_file():
+            return candidate
+    raise CrmError(
+        f"not in a CRM repository: no {CONFIG_FILE} here or in any parent folder",
+        hint="cd into one, pass --repo DIR, or run `crm init` to make one",
+    )
+
+
+def parse_config(content: bytes | None, path: str = CONFIG_FILE) -> Config:
+    """Read crm.yaml's bytes; every problem is a :class:`CrmError` (exit 2)."""
+    if content is None:
+        raise CrmError(f"{path}: missing; a CRM repository has crm.yaml at its root")
+    try:
+        text = content.decode("utf-8").lstrip("\ufeff")
+    except UnicodeDecodeError as exc:
+        raise CrmError(f"{path}: not valid UTF-8 (byte {exc.start})") from None
+    try:
+        data = parse(text)
+    except ParseError as err:
+        where = f"{path}:{err.line}:{err.column}" if err.line else path
+        raise CrmError(f"{where}: {err.message}") from None
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise CrmError(f"{path}: must be a YAML mapping, not a {type(data).__name__}")
+    from crmfiles.schema import explain, fast_validator
+
+    if not fast_validator("crm").is_valid(data):
+        problems = explain("crm", data)
+        first = problems[0] if problems else None
+        where = "/".join(map(str, first.pointer)) if first else ""
+        raise CrmError(
+            f"{path}: {where + ': ' if where else ''}{first.message if first else 'invalid'}"
+        )
+    return Config(
+        currency=str(data.get("currency", "EUR")),
+        name=str(data.get("name", "")),
+        layout=_layout(data.get("layout")),
+        features=dict(data.get("features") or {}),
+        people=str(data.get("people", "catalogs/people.yaml")),
+        me=data.get("me"),
+        levels=_levels(data.get("lint") or {}, path),
+        raw=data,
+    )
+
+
+def _layout(value: Any) -> dict[str, str]:
+    if isinstance(value, str):
+        return {folder: value for folder in RECORD_FOLDERS if folder != "views"}
+    return dict(value or {})
+
+
+def _levels(lint: dict[str, Any], path: str) -> dict[str, str]:
+    levels: dict[str, str] = {}
+    if lint.get("extends") == "strict":
+        levels = {rule: "error" for rule in RULES}
+    for rule, level in (lint.get("rules") or {}).items():
+        if rule not in RULES:
+            close = difflib.get_close_matches(str(rule), RULES, n=1)
+            raise CrmError(
+                f"{path}: lint.rules: unknown rule '{rule}'"
+                + (f"; did you mean '{close[0]}'?" if close else ""),
+                hint="`crm rules` lists every rule id",
+            )
+        if level not in LEVELS:
+            raise CrmError(f"{path}: lint.rules.{rule}: level must be error, warning or off")
+        levels[rule] = level
+    return levels
+
+
+def use_color(stream: Any) -> bool:
+    if os.environ.get("NO_COLOR"):
+        return False
+    if os.environ.get("FORCE_COLOR"):
+        return True
+    return bool(getattr(stream, "isatty", lambda: False)())

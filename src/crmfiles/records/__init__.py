@@ -1,0 +1,84 @@
+"""Where records live in a CRM repository, and what a loaded file is."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+# folder -> record type (its schema name)
+RECORD_FOLDERS: dict[str, str] = {
+    "partners": "partner",
+    "contacts": "contact",
+    "leads": "lead",
+    "opportunities": "opportunity",
+    "interactions": "interaction",
+    "tasks": "task",
+    "quotes": "quote",
+    "orders": "order",
+    "invoices": "invoice",
+    "views": "view",
+}
+CATALOGS: tuple[str, ...] = (
+    "stages",
+    "kinds",
+    "loss-reasons",
+    "channels",
+    "campaigns",
+    "products",
+    "terms",
+    "tags",
+    "people",
+    "currencies",
+)
+CONFIG_FILE = "crm.yaml"
+CATALOG_DIR = "catalogs"
+# folders the tool writes by month unless crm.yaml says otherwise
+BY_MONTH_DEFAULT = frozenset({"opportunities", "interactions", "tasks", "quotes", "leads"})
+
+ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._-]{0,79}$")
+MAX_FILE_BYTES = 1_000_000
+
+
+def is_valid_id(value: str) -> bool:
+    return bool(ID_PATTERN.match(value)) and ".." not in value
+
+
+@dataclass(frozen=True, slots=True)
+class Place:
+    """What a path in the repository holds."""
+
+    kind: str  # "config" | "catalog" | "record"
+    name: str  # catalog name or record folder
+    id: str  # record id (file stem); catalog name for catalogs
+    ext_ok: bool = True
+
+
+def classify(path: str) -> Place | None:
+    """The place of a repository-relative POSIX path, or None for files we ignore."""
+    if path == CONFIG_FILE:
+        return Place("config", "crm", "crm")
+    head, _, rest = path.partition("/")
+    if not rest:
+        return None
+    stem, dot, ext = rest.rpartition("/")[2].rpartition(".")
+    if not dot or ext not in ("yaml", "yml"):
+        return None
+    if head == CATALOG_DIR and "/" not in rest:
+        return Place("catalog", stem, stem, ext == "yaml") if stem in CATALOGS else None
+    if head in RECORD_FOLDERS:
+        return Place("record", head, stem, ext == "yaml")
+    return None
+
+
+@dataclass(slots=True)
+class LoadedFile:
+    """One file of a revision, parsed (or not) on the fast path."""
+
+    path: str
+    place: Place
+    blob: str | None
+    text: str | None = None  # decoded text; None when it could not be read
+    data: Any = None
+    ok: bool = False  # parsed into the right shape and valid against its schema
+    findings: list[Any] = field(default_factory=list)

@@ -1,0 +1,182 @@
+"""Read the files of one revision: the work tree, the index, or any commit.
+
+Every source yields ``(path, blob id or None, bytes or a refusal)`` for the files
+that matter to crmfiles (crm.yaml, catalogs/, the record folders), in path order,
+through the same interface, so every check runs the same on each.
+"""
+
+from __future__ import annotations
+
+import os
+from abc import ABC, abstractmethod
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from crmfiles import git
+from crmfiles.records import CATALOG_DIR, CONFIG_FILE, MAX_FILE_BYTES, RECORD_FOLDERS, classify
+
+TOP_LEVEL = (CONFIG_FILE, CATALOG_DIR, *RECORD_FOLDERS)
+
+
+@dataclass(frozen=True, slots=True)
+class RawFile:
+    path: str
+    blob: str | None
+    content: bytes | None
+    refusal: str | None = None  # why the content was not read (symlink, size, conflict)
+
+
+class Source(ABC):
+    """A revision of a CRM repository."""
+
+    label: str = ""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    @abstractmethod
+    def files(self) -> Iterator[RawFile]:
+        """Every file that matters to crmfiles, in path order."""
+
+    def read(self, path: str) -> bytes | None:
+        """One file's bytes (used for crm.yaml before the bulk read)."""
+        for raw in self.files_at([path]):
+            return raw.content
+        return None
+
+    @abstractmethod
+    def files_at(self, paths: list[str]) -> Iterator[RawFile]:
+        """The given files (those that exist), in the order given."""
+
+
+class WorkTree(Source):
+    label = "work tree"
+
+    def files(self) -> Iterator[RawFile]:
+        found: list[str] = []
+        for top in TOP_LEVEL:
+            full = self.root / top
+            if top == CONFIG_FILE:
+                if full.exists() or full.is_symlink():
+                    found.append(top)
+                continue
+            if not full.is_dir() or full.is_symlink():
+                if full.is_symlink():
+                    found.append(top)
+                continue
+            for dirpath, dirnames, filenames in os.walk(full):
+                rel = os.path.relpath(dirpath, self.root).replace(os.sep, "/")
+                for name in dirnames:
+                    if os.path.islink(os.path.join(dirpath, name)):
+                        found.append(f"{rel}/{name}")
+                dirnames[:] = [d for d in dirnames if not d.startswith(".")]
+                found.extend(f"{rel}/{name}" for name in filenames)
+        found = [
+            p
+            for p in found
+            if p == CONFIG_FILE or classify(p) is not None or os.path.islink(self.root / p)
+        ]
+        found.sort()
+        yield from self.files_at(found)
+
+    def files_at(self, paths: list[str]) -> Iterator[RawFile]:
+        root = self.root
+        for path in paths:
+            full = root / path
+            if full.is_symlink():
+                target = os.path.realpath(full)
+                inside = target.startswith(str(root.resolve()) + os.sep)
+                why = (
+                    f"symlink to '{os.readlink(full)}' leaves the repository"
+                    if not inside
+                    else f"symlink to '{os.readlink(full)}': records must be regular files"
+                )
+                yield RawFile(path, None, None, why)
+                continue
+            try:
+                size = full.stat().st_size
+                if size > MAX_FILE_BYTES:
+                    yield RawFile(
+                        path,
+                        None,
+                        None,
+                        f"file is {size:,} bytes, over the "
+                        f"{MAX_FILE_BYTES:,}-byte limit for a record",
+                    )
+                    continue
+                with open(full, "rb") as handle:
+                    yield RawFile(path, None, handle.read())
+            except FileNotFoundError:
+                continue
+            except OSError as exc:
+                yield RawFile(path, None, None, f"cannot read: {exc.strerror}")
+
+
+class _GitSource(Source):
+    @abstractmethod
+    def _entries(self, paths: list[str] | None) -> list[git.TreeEntry]:
+        """The tree or index entries under ``paths`` (default: every CRM folder)."""
+
+    def files(self) -> Iterator[RawFile]:
+        yield from self._emit(self._entries(None))
+
+    def files_at(self, paths: list[str]) -> Iterator[RawFile]:
+        yield from self._emit(self._entries(paths))
+
+    def _emit(self, entries: list[git.TreeEntry]) -> Iterator[RawFile]:
+        keep: list[git.TreeEntry] = []
+        conflicted: set[str] = set()
+        for entry in entries:
+            if entry.path != CONFIG_FILE and classify(entry.path) is None:
+                if entry.mode != "120000":
+                    continue
+            if entry.stage:
+                conflicted.add(entry.path)
+                continue
+            keep.append(entry)
+        blobs = {e.blob for e in keep if e.mode != "120000" and e.mode != "160000"}
+        contents = dict(git.cat_blobs(sorted(blobs), self.root))
+        out: list[RawFile] = [
+            RawFile(path, None, None, "unmerged: the file has a merge conflict in the index")
+            for path in conflicted
+        ]
+        for entry in keep:
+            if entry.mode == "120000":
+                out.append(
+                    RawFile(entry.path, entry.blob, None, "symlink: records must be regular files")
+                )
+                continue
+            content = contents.get(entry.blob)
+            if content is not None and len(content) > MAX_FILE_BYTES:
+                out.append(
+                    RawFile(
+                        entry.path,
+                        entry.blob,
+                        None,
+                        f"file is {len(content):,} bytes, over the "
+                        f"{MAX_FILE_BYTES:,}-byte limit for a record",
+                    )
+                )
+                continue
+            out.append(RawFile(entry.path, entry.blob, content))
+        out.sort(key=lambda raw: raw.path)
+        yield from out
+
+
+class Index(_GitSource):
+    label = "index"
+
+    def _entries(self, paths: list[str] | None) -> list[git.TreeEntry]:
+        return git.ls_files(self.root, paths if paths is not None else list(TOP_LEVEL))
+
+
+class Revision(_GitSource):
+    def __init__(self, root: Path, rev: str) -> None:
+        super().__init__(root)
+        self.rev = rev
+        self.commit = rev if rev == git.EMPTY_TREE else git.resolve(rev, root)
+        self.label = rev
+
+    def _entries(self, paths: list[str] | None) -> list[git.TreeEntry]:
+        return git.ls_tree(self.commit, self.root, paths if paths is not None else list(TOP_LEVEL))

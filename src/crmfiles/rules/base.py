@@ -1,0 +1,80 @@
+"""What a rule sees: the revision's records and catalogs, and small typed accessors."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from crmfiles.config import Config
+from crmfiles.diagnostics import Finding
+from crmfiles.records import LoadedFile
+
+
+@dataclass
+class Context:
+    config: Config
+    files: list[LoadedFile]
+    # catalog name -> entry id -> entry; absent when the catalog could not be read
+    catalogs: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
+    catalog_paths: dict[str, str] = field(default_factory=dict)
+    # record folder -> id -> first path holding it
+    ids: dict[str, dict[str, str]] = field(default_factory=dict)
+
+    def records(self, folder: str) -> Iterator[LoadedFile]:
+        for f in self.files:
+            if f.place.kind == "record" and f.place.name == folder and isinstance(f.data, dict):
+                yield f
+
+    def known(self, target: str) -> dict[str, Any] | None:
+        """The ids of a reference target, or None when they cannot be known (a
+        broken catalog: its own diagnostic says why, references to it stay quiet)."""
+        if target in self.catalogs:
+            return self.catalogs[target]
+        if target in self.ids:
+            return self.ids[target]
+        return None
+
+    def catalog_entry(self, name: str, entry_id: Any) -> dict[str, Any] | None:
+        if not isinstance(entry_id, str):
+            return None
+        return (self.catalogs.get(name) or {}).get(entry_id)
+
+
+RecordRule = Callable[[Context, LoadedFile], Iterator[Finding]]
+GlobalRule = Callable[[Context], Iterator[Finding]]
+
+
+def text(data: dict[str, Any], key: str) -> str | None:
+    value = data.get(key)
+    return value if isinstance(value, str) else None
+
+
+def date(value: Any) -> dt.date | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        return dt.date.fromisoformat(value[:10])
+    except ValueError:
+        return None
+
+
+def money(value: Any) -> Decimal | None:
+    """An amount as an exact decimal (YAML numbers arrive as int or float)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+        return None
+    try:
+        result = Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
+    except InvalidOperation:
+        return None
+    return result if result.is_finite() else None
+
+
+def finding(
+    rule: str, f: LoadedFile, message: str, pointer: tuple[str | int, ...] = (), **kw: Any
+) -> Finding:
+    return Finding(
+        rule=rule, path=f.path, message=message, pointer=pointer, record=f.place.id, **kw
+    )

@@ -1,0 +1,238 @@
+"""One-record checks of an opportunity: stage and kind, status, money, dates, source."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from decimal import Decimal
+from typing import Any
+
+from crmfiles.diagnostics import Finding
+from crmfiles.records import LoadedFile
+from crmfiles.rules.base import Context, date, finding, money, text
+
+SOURCE_TARGET = {
+    "partner": "partners",
+    "contact": "contacts",
+    "person": "people",
+    "campaign": "campaigns",
+}
+
+
+def stage_fits_kind(ctx: Context, f: LoadedFile) -> Iterator[Finding]:
+    data = f.data
+    kind = ctx.catalog_entry("kinds", data.get("kind"))
+    if kind is None:
+        return  # unknown kind: the reference rule says so
+    stage = data.get("stage")
+    stages = kind.get("stages") if isinstance(kind.get("stages"), list) else []
+    if kind.get("type") == "stageless":
+        if stage is not None:
+            yield finding(
+                "stage-on-stageless",
+                f,
+                f"kind '{data['kind']}' is stageless, so it has no stage",
+                ("stage",),
+                at_key=True,
+                hint="remove the stage field",
+            )
+        return
+    if stage is None:
+        yield finding(
+            "stage-missing",
+            f,
+            f"kind '{data['kind']}' needs a stage",
+            ("kind",),
+            hint=f"set stage to one of: {', '.join(map(str, stages))}",
+        )
+        return
+    if not isinstance(stage, str) or stage in stages:
+        return
+    if "stages" in ctx.catalogs and stage not in ctx.catalogs["stages"]:
+        return  # an unknown stage: the reference rule says so
+    yield finding(
+        "stage-not-in-kind",
+        f,
+        f"stage '{stage}' is not a stage of kind '{data['kind']}'",
+        ("stage",),
+        hint=f"the stages of '{data['kind']}' are: {', '.join(map(str, stages))}",
+    )
+
+
+def status_consistent(ctx: Context, f: LoadedFile) -> Iterator[Finding]:
+    data = f.data
+    status = data.get("status")
+    probability = data.get("probability")
+    if data.get("closed") is True and status == "in_progress":
+        yield finding(
+            "closed-in-progress",
+            f,
+            "an opportunity in progress cannot be closed",
+            ("closed",),
+            hint="set status to won or lost, or closed to false",
+        )
+    if isinstance(probability, int) and not isinstance(probability, bool):
+        expected = {"won": 100, "lost": 0}.get(str(status))
+        if expected is not None and probability != expected:
+            yield finding(
+                "probability-inconsistent",
+                f,
+                f"a {status} opportunity has probability {expected}, not {probability}",
+                ("probability",),
+                hint=f"set probability: {expected}",
+            )
+        elif status == "in_progress" and probability > 99:
+            yield finding(
+                "probability-inconsistent",
+                f,
+                "an opportunity in progress has a probability of 0 to 99",
+                ("probability",),
+                hint="close it as won to reach 100",
+            )
+    if status == "lost" and not data.get("loss_reason"):
+        yield finding(
+            "lost-without-reason",
+            f,
+            "lost without a loss reason",
+            ("status",),
+            hint="set loss_reason to an id from catalogs/loss-reasons.yaml",
+        )
+    if data.get("loss_reason") and status in ("won", "in_progress"):
+        yield finding(
+            "loss-reason-not-lost",
+            f,
+            f"a loss reason on an opportunity that is {status}",
+            ("loss_reason",),
+            at_key=True,
+            hint="remove loss_reason, or set status to lost",
+        )
+
+
+def source_fits_channel(ctx: Context, f: LoadedFile) -> Iterator[Finding]:
+    data = f.data
+    channel = ctx.catalog_entry("channels", data.get("channel"))
+    source = data.get("source")
+    if channel is None or source is None:
+        return
+    impact = channel.get("impact")
+    if impact == "none":
+        yield finding(
+            "source-channel-mismatch",
+            f,
+            f"channel '{data['channel']}' takes no source",
+            ("source",),
+            hint="remove the source, or pick a channel whose impact type needs one",
+        )
+        return
+    target = SOURCE_TARGET.get(str(impact))
+    known = ctx.known(target) if target else None
+    if known is None or not isinstance(source, str) or source in known:
+        return
+    yield finding(
+        "source-channel-mismatch",
+        f,
+        f"source '{source}' is not a {impact}, as channel '{data['channel']}' needs",
+        ("source",),
+        hint=f"the channel's impact type is '{impact}': the source is the id of a "
+        f"{impact} that brought the lead",
+    )
+
+
+def dates_in_order(ctx: Context, f: LoadedFile) -> Iterator[Finding]:
+    pairs = {
+        "opportunities": (("opened", "expected_close"), ("opened", "closed_on")),
+        "quotes": (("date", "valid_until"),),
+        "invoices": (("date", "due"), ("date", "paid_on")),
+        "tasks": (("created", "completed_on"),),
+    }.get(f.place.name, ())
+    for start_key, end_key in pairs:
+        start, end = date(f.data.get(start_key)), date(f.data.get(end_key))
+        if start and end and end < start:
+            yield finding(
+                "date-order",
+                f,
+                f"{end_key} {end} is before {start_key} {start}",
+                (end_key,),
+                hint=f"{end_key} cannot precede {start_key}",
+            )
+
+
+MONEY_KEYS = ("amount", "unit_price", "price", "budget")
+
+
+def money_exact(ctx: Context, f: LoadedFile) -> Iterator[Finding]:
+    data = f.data
+    spots: list[tuple[tuple[str | int, ...], Any]] = [
+        ((k,), data[k]) for k in MONEY_KEYS if k in data
+    ]
+    lines = data.get("lines")
+    if isinstance(lines, list):
+        for index, line in enumerate(lines):
+            if isinstance(line, dict) and "unit_price" in line:
+                spots.append((("lines", index, "unit_price"), line["unit_price"]))
+    for pointer, value in spots:
+        amount = money(value)
+        if amount is not None and amount.as_tuple().exponent < -2:  # type: ignore[operator]
+            yield finding(
+                "money-precision",
+                f,
+                f"{value} has more than two decimal places",
+                pointer,
+                hint=f"write {amount.quantize(Decimal('0.01'))}",
+            )
+
+
+def lines_total(data: dict[str, Any], ctx: Context | None = None) -> Decimal | None:
+    """Sum of the lines (quantity x unit price less discount), exactly; None without
+    lines or when a line has no price."""
+    lines = data.get("lines")
+    if not isinstance(lines, list) or not lines:
+        return None
+    total = Decimal(0)
+    for line in lines:
+        if not isinstance(line, dict):
+            return None
+        price = money(line.get("unit_price"))
+        if price is None and ctx is not None:
+            product = ctx.catalog_entry("products", line.get("product"))
+            price = money(product.get("price")) if product else None
+        quantity = money(line.get("quantity", 1))
+        if price is None or quantity is None:
+            return None
+        discount = money(line.get("discount", 0)) or Decimal(0)
+        total += (quantity * price * (100 - discount) / 100).quantize(Decimal("0.01"))
+    return total
+
+
+def amount_matches_lines(ctx: Context, f: LoadedFile) -> Iterator[Finding]:
+    amount = money(f.data.get("amount"))
+    total = lines_total(f.data, ctx)
+    if amount is not None and total is not None and amount != total:
+        yield finding(
+            "amount-mismatch",
+            f,
+            f"amount {amount} differs from the sum of the lines, {total}",
+            ("amount",),
+            hint="remove amount to use the lines' sum, or correct it",
+        )
+
+
+def currency_consistent(ctx: Context, f: LoadedFile) -> Iterator[Finding]:
+    data = f.data
+    currency = text(data, "currency") or ctx.config.currency
+    lines = data.get("lines")
+    if not isinstance(lines, list):
+        return
+    for index, line in enumerate(lines):
+        if not isinstance(line, dict) or "unit_price" in line:
+            continue
+        product = ctx.catalog_entry("products", line.get("product"))
+        product_currency = product.get("currency") if product else None
+        if isinstance(product_currency, str) and product_currency != currency:
+            yield finding(
+                "currency-mismatch",
+                f,
+                f"line {index + 1} takes the {product_currency} list price of "
+                f"'{line['product']}' into a {currency} record",
+                ("lines", index, "product"),
+                hint=f"give the line a unit_price in {currency}",
+            )

@@ -1,0 +1,131 @@
+"""References between records, declared once in the schemas (``x-ref``), and ids."""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterator
+
+from crmfiles.diagnostics import Finding
+from crmfiles.records import CATALOG_DIR, RECORD_FOLDERS
+from crmfiles.rules.base import Context, finding
+from crmfiles.rules.files import schema_name
+from crmfiles.schema import extract_refs
+
+_NOUN = {
+    "partners": "partner",
+    "contacts": "contact",
+    "leads": "lead",
+    "opportunities": "opportunity",
+    "interactions": "interaction",
+    "tasks": "task",
+    "quotes": "quote",
+    "orders": "order",
+    "invoices": "invoice",
+    "views": "view",
+    "stages": "stage",
+    "kinds": "kind",
+    "loss-reasons": "loss reason",
+    "channels": "channel",
+    "campaigns": "campaign",
+    "products": "product",
+    "terms": "terms of sale",
+    "tags": "tag",
+    "people": "person",
+    "currencies": "currency",
+}
+_SUGGEST_LIMIT = 20_000  # fuzzy suggestions cost O(n) per miss; skip them on huge sets
+
+
+def noun(target: str) -> str:
+    return _NOUN.get(target, target)
+
+
+def where(target: str) -> str:
+    return f"{CATALOG_DIR}/{target}.yaml" if target not in RECORD_FOLDERS else f"{target}/"
+
+
+def unknown_references(ctx: Context) -> Iterator[Finding]:
+    for f in ctx.files:
+        if f.place.kind == "config" or f.data is None:
+            continue
+        name = schema_name(f.place)
+        items = f.data if f.place.kind == "catalog" else [f.data]
+        if not isinstance(items, list):
+            continue
+        for index, item in enumerate(items):
+            prefix: tuple[str | int, ...] = (index,) if f.place.kind == "catalog" else ()
+            for pointer, target, ref in extract_refs(name, item) if isinstance(item, dict) else ():
+                known = ctx.known(target)
+                if known is None or ref in known:
+                    continue
+                yield finding(
+                    "unknown-reference",
+                    f,
+                    f"unknown {noun(target)} '{ref}'",
+                    (*prefix, *pointer),
+                    hint=_hint(ctx, target, ref),
+                )
+
+
+def _hint(ctx: Context, target: str, ref: str) -> str:
+    known = ctx.known(target) or {}
+    if len(known) <= _SUGGEST_LIMIT:
+        close = difflib.get_close_matches(ref, list(known), n=1, cutoff=0.75)
+        if close:
+            return f"did you mean '{close[0]}'?"
+    for other in ("partners", "contacts", "people", "opportunities", "leads", "campaigns"):
+        if other != target and ref in (ctx.known(other) or {}):
+            return f"'{ref}' is a {noun(other)}, not a {noun(target)}"
+    return f"no {noun(target)} with that id in {where(target)}"
+
+
+def duplicate_ids(ctx: Context) -> Iterator[Finding]:
+    """The same id twice in one record folder (possible with by-month sub-folders) or
+    in one catalog."""
+    for f in ctx.files:
+        if f.place.kind == "record":
+            first = ctx.ids.get(f.place.name, {}).get(f.place.id)
+            if first is not None and first != f.path:
+                yield finding(
+                    "duplicate-id",
+                    f,
+                    f"id '{f.place.id}' is already used by {first}",
+                    ("id",) if isinstance(f.data, dict) and "id" in f.data else (),
+                    hint="ids are unique per record type, whatever the folder",
+                )
+        elif f.place.kind == "catalog" and isinstance(f.data, list):
+            seen: dict[str, int] = {}
+            for index, entry in enumerate(f.data):
+                entry_id = entry.get("id") if isinstance(entry, dict) else None
+                if not isinstance(entry_id, str):
+                    continue
+                if entry_id in seen:
+                    yield finding(
+                        "duplicate-id",
+                        f,
+                        f"id '{entry_id}' is already used by entry {seen[entry_id] + 1}",
+                        (index, "id"),
+                        hint="catalog ids are unique within the file",
+                    )
+                else:
+                    seen[entry_id] = index
+
+
+def competitor_roles(ctx: Context) -> Iterator[Finding]:
+    partners = {p.place.id: p.data for p in ctx.records("partners")}
+    for f in ctx.records("opportunities"):
+        competitors = f.data.get("competitors")
+        if not isinstance(competitors, list):
+            continue
+        for index, item in enumerate(competitors):
+            ref = item.get("partner") if isinstance(item, dict) else None
+            partner = partners.get(ref) if isinstance(ref, str) else None
+            roles = partner.get("roles") if isinstance(partner, dict) else None
+            if isinstance(roles, list) and "competitor" not in roles:
+                yield finding(
+                    "competitor-role",
+                    f,
+                    f"competitor '{ref}' does not have the competitor role",
+                    ("competitors", index, "partner"),
+                    hint=f"add competitor to the roles in partners/{ref}.yaml",
+                )
