@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from crmfiles.config import find_root, use_color
+from crmfiles.diagnostics import Diagnostic
 from crmfiles.diagnostics.formats import FORMATS, write_report
 from crmfiles.errors import CrmError
 from crmfiles.records.sources import Index, Revision, Source, WorkTree
@@ -71,7 +72,7 @@ def _relative(root: Path, paths: list[str]) -> list[str]:
     return [p for p in out if p] if all(out) else []
 
 
-def _report(args: argparse.Namespace, report_diagnostics: list, files: int) -> int:  # type: ignore[type-arg]
+def _report(args: argparse.Namespace, report_diagnostics: list[Diagnostic], files: int) -> int:
     stream = sys.stdout
     handle = None
     if args.output:

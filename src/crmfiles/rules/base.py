@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from crmfiles.config import Config
@@ -59,17 +58,6 @@ def date(value: Any) -> dt.date | None:
         return dt.date.fromisoformat(value[:10])
     except ValueError:
         return None
-
-
-def money(value: Any) -> Decimal | None:
-    """An amount as an exact decimal (YAML numbers arrive as int or float)."""
-    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
-        return None
-    try:
-        result = Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
-    except InvalidOperation:
-        return None
-    return result if result.is_finite() else None
 
 
 def finding(

@@ -129,10 +129,10 @@ def load_file(raw: RawFile, place: Place) -> LoadedFile:
         )
         return f
     if _AMBIGUOUS.search(text):
-        for match in _AMBIGUOUS.finditer(text):
-            line = text.count("\n", 0, match.start(1)) + 1
-            column = match.start(1) - (text.rfind("\n", 0, match.start(1)) + 1) + 1
-            value = match.group(1)
+        for found in _AMBIGUOUS.finditer(text):
+            line = text.count("\n", 0, found.start(1)) + 1
+            column = found.start(1) - (text.rfind("\n", 0, found.start(1)) + 1) + 1
+            value = found.group(1)
             add(
                 Finding(
                     "yaml-ambiguous",

@@ -70,8 +70,8 @@ def catalogs_consistent(ctx: Context) -> Iterator[Finding]:
                         )
                     else:
                         owners[key] = str(person.get("id"))
-        elif f.place.name == "currencies" and ctx.config.currency not in (
-            ctx.catalogs.get("currencies") or {ctx.config.currency: None}
+        elif f.place.name == "currencies" and ctx.config.currency not in ctx.catalogs.get(
+            "currencies", {ctx.config.currency: {}}
         ):
             yield finding(
                 "catalog",

@@ -7,8 +7,10 @@ from decimal import Decimal
 from typing import Any
 
 from crmfiles.diagnostics import Finding
+from crmfiles.money import decimal as money
+from crmfiles.money import lines_total
 from crmfiles.records import LoadedFile
-from crmfiles.rules.base import Context, date, finding, money, text
+from crmfiles.rules.base import Context, date, finding, text
 
 SOURCE_TARGET = {
     "partner": "partners",
@@ -24,7 +26,8 @@ def stage_fits_kind(ctx: Context, f: LoadedFile) -> Iterator[Finding]:
     if kind is None:
         return  # unknown kind: the reference rule says so
     stage = data.get("stage")
-    stages = kind.get("stages") if isinstance(kind.get("stages"), list) else []
+    listed = kind.get("stages")
+    stages: list[Any] = listed if isinstance(listed, list) else []
     if kind.get("type") == "stageless":
         if stage is not None:
             yield finding(
@@ -181,31 +184,9 @@ def money_exact(ctx: Context, f: LoadedFile) -> Iterator[Finding]:
             )
 
 
-def lines_total(data: dict[str, Any], ctx: Context | None = None) -> Decimal | None:
-    """Sum of the lines (quantity x unit price less discount), exactly; None without
-    lines or when a line has no price."""
-    lines = data.get("lines")
-    if not isinstance(lines, list) or not lines:
-        return None
-    total = Decimal(0)
-    for line in lines:
-        if not isinstance(line, dict):
-            return None
-        price = money(line.get("unit_price"))
-        if price is None and ctx is not None:
-            product = ctx.catalog_entry("products", line.get("product"))
-            price = money(product.get("price")) if product else None
-        quantity = money(line.get("quantity", 1))
-        if price is None or quantity is None:
-            return None
-        discount = money(line.get("discount", 0)) or Decimal(0)
-        total += (quantity * price * (100 - discount) / 100).quantize(Decimal("0.01"))
-    return total
-
-
 def amount_matches_lines(ctx: Context, f: LoadedFile) -> Iterator[Finding]:
     amount = money(f.data.get("amount"))
-    total = lines_total(f.data, ctx)
+    total = lines_total(f.data, ctx.catalogs.get("products"))
     if amount is not None and total is not None and amount != total:
         yield finding(
             "amount-mismatch",

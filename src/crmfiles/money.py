@@ -1,0 +1,104 @@
+"""Exact money: decimals with two places, summed as decimals, converted with the
+rates of ``catalogs/currencies.yaml`` and never silently mixed."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+CENT = Decimal("0.01")
+
+
+def decimal(value: Any) -> Decimal | None:
+    """A YAML number (int, float or numeric string) as an exact decimal."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, str, Decimal)):
+        return None
+    try:
+        result = Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
+    except InvalidOperation:
+        return None
+    return result if result.is_finite() else None
+
+
+def lines_total(
+    data: Mapping[str, Any], products: Mapping[str, Any] | None = None
+) -> Decimal | None:
+    """Sum of the lines (quantity x unit price less discount); a line without a unit
+    price takes its product's list price.  None without lines or without a price."""
+    lines = data.get("lines")
+    if not isinstance(lines, list) or not lines:
+        return None
+    total = Decimal(0)
+    for line in lines:
+        if not isinstance(line, dict):
+            return None
+        price = decimal(line.get("unit_price"))
+        if price is None and products is not None:
+            product = products.get(str(line.get("product")))
+            price = decimal(product.get("price")) if isinstance(product, dict) else None
+        quantity = decimal(line.get("quantity", 1))
+        if price is None or quantity is None:
+            return None
+        discount = decimal(line.get("discount", 0)) or Decimal(0)
+        total += (quantity * price * (100 - discount) / 100).quantize(CENT)
+    return total
+
+
+def amount_of(data: Mapping[str, Any], products: Mapping[str, Any] | None = None) -> Decimal | None:
+    """The expected revenue: ``amount``, or the sum of the lines when it is absent."""
+    amount = decimal(data.get("amount"))
+    return amount if amount is not None else lines_total(data, products)
+
+
+def weighted(amount: Decimal | None, probability: Any) -> Decimal | None:
+    if amount is None or not isinstance(probability, int) or isinstance(probability, bool):
+        return None
+    return (amount * probability / 100).quantize(CENT)
+
+
+@dataclass
+class Total:
+    """Amounts per currency, and their sum in the base currency where rates allow."""
+
+    base: str
+    rates: Mapping[str, Decimal]
+    by_currency: dict[str, Decimal] = field(default_factory=dict)
+
+    def add(self, amount: Decimal | None, currency: str | None) -> None:
+        if amount is None:
+            return
+        code = currency or self.base
+        self.by_currency[code] = self.by_currency.get(code, Decimal(0)) + amount
+
+    @property
+    def missing_rates(self) -> list[str]:
+        return sorted(c for c in self.by_currency if c != self.base and c not in self.rates)
+
+    @property
+    def in_base(self) -> Decimal | None:
+        """The sum in the base currency; None when a currency has no rate."""
+        if self.missing_rates:
+            return None
+        total = Decimal(0)
+        for code, amount in self.by_currency.items():
+            total += amount if code == self.base else amount * self.rates[code]
+        return total.quantize(CENT)
+
+    @property
+    def converted(self) -> bool:
+        return any(code != self.base for code in self.by_currency)
+
+
+def rates_from(currencies: Iterable[Mapping[str, Any]]) -> dict[str, Decimal]:
+    out: dict[str, Decimal] = {}
+    for entry in currencies:
+        rate = decimal(entry.get("rate"))
+        if isinstance(entry.get("id"), str) and rate is not None and rate > 0:
+            out[entry["id"]] = rate
+    return out
+
+
+def fmt(amount: Decimal | None) -> str:
+    return "" if amount is None else f"{amount.quantize(CENT):,.2f}"

@@ -1,0 +1,95 @@
+"""Read access to a CRM repository for commands that show or change records.
+
+Unlike the checker, this parses only what a command asks for (a folder, the
+catalogs) and never validates; a file that cannot be read is skipped here and
+reported by ``crm validate``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+from crmfiles.config import Config, find_root, parse_config
+from crmfiles.errors import CrmError
+from crmfiles.records import CATALOG_DIR, CONFIG_FILE, RECORD_FOLDERS, classify
+from crmfiles.records.sources import Source, WorkTree
+from crmfiles.records.yamlio import ParseError, parse
+
+
+@dataclass
+class Record:
+    folder: str
+    id: str
+    path: str
+    data: dict[str, Any]
+    text: str = field(repr=False, default="")
+
+
+class Repository:
+    def __init__(self, root: Path, source: Source | None = None) -> None:
+        self.root = root
+        self.source = source or WorkTree(root)
+
+    @classmethod
+    def find(cls, explicit: str | None = None) -> Repository:
+        return cls(find_root(explicit=explicit))
+
+    @cached_property
+    def config(self) -> Config:
+        return parse_config(self.source.read(CONFIG_FILE))
+
+    @cached_property
+    def _records(self) -> dict[str, dict[str, Record]]:
+        out: dict[str, dict[str, Record]] = {folder: {} for folder in RECORD_FOLDERS}
+        self._catalog_data: dict[str, list[dict[str, Any]]] = {}
+        for raw in self.source.files():
+            place = classify(raw.path)
+            if place is None or raw.content is None:
+                continue
+            try:
+                text = raw.content.decode("utf-8").removeprefix("\ufeff")
+                data = parse(text)
+            except (UnicodeDecodeError, ParseError):
+                continue
+            if place.kind == "catalog" and isinstance(data, list):
+                self._catalog_data[place.name] = [e for e in data if isinstance(e, dict)]
+            elif place.kind == "record" and isinstance(data, dict):
+                out[place.name].setdefault(
+                    place.id, Record(place.name, place.id, raw.path, data, text)
+                )
+        return out
+
+    def records(self, folder: str) -> list[Record]:
+        return sorted(self._records[folder].values(), key=lambda r: r.path)
+
+    def catalog(self, name: str) -> dict[str, dict[str, Any]]:
+        self._records  # noqa: B018 - loads the catalogs too
+        return {str(e.get("id")): e for e in self._catalog_data.get(name, [])}
+
+    def get(self, record_id: str, folder: str | None = None) -> Record:
+        """A record by id (``folder/id`` or a bare id searched in every folder)."""
+        if "/" in record_id and folder is None:
+            folder, _, record_id = record_id.partition("/")
+        folders = [folder] if folder else list(RECORD_FOLDERS)
+        if folder and folder not in RECORD_FOLDERS:
+            raise CrmError(
+                f"unknown record type '{folder}'", hint=f"one of: {', '.join(RECORD_FOLDERS)}"
+            )
+        found = [self._records[f][record_id] for f in folders if record_id in self._records[f]]
+        if not found:
+            raise CrmError(
+                f"no record with id '{record_id}'" + (f" in {folder}/" if folder else ""),
+                hint="`crm list opportunities` shows the ids",
+            )
+        if len(found) > 1:
+            where = ", ".join(f"{r.folder}/{r.id}" for r in found)
+            raise CrmError(
+                f"'{record_id}' names several records: {where}", hint="write it as TYPE/ID"
+            )
+        return found[0]
+
+    def catalog_path(self, name: str) -> str:
+        return f"{CATALOG_DIR}/{name}.yaml"

@@ -1,0 +1,1 @@
+"""Reports: pure functions of records (and history) that the CLI and the TUI render."""

@@ -1,0 +1,166 @@
+"""The opportunity list: rows with derived values, filters, saved views, totals."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from crmfiles.errors import CrmError
+from crmfiles.money import Total, amount_of, rates_from, weighted
+from crmfiles.records.store import Record, Repository
+
+DEFAULT_COLUMNS = (
+    "id",
+    "name",
+    "partner",
+    "kind",
+    "stage",
+    "status",
+    "amount",
+    "currency",
+    "probability",
+    "weighted",
+    "expected_close",
+    "responsible",
+)
+DERIVED = {"weighted", "age", "partner_name", "stage_name", "responsible_name"}
+FILTER_KEYS = ("stage", "status", "responsible", "tag", "kind", "partner", "closed")
+
+
+@dataclass
+class Row:
+    record: Record
+    amount: Decimal | None
+    weighted: Decimal | None
+    currency: str
+    names: Mapping[str, str] = field(default_factory=dict)
+
+    def value(self, column: str) -> Any:
+        data = self.record.data
+        if column == "amount":
+            return self.amount
+        if column == "weighted":
+            return self.weighted
+        if column == "currency":
+            return self.currency
+        if column == "age":
+            opened = data.get("opened")
+            try:
+                return (dt.date.today() - dt.date.fromisoformat(str(opened))).days
+            except ValueError:
+                return None
+        if column.endswith("_name"):
+            return self.names.get(column)
+        return data.get(column)
+
+
+@dataclass
+class Listing:
+    rows: list[Row]
+    columns: tuple[str, ...]
+    amount: Total
+    weighted: Total
+
+    @property
+    def base(self) -> str:
+        return self.amount.base
+
+
+def rows(repo: Repository) -> list[Row]:
+    products = repo.catalog("products")
+    partners: dict[Any, Any] = {r.id: r.data.get("name") for r in repo.records("partners")}
+    stages: dict[Any, Any] = {k: v.get("name") for k, v in repo.catalog("stages").items()}
+    people: dict[Any, Any] = {k: v.get("name") for k, v in repo.catalog("people").items()}
+    out = []
+    for record in repo.records("opportunities"):
+        data = record.data
+        amount = amount_of(data, products)
+        names = {
+            "partner_name": str(partners.get(data.get("partner"), data.get("partner", ""))),
+            "stage_name": str(stages.get(data.get("stage"), data.get("stage") or "")),
+            "responsible_name": str(people.get(data.get("responsible"), "")),
+        }
+        out.append(
+            Row(
+                record,
+                amount,
+                weighted(amount, data.get("probability")),
+                str(data.get("currency") or repo.config.currency),
+                names,
+            )
+        )
+    return out
+
+
+def matches(row: Row, filters: Mapping[str, Sequence[str]]) -> bool:
+    data = row.record.data
+    for key, wanted in filters.items():
+        if not wanted:
+            continue
+        if key == "tag":
+            tags = data.get("tags")
+            if not isinstance(tags, list) or not any(t in wanted for t in tags):
+                return False
+        elif key == "closed":
+            if str(bool(data.get("closed"))).lower() not in [w.lower() for w in wanted]:
+                return False
+        elif str(data.get(key)) not in wanted:
+            return False
+    return True
+
+
+def view(repo: Repository, view_id: str | None) -> dict[str, Any]:
+    """A saved view by id; the default view when ``view_id`` is ``"default"``."""
+    views = {r.id: r.data for r in repo.records("views")}
+    if view_id == "default":
+        return next((v for v in views.values() if v.get("default")), {})
+    if view_id is None:
+        return {}
+    if view_id not in views:
+        known = ", ".join(sorted(views)) or "none"
+        raise CrmError(f"no saved view '{view_id}'", hint=f"views in views/: {known}")
+    return views[view_id]
+
+
+def as_list(value: Any) -> list[str]:
+    if value is None:
+        return []
+    return [str(v) for v in value] if isinstance(value, list) else [str(value)]
+
+
+def listing(
+    repo: Repository,
+    filters: Mapping[str, Iterable[str]] | None = None,
+    view_id: str | None = None,
+    sort: Sequence[str] = (),
+) -> Listing:
+    chosen = view(repo, view_id)
+    merged: dict[str, list[str]] = {k: as_list(v) for k, v in (chosen.get("filter") or {}).items()}
+    for key, values in (filters or {}).items():
+        values = list(values)
+        if values:
+            merged[key] = values
+    columns = tuple(chosen.get("columns") or DEFAULT_COLUMNS)
+    selected = [row for row in rows(repo) if matches(row, merged)]
+    for key in reversed(list(sort) or as_list(chosen.get("sort")) or ["id"]):
+        descending = key.startswith("-")
+        name = key.lstrip("-+")
+        selected.sort(key=lambda r: _sort_key(r.value(name)), reverse=descending)  # noqa: B023
+    rates = rates_from(repo.catalog("currencies").values())
+    total, total_weighted = Total(repo.config.currency, rates), Total(repo.config.currency, rates)
+    for row in selected:
+        total.add(row.amount, row.currency)
+        total_weighted.add(row.weighted, row.currency)
+    return Listing(selected, columns, total, total_weighted)
+
+
+def _sort_key(value: Any) -> tuple[int, Decimal, str]:
+    """Numbers before text, missing values last, whatever the column mixes."""
+    if value is None:
+        return (2, Decimal(0), "")
+    if isinstance(value, (int, float, Decimal)) and not isinstance(value, bool):
+        return (0, Decimal(str(value)), "")
+    return (1, Decimal(0), str(value).casefold())
