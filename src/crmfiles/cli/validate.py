@@ -47,6 +47,11 @@ def add_lint_arguments(parser: argparse.ArgumentParser) -> None:
     head.add_argument("--staged", action="store_true", help="check what `git commit` records")
     head.add_argument("--head", metavar="REV", help="check a commit instead of the work tree")
     _add_report_arguments(parser)
+    parser.add_argument(
+        "--summary",
+        action="store_true",
+        help="print a Markdown summary of what moved (for a CI job summary)",
+    )
 
 
 def add_rules_arguments(parser: argparse.ArgumentParser) -> None:
@@ -105,11 +110,18 @@ def run_validate(args: argparse.Namespace) -> int:
 
 
 def run_lint(args: argparse.Namespace) -> int:
-    from crmfiles.check import check
+    from crmfiles.lint import lint
 
     root = find_root(explicit=args.repo)
-    report = check(_source(root, args.staged, args.head))
-    return _report(args, report.diagnostics, report.files)
+    result = lint(root, base=args.base, head=args.head, staged=args.staged)
+    diagnostics = result.report.diagnostics
+    if args.summary:
+        from crmfiles.reports.changes import markdown, movements
+
+        sys.stdout.write(markdown(movements(result.steps), diagnostics))
+        errors = sum(d.severity.value == "error" for d in diagnostics)
+        return 1 if errors or (args.strict and diagnostics) else 0
+    return _report(args, diagnostics, result.report.files)
 
 
 def run_rules(args: argparse.Namespace) -> int:

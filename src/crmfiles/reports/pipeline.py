@@ -148,7 +148,7 @@ def listing(
     for key in reversed(list(sort) or as_list(chosen.get("sort")) or ["id"]):
         descending = key.startswith("-")
         name = key.lstrip("-+")
-        selected.sort(key=lambda r: _sort_key(r.value(name)), reverse=descending)  # noqa: B023
+        selected.sort(key=lambda r: _sort_key(r.value(name)), reverse=descending)
     rates = rates_from(repo.catalog("currencies").values())
     total, total_weighted = Total(repo.config.currency, rates), Total(repo.config.currency, rates)
     for row in selected:

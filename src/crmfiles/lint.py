@@ -1,0 +1,283 @@
+"""``crm lint``: every one-revision check on the head, and the lifecycle rules on each
+step from the base to the head.
+
+A step is one commit against its parent (commit-range mode: a forbidden step cannot
+hide behind a compliant end state) or, for a head in the work tree or the index, the
+last commit against that head.  Commits come from one streamed ``git log --raw``;
+merge commits are checked against their first parent, but only for the paths the
+merge itself changed (conflict resolutions): what a merge brings in from the other
+branch was checked on that branch's own commits.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+from crmfiles import git
+from crmfiles.check import Report, check, resolve
+from crmfiles.diagnostics import Diagnostic
+from crmfiles.records import CATALOG_DIR, RECORD_FOLDERS, classify
+from crmfiles.records.sources import TOP_LEVEL, Index, Revision, Source, WorkTree
+from crmfiles.records.yamlio import ParseError, parse
+from crmfiles.rules.base import Context
+from crmfiles.rules.transitions import CHANGE_RULES, Change, Step, catalog_in_use
+
+WATCHED = [CATALOG_DIR, *RECORD_FOLDERS]
+
+
+def _parse(content: bytes | None) -> Any:
+    if content is None:
+        return None
+    try:
+        return parse(content.decode("utf-8").removeprefix("\ufeff"))
+    except (UnicodeDecodeError, ParseError):
+        return None
+
+
+def _catalogs_of(files: dict[str, Any]) -> dict[str, dict[str, dict[str, Any]]]:
+    out: dict[str, dict[str, dict[str, Any]]] = {}
+    for path, data in files.items():
+        place = classify(path)
+        if place is not None and place.kind == "catalog" and isinstance(data, list):
+            out[place.name] = {
+                e["id"]: e for e in data if isinstance(e, dict) and isinstance(e.get("id"), str)
+            }
+    return out
+
+
+class RevisionIndex:
+    """Lazy lookups in one committed revision: which blob holds a record, its data."""
+
+    def __init__(self, root: Path, rev: str) -> None:
+        self.root, self.rev = root, rev
+
+    @cached_property
+    def _blobs(self) -> dict[tuple[str, str], str]:
+        if self.rev == git.EMPTY_TREE:
+            return {}
+        out: dict[tuple[str, str], str] = {}
+        for entry in git.ls_tree(self.rev, self.root, list(RECORD_FOLDERS)):
+            place = classify(entry.path)
+            if place is not None and place.kind == "record":
+                out.setdefault((place.name, place.id), entry.blob)
+        return out
+
+    def get(self, folder: str, record_id: str) -> dict[str, Any] | None:
+        blob = self._blobs.get((folder, record_id))
+        if blob is None:
+            return None
+        data = _parse(next((c for _, c in git.cat_blobs([blob], self.root)), None))
+        return data if isinstance(data, dict) else None
+
+    def records(self, folder: str) -> list[tuple[str, dict[str, Any]]]:
+        blobs = {b: rid for (f, rid), b in self._blobs.items() if f == folder}
+        out = []
+        for blob, content in git.cat_blobs(sorted(blobs), self.root):
+            data = _parse(content)
+            if isinstance(data, dict):
+                out.append((blobs[blob], data))
+        return out
+
+
+def _open_quotes(records: Iterable[tuple[str, dict[str, Any]]], opportunity: str) -> list[str]:
+    return sorted(
+        rid
+        for rid, data in records
+        if data.get("opportunity") == opportunity and data.get("status") in ("draft", "active")
+    )
+
+
+def _usage(records: Iterable[tuple[str, dict[str, Any]]], field_name: str, entry: str) -> int:
+    return sum(1 for _, data in records if data.get(field_name) == entry)
+
+
+@dataclass
+class LintResult:
+    report: Report
+    steps: list[Step] = field(default_factory=list)
+
+
+def _changes(raw: list[git.RawChange], old: dict[str, Any], new: dict[str, Any]) -> list[Change]:
+    out = []
+    for item in raw:
+        place = classify(item.path)
+        if place is None or place.kind != "record":
+            continue
+        old_data = old.get(item.old_path or "") if item.status != "A" else None
+        new_data = new.get(item.path) if item.status != "D" else None
+        if item.status != "A" and not isinstance(old_data, dict):
+            continue  # unreadable before: nothing to compare with
+        if item.status != "D" and not isinstance(new_data, dict):
+            continue  # unreadable now: validate reports it
+        out.append(
+            Change(
+                place.name,
+                place.id,
+                item.path,
+                item.old_path if item.status != "A" else None,
+                old_data,
+                new_data,
+                item.status,
+            )
+        )
+    return out
+
+
+def _head_source(root: Path, staged: bool, head: str | None) -> Source:
+    if staged:
+        return Index(root)
+    if head:
+        return Revision(root, head)
+    return WorkTree(root)
+
+
+def lint(
+    root: Path, base: str | None = None, head: str | None = None, staged: bool = False
+) -> LintResult:
+    head_source = _head_source(root, staged, head)
+    if base is None:
+        base_commit = git.resolve("HEAD", root) if git.has_commits(root) else git.EMPTY_TREE
+    else:
+        base_commit = git.resolve(base, root)
+    report = check(head_source)
+    ctx = report.context
+    assert ctx is not None
+    steps: list[Step] = []
+    if head is not None:
+        head_commit = git.resolve(head, root)
+        steps.extend(_commit_steps(root, base_commit, head_commit))
+    else:
+        head_commit = git.resolve("HEAD", root) if git.has_commits(root) else git.EMPTY_TREE
+        if head_commit != base_commit and base_commit != git.EMPTY_TREE:
+            steps.extend(_commit_steps(root, base_commit, head_commit))
+        # the range ends at HEAD; the last step is HEAD against the work tree or index
+        steps.append(_final_step(root, head_commit, ctx, staged))
+    order: dict[str | None, int] = {None: len(steps)}
+    diagnostics = list(report.diagnostics)
+    for number, step in enumerate(steps):
+        order[step.commit] = number
+        findings = [
+            f for change in step.changes for rule in CHANGE_RULES for f in rule(step, change)
+        ]
+        findings.extend(catalog_in_use(step))
+        if not findings:
+            continue
+        # a finding in an intermediate commit is shown in that commit's text, so the
+        # excerpt matches the message; the head's text otherwise
+        texts = dict(step.texts) if step.commit else {}
+        for diagnostic in resolve(findings, ctx, texts):
+            diagnostics.append(_with_commit(diagnostic, step.commit))
+    diagnostics.sort(
+        key=lambda d: (d.path, order.get(d.commit, len(steps)), d.line, d.column, d.rule, d.message)
+    )
+    return LintResult(Report(_dedupe(diagnostics), report.files, ctx), steps)
+
+
+def _with_commit(d: Diagnostic, commit: str | None) -> Diagnostic:
+    if commit is None:
+        return d
+    from dataclasses import replace
+
+    return replace(d, commit=commit)
+
+
+def _dedupe(diagnostics: list[Diagnostic]) -> list[Diagnostic]:
+    seen: set[tuple[Any, ...]] = set()
+    out = []
+    for d in diagnostics:
+        key = (d.path, d.line, d.column, d.rule, d.message, d.commit)
+        if key not in seen:
+            seen.add(key)
+            out.append(d)
+    return out
+
+
+def _load_revision_files(root: Path, rev: str, paths: list[str]) -> dict[str, Any]:
+    if rev == git.EMPTY_TREE:
+        return {}
+    return {raw.path: _parse(raw.content) for raw in Revision(root, rev).files_at(paths)}
+
+
+def _catalog_paths(root: Path, rev: str) -> dict[str, Any]:
+    return _load_revision_files(root, rev, [CATALOG_DIR])
+
+
+def _final_step(root: Path, base_commit: str, ctx: Context, staged: bool) -> Step:
+    """Base against the work tree or the index, whose files the head context holds."""
+    if base_commit == git.EMPTY_TREE:
+        raw: list[git.RawChange] = [
+            git.RawChange("A", f.path, None, None, f.blob) for f in ctx.files
+        ]
+    else:
+        raw = git.diff(root, base_commit, None, cached=staged, paths=WATCHED)
+        if not staged:
+            raw += [git.RawChange("A", p, None, None, None) for p in git.untracked(root, WATCHED)]
+    head_data = {f.path: f.data for f in ctx.files}
+    old_paths = [c.old_path for c in raw if c.old_path and c.status != "A"]
+    old_data = _load_revision_files(root, base_commit, sorted(set(old_paths)))
+    old_catalogs = _catalogs_of(_catalog_paths(root, base_commit))
+    base_index = RevisionIndex(root, base_commit)
+
+    def head_records(folder: str) -> list[tuple[str, dict[str, Any]]]:
+        return [(f.place.id, f.data) for f in ctx.records(folder)]
+
+    return Step(
+        changes=_changes(raw, old_data, head_data),
+        old_catalogs=old_catalogs,
+        new_catalogs=ctx.catalogs,
+        author_email=git.user_email(root),
+        old_record=base_index.get,
+        open_quotes=lambda opp: _open_quotes(head_records("quotes"), opp),
+        usage=lambda fld, entry: _usage(head_records("opportunities"), fld, entry),
+        catalog_paths=dict(ctx.catalog_paths),
+    )
+
+
+def _commit_steps(root: Path, base: str, head: str) -> list[Step]:
+    commits = git.log_changes(root, None if base == git.EMPTY_TREE else base, head, WATCHED)
+    blobs = {b for c in commits for ch in c.changes for b in (ch.old_blob, ch.new_blob) if b}
+    contents = dict(git.cat_blobs(sorted(blobs), root))
+    data = {blob: _parse(content) for blob, content in contents.items()}
+    catalogs = _catalogs_of(_catalog_paths(root, base))
+    steps = []
+    for commit in commits:
+        old_files = {
+            c.old_path: data.get(c.old_blob) for c in commit.changes if c.old_path and c.old_blob
+        }
+        new_files = {c.path: data.get(c.new_blob) for c in commit.changes if c.new_blob}
+        new_catalogs = dict(catalogs)
+        new_catalogs.update(
+            _catalogs_of({p: d for p, d in new_files.items() if p.startswith(CATALOG_DIR + "/")})
+        )
+        parent = commit.parents[0] if commit.parents else git.EMPTY_TREE
+        parent_index, commit_index = RevisionIndex(root, parent), RevisionIndex(root, commit.commit)
+        steps.append(
+            Step(
+                changes=_changes(commit.changes, old_files, new_files),
+                old_catalogs=catalogs,
+                new_catalogs=new_catalogs,
+                commit=commit.commit,
+                author_email=commit.email,
+                author_name=commit.name,
+                range_mode=True,
+                old_record=parent_index.get,
+                open_quotes=lambda opp, ix=commit_index: _open_quotes(ix.records("quotes"), opp),
+                usage=lambda fld, entry, ix=commit_index: _usage(
+                    ix.records("opportunities"), fld, entry
+                ),
+                texts={
+                    c.path: contents[c.new_blob].decode("utf-8", "replace")
+                    for c in commit.changes
+                    if c.new_blob in contents
+                },
+            )
+        )
+        catalogs = new_catalogs
+    return steps
+
+
+__all__ = ["TOP_LEVEL", "LintResult", "lint"]
