@@ -177,13 +177,14 @@ def _parse_raw(tokens: list[str]) -> list[RawChange]:
             i += 2
             continue
         old, new = fields[2], fields[3]
+        old_path: str | None
         if status in ("R", "C"):
             old_path, path = tokens[i + 1], tokens[i + 2]
             i += 3
         else:
             old_path = path = tokens[i + 1]
             i += 2
-        if status == "C":
+        if status == "C":  # a copy is a new file as far as records go
             status, old_path, old = "A", None, _ZERO
         out.append(
             RawChange(
@@ -237,7 +238,7 @@ def log_changes(
     commits: list[LoggedCommit] = []
     for chunk in raw.decode("utf-8", "surrogateescape").split("\x01")[1:]:
         header, _, rest = chunk.partition("\0")
-        ids, email, name, subject = (header.split("\x02") + ["", "", ""])[:4]
+        ids, email, name, subject = [*header.split("\x02"), "", "", ""][:4]
         commit, *parents = ids.split()
         commits.append(
             LoggedCommit(commit, parents, email, name, subject, _parse_raw(rest.split("\0")))

@@ -73,6 +73,12 @@ class RevisionIndex:
         data = _parse(next((c for _, c in git.cat_blobs([blob], self.root)), None))
         return data if isinstance(data, dict) else None
 
+    def open_quotes(self, opportunity: str) -> list[str]:
+        return _open_quotes(self.records("quotes"), opportunity)
+
+    def usage(self, field_name: str, entry: str) -> int:
+        return _usage(self.records("opportunities"), field_name, entry)
+
     def records(self, folder: str) -> list[tuple[str, dict[str, Any]]]:
         blobs = {b: rid for (f, rid), b in self._blobs.items() if f == folder}
         out = []
@@ -265,10 +271,8 @@ def _commit_steps(root: Path, base: str, head: str) -> list[Step]:
                 author_name=commit.name,
                 range_mode=True,
                 old_record=parent_index.get,
-                open_quotes=lambda opp, ix=commit_index: _open_quotes(ix.records("quotes"), opp),
-                usage=lambda fld, entry, ix=commit_index: _usage(
-                    ix.records("opportunities"), fld, entry
-                ),
+                open_quotes=commit_index.open_quotes,
+                usage=commit_index.usage,
                 texts={
                     c.path: contents[c.new_blob].decode("utf-8", "replace")
                     for c in commit.changes

@@ -128,9 +128,12 @@ class _GitSource(Source):
         keep: list[git.TreeEntry] = []
         conflicted: set[str] = set()
         for entry in entries:
-            if entry.path != CONFIG_FILE and classify(entry.path) is None:
-                if entry.mode != "120000":
-                    continue
+            if (
+                entry.path != CONFIG_FILE
+                and classify(entry.path) is None
+                and entry.mode != "120000"
+            ):
+                continue
             if entry.stage:
                 conflicted.add(entry.path)
                 continue

@@ -200,9 +200,12 @@ def locate(root: yaml.Node | None, pointer: tuple[str | int, ...], at_key: bool 
             for k, v in node.value:
                 if isinstance(k, yaml.ScalarNode) and k.value == str(part):
                     child, child_key = v, k
-        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int):
-            if 0 <= part < len(node.value):
-                child = node.value[part]
+        elif (
+            isinstance(node, yaml.SequenceNode)
+            and isinstance(part, int)
+            and 0 <= part < len(node.value)
+        ):
+            child = node.value[part]
         if child is None:
             break
         node, key_node = child, child_key

@@ -161,8 +161,8 @@ def closed_records(step: Step, change: Change) -> Iterator[Finding]:
     if old == new and not change.renamed:
         return  # a reformat, a comment: the record's content is the same
     if not _closed(new):
-        changed = {k for k in set(old) | set(new) if old.get(k) != new.get(k)}
-        if changed <= CLOSING_KEYS:
+        reopened = {k for k in set(old) | set(new) if old.get(k) != new.get(k)}
+        if reopened <= CLOSING_KEYS:
             if not step.is_manager():
                 who = step.author_email or "you"
                 yield _find(
@@ -367,7 +367,8 @@ def author_allowed(step: Step, change: Change) -> Iterator[Finding]:
     if not (moved or closing) or step.is_manager():
         return
     person = step.person()
-    team = old.get("team") if isinstance(old.get("team"), list) else []
+    listed = old.get("team")
+    team: list[Any] = listed if isinstance(listed, list) else []
     allowed = {old.get("responsible"), *team}
     if person is not None and person.get("id") in allowed:
         return
