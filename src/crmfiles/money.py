@@ -25,8 +25,8 @@ def decimal(value: Any) -> Decimal | None:
 def lines_total(
     data: Mapping[str, Any], products: Mapping[str, Any] | None = None
 ) -> Decimal | None:
-    """Sum of the lines (quantity x unit price less discount); a line without a unit
-    price takes its product's list price.  None without lines or without a price."""
+    """Sum of the lines (quantity x unit price x months, less discount); a line without
+    a unit price takes its product's list price.  None without lines or a price."""
     lines = data.get("lines")
     if not isinstance(lines, list) or not lines:
         return None
@@ -42,7 +42,10 @@ def lines_total(
         if price is None or quantity is None:
             return None
         discount = decimal(line.get("discount", 0)) or Decimal(0)
-        total += (quantity * price * (100 - discount) / 100).quantize(CENT)
+        # a recurring line (a service contract) counts every month of its duration
+        months = line.get("duration_months")
+        periods = months if isinstance(months, int) and not isinstance(months, bool) else 1
+        total += (quantity * price * periods * (100 - discount) / 100).quantize(CENT)
     return total
 
 

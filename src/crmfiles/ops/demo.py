@@ -80,9 +80,35 @@ def plan_history(files: dict[str, str]) -> list[Event]:
         else:
             dated.append(Event(_at(day, path), who, f"crm: new {place.id}", {path: text}))
     start = (first_date if first_date.year < 2099 else dt.date.today()) - dt.timedelta(days=7)
+    dated.extend(_retirements(base, dated, admin))
     events = [Event(_at(start, "init"), admin, "crm: init", base)]
     events.extend(sorted(dated, key=lambda e: e.when))
     return events
+
+
+def _retirements(base: dict[str, str], dated: list[Event], admin: tuple[str, str]) -> list[Event]:
+    """A kind that is no longer allowed was allowed when its opportunities were opened:
+    the history starts with it allowed and retires it after the last one."""
+    path = "catalogs/kinds.yaml"
+    text = base.get(path, "")
+    retired = [k.get("id") for k in _catalog(base, "kinds") if k.get("allowed") is False]
+    if not retired:
+        return []
+    base[path] = text.replace("allowed: false", "allowed: true")
+    last = max(
+        (
+            e.when
+            for e in dated
+            for p, content in e.files.items()
+            if p.startswith("opportunities/") and any(f"kind: {k}" in content for k in retired)
+        ),
+        default=None,
+    )
+    if last is None:
+        return []
+    when = last + dt.timedelta(days=30)
+    message = f"Retire kind {', '.join(map(str, retired))}: no new opportunities of it"
+    return [Event(when, admin, message, {path: text})]
 
 
 def _opportunity_events(
@@ -108,8 +134,9 @@ def _opportunity_events(
         end = opened + dt.timedelta(days=rng.randint(5, 40))
     stage = data.get("stage")
     reached = stages.index(stage) if stage in stages else 0
-    steps = reached + (1 if status in ("won", "lost") else 0)
-    days = sorted(rng.sample(range(1, max((end - opened).days, steps + 1) + 1), steps))
+    span = max((end - opened).days, reached + 2)
+    # stage moves spread over the life of the deal; a close happens on closed_on
+    days = sorted(rng.sample(range(1, span), reached))
     events: list[Event] = []
     opening = {
         "status": "in_progress",
@@ -137,12 +164,15 @@ def _opportunity_events(
         )
         events.append(Event(when, rng.choice(team), message, {path: content}))
     if status in ("won", "lost"):
-        when = _at(opened + dt.timedelta(days=days[-1]), f"{path}close")
+        when = _at(opened + dt.timedelta(days=span), f"{path}close")
         verb = "win" if status == "won" else "lose"
         message = f"crm: {verb} {record_id}\n\nCrm-Record: {path}\nCrm-Status: {status}"
         events.append(Event(when, owner, message, {path: text}))
     elif events[-1].files[path] != text:
-        when = _at(end if end > opened else opened, f"{path}edit")
+        # a hand edit (a probability set by feel, a new amount) some days after the last move
+        last = events[-1].when.date()
+        day = min(dt.date.today(), last + dt.timedelta(days=rng.randint(1, 21)))
+        when = _at(max(day, last), f"{path}edit")
         events.append(Event(when, owner, f"Update {record_id}", {path: text}))
     return events
 

@@ -21,6 +21,7 @@ class Context:
     catalog_paths: dict[str, str] = field(default_factory=dict)
     # record folder -> id -> first path holding it
     ids: dict[str, dict[str, str]] = field(default_factory=dict)
+    _by_path: dict[str, LoadedFile] | None = field(default=None, repr=False)
 
     def records(self, folder: str) -> Iterator[LoadedFile]:
         for f in self.files:
@@ -35,6 +36,16 @@ class Context:
         if target in self.ids:
             return self.ids[target]
         return None
+
+    def record_data(self, folder: str, record_id: str) -> dict[str, Any] | None:
+        """The data of one record of this revision (the first file with that id)."""
+        path = self.ids.get(folder, {}).get(record_id)
+        if path is None:
+            return None
+        if self._by_path is None:
+            self._by_path = {f.path: f for f in self.files}
+        found = self._by_path.get(path)
+        return found.data if found is not None and isinstance(found.data, dict) else None
 
     def catalog_entry(self, name: str, entry_id: Any) -> dict[str, Any] | None:
         if not isinstance(entry_id, str):

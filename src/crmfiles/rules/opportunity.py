@@ -217,3 +217,30 @@ def currency_consistent(ctx: Context, f: LoadedFile) -> Iterator[Finding]:
                 ("lines", index, "product"),
                 hint=f"give the line a unit_price in {currency}",
             )
+
+
+def currency_follows_source(ctx: Context, f: LoadedFile) -> Iterator[Finding]:
+    """A quote is in its opportunity's currency, an order in its quote's."""
+    link = {
+        "quotes": ("opportunity", "opportunities"),
+        "orders": ("quote", "quotes"),
+        "invoices": ("order", "orders"),
+    }.get(f.place.name)
+    if link is None:
+        return
+    key, folder = link
+    source_id = f.data.get(key)
+    source = ctx.record_data(folder, source_id) if isinstance(source_id, str) else None
+    if source is None:
+        return
+    mine = text(f.data, "currency") or ctx.config.currency
+    theirs = text(source, "currency") or ctx.config.currency
+    if mine != theirs:
+        noun = f.place.name[:-1]
+        yield finding(
+            "currency-mismatch",
+            f,
+            f"{noun} in {mine}, but {key} '{source_id}' is in {theirs}",
+            ("currency",) if "currency" in f.data else (key,),
+            hint=f"write the {noun} in {theirs}",
+        )

@@ -7,6 +7,7 @@ from crmfiles.rules.names import catalogs_consistent, unique_names
 from crmfiles.rules.opportunity import (
     amount_matches_lines,
     currency_consistent,
+    currency_follows_source,
     dates_in_order,
     money_exact,
     source_fits_channel,
@@ -26,9 +27,15 @@ RECORD_RULES: dict[str, tuple[RecordRule, ...]] = {
         currency_consistent,
     ),
     "leads": (source_fits_channel,),
-    "quotes": (dates_in_order, money_exact, amount_matches_lines, currency_consistent),
-    "orders": (money_exact, currency_consistent),
-    "invoices": (dates_in_order, money_exact),
+    "quotes": (
+        dates_in_order,
+        money_exact,
+        amount_matches_lines,
+        currency_consistent,
+        currency_follows_source,
+    ),
+    "orders": (money_exact, currency_consistent, currency_follows_source),
+    "invoices": (dates_in_order, money_exact, currency_follows_source),
     "tasks": (dates_in_order,),
 }
 
