@@ -177,38 +177,60 @@ def ref_specs(name: str) -> tuple[RefSpec, ...]:
     return tuple(seen.values())
 
 
-def extract_refs(name: str, data: Any) -> Iterator[tuple[tuple[str | int, ...], str, str]]:
+Ref = tuple[tuple[str | int, ...], str, str]
+
+
+def extract_refs(name: str, data: Any) -> list[Ref]:
     """Every reference in ``data``: ``(pointer, target, id)``; non-string values are
-    left to the schema check."""
+    left to the schema check.  (On the hot path: most fields are absent, so each spec
+    first looks up its top-level key.)"""
+    out: list[Ref] = []
+    if isinstance(data, list):  # a catalog: its specs start at "every entry"
+        for spec in ref_specs(name):
+            if spec.path[0] == "*":
+                _follow(spec, data, spec.path, (), out)
+        return out
+    if not isinstance(data, dict):
+        return out
     for spec in ref_specs(name):
-        yield from _follow(spec, data, spec.path, ())
+        first = spec.path[0]
+        value = data.get(first)
+        if value is None:
+            continue
+        if len(spec.path) == 1:
+            if spec.target is not None:
+                if isinstance(value, str):
+                    out.append(((first,), spec.target, value))
+            else:
+                _follow(spec, data, spec.path, (), out)
+        else:
+            _follow(spec, value, spec.path[1:], (first,), out)
+    return out
 
 
 def _follow(
-    spec: RefSpec, node: Any, rest: Path_, at: tuple[str | int, ...]
-) -> Iterator[tuple[tuple[str | int, ...], str, str]]:
-    if not rest:
-        return
+    spec: RefSpec, node: Any, rest: Path_, at: tuple[str | int, ...], out: list[Ref]
+) -> None:
     head, tail = rest[0], rest[1:]
     if head == "*":
         if isinstance(node, list):
             for index, item in enumerate(node):
                 if tail:
-                    yield from _follow(spec, item, tail, (*at, index))
-                elif isinstance(item, str):
-                    yield (*at, index), spec.target or "", item
+                    _follow(spec, item, tail, (*at, index), out)
+                elif isinstance(item, str) and spec.target is not None:
+                    out.append(((*at, index), spec.target, item))
         return
     if not isinstance(node, dict) or head not in node:
         return
     value = node[head]
     if tail:
-        yield from _follow(spec, value, tail, (*at, head))
+        _follow(spec, value, tail, (*at, head), out)
         return
     if not isinstance(value, str):
         return
     if spec.target is not None:
-        yield (*at, head), spec.target, value
+        out.append(((*at, head), spec.target, value))
     elif spec.by is not None:
         target = dict(spec.targets).get(str(node.get(spec.by)))
         if target:
-            yield (*at, head), target, value
+            out.append(((*at, head), target, value))

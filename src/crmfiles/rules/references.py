@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Iterator
+from typing import Any
 
 from crmfiles.diagnostics import Finding
 from crmfiles.records import CATALOG_DIR, RECORD_FOLDERS
@@ -45,26 +46,23 @@ def where(target: str) -> str:
 
 
 def unknown_references(ctx: Context) -> Iterator[Finding]:
+    known_ids: dict[str, Any] = {}
     for f in ctx.files:
         if f.place.kind == "config" or f.data is None:
             continue
-        name = schema_name(f.place)
-        items = f.data if f.place.kind == "catalog" else [f.data]
-        if not isinstance(items, list):
-            continue
-        for index, item in enumerate(items):
-            prefix: tuple[str | int, ...] = (index,) if f.place.kind == "catalog" else ()
-            for pointer, target, ref in extract_refs(name, item) if isinstance(item, dict) else ():
-                known = ctx.known(target)
-                if known is None or ref in known:
-                    continue
-                yield finding(
-                    "unknown-reference",
-                    f,
-                    f"unknown {noun(target)} '{ref}'",
-                    (*prefix, *pointer),
-                    hint=_hint(ctx, target, ref),
-                )
+        for pointer, target, ref in extract_refs(schema_name(f.place), f.data):
+            if target not in known_ids:
+                known_ids[target] = ctx.known(target)
+            known = known_ids[target]
+            if known is None or ref in known:
+                continue
+            yield finding(
+                "unknown-reference",
+                f,
+                f"unknown {noun(target)} '{ref}'",
+                pointer,
+                hint=_hint(ctx, target, ref),
+            )
 
 
 def _hint(ctx: Context, target: str, ref: str) -> str:
