@@ -14,6 +14,7 @@ from typing import Any
 
 from crmfiles.diagnostics import Finding
 from crmfiles.money import amount_of
+from crmfiles.records import RECORD_FOLDERS
 
 CLOSING_KEYS = frozenset(
     {"status", "closed", "closed_on", "probability", "loss_reason", "loss_comment"}
@@ -246,7 +247,7 @@ def identity(step: Step, change: Change) -> Iterator[Finding]:
         yield Finding(
             "record-deleted",
             change.path,
-            f"{change.folder.rstrip('s')} '{change.id}' was deleted",
+            f"{RECORD_FOLDERS.get(change.folder, change.folder)} '{change.id}' was deleted",
             line=1,
             column=1,
             record=change.id,
