@@ -235,12 +235,25 @@ def _final_step(root: Path, base_commit: str, ctx: Context, staged: bool) -> Ste
         changes=_changes(raw, old_data, head_data),
         old_catalogs=old_catalogs,
         new_catalogs=ctx.catalogs,
-        author_email=git.user_email(root),
+        author_email=_author_email(root),
         old_record=base_index.get,
         open_quotes=lambda opp: _open_quotes(head_records("quotes"), opp),
         usage=lambda fld, entry: _usage(head_records("opportunities"), fld, entry),
         catalog_paths=dict(ctx.catalog_paths),
     )
+
+
+def _author_email(root: Path) -> str | None:
+    """The e-mail git will record as the author of the next commit.
+
+    ``git var`` honours ``GIT_AUTHOR_EMAIL``, which ``git commit --author`` exports to
+    its hooks; ``user.email`` alone would judge a pre-commit run by the wrong person.
+    """
+    proc = git.run(["var", "GIT_AUTHOR_IDENT"], root, check=False)
+    ident = proc.stdout.decode("utf-8", "replace")
+    if proc.returncode == 0 and "<" in ident:
+        return ident.partition("<")[2].partition(">")[0] or None
+    return git.user_email(root)
 
 
 def _commit_steps(root: Path, base: str, head: str) -> list[Step]:
