@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from difflib import SequenceMatcher
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -222,6 +223,7 @@ def _final_step(root: Path, base_commit: str, ctx: Context, staged: bool) -> Ste
         raw = git.diff(root, base_commit, None, cached=staged, paths=WATCHED)
         if not staged:
             raw += [git.RawChange("A", p, None, None, None) for p in git.untracked(root, WATCHED)]
+            raw = _pair_renames(root, raw, {f.path: f.text for f in ctx.files})
     head_data = {f.path: f.data for f in ctx.files}
     old_paths = [c.old_path for c in raw if c.old_path and c.status != "A"]
     old_data = _load_revision_files(root, base_commit, sorted(set(old_paths)))
@@ -241,6 +243,47 @@ def _final_step(root: Path, base_commit: str, ctx: Context, staged: bool) -> Ste
         usage=lambda fld, entry: _usage(head_records("opportunities"), fld, entry),
         catalog_paths=dict(ctx.catalog_paths),
     )
+
+
+RENAME_SIMILARITY = 0.5  # what `git diff -M` takes for a rename by default
+
+
+def _pair_renames(
+    root: Path, raw: list[git.RawChange], texts: dict[str, str | None]
+) -> list[git.RawChange]:
+    """Pair a deleted record with an untracked one of the same folder, as `git diff -M`
+    pairs them once both are staged: git cannot see renames to untracked files, and an
+    unstaged rename would otherwise pass for a deletion (of a file no longer there)."""
+    gone = [c for c in raw if c.status == "D" and c.old_blob]
+    added = [c for c in raw if c.status == "A" and c.new_blob is None and texts.get(c.path)]
+    if not gone or not added:
+        return raw
+    old_texts = {
+        blob: content.decode("utf-8", "replace")
+        for blob, content in git.cat_blobs(sorted({c.old_blob for c in gone if c.old_blob}), root)
+    }
+    scored = []
+    for old in gone:
+        for new in added:
+            before, after = classify(old.path), classify(new.path)
+            if before is None or after is None or before.name != after.name:
+                continue
+            text = texts[new.path] or ""
+            matcher = SequenceMatcher(None, old_texts.get(old.old_blob or "", ""), text)
+            if matcher.quick_ratio() >= RENAME_SIMILARITY:
+                ratio = matcher.ratio()
+                if ratio >= RENAME_SIMILARITY:
+                    scored.append((-ratio, old.path, new.path, old, new))
+    paired: dict[str, git.RawChange] = {}
+    used: set[str] = set()
+    for _, _, _, old, new in sorted(scored, key=lambda s: s[:3]):
+        if old.path not in paired and new.path not in used:
+            paired[old.path] = git.RawChange("R", new.path, old.path, old.old_blob, None)
+            used.add(new.path)
+    return [
+        *paired.values(),
+        *(c for c in raw if c.path not in used and not (c.status == "D" and c.path in paired)),
+    ]
 
 
 def _author_email(root: Path) -> str | None:
