@@ -420,7 +420,8 @@ def catalog_in_use(step: Step) -> Iterator[Finding]:
                     "stage-in-use",
                     path,
                     f"{field_name.replace('_', ' ')} '{entry}' was removed but "
-                    f"{count} record{'s' if count != 1 else ''} still use it",
+                    f"{count} record{'s' if count != 1 else ''} still "
+                    f"use{'s' if count == 1 else ''} it",
                     line=1,
                     column=1,
                     hint="move those records off it first, or keep the entry",
