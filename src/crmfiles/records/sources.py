@@ -183,3 +183,42 @@ class Revision(_GitSource):
 
     def _entries(self, paths: list[str] | None) -> list[git.TreeEntry]:
         return git.ls_tree(self.commit, self.root, paths if paths is not None else list(TOP_LEVEL))
+
+
+class Overlay(Source):
+    """Another source with some files replaced in memory (``None`` deletes one): what a
+    revision would be after an operation's edits, checked before anything is written."""
+
+    def __init__(self, base: Source, changes: dict[str, bytes | None]) -> None:
+        super().__init__(base.root)
+        self.base = base
+        self.changes = changes
+        self.label = f"{base.label} with changes"
+
+    def files(self) -> Iterator[RawFile]:
+        seen: set[str] = set()
+        out: list[RawFile] = []
+        for raw in self.base.files():
+            seen.add(raw.path)
+            if raw.path in self.changes:
+                content = self.changes[raw.path]
+                if content is not None:
+                    out.append(RawFile(raw.path, None, content))
+            else:
+                out.append(raw)
+        for path, content in self.changes.items():
+            if path not in seen and content is not None:
+                out.append(RawFile(path, None, content))
+        out.sort(key=lambda raw: raw.path)
+        yield from out
+
+    def files_at(self, paths: list[str]) -> Iterator[RawFile]:
+        rest = [p for p in paths if p not in self.changes]
+        by_path = {raw.path: raw for raw in self.base.files_at(rest)}
+        for path in paths:
+            if path in self.changes:
+                content = self.changes[path]
+                if content is not None:
+                    yield RawFile(path, None, content)
+            elif path in by_path:
+                yield by_path[path]
