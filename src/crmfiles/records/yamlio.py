@@ -5,7 +5,10 @@ constructs a Python object, timestamps stay ISO strings, only ``true``/``false``
 booleans (``on``/``yes`` stay strings; the ``yaml-ambiguous`` rule flags them).
 
 - :func:`parse` is the hot path: ``yaml_rs`` (Rust, ~10x libyaml), with limits on
-  alias expansion so an alias bomb is refused in well under a second.
+  alias expansion so an alias bomb is refused in well under a second.  The few texts
+  that yaml_rs reads unsafely or differently from YAML 1.2's core schema (tags,
+  control characters, ``1_000``/``0b10`` numbers, deep nesting) take the reference
+  path instead, so both paths give one answer.
 - :func:`parse_reference` is PyYAML (libyaml's scanner, Python resolvers) configured
   to the same schema: tests hold the two to agreeing on every example and fuzz case.
 - :func:`compose` returns PyYAML's node tree with start and end marks, used only for
@@ -47,6 +50,8 @@ _RS_DETAIL = re.compile(r"\n\s*\|.*", re.DOTALL)
 
 def parse(text: str) -> Any:
     """Parse one YAML document on the fast path; raise :class:`ParseError`."""
+    if _needs_reference(text):
+        return parse_reference(text)
     try:
         data = yaml_rs.loads(
             text,
@@ -58,21 +63,69 @@ def parse(text: str) -> Any:
         raise _from_rs(str(exc), text) from None
     except (RecursionError, MemoryError, OverflowError, ValueError) as exc:
         raise ParseError(f"cannot read YAML: {exc}") from None
-    if isinstance(data, list) and _is_multi_doc(text):
-        raise ParseError("a record file holds one YAML document, this one holds several")
+    if isinstance(data, list):
+        second = _second_document(text)
+        if second is not None:
+            raise ParseError(_MULTI_DOC, second, 1)
     return data
 
 
+# What yaml_rs reads unsafely or unlike YAML 1.2, each rare in a record: characters
+# YAML forbids (it cuts a string at NUL) and tabs (it refuses `key:<tab>value`,
+# accepts tab indentation); tags (it ignores most, builds a set from !!set);
+# directives; explicit keys; numbers YAML 1.2 reads as strings (1_000, _1, 0b10,
+# 0X1F, +0x1F); an empty block scalar at the end ("\n" for ""); nesting that may pass
+# MAX_DEPTH (it overflows the C stack some 10,000 block levels down).  Each test is a
+# substring search or a regex with a literal prefix: a few microseconds a file.
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029\ufeff\ufffe\uffff]")
+# the ASCII characters YAML allows, except tab
+_ASCII_OK = bytes([10, 13, *range(32, 127)])
+_TAG = re.compile(r"(?:^|[\s\[\]{},])!", re.MULTILINE)
+_DIRECTIVE = re.compile(r"^%", re.MULTILINE)
+_EXPLICIT_KEY = re.compile(r"^[ -]*\?(?: |$)", re.MULTILINE)
+_RS_NUMBER = re.compile(r"_[0-9_.eE+\-\s,\]}]|_$", re.MULTILINE)
+_RADIX = re.compile(r"0[bBoOxX]")
+_RS_RADIX = re.compile(r"(?<![\w.])[-+]?0[bBoOxX]")
+_DEEP = re.compile(r"^[ ?:-]{24,}", re.MULTILINE)
+_EMPTY_BLOCK_AT_END = re.compile(r"(?:^|[ :?-])[|>][-+0-9]*(?: +#.*)?$")
+_MAX_FLOW_OPENERS = 24  # more [ or { than this and the flow nesting may pass MAX_DEPTH
+_SHORT = 8192  # a shorter text cannot nest deep enough to hurt yaml_rs
+
+
+def _needs_reference(text: str) -> bool:
+    """Whether ``text`` holds something that only the reference path reads right."""
+    if text.isascii():
+        if text.encode("ascii").translate(None, _ASCII_OK):
+            return True
+    elif "\t" in text or _CONTROL.search(text):
+        return True
+    if ("!" in text and _TAG.search(text)) or ("%" in text and _DIRECTIVE.search(text)):
+        return True
+    if ("?" in text and _EXPLICIT_KEY.search(text)) or _RS_NUMBER.search(text):
+        return True
+    if (_RADIX.search(text) and _RS_RADIX.search(text)) or (
+        text.count("[") + text.count("{") > _MAX_FLOW_OPENERS
+    ):
+        return True
+    if ("        " in text or "- - " in text or len(text) > _SHORT) and _DEEP.search(text):
+        return True
+    last = text.rstrip().rpartition("\n")[2]
+    return ("|" in last or ">" in last) and bool(_EMPTY_BLOCK_AT_END.search(last))
+
+
+_MULTI_DOC = "a record file holds one YAML document, this one holds several"
 _DOC_START = re.compile(r"^---(?:[ \t]|$)", re.MULTILINE)
 
 
-def _is_multi_doc(text: str) -> bool:
-    """yaml_rs returns a list for several documents; tell that from a top-level list."""
-    starts = [m.start() for m in _DOC_START.finditer(text)]
+def _second_document(text: str) -> int | None:
+    """yaml_rs returns a list for several documents; tell that from a top-level list,
+    and give the line where the second document starts."""
+    starts = list(_DOC_START.finditer(text))
     if not starts:
-        return False
-    before = [ln for ln in text[: starts[0]].splitlines() if ln.strip() and ln[0] != "#"]
-    return len(starts) > 1 or bool(before)
+        return None
+    before = [ln for ln in text[: starts[0].start()].splitlines() if ln.strip() and ln[0] != "#"]
+    second = starts[0] if before else starts[1] if len(starts) > 1 else None
+    return None if second is None else text.count("\n", 0, second.start()) + 1
 
 
 def _from_rs(message: str, text: str) -> ParseError:
@@ -85,6 +138,11 @@ def _from_rs(message: str, text: str) -> ParseError:
     if head.startswith("duplicate mapping key"):
         return ParseError(head, *_find_duplicate_key(text))
     if "alias" in head:
+        try:
+            _screen(text)  # the reference walk knows where the expansion runs over
+        except ParseError as err:
+            if err.line is not None:
+                return err
         return ParseError(f"too many alias expansions (a YAML alias bomb?): {head}")
     return ParseError(head)
 
@@ -154,27 +212,102 @@ def _construct_bool(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> bool:
     return str(loader.construct_scalar(node)).lower() == "true"
 
 
+def _construct_mapping(
+    loader: yaml.SafeLoader, node: yaml.MappingNode, deep: bool = False
+) -> dict[Any, Any]:
+    mapping = yaml.SafeLoader.construct_mapping(loader, node, deep=deep)
+    if len(mapping) != len(node.value):
+        seen: set[Any] = set()
+        for key_node, _ in node.value:
+            key = loader.construct_object(key_node, deep=True)
+            if key in seen:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"duplicate mapping key: {key!r}", key_node.start_mark
+                )
+            seen.add(key)
+    return mapping
+
+
+_Yaml12Loader.construct_mapping = _construct_mapping
 _Yaml12Loader.add_constructor("tag:yaml.org,2002:int", _construct_int)
 _Yaml12Loader.add_constructor("tag:yaml.org,2002:float", _construct_float)
 _Yaml12Loader.add_constructor("tag:yaml.org,2002:bool", _construct_bool)
-# A timestamp tag written explicitly still yields the string, never a date object.
-_Yaml12Loader.add_constructor("tag:yaml.org,2002:timestamp", _SafeLoader.construct_yaml_str)
 
 
 def parse_reference(text: str) -> Any:
-    """The reference path: PyYAML reading YAML 1.2's core schema."""
+    """The reference path: PyYAML reading YAML 1.2's core schema, with the same
+    limits as the fast path (one document, no tag but ``!!str``, no duplicate key,
+    bounded depth and alias expansion)."""
     try:
+        _screen(text)
         return yaml.load(text, Loader=_Yaml12Loader)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, column = (mark.line + 1, mark.column + 1) if mark else (None, None)
         raise ParseError(str(exc.problem or exc), line, column) from None
-    except (yaml.YAMLError, RecursionError) as exc:
+    except yaml.reader.ReaderError as exc:
+        line = text.count("\n", 0, exc.position) + 1
+        column = exc.position - (text.rfind("\n", 0, exc.position) + 1) + 1
+        code = exc.character if isinstance(exc.character, int) else ord(exc.character)
+        message = f"character U+{code:04X} is not allowed in YAML"
+        raise ParseError(message, line, column) from None
+    except (yaml.YAMLError, RecursionError, ValueError, OverflowError) as exc:
         raise ParseError(str(exc)) from None
+
+
+def _screen(text: str) -> None:
+    """Walk libyaml's events (iterative, so safe at any depth) before anything builds
+    a tree: the checks a record's YAML must pass on either path."""
+    depth = documents = expanded = 0
+    sizes: dict[str, int] = {}  # anchor -> number of nodes it stands for
+    open_: list[list[Any]] = []  # [anchor, nodes so far] per open collection
+    for event in yaml.parse(text, Loader=_SafeLoader):
+        size = 0
+        if isinstance(event, yaml.DocumentStartEvent):
+            documents += 1
+            if documents > 1:
+                raise _at(event, _MULTI_DOC)
+        elif isinstance(event, yaml.CollectionStartEvent):
+            _check_tag(event, allowed=())
+            depth += 1
+            if depth > MAX_DEPTH:
+                raise _at(event, f"nested more than {MAX_DEPTH} levels deep")
+            open_.append([event.anchor, 1])
+        elif isinstance(event, yaml.CollectionEndEvent):
+            depth -= 1
+            anchor, size = open_.pop()
+            if anchor is not None:
+                sizes[anchor] = size
+        elif isinstance(event, yaml.ScalarEvent):
+            _check_tag(event, allowed=("tag:yaml.org,2002:str",))
+            size = 1
+            if event.anchor is not None:
+                sizes[event.anchor] = 1
+        elif isinstance(event, yaml.AliasEvent):
+            size = sizes.get(event.anchor or "", 1)
+            expanded += size
+            if expanded > MAX_ALIAS_EXPANSIONS * 10:
+                raise _at(event, "too many alias expansions (a YAML alias bomb?)")
+        if size and open_:
+            open_[-1][1] += size
+
+
+def _check_tag(event: yaml.NodeEvent, allowed: tuple[str, ...]) -> None:
+    tag = getattr(event, "tag", None)
+    if tag is not None and tag not in allowed:
+        shown = tag.replace("tag:yaml.org,2002:", "!!")
+        raise _at(event, f"tag '{shown}' is not allowed: records are plain YAML")
+
+
+def _at(event: yaml.Event, message: str) -> ParseError:
+    mark = event.start_mark
+    return ParseError(message, *((mark.line + 1, mark.column + 1) if mark else (None, None)))
 
 
 def compose(text: str) -> yaml.Node | None:
     """PyYAML's node tree (with marks) of a one-document file."""
+    if _needs_reference(text):
+        _screen(text)  # libyaml's composer recurses in C: refuse what is too deep
     return yaml.compose(text, Loader=_SafeLoader)
 
 
