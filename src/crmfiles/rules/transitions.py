@@ -55,9 +55,10 @@ class Step:
     texts: dict[str, str] = field(default_factory=dict)  # new texts, for positions
 
     def person(self) -> dict[str, Any] | None:
-        """The person in catalogs/people.yaml whose e-mail made this step."""
+        """The person in catalogs/people.yaml whose e-mail made this step, as the
+        catalog stood before it: nobody gains a role in the change that needs it."""
         email = (self.author_email or "").casefold()
-        for person in self.new_catalogs.get("people", {}).values():
+        for person in self.old_catalogs.get("people", {}).values():
             emails = person.get("emails")
             if isinstance(emails, list) and email in (str(e).casefold() for e in emails):
                 return person
