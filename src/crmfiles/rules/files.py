@@ -9,10 +9,12 @@ from __future__ import annotations
 import re
 from typing import Any
 
+import yaml
+
 from crmfiles.diagnostics import Finding
 from crmfiles.records import RECORD_FOLDERS, LoadedFile, Place, is_valid_id
 from crmfiles.records.sources import RawFile
-from crmfiles.records.yamlio import MAX_DEPTH, ParseError, parse
+from crmfiles.records.yamlio import MAX_DEPTH, ParseError, compose, parse
 from crmfiles.schema import explain, fast_validator
 
 _CONFLICT = re.compile(rb"^(?:<<<<<<<|=======|>>>>>>>)(?: |$)", re.MULTILINE)
@@ -63,11 +65,26 @@ def load_file(raw: RawFile, place: Place) -> LoadedFile:
     content = raw.content
     if place.kind == "record":
         _check_file_name(f)
+    elif place.kind == "catalog" and not place.ext_ok:
+        # read, it would stand in for (or shadow) catalogs/<name>.yaml
+        add(
+            Finding(
+                "file-name",
+                raw.path,
+                "catalog files end in .yaml, not .yml: this one is not read",
+                line=1,
+                column=1,
+                record=place.id,
+                hint=f"rename it to {place.name}.yaml",
+            )
+        )
+        return f
     try:
         text = content.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = content.count(b"\n", 0, exc.start) + 1
-        column = exc.start - (content.rfind(b"\n", 0, exc.start) + 1) + 1
+        line_start = content.rfind(b"\n", 0, exc.start) + 1
+        column = len(content[line_start : exc.start].decode("utf-8", "replace")) + 1
         add(
             Finding(
                 "encoding",
@@ -84,22 +101,23 @@ def load_file(raw: RawFile, place: Place) -> LoadedFile:
     if b"<<<<<<<" in content or b">>>>>>>" in content:
         markers = list(_CONFLICT.finditer(content))
         if markers:
-            for match in markers:
-                if match.group().startswith(b"<<<<<<<"):
-                    line = content.count(b"\n", 0, match.start()) + 1
-                    add(
-                        Finding(
-                            "conflict-marker",
-                            raw.path,
-                            "unresolved merge conflict",
-                            line=line,
-                            column=1,
-                            end_line=line,
-                            end_column=8,
-                            record=place.id,
-                            hint="keep one side, delete the <<<<<<< ======= >>>>>>> lines",
-                        )
+            starts = [m for m in markers if m.group().startswith(b"<<<<<<<")]
+            # a file whose <<<<<<< line was deleted still holds the rest of a conflict
+            for match in starts or markers[:1]:
+                line = content.count(b"\n", 0, match.start()) + 1
+                add(
+                    Finding(
+                        "conflict-marker",
+                        raw.path,
+                        "unresolved merge conflict",
+                        line=line,
+                        column=1,
+                        end_line=line,
+                        end_column=8,
+                        record=place.id,
+                        hint="keep one side, delete the <<<<<<< ======= >>>>>>> lines",
                     )
+                )
             return f  # the YAML error would only repeat the conflict
     try:
         data = parse(text)
@@ -143,9 +161,13 @@ def load_file(raw: RawFile, place: Place) -> LoadedFile:
         )
         return f
     if _maybe_ambiguous(text):
-        for found in _AMBIGUOUS.finditer(text):
+        found_all = list(_AMBIGUOUS.finditer(text))
+        plain = _plain_scalar_starts(text) if found_all else None
+        for found in found_all:
             line = text.count("\n", 0, found.start(1)) + 1
             column = found.start(1) - (text.rfind("\n", 0, found.start(1)) + 1) + 1
+            if plain is not None and (line, column) not in plain:
+                continue  # a line of a block scalar or a multi-line string
             value = found.group(1)
             add(
                 Finding(
@@ -164,6 +186,26 @@ def load_file(raw: RawFile, place: Place) -> LoadedFile:
     if place.kind == "record" and isinstance(data, dict):
         _check_id(f, data)
     return f
+
+
+def _plain_scalar_starts(text: str) -> set[tuple[int, int]] | None:
+    """Where plain scalars start (1-based), or None when PyYAML cannot tell."""
+    try:
+        root = compose(text)
+    except Exception:
+        return None
+    starts: set[tuple[int, int]] = set()
+    stack = [root] if root is not None else []
+    while stack:
+        node = stack.pop()
+        if isinstance(node, yaml.ScalarNode):
+            if not node.style:
+                starts.add((node.start_mark.line + 1, node.start_mark.column + 1))
+        elif isinstance(node, yaml.MappingNode):
+            stack.extend(v for _, v in node.value)
+        elif isinstance(node, yaml.SequenceNode):
+            stack.extend(node.value)
+    return starts
 
 
 def _yaml_type(data: Any) -> str:
@@ -222,15 +264,9 @@ def _check_schema(f: LoadedFile, data: Any) -> bool:
         if fast_validator(name).is_valid(data):
             return True
     except ValueError as exc:  # not JSON-shaped: a non-string key, a set, too deep
+        message, line, column = _shape_problem(data, str(exc), f.text)
         f.findings.append(
-            Finding(
-                "schema",
-                f.path,
-                _shape_problem(data, str(exc)),
-                line=1,
-                column=1,
-                record=f.place.id,
-            )
+            Finding("schema", f.path, message, line=line, column=column, record=f.place.id)
         )
         return False
     for error in explain(name, data):
@@ -247,19 +283,39 @@ def _check_schema(f: LoadedFile, data: Any) -> bool:
     return False
 
 
-def _shape_problem(data: Any, fallback: str) -> str:
-    stack: list[tuple[Any, int]] = [(data, 0)]
+def _shape_problem(data: Any, fallback: str, text: str | None) -> tuple[str, int, int]:
+    """What makes ``data`` no JSON document, and where: data and PyYAML's nodes are
+    walked side by side (the node of a non-string key is not found by its value)."""
+    try:
+        root = compose(text) if text is not None else None
+    except Exception:
+        root = None
+    stack: list[tuple[Any, Any, int]] = [(data, root, 0)]
     while stack:
-        node, depth = stack.pop()
+        node, yaml_node, depth = stack.pop()
+        mark = yaml_node.start_mark if isinstance(yaml_node, yaml.Node) else None
         if depth > MAX_DEPTH:
-            return f"nested more than {MAX_DEPTH} levels deep"
+            return _at(f"nested more than {MAX_DEPTH} levels deep", mark)
         if isinstance(node, dict):
-            for key, value in node.items():
+            pairs = yaml_node.value if isinstance(yaml_node, yaml.MappingNode) else []
+            if len(pairs) != len(node):
+                pairs = [(None, None)] * len(node)
+            for (key, value), (key_node, value_node) in zip(node.items(), pairs, strict=True):
                 if not isinstance(key, str):
-                    return f"mapping key {key!r} is not a string"
-                stack.append((value, depth + 1))
+                    key_mark = key_node.start_mark if key_node is not None else mark
+                    return _at(f"mapping key {key!r} is not a string", key_mark)
+                stack.append((value, value_node, depth + 1))
         elif isinstance(node, list):
-            stack.extend((item, depth + 1) for item in node)
+            items = yaml_node.value if isinstance(yaml_node, yaml.SequenceNode) else []
+            if len(items) != len(node):
+                items = [None] * len(node)
+            stack.extend(
+                (item, item_node, depth + 1) for item, item_node in zip(node, items, strict=True)
+            )
         elif isinstance(node, (set, frozenset, bytes, tuple)):
-            return f"a {type(node).__name__} value has no place in a record"
-    return f"cannot be checked: {fallback}"
+            return _at(f"a {type(node).__name__} value has no place in a record", mark)
+    return _at(f"cannot be checked: {fallback}", None)
+
+
+def _at(message: str, mark: Any) -> tuple[str, int, int]:
+    return (message, mark.line + 1, mark.column + 1) if mark is not None else (message, 1, 1)
