@@ -204,8 +204,8 @@ def _dedupe(diagnostics: list[Diagnostic]) -> list[Diagnostic]:
 
 
 def _load_revision_files(root: Path, rev: str, paths: list[str]) -> dict[str, Any]:
-    if rev == git.EMPTY_TREE:
-        return {}
+    if rev == git.EMPTY_TREE or not paths:
+        return {}  # no paths would be `git ls-tree REV --`: every file of the revision
     return {raw.path: _parse(raw.content) for raw in Revision(root, rev).files_at(paths)}
 
 
