@@ -82,7 +82,9 @@ class TreeEntry:
 
 
 def ls_tree(rev: str, cwd: Path, paths: Sequence[str] = ()) -> list[TreeEntry]:
-    raw = run(["ls-tree", "-r", "-z", "--full-tree", rev, "--", *paths], cwd).stdout
+    raw = run(
+        ["--literal-pathspecs", "ls-tree", "-r", "-z", "--full-tree", rev, "--", *paths], cwd
+    ).stdout
     entries = []
     for item in raw.split(b"\0"):
         if not item:
@@ -96,7 +98,7 @@ def ls_tree(rev: str, cwd: Path, paths: Sequence[str] = ()) -> list[TreeEntry]:
 
 def ls_files(cwd: Path, paths: Sequence[str] = ()) -> list[TreeEntry]:
     """The index: ``git ls-files --stage`` (honours ``GIT_INDEX_FILE``, as hooks need)."""
-    raw = run(["ls-files", "--stage", "-z", "--", *paths], cwd).stdout
+    raw = run(["--literal-pathspecs", "ls-files", "--stage", "-z", "--", *paths], cwd).stdout
     entries = []
     for item in raw.split(b"\0"):
         if not item:

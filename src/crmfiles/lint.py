@@ -224,7 +224,8 @@ def _final_step(root: Path, base_commit: str, ctx: Context, staged: bool) -> Ste
         if not staged:
             raw += [git.RawChange("A", p, None, None, None) for p in git.untracked(root, WATCHED)]
             raw = _pair_renames(root, raw, {f.path: f.text for f in ctx.files})
-    head_data = {f.path: f.data for f in ctx.files}
+    # the changed files' data (a file the cache restored is read now: few change)
+    head_data = {c.path: ctx.data_for(c.path) for c in raw if c.status != "D"}
     old_paths = [c.old_path for c in raw if c.old_path and c.status != "A"]
     old_data = _load_revision_files(root, base_commit, sorted(set(old_paths)))
     old_catalogs = _catalogs_of(_catalog_paths(root, base_commit))

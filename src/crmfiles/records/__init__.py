@@ -36,6 +36,10 @@ CATALOG_DIR = "catalogs"
 # folders the tool writes by month unless crm.yaml says otherwise
 BY_MONTH_DEFAULT = frozenset({"opportunities", "interactions", "tasks", "quotes", "leads"})
 
+# the fields rules across records read: names, partner roles, currencies, lead sources
+# and the links quote -> opportunity, order -> quote, invoice -> order
+FACT_KEYS = ("name", "roles", "currency", "channel", "source", "opportunity", "quote", "order")
+
 ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._-]{0,79}$")
 MAX_FILE_BYTES = 1_000_000
 
@@ -82,3 +86,8 @@ class LoadedFile:
     data: Any = None
     ok: bool = False  # parsed into the right shape and valid against its schema
     findings: list[Any] = field(default_factory=list)
+    # what rules across records need, kept in the cache so an unchanged file is not
+    # parsed again: references (None until computed) and a few fields (FACT_KEYS)
+    refs: list[Any] | None = None
+    facts: dict[str, Any] | None = None
+    fresh: bool = True  # parsed in this run (False: restored from the cache)

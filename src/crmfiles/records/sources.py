@@ -20,6 +20,14 @@ TOP_LEVEL = (CONFIG_FILE, CATALOG_DIR, *RECORD_FOLDERS)
 
 
 @dataclass(frozen=True, slots=True)
+class Entry:
+    """A file of a revision before it is read: its blob id when git knows it."""
+
+    path: str
+    blob: str | None  # None: the content must be read (changed in the work tree, ...)
+
+
+@dataclass(frozen=True, slots=True)
 class RawFile:
     path: str
     blob: str | None
@@ -49,11 +57,55 @@ class Source(ABC):
     def files_at(self, paths: list[str]) -> Iterator[RawFile]:
         """The given files (those that exist), in the order given."""
 
+    def entries(self) -> list[Entry]:
+        """Every file that matters, in path order, without reading it: with the blob
+        id where git already knows it, so a cache keyed by blob ids can skip it."""
+        return [Entry(raw.path, raw.blob) for raw in self.files()]
+
+
+def _wanted(path: str) -> bool:
+    return path == CONFIG_FILE or classify(path) is not None
+
+
+def _split_z(raw: bytes) -> list[str]:
+    return [p for p in raw.decode("utf-8", "surrogateescape").split("\0") if p]
+
 
 class WorkTree(Source):
     label = "work tree"
 
+    def entries(self) -> list[Entry]:
+        """From git's index and stat data when the repository is a git work tree: the
+        index blob for every tracked file git sees unchanged, no blob for the files
+        that differ from the index, are untracked, symlinks or unmerged."""
+        inside = git.run(["rev-parse", "--is-inside-work-tree"], self.root, check=False)
+        if inside.returncode != 0 or inside.stdout.strip() != b"true":
+            return [Entry(path, None) for path in self._walk()]
+        tracked = git.ls_files(self.root, list(TOP_LEVEL))
+        changed = set(
+            _split_z(
+                git.run(
+                    ["diff-files", "--name-only", "--relative", "-z", "--", *TOP_LEVEL], self.root
+                ).stdout
+            )
+        )
+        blobs: dict[str, str | None] = {}
+        for e in tracked:
+            if not _wanted(e.path):
+                if e.mode == "120000":
+                    blobs[e.path] = None
+                continue
+            ok = e.stage == 0 and e.mode in ("100644", "100755") and e.path not in changed
+            blobs[e.path] = e.blob if ok and e.path not in blobs else None
+        for path in git.untracked(self.root, list(TOP_LEVEL)):
+            if _wanted(path) or os.path.islink(self.root / path):
+                blobs[path] = None
+        return [Entry(path, blobs[path]) for path in sorted(blobs)]
+
     def files(self) -> Iterator[RawFile]:
+        yield from self.files_at(self._walk())
+
+    def _walk(self) -> list[str]:
         found: list[str] = []
         for top in TOP_LEVEL:
             full = self.root / top
@@ -72,13 +124,9 @@ class WorkTree(Source):
                         found.append(f"{rel}/{name}")
                 dirnames[:] = [d for d in dirnames if not d.startswith(".")]
                 found.extend(f"{rel}/{name}" for name in filenames)
-        found = [
-            p
-            for p in found
-            if p == CONFIG_FILE or classify(p) is not None or os.path.islink(self.root / p)
-        ]
+        found = [p for p in found if _wanted(p) or os.path.islink(self.root / p)]
         found.sort()
-        yield from self.files_at(found)
+        return found
 
     def files_at(self, paths: list[str]) -> Iterator[RawFile]:
         root = self.root
@@ -122,7 +170,20 @@ class _GitSource(Source):
         yield from self._emit(self._entries(None))
 
     def files_at(self, paths: list[str]) -> Iterator[RawFile]:
+        if len(paths) > 500:  # one listing beats a command line of thousands of paths
+            wanted = set(paths)
+            yield from (raw for raw in self.files() if raw.path in wanted)
+            return
         yield from self._emit(self._entries(paths))
+
+    def entries(self) -> list[Entry]:
+        out: dict[str, str | None] = {}
+        for e in self._entries(None):
+            if not _wanted(e.path) and e.mode != "120000":
+                continue
+            regular = e.stage == 0 and e.mode in ("100644", "100755")
+            out[e.path] = e.blob if regular and e.path not in out else None
+        return [Entry(path, out[path]) for path in sorted(out)]
 
     def _emit(self, entries: list[git.TreeEntry]) -> Iterator[RawFile]:
         keep: list[git.TreeEntry] = []
@@ -211,6 +272,15 @@ class Overlay(Source):
                 out.append(RawFile(path, None, content))
         out.sort(key=lambda raw: raw.path)
         yield from out
+
+    def entries(self) -> list[Entry]:
+        out = {e.path: e.blob for e in self.base.entries()}
+        for path, content in self.changes.items():
+            if content is None:
+                out.pop(path, None)
+            else:
+                out[path] = None
+        return [Entry(path, out[path]) for path in sorted(out)]
 
     def files_at(self, paths: list[str]) -> Iterator[RawFile]:
         rest = [p for p in paths if p not in self.changes]

@@ -12,8 +12,10 @@ def unique_names(ctx: Context) -> Iterator[Finding]:
     """Opportunity names are unique, case-insensitively; reported on every file after
     the first (in path order), at its name, naming the first."""
     first: dict[str, str] = {}
-    for f in ctx.records("opportunities"):
-        name = f.data.get("name")
+    for f in ctx.files:
+        if f.place.kind != "record" or f.place.name != "opportunities":
+            continue
+        name = ctx.fact(f, "name")
         if not isinstance(name, str):
             continue
         key = " ".join(name.casefold().split())

@@ -110,34 +110,41 @@ def status_consistent(ctx: Context, f: LoadedFile) -> Iterator[Finding]:
         )
 
 
-def source_fits_channel(ctx: Context, f: LoadedFile) -> Iterator[Finding]:
-    data = f.data
-    channel = ctx.catalog_entry("channels", data.get("channel"))
-    source = data.get("source")
-    if channel is None or source is None:
-        return
-    impact = channel.get("impact")
-    if impact == "none":
+def sources_fit_channels(ctx: Context) -> Iterator[Finding]:
+    """The source of an opportunity or a lead is a record of the kind its channel's
+    impact type names (id-dependent: it runs on every file when ids changed)."""
+    for f in ctx.files:
+        if f.place.kind != "record" or f.place.name not in ("opportunities", "leads"):
+            continue
+        if not ctx.in_scope(f):
+            continue
+        channel_id = ctx.fact(f, "channel")
+        source = ctx.fact(f, "source")
+        channel = ctx.catalog_entry("channels", channel_id)
+        if channel is None or source is None:
+            continue
+        impact = channel.get("impact")
+        if impact == "none":
+            yield finding(
+                "source-channel-mismatch",
+                f,
+                f"channel '{channel_id}' takes no source",
+                ("source",),
+                hint="remove the source, or pick a channel whose impact type needs one",
+            )
+            continue
+        target = SOURCE_TARGET.get(str(impact))
+        known = ctx.known(target) if target else None
+        if known is None or not isinstance(source, str) or source in known:
+            continue
         yield finding(
             "source-channel-mismatch",
             f,
-            f"channel '{data['channel']}' takes no source",
+            f"source '{source}' is not a {impact}, as channel '{channel_id}' needs",
             ("source",),
-            hint="remove the source, or pick a channel whose impact type needs one",
+            hint=f"the channel's impact type is '{impact}': the source is the id of a "
+            f"{impact} that brought the lead",
         )
-        return
-    target = SOURCE_TARGET.get(str(impact))
-    known = ctx.known(target) if target else None
-    if known is None or not isinstance(source, str) or source in known:
-        return
-    yield finding(
-        "source-channel-mismatch",
-        f,
-        f"source '{source}' is not a {impact}, as channel '{data['channel']}' needs",
-        ("source",),
-        hint=f"the channel's impact type is '{impact}': the source is the id of a "
-        f"{impact} that brought the lead",
-    )
 
 
 def dates_in_order(ctx: Context, f: LoadedFile) -> Iterator[Finding]:
@@ -219,28 +226,35 @@ def currency_consistent(ctx: Context, f: LoadedFile) -> Iterator[Finding]:
             )
 
 
-def currency_follows_source(ctx: Context, f: LoadedFile) -> Iterator[Finding]:
-    """A quote is in its opportunity's currency, an order in its quote's."""
-    link = {
-        "quotes": ("opportunity", "opportunities"),
-        "orders": ("quote", "quotes"),
-        "invoices": ("order", "orders"),
-    }.get(f.place.name)
-    if link is None:
-        return
-    key, folder = link
-    source_id = f.data.get(key)
-    source = ctx.record_data(folder, source_id) if isinstance(source_id, str) else None
-    if source is None:
-        return
-    mine = text(f.data, "currency") or ctx.config.currency
-    theirs = text(source, "currency") or ctx.config.currency
-    if mine != theirs:
-        noun = f.place.name[:-1]
-        yield finding(
-            "currency-mismatch",
-            f,
-            f"{noun} in {mine}, but {key} '{source_id}' is in {theirs}",
-            ("currency",) if "currency" in f.data else (key,),
-            hint=f"write the {noun} in {theirs}",
-        )
+_CURRENCY_LINKS = {
+    "quotes": ("opportunity", "opportunities"),
+    "orders": ("quote", "quotes"),
+    "invoices": ("order", "orders"),
+}
+
+
+def currencies_follow_sources(ctx: Context) -> Iterator[Finding]:
+    """A quote is in its opportunity's currency, an order in its quote's, an invoice
+    in its order's (read from every record's facts on each run: cheap, never stale)."""
+    for f in ctx.files:
+        link = _CURRENCY_LINKS.get(f.place.name) if f.place.kind == "record" else None
+        if link is None:
+            continue
+        key, folder = link
+        source_id = ctx.fact(f, key)
+        source = ctx.record_facts(folder, source_id) if isinstance(source_id, str) else None
+        if source is None:
+            continue
+        mine = ctx.fact(f, "currency")
+        mine = mine if isinstance(mine, str) else ctx.config.currency
+        theirs = source.get("currency")
+        theirs = theirs if isinstance(theirs, str) else ctx.config.currency
+        if mine != theirs:
+            noun = f.place.name[:-1]
+            yield finding(
+                "currency-mismatch",
+                f,
+                f"{noun} in {mine}, but {key} '{source_id}' is in {theirs}",
+                ("currency",) if ctx.fact(f, "currency") is not None else (key,),
+                hint=f"write the {noun} in {theirs}",
+            )

@@ -9,8 +9,6 @@ from typing import Any
 from crmfiles.diagnostics import Finding
 from crmfiles.records import CATALOG_DIR, RECORD_FOLDERS
 from crmfiles.rules.base import Context, finding
-from crmfiles.rules.files import schema_name
-from crmfiles.schema import extract_refs
 
 _NOUN = {
     "partners": "partner",
@@ -48,9 +46,11 @@ def where(target: str) -> str:
 def unknown_references(ctx: Context) -> Iterator[Finding]:
     known_ids: dict[str, Any] = {}
     for f in ctx.files:
-        if f.place.kind == "config" or f.data is None:
+        if f.place.kind == "config" or not ctx.in_scope(f):
             continue
-        for pointer, target, ref in extract_refs(schema_name(f.place), f.data):
+        if f.fresh and f.data is None:
+            continue
+        for pointer, target, ref in ctx.refs_of(f):
             if target not in known_ids:
                 known_ids[target] = ctx.known(target)
             known = known_ids[target]
@@ -88,7 +88,7 @@ def duplicate_ids(ctx: Context) -> Iterator[Finding]:
                     "duplicate-id",
                     f,
                     f"id '{f.place.id}' is already used by {first}",
-                    ("id",) if isinstance(f.data, dict) and "id" in f.data else (),
+                    ("id",),
                     hint="ids are unique per record type, whatever the folder",
                 )
         elif f.place.kind == "catalog" and isinstance(f.data, list):
@@ -110,20 +110,24 @@ def duplicate_ids(ctx: Context) -> Iterator[Finding]:
 
 
 def competitor_roles(ctx: Context) -> Iterator[Finding]:
-    partners = {p.place.id: p.data for p in ctx.records("partners")}
-    for f in ctx.records("opportunities"):
-        competitors = f.data.get("competitors")
-        if not isinstance(competitors, list):
+    partner_files = [
+        f for f in ctx.files if f.place.kind == "record" and f.place.name == "partners"
+    ]
+    roles = {f.place.id: ctx.fact(f, "roles") for f in partner_files}
+    for f in ctx.files:
+        if f.place.kind != "record" or f.place.name != "opportunities" or not ctx.in_scope(f):
             continue
-        for index, item in enumerate(competitors):
-            ref = item.get("partner") if isinstance(item, dict) else None
-            partner = partners.get(ref) if isinstance(ref, str) else None
-            roles = partner.get("roles") if isinstance(partner, dict) else None
-            if isinstance(roles, list) and "competitor" not in roles:
+        if f.fresh and f.data is None:
+            continue
+        for pointer, target, ref in ctx.refs_of(f):
+            if target != "partners" or pointer[0] != "competitors":
+                continue
+            partner_roles = roles.get(ref)
+            if isinstance(partner_roles, list) and "competitor" not in partner_roles:
                 yield finding(
                     "competitor-role",
                     f,
                     f"competitor '{ref}' does not have the competitor role",
-                    ("competitors", index, "partner"),
+                    pointer,
                     hint=f"add competitor to the roles in partners/{ref}.yaml",
                 )
