@@ -211,7 +211,19 @@ def currency_consistent(ctx: Context, f: LoadedFile) -> Iterator[Finding]:
     if not isinstance(lines, list):
         return
     for index, line in enumerate(lines):
-        if not isinstance(line, dict) or "unit_price" in line:
+        if not isinstance(line, dict):
+            continue
+        own = line.get("currency")
+        if isinstance(own, str) and own != currency:
+            yield finding(
+                "currency-mismatch",
+                f,
+                f"line {index + 1} is in {own}, the record in {currency}",
+                ("lines", index, "currency"),
+                hint=f"convert the line to {currency}, or drop its currency field",
+            )
+            continue
+        if "unit_price" in line:
             continue
         product = ctx.catalog_entry("products", line.get("product"))
         product_currency = product.get("currency") if product else None
