@@ -45,6 +45,12 @@ def where(target: str) -> str:
 
 def unknown_references(ctx: Context) -> Iterator[Finding]:
     known_ids: dict[str, Any] = {}
+    # a base currency missing from a catalog that lists others is one [catalog]
+    # finding there (names.catalogs_consistent), not one here per record that uses it
+    currencies = ctx.catalogs.get("currencies")
+    unlisted_base = (
+        ctx.config.currency if currencies and ctx.config.currency not in currencies else None
+    )
     for f in ctx.files:
         if f.place.kind == "config" or not ctx.in_scope(f):
             continue
@@ -54,7 +60,7 @@ def unknown_references(ctx: Context) -> Iterator[Finding]:
             if target not in known_ids:
                 known_ids[target] = ctx.known(target)
             known = known_ids[target]
-            if known is None or ref in known:
+            if known is None or ref in known or (target == "currencies" and ref == unlisted_base):
                 continue
             yield finding(
                 "unknown-reference",
