@@ -17,6 +17,7 @@ from crmfiles.errors import CrmError
 COMMANDS: dict[str, tuple[str, str]] = {
     "init": ("init", "make a new CRM repository"),
     "demo": ("init", "the TUI on a scratch copy of the example repository"),
+    "tui": ("tui", "the TUI on this repository"),
     "validate": ("validate", "check one revision"),
     "lint": ("validate", "check what changed between two revisions"),
     "fmt": ("fmt", "canonical formatting; --layout moves records into the configured layout"),
