@@ -256,3 +256,234 @@ def untracked(cwd: Path, paths: Sequence[str] = ()) -> list[str]:
 def user_email(cwd: Path) -> str | None:
     proc = run(["config", "user.email"], cwd, check=False)
     return proc.stdout.decode().strip() or None
+
+
+# --- writing: one commit of exactly these files ------------------------------------
+#
+# A commit of an operation is built with plumbing, never through the user's index:
+# the new blobs go into HEAD's tree by rewriting only the trees on the way to them
+# (``git mktree``), so the cost follows the depth of the path, not the size of the
+# repository (a temporary index would be read, updated and written whole: three
+# passes over 100,000 entries), and nothing the user staged can slip in.
+
+HOOK_NAMES = ("pre-commit", "prepare-commit-msg", "commit-msg", "post-commit")
+_IN_PROGRESS = {
+    "MERGE_HEAD": "a merge",
+    "CHERRY_PICK_HEAD": "a cherry-pick",
+    "REVERT_HEAD": "a revert",
+    "rebase-merge": "a rebase",
+    "rebase-apply": "a rebase or `git am`",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Head:
+    commit: str | None  # None: no commit yet (an unborn branch)
+    ref: str | None  # refs/heads/<branch>; None when HEAD is detached
+
+
+def head(cwd: Path) -> Head:
+    proc = run(["symbolic-ref", "-q", "HEAD"], cwd, check=False)
+    ref = proc.stdout.decode().strip() or None if proc.returncode == 0 else None
+    commit = resolve("HEAD", cwd) if has_commits(cwd) else None
+    return Head(commit, ref)
+
+
+def git_path(cwd: Path, name: str) -> Path:
+    """A path inside the git directory (``git rev-parse --git-path``: honours
+    ``core.hooksPath`` for hooks and linked work trees for the rest)."""
+    raw = out(["rev-parse", "--git-path", name], cwd).strip()
+    path = Path(raw)
+    return path if path.is_absolute() else cwd / path
+
+
+def operation_in_progress(cwd: Path) -> str | None:
+    """What git is in the middle of (a merge, a rebase...), or None."""
+    for name, what in _IN_PROGRESS.items():
+        if git_path(cwd, name).exists():
+            return what
+    return None
+
+
+def commit_hooks(cwd: Path) -> list[str]:
+    """The commit hooks git would run here (executable files in the hooks folder)."""
+    folder = git_path(cwd, "hooks")
+    return [
+        name
+        for name in HOOK_NAMES
+        if (folder / name).is_file() and os.access(folder / name, os.X_OK)
+    ]
+
+
+def config_bool(cwd: Path, key: str) -> bool:
+    proc = run(["config", "--type=bool", "--get", key], cwd, check=False)
+    return proc.stdout.decode().strip() == "true"
+
+
+def identity_problem(cwd: Path) -> str | None:
+    """Why git could not make a commit here for want of a name or e-mail, or None."""
+    for var in ("GIT_AUTHOR_IDENT", "GIT_COMMITTER_IDENT"):
+        proc = run(["var", var], cwd, check=False)
+        if proc.returncode != 0:
+            lines = proc.stderr.decode("utf-8", "replace").strip().splitlines()
+            return lines[-1].removeprefix("fatal: ") if lines else "no git identity"
+    return None
+
+
+def ref_exists(cwd: Path, ref: str) -> bool:
+    return run(["rev-parse", "--verify", "-q", ref], cwd, check=False).returncode == 0
+
+
+def hash_blobs(cwd: Path, contents: dict[str, bytes], *, write: bool = True) -> dict[str, str]:
+    """The blob id of each content with the path's filters (``.gitattributes``) applied
+    as ``git add`` would, written to the object store unless ``write`` is False."""
+    flags = ["-w"] if write else []
+    return {
+        path: run(["hash-object", *flags, "--stdin", f"--path={path}"], cwd, input=content)
+        .stdout.decode()
+        .strip()
+        for path, content in contents.items()
+    }
+
+
+def hash_files(cwd: Path, paths: Sequence[str]) -> dict[str, str]:
+    """Write the work tree's files as blobs (one process); path -> blob id."""
+    if not paths:
+        return {}
+    request = "".join(f"{p}\n" for p in paths).encode("utf-8", "surrogateescape")
+    ids = run(["hash-object", "-w", "--stdin-paths"], cwd, input=request).stdout.split()
+    return {path: blob.decode() for path, blob in zip(paths, ids, strict=True)}
+
+
+_TYPES = {b"40000": b"tree", b"160000": b"commit"}  # by mode; everything else is a blob
+
+
+def _tree_entries(raw: bytes, oid_size: int) -> dict[bytes, tuple[bytes, bytes]]:
+    """A raw tree object: name -> (mode, binary object id)."""
+    out: dict[bytes, tuple[bytes, bytes]] = {}
+    pos = 0
+    while pos < len(raw):
+        space = raw.index(b" ", pos)
+        nul = raw.index(b"\0", space)
+        out[raw[space + 1 : nul]] = (raw[pos:space], raw[nul + 1 : nul + 1 + oid_size])
+        pos = nul + 1 + oid_size
+    return out
+
+
+def edit_tree(cwd: Path, base: str | None, files: dict[str, str | None]) -> str:
+    """The tree of ``base`` (a commit; None: empty) with each path set to a blob id
+    (or removed, for None), rewriting only the trees on the way to those paths."""
+    oid_size = len(base or "0" * 40) // 2
+    dirs: set[str] = {""}
+    for path in files:
+        parts = path.split("/")
+        dirs.update("/".join(parts[:i]) for i in range(1, len(parts)))
+    ordered = sorted(dirs, key=lambda d: (-d.count("/") if d else 1, d))  # deepest first
+    trees: dict[str, dict[bytes, tuple[bytes, bytes]]] = {d: {} for d in dirs}
+    if base is not None:
+        specs = {f"{base}^{{tree}}" if not d else f"{base}:{d}": d for d in dirs}
+        for spec, raw in cat_blobs(list(specs), cwd):
+            trees[specs[spec]] = _tree_entries(raw, oid_size)
+    for path, blob in files.items():
+        folder, _, name = path.rpartition("/")
+        key = name.encode("utf-8", "surrogateescape")
+        if blob is None:
+            trees[folder].pop(key, None)
+        else:
+            mode = trees[folder].get(key, (b"100644", b""))[0]
+            mode = mode if mode in (b"100644", b"100755") else b"100644"
+            trees[folder][key] = (mode, bytes.fromhex(blob))
+    proc = subprocess.Popen(
+        ["git", "mktree", "-z", "--batch"],
+        cwd=cwd,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert proc.stdin is not None and proc.stdout is not None
+    made: dict[str, str | None] = {}
+    try:
+        for folder in ordered:
+            entries = trees[folder]
+            for sub in (d for d in ordered if d and d.rpartition("/")[0] == folder):
+                key = sub.rpartition("/")[2].encode("utf-8", "surrogateescape")
+                tree_id = made[sub]
+                if tree_id is None:
+                    entries.pop(key, None)
+                else:
+                    entries[key] = (b"40000", bytes.fromhex(tree_id))
+            if folder and not entries:
+                made[folder] = None  # git keeps no empty folders
+                continue
+            listing = b"".join(
+                b"%s %s %s\t%s\0" % (mode, _TYPES.get(mode, b"blob"), oid.hex().encode(), name)
+                for name, (mode, oid) in entries.items()
+            )
+            proc.stdin.write(listing + b"\0")
+            proc.stdin.flush()
+            made[folder] = proc.stdout.readline().decode().strip()
+    finally:
+        proc.stdin.close()
+        error = proc.stderr.read() if proc.stderr else b""
+        proc.wait()
+    if proc.returncode != 0 or not made.get(""):
+        raise GitError(error.decode("utf-8", "replace").strip() or "git mktree failed")
+    return str(made[""])
+
+
+def commit_tree(
+    cwd: Path, tree: str, parents: Sequence[str], message: str, *, sign: bool = False
+) -> str:
+    args = ["commit-tree", tree, *(a for p in parents for a in ("-p", p))]
+    if sign:
+        args.append("-S")
+    return run([*args, "-F", "-"], cwd, input=message.encode()).stdout.decode().strip()
+
+
+def update_ref(cwd: Path, ref: str, new: str, old: str | None, message: str) -> None:
+    """Move ``ref`` to ``new`` only if it still points at ``old`` (None: only if it
+    does not exist yet), so a commit made meanwhile elsewhere is never lost."""
+    run(["update-ref", "-m", message, ref, new, old or _ZERO], cwd)
+
+
+def stage_paths(cwd: Path, paths: Sequence[str], *, attempts: int = 20) -> None:
+    """Record the work tree's version of ``paths`` in the index (``git update-index
+    --add --remove``), waiting a little while another git holds the index lock."""
+    import time
+
+    for attempt in range(attempts):
+        proc = run(["update-index", "--add", "--remove", "--", *paths], cwd, check=False)
+        if proc.returncode == 0:
+            return
+        error = proc.stderr.decode("utf-8", "replace")
+        if "index.lock" not in error or attempt == attempts - 1:
+            raise GitError(error.strip() or "git update-index failed")
+        time.sleep(0.05)
+
+
+def gc_auto(cwd: Path) -> None:
+    """Git's housekeeping, which plumbing commits never trigger (cheap when not due)."""
+    run(["gc", "--auto", "--quiet"], cwd, check=False)
+
+
+def write_tree(cwd: Path) -> str | None:
+    """The tree id of the index (``GIT_INDEX_FILE`` honoured); None when the index
+    cannot be written as a tree (unmerged entries, intent-to-add files)."""
+    proc = run(["write-tree"], cwd, check=False)
+    return proc.stdout.decode().strip() if proc.returncode == 0 else None
+
+
+def tree_changes(cwd: Path, old: str, new: str, paths: Sequence[str] = ()
+                 ) -> list[tuple[str, str, str, str]]:
+    """``(status, path, new mode, new blob)`` of every file that differs between two
+    trees, without rename pairing: O(changes), since equal subtrees are skipped."""
+    raw = run(["diff-tree", "-r", "-z", "--no-renames", "--no-abbrev", old, new, "--", *paths],
+              cwd).stdout.decode("utf-8", "surrogateescape")
+    tokens = raw.split("\0")
+    out = []
+    for meta, path in zip(tokens[0::2], tokens[1::2], strict=False):
+        fields = meta.lstrip(":").split(" ")
+        if len(fields) < 5:
+            continue
+        out.append((fields[4][:1], path, fields[1], fields[3]))
+    return out
