@@ -1,0 +1,235 @@
+"""Carry out a planned operation: check it, write it, commit exactly its files.
+
+The order leaves nothing half done.  Everything that can refuse runs before the first
+write: git's identity and state, the files being clean, the rules.  Then the files are
+written atomically and committed; when git refuses the commit (a hook says no, the
+branch moved meanwhile), the files are put back as they were and the error says why.
+
+Without hooks the commit is plumbing (``git.edit_tree`` + ``commit-tree`` +
+``update-ref`` with the old value, so a concurrent commit is never lost), and the user's
+index then learns our paths so ``git status`` shows them clean.  With commit hooks
+installed it is ``git commit --only -- <paths>``, so the hooks run and still only our
+paths are committed.  ``--branch`` is always plumbing: the commit goes on a new branch
+from HEAD, and the work tree, the index and HEAD are not touched (hooks, which check
+the work tree, cannot run for a commit that is not in it).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from crmfiles import git
+from crmfiles.errors import CrmError
+from crmfiles.ops.guard import guard
+from crmfiles.ops.result import CommitFailed, OpResult
+from crmfiles.ops.workspace import Workspace
+from crmfiles.records.edit import write_atomic
+
+SHORT = 7
+
+
+@dataclass
+class Plan:
+    """An operation's edits, before anything is written."""
+
+    verb: str  # move, close, new...
+    record: str  # the id the operation is about
+    texts: dict[str, str]  # path -> the file's new text
+    created: list[str]  # the paths among ``texts`` that are new files
+    subject: str  # the commit's first line
+    trailers: list[tuple[str, str]]
+    branch: str  # the branch name --branch uses: crm/<id>-<what>
+    summary: str  # what happened, for a person
+    notes: list[str] = field(default_factory=list)  # more lines for a person
+
+    @property
+    def message(self) -> str:
+        trailers = "".join(f"{key}: {value}\n" for key, value in self.trailers)
+        return f"{self.subject}\n\n{trailers}" if trailers else f"{self.subject}\n"
+
+
+def execute(ws: Workspace, plan: Plan, *, commit: bool = True, branch: bool = False) -> OpResult:
+    if branch and not commit:
+        raise CrmError("--branch makes a commit; it does not go with --no-commit")
+    _preflight(ws, plan, commit=commit, branch=branch)
+    verdict = guard(
+        ws.root,
+        plan.texts,
+        head=ws.head.commit,
+        commit=commit,
+        what=f"crm {plan.verb} {plan.record}",
+    )
+    paths = sorted(plan.texts)
+    result = OpResult(
+        paths=paths,
+        commit=None,
+        branch=None,
+        message="",
+        diagnostics=verdict.diagnostics,
+        id=plan.record,
+        created=sorted(plan.created),
+    )
+    if branch:
+        result.branch, result.commit = _commit_to_branch(ws, plan)
+        done = (
+            f"committed {result.commit[:SHORT]} on branch {result.branch}; "
+            "your work tree, index and HEAD are unchanged"
+        )
+    else:
+        previous = _write(ws.root, plan)
+        if commit:
+            try:
+                result.commit, warning = _commit(ws, plan, previous)
+            except BaseException:
+                _restore(ws.root, previous)
+                raise
+            done = f"committed {result.commit[:SHORT]}" + (f" ({warning})" if warning else "")
+        else:
+            done = "not committed (--no-commit)"
+    result.message = "\n".join([f"{plan.summary}, {done}", *plan.notes])
+    return result
+
+
+def _preflight(ws: Workspace, plan: Plan, *, commit: bool, branch: bool) -> None:
+    root = ws.root
+    for path in plan.created:
+        if (root / path).exists() and not branch:
+            raise CrmError(f"{path} already exists", hint="give another --id")
+    if not commit:
+        return
+    problem = git.identity_problem(root)
+    if problem:
+        raise CrmError(
+            f"git cannot make a commit here: {problem}",
+            hint='set `git config user.name "Your Name"` and `git config user.email '
+            "you@example.com`, or pass --no-commit",
+        )
+    if branch:
+        if ws.head.commit is None:
+            raise CrmError(
+                "--branch starts a branch from HEAD, and this repository has no commit yet"
+            )
+        if ws.head.ref is None:
+            raise CrmError(
+                "HEAD is detached: --branch starts the new branch from the current branch",
+                hint="check out a branch first (`git switch main`)",
+            )
+    else:
+        busy = git.operation_in_progress(root)
+        if busy:
+            raise CrmError(
+                f"git is in the middle of {busy}; a commit now would get mixed into it",
+                hint="finish or abort it first, or pass --no-commit (or --branch)",
+            )
+    edited = [p for p in plan.texts if p not in plan.created]
+    dirty = ws.changed_since_head(edited)
+    if dirty:
+        path, why = next(iter(sorted(dirty.items())))
+        raise CrmError(
+            f"{path} {why}; committing would sweep them into the `crm {plan.verb}` commit",
+            hint="commit or stash them first, or pass --no-commit to leave this change "
+            "uncommitted beside them",
+        )
+
+
+def _write(root: Path, plan: Plan) -> dict[str, bytes | None]:
+    """Write the new texts atomically; return what each path held before."""
+    previous: dict[str, bytes | None] = {}
+    try:
+        for path in sorted(plan.texts):
+            full = root / path
+            previous[path] = full.read_bytes() if full.exists() else None
+            write_atomic(full, plan.texts[path])
+    except BaseException:
+        _restore(root, previous)
+        raise
+    return previous
+
+
+def _restore(root: Path, previous: dict[str, bytes | None]) -> None:
+    for path, content in previous.items():
+        full = root / path
+        if content is None:
+            full.unlink(missing_ok=True)
+            folder = full.parent
+            while folder != root and folder.is_dir() and not any(folder.iterdir()):
+                folder.rmdir()
+                folder = folder.parent
+        else:
+            write_atomic(full, content.decode("utf-8"))
+
+
+def _commit(ws: Workspace, plan: Plan, previous: dict[str, bytes | None]) -> tuple[str, str]:
+    """Commit the written files; (commit id, a warning for the user or "")."""
+    root, paths = ws.root, sorted(plan.texts)
+    if git.commit_hooks(root):
+        return _commit_with_hooks(root, plan, [p for p in paths if previous[p] is None]), ""
+    parent = ws.head.commit
+    blobs = git.hash_files(root, paths)
+    new = _commit_tree(ws, plan, dict(blobs))
+    try:
+        git.update_ref(root, "HEAD", new, parent, plan.subject)
+    except git.GitError as err:
+        raise CommitFailed(
+            "HEAD moved while the change was being committed; nothing was committed",
+            str(err),
+            hint="run the command again",
+        ) from None
+    warning = ""
+    try:
+        git.stage_paths(root, paths)
+    except git.GitError:
+        warning = f"the index still holds the old version: run `git reset -q -- {' '.join(paths)}`"
+    git.gc_auto(root)
+    return new, warning
+
+
+def _commit_tree(ws: Workspace, plan: Plan, blobs: dict[str, str | None]) -> str:
+    parent = ws.head.commit
+    tree = git.edit_tree(ws.root, parent, blobs)
+    sign = git.config_bool(ws.root, "commit.gpgSign")
+    try:
+        return git.commit_tree(ws.root, tree, [parent] if parent else [], plan.message, sign=sign)
+    except git.GitError as err:
+        raise CommitFailed(f"git could not make the commit: {err.message}", err.message) from None
+
+
+def _commit_with_hooks(root: Path, plan: Plan, new_paths: list[str]) -> str:
+    paths = sorted(plan.texts)
+    if new_paths:  # `git commit --only` takes only paths git knows
+        git.run(["add", "--intent-to-add", "--", *new_paths], root)
+    proc = git.run(
+        ["commit", "--only", "-q", "-F", "-", "--", *paths],
+        root,
+        input=plan.message.encode(),
+        check=False,
+    )
+    if proc.returncode != 0:
+        if new_paths:
+            git.run(["rm", "--cached", "-q", "--ignore-unmatch", "--", *new_paths], root)
+        output = (proc.stdout + proc.stderr).decode("utf-8", "replace").strip()
+        raise CommitFailed(
+            "git refused the commit (a hook said no); the files are back as they were",
+            output,
+            hint="fix what the hook reports, or pass --no-commit to keep the change uncommitted",
+        )
+    return git.resolve("HEAD", root)
+
+
+def _commit_to_branch(ws: Workspace, plan: Plan) -> tuple[str, str]:
+    root = ws.root
+    name, n = plan.branch, 1
+    while git.ref_exists(root, f"refs/heads/{name}"):
+        n += 1
+        name = f"{plan.branch}-{n}"
+    blobs = git.hash_blobs(root, {p: t.encode("utf-8") for p, t in plan.texts.items()})
+    new = _commit_tree(ws, plan, dict(blobs))
+    try:
+        git.update_ref(root, f"refs/heads/{name}", new, None, plan.subject)
+    except git.GitError as err:
+        raise CommitFailed(
+            f"git could not make branch {name}: {err.message}", err.message
+        ) from None
+    git.gc_auto(root)
+    return name, new

@@ -1,0 +1,170 @@
+"""Refuse before writing: an operation's edits, held in memory, checked by the engine
+``crm lint`` uses.
+
+Two layers, as in ``crm lint``: every one-revision check of the repository as it would
+be (the work tree with the edits laid over it), reported for the changed files; and the
+lifecycle rules on one step from HEAD to those edits, made by the person git will
+record as the author.  The step holds only the operation's own files, so the user's
+unrelated work in progress neither blocks an operation nor is judged by it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from crmfiles import git
+from crmfiles.check import Report, check, resolve
+from crmfiles.diagnostics import Diagnostic, Severity
+from crmfiles.lint import (
+    RevisionIndex,
+    _author_email,
+    _catalog_paths,
+    _catalogs_of,
+    _changes,
+    _open_quotes,
+    _usage,
+)
+from crmfiles.ops.result import Refused
+from crmfiles.records import classify
+from crmfiles.records.sources import Overlay, WorkTree
+from crmfiles.records.yamlio import ParseError, parse
+from crmfiles.rules.base import Context
+from crmfiles.rules.transitions import CHANGE_RULES, Step
+
+
+@dataclass
+class Verdict:
+    diagnostics: list[Diagnostic]  # errors first would refuse; these are what is left
+    context: Context | None
+
+    @property
+    def errors(self) -> list[Diagnostic]:
+        return [d for d in self.diagnostics if d.severity is Severity.ERROR]
+
+
+def review(
+    root: Path,
+    texts: Mapping[str, str],
+    *,
+    head: str | None = None,
+    commit: bool = False,
+) -> Verdict:
+    """Every diagnostic the edits would cause: ``texts`` maps each changed path to its
+    new text; ``head`` is the commit they are judged against (None: no commit yet);
+    ``commit`` says the edits become a commit, so the rules that judge commits (who
+    made a stage change) apply too."""
+    changes = {path: text.encode("utf-8") for path, text in texts.items()}
+    report = check(Overlay(WorkTree(root), dict(changes)))
+    diagnostics = _about(report, list(texts))
+    ctx = report.context
+    if ctx is not None:
+        step = _step(root, head, ctx, texts, commit)
+        findings = [
+            f for change in step.changes for rule in CHANGE_RULES for f in rule(step, change)
+        ]
+        if findings:
+            diagnostics += resolve(findings, ctx, dict(texts))
+    diagnostics.sort(key=Diagnostic.sort_key)
+    return Verdict(diagnostics, ctx)
+
+
+def guard(
+    root: Path,
+    texts: Mapping[str, str],
+    *,
+    head: str | None = None,
+    commit: bool = False,
+    what: str = "the change",
+) -> Verdict:
+    """:func:`review`, raising :class:`Refused` when any diagnostic is an error."""
+    verdict = review(root, texts, head=head, commit=commit)
+    if verdict.errors:
+        count = len(verdict.errors)
+        raise Refused(
+            f"{what} breaks {count} rule{'s' if count != 1 else ''}; nothing was written",
+            verdict.diagnostics,
+        )
+    return verdict
+
+
+def _about(report: Report, paths: list[str]) -> list[Diagnostic]:
+    """The diagnostics of the changed files, and those of other files that name one of
+    them: a rule across files (a duplicate name or id) reports the later file in path
+    order, which may be the one that was already there."""
+    changed = set(paths)
+    return [
+        d
+        for d in report.diagnostics
+        if d.path in changed or any(path in d.message for path in changed)
+    ]
+
+
+def _parse(text: str) -> Any:
+    try:
+        return parse(text)
+    except ParseError:
+        return None
+
+
+def _step(
+    root: Path,
+    head: str | None,
+    ctx: Context,
+    texts: Mapping[str, str],
+    commit: bool,
+) -> Step:
+    """HEAD against the edited files, as ``crm lint``'s last step would see them.
+
+    TODO(lint): the same as ``lint._final_step`` with the raw changes given instead of
+    read from the work tree; use it once lint exposes that.
+    """
+    base = head or git.EMPTY_TREE
+    committed = {e.path: e.blob for e in git.ls_tree(base, root, list(texts))} if head else {}
+    old_texts: dict[str, str] = {}
+    if committed:
+        contents = dict(git.cat_blobs(sorted(set(committed.values())), root))
+        for path, blob in committed.items():
+            old_texts[path] = contents[blob].decode("utf-8", "replace").removeprefix("\ufeff")
+    raw = [
+        git.RawChange(
+            "M" if old_texts.get(path) is not None else "A",
+            path,
+            path if old_texts.get(path) is not None else None,
+            None,
+            None,
+        )
+        for path in texts
+    ]
+    old_data = {path: _parse(text) for path, text in old_texts.items()}
+    new_data = {path: _parse(text) for path, text in texts.items()}
+    base_index = RevisionIndex(root, base)
+    known: dict[tuple[str, str], Any] = {}
+    for path, data in old_data.items():
+        place = classify(path)
+        if place is not None and place.kind == "record":
+            known[(place.name, place.id)] = data if isinstance(data, dict) else None
+
+    def old_record(folder: str, record_id: str) -> dict[str, Any] | None:
+        # the records the operation edits are at hand; any other is looked up in HEAD
+        if (folder, record_id) in known:
+            return known[(folder, record_id)]
+        return base_index.get(folder, record_id)
+
+    def head_records(folder: str) -> list[tuple[str, dict[str, Any]]]:
+        return [(f.place.id, f.data) for f in ctx.records(folder) if isinstance(f.data, dict)]
+
+    return Step(
+        changes=_changes(raw, old_data, new_data),
+        old_catalogs=_catalogs_of(_catalog_paths(root, base)),
+        new_catalogs=ctx.catalogs,
+        author_email=_author_email(root),
+        range_mode=commit,
+        old_record=old_record,
+        open_quotes=lambda opp: _open_quotes(head_records("quotes"), opp),
+        usage=lambda fld, entry: _usage(head_records("opportunities"), fld, entry),
+        catalog_paths=dict(ctx.catalog_paths),
+        texts=dict(texts),
+    )

@@ -1,0 +1,233 @@
+"""What an operation reads before it writes: crm.yaml, the catalogs, one record, who
+is working, and git's view of the files it will touch.
+
+Nothing here reads the whole repository: finding a record walks file names only, and
+the full check happens once, in :mod:`crmfiles.ops.guard`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+import unicodedata
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+from crmfiles import git
+from crmfiles.cache import blob_id
+from crmfiles.config import Config, parse_config
+from crmfiles.errors import CrmError
+from crmfiles.ops.fmt import layout_target
+from crmfiles.records import CATALOG_DIR, CONFIG_FILE, RECORD_FOLDERS, is_valid_id
+from crmfiles.records.yamlio import ParseError, parse
+
+MAX_ID = 80
+
+
+@dataclass
+class RecordFile:
+    folder: str
+    id: str
+    path: str
+    text: str
+    data: dict[str, Any]
+
+
+def slug(text: str, limit: int = 60) -> str:
+    """A record id from a name: ``Müller Logistik – E25 fleet`` -> ``muller-logistik-e25-fleet``."""
+    folded = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower()
+    out = re.sub(r"[^a-z0-9]+", "-", folded).strip("-")[:limit].strip("-")
+    return out or "record"
+
+
+class Workspace:
+    """One CRM repository as an operation sees it (read lazily, at most once)."""
+
+    def __init__(self, root: Path, today: dt.date | None = None) -> None:
+        self.root = root
+        self.today = today or dt.date.today()
+        self._ids: dict[str, dict[str, list[str]]] = {}
+
+    @cached_property
+    def config(self) -> Config:
+        try:
+            content = (self.root / CONFIG_FILE).read_bytes()
+        except OSError:
+            content = None
+        return parse_config(content)
+
+    @cached_property
+    def catalogs(self) -> dict[str, dict[str, dict[str, Any]]]:
+        out: dict[str, dict[str, dict[str, Any]]] = {}
+        folder = self.root / CATALOG_DIR
+        for path in sorted(folder.glob("*.yaml")) if folder.is_dir() else []:
+            try:
+                data = parse(path.read_text("utf-8").removeprefix("\ufeff"))
+            except (OSError, UnicodeDecodeError, ParseError):
+                continue  # `crm validate` says why; a rule that needs it refuses
+            if isinstance(data, list):
+                out[path.stem] = {
+                    e["id"]: e for e in data if isinstance(e, dict) and isinstance(e.get("id"), str)
+                }
+        return out
+
+    def catalog(self, name: str) -> dict[str, dict[str, Any]]:
+        return self.catalogs.get(name, {})
+
+    @cached_property
+    def head(self) -> git.Head:
+        return git.head(self.root)
+
+    @cached_property
+    def author_email(self) -> str | None:
+        """The e-mail git will record as the author (the one the rules judge)."""
+        from crmfiles.lint import _author_email
+
+        return _author_email(self.root)
+
+    @cached_property
+    def me(self) -> str | None:
+        """The person (catalogs/people.yaml) whose e-mail is the git author's; else
+        crm.yaml's ``me``."""
+        email = (self.author_email or "").casefold()
+        for person_id, person in self.catalog("people").items():
+            emails = person.get("emails")
+            if email and isinstance(emails, list) and email in (str(e).casefold() for e in emails):
+                return person_id
+        return self.config.me if isinstance(self.config.me, str) else None
+
+    # --- finding records ------------------------------------------------------------
+
+    def ids(self, folder: str) -> dict[str, list[str]]:
+        """Record id -> the paths holding it in the work tree (file names only)."""
+        if folder not in self._ids:
+            found: dict[str, list[str]] = {}
+            top = self.root / folder
+            for dirpath, dirnames, filenames in os.walk(top):
+                dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+                rel = Path(dirpath).relative_to(self.root).as_posix()
+                for name in filenames:
+                    if name.endswith(".yaml") and not name.startswith("."):
+                        found.setdefault(name[:-5], []).append(f"{rel}/{name}")
+            self._ids[folder] = found
+        return self._ids[folder]
+
+    def find(self, record_id: str, folders: tuple[str, ...] | None = None) -> RecordFile:
+        """A record by id (``type/id``, ``folder/id`` or a bare id)."""
+        if "/" in record_id:
+            prefix, _, record_id = record_id.partition("/")
+            folder = prefix if prefix in RECORD_FOLDERS else _folder_of(prefix)
+            if folder is None:
+                raise CrmError(
+                    f"unknown record type '{prefix}'",
+                    hint=f"one of: {', '.join(RECORD_FOLDERS)}",
+                )
+            folders = (folder,)
+        wanted = folders or tuple(RECORD_FOLDERS)
+        hits = [(f, p) for f in wanted for p in self.ids(f).get(record_id, [])]
+        if not hits:
+            where = f" in {', '.join(f + '/' for f in wanted)}" if folders else ""
+            raise CrmError(
+                f"no record with id '{record_id}'{where}",
+                hint=f"`crm list {wanted[0] if folders else 'opportunities'}` shows the ids",
+            )
+        if len(hits) > 1:
+            raise CrmError(
+                f"'{record_id}' names several records: {', '.join(p for _, p in hits)}",
+                hint="`crm validate` reports the duplicate id; give TYPE/ID when the types differ",
+            )
+        folder, path = hits[0]
+        text = self.read_text(path)
+        try:
+            data = parse(text)
+        except ParseError as err:
+            raise CrmError(
+                f"{path}:{err.line or 1}: {err.message}", hint="fix the file first (`crm validate`)"
+            ) from None
+        if not isinstance(data, dict):
+            raise CrmError(f"{path}: not a record (a YAML mapping)")
+        return RecordFile(folder, record_id, path, text, data)
+
+    def read_text(self, path: str) -> str:
+        try:
+            return (self.root / path).read_bytes().decode("utf-8").removeprefix("\ufeff")
+        except UnicodeDecodeError:
+            raise CrmError(f"{path}: not valid UTF-8", hint="`crm validate` shows where") from None
+        except OSError as exc:
+            raise CrmError(f"{path}: cannot read: {exc.strerror}") from None
+
+    def unique_id(self, folder: str, wanted: str, taken: set[str] | None = None) -> str:
+        """``wanted``, or ``wanted-2``, ``wanted-3``... whichever is free."""
+        existing = self.ids(folder)
+        taken = taken or set()
+        candidate, n = wanted, 1
+        while candidate in existing or candidate in taken:
+            n += 1
+            suffix = f"-{n}"
+            candidate = wanted[: MAX_ID - len(suffix)].rstrip("-") + suffix
+        return candidate
+
+    def place(self, folder: str, record_id: str, data: dict[str, Any]) -> str:
+        """Where a new record goes under crm.yaml's layout."""
+        target = layout_target(f"{folder}/{record_id}.yaml", data, self.config, self.today)
+        assert target is not None
+        return target
+
+    # --- git's view -------------------------------------------------------------------
+
+    def changed_since_head(self, paths: list[str]) -> dict[str, str]:
+        """The paths whose work-tree or staged version differs from HEAD, with why."""
+        if not paths:
+            return {}
+        committed = (
+            {e.path: e.blob for e in git.ls_tree(self.head.commit, self.root, paths)}
+            if self.head.commit
+            else {}
+        )
+        staged = {e.path: e.blob for e in git.ls_files(self.root, paths) if not e.stage}
+        out: dict[str, str] = {}
+        for path in paths:
+            if path not in committed:
+                out[path] = "is not committed yet"
+                continue
+            if staged.get(path) != committed[path]:
+                out[path] = "has staged changes"
+                continue
+            content = (self.root / path).read_bytes()
+            if blob_id(content) != committed[path] and (
+                git.hash_blobs(self.root, {path: content}, write=False)[path] != committed[path]
+            ):
+                out[path] = "has uncommitted changes"
+        return out
+
+    def head_text(self, path: str) -> str | None:
+        """HEAD's version of a file, or None when HEAD has none."""
+        if not self.head.commit:
+            return None
+        entries = git.ls_tree(self.head.commit, self.root, [path])
+        if not entries:
+            return None
+        for _, content in git.cat_blobs([entries[0].blob], self.root):
+            return content.decode("utf-8", "replace").removeprefix("\ufeff")
+        return None
+
+
+def _folder_of(record_type: str) -> str | None:
+    for folder, name in RECORD_FOLDERS.items():
+        if name == record_type:
+            return folder
+    return None
+
+
+def check_id(folder: str, record_id: str) -> None:
+    if not is_valid_id(record_id):
+        raise CrmError(
+            f"'{record_id}' is not a valid id",
+            hint="ids are lower case letters, digits, '.', '_' and '-', starting with a "
+            "letter or digit, at most 80 characters",
+        )
+    if folder not in RECORD_FOLDERS:
+        raise CrmError(f"unknown record type '{folder}'")
