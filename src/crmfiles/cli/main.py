@@ -24,6 +24,13 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "list": ("browse", "list records"),
     "show": ("browse", "show one record"),
     "rules": ("validate", "list every rule"),
+    "new": ("ops", "create a record (fields as options, or --edit)"),
+    "move": ("ops", "move an opportunity to a stage, with its tasks, in one commit"),
+    "close": ("ops", "close an opportunity as won or lost"),
+    "reopen": ("ops", "reopen a closed opportunity (managers)"),
+    "duplicate": ("ops", "copy an opportunity, back at its first stage"),
+    "qualify": ("ops", "turn a lead into a partner, a contact and an opportunity"),
+    "disqualify": ("ops", "drop a lead, with a reason"),
 }
 
 
