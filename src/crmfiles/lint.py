@@ -305,18 +305,33 @@ def _commit_steps(root: Path, base: str, head: str) -> list[Step]:
     blobs = {b for c in commits for ch in c.changes for b in (ch.old_blob, ch.new_blob) if b}
     contents = dict(git.cat_blobs(sorted(blobs), root))
     data = {blob: _parse(content) for blob, content in contents.items()}
-    catalogs = _catalogs_of(_catalog_paths(root, base))
+    base_catalogs = _catalogs_of(_catalog_paths(root, base))
+    # the catalogs after each commit: a commit is judged by its own parent's catalogs,
+    # not by whatever commit the log listed before it (another branch's, maybe)
+    after: dict[str, dict[str, dict[str, dict[str, Any]]]] = {}
     steps = []
     for commit in commits:
         old_files = {
             c.old_path: data.get(c.old_blob) for c in commit.changes if c.old_path and c.old_blob
         }
         new_files = {c.path: data.get(c.new_blob) for c in commit.changes if c.new_blob}
-        new_catalogs = dict(catalogs)
-        new_catalogs.update(
-            _catalogs_of({p: d for p, d in new_files.items() if p.startswith(CATALOG_DIR + "/")})
-        )
         parent = commit.parents[0] if commit.parents else git.EMPTY_TREE
+        catalogs = after.get(parent)
+        if catalogs is None:  # the base, or a branch point outside the range
+            catalogs = (
+                base_catalogs if parent == base else _catalogs_of(_catalog_paths(root, parent))
+            )
+        if len(commit.parents) > 1:
+            # a merge also takes catalogs from its other parents, which its diff omits
+            new_catalogs = _catalogs_of(_catalog_paths(root, commit.commit))
+        else:
+            new_catalogs = dict(catalogs)
+            new_catalogs.update(
+                _catalogs_of(
+                    {p: d for p, d in new_files.items() if p.startswith(CATALOG_DIR + "/")}
+                )
+            )
+        after[commit.commit] = new_catalogs
         parent_index, commit_index = RevisionIndex(root, parent), RevisionIndex(root, commit.commit)
         steps.append(
             Step(
@@ -337,7 +352,6 @@ def _commit_steps(root: Path, base: str, head: str) -> list[Step]:
                 },
             )
         )
-        catalogs = new_catalogs
     return steps
 
 
