@@ -164,6 +164,32 @@ def test_a_forbidden_conflict_resolution_is_reported_in_the_merge(repo: Path) ->
     ]
 
 
+def test_a_branch_commit_is_judged_by_its_own_catalogs(repo: Path) -> None:
+    """main adds a stage while a branch moves qualify -> proposal: on the branch that
+    skipped nothing, whichever order the log lists the two commits in."""
+    base = head_of(repo)
+    git(repo, "checkout", "-q", "-b", "feature")
+    write(repo, {OPPORTUNITY: at("proposal", probability="40")})
+    commit(repo, "qualify -> proposal")
+    git(repo, "checkout", "-q", "main")
+    stages = dedent(BASE_FILES["catalogs/stages.yaml"])
+    kinds = dedent(BASE_FILES["catalogs/kinds.yaml"])
+    write(
+        repo,
+        {
+            "catalogs/stages.yaml": stages.replace(
+                "- id: proposal", "- id: demo\n  name: Demo\n  probability: 20\n- id: proposal"
+            ),
+            "catalogs/kinds.yaml": kinds.replace(
+                "[qualify, proposal,", "[qualify, demo, proposal,"
+            ),
+        },
+    )
+    commit(repo, "a demo stage")
+    git(repo, "merge", "-q", "--no-ff", "--no-edit", "feature")
+    assert found(repo, base) == []
+
+
 # --- who may do what ----------------------------------------------------------------
 
 
