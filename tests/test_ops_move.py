@@ -103,15 +103,19 @@ def test_a_probability_changed_in_the_work_tree_counts_as_set_by_hand(repo: Path
 
 
 def test_the_stage_tasks_come_along_in_the_same_commit(repo: Path) -> None:
-    stages = (repo / "catalogs/stages.yaml").read_text().replace(
-        "  probability: 40\n",
-        "  probability: 40\n"
-        "  tasks:\n"
-        "    - title: Send the proposal\n"
-        "      instructions: Price it and send it.\n"
-        "      due_days: 5\n"
-        "      importance: high\n"
-        "    - title: Call back\n",
+    stages = (
+        (repo / "catalogs/stages.yaml")
+        .read_text()
+        .replace(
+            "  probability: 40\n",
+            "  probability: 40\n"
+            "  tasks:\n"
+            "    - title: Send the proposal\n"
+            "      instructions: Price it and send it.\n"
+            "      due_days: 5\n"
+            "      importance: high\n"
+            "    - title: Call back\n",
+        )
     )
     write(repo, {"catalogs/stages.yaml": stages})
     commit_all(repo, "proposal tasks")
@@ -144,9 +148,7 @@ def test_refused_move_leaves_files_index_and_head_alone(repo: Path) -> None:
     before = state(repo)
     with pytest.raises(Refused) as refused:
         move(repo, "acme-forklifts", "negotiate")
-    assert [(d.rule, d.path, d.line) for d in refused.value.errors] == [
-        ("stage-skip", OPP, 5)
-    ]
+    assert [(d.rule, d.path, d.line) for d in refused.value.errors] == [("stage-skip", OPP, 5)]
     assert state(repo) == before
 
 
@@ -176,7 +178,9 @@ def test_bad_input_is_a_clear_error(repo: Path, record: str, stage: str, message
 
 
 def test_a_stage_of_another_kind(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    stages = (repo / "catalogs/stages.yaml").read_text() + "- id: shipped\n  name: Shipped\n  probability: 95\n"
+    stages = (
+        repo / "catalogs/stages.yaml"
+    ).read_text() + "- id: shipped\n  name: Shipped\n  probability: 95\n"
     write(repo, {"catalogs/stages.yaml": stages})
     commit_all(repo, "a stage no kind uses")
     assert main(["move", "acme-forklifts", "shipped"]) == 2
@@ -241,8 +245,7 @@ def test_branch_commits_elsewhere_and_touches_nothing_here(repo: Path) -> None:
     assert git(repo, "log", "-1", "--format=%P", tip).strip() == before[2]
     assert files_in(repo, tip) == [OPP]
     assert git(repo, "show", f"{tip}:{OPP}").count("stage: proposal") == 1
-    files, index, commit, refs = state(repo)
-    assert (files, index, commit) == before[:3]
+    assert state(repo)[:3] == before[:3]  # files, index, HEAD: only a new ref
     assert git(repo, "symbolic-ref", "HEAD").strip() == "refs/heads/main"
     assert "your work tree, index and HEAD are unchanged" in result.message
     again = move(repo, "acme-forklifts", "proposal", branch=True)
