@@ -1,0 +1,57 @@
+"""Stage history from git: every opportunity's stage, status, probability and amount
+across commits, read from the files themselves (hand edits count), with who and when.
+
+    history = load_history(root)          # cached; only new commits are read
+    events_of(history, "acme-forklifts")  # every change of one record, oldest first
+    all_events(history, moves_only=True)  # every stage or status change
+    days_in_stage(root)                   # id -> days in its current stage
+
+The TUI and the reports use these pure functions of a :class:`History`; see
+``docs/reports.md`` for the JSON shapes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+from crmfiles.history.build import load_history, record_id
+from crmfiles.history.fields import Fields
+from crmfiles.history.model import (
+    Commit,
+    Event,
+    History,
+    Position,
+    Version,
+    all_events,
+    events_of,
+    position_label,
+    positions,
+)
+
+
+def days_in_stage(root: Path, today: dt.date | None = None) -> dict[str, int]:
+    """Each opportunity's days in its current stage (or since it closed), as of HEAD.
+
+    Cheap once the cache is warm: one ``git rev-parse`` and a pickle load.  A record
+    moved in the work tree but not committed still shows its committed stage's days;
+    compare :func:`positions` with the record to tell."""
+    day = today or dt.date.today()
+    return {rid: p.days(day) for rid, p in positions(load_history(root)).items()}
+
+
+__all__ = [
+    "Commit",
+    "Event",
+    "Fields",
+    "History",
+    "Position",
+    "Version",
+    "all_events",
+    "days_in_stage",
+    "events_of",
+    "load_history",
+    "position_label",
+    "positions",
+    "record_id",
+]
