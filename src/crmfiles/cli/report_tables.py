@@ -1,0 +1,251 @@
+"""The reports as terminal tables (rich), with bars where a person would rather look
+than read.  Every figure comes from the report's JSON payload, so table and JSON can
+never disagree."""
+
+from __future__ import annotations
+
+import sys
+from decimal import Decimal
+from typing import Any
+
+from crmfiles.money import fmt
+from crmfiles.reports.common import bar
+
+BAR_WIDTH = 30
+
+
+def _console() -> Any:
+    from rich.console import Console
+
+    if sys.stdout.isatty():
+        return Console()
+    return Console(width=200, no_color=True, highlight=False)
+
+
+def _table(*columns: str, numeric: tuple[str, ...] = ()) -> Any:
+    from rich.table import Table
+
+    table = Table(show_edge=False, pad_edge=False, box=None, header_style="bold")
+    for column in columns:
+        table.add_column(column, justify="right" if column in numeric else "left", no_wrap=True)
+    return table
+
+
+def _money(value: str | None) -> str:
+    return "" if value is None else fmt(Decimal(value))
+
+
+def _percent(value: float | None) -> str:
+    return "" if value is None else f"{value * 100:.0f}%"
+
+
+def _number(value: str | None) -> Decimal:
+    return Decimal(value) if value is not None else Decimal(0)
+
+
+def _footer(console: Any, payload: dict[str, Any], label: str) -> None:
+    notes = [f"amounts in {payload.get('currency')}"] if payload.get("currency") else []
+    if payload.get("converted"):
+        notes.append(
+            f"{', '.join(payload['converted'])} converted at the rates of catalogs/currencies.yaml"
+        )
+    if payload.get("missing_rates"):
+        notes.append(
+            f"no rate for {', '.join(payload['missing_rates'])}: totals with it are left blank"
+        )
+    period = payload.get("period") or {}
+    if period.get("from") or period.get("to"):
+        notes.append(f"period {period.get('from') or '…'} to {period.get('to') or '…'}")
+    notes.append(f"as of {label}")
+    console.print("; ".join(notes), style="dim")
+
+
+def render(name: str, result: Any, payload: dict[str, Any], label: str) -> None:
+    console = _console()
+    {
+        "funnel": _funnel,
+        "forecast": _forecast,
+        "dropoff": _dropoff,
+        "winloss": _winloss,
+        "activity": _activity,
+    }[name](console, result, payload)
+    _footer(console, payload, label)
+
+
+def _funnel(console: Any, result: Any, payload: dict[str, Any]) -> None:
+    console.print(f"[bold]Funnel[/bold]: {result.kind_name} ({result.kind}), open opportunities")
+    table = _table(
+        "stage", "count", "amount", "weighted", "", numeric=("count", "amount", "weighted")
+    )
+    largest = max((_number(s["amount"]) for s in payload["stages"]), default=Decimal(0))
+    names = {s.stage: s.name for s in result.stages}
+    for stage in payload["stages"]:
+        table.add_row(
+            names.get(stage["stage"], stage["stage"]),
+            str(stage["count"]),
+            _money(stage["amount"]),
+            _money(stage["weighted"]),
+            bar(_number(stage["amount"]), largest, BAR_WIDTH),
+        )
+    table.add_section()
+    table.add_row(
+        "open",
+        str(payload["open"]["count"]),
+        _money(payload["open"]["amount"]),
+        _money(payload["open"]["weighted"]),
+        "",
+    )
+    for group in ("won", "lost"):
+        table.add_row(group, str(payload[group]["count"]), _money(payload[group]["amount"]), "", "")
+    console.print(table)
+    extra = []
+    if payload["undated"]:
+        extra.append(f"{payload['undated']} open without an expected close (left out)")
+    if payload["off_stage"]:
+        extra.append(f"{payload['off_stage']} open in a stage the kind does not list")
+    if result.other_kinds:
+        extra.append(f"other kinds: {', '.join(result.other_kinds)} (--kind K)")
+    if extra:
+        console.print("; ".join(extra), style="dim")
+
+
+def _forecast(console: Any, result: Any, payload: dict[str, Any]) -> None:
+    kind = f" ({payload['kind']})" if payload["kind"] else ""
+    console.print(f"[bold]Forecast[/bold]{kind}: open opportunities by expected close")
+    table = _table(
+        "month",
+        "count",
+        "amount",
+        "weighted",
+        "",
+        "won",
+        numeric=("count", "amount", "weighted", "won"),
+    )
+    largest = max((_number(m["weighted"]) for m in payload["months"]), default=Decimal(0))
+    for month in payload["months"]:
+        late = f" ({month['overdue']} overdue)" if month["overdue"] else ""
+        table.add_row(
+            month["month"] + late,
+            str(month["count"]),
+            _money(month["amount"]),
+            _money(month["weighted"]),
+            bar(_number(month["weighted"]), largest, BAR_WIDTH),
+            _money(month["won"]) if month["won_count"] else "",
+        )
+    undated = payload["undated"]
+    if undated["count"]:
+        table.add_section()
+        table.add_row(
+            "no date",
+            str(undated["count"]),
+            _money(undated["amount"]),
+            _money(undated["weighted"]),
+            "",
+            "",
+        )
+    console.print(table)
+
+
+def _dropoff(console: Any, result: Any, payload: dict[str, Any]) -> None:
+    console.print(
+        f"[bold]Drop-off[/bold]: {result.kind_name} ({result.kind}), "
+        f"{payload['total']} opportunities"
+    )
+    table = _table(
+        "stage",
+        "reached",
+        "",
+        "lost here",
+        "open here",
+        "to next",
+        numeric=("reached", "lost here", "open here", "to next"),
+    )
+    largest = max((s["reached"] for s in payload["stages"]), default=0)
+    names = {s.stage: s.name for s in result.stages}
+    for stage in payload["stages"]:
+        table.add_row(
+            names.get(stage["stage"], stage["stage"]),
+            str(stage["reached"]),
+            bar(stage["reached"], largest, BAR_WIDTH),
+            str(stage["lost"]),
+            str(stage["open"]),
+            _percent(stage["conversion"]),
+        )
+    console.print(table)
+    console.print(
+        f"won {payload['won']}, lost {payload['lost']}, open {payload['open']}; "
+        f"win rate {_percent(payload['win_rate']) or 'n/a'}"
+    )
+
+
+def _winloss(console: Any, result: Any, payload: dict[str, Any]) -> None:
+    won, lost = payload["won"], payload["lost"]
+    console.print(
+        f"[bold]Win/loss[/bold]: won {won['count']} ({_money(won['amount'])}), "
+        f"lost {lost['count']} ({_money(lost['amount'])}), "
+        f"win rate {_percent(payload['win_rate']) or 'n/a'}"
+    )
+    if payload["by_reason"]:
+        table = _table("loss reason", "lost", "amount", numeric=("lost", "amount"))
+        for r in payload["by_reason"]:
+            table.add_row(r["name"] or "(none)", str(r["count"]), _money(r["amount"]))
+        console.print()
+        console.print(table)
+    if payload["by_competitor"]:
+        table = _table(
+            "competitor",
+            "deals",
+            "we won",
+            "we lost",
+            "they took",
+            "win rate",
+            numeric=("deals", "we won", "we lost", "they took", "win rate"),
+        )
+        for c in payload["by_competitor"]:
+            table.add_row(
+                c["name"],
+                str(c["deals"]),
+                str(c["won"]),
+                str(c["lost"]),
+                str(c["lost_to"]),
+                _percent(c["win_rate"]),
+            )
+        console.print()
+        console.print(table)
+    if payload["by_responsible"]:
+        table = _table(
+            "responsible",
+            "won",
+            "amount won",
+            "lost",
+            "amount lost",
+            "win rate",
+            numeric=("won", "amount won", "lost", "amount lost", "win rate"),
+        )
+        for p in payload["by_responsible"]:
+            table.add_row(
+                p["name"] or "(none)",
+                str(p["won"]),
+                _money(p["won_amount"]),
+                str(p["lost"]),
+                _money(p["lost_amount"]),
+                _percent(p["win_rate"]),
+            )
+        console.print()
+        console.print(table)
+
+
+def _activity(console: Any, result: Any, payload: dict[str, Any]) -> None:
+    weeks = payload["weeks"]
+    console.print("[bold]Activity[/bold]: stage and status changes per person per ISO week")
+    labels = [w.split("-")[1] for w in weeks]
+    table = _table("person", *labels, "total", numeric=(*labels, "total"))
+    for person in payload["people"]:
+        cells = [str(person["weeks"][w] or "·") for w in weeks]
+        table.add_row(person["name"], *cells, str(person["moves"]))
+    table.add_section()
+    total = payload["total"]
+    table.add_row("total", *[str(total["weeks"][w] or "·") for w in weeks], str(total["moves"]))
+    console.print(table)
+    if weeks:
+        console.print(f"weeks {weeks[0]} to {weeks[-1]}", style="dim")

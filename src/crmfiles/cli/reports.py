@@ -1,0 +1,307 @@
+"""``crm history`` and ``crm report``: output only; the figures come from
+:mod:`crmfiles.history` and :mod:`crmfiles.reports`."""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import datetime as dt
+import json
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+from crmfiles.config import find_root, use_color
+from crmfiles.errors import CrmError
+
+FORMATS = ("table", "json", "csv")
+REPORTS = ("funnel", "forecast", "dropoff", "winloss", "activity")
+
+
+def add_history_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "id", nargs="?", metavar="ID", help="one opportunity (default: every stage change)"
+    )
+    parser.add_argument("--from", dest="start", metavar="DATE", help="changes on or after DATE")
+    parser.add_argument("--to", dest="end", metavar="DATE", help="changes on or before DATE")
+    parser.add_argument(
+        "-n", "--limit", type=int, metavar="N", help="only the N newest changes (all by default)"
+    )
+    parser.add_argument("--format", choices=FORMATS, default="table")
+
+
+def add_report_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("report", choices=REPORTS, help="which report")
+    parser.add_argument("--kind", metavar="K", help="one opportunity kind (funnel, dropoff: one)")
+    parser.add_argument("--from", dest="start", metavar="DATE", help="period start (YYYY-MM-DD)")
+    parser.add_argument("--to", dest="end", metavar="DATE", help="period end (YYYY-MM-DD)")
+    parser.add_argument(
+        "--at",
+        metavar="DATE|REV",
+        help="the repository as it was: the last commit on or before DATE, or a revision",
+    )
+    parser.add_argument("--format", choices=FORMATS, default="table")
+
+
+# --- history ---------------------------------------------------------------------------
+
+
+def run_history(args: argparse.Namespace) -> int:
+    from crmfiles.history import all_events, events_of, load_history, positions, record_id
+    from crmfiles.reports.common import period
+
+    root = find_root(explicit=args.repo)
+    window = period(args.start, args.end)
+    history = load_history(root)
+    if args.id:
+        wanted = record_id(args.id) if args.id.endswith((".yaml", ".yml")) else args.id
+        wanted = wanted.rpartition("/")[2]
+        if wanted not in history.timelines:
+            raise CrmError(
+                f"no history for '{wanted}': no commit has an opportunity with that id",
+                hint="`crm list opportunities` shows the ids; a new record has history "
+                "once it is committed",
+            )
+        events = [e for e in events_of(history, wanted) if e.date.date() in window]
+        if args.limit is not None:
+            events = events[-args.limit :] if args.limit > 0 else []
+        where = positions(history).get(wanted)
+        return _one(wanted, events, where, args.format)
+    events = [e for e in all_events(history, moves_only=True) if e.date.date() in window]
+    events.reverse()
+    if args.limit is not None:
+        events = events[: max(args.limit, 0)]
+    return _all(events, args.format)
+
+
+def _one(record_id: str, events: list[Any], where: Any, form: str) -> int:
+    today = dt.date.today()
+    if form == "json":
+        payload = {
+            "id": record_id,
+            "stage": where.stage if where else None,
+            "status": where.status if where else None,
+            "since": where.since.isoformat() if where else None,
+            "days_in_stage": where.days(today) if where else None,
+            "events": [e.as_dict() for e in events],
+        }
+        _dump(payload)
+        return 0
+    if form == "csv":
+        _csv([e.as_dict() for e in events])
+        return 0
+    if where is not None:
+        state = where.stage or where.status or ""
+        if where.status in ("won", "lost"):
+            state = f"{where.status}" + (f" at {where.stage}" if where.stage else "")
+        sys.stdout.write(
+            f"{record_id}: {state} for {where.days(today)} days "
+            f"(since {where.since.date().isoformat()})\n\n"
+        )
+    else:
+        sys.stdout.write(f"{record_id}: deleted\n\n")
+    rows = [
+        [
+            e.date.date().isoformat(),
+            e.author,
+            e.change,
+            e.source,
+            e.target,
+            _num(e.after.probability if e.after else None),
+            _amount(e),
+            _num(e.days_in_previous),
+        ]
+        for e in events
+    ]
+    _table(["date", "by", "change", "from", "to", "prob", "amount", "days"], rows, {5, 6, 7})
+    return 0
+
+
+def _all(events: list[Any], form: str) -> int:
+    if form == "json":
+        _dump({"events": [e.as_dict() for e in events]})
+        return 0
+    if form == "csv":
+        _csv([e.as_dict() for e in events])
+        return 0
+    rows = [
+        [
+            e.date.date().isoformat(),
+            e.id,
+            e.author,
+            e.source,
+            e.target,
+            _num(e.after.probability if e.after else None),
+            _num(e.days_in_previous),
+        ]
+        for e in events
+    ]
+    _table(["date", "opportunity", "by", "from", "to", "prob", "days"], rows, {5, 6})
+    return 0
+
+
+def _num(value: Any) -> str:
+    return "" if value is None else str(value)
+
+
+def _amount(event: Any) -> str:
+    state = event.after or event.before
+    if state is None or state.amount is None:
+        return ""
+    from decimal import Decimal
+
+    from crmfiles.money import fmt
+
+    return f"{fmt(Decimal(state.amount))} {state.currency or ''}".rstrip()
+
+
+# --- output helpers --------------------------------------------------------------------
+
+
+def _dump(payload: Any) -> None:
+    json.dump(payload, sys.stdout, indent=2, ensure_ascii=False)
+    sys.stdout.write("\n")
+
+
+def _csv(records: Sequence[dict[str, Any]], columns: Sequence[str] | None = None) -> None:
+    writer = csv.writer(sys.stdout, lineterminator="\n")
+    if columns is None:
+        columns = list(records[0]) if records else []
+    writer.writerow(columns)
+    for record in records:
+        writer.writerow(["" if record.get(c) is None else record.get(c) for c in columns])
+
+
+def _table(headers: Sequence[str], rows: Sequence[Sequence[str]], right: set[int]) -> None:
+    """An aligned plain-text table, fast for tens of thousands of rows (rich measures
+    every cell; a full history would take seconds)."""
+    widths = [len(h) for h in headers]
+    for row in rows:
+        for i, cell in enumerate(row):
+            if len(cell) > widths[i]:
+                widths[i] = len(cell)
+
+    def line(cells: Sequence[str]) -> str:
+        parts = [
+            cell.rjust(widths[i]) if i in right else cell.ljust(widths[i])
+            for i, cell in enumerate(cells)
+        ]
+        return "  ".join(parts).rstrip()
+
+    head = line(headers)
+    if use_color(sys.stdout):
+        head = f"\x1b[1m{head}\x1b[0m"
+    out = [head, *(line(row) for row in rows)]
+    sys.stdout.write("\n".join(out) + "\n")
+
+
+# --- reports ---------------------------------------------------------------------------
+
+
+def run_report(args: argparse.Namespace) -> int:
+    from crmfiles.reports.common import period, snapshot
+
+    root = find_root(explicit=args.repo)
+    window = period(args.start, args.end)
+    at = snapshot(root, args.at)
+    result = _compute(args.report, at, args.kind, window)
+    payload = result.as_json()
+    payload["at"] = None if at.commit is None else {"rev": args.at, "commit": at.commit}
+    if args.format == "json":
+        _dump(payload)
+        return 0
+    if args.format == "csv":
+        columns, records = _csv_rows(args.report, payload)
+        _csv(records, columns)
+        return 0
+    from crmfiles.cli import report_tables
+
+    report_tables.render(args.report, result, payload, at.label)
+    return 0
+
+
+def _compute(name: str, at: Any, kind: str | None, window: Any) -> Any:
+    from crmfiles.progress import progress
+
+    with progress(f"Computing the {name} report", None):
+        if name == "funnel":
+            from crmfiles.reports.funnel import funnel
+
+            return funnel(at.repo, kind, window)
+        if name == "forecast":
+            from crmfiles.reports.forecast import forecast
+
+            return forecast(at.repo, kind, window, at.today)
+        if name == "winloss":
+            from crmfiles.reports.winloss import winloss
+
+            return winloss(at.repo, kind, window)
+        from crmfiles.history import load_history
+
+        history = load_history(at.repo.root, at.commit)
+        if name == "dropoff":
+            from crmfiles.reports.dropoff import dropoff
+
+            return dropoff(at.repo, history, kind, window)
+        from crmfiles.reports.activity import activity
+
+        return activity(at.repo, history, window, at.today)
+
+
+def _csv_rows(name: str, payload: dict[str, Any]) -> tuple[list[str], list[dict[str, Any]]]:
+    """The main table of a report as flat rows (``docs/reports.md``)."""
+    if name == "funnel":
+        rows = [dict(s) for s in payload["stages"]]
+        for group in ("open", "won", "lost"):
+            rows.append({"stage": f"({group})", **payload[group]})
+        return ["stage", "count", "amount", "weighted"], rows
+    if name == "forecast":
+        columns = ["month", "count", "amount", "weighted", "overdue", "won_count", "won"]
+        undated = {"month": "(undated)", **payload["undated"]}
+        return columns, [*payload["months"], undated]
+    if name == "dropoff":
+        return ["stage", "reached", "lost", "open", "conversion"], payload["stages"]
+    if name == "winloss":
+        columns = ["group", "key", "name", "won", "lost", "amount_won", "amount_lost", "win_rate"]
+        rows = [
+            {
+                "group": "reason",
+                "key": r["reason"],
+                "name": r["name"],
+                "lost": r["count"],
+                "amount_lost": r["amount"],
+            }
+            for r in payload["by_reason"]
+        ]
+        rows += [
+            {
+                "group": "competitor",
+                "key": c["competitor"],
+                "name": c["name"],
+                "won": c["won"],
+                "lost": c["lost"],
+                "win_rate": c["win_rate"],
+            }
+            for c in payload["by_competitor"]
+        ]
+        rows += [
+            {
+                "group": "responsible",
+                "key": p["person"],
+                "name": p["name"],
+                "won": p["won"],
+                "lost": p["lost"],
+                "amount_won": p["won_amount"],
+                "amount_lost": p["lost_amount"],
+                "win_rate": p["win_rate"],
+            }
+            for p in payload["by_responsible"]
+        ]
+        return columns, rows
+    columns = ["person", "name", "email", "week", "moves"]
+    rows = [
+        {"person": p["person"], "name": p["name"], "email": p["email"], "week": w, "moves": n}
+        for p in payload["people"]
+        for w, n in p["weeks"].items()
+    ]
+    return columns, rows
