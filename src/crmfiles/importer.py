@@ -1,0 +1,358 @@
+"""``crm import csv``: records from a CSV file, through a column mapping, checked by the
+same engine as ``crm validate`` before anything is written.
+
+The mapping file (YAML)::
+
+    columns:                  # CSV column -> field (dotted for nested: insight.pain)
+      Deal: name
+      Stage: stage
+      Value: amount
+      Owner: responsible
+      Tags: tags              # a list field: the cell is split on `separator`
+      Notes: null             # read, and ignored on purpose
+    values:                   # per field: CSV value -> record value
+      stage: {Prospecting: qualify, Proposal sent: proposal}
+      responsible: {Anna B.: anna.becker}
+    defaults:                 # fields a row leaves empty
+      kind: standard-sale
+      status: in_progress
+    separator: ";"            # between list items in a cell (default ;)
+    delimiter: ","            # between cells (default ,)
+    encoding: utf-8-sig       # of the CSV file (default: UTF-8, with or without BOM)
+
+Every row becomes one record: cells are converted to the field's type (the JSON
+Schema says which), an ``id`` comes from an ``id`` column or from the name (made
+unique), the file goes where crm.yaml's layout puts it, and every new file is checked
+together with the repository.  A row that fails is refused with its row number and
+every reason; unless ``partial``, one refused row means nothing is written.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any
+
+from crmfiles import git
+from crmfiles.errors import CrmError
+from crmfiles.export import field_types
+from crmfiles.progress import progress
+from crmfiles.records import RECORD_FOLDERS, is_valid_id
+from crmfiles.records.yamlio import ParseError, parse
+
+IMPORTABLE = ("opportunities", "partners", "contacts", "leads")
+TRUE = ("true", "yes", "y", "1", "x", "on")
+FALSE = ("false", "no", "n", "0", "", "off")
+
+
+@dataclass
+class Mapping:
+    columns: dict[str, str | None]
+    values: dict[str, dict[str, Any]] = field(default_factory=dict)
+    defaults: dict[str, Any] = field(default_factory=dict)
+    separator: str = ";"
+    delimiter: str = ","
+    encoding: str = "utf-8-sig"
+
+
+@dataclass
+class Refusal:
+    row: int  # data row, 1-based (the header is not a row)
+    line: int  # line of the CSV file where the row starts
+    id: str | None
+    reasons: list[str]
+
+
+@dataclass
+class ImportResult:
+    rows: int
+    written: list[str]  # repository paths
+    refused: list[Refusal]
+    commit: str | None = None
+    warnings: list[str] = field(default_factory=list)
+
+
+def load_mapping(path: Path) -> Mapping:
+    """Read a mapping file; any problem is a usage error (exit 2)."""
+    try:
+        data = parse(path.read_text("utf-8"))
+    except OSError as exc:
+        raise CrmError(f"{path}: cannot read: {exc.strerror}") from None
+    except (UnicodeDecodeError, ParseError) as exc:
+        raise CrmError(f"{path}: not a YAML mapping file: {exc}") from None
+    if not isinstance(data, dict) or not isinstance(data.get("columns"), dict):
+        raise CrmError(
+            f"{path}: a mapping file needs `columns:`, a mapping of CSV column to field",
+            hint="see `crm import --help`",
+        )
+    values = data.get("values") or {}
+    defaults = data.get("defaults") or {}
+    if not isinstance(values, dict) or not all(isinstance(v, dict) for v in values.values()):
+        raise CrmError(f"{path}: `values:` maps each field to a mapping of CSV value to value")
+    if not isinstance(defaults, dict):
+        raise CrmError(f"{path}: `defaults:` is a mapping of field to value")
+    unknown = set(data) - {"columns", "values", "defaults", "separator", "delimiter", "encoding"}
+    if unknown:
+        raise CrmError(f"{path}: unknown key(s): {', '.join(sorted(map(str, unknown)))}")
+    columns = {str(k): (None if v is None else str(v)) for k, v in data["columns"].items()}
+    delimiter = str(data.get("delimiter", ","))
+    if len(delimiter) != 1:
+        raise CrmError(f"{path}: `delimiter:` is one character")
+    return Mapping(
+        columns,
+        {str(k): {str(a): b for a, b in v.items()} for k, v in values.items()},
+        {str(k): v for k, v in defaults.items()},
+        str(data.get("separator", ";")),
+        delimiter,
+        str(data.get("encoding", "utf-8-sig")),
+    )
+
+
+@dataclass
+class _Row:
+    number: int
+    line: int
+    data: dict[str, Any]
+    reasons: list[str]
+    id: str | None = None
+    path: str | None = None
+    text: str | None = None
+
+
+def import_csv(
+    root: Path,
+    source: Path,
+    folder: str,
+    mapping: Mapping,
+    *,
+    partial: bool = False,
+    commit: bool = True,
+    dry_run: bool = False,
+) -> ImportResult:
+    from crmfiles.ops.workspace import Workspace
+
+    if folder not in IMPORTABLE:
+        raise CrmError(f"cannot import {folder}", hint=f"one of: {', '.join(IMPORTABLE)}")
+    workspace = Workspace(root)
+    rows, warnings = _read(source, folder, mapping)
+    with progress(f"Importing {folder}", len(rows)) as bar:
+        taken: set[str] = set()
+        for row in rows:
+            _place(workspace, folder, row, taken)
+            bar.advance()
+        checkable = [r for r in rows if not r.reasons]
+        warnings += _check(root, checkable, again=partial)
+    refused = [Refusal(r.number, r.line, r.id, r.reasons) for r in rows if r.reasons]
+    result = ImportResult(len(rows), [], refused, warnings=warnings)
+    good = [r for r in rows if not r.reasons]
+    if (refused and not partial) or dry_run or not good:
+        return result
+    from crmfiles.records.edit import write_atomic
+
+    paths = []
+    for row in good:
+        assert row.path is not None and row.text is not None
+        write_atomic(root / row.path, row.text)
+        paths.append(row.path)
+    result.written = paths
+    if commit:
+        plural = folder if len(paths) != 1 else RECORD_FOLDERS[folder]
+        message = (
+            f"crm: import {len(paths)} {plural} from {source.name}\n\nCrm-Import: {source.name}"
+        )
+        git.run(["add", "--", *paths], root)
+        git.run(["commit", "-q", "-m", message, "--only", "--", *paths], root)
+        result.commit = git.out(["rev-parse", "HEAD"], root).strip()
+    return result
+
+
+def _read(source: Path, folder: str, mapping: Mapping) -> tuple[list[_Row], list[str]]:
+    try:
+        raw = source.read_bytes()
+    except OSError as exc:
+        raise CrmError(f"{source}: cannot read: {exc.strerror}") from None
+    try:
+        text = raw.decode(mapping.encoding)
+    except (UnicodeDecodeError, LookupError) as exc:
+        raise CrmError(f"{source}: not readable as {mapping.encoding}: {exc}") from None
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=mapping.delimiter)
+    try:
+        header = next(reader)
+    except StopIteration:
+        raise CrmError(f"{source}: empty file; the first line names the columns") from None
+    except csv.Error as exc:
+        raise CrmError(f"{source}:1: {exc}") from None
+    header = [h.strip() for h in header]
+    missing = [c for c in mapping.columns if c not in header]
+    if missing:
+        raise CrmError(
+            f"{source}: the mapping names column(s) the file does not have: "
+            + ", ".join(repr(c) for c in missing),
+            hint=f"the file's columns: {', '.join(map(repr, header))}",
+        )
+    warnings = []
+    unmapped = [h for h in header if h and h not in mapping.columns]
+    if unmapped:
+        warnings.append(f"column(s) not in the mapping, ignored: {', '.join(map(repr, unmapped))}")
+    types = field_types(RECORD_FOLDERS[folder])
+    rows: list[_Row] = []
+    start = reader.line_num + 1
+    number = 0
+    while True:
+        try:
+            cells = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as exc:
+            number += 1
+            rows.append(_Row(number, start, {}, [f"cannot read the row: {exc}"]))
+            start = reader.line_num + 1
+            continue
+        if not any(c.strip() for c in cells):
+            start = reader.line_num + 1
+            continue  # a blank line is not a row
+        number += 1
+        row = _Row(number, start, {}, [])
+        if len(cells) > len(header):
+            row.reasons.append(f"{len(cells)} cells, but the header names {len(header)} columns")
+        by_column = dict(zip(header, cells, strict=False))
+        for column, target in mapping.columns.items():
+            cell = by_column.get(column, "").strip()
+            if target is None or cell == "":
+                continue
+            _set(row, target, _convert(row, column, target, cell, mapping, types))
+        for target, value in mapping.defaults.items():
+            if _get(row.data, target) is None:
+                _set(row, target, value)
+        rows.append(row)
+        start = reader.line_num + 1
+    return rows, warnings
+
+
+def _convert(
+    row: _Row, column: str, target: str, cell: str, mapping: Mapping, types: dict[str, str]
+) -> Any:
+    kind = types.get(target)
+    mapped = mapping.values.get(target, {})
+    if kind == "array":
+        items = [i.strip() for i in cell.split(mapping.separator) if i.strip()]
+        return [mapped.get(i, i) for i in items]
+    value: Any = mapped.get(cell, cell)
+    if not isinstance(value, str):
+        return value  # the value map gave a typed value
+    if kind == "integer":
+        try:
+            return int(value)
+        except ValueError:
+            row.reasons.append(f"column {column!r}: {value!r} is not a whole number")
+            return None
+    if kind == "number":
+        try:
+            number = Decimal(value.replace(" ", "").replace("_", ""))
+        except InvalidOperation:
+            row.reasons.append(f"column {column!r}: {value!r} is not a number")
+            return None
+        if not number.is_finite():
+            row.reasons.append(f"column {column!r}: {value!r} is not a number")
+            return None
+        return int(number) if number == number.to_integral_value() else float(number)
+    if kind == "boolean":
+        if value.lower() in TRUE:
+            return True
+        if value.lower() in FALSE:
+            return False
+        row.reasons.append(f"column {column!r}: {value!r} is not yes/no")
+        return None
+    return value
+
+
+def _get(data: dict[str, Any], target: str) -> Any:
+    for part in target.split("."):
+        if not isinstance(data, dict):
+            return None
+        data = data.get(part)  # type: ignore[assignment]
+    return data
+
+
+def _set(row: _Row, target: str, value: Any) -> None:
+    if value is None:
+        return
+    *parents, last = target.split(".")
+    node = row.data
+    for part in parents:
+        child = node.setdefault(part, {})
+        if not isinstance(child, dict):
+            row.reasons.append(f"field {target!r} nests under {part!r}, which is not a mapping")
+            return
+        node = child
+    node[last] = value
+
+
+def _place(workspace: Any, folder: str, row: _Row, taken: set[str]) -> None:
+    from crmfiles.ops.new import ordered
+    from crmfiles.ops.workspace import slug
+    from crmfiles.ops.yamltext import dump
+
+    given = row.data.get("id")
+    if given is not None:
+        record_id = str(given)
+        if not is_valid_id(record_id):
+            row.reasons.append(
+                f"id {record_id!r} is not valid: lower case letters, digits, '.', '_' and "
+                "'-', at most 80 characters"
+            )
+            return
+        if record_id in workspace.ids(folder) or record_id in taken:
+            row.reasons.append(f"id {record_id!r} exists already")
+            return
+    else:
+        name = row.data.get("name")
+        if not isinstance(name, str) or not name.strip():
+            row.reasons.append("no id and no name to make one from")
+            return
+        record_id = workspace.unique_id(folder, slug(name), taken)
+    taken.add(record_id)
+    row.id = record_id
+    row.data["id"] = record_id
+    data = ordered(folder, row.data)
+    row.path = workspace.place(folder, record_id, data)
+    row.text = dump(row.path, data)
+
+
+def _check(root: Path, rows: Sequence[_Row], *, again: bool) -> list[str]:
+    """Check the new files together with the repository; put every error on its row,
+    and return the warnings.  With ``again`` (a partial import), check what is left
+    until nothing more is refused: leaving a row out can change what the others mean
+    (a duplicate name is reported on one of the two)."""
+    from crmfiles.check import check
+    from crmfiles.records.sources import Overlay, WorkTree
+
+    pending = [r for r in rows if r.path is not None]
+    warnings: list[str] = []
+    for _ in range(3 if again else 1):
+        if not pending:
+            break
+        warnings = []
+        by_path = {r.path: r for r in pending}
+        changes: dict[str, bytes | None] = {
+            r.path: r.text.encode("utf-8") for r in pending if r.path and r.text
+        }
+        report = check(Overlay(WorkTree(root), changes), only=list(changes))
+        refused = False
+        for diagnostic in report.diagnostics:
+            row = by_path.get(diagnostic.path)
+            if row is None:
+                continue
+            if diagnostic.severity.value != "error":
+                warnings.append(f"row {row.number}: {diagnostic.message} [{diagnostic.rule}]")
+                continue
+            row.reasons.append(f"{diagnostic.message} [{diagnostic.rule}]")
+            refused = True
+        if not refused:
+            break
+        pending = [r for r in pending if not r.reasons]
+    return warnings
