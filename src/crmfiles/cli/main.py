@@ -31,6 +31,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "duplicate": ("ops", "copy an opportunity, back at its first stage"),
     "qualify": ("ops", "turn a lead into a partner, a contact and an opportunity"),
     "disqualify": ("ops", "drop a lead, with a reason"),
+    "history": ("reports", "stage and status changes from git: when, who, from, to, days"),
+    "report": ("reports", "funnel, forecast, dropoff, winloss or activity report"),
+    "export": ("data", "write the records as CSV files or a SQLite database"),
+    "import": ("data", "records from a CSV file, through a column mapping"),
 }
 
 
