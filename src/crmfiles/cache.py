@@ -13,6 +13,7 @@ and rename) and can be deleted at any time.
 from __future__ import annotations
 
 import hashlib
+import marshal
 import os
 import pickle
 import tempfile
@@ -20,21 +21,37 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from crmfiles import __version__, git
 from crmfiles.schema import schema_dir
 
-FORMAT = 1
+FORMAT = 4
 
 
-@dataclass(slots=True)
-class Entry:
-    blob: str
-    ok: bool
+class Found(NamedTuple):
     findings: tuple[Any, ...]  # located findings (line and column set)
-    facts: dict[str, Any] | None
-    text: str | None  # the file's text when it has findings (for excerpts)
+    text: str | None  # the file's text, for excerpts
+
+
+@dataclass
+class Snapshot:
+    """The hot part of the cache: what a warm run needs about every unchanged file,
+    as a few columns that load as a few big strings (a Python object per file would
+    cost more than the whole budget of a warm run at 100,000 files)."""
+
+    ids: str  # digest of the record paths: a change means ids were added or removed
+    tree: str | None  # the git tree the listing was taken from (None: not from git)
+    paths: list[str]  # every record path, sorted
+    blobs: str  # their blob ids, 40 hex digits each, in the same order
+    name_keys: list[str]  # per path: the name as opportunity names compare ("" if none)
+    currency: list[str]  # per path: the currency of a priced record ("" if none)
+    links: dict[str, str]  # quote/order/invoice path -> the id it follows
+    found: dict[str, Found]  # path -> its located findings, for files that have any
+    dirty: list[str]  # paths read from outside that tree (edited, untracked): re-read
+
+    def blob(self, index: int) -> str:
+        return self.blobs[40 * index : 40 * index + 40]
 
 
 @cache
@@ -88,58 +105,92 @@ class Cache:
         directory = cache_dir(root)
         return cls(directory) if directory is not None else None
 
-    def load(self, key: str) -> tuple[dict[str, Entry], str | None]:
-        """The entries stored under fingerprint ``key`` and the ids digest they had."""
+    def load(self, key: str) -> Snapshot | None:
+        """The snapshot stored under fingerprint ``key``, if there is one."""
         try:
             with open(self.hot_path, "rb") as handle:
-                stored = pickle.load(handle)
+                stored = marshal.load(handle)
+            if not isinstance(stored, dict) or stored.get("key") != key:
+                return None
+            paths = stored["paths"].split("\0") if stored["paths"] else []
+            found = pickle.loads(stored["found"]) if stored["found"] else {}
+            snapshot = Snapshot(
+                stored["ids"],
+                stored["tree"],
+                paths,
+                stored["blobs"],
+                stored["name_keys"].split("\0") if paths else [],
+                stored["currency"].split("\0") if paths else [],
+                stored["links"],
+                found,
+                stored["dirty"],
+            )
         except (
             OSError,
-            pickle.UnpicklingError,
             EOFError,
-            AttributeError,
             ValueError,
             TypeError,
+            KeyError,
+            AttributeError,
             ImportError,
+            pickle.UnpicklingError,
         ):
-            return {}, None
-        if not isinstance(stored, dict) or stored.get("key") != key:
-            return {}, None
-        return stored["entries"], stored.get("ids")
+            return None
+        n = len(snapshot.paths)
+        if len(snapshot.blobs) != 40 * n or len(snapshot.name_keys) != n:
+            return None
+        return snapshot
 
-    def load_refs(self) -> dict[str, tuple[str, list[Any]]]:
-        """path -> (blob, references) of the last saved run."""
+    def load_cold(self) -> dict[str, tuple[str, list[Any], dict[str, Any] | None]]:
+        """path -> (blob, references, facts) of the last saved run."""
         try:
             with open(self.cold_path, "rb") as handle:
                 stored = pickle.load(handle)
         except (
             OSError,
-            pickle.UnpicklingError,
             EOFError,
-            AttributeError,
             ValueError,
             TypeError,
+            AttributeError,
             ImportError,
+            pickle.UnpicklingError,
         ):
             return {}
         return stored if isinstance(stored, dict) else {}
 
     def save(
-        self, key: str, ids: str, entries: dict[str, Entry], refs: dict[str, tuple[str, list[Any]]]
+        self,
+        key: str,
+        snapshot: Snapshot,
+        cold: dict[str, tuple[str, list[Any], dict[str, Any] | None]],
     ) -> None:
         try:
             self.dir.mkdir(parents=True, exist_ok=True)
-            _dump_atomic(self.cold_path, refs)
-            _dump_atomic(self.hot_path, {"key": key, "ids": ids, "entries": entries})
-        except OSError:
+            _dump_atomic(self.cold_path, pickle.dumps(cold, protocol=pickle.HIGHEST_PROTOCOL))
+            hot = {
+                "key": key,
+                "ids": snapshot.ids,
+                "tree": snapshot.tree,
+                "paths": "\0".join(snapshot.paths),
+                "blobs": snapshot.blobs,
+                "name_keys": "\0".join(snapshot.name_keys),
+                "currency": "\0".join(snapshot.currency),
+                "links": snapshot.links,
+                "found": pickle.dumps(snapshot.found, protocol=pickle.HIGHEST_PROTOCOL)
+                if snapshot.found
+                else b"",
+                "dirty": snapshot.dirty,
+            }
+            _dump_atomic(self.hot_path, marshal.dumps(hot))
+        except (OSError, ValueError):
             pass  # a cache that cannot be written is a slower next run, not an error
 
 
-def _dump_atomic(path: Path, value: Any) -> None:
+def _dump_atomic(path: Path, content: bytes) -> None:
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as handle:
-            pickle.dump(value, handle, protocol=pickle.HIGHEST_PROTOCOL)
+            handle.write(content)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

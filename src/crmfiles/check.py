@@ -13,8 +13,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from crmfiles.cache import Cache, blob_id, fingerprint, ids_digest
-from crmfiles.cache import Entry as CacheEntry
+from crmfiles import git
+from crmfiles.cache import Cache, Found, Snapshot, blob_id, fingerprint, ids_digest
 from crmfiles.config import Config, parse_config
 from crmfiles.diagnostics import Diagnostic, Finding, Severity
 from crmfiles.records import (
@@ -22,12 +22,11 @@ from crmfiles.records import (
     CATALOGS,
     CONFIG_FILE,
     FACT_KEYS,
-    RECORD_FOLDERS,
     LoadedFile,
     Place,
     classify,
 )
-from crmfiles.records.sources import Source
+from crmfiles.records.sources import TOP_LEVEL, Source
 from crmfiles.records.yamlio import compose, locate
 from crmfiles.rules.base import Context
 from crmfiles.rules.files import load_file
@@ -56,7 +55,94 @@ def _place(path: str) -> Place:
 def _facts(data: Any) -> dict[str, Any] | None:
     if not isinstance(data, dict):
         return None
-    return {key: data[key] for key in FACT_KEYS if key in data} or None
+    facts = {key: data[key] for key in FACT_KEYS if key in data}
+    name = facts.get("name")
+    if isinstance(name, str):  # how names compare: case and spacing do not count
+        facts["name_key"] = " ".join(name.casefold().split())
+    return facts or None
+
+
+class Restored:
+    """The files a warm run takes from the cache: the snapshot's paths less those that
+    changed; ``restored[path]`` is a file's blob id."""
+
+    def __init__(self, snapshot: Snapshot | None, excluded: set[str]) -> None:
+        self.snapshot = snapshot
+        self.excluded = excluded
+        self._index: dict[str, int] | None = None
+
+    def _where(self, path: str) -> int | None:
+        if self.snapshot is None or path in self.excluded:
+            return None
+        if self._index is None:
+            self._index = {p: i for i, p in enumerate(self.snapshot.paths)}
+        return self._index.get(path)
+
+    def __contains__(self, path: object) -> bool:
+        return isinstance(path, str) and self._where(path) is not None
+
+    def __getitem__(self, path: str) -> str:
+        where = self._where(path)
+        if where is None or self.snapshot is None:
+            raise KeyError(path)
+        return self.snapshot.blob(where)
+
+    def get(self, path: str, default: str | None = None) -> str | None:
+        where = self._where(path)
+        return default if where is None or self.snapshot is None else self.snapshot.blob(where)
+
+    def __bool__(self) -> bool:
+        return self.snapshot is not None and len(self.snapshot.paths) > len(self.excluded)
+
+
+def _listing(
+    source: Source, snapshot: Snapshot | None, tree: str | None
+) -> tuple[list[str], Restored, list[str], dict[str, str | None]]:
+    """Record paths, what the cache restores, what must be read, and the blob ids known
+    for the files to read.  With a snapshot taken from a git tree, only what differs
+    from that tree (``git diff-tree``, O(changes)) and the work tree's edits are read."""
+    if snapshot is not None and snapshot.tree and tree:
+        changed: dict[str, str | None] = {}
+        deleted: set[str] = set()
+        if snapshot.tree != tree:
+            for status, path, mode, blob in git.tree_changes(
+                source.root, snapshot.tree, tree, TOP_LEVEL
+            ):
+                if path == CONFIG_FILE or path.startswith(CATALOG_PREFIX):
+                    continue
+                if status == "D":
+                    deleted.add(path)
+                elif _wanted_path(path, mode):
+                    changed[path] = blob if mode in ("100644", "100755") else None
+        reread = {
+            p
+            for p in (*snapshot.dirty, *source.dirty())
+            if p != CONFIG_FILE and not p.startswith(CATALOG_PREFIX)
+        }
+        for path in reread:
+            changed[path] = None
+        excluded = deleted | set(changed)
+        paths = snapshot.paths
+        if excluded:
+            paths = sorted({*(p for p in paths if p not in excluded), *changed})
+        return paths, Restored(snapshot, excluded), sorted(changed), changed
+    entries = [
+        e
+        for e in source.entries()
+        if e.path != CONFIG_FILE and not e.path.startswith(CATALOG_PREFIX)
+    ]
+    blobs = {e.path: e.blob for e in entries}
+    known = {}
+    if snapshot is not None:
+        known = {p: snapshot.blob(i) for i, p in enumerate(snapshot.paths)}
+    hits = {p for p, b in blobs.items() if b is not None and known.get(p) == b}
+    need = [p for p in blobs if p not in hits]
+    restored = Restored(snapshot, set(known) - hits) if hits else Restored(None, set())
+    return list(blobs), restored, need, blobs
+
+
+def _wanted_path(path: str, mode: str) -> bool:
+    return mode == "120000" or classify(path) is not None
 
 
 def load(source: Source, config: Config | None = None, *, use_cache: bool = True) -> Context:
@@ -65,48 +151,34 @@ def load(source: Source, config: Config | None = None, *, use_cache: bool = True
     config_bytes = source.read(CONFIG_FILE)
     if config is None:
         config = parse_config(config_bytes)
-    entries = [e for e in source.entries() if e.path != CONFIG_FILE]
-    catalog_paths = [e.path for e in entries if _place(e.path).kind == "catalog"]
-    catalog_raw = {raw.path: raw for raw in source.files_at(catalog_paths)}
+    catalog_raw = [raw for raw in source.catalog_files() if _place(raw.path).kind == "catalog"]
     store = Cache.for_repo(source.root) if use_cache else None
     key = fingerprint(
-        [(CONFIG_FILE, config_bytes)]
-        + [(p, catalog_raw[p].content if p in catalog_raw else None) for p in catalog_paths]
+        [(CONFIG_FILE, config_bytes)] + [(raw.path, raw.content) for raw in catalog_raw]
     )
-    stored, stored_ids = store.load(key) if store is not None else ({}, None)
-    need = [
-        e.path
-        for e in entries
-        if e.path not in catalog_raw and not _hit(stored.get(e.path), e.blob)
-    ]
-    fresh_raw = {raw.path: raw for raw in source.files_at(need)} if need else {}
-    files: list[LoadedFile] = []
-    for e in entries:
-        place = _place(e.path)
-        raw = catalog_raw.get(e.path) or fresh_raw.get(e.path)
-        if raw is None:
-            cached = stored.get(e.path)
-            if cached is None or not _hit(cached, e.blob):
-                continue  # vanished between listing and reading
-            files.append(
-                LoadedFile(
-                    path=e.path,
-                    place=place,
-                    blob=e.blob,
-                    text=cached.text,
-                    ok=cached.ok,
-                    findings=list(cached.findings),
-                    facts=cached.facts,
-                    fresh=False,
-                )
-            )
-            continue
-        f = load_file(raw, place)
-        f.blob = e.blob or (blob_id(raw.content) if raw.content is not None else None)
+    snapshot = store.load(key) if store is not None else None
+    tree = source.tree() if store is not None else None
+    record_paths, restored, need, blobs = _listing(source, snapshot, tree)
+    files: list[LoadedFile] = [load_file(raw, _place(raw.path)) for raw in catalog_raw]
+    read: set[str] = set()
+    for raw in source.files_at(need) if need else ():
+        f = load_file(raw, _place(raw.path))
+        known_blob = blobs.get(raw.path)
+        f.blob = known_blob or (blob_id(raw.content) if raw.content is not None else None)
         f.facts = _facts(f.data)
         files.append(f)
-    ctx = Context(config=config, files=files, source=source)
-    record_paths = []
+        read.add(raw.path)
+    if len(read) != len(need):  # listed but gone (a deleted untracked file): drop it
+        gone = set(need) - read
+        record_paths = [p for p in record_paths if p not in gone]
+    ctx = Context(
+        config=config,
+        files=files,
+        record_paths=record_paths,
+        source=source,
+        snapshot=snapshot if restored else None,
+        restored=restored,
+    )
     for f in files:
         if f.place.kind == "catalog":
             ctx.catalog_paths[f.place.name] = f.path
@@ -116,44 +188,49 @@ def load(source: Source, config: Config | None = None, *, use_cache: bool = True
                     for e in f.data
                     if isinstance(e, dict) and isinstance(e.get("id"), str)
                 }
-        elif f.place.kind == "record":
-            record_paths.append(f.path)
-            ctx.ids.setdefault(f.place.name, {}).setdefault(f.place.id, f.path)
-    for folder in RECORD_FOLDERS:
-        ctx.ids.setdefault(folder, {})
-    ctx.ids_key = ids_digest(record_paths)
+    same_paths = snapshot is not None and record_paths is snapshot.paths
+    ctx.ids_key = snapshot.ids if same_paths and snapshot else ids_digest(record_paths)
     ctx.recheck_all = (
-        not stored
-        or stored_ids != ctx.ids_key
-        or any(f.fresh and f.place.name == "partners" for f in files if f.place.kind == "record")
+        not restored
+        or snapshot is None
+        or snapshot.ids != ctx.ids_key
+        or any(f.place.kind == "record" and f.place.name == "partners" for f in files)
+        or any(name not in ctx.catalog_paths for name in CATALOGS)
     )
     ctx.cache = store
     ctx.cache_key = key
+    ctx.tree = tree
+    ctx.outside_tree = {path for path, blob in blobs.items() if blob is None}
     if store is not None:
-        ctx.stored_refs = store.load_refs
+        ctx.cold = store.load_cold
+    if snapshot is not None and restored:
+        for path in snapshot.found:
+            if path in restored:
+                ctx.file(path)  # a restored file with findings: they are reported again
     return ctx
 
 
-def _hit(cached: CacheEntry | None, blob: str | None) -> bool:
-    return cached is not None and blob is not None and cached.blob == blob
+CATALOG_PREFIX = CATALOG_DIR + "/"
 
 
 def run_rules(ctx: Context) -> list[Finding]:
     """Every rule.  Findings about one file are kept on it (``f.findings``, so the
     cache can store them); the collective ones are returned."""
-    for f in ctx.files:
+    for f in list(ctx.files):
         if f.fresh:
             rules = RECORD_RULES.get(f.place.name) if f.place.kind == "record" else None
             if rules and isinstance(f.data, dict):
                 for rule in rules:
                     f.findings.extend(rule(ctx, f))
-        elif ctx.recheck_all:
-            f.findings = [x for x in f.findings if x.rule not in ID_RULE_IDS]
-    for id_rule in ID_RULES:
-        for finding in id_rule(ctx):
-            owner = ctx.by_path(finding.path)
-            if owner is not None:
-                owner.findings.append(finding)
+    if ctx.recheck_all:
+        for f in ctx.all_files():
+            if not f.fresh:
+                f.findings = [x for x in f.findings if x.rule not in ID_RULE_IDS]
+    id_findings = [finding for id_rule in ID_RULES for finding in id_rule(ctx)]
+    for finding in id_findings:
+        owner = ctx.by_path(finding.path)
+        if owner is not None:
+            owner.findings.append(finding)
     collective: list[Finding] = []
     for collective_rule in COLLECTIVE_RULES:
         collective.extend(collective_rule(ctx))
@@ -167,7 +244,7 @@ def _missing_catalogs(ctx: Context) -> Iterable[Finding]:
     missing = {name for name in CATALOGS if name not in ctx.catalog_paths}
     if not missing:
         return
-    for f in ctx.files:
+    for f in ctx.all_files():
         if f.place.kind == "record" and not (f.fresh and f.data is None):
             for _, target, _ in ctx.refs_of(f):
                 if target in missing:
@@ -279,10 +356,16 @@ def check(
     what is read: references need the whole revision) to these paths or folders."""
     ctx = load(source, config, use_cache=use_cache)
     collective = run_rules(ctx)
-    texts: dict[str, str | None] = {f.path: f.text for f in ctx.files if f.findings}
+    texts: dict[str, str | None] = {}
     for f in ctx.files:
-        if f.findings and f.fresh:
+        if not f.findings:
+            continue
+        if any(x.line is None for x in f.findings):
+            if f.text is None and not f.fresh:
+                ctx.materialize([f])  # a restored file with a new finding: read it now
+            texts[f.path] = f.text
             f.findings = locate_all(f.findings, texts)
+        texts[f.path] = f.text
     _save(ctx)
     located = [x for f in ctx.files for x in f.findings]
     collective = resolve_texts(collective, ctx, texts)
@@ -294,9 +377,9 @@ def check(
             return any(path == p or path.startswith(p + "/") for p in prefixes)
 
         findings = [f for f in findings if wanted(f.path)]
-        count = sum(1 for f in ctx.files if wanted(f.path))
+        count = sum(1 for p in [*ctx.catalog_paths.values(), *ctx.record_paths] if wanted(p))
     else:
-        count = len(ctx.files) + 1
+        count = len(ctx.record_paths) + len(ctx.catalog_paths) + 1
     return Report(to_diagnostics(findings, ctx.config, texts), count, ctx)
 
 
@@ -321,25 +404,47 @@ def _save(ctx: Context) -> None:
     if store is None:
         return
     fresh = [f for f in ctx.files if f.fresh and f.place.kind == "record"]
-    restored = any(not f.fresh for f in ctx.files)
-    if not fresh or (restored and len(fresh) < SAVE_THRESHOLD):
+    if not fresh or (ctx.restored and len(fresh) < SAVE_THRESHOLD):
         return
-    entries: dict[str, CacheEntry] = {}
-    refs: dict[str, tuple[str, list[Any]]] = {}
-    stored_refs: dict[str, tuple[str, list[Any]]] | None = None
-    for f in ctx.files:
-        if f.place.kind != "record" or f.blob is None:
+    files = ctx.all_files()
+    old_cold = store.load_cold() if ctx.restored else {}
+    cold: dict[str, tuple[str, list[Any], dict[str, Any] | None]] = {}
+    paths: list[str] = []
+    blobs: list[str] = []
+    name_keys: list[str] = []
+    currency: list[str] = []
+    links: dict[str, str] = {}
+    found: dict[str, Found] = {}
+    dirty: list[str] = []
+    for f in sorted((f for f in files if f.place.kind == "record"), key=lambda f: f.path):
+        if f.blob is None or f.path in ctx.outside_tree:
+            dirty.append(f.path)  # not the tree's content: read again next time
             continue
-        if f.fresh and f.data is None and not f.findings:
-            continue
-        findings = tuple(f.findings)
-        entries[f.path] = CacheEntry(f.blob, f.ok, findings, f.facts, f.text if findings else None)
-        if f.refs is None and not f.fresh:
-            if stored_refs is None:
-                stored_refs = store.load_refs()
-            blob, old = stored_refs.get(f.path, (None, None))
-            if blob == f.blob and old is not None:
-                refs[f.path] = (f.blob, old)
-                continue
-        refs[f.path] = (f.blob, ctx.refs_of(f) if f.data is not None or not f.fresh else [])
-    store.save(ctx.cache_key or "", ctx.ids_key or "", entries, refs)
+        if f.fresh:
+            facts = f.facts
+            refs = ctx.refs_of(f) if f.data is not None else []
+        else:
+            blob, refs, facts = old_cold.get(f.path, (None, [], None))
+            if blob != f.blob:
+                ctx.materialize([f])
+                facts, refs = _facts(f.data), ctx.refs_of(f) if f.data is not None else []
+        paths.append(f.path)
+        blobs.append(f.blob)
+        if f.findings:
+            found[f.path] = Found(tuple(f.findings), f.text)
+        cold[f.path] = (f.blob, refs, facts)
+        facts = facts or {}
+        key = facts.get("name_key") if f.place.name == "opportunities" else None
+        name_keys.append(key if isinstance(key, str) else "")
+        money = facts.get("currency")
+        currency.append(money if isinstance(money, str) else "")
+        link = {"quotes": "opportunity", "orders": "quote", "invoices": "order"}.get(f.place.name)
+        if link and isinstance(facts.get(link), str):
+            links[f.path] = facts[link]
+    # also the paths the listing saw outside the tree but could not read (deleted in
+    # the work tree): another source (the index) may still hold them
+    dirty = sorted({*dirty, *ctx.outside_tree})
+    snapshot = Snapshot(
+        ctx.ids_key or "", ctx.tree, paths, "".join(blobs), name_keys, currency, links, found, dirty
+    )
+    store.save(ctx.cache_key or "", snapshot, cold)

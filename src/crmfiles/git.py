@@ -109,6 +109,27 @@ def ls_files(cwd: Path, paths: Sequence[str] = ()) -> list[TreeEntry]:
     return entries
 
 
+def ls_files_fast(cwd: Path, paths: Sequence[str] = ()) -> list[tuple[str, str, str, str]]:
+    """``(path, mode, blob, stage)`` of the index, parsed with as little Python per
+    entry as possible (100,000 entries on the hot path of a warm run)."""
+    raw = run(["--literal-pathspecs", "ls-files", "--stage", "-z", "--", *paths], cwd).stdout
+    text = raw.decode("utf-8", "surrogateescape")
+    # "<mode> <blob> <stage>\t<path>": fixed widths for the 40-hex object ids git uses
+    return [
+        (item[50:], item[:6], item[7:47], item[48])
+        if item[49:50] == "\t" and item[47:48] == " "
+        else _slow_entry(item)
+        for item in text.split("\0")
+        if item
+    ]
+
+
+def _slow_entry(item: str) -> tuple[str, str, str, str]:
+    meta, _, path = item.partition("\t")
+    mode, blob, stage = meta.split(" ")
+    return path, mode, blob, stage
+
+
 def cat_blobs(blobs: Iterable[str], cwd: Path) -> Iterator[tuple[str, bytes]]:
     """Stream blob contents with one ``git cat-file --batch`` process."""
     wanted = list(blobs)

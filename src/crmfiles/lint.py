@@ -217,7 +217,7 @@ def _final_step(root: Path, base_commit: str, ctx: Context, staged: bool) -> Ste
     """Base against the work tree or the index, whose files the head context holds."""
     if base_commit == git.EMPTY_TREE:
         raw: list[git.RawChange] = [
-            git.RawChange("A", f.path, None, None, f.blob) for f in ctx.files
+            git.RawChange("A", f.path, None, None, f.blob) for f in ctx.all_files()
         ]
     else:
         raw = git.diff(root, base_commit, None, cached=staged, paths=WATCHED)

@@ -52,11 +52,7 @@ def run_demo(args: argparse.Namespace) -> int:
 
     root = make_demo(Path(args.dir) if args.dir else None)
     sys.stderr.write(f"Demo repository with history: {root}\n")
-    try:
-        from crmfiles.tui.app import run as run_tui
-    except ImportError:
-        run_tui = None
-    if run_tui is None or args.no_tui or not sys.stdout.isatty():
+    if args.no_tui or not sys.stdout.isatty():
         from crmfiles.cli.browse import run_list
 
         list_args = argparse.Namespace(
@@ -75,4 +71,6 @@ def run_demo(args: argparse.Namespace) -> int:
         code = run_list(list_args)
         sys.stderr.write(f"\nTry: cd {root} && crm validate && git log --oneline | head\n")
         return code
+    from crmfiles.tui.app import run as run_tui
+
     return run_tui(root)

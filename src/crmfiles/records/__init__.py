@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 # folder -> record type (its schema name)
 RECORD_FOLDERS: dict[str, str] = {
@@ -48,9 +48,8 @@ def is_valid_id(value: str) -> bool:
     return bool(ID_PATTERN.match(value)) and ".." not in value
 
 
-@dataclass(frozen=True, slots=True)
-class Place:
-    """What a path in the repository holds."""
+class Place(NamedTuple):
+    """What a path in the repository holds (a tuple: made once per file per run)."""
 
     kind: str  # "config" | "catalog" | "record"
     name: str  # catalog name or record folder

@@ -62,9 +62,28 @@ class Source(ABC):
         id where git already knows it, so a cache keyed by blob ids can skip it."""
         return [Entry(raw.path, raw.blob) for raw in self.files()]
 
+    def tree(self) -> str | None:
+        """A git tree this revision is (or is based on), so a cache of an earlier tree
+        can be brought up to date from ``git diff-tree``; None: list every file."""
+        return None
+
+    def catalog_files(self) -> list[RawFile]:
+        """The catalog files (read: they are few, and every check needs them)."""
+        paths = [e.path for e in self.entries() if e.path.startswith(CATALOG_DIR + "/")]
+        return list(self.files_at(paths))
+
+    def dirty(self) -> list[str]:
+        """Paths whose content is not the tree's (edited or untracked work-tree files)."""
+        return []
+
+
+_TOPS = tuple(f"{top}/" for top in TOP_LEVEL[1:])
+
 
 def _wanted(path: str) -> bool:
-    return path == CONFIG_FILE or classify(path) is not None
+    """Cheaply: could this path be crm.yaml, a catalog or a record? (``classify``
+    decides; this only keeps it from running on files that clearly are not.)"""
+    return path == CONFIG_FILE or (path.startswith(_TOPS) and path.endswith((".yaml", ".yml")))
 
 
 def _split_z(raw: bytes) -> list[str]:
@@ -81,7 +100,7 @@ class WorkTree(Source):
         inside = git.run(["rev-parse", "--is-inside-work-tree"], self.root, check=False)
         if inside.returncode != 0 or inside.stdout.strip() != b"true":
             return [Entry(path, None) for path in self._walk()]
-        tracked = git.ls_files(self.root, list(TOP_LEVEL))
+        tracked = git.ls_files_fast(self.root, list(TOP_LEVEL))
         changed = set(
             _split_z(
                 git.run(
@@ -90,13 +109,13 @@ class WorkTree(Source):
             )
         )
         blobs: dict[str, str | None] = {}
-        for e in tracked:
-            if not _wanted(e.path):
-                if e.mode == "120000":
-                    blobs[e.path] = None
+        for path, mode, blob, stage in tracked:
+            if not _wanted(path):
+                if mode == "120000":
+                    blobs[path] = None
                 continue
-            ok = e.stage == 0 and e.mode in ("100644", "100755") and e.path not in changed
-            blobs[e.path] = e.blob if ok and e.path not in blobs else None
+            ok = stage == "0" and mode in ("100644", "100755") and path not in changed
+            blobs[path] = blob if ok and path not in blobs else None
         for path in git.untracked(self.root, list(TOP_LEVEL)):
             if _wanted(path) or os.path.islink(self.root / path):
                 blobs[path] = None
@@ -104,6 +123,31 @@ class WorkTree(Source):
 
     def files(self) -> Iterator[RawFile]:
         yield from self.files_at(self._walk())
+
+    def catalog_files(self) -> list[RawFile]:
+        folder = self.root / CATALOG_DIR
+        if not folder.is_dir() or folder.is_symlink():
+            return []
+        paths = sorted(f"{CATALOG_DIR}/{name}" for name in os.listdir(folder))
+        return list(
+            self.files_at([p for p in paths if _wanted(p) or os.path.islink(self.root / p)])
+        )
+
+    def _in_git(self) -> bool:
+        inside = git.run(["rev-parse", "--is-inside-work-tree"], self.root, check=False)
+        return inside.returncode == 0 and inside.stdout.strip() == b"true"
+
+    def tree(self) -> str | None:
+        return git.write_tree(self.root) if self._in_git() else None
+
+    def dirty(self) -> list[str]:
+        changed = _split_z(
+            git.run(
+                ["diff-files", "--name-only", "--relative", "-z", "--", *TOP_LEVEL], self.root
+            ).stdout
+        )
+        untracked = git.untracked(self.root, list(TOP_LEVEL))
+        return [p for p in changed + untracked if _wanted(p) or os.path.islink(self.root / p)]
 
     def _walk(self) -> list[str]:
         found: list[str] = []
@@ -176,6 +220,9 @@ class _GitSource(Source):
             return
         yield from self._emit(self._entries(paths))
 
+    def catalog_files(self) -> list[RawFile]:
+        return list(self._emit(self._entries([CATALOG_DIR])))
+
     def entries(self) -> list[Entry]:
         out: dict[str, str | None] = {}
         for e in self._entries(None):
@@ -231,6 +278,9 @@ class _GitSource(Source):
 class Index(_GitSource):
     label = "index"
 
+    def tree(self) -> str | None:
+        return git.write_tree(self.root)
+
     def _entries(self, paths: list[str] | None) -> list[git.TreeEntry]:
         return git.ls_files(self.root, paths if paths is not None else list(TOP_LEVEL))
 
@@ -241,6 +291,11 @@ class Revision(_GitSource):
         self.rev = rev
         self.commit = rev if rev == git.EMPTY_TREE else git.resolve(rev, root)
         self.label = rev
+
+    def tree(self) -> str | None:
+        if self.commit == git.EMPTY_TREE:
+            return git.EMPTY_TREE
+        return git.out(["rev-parse", f"{self.commit}^{{tree}}"], self.root).strip()
 
     def _entries(self, paths: list[str] | None) -> list[git.TreeEntry]:
         return git.ls_tree(self.commit, self.root, paths if paths is not None else list(TOP_LEVEL))
@@ -272,6 +327,22 @@ class Overlay(Source):
                 out.append(RawFile(path, None, content))
         out.sort(key=lambda raw: raw.path)
         yield from out
+
+    def tree(self) -> str | None:
+        return self.base.tree()
+
+    def dirty(self) -> list[str]:
+        return sorted({*self.base.dirty(), *self.changes})
+
+    def catalog_files(self) -> list[RawFile]:
+        base = {raw.path: raw for raw in self.base.catalog_files()}
+        for path, content in self.changes.items():
+            if path.startswith(CATALOG_DIR + "/"):
+                if content is None:
+                    base.pop(path, None)
+                else:
+                    base[path] = RawFile(path, None, content)
+        return [base[p] for p in sorted(base)]
 
     def entries(self) -> list[Entry]:
         out = {e.path: e.blob for e in self.base.entries()}

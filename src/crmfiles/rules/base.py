@@ -14,35 +14,145 @@ from crmfiles.records import LoadedFile
 
 @dataclass
 class Context:
+    """One revision as the rules see it.
+
+    ``files`` holds the catalogs, every file parsed in this run, and objects made on
+    demand for files the cache restored (``file(path)``); ``record_paths`` lists every
+    record of the revision.  In a warm run most records never become an object: the
+    rules that look at all of them read the cache's columns (``name_key_of``,
+    ``currency_of``) instead.
+    """
+
     config: Config
     files: list[LoadedFile]
     # catalog name -> entry id -> entry; absent when the catalog could not be read
     catalogs: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
     catalog_paths: dict[str, str] = field(default_factory=dict)
-    # record folder -> id -> first path holding it
-    ids: dict[str, dict[str, str]] = field(default_factory=dict)
+    record_paths: list[str] = field(default_factory=list)
     # where files restored from the cache are read from when a rule needs their data
     source: Any = None
-    # False: the set of record ids and partner roles are as in the cached run, so the
+    # False: the record ids and partner roles are as in the cached run, so the
     # id-dependent rules need to look at the files parsed in this run only
     recheck_all: bool = True
-    # path -> references of the last saved run, for files restored from the cache
-    stored_refs: Callable[[], dict[str, tuple[str, list[Any]]]] | None = None
+    snapshot: Any = None  # crmfiles.cache.Snapshot of the files restored from the cache
+    restored: Any = field(default_factory=dict)  # path -> blob, of the files from the cache
+    tree: str | None = None  # the git tree the revision was listed from
+    outside_tree: set[str] = field(default_factory=set)  # read from the work tree instead
+    cold: Callable[[], dict[str, tuple[str, list[Any], dict[str, Any] | None]]] | None = None
     cache: Any = None  # the warm-run cache (crmfiles.cache.Cache), when there is one
     cache_key: str | None = None
     ids_key: str | None = None
-    _by_path: dict[str, LoadedFile] | None = field(default=None, repr=False)
-    _stored: dict[str, tuple[str, list[Any]]] | None = field(default=None, repr=False)
+    _by_path: dict[str, LoadedFile] = field(default_factory=dict, repr=False)
+    _ids: dict[str, dict[str, str]] = field(default_factory=dict, repr=False)
+    _folders: dict[str, list[str]] | None = field(default=None, repr=False)
+    _cold: dict[str, tuple[str, list[Any], dict[str, Any] | None]] | None = field(
+        default=None, repr=False
+    )
+
+    def __post_init__(self) -> None:
+        self._by_path = {f.path: f for f in self.files}
+
+    @property
+    def files_by_path(self) -> dict[str, LoadedFile]:
+        """The files that are objects already (parsed, or made from the cache)."""
+        return self._by_path
 
     def by_path(self, path: str) -> LoadedFile | None:
-        if self._by_path is None:
-            self._by_path = {f.path: f for f in self.files}
-        return self._by_path.get(path)
+        return self._by_path.get(path) or self.file(path)
+
+    def file(self, path: str) -> LoadedFile | None:
+        """The file at ``path``, made from the cache's columns when it has no object."""
+        found = self._by_path.get(path)
+        if found is not None or path not in self.restored:
+            return found
+        from crmfiles.records import classify
+
+        place = classify(path)
+        if place is None:
+            return None
+        snap = self.snapshot
+        had = snap.found.get(path) if snap is not None else None
+        facts = self._cached_facts(path)
+        f = LoadedFile(
+            path,
+            place,
+            self.restored[path],
+            had.text if had else None,
+            None,
+            True,
+            list(had.findings) if had else [],
+            None,
+            facts,
+            False,
+        )
+        self.files.append(f)
+        self._by_path[path] = f
+        return f
+
+    def _cached_facts(self, path: str) -> dict[str, Any] | None:
+        if self.recheck_all:
+            entry = self._cold_store().get(path)
+            if entry is not None and entry[0] == self.restored.get(path):
+                return entry[2]
+        snap = self.snapshot
+        where = self.restored._where(path) if hasattr(self.restored, "_where") else None
+        if snap is None or where is None:
+            return None
+        facts: dict[str, Any] = {}
+        if snap.name_keys[where]:
+            facts["name_key"] = snap.name_keys[where]
+        if snap.currency[where]:
+            facts["currency"] = snap.currency[where]
+        if path in snap.links:
+            link = {"quotes": "opportunity", "orders": "quote", "invoices": "order"}
+            facts[link.get(path.split("/", 1)[0], "link")] = snap.links[path]
+        return facts or None
+
+    def cached_name_key(self, path: str) -> str | None:
+        """How a restored opportunity's name compares, from the cache's columns."""
+        where = self.restored._where(path) if self.snapshot is not None else None
+        return (self.snapshot.name_keys[where] or None) if where is not None else None
+
+    def _cold_store(self) -> dict[str, tuple[str, list[Any], dict[str, Any] | None]]:
+        if self._cold is None:
+            self._cold = self.cold() if self.cold is not None else {}
+        return self._cold
+
+    def all_files(self) -> list[LoadedFile]:
+        """Every file of the revision as an object (the slow path: a cold run, or
+        ids that changed since the cached run)."""
+        for path in self.record_paths:
+            self.file(path)
+        return self.files
+
+    def folder_paths(self, folder: str) -> list[str]:
+        if self._folders is None:
+            groups: dict[str, list[str]] = {}
+            for path in self.record_paths:
+                groups.setdefault(path[: path.find("/")], []).append(path)
+            self._folders = groups
+        return self._folders.get(folder, [])
+
+    @property
+    def ids(self) -> dict[str, dict[str, str]]:
+        """record folder -> id -> first path holding it (built per folder on demand)."""
+        return _LazyIds(self)
+
+    def ids_of(self, folder: str) -> dict[str, str]:
+        if folder not in self._ids:
+            from crmfiles.records import RECORD_FOLDERS
+
+            out: dict[str, str] = {}
+            if folder in RECORD_FOLDERS:
+                for path in self.folder_paths(folder):
+                    out.setdefault(path.rpartition("/")[2].rpartition(".")[0], path)
+            self._ids[folder] = out
+        return self._ids[folder]
 
     def records(self, folder: str) -> Iterator[LoadedFile]:
         """The readable records of a folder, with their data (read now for files
         restored from the cache)."""
-        files = [f for f in self.files if f.place.kind == "record" and f.place.name == folder]
+        files = [f for f in (self.file(p) for p in self.folder_paths(folder)) if f is not None]
         self.materialize(files)
         for f in files:
             if isinstance(f.data, dict):
@@ -78,13 +188,31 @@ class Context:
         broken catalog: its own diagnostic says why, references to it stay quiet)."""
         if target in self.catalogs:
             return self.catalogs[target]
-        if target in self.ids:
-            return self.ids[target]
+        from crmfiles.records import RECORD_FOLDERS
+
+        if target in RECORD_FOLDERS:
+            return self.ids_of(target)
         return None
 
     def in_scope(self, f: LoadedFile) -> bool:
         """Whether an id-dependent rule must look at this file in this run."""
         return f.fresh or self.recheck_all
+
+    def scope(self) -> list[LoadedFile]:
+        """The files the id-dependent rules look at: every file when ids changed since
+        the cached run, else the files parsed in this run."""
+        if self.recheck_all:
+            return list(self.all_files())
+        return [f for f in self.files if f.fresh]
+
+    def value(self, f: LoadedFile, key: str) -> Any:
+        """A field of a record, read from its file when the cache kept no such fact."""
+        if isinstance(f.data, dict):
+            return f.data.get(key)
+        if f.facts is not None and key in f.facts:
+            return f.facts[key]
+        self.materialize([f])
+        return f.data.get(key) if isinstance(f.data, dict) else None
 
     def fact(self, f: LoadedFile, key: str) -> Any:
         if isinstance(f.data, dict):
@@ -100,11 +228,9 @@ class Context:
 
                 f.refs = extract_refs(schema_name(f.place), f.data)
             else:
-                if self._stored is None:
-                    self._stored = self.stored_refs() if self.stored_refs else {}
-                blob, refs = self._stored.get(f.path, (None, None))
-                if blob == f.blob and refs is not None:
-                    f.refs = refs
+                entry = self._cold_store().get(f.path)
+                if entry is not None and entry[0] == f.blob:
+                    f.refs = entry[1]
                 else:
                     self.materialize([f])
                     f.refs = [] if f.data is None else self.refs_of(f)
@@ -112,7 +238,7 @@ class Context:
 
     def record_facts(self, folder: str, record_id: str) -> dict[str, Any] | None:
         """The facts of one record of this revision (the first file with that id)."""
-        path = self.ids.get(folder, {}).get(record_id)
+        path = self.ids_of(folder).get(record_id)
         found = self.by_path(path) if path is not None else None
         if found is None:
             return None
@@ -122,7 +248,7 @@ class Context:
 
     def record_data(self, folder: str, record_id: str) -> dict[str, Any] | None:
         """The data of one record of this revision (the first file with that id)."""
-        path = self.ids.get(folder, {}).get(record_id)
+        path = self.ids_of(folder).get(record_id)
         data = self.data_for(path) if path is not None else None
         return data if isinstance(data, dict) else None
 
@@ -130,6 +256,25 @@ class Context:
         if not isinstance(entry_id, str):
             return None
         return (self.catalogs.get(name) or {}).get(entry_id)
+
+
+class _LazyIds(dict[str, dict[str, str]]):
+    """``ctx.ids[folder]`` building each folder's index only when it is asked for."""
+
+    def __init__(self, ctx: Context) -> None:
+        super().__init__()
+        self._ctx = ctx
+
+    def __missing__(self, folder: str) -> dict[str, str]:
+        return self._ctx.ids_of(folder)
+
+    def get(self, folder: str, default: Any = None) -> Any:
+        return self._ctx.ids_of(folder)
+
+    def __contains__(self, folder: object) -> bool:
+        from crmfiles.records import RECORD_FOLDERS
+
+        return folder in RECORD_FOLDERS
 
 
 RecordRule = Callable[[Context, LoadedFile], Iterator[Finding]]

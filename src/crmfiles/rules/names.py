@@ -12,50 +12,32 @@ def unique_names(ctx: Context) -> Iterator[Finding]:
     """Opportunity names are unique, case-insensitively; reported on every file after
     the first (in path order), at its name, naming the first."""
     first: dict[str, str] = {}
-    for f in ctx.files:
-        if f.place.kind != "record" or f.place.name != "opportunities":
+    objects = ctx.files_by_path
+    for path in ctx.folder_paths("opportunities"):
+        f = objects.get(path)
+        key = (f.facts or {}).get("name_key") if f is not None else ctx.cached_name_key(path)
+        if key is None:
             continue
-        name = ctx.fact(f, "name")
-        if not isinstance(name, str):
+        if key not in first:
+            first[key] = path
             continue
-        key = " ".join(name.casefold().split())
-        if key in first:
+        f = f or ctx.file(path)
+        if f is not None:
             yield finding(
                 "duplicate-name",
                 f,
-                f"name '{name}' is already used by {first[key]}",
+                f"name '{ctx.value(f, 'name')}' is already used by {first[key]}",
                 ("name",),
                 hint="opportunity names are unique (case-insensitive)",
             )
-        else:
-            first[key] = f.path
 
 
 def catalogs_consistent(ctx: Context) -> Iterator[Finding]:
-    for f in ctx.files:
+    for f in [f for f in ctx.files if f.place.kind == "catalog"]:
         if f.place.kind != "catalog" or not isinstance(f.data, list):
             continue
-        if f.place.name == "kinds":
-            for index, kind in enumerate(f.data):
-                if not isinstance(kind, dict):
-                    continue
-                stages = kind.get("stages")
-                if kind.get("type") in ("standard", "custom") and not stages:
-                    yield finding(
-                        "catalog",
-                        f,
-                        f"kind '{kind.get('id')}' has no stages",
-                        (index,),
-                        hint="list its stages, or make it stageless",
-                    )
-                elif isinstance(stages, list) and len(set(map(str, stages))) != len(stages):
-                    yield finding(
-                        "catalog",
-                        f,
-                        f"kind '{kind.get('id')}' lists a stage twice",
-                        (index, "stages"),
-                    )
-        elif f.place.name == "people":
+        # a kind without stages or listing one twice is the kinds schema's to report
+        if f.place.name == "people":
             owners: dict[str, str] = {}
             for index, person in enumerate(f.data):
                 emails = person.get("emails") if isinstance(person, dict) else None

@@ -113,10 +113,8 @@ def status_consistent(ctx: Context, f: LoadedFile) -> Iterator[Finding]:
 def sources_fit_channels(ctx: Context) -> Iterator[Finding]:
     """The source of an opportunity or a lead is a record of the kind its channel's
     impact type names (id-dependent: it runs on every file when ids changed)."""
-    for f in ctx.files:
+    for f in ctx.scope():
         if f.place.kind != "record" or f.place.name not in ("opportunities", "leads"):
-            continue
-        if not ctx.in_scope(f):
             continue
         channel_id = ctx.fact(f, "channel")
         source = ctx.fact(f, "source")
@@ -248,9 +246,10 @@ _CURRENCY_LINKS = {
 def currencies_follow_sources(ctx: Context) -> Iterator[Finding]:
     """A quote is in its opportunity's currency, an order in its quote's, an invoice
     in its order's (read from every record's facts on each run: cheap, never stale)."""
-    for f in ctx.files:
-        link = _CURRENCY_LINKS.get(f.place.name) if f.place.kind == "record" else None
-        if link is None:
+    for path in [p for folder in _CURRENCY_LINKS for p in ctx.folder_paths(folder)]:
+        f = ctx.file(path)
+        link = _CURRENCY_LINKS.get(f.place.name) if f is not None else None
+        if f is None or link is None:
             continue
         key, folder = link
         source_id = ctx.fact(f, key)

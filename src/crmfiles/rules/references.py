@@ -51,9 +51,10 @@ def unknown_references(ctx: Context) -> Iterator[Finding]:
     unlisted_base = (
         ctx.config.currency if currencies and ctx.config.currency not in currencies else None
     )
-    for f in ctx.files:
-        if f.place.kind == "config" or not ctx.in_scope(f):
-            continue
+    files = [f for f in ctx.files if f.place.kind == "catalog"] + [
+        f for f in ctx.scope() if f.place.kind == "record"
+    ]
+    for f in files:
         if f.fresh and f.data is None:
             continue
         for pointer, target, ref in ctx.refs_of(f):
@@ -86,49 +87,58 @@ def _hint(ctx: Context, target: str, ref: str) -> str:
 def duplicate_ids(ctx: Context) -> Iterator[Finding]:
     """The same id twice in one record folder (possible with by-month sub-folders) or
     in one catalog."""
-    for f in ctx.files:
-        if f.place.kind == "record":
-            first = ctx.ids.get(f.place.name, {}).get(f.place.id)
-            if first is not None and first != f.path:
+    from crmfiles.records import RECORD_FOLDERS
+
+    for folder in RECORD_FOLDERS:
+        paths = ctx.folder_paths(folder)
+        ids = ctx.ids_of(folder)
+        if len(ids) == len(paths):
+            continue  # the common case, decided without looking at a path
+        for path in paths:
+            record_id = path.rpartition("/")[2].rpartition(".")[0]
+            first = ids.get(record_id)
+            f = ctx.file(path) if first is not None and first != path else None
+            if f is not None:
                 yield finding(
                     "duplicate-id",
                     f,
-                    f"id '{f.place.id}' is already used by {first}",
+                    f"id '{record_id}' is already used by {first}",
                     ("id",),
                     hint="ids are unique per record type, whatever the folder",
                 )
-        elif f.place.kind == "catalog" and isinstance(f.data, list):
-            seen: dict[str, int] = {}
-            for index, entry in enumerate(f.data):
-                entry_id = entry.get("id") if isinstance(entry, dict) else None
-                if not isinstance(entry_id, str):
-                    continue
-                if entry_id in seen:
-                    yield finding(
-                        "duplicate-id",
-                        f,
-                        f"id '{entry_id}' is already used by entry {seen[entry_id] + 1}",
-                        (index, "id"),
-                        hint="catalog ids are unique within the file",
-                    )
-                else:
-                    seen[entry_id] = index
+    for f in [f for f in ctx.files if f.place.kind == "catalog" and isinstance(f.data, list)]:
+        seen: dict[str, int] = {}
+        for index, entry in enumerate(f.data):
+            entry_id = entry.get("id") if isinstance(entry, dict) else None
+            if not isinstance(entry_id, str):
+                continue
+            if entry_id in seen:
+                yield finding(
+                    "duplicate-id",
+                    f,
+                    f"id '{entry_id}' is already used by entry {seen[entry_id] + 1}",
+                    (index, "id"),
+                    hint="catalog ids are unique within the file",
+                )
+            else:
+                seen[entry_id] = index
 
 
 def competitor_roles(ctx: Context) -> Iterator[Finding]:
-    partner_files = [
-        f for f in ctx.files if f.place.kind == "record" and f.place.name == "partners"
-    ]
-    roles = {f.place.id: ctx.fact(f, "roles") for f in partner_files}
-    for f in ctx.files:
-        if f.place.kind != "record" or f.place.name != "opportunities" or not ctx.in_scope(f):
+    roles: dict[str, Any] = {}
+    for f in ctx.scope():
+        if f.place.kind != "record" or f.place.name != "opportunities":
             continue
         if f.fresh and f.data is None:
             continue
         for pointer, target, ref in ctx.refs_of(f):
             if target != "partners" or pointer[0] != "competitors":
                 continue
-            partner_roles = roles.get(ref)
+            if ref not in roles:
+                partner_path = ctx.ids_of("partners").get(ref)
+                partner = ctx.file(partner_path) if partner_path else None
+                roles[ref] = ctx.value(partner, "roles") if partner is not None else None
+            partner_roles = roles[ref]
             if isinstance(partner_roles, list) and "competitor" not in partner_roles:
                 yield finding(
                     "competitor-role",

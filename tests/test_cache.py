@@ -1,0 +1,157 @@
+"""The warm-run cache is never wrong: after any sequence of edits, a run that uses the
+cache reports exactly what a run without it reports."""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+import pytest
+from conftest import commit_all, git, write
+
+from crmfiles import check as check_module
+from crmfiles.check import check
+from crmfiles.records.sources import Index, Revision, Source, WorkTree
+
+OPPORTUNITY = """\
+id: {id}
+name: {name}
+kind: standard-sale
+stage: {stage}
+status: in_progress
+partner: {partner}
+responsible: alice
+probability: 10
+currency: {currency}
+opened: 2026-01-10
+competitors:
+  - partner: rival
+"""
+
+
+def both(source: Source) -> tuple[list[str], list[str]]:
+    def lines(use_cache: bool) -> list[str]:
+        report = check(source, use_cache=use_cache)
+        return [f"{d.location} {d.severity} {d.rule} {d.message}" for d in report.diagnostics]
+
+    return lines(True), lines(False)
+
+
+def assert_agree(root: Path) -> None:
+    for source in (WorkTree(root), Index(root), Revision(root, "HEAD")):
+        warm, cold = both(source)
+        assert warm == cold, f"{source.label}: the cache disagrees with a cold run"
+
+
+@pytest.fixture(params=[0, 10_000], ids=["save-every-run", "save-rarely"])
+def threshold(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> int:
+    monkeypatch.setattr(check_module, "SAVE_THRESHOLD", request.param)
+    return int(request.param)
+
+
+def test_cached_runs_agree_with_cold_runs_through_random_edits(repo: Path, threshold: int) -> None:
+    rng = random.Random(20261122)
+    opportunities: dict[str, str] = {}
+
+    def opportunity(n: int, **fields: str) -> str:
+        values = {
+            "id": f"o{n}",
+            "name": f"Deal {n}",
+            "stage": "qualify",
+            "partner": "acme",
+            "currency": "EUR",
+        }
+        values.update(fields)
+        return OPPORTUNITY.format(**values)
+
+    for n in range(12):
+        path = f"opportunities/2026/{1 + n % 3:02d}/o{n}.yaml"
+        opportunities[path] = opportunity(n)
+    write(repo, dict(opportunities))
+    write(
+        repo,
+        {
+            "quotes/2026/01/q1.yaml": "id: q1\nopportunity: o1\nrevision: 1\n"
+            "status: draft\ncurrency: EUR\n"
+        },
+    )
+    commit_all(repo, "twelve deals")
+    assert_agree(repo)
+    check(WorkTree(repo))  # a warm cache to start from
+
+    def edit() -> None:
+        path = rng.choice(sorted(opportunities))
+        n = int(path.rsplit("/o", 1)[1].removesuffix(".yaml"))
+        change = rng.choice(["name", "partner", "stage", "currency", "syntax", "revert"])
+        if change == "name":  # may collide with another deal's name
+            text = opportunity(n, name=f"Deal {rng.randrange(12)}")
+        elif change == "partner":  # may point at a partner that does not exist
+            text = opportunity(n, partner=rng.choice(["acme", "rival", "nobody"]))
+        elif change == "stage":
+            text = opportunity(n, stage=rng.choice(["proposal", "nowhere"]))
+        elif change == "currency":  # the quote follows o1's currency
+            text = opportunity(n, currency=rng.choice(["EUR", "USD"]))
+        elif change == "syntax":
+            text = "id: [broken\n"
+        else:
+            text = opportunities[path]
+        write(repo, {path: text})
+
+    steps = [
+        edit,
+        edit,
+        lambda: git(repo, "add", "-A"),
+        lambda: commit_all(repo, "step"),
+        lambda: write(
+            repo, {"partners/nobody.yaml": "id: nobody\nname: Nobody\nroles: [customer]\n"}
+        ),
+        lambda: (repo / "partners/nobody.yaml").unlink(missing_ok=True),
+        lambda: write(
+            repo, {"partners/rival.yaml": "id: rival\nname: Rival Ltd\nroles: [customer]\n"}
+        ),
+        lambda: write(repo, {"opportunities/2026/09/o3.yaml": opportunity(3)}),  # same id twice
+        lambda: (repo / "opportunities/2026/09/o3.yaml").unlink(missing_ok=True),
+        lambda: git(repo, "checkout", "--", "."),  # a dirty file back to its index content
+    ]
+    for _ in range(40):
+        rng.choice(steps)()
+        assert_agree(repo)
+
+
+def test_a_dirty_file_reverted_to_the_index_is_read_again(repo: Path) -> None:
+    """The snapshot kept a work-tree edit; once reverted, the index content counts."""
+    check_module.SAVE_THRESHOLD, saved = 0, check_module.SAVE_THRESHOLD
+    try:
+        path = repo / "opportunities/2026/01/acme-forklifts.yaml"
+        good = path.read_text()
+        path.write_text(good.replace("partner: acme", "partner: nobody"))
+        assert [d.rule for d in check(WorkTree(repo)).diagnostics] == ["unknown-reference"]
+        path.write_text(good)
+        assert check(WorkTree(repo)).diagnostics == []
+    finally:
+        check_module.SAVE_THRESHOLD = saved
+
+
+def test_a_catalog_change_rechecks_every_record(repo: Path) -> None:
+    assert check(WorkTree(repo)).diagnostics == []
+    stages = (repo / "catalogs/stages.yaml").read_text()
+    write(repo, {"catalogs/stages.yaml": stages.replace("id: qualify", "id: qualify-lead")})
+    rules = {d.rule for d in check(WorkTree(repo)).diagnostics}
+    assert "unknown-reference" in rules
+
+
+def test_the_cache_lives_in_the_git_directory_and_can_be_deleted(repo: Path) -> None:
+    check_module.SAVE_THRESHOLD, saved = 0, check_module.SAVE_THRESHOLD
+    try:
+        check(WorkTree(repo))
+        folder = repo / ".git" / "crmfiles"
+        assert any(folder.iterdir())
+        for item in folder.iterdir():
+            item.write_bytes(b"not a cache")  # a damaged cache is a cold run, not a crash
+        assert check(WorkTree(repo)).diagnostics == []
+        for item in folder.iterdir():
+            item.unlink()
+        assert check(WorkTree(repo)).diagnostics == []
+        assert git(repo, "status", "--porcelain") == ""
+    finally:
+        check_module.SAVE_THRESHOLD = saved
