@@ -164,8 +164,9 @@ def dedent(text: str) -> str:
 
 
 def git(root: Path, *args: str) -> str:
-    return subprocess.run(["git", *args], cwd=root, check=True, capture_output=True,
-                          text=True).stdout
+    return subprocess.run(
+        ["git", *args], cwd=root, check=True, capture_output=True, text=True
+    ).stdout
 
 
 def write(root: Path, files: dict[str, str | bytes | None]) -> None:
@@ -183,10 +184,23 @@ def write(root: Path, files: dict[str, str | bytes | None]) -> None:
 
 def commit_all(root: Path, message: str = "change", author: str = "alice@example.com") -> str:
     git(root, "add", "-A")
-    name = author.split("@")[0]
-    env_args = ["-c", f"user.name={name}", "-c", f"user.email={author}"]
-    subprocess.run(["git", *env_args, "commit", "-q", "-m", message, "--allow-empty"],
-                   cwd=root, check=True, capture_output=True)
+    name = author.split("@")[0].capitalize()
+    # the identity goes in the environment: the autouse fixture's GIT_AUTHOR_* would
+    # override `-c user.email`
+    env = {
+        **os.environ,
+        "GIT_AUTHOR_NAME": name,
+        "GIT_AUTHOR_EMAIL": author,
+        "GIT_COMMITTER_NAME": name,
+        "GIT_COMMITTER_EMAIL": author,
+    }
+    subprocess.run(
+        ["git", "commit", "-q", "-m", message, "--allow-empty"],
+        cwd=root,
+        check=True,
+        capture_output=True,
+        env=env,
+    )
     return git(root, "rev-parse", "HEAD").strip()
 
 

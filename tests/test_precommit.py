@@ -187,11 +187,6 @@ def test_the_next_stage_is_accepted(crm_repo: Shell) -> None:
     assert sh.ok("git", "status", "--porcelain") == ""
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="crm fmt crashes (ruamel IndexError) on the empty catalogs `crm init` writes "
-    "('[]' after comments), so the crm-fmt hook refuses the first commit",
-)
 def test_a_first_commit_in_a_fresh_repository_passes_the_hooks(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> None:

@@ -44,16 +44,28 @@ def format_text(path: str, text: str) -> str:
         data = yaml.load(text)
     except YAMLError as exc:
         raise ValueError(str(exc).splitlines()[0]) from None
-    if data is None:
-        return text
+    if data is None or (isinstance(data, (list, dict)) and not data):
+        return _light(path, text)  # nothing to lay out (ruamel trips on '[]' after comments)
     out = io.StringIO()
-    yaml.dump(data, out)
+    try:
+        yaml.dump(data, out)
+    except Exception:  # noqa: BLE001 - an emitter bug must not cost the user a file
+        return _light(path, text)
     lines = [line.rstrip() for line in out.getvalue().splitlines()]
     if isinstance(data, list):
         # a catalog's entries start at column 0, not at the sequence indent
         lines = [line[2:] if line.startswith("  ") else line for line in lines]
     result = "\n".join(lines) + "\n"
     return with_schema_comment(path, result)
+
+
+def _light(path: str, text: str) -> str:
+    """The formatting that needs no YAML emitter: trailing blanks, one final newline,
+    the schema line."""
+    lines = [line.rstrip() for line in text.splitlines()]
+    while lines and not lines[-1]:
+        lines.pop()
+    return with_schema_comment(path, "\n".join(lines) + "\n" if lines else "")
 
 
 @dataclass
