@@ -202,6 +202,7 @@ class _Replay:
                 self._apply(commit, history.depth)
         history.chain += b"".join(bytes.fromhex(c) for c in chain)
         history.head = head
+        history.read_commits = len(self.scanned.commits)
         return history
 
     def _chain(self, head: str) -> list[str]:

@@ -45,6 +45,7 @@ class History:
     timelines: dict[str, list[Version]] = field(default_factory=dict)
     files: dict[str, str] = field(default_factory=dict)  # opportunity path -> blob at head
     products: dict[str, Any] = field(default_factory=dict)  # product catalog at head
+    read_commits: int = 0  # commits this load read from git (0: all from the cache)
 
     def depth_of(self, commit: str) -> int | None:
         """The chain position of ``commit``, or None when it is not on the chain."""

@@ -1,0 +1,432 @@
+"""History from git: events, days in stage, renames, merges, the cache, and the line
+readers held to the YAML parser."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+from conftest import BASE_FILES, git, write
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from crmfiles.cli.main import main
+from crmfiles.history import (
+    all_events,
+    days_in_stage,
+    events_of,
+    load_history,
+    positions,
+)
+from crmfiles.history.fields import derive, from_data, read_fields, scan
+from crmfiles.records.yamlio import ParseError, parse
+from crmfiles.schema import data_dir
+
+ACME = "opportunities/2026/01/acme-forklifts.yaml"
+
+
+def commit_at(root: Path, when: str, message: str, who: str = "alice") -> str:
+    """Commit everything, authored and committed by ``who`` at ``when`` (UTC)."""
+    git(root, "add", "-A")
+    stamp = f"{when}T10:00:00+00:00"
+    env = {
+        **os.environ,
+        "GIT_AUTHOR_DATE": stamp,
+        "GIT_COMMITTER_DATE": stamp,
+        "GIT_AUTHOR_NAME": who.title(),
+        "GIT_AUTHOR_EMAIL": f"{who}@example.com",
+        "GIT_COMMITTER_NAME": who.title(),
+        "GIT_COMMITTER_EMAIL": f"{who}@example.com",
+    }
+    subprocess.run(
+        ["git", "commit", "-q", "--allow-empty", "-m", message],
+        cwd=root,
+        check=True,
+        env=env,
+        capture_output=True,
+    )
+    return git(root, "rev-parse", "HEAD").strip()
+
+
+def edit(root: Path, path: str, **changes: object) -> None:
+    """Change top-level ``key: value`` lines of a record as a person would."""
+    full = root / path
+    lines = full.read_text().splitlines()
+    for key, value in changes.items():
+        text = f"{key}: {value}"
+        for i, line in enumerate(lines):
+            if line.startswith(f"{key}:"):
+                lines[i] = text
+                break
+        else:
+            lines.append(text)
+    full.write_text("\n".join(lines) + "\n")
+
+
+@pytest.fixture
+def dated(tmp_path: Path) -> Path:
+    """A CRM repository whose acme-forklifts opportunity has a known history:
+
+    2026-01-10 alice  created in qualify (10 %)
+    2026-01-20 bob    qualify -> proposal (40 %)
+    2026-01-25 alice  probability 55 by hand (no stage change)
+    2026-02-04 bob    proposal -> negotiate, in a plain commit with no trailers
+    2026-02-14 alice  lost, reason price
+    """
+    root = tmp_path / "dated"
+    root.mkdir()
+    git(root, "init", "-q")
+    write(root, dict(BASE_FILES))
+    commit_at(root, "2026-01-10", "initial")
+    edit(root, ACME, stage="proposal", probability=40)
+    commit_at(root, "2026-01-20", "crm: move acme-forklifts qualify -> proposal", "bob")
+    edit(root, ACME, probability=55)
+    commit_at(root, "2026-01-25", "feels likelier")
+    edit(root, ACME, stage="negotiate", probability=70)
+    commit_at(root, "2026-02-04", "Update acme", "bob")
+    edit(root, ACME, status="lost", probability=0, loss_reason="price")
+    commit_at(root, "2026-02-14", "crm: lose acme-forklifts")
+    return root
+
+
+def test_events_and_days_in_stage(dated: Path) -> None:
+    history = load_history(dated)
+    events = events_of(history, "acme-forklifts")
+    assert [e.change for e in events] == ["created", "moved", "edited", "moved", "lost"]
+    assert [e.date.date().isoformat() for e in events] == [
+        "2026-01-10",
+        "2026-01-20",
+        "2026-01-25",
+        "2026-02-04",
+        "2026-02-14",
+    ]
+    assert [e.author for e in events] == ["Alice", "Bob", "Alice", "Bob", "Alice"]
+    assert [(e.source, e.target) for e in events] == [
+        ("", "qualify"),
+        ("qualify", "proposal"),
+        ("proposal", "proposal"),
+        ("proposal", "negotiate"),
+        ("negotiate", "lost (price)"),
+    ]
+    # days in the stage each move left; an edit is no move
+    assert [e.days_in_previous for e in events] == [None, 10, None, 15, 10]
+    assert [e.after.probability for e in events if e.after] == [10, 40, 55, 70, 0]
+    assert events[-1].after is not None and events[-1].after.amount == "30000.00"
+    where = positions(history)["acme-forklifts"]
+    assert (where.stage, where.status, where.since.date()) == (
+        "negotiate",
+        "lost",
+        dt.date(2026, 2, 14),
+    )
+    assert days_in_stage(dated, today=dt.date(2026, 3, 1)) == {"acme-forklifts": 15}
+
+
+def test_moves_only_lists_stage_and_status_changes(dated: Path) -> None:
+    moves = all_events(load_history(dated), moves_only=True)
+    assert [e.change for e in moves] == ["created", "moved", "moved", "lost"]
+
+
+def test_a_record_is_followed_by_id_across_folders(dated: Path) -> None:
+    moved = "opportunities/acme-forklifts.yaml"
+    git(dated, "mv", ACME, moved)
+    commit_at(dated, "2026-02-20", "crm: fmt --layout")
+    edit(dated, moved, status="in_progress", probability=70, loss_reason="null")
+    commit_at(dated, "2026-03-01", "reopen", "mia")
+    events = events_of(load_history(dated), "acme-forklifts")
+    # the move changes no tracked field: no event, and the next one follows the id
+    assert [e.change for e in events][-2:] == ["lost", "reopened"]
+    assert events[-1].path == moved
+    assert events[-1].days_in_previous == 15
+
+
+def test_a_version_no_parser_reads_is_skipped(dated: Path) -> None:
+    (dated / ACME).write_text("<<<<<<< HEAD\nstage: a\n=======\nstage: b\n>>>>>>> x\n")
+    commit_at(dated, "2026-02-20", "a committed conflict")
+    events = events_of(load_history(dated), "acme-forklifts")
+    assert events[-1].change == "lost"
+
+
+def test_cache_reads_only_new_commits_and_agrees_with_a_fresh_read(dated: Path) -> None:
+    first = load_history(dated)
+    assert first.read_commits == 5
+    assert load_history(dated).read_commits == 0  # HEAD unchanged: all from the cache
+    write(dated, {"opportunities/2026/02/beta.yaml": BETA})
+    commit_at(dated, "2026-02-16", "crm: new beta")
+    edit(dated, "opportunities/2026/02/beta.yaml", stage="proposal", probability=40)
+    commit_at(dated, "2026-02-18", "crm: move beta qualify -> proposal", "bob")
+    second = load_history(dated)
+    assert second.read_commits == 2  # only the two new commits
+    fresh = load_history(dated, cache=False)
+    assert second.timelines == fresh.timelines
+    assert second.commits == fresh.commits
+    assert second.chain == fresh.chain
+    assert [e.change for e in events_of(second, "beta")] == ["created", "moved"]
+
+
+def test_cache_is_rebuilt_after_a_rewrite(dated: Path) -> None:
+    load_history(dated)
+    git(dated, "reset", "-q", "--hard", "HEAD~1")  # forget the loss
+    edit(dated, ACME, stage="commit", probability=90)
+    commit_at(dated, "2026-02-15", "crm: move acme-forklifts negotiate -> commit")
+    history = load_history(dated)
+    assert history.read_commits == 5  # the cached head is gone: read from the root
+    assert [e.target for e in events_of(history, "acme-forklifts")][-1] == "commit"
+    assert history.timelines == load_history(dated, cache=False).timelines
+
+
+def test_cache_file_can_be_deleted_or_broken(dated: Path) -> None:
+    load_history(dated)
+    cache = next((dated / ".git" / "crmfiles").glob("history-*"))
+    cache.write_bytes(b"not a cache")
+    assert load_history(dated).read_commits == 5
+    cache.unlink()
+    assert events_of(load_history(dated), "acme-forklifts")[-1].change == "lost"
+
+
+def test_history_at_an_earlier_revision(dated: Path) -> None:
+    early = git(dated, "rev-list", "-1", "--before=2026-01-26", "HEAD").strip()
+    history = load_history(dated, early)
+    assert [e.change for e in events_of(history, "acme-forklifts")] == [
+        "created",
+        "moved",
+        "edited",
+    ]
+
+
+def test_changes_merged_from_a_branch_are_credited_to_their_commits(dated: Path) -> None:
+    write(dated, {"opportunities/2026/02/beta.yaml": BETA})
+    commit_at(dated, "2026-02-15", "crm: new beta")
+    git(dated, "checkout", "-q", "-b", "crm/beta-negotiate")
+    edit(dated, "opportunities/2026/02/beta.yaml", stage="proposal", probability=40)
+    commit_at(dated, "2026-02-16", "crm: move beta qualify -> proposal", "bob")
+    edit(dated, "opportunities/2026/02/beta.yaml", stage="negotiate", probability=70)
+    side = commit_at(dated, "2026-02-18", "crm: move beta proposal -> negotiate", "bob")
+    git(dated, "checkout", "-q", "main")
+    write(dated, {"partners/other.yaml": "id: other\nname: Other\nroles: [prospect]\n"})
+    commit_at(dated, "2026-02-17", "a partner on main")
+    env = {**os.environ, "GIT_COMMITTER_DATE": "2026-02-20T10:00:00+00:00"}
+    subprocess.run(
+        ["git", "merge", "-q", "--no-ff", "-m", "Merge crm/beta-negotiate", "crm/beta-negotiate"],
+        cwd=dated,
+        check=True,
+        env=env,
+        capture_output=True,
+    )
+    merge = git(dated, "rev-parse", "HEAD").strip()
+    events = events_of(load_history(dated), "beta")
+    assert [(e.change, e.author, e.date.date().day) for e in events] == [
+        ("created", "Alice", 15),
+        ("moved", "Bob", 16),
+        ("moved", "Bob", 18),
+    ]
+    assert events[-1].commit == side and events[-1].merge == merge
+    assert events[1].days_in_previous == 1 and events[2].days_in_previous == 2
+
+
+def test_cli_history_of_one_record_and_of_all(
+    dated: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    os.chdir(dated)
+    assert main(["history", "acme-forklifts", "--format", "json"]) == 0
+    payload = json.loads(capsys.readouterr().out)
+    assert payload["id"] == "acme-forklifts" and payload["status"] == "lost"
+    assert [e["change"] for e in payload["events"]] == [
+        "created",
+        "moved",
+        "edited",
+        "moved",
+        "lost",
+    ]
+    last = payload["events"][-1]
+    assert {k: last[k] for k in ("from", "to", "loss_reason", "days_in_previous", "author")} == {
+        "from": "negotiate",
+        "to": "lost (price)",
+        "loss_reason": "price",
+        "days_in_previous": 10,
+        "author": "Alice",
+    }
+    assert main(["history", "--format", "csv", "--from", "2026-01-15", "--to", "2026-02-10"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith("id,path,commit,merge,date,author,email,change,from,to")
+    assert len(lines) == 3  # two moves in the window, newest first
+    assert "negotiate" in lines[1] and "proposal" in lines[2]
+    assert main(["history", "acme-forklifts"]) == 0
+    table = capsys.readouterr().out
+    assert "acme-forklifts: lost at negotiate for" in table
+    assert "lost (price)" in table
+    assert main(["history", "nope"]) == 2
+
+
+BETA = """\
+id: beta
+name: Beta deal
+kind: custom-deal
+stage: qualify
+status: in_progress
+partner: acme
+responsible: bob
+probability: 10
+amount: 1200.50
+currency: USD
+"""
+
+
+# --- the line readers against the parser ------------------------------------------------
+
+
+def _reference(text: str) -> object:
+    try:
+        data = parse(text)
+    except ParseError:
+        return "unreadable"
+    return from_data(data) if isinstance(data, dict) else "unreadable"
+
+
+def _examples() -> list[str]:
+    """The example opportunities, each with an explicit amount, so the scan reads them
+    (an amount that only the lines give needs the parser)."""
+    folder = data_dir("example-repo") / "opportunities"
+    out = []
+    for path in sorted(folder.rglob("*.yaml")):
+        text = path.read_text("utf-8")
+        if "\namount:" not in text:
+            text = text.replace("\ncurrency:", "\namount: 1250.5\ncurrency:", 1)
+        out.append(text)
+    return out
+
+
+TRICKY_LINES = [
+    'stage: "won"',
+    "stage: 'won'",
+    "stage: won # a comment",
+    "stage: won#no-comment",
+    "stage: &s won",
+    "stage: *s",
+    "stage: !!str won",
+    "stage:",
+    "stage: 10",
+    "stage: true",
+    "stage: null",
+    "stage: ~",
+    "stage: 1e3",
+    "stage: 0x1F",
+    "stage: .inf",
+    "stage: won\n  and more",
+    "stage: [won]",
+    '"stage": won',
+    "stage : won",
+    "? stage\n: won",
+    "---",
+    "...",
+    "%YAML 1.2",
+    "- stage: won",
+    "  stage: won",
+    'comment: "open\nstage: won"',
+    "comment: 'open\nstage: won'",
+    "tags: [a,\nstage: won]",
+    "comment: |\n  stage: won",
+    "comment: >\n  text\nstage: won",
+    "probability: 010",
+    "probability: -5",
+    "probability: 5.0",
+    "probability: '5'",
+    "probability: 0o17",
+    "amount: 12.5",
+    "amount: 1_000",
+    "amount: .5",
+    "amount: 5.",
+    "amount: -3",
+    "amount: 12.345",
+    "closed: yes",
+    "closed: True",
+    "closed: false",
+    "loss_reason: price",
+    "status: won\r",
+    "status:\twon",
+    "kind: standard-sale  # note",
+    "lines:\n  - unit_price: 5\n    quantity: 2",
+    "<<: {stage: won}",
+    "\ufeffid: x",
+]
+
+
+def test_scan_agrees_with_the_parser_on_every_example() -> None:
+    scanned = 0
+    for text in _examples():
+        scanned += scan(b"\n" + text.encode()) is not None
+        assert read_fields(text.encode()) == _reference(text)
+    assert scanned >= 40  # the fast path reads the ordinary files
+
+
+def _variants(base: str, line: str) -> list[str]:
+    """``line`` inserted at a few places, and in place of the line with its key."""
+    lines = base.splitlines()
+    out = ["\n".join([*lines[:at], line, *lines[at:]]) + "\n" for at in (0, 1, 3, len(lines))]
+    key = line.split(":", 1)[0]
+    for at, old in enumerate(lines):
+        if old.startswith(f"{key}:"):
+            out.append("\n".join([*lines[:at], line, *lines[at + 1 :]]) + "\n")
+    return out
+
+
+@pytest.mark.parametrize("line", TRICKY_LINES)
+def test_scan_agrees_with_the_parser_on_tricky_lines(line: str) -> None:
+    for base in _examples()[:6]:
+        for text in _variants(base, line):
+            expected = _reference(text)
+            got = scan(b"\n" + text.encode("utf-8"))
+            if got is not None and expected != "unreadable":
+                assert got[0] == expected, text
+            if expected != "unreadable":
+                assert read_fields(text.encode()) == expected, text
+
+
+@pytest.mark.parametrize("line", TRICKY_LINES)
+def test_derive_agrees_with_the_parser(line: str) -> None:
+    for base in _examples()[:6]:
+        old = b"\n" + base.encode()
+        scanned = scan(old)
+        if scanned is None:
+            continue
+        lines = base.splitlines()
+        for at in range(len(lines)):
+            if not lines[at].startswith(("stage:", "probability:", "status:", "amount:")):
+                continue
+            # replace a needed line; or add a tricky line next to it
+            for new_lines in (
+                [*lines[:at], line, *lines[at + 1 :]],
+                [*lines[:at], line, *lines[at:]],
+            ):
+                text = "\n".join(new_lines) + "\n"
+                derived = derive(old, scanned[1], scanned[0], b"\n" + text.encode())
+                expected = _reference(text)
+                if derived is not None and expected != "unreadable":
+                    assert derived[0] == expected, text
+
+
+TOKENS = st.sampled_from(
+    ["won", "lost", "in_progress", "qualify", "10", "0", "-1", "1.5", "true", "null", "~",
+     "'x'", '"y"', "[a]", "{a: 1}", "&a x", "*a", "!t x", "x # c", "x#c", "", "1e2",
+     "0x10", ".nan", "a b", "a: b", "- a", "|", ">-", "é", "EUR", "12.345"]
+)  # fmt: skip
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.dictionaries(st.sampled_from(["stage", "status", "probability", "amount",
+                                        "currency", "loss_reason", "closed", "kind", "note"]),
+                       TOKENS, max_size=6),
+       st.integers(0, 5))  # fmt: skip
+def test_scan_fuzz(fields: dict[str, str], at: int) -> None:
+    lines = ["id: fuzz", "name: Fuzz", *(f"{k}: {v}".rstrip() for k, v in fields.items())]
+    lines.insert(min(at, len(lines)), "team: [a, b]")
+    text = "\n".join(lines) + "\n"
+    expected = _reference(text)
+    got = scan(b"\n" + text.encode())
+    if got is not None and expected != "unreadable":
+        assert got[0] == expected
+    if expected != "unreadable":
+        assert read_fields(text.encode()) == expected
