@@ -26,7 +26,7 @@ from typing import Any, NamedTuple
 from crmfiles import __version__, git
 from crmfiles.schema import schema_dir
 
-FORMAT = 4
+FORMAT = 5
 
 
 class Found(NamedTuple):
@@ -49,6 +49,7 @@ class Snapshot:
     links: dict[str, str]  # quote/order/invoice path -> the id it follows
     found: dict[str, Found]  # path -> its located findings, for files that have any
     dirty: list[str]  # paths read from outside that tree (edited, untracked): re-read
+    unique_ids: bool = False  # no record folder held the same id twice
 
     def blob(self, index: int) -> str:
         return self.blobs[40 * index : 40 * index + 40]
@@ -124,6 +125,7 @@ class Cache:
                 stored["links"],
                 found,
                 stored["dirty"],
+                stored["unique_ids"],
             )
         except (
             OSError,
@@ -180,6 +182,7 @@ class Cache:
                 if snapshot.found
                 else b"",
                 "dirty": snapshot.dirty,
+                "unique_ids": snapshot.unique_ids,
             }
             _dump_atomic(self.hot_path, marshal.dumps(hot))
         except (OSError, ValueError):

@@ -22,6 +22,7 @@ from crmfiles.records import (
     CATALOGS,
     CONFIG_FILE,
     FACT_KEYS,
+    RECORD_FOLDERS,
     LoadedFile,
     Place,
     classify,
@@ -446,5 +447,8 @@ def _save(ctx: Context) -> None:
     dirty = sorted({*dirty, *ctx.outside_tree})
     snapshot = Snapshot(
         ctx.ids_key or "", ctx.tree, paths, "".join(blobs), name_keys, currency, links, found, dirty
+    )
+    snapshot.unique_ids = all(
+        len(ctx.ids_of(folder)) == len(ctx.folder_paths(folder)) for folder in RECORD_FOLDERS
     )
     store.save(ctx.cache_key or "", snapshot, cold)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -44,7 +45,6 @@ class Context:
     ids_key: str | None = None
     _by_path: dict[str, LoadedFile] = field(default_factory=dict, repr=False)
     _ids: dict[str, dict[str, str]] = field(default_factory=dict, repr=False)
-    _folders: dict[str, list[str]] | None = field(default=None, repr=False)
     _cold: dict[str, tuple[str, list[Any], dict[str, Any] | None]] | None = field(
         default=None, repr=False
     )
@@ -126,12 +126,10 @@ class Context:
         return self.files
 
     def folder_paths(self, folder: str) -> list[str]:
-        if self._folders is None:
-            groups: dict[str, list[str]] = {}
-            for path in self.record_paths:
-                groups.setdefault(path[: path.find("/")], []).append(path)
-            self._folders = groups
-        return self._folders.get(folder, [])
+        """The record paths of one folder: a slice of the sorted ``record_paths``."""
+        lo = bisect.bisect_left(self.record_paths, folder + "/")
+        hi = bisect.bisect_left(self.record_paths, folder + "0", lo)  # "0" sorts after "/"
+        return self.record_paths[lo:hi]
 
     @property
     def ids(self) -> dict[str, dict[str, str]]:

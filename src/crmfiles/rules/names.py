@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterator
 
 from crmfiles.diagnostics import Finding
@@ -11,17 +12,33 @@ from crmfiles.rules.base import Context, finding
 def unique_names(ctx: Context) -> Iterator[Finding]:
     """Opportunity names are unique, case-insensitively; reported on every file after
     the first (in path order), at its name, naming the first."""
-    first: dict[str, str] = {}
     objects = ctx.files_by_path
+    fresh = {
+        p: (f.facts or {}).get("name_key")
+        for p, f in objects.items()
+        if f.place.kind == "record" and f.place.name == "opportunities"
+    }
+    counts = Counter(k for k in fresh.values() if k)
+    snapshot = ctx.snapshot
+    if snapshot is not None:
+        excluded = ctx.restored.excluded
+        counts.update(
+            key
+            for path, key in zip(snapshot.paths, snapshot.name_keys, strict=True)
+            if key and path not in fresh and path not in excluded
+        )
+    shared = {key for key, count in counts.items() if count > 1}
+    if not shared:
+        return  # the common case: decided from the keys alone, no path looked at
+    first: dict[str, str] = {}
     for path in ctx.folder_paths("opportunities"):
-        f = objects.get(path)
-        key = (f.facts or {}).get("name_key") if f is not None else ctx.cached_name_key(path)
-        if key is None:
+        key = fresh[path] if path in fresh else ctx.cached_name_key(path)
+        if key is None or key not in shared:
             continue
         if key not in first:
             first[key] = path
             continue
-        f = f or ctx.file(path)
+        f = objects.get(path) or ctx.file(path)
         if f is not None:
             yield finding(
                 "duplicate-name",

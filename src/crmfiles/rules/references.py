@@ -89,7 +89,9 @@ def duplicate_ids(ctx: Context) -> Iterator[Finding]:
     in one catalog."""
     from crmfiles.records import RECORD_FOLDERS
 
-    for folder in RECORD_FOLDERS:
+    snapshot = ctx.snapshot
+    same_paths = snapshot is not None and snapshot.ids == ctx.ids_key
+    for folder in RECORD_FOLDERS if not (same_paths and snapshot.unique_ids) else ():
         paths = ctx.folder_paths(folder)
         ids = ctx.ids_of(folder)
         if len(ids) == len(paths):
