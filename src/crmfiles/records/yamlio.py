@@ -73,10 +73,11 @@ def parse(text: str) -> Any:
 # What yaml_rs reads unsafely or unlike YAML 1.2, each rare in a record: characters
 # YAML forbids (it cuts a string at NUL) and tabs (it refuses `key:<tab>value`,
 # accepts tab indentation); tags (it ignores most, builds a set from !!set);
-# directives; explicit keys; numbers YAML 1.2 reads as strings (1_000, _1, 0b10,
-# 0X1F, +0x1F); an empty block scalar at the end ("\n" for ""); nesting that may pass
-# MAX_DEPTH (it overflows the C stack some 10,000 block levels down).  Each test is a
-# substring search or a regex with a literal prefix: a few microseconds a file.
+# directives; explicit keys; surrogate escapes; numbers YAML 1.2 reads as strings
+# (1_000, _1, 0b10, 0X1F, +0x1F); an empty block scalar at the end ("\n" for "");
+# nesting that may pass MAX_DEPTH (it overflows the C stack some 10,000 block levels
+# down).  Each test is a substring search or a regex with a literal prefix: a few
+# microseconds a file.
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029\ufeff\ufffe\uffff]")
 # the ASCII characters YAML allows, except tab
 _ASCII_OK = bytes([10, 13, *range(32, 127)])
@@ -84,6 +85,8 @@ _TAG = re.compile(r"(?:^|[\s\[\]{},])!", re.MULTILINE)
 _DIRECTIVE = re.compile(r"^%", re.MULTILINE)
 _EXPLICIT_KEY = re.compile(r"^[ -]*\?(?: |$)", re.MULTILINE)
 _RS_NUMBER = re.compile(r"_[0-9_.eE+\-\s,\]}]|_$", re.MULTILINE)
+# "\ud83d\ude9c": yaml_rs joins the pair, libyaml refuses a surrogate code point
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89abAB]")
 _RADIX = re.compile(r"0[bBoOxX]")
 _RS_RADIX = re.compile(r"(?<![\w.])[-+]?0[bBoOxX]")
 _DEEP = re.compile(r"^[ ?:-]{24,}", re.MULTILINE)
@@ -102,6 +105,8 @@ def _needs_reference(text: str) -> bool:
     if ("!" in text and _TAG.search(text)) or ("%" in text and _DIRECTIVE.search(text)):
         return True
     if ("?" in text and _EXPLICIT_KEY.search(text)) or _RS_NUMBER.search(text):
+        return True
+    if "\\u" in text and _SURROGATE_ESCAPE.search(text):
         return True
     if (_RADIX.search(text) and _RS_RADIX.search(text)) or (
         text.count("[") + text.count("{") > _MAX_FLOW_OPENERS
