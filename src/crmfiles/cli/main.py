@@ -45,15 +45,19 @@ class _Parser(argparse.ArgumentParser):
         raise SystemExit(2)
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The parser; with ``only``, just that command's module is imported and its
+    arguments added (the others still appear in ``crm --help``)."""
     parser = _Parser(prog="crm", description="crmfiles: a CRM kept as code.")
     parser.add_argument("--version", action="version", version=f"crm {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     modules: dict[str, object] = {}
     for name, (module, help_text) in COMMANDS.items():
+        command = sub.add_parser(name, help=help_text, description=help_text)
+        if only is not None and name != only:
+            continue
         mod = modules.get(module) or import_module(f"crmfiles.cli.{module}")
         modules[module] = mod
-        command = sub.add_parser(name, help=help_text, description=help_text)
         command.add_argument(
             "--repo",
             metavar="DIR",
@@ -64,9 +68,16 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _command(argv: Sequence[str]) -> str | None:
+    """The command word, when it comes first (the usual case) and is known."""
+    first = next((a for a in argv if not a.startswith("-")), None)
+    return first if first in COMMANDS and argv and argv[0] == first else None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    words = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser(_command(words))
+    args = parser.parse_args(words)
     if not getattr(args, "handler", None):
         parser.print_help()
         return 2
