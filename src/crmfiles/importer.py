@@ -30,7 +30,10 @@ every reason; unless ``partial``, one refused row means nothing is written.
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
+import re
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
@@ -42,6 +45,7 @@ from crmfiles.errors import CrmError
 from crmfiles.export import field_types
 from crmfiles.progress import progress
 from crmfiles.records import RECORD_FOLDERS, is_valid_id
+from crmfiles.records.store import Repository
 from crmfiles.records.yamlio import ParseError, parse
 
 IMPORTABLE = ("opportunities", "partners", "contacts", "leads")
@@ -133,16 +137,15 @@ def import_csv(
     commit: bool = True,
     dry_run: bool = False,
 ) -> ImportResult:
-    from crmfiles.ops.workspace import Workspace
-
     if folder not in IMPORTABLE:
         raise CrmError(f"cannot import {folder}", hint=f"one of: {', '.join(IMPORTABLE)}")
-    workspace = Workspace(root)
+    repo = Repository(root)
     rows, warnings = _read(source, folder, mapping)
     with progress(f"Importing {folder}", len(rows)) as bar:
-        taken: set[str] = set()
+        # every file's name counts, read or not: an import never takes a broken file's id
+        taken = {p.stem for p in (root / folder).rglob("*") if p.suffix in (".yaml", ".yml")}
         for row in rows:
-            _place(workspace, folder, row, taken)
+            _place(repo, folder, row, taken)
             bar.advance()
         checkable = [r for r in rows if not r.reasons]
         warnings += _check(root, checkable, again=partial)
@@ -292,9 +295,11 @@ def _set(row: _Row, target: str, value: Any) -> None:
     node[last] = value
 
 
-def _place(workspace: Any, folder: str, row: _Row, taken: set[str]) -> None:
+def _place(repo: Repository, folder: str, row: _Row, taken: set[str]) -> None:
+    """Give the row its id (its own, or one made from its name), its path under
+    crm.yaml's layout, and its text, written the way ``crm new`` writes."""
+    from crmfiles.ops.fmt import layout_target
     from crmfiles.ops.new import ordered
-    from crmfiles.ops.workspace import slug
     from crmfiles.ops.yamltext import dump
 
     given = row.data.get("id")
@@ -306,7 +311,7 @@ def _place(workspace: Any, folder: str, row: _Row, taken: set[str]) -> None:
                 "'-', at most 80 characters"
             )
             return
-        if record_id in workspace.ids(folder) or record_id in taken:
+        if record_id in taken:
             row.reasons.append(f"id {record_id!r} exists already")
             return
     else:
@@ -314,13 +319,33 @@ def _place(workspace: Any, folder: str, row: _Row, taken: set[str]) -> None:
         if not isinstance(name, str) or not name.strip():
             row.reasons.append("no id and no name to make one from")
             return
-        record_id = workspace.unique_id(folder, slug(name), taken)
+        record_id = unique(slug(name) or RECORD_FOLDERS[folder], taken)
     taken.add(record_id)
     row.id = record_id
     row.data["id"] = record_id
     data = ordered(folder, row.data)
-    row.path = workspace.place(folder, record_id, data)
-    row.text = dump(row.path, data)
+    path = layout_target(f"{folder}/{record_id}.yaml", data, repo.config, dt.date.today())
+    assert path is not None
+    if (repo.root / path).exists():
+        row.reasons.append(f"{path} exists already")
+        return
+    row.path = path
+    row.text = dump(path, data)
+
+
+def slug(text: str, limit: int = 60) -> str:
+    """``Müller Logistik – E25 fleet`` -> ``muller-logistik-e25-fleet``."""
+    folded = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower()
+    return re.sub(r"[^a-z0-9]+", "-", folded).strip("-")[:limit].strip("-")
+
+
+def unique(wanted: str, taken: set[str]) -> str:
+    """``wanted``, or ``wanted-2``, ``wanted-3``... whichever is free."""
+    candidate, n = wanted, 1
+    while candidate in taken:
+        n += 1
+        candidate = f"{wanted[: 80 - len(str(n)) - 1].rstrip('-')}-{n}"
+    return candidate
 
 
 def _check(root: Path, rows: Sequence[_Row], *, again: bool) -> list[str]:
