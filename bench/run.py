@@ -1,0 +1,313 @@
+"""The benchmark of DESIGN §8: one run prints every figure, next to floors measured in
+the same run (these machines are noisy, so a ratio says more than a second).
+
+    python bench/run.py                  10,000 opportunities
+    python bench/run.py --large          also 100,000 (generating it takes a minute or two)
+    python bench/run.py --json out.json  also save every figure and sample
+    python bench/run.py --rev HEAD       crmfiles as committed, not the work tree
+    python bench/run.py --smoke          a tiny workload, one run each: does it all work?
+
+Every operation runs as a subprocess and is timed whole, interpreter start-up included
+(best of 3; one warm-up first where "warm" applies; a single run when one takes over
+10 s).  Peak memory is the child's ``ru_maxrss`` from ``os.wait4`` (see
+:func:`harness.measure`).
+
+To add an operation, add a :class:`~harness.Case` to :func:`cases`: a name, the
+command (argv lists, run one after the other and timed as one), an optional setup run
+untimed before each run, and the budgets it must meet.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from harness import (
+    EXTRA_ENV,
+    FLOORS,
+    Case,
+    Command,
+    Row,
+    environment,
+    faster,
+    git,
+    judge,
+    note,
+    peak,
+    run_case,
+    seconds,
+    table,
+    within,
+)
+from workloads import BENCH, PROJECT, Workload, prepare, snapshot
+
+CACHE_DIR = ".git/crmfiles"  # crm's own cache: deleted for a cold run
+COMMITS = 20_000
+GIB = 1024.0
+SNAPSHOT: dict[str, Path] = {}  # --rev: the extracted project ("root")
+
+# --- commands ---------------------------------------------------------------------------
+
+READ = """
+import os, sys
+for d, dirs, files in os.walk(sys.argv[1]):
+    dirs[:] = [x for x in dirs if not x.startswith(".")]
+    for name in files:
+        if name.endswith(".yaml"):
+            with open(os.path.join(d, name), "rb") as f:
+                f.read()
+"""
+LIBYAML = """
+import os, sys, yaml
+for d, dirs, files in os.walk(sys.argv[1]):
+    dirs[:] = [x for x in dirs if not x.startswith(".")]
+    for name in files:
+        if name.endswith(".yaml"):
+            with open(os.path.join(d, name), "rb") as f:
+                yaml.load(f.read(), Loader=yaml.CSafeLoader)
+"""
+
+
+def tool(name: str) -> list[str]:
+    """A console script of this virtual environment (the one running the benchmark)."""
+    if name == "crm" and SNAPSHOT:
+        return [sys.executable, "-m", "crmfiles"]  # imported from the snapshot
+    local = Path(sys.executable).with_name(name)
+    if local.exists():
+        return [str(local)]
+    found = shutil.which(name)
+    if found:
+        return [found]
+    if name == "crm":
+        return [sys.executable, "-m", "crmfiles"]
+    raise SystemExit(f"bench: {name} is not installed (pip install -e '.[test]')")
+
+
+def python(script: str) -> Command:
+    return lambda w: [[sys.executable, "-c", script, str(w.root)]]
+
+
+def crm(*args: str) -> Command:
+    return lambda w: [[*tool("crm"), *args, "--repo", str(w.root)]]
+
+
+def check_jsonschema(w: Workload) -> list[list[str]]:
+    """check-jsonschema on every opportunity, in as few invocations as ARG_MAX allows.
+
+    The schema's ``$id`` is an https URL, so its relative ``$ref``s would be fetched
+    from crmfiles.dev; ``--base-uri`` points them at the schema folder instead (and
+    the dead proxy of :func:`harness.environment` makes sure nothing is fetched)."""
+    schema = SNAPSHOT.get("root", PROJECT) / "schema" / "opportunity.schema.json"
+    head = [*tool("check-jsonschema"), "--schemafile", str(schema), "--base-uri", schema.as_uri()]
+    env_size = sum(len(k) + len(v) + 2 + 8 for k, v in environment().items())
+    room = (os.sysconf("SC_ARG_MAX") - env_size) // 2  # half: a margin for the kernel's count
+    out: list[list[str]] = []
+    argv, size = list(head), sum(len(a) + 9 for a in head)
+    for path in w.opportunity_files():
+        if size + len(path) + 9 > room and len(argv) > len(head):
+            out.append(argv)
+            argv, size = list(head), sum(len(a) + 9 for a in head)
+        argv.append(path)
+        size += len(path) + 9
+    out.append(argv)
+    return out
+
+
+# --- setups -----------------------------------------------------------------------------
+
+
+def cold(w: Workload) -> None:
+    shutil.rmtree(w.root / CACHE_DIR, ignore_errors=True)
+
+
+def change_one(w: Workload) -> None:
+    w.editor.next()
+
+
+def stage_one(w: Workload) -> None:
+    previous, path = w.editor.next()
+    git(w.root, "add", "--", *filter(None, (previous, path)))
+
+
+# --- the cases: one per line of the table ---------------------------------------------
+
+
+def cases() -> list[Case]:
+    validate = crm("validate")
+    lint_staged = crm("lint", "--staged")
+    return [
+        Case("F-read", python(READ), warmup=True),
+        Case("F-libyaml", python(LIBYAML)),
+        Case("check-jsonschema", check_jsonschema, repeat=1),
+        Case(
+            "validate, cold",
+            validate,
+            cold,
+            (within("F-libyaml", 0.5), faster("check-jsonschema", 20)),
+        ),
+        Case("validate, warm", validate, warmup=True),
+        Case("validate, 1 file changed, warm", validate, change_one, warmup=True),
+        Case("lint --staged, 1 change, warm", lint_staged, stage_one, warmup=True),
+        Case("F-read", python(READ), workload="large", warmup=True),
+        Case("F-libyaml", python(LIBYAML), workload="large"),
+        Case("validate, cold", validate, cold, (peak(GIB),), workload="large"),
+        Case("validate, warm", validate, None, (peak(GIB),), workload="large", warmup=True),
+        Case(
+            "validate, 1 file changed, warm",
+            validate,
+            change_one,
+            (seconds(0.5), peak(GIB)),
+            workload="large",
+            warmup=True,
+        ),
+        Case(
+            "lint --staged, 1 change, warm",
+            lint_staged,
+            stage_one,
+            (seconds(0.5),),
+            workload="large",
+            warmup=True,
+        ),
+    ]
+
+
+def machine(rev: str | None) -> dict[str, Any]:
+    def out(*argv: str) -> str:
+        try:
+            return subprocess.run(
+                argv, capture_output=True, text=True, cwd=PROJECT, env=environment()
+            ).stdout.strip()
+        except OSError:
+            return ""
+
+    return {
+        "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "nproc": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None,
+        "cpu_count": os.cpu_count(),
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "git": out("git", "--version"),
+        "crm": out(*tool("crm"), "--version"),
+        # what was measured: a commit, or the work tree as it was (--dirty: uncommitted work)
+        "crmfiles": out("git", "rev-parse", "--short=12", rev)
+        if rev
+        else out("git", "describe", "--always", "--dirty", "--abbrev=12"),
+        "loadavg": os.getloadavg(),
+    }
+
+
+def run(cases_: list[Case], workloads: dict[str, Workload], args: argparse.Namespace) -> list[Row]:
+    rows: list[Row] = []
+    for case in cases_:
+        if case.workload not in workloads:
+            workloads[case.workload] = prepare("100k", args.work, 100_000, COMMITS)
+        w = workloads[case.workload]
+        if args.smoke and any(r.workload == w.label and r.name == case.name for r in rows):
+            continue  # the tiny workload stands in for both: each case once
+        row = run_case(case, w, repeat=1 if args.smoke else None, warmup=not args.smoke)
+
+        def floor_of(name: str, label: str = w.label) -> Row | None:
+            return next((r for r in rows if r.workload == label and r.name == name), None)
+
+        judge(row, case, floor_of)
+        rows.append(row)
+        note(f"  [{w.label}] {row.name}: {row.seconds:.3f} s, {row.peak_mib:.0f} MiB {row.verdict}")
+        if row.status:
+            note(f"    exit {row.status}: {row.output.strip()[-600:]}")
+    for w in {id(w): w for w in workloads.values()}.values():
+        git(w.root, "reset", "-q", "--hard", "HEAD")  # the edits of the "changed" cases
+    return rows
+
+
+def report(info: dict[str, Any], workloads: list[Workload], rows: list[Row], smoke: bool) -> None:
+    print(
+        f"crmfiles benchmark, {info['date']}: {info['nproc']} cores, Python {info['python']}, "
+        f"{info['git']}, load {info['loadavg'][0]:.2f} -> {info['loadavg_after'][0]:.2f}"
+    )
+    print(f"crmfiles {info['crmfiles']} ({info['crm']})")
+    for w in workloads:
+        print(w.describe())
+    if smoke:
+        print("smoke run: one run each, no warm-up; the figures mean nothing")
+    print()
+    print(table(rows))
+    print()
+    judged = [r for r in rows if r.verdict]
+    over = [r for r in judged if r.verdict in ("FAIL", "ERROR")]
+    print(
+        f"{len(judged) - len(over)} of {len(judged)} operations within budget"
+        + ("; over: " + ", ".join(f"{r.workload} {r.name}" for r in over) if over else "")
+    )
+
+
+def save(path: Path, info: dict[str, Any], workloads: list[Workload], rows: list[Row]) -> None:
+    data = {
+        "machine": info,
+        "workloads": {
+            w.label: {
+                "opportunities": w.opportunities,
+                "commits": w.commits,
+                "root": str(w.root),
+                "generated_in": w.generated_in,
+            }
+            for w in workloads
+        },
+        "rows": [asdict(r) for r in rows],
+    }
+    path.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--large", action="store_true", help="also the 100,000 workload")
+    parser.add_argument("--json", type=Path, metavar="FILE", help="also save the results")
+    parser.add_argument(
+        "--smoke", action="store_true", help="a tiny workload and one run each (a self-test)"
+    )
+    parser.add_argument("--work", type=Path, default=BENCH / "work", help="generated repos")
+    parser.add_argument("--only", metavar="TEXT", help="only the operations whose name has TEXT")
+    parser.add_argument(
+        "--rev", metavar="REV", help="measure crmfiles as committed at REV, not the work tree"
+    )
+    args = parser.parse_args(argv)
+    if args.rev:
+        commit, where = snapshot(args.rev, args.work)
+        SNAPSHOT["root"] = where
+        EXTRA_ENV["PYTHONPATH"] = str(where / "src")
+        note(f"bench: crmfiles from {args.rev} ({commit[:12]}), extracted in {where}")
+    info = machine(args.rev)
+    note(
+        f"bench: {info['date']}, {info['nproc']} cores, Python {info['python']}, {info['git']}, "
+        f"crmfiles {info['crmfiles']}"
+    )
+    if args.smoke:
+        tiny = prepare("smoke", args.work, 60, 5)
+        workloads = {"base": tiny, "large": tiny}
+    else:
+        workloads = {"base": prepare("10k", args.work, 10_000, COMMITS)}
+    selected = [
+        c
+        for c in cases()
+        if (c.workload == "base" or args.large or args.smoke)
+        and (not args.only or args.only in c.name or c.name in FLOORS)
+    ]
+    rows = run(selected, workloads, args)
+    info["loadavg_after"] = os.getloadavg()
+    used = list({id(w): w for w in workloads.values()}.values())
+    report(info, used, rows, args.smoke)
+    if args.json:
+        save(args.json, info, used, rows)
+    return 1 if any(r.status for r in rows) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
