@@ -233,7 +233,7 @@ def _check_file_name(f: LoadedFile) -> None:
             Finding(
                 "file-name",
                 f.path,
-                f"'{place.id}' is not a valid record id",
+                f"{place.id!r} is not a valid record id",
                 line=1,
                 column=1,
                 record=place.id,
@@ -250,10 +250,11 @@ def _check_id(f: LoadedFile, data: dict[str, Any]) -> None:
             Finding(
                 "id-mismatch",
                 f.path,
-                f"id '{record_id}' differs from the file name '{f.place.id}.yaml'",
+                f"id {record_id!r} differs from the file name '{f.place.id}.yaml'",
                 pointer=("id",),
                 record=f.place.id,
-                hint=f"set id: {f.place.id}, or rename the file to {record_id}.yaml",
+                hint=f"set id: {f.place.id}"
+                + (f", or rename the file to {record_id}.yaml" if is_valid_id(record_id) else ""),
             )
         )
 
