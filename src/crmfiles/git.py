@@ -306,29 +306,30 @@ class Head:
 def head(cwd: Path) -> Head:
     proc = run(["symbolic-ref", "-q", "HEAD"], cwd, check=False)
     ref = proc.stdout.decode().strip() or None if proc.returncode == 0 else None
-    commit = resolve("HEAD", cwd) if has_commits(cwd) else None
+    found = run(["rev-parse", "--verify", "-q", "HEAD^{commit}"], cwd, check=False)
+    commit = found.stdout.decode().strip() or None if found.returncode == 0 else None
     return Head(commit, ref)
 
 
-def git_path(cwd: Path, name: str) -> Path:
-    """A path inside the git directory (``git rev-parse --git-path``: honours
+def git_paths(cwd: Path, names: Sequence[str]) -> list[Path]:
+    """Paths inside the git directory (``git rev-parse --git-path``: honours
     ``core.hooksPath`` for hooks and linked work trees for the rest)."""
-    raw = out(["rev-parse", "--git-path", name], cwd).strip()
-    path = Path(raw)
-    return path if path.is_absolute() else cwd / path
+    args = [a for name in names for a in ("--git-path", name)]
+    raw = out(["rev-parse", *args], cwd).splitlines()
+    return [Path(p) if Path(p).is_absolute() else cwd / p for p in raw]
 
 
 def operation_in_progress(cwd: Path) -> str | None:
     """What git is in the middle of (a merge, a rebase...), or None."""
-    for name, what in _IN_PROGRESS.items():
-        if git_path(cwd, name).exists():
+    for path, what in zip(git_paths(cwd, list(_IN_PROGRESS)), _IN_PROGRESS.values(), strict=True):
+        if path.exists():
             return what
     return None
 
 
 def commit_hooks(cwd: Path) -> list[str]:
     """The commit hooks git would run here (executable files in the hooks folder)."""
-    folder = git_path(cwd, "hooks")
+    folder = git_paths(cwd, ["hooks"])[0]
     return [
         name
         for name in HOOK_NAMES

@@ -14,6 +14,7 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -152,18 +153,20 @@ def _kind_of(node: dict[str, Any], defs: dict[str, Any]) -> str | None:
     return {"string": "str", "integer": "int", "number": "number", "boolean": "bool"}.get(str(kind))
 
 
+@cache
 def field_options() -> dict[str, FieldOption]:
     """``crm new``'s options, from the schemas of the record types it creates: one per
     top-level field that a command line can say (``--tag`` repeats for ``tags``)."""
-    from crmfiles.ops.new import CREATABLE
     from crmfiles.records import RECORD_FOLDERS
     from crmfiles.schema import all_schemas
 
     schemas = all_schemas()
     defs = schemas["common"].get("$defs", {})
+    folders = {name: folder for folder, name in RECORD_FOLDERS.items()}
     out: dict[str, FieldOption] = {}
-    for folder in CREATABLE:
-        for name, node in schemas[RECORD_FOLDERS[folder]].get("properties", {}).items():
+    for record_type in TYPES:
+        folder = folders[record_type]
+        for name, node in schemas[record_type].get("properties", {}).items():
             kind = _kind_of(node, defs)
             if kind is None:
                 continue

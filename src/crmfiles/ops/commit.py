@@ -58,6 +58,7 @@ def execute(ws: Workspace, plan: Plan, *, commit: bool = True, branch: bool = Fa
         plan.texts,
         head=ws.head.commit,
         commit=commit,
+        committed=ws.head_texts(sorted(plan.texts)),
         what=f"crm {plan.verb} {plan.record}",
     )
     paths = sorted(plan.texts)

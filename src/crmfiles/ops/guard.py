@@ -2,10 +2,15 @@
 ``crm lint`` uses.
 
 Two layers, as in ``crm lint``: every one-revision check of the repository as it would
-be (the work tree with the edits laid over it), reported for the changed files; and the
-lifecycle rules on one step from HEAD to those edits, made by the person git will
-record as the author.  The step holds only the operation's own files, so the user's
-unrelated work in progress neither blocks an operation nor is judged by it.
+be, reported for the changed files; and the lifecycle rules on one step from HEAD to
+those edits, made by the person git will record as the author.  The step holds only
+the operation's own files, so the user's unrelated work in progress neither blocks an
+operation nor is judged by it.
+
+"As it would be" is the commit the operation makes (HEAD with the edits laid over it)
+when it commits: a new record that points at a partner nobody has committed yet is
+refused, as CI would refuse that commit.  With ``--no-commit`` it is the work tree
+with the edits laid over it.
 """
 
 from __future__ import annotations
@@ -28,8 +33,8 @@ from crmfiles.lint import (
     _usage,
 )
 from crmfiles.ops.result import Refused
-from crmfiles.records import classify
-from crmfiles.records.sources import Overlay, WorkTree
+from crmfiles.records import CATALOG_DIR, classify
+from crmfiles.records.sources import Overlay, Revision, Source, WorkTree
 from crmfiles.records.yamlio import ParseError, parse
 from crmfiles.rules.base import Context
 from crmfiles.rules.transitions import CHANGE_RULES, Step
@@ -51,17 +56,22 @@ def review(
     *,
     head: str | None = None,
     commit: bool = False,
+    committed: Mapping[str, str | None] | None = None,
 ) -> Verdict:
     """Every diagnostic the edits would cause: ``texts`` maps each changed path to its
     new text; ``head`` is the commit they are judged against (None: no commit yet);
     ``commit`` says the edits become a commit, so the rules that judge commits (who
-    made a stage change) apply too."""
-    changes = {path: text.encode("utf-8") for path, text in texts.items()}
-    report = check(Overlay(WorkTree(root), dict(changes)))
+    made a stage change) apply too; ``committed`` gives head's version of changed
+    paths where the caller has read it already (None: head has no such file)."""
+    changes: dict[str, bytes | None] = {p: text.encode("utf-8") for p, text in texts.items()}
+    # a commit holds HEAD's files and ours, whatever else the work tree has: judge that
+    # (and HEAD's listing is git's, where the work tree's needs a stat of every file)
+    base: Source = Revision(root, head) if commit and head else WorkTree(root)
+    report = check(Overlay(base, changes))
     diagnostics = _about(report, list(texts))
     ctx = report.context
     if ctx is not None:
-        step = _step(root, head, ctx, texts, commit)
+        step = _step(root, head, ctx, texts, commit, committed or {})
         findings = [
             f for change in step.changes for rule in CHANGE_RULES for f in rule(step, change)
         ]
@@ -77,10 +87,11 @@ def guard(
     *,
     head: str | None = None,
     commit: bool = False,
+    committed: Mapping[str, str | None] | None = None,
     what: str = "the change",
 ) -> Verdict:
     """:func:`review`, raising :class:`Refused` when any diagnostic is an error."""
-    verdict = review(root, texts, head=head, commit=commit)
+    verdict = review(root, texts, head=head, commit=commit, committed=committed)
     if verdict.errors:
         count = len(verdict.errors)
         raise Refused(
@@ -115,6 +126,7 @@ def _step(
     ctx: Context,
     texts: Mapping[str, str],
     commit: bool,
+    committed: Mapping[str, str | None],
 ) -> Step:
     """HEAD against the edited files, as ``crm lint``'s last step would see them.
 
@@ -122,11 +134,12 @@ def _step(
     read from the work tree; use it once lint exposes that.
     """
     base = head or git.EMPTY_TREE
-    committed = {e.path: e.blob for e in git.ls_tree(base, root, list(texts))} if head else {}
-    old_texts: dict[str, str] = {}
-    if committed:
-        contents = dict(git.cat_blobs(sorted(set(committed.values())), root))
-        for path, blob in committed.items():
+    old_texts = {p: t for p, t in committed.items() if p in texts and t is not None}
+    unknown = [p for p in texts if p not in committed]
+    blobs = {e.path: e.blob for e in git.ls_tree(base, root, unknown)} if head and unknown else {}
+    if blobs:
+        contents = dict(git.cat_blobs(sorted(set(blobs.values())), root))
+        for path, blob in blobs.items():
             old_texts[path] = contents[blob].decode("utf-8", "replace").removeprefix("\ufeff")
     raw = [
         git.RawChange(
@@ -158,7 +171,10 @@ def _step(
 
     return Step(
         changes=_changes(raw, old_data, new_data),
-        old_catalogs=_catalogs_of(_catalog_paths(root, base)),
+        # checked on HEAD's files, the catalogs the check read are HEAD's unless edited
+        old_catalogs=ctx.catalogs
+        if commit and head and not any(p.startswith(CATALOG_DIR + "/") for p in texts)
+        else _catalogs_of(_catalog_paths(root, base)),
         new_catalogs=ctx.catalogs,
         author_email=_author_email(root),
         range_mode=commit,

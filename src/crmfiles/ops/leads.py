@@ -60,7 +60,7 @@ def _qualify_plan(
     responsible = data.get("responsible") or ws.me
     records: list[RecordFile] = []
     if partner is not None:
-        if partner not in ws.ids("partners"):
+        if not ws.exists("partners", partner):
             raise CrmError(
                 f"no partner with id '{partner}'",
                 hint="`crm list partners` shows the ids; leave --partner out to create one "

@@ -122,7 +122,7 @@ def new_id(ws: Workspace, folder: str, data: Mapping[str, Any], taken: set[str])
     if given is not None:
         record_id = str(given)
         check_id(folder, record_id)
-        if record_id in ws.ids(folder) or record_id in taken:
+        if ws.exists(folder, record_id) or record_id in taken:
             raise CrmError(
                 f"{RECORD_FOLDERS[folder]} '{record_id}' already exists",
                 hint="give another --id, or leave it out for one made from the name",
@@ -195,7 +195,7 @@ def create_text(
     record_id = str(data.get("id", ""))
     if not _usable_id(record_id):
         record_id = fallback_id
-    if record_id in ws.ids(folder):
+    if ws.exists(folder, record_id):
         raise CrmError(f"{RECORD_FOLDERS[folder]} '{record_id}' already exists")
     path = ws.place(folder, record_id, data)
     if text.startswith(SCHEMA_COMMENT):  # the one for where the record goes

@@ -135,7 +135,7 @@ def move(
 
 
 def _committed(ws: Workspace, path: str) -> dict[str, Any] | None:
-    text = ws.head_text(path)
+    text = ws.head_texts([path])[path]
     if text is None:
         return None
     try:

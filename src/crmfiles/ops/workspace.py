@@ -49,7 +49,10 @@ class Workspace:
     def __init__(self, root: Path, today: dt.date | None = None) -> None:
         self.root = root
         self.today = today or dt.date.today()
-        self._ids: dict[str, dict[str, list[str]]] = {}
+        self._walked: dict[str, list[tuple[str, list[str]]]] = {}
+        self._names: dict[str, set[str]] = {}
+        self._head_blobs: dict[str, str | None] = {}
+        self._blob_texts: dict[str, str] = {}
 
     @cached_property
     def config(self) -> Config:
@@ -101,19 +104,42 @@ class Workspace:
 
     # --- finding records ------------------------------------------------------------
 
-    def ids(self, folder: str) -> dict[str, list[str]]:
-        """Record id -> the paths holding it in the work tree (file names only)."""
-        if folder not in self._ids:
-            found: dict[str, list[str]] = {}
-            top = self.root / folder
-            for dirpath, dirnames, filenames in os.walk(top):
-                dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
-                rel = Path(dirpath).relative_to(self.root).as_posix()
-                for name in filenames:
-                    if name.endswith(".yaml") and not name.startswith("."):
-                        found.setdefault(name[:-5], []).append(f"{rel}/{name}")
-            self._ids[folder] = found
-        return self._ids[folder]
+    def _listing(self, folder: str) -> list[tuple[str, list[str]]]:
+        """(folder path, file names) for every folder under ``folder``, walked once."""
+        if folder not in self._walked:
+            out = []
+            for dirpath, dirnames, filenames in os.walk(self.root / folder):
+                dirnames[:] = [d for d in dirnames if not d.startswith(".")]
+                out.append((Path(dirpath).relative_to(self.root).as_posix(), filenames))
+            self._walked[folder] = out
+        return self._walked[folder]
+
+    def paths_of(self, folders: tuple[str, ...], record_id: str) -> list[tuple[str, str]]:
+        """(folder, path) of the record files with this id: from git's index when it
+        knows them (a lookup, not a walk of 100,000 names), else from the work tree."""
+        if not is_valid_id(record_id):
+            return []
+        name = f"{record_id}.yaml"
+        specs = [f":(glob){folder}/**/{name}" for folder in folders]
+        proc = git.run(["ls-files", "-z", "--", *specs], self.root, check=False)
+        indexed = [p for p in proc.stdout.decode("utf-8", "surrogateescape").split("\0") if p]
+        hits = [(p.partition("/")[0], p) for p in indexed if (self.root / p).is_file()]
+        if hits:
+            return sorted(hits)
+        return [
+            (folder, f"{rel}/{name}")
+            for folder in folders
+            for rel, names in self._listing(folder)
+            if name in names
+        ]
+
+    def exists(self, folder: str, record_id: str) -> bool:
+        if folder not in self._names:
+            names: set[str] = set()
+            for _, filenames in self._listing(folder):
+                names.update(filenames)
+            self._names[folder] = names
+        return f"{record_id}.yaml" in self._names[folder]
 
     def find(self, record_id: str, folders: tuple[str, ...] | None = None) -> RecordFile:
         """A record by id (``type/id``, ``folder/id`` or a bare id)."""
@@ -127,7 +153,7 @@ class Workspace:
                 )
             folders = (folder,)
         wanted = folders or tuple(RECORD_FOLDERS)
-        hits = [(f, p) for f in wanted for p in self.ids(f).get(record_id, [])]
+        hits = self.paths_of(wanted, record_id)
         if not hits:
             where = f" in {', '.join(f + '/' for f in wanted)}" if folders else ""
             raise CrmError(
@@ -161,10 +187,9 @@ class Workspace:
 
     def unique_id(self, folder: str, wanted: str, taken: set[str] | None = None) -> str:
         """``wanted``, or ``wanted-2``, ``wanted-3``... whichever is free."""
-        existing = self.ids(folder)
         taken = taken or set()
         candidate, n = wanted, 1
-        while candidate in existing or candidate in taken:
+        while self.exists(folder, candidate) or candidate in taken:
             n += 1
             suffix = f"-{n}"
             candidate = wanted[: MAX_ID - len(suffix)].rstrip("-") + suffix
@@ -178,15 +203,31 @@ class Workspace:
 
     # --- git's view -------------------------------------------------------------------
 
+    def head_blobs(self, paths: list[str]) -> dict[str, str]:
+        """HEAD's blob of each path that HEAD has."""
+        unknown = [p for p in paths if p not in self._head_blobs]
+        if unknown:
+            found = (
+                {e.path: e.blob for e in git.ls_tree(self.head.commit, self.root, unknown)}
+                if self.head.commit
+                else {}
+            )
+            self._head_blobs.update({p: found.get(p) for p in unknown})
+        return {p: blob for p in paths if (blob := self._head_blobs[p]) is not None}
+
+    def head_texts(self, paths: list[str]) -> dict[str, str | None]:
+        """HEAD's version of each path (None: HEAD has no such file)."""
+        blobs = self.head_blobs(paths)
+        unread = sorted({b for b in blobs.values() if b not in self._blob_texts})
+        for blob, content in git.cat_blobs(unread, self.root):
+            self._blob_texts[blob] = content.decode("utf-8", "replace").removeprefix("\ufeff")
+        return {p: self._blob_texts.get(blobs[p]) if p in blobs else None for p in paths}
+
     def changed_since_head(self, paths: list[str]) -> dict[str, str]:
         """The paths whose work-tree or staged version differs from HEAD, with why."""
         if not paths:
             return {}
-        committed = (
-            {e.path: e.blob for e in git.ls_tree(self.head.commit, self.root, paths)}
-            if self.head.commit
-            else {}
-        )
+        committed = self.head_blobs(paths)
         staged = {e.path: e.blob for e in git.ls_files(self.root, paths) if not e.stage}
         out: dict[str, str] = {}
         for path in paths:
@@ -202,17 +243,6 @@ class Workspace:
             ):
                 out[path] = "has uncommitted changes"
         return out
-
-    def head_text(self, path: str) -> str | None:
-        """HEAD's version of a file, or None when HEAD has none."""
-        if not self.head.commit:
-            return None
-        entries = git.ls_tree(self.head.commit, self.root, [path])
-        if not entries:
-            return None
-        for _, content in git.cat_blobs([entries[0].blob], self.root):
-            return content.decode("utf-8", "replace").removeprefix("\ufeff")
-        return None
 
 
 def _folder_of(record_type: str) -> str | None:
