@@ -148,6 +148,7 @@ EDGE_CASES = {
     "deep-flow": "a: " + "[" * 65 + "]" * 65 + "\n",
     "deep-block": "a:\n  " + "- " * 65 + "x\n",
     "not-too-deep": "a: " + "[" * 63 + "]" * 63 + "\n",
+    # the "billion laughs" shape: each line ten aliases of the one before
     "alias-bomb": "a: &a [x, x, x, x, x, x, x, x, x, x]\n"
     + "".join(
         f"{chr(98 + i)}: &{chr(98 + i)} [{', '.join([f'*{chr(97 + i)}'] * 10)}]\n" for i in range(6)
