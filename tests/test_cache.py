@@ -49,8 +49,11 @@ def threshold(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -
     return int(request.param)
 
 
-def test_cached_runs_agree_with_cold_runs_through_random_edits(repo: Path, threshold: int) -> None:
-    rng = random.Random(20261122)
+@pytest.mark.parametrize("seed", [20261122, 7, 42])
+def test_cached_runs_agree_with_cold_runs_through_random_edits(
+    repo: Path, threshold: int, seed: int
+) -> None:
+    rng = random.Random(seed)
     opportunities: dict[str, str] = {}
 
     def opportunity(n: int, **fields: str) -> str:
@@ -107,7 +110,11 @@ def test_cached_runs_agree_with_cold_runs_through_random_edits(repo: Path, thres
         ),
         lambda: (repo / "partners/nobody.yaml").unlink(missing_ok=True),
         lambda: write(
-            repo, {"partners/rival.yaml": "id: rival\nname: Rival Ltd\nroles: [customer]\n"}
+            repo,
+            {
+                "partners/rival.yaml": "id: rival\nname: Rival Ltd\n"
+                f"roles: [{rng.choice(['customer', 'competitor'])}]\n"
+            },
         ),
         lambda: write(repo, {"opportunities/2026/09/o3.yaml": opportunity(3)}),  # same id twice
         lambda: (repo / "opportunities/2026/09/o3.yaml").unlink(missing_ok=True),

@@ -26,7 +26,7 @@ from typing import Any, NamedTuple
 from crmfiles import __version__, git
 from crmfiles.schema import schema_dir
 
-FORMAT = 5
+FORMAT = 6
 
 
 class Found(NamedTuple):
@@ -50,6 +50,7 @@ class Snapshot:
     found: dict[str, Found]  # path -> its located findings, for files that have any
     dirty: list[str]  # paths read from outside that tree (edited, untracked): re-read
     unique_ids: bool = False  # no record folder held the same id twice
+    roles: dict[str, list[str]] | None = None  # partner path -> roles (competitor checks)
 
     def blob(self, index: int) -> str:
         return self.blobs[40 * index : 40 * index + 40]
@@ -126,6 +127,7 @@ class Cache:
                 found,
                 stored["dirty"],
                 stored["unique_ids"],
+                stored["roles"],
             )
         except (
             OSError,
@@ -147,7 +149,7 @@ class Cache:
         """path -> (blob, references, facts) of the last saved run."""
         try:
             with open(self.cold_path, "rb") as handle:
-                stored = pickle.load(handle)
+                stored = marshal.load(handle)
         except (
             OSError,
             EOFError,
@@ -168,7 +170,7 @@ class Cache:
     ) -> None:
         try:
             self.dir.mkdir(parents=True, exist_ok=True)
-            _dump_atomic(self.cold_path, pickle.dumps(cold, protocol=pickle.HIGHEST_PROTOCOL))
+            _dump_atomic(self.cold_path, marshal.dumps(cold))
             hot = {
                 "key": key,
                 "ids": snapshot.ids,
@@ -183,6 +185,7 @@ class Cache:
                 else b"",
                 "dirty": snapshot.dirty,
                 "unique_ids": snapshot.unique_ids,
+                "roles": snapshot.roles or {},
             }
             _dump_atomic(self.hot_path, marshal.dumps(hot))
         except (OSError, ValueError):

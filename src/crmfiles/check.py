@@ -194,9 +194,9 @@ def load(source: Source, config: Config | None = None, *, use_cache: bool = True
     ctx.recheck_all = (
         not restored
         or snapshot is None
-        or snapshot.ids != ctx.ids_key
-        or any(f.place.kind == "record" and f.place.name == "partners" for f in files)
         or any(name not in ctx.catalog_paths for name in CATALOGS)
+        or _ids_removed(snapshot, record_paths)
+        or _roles_changed(snapshot, files)
     )
     ctx.cache = store
     ctx.cache_key = key
@@ -205,10 +205,35 @@ def load(source: Source, config: Config | None = None, *, use_cache: bool = True
     if store is not None:
         ctx.cold = store.load_cold
     if snapshot is not None and restored:
-        for path in snapshot.found:
-            if path in restored:
-                ctx.file(path)  # a restored file with findings: they are reported again
+        for path, had in snapshot.found.items():
+            restored_file = ctx.file(path) if path in restored else None
+            # a restored file with findings: they are reported again, and those that
+            # depend on ids are checked again (an id it missed may exist now)
+            if restored_file is not None and any(x.rule in ID_RULE_IDS for x in had.findings):
+                ctx.rescan.append(restored_file)
     return ctx
+
+
+def _ids_removed(snapshot: Snapshot, record_paths: list[str]) -> bool:
+    """Whether a record of the snapshot is gone (a reference to it may now dangle)."""
+    if record_paths is snapshot.paths:
+        return False
+    current = set(record_paths)
+    return any(path not in current for path in snapshot.paths)
+
+
+def _roles_changed(snapshot: Snapshot, files: list[LoadedFile]) -> bool:
+    """Whether a partner that existed may have other roles now (competitor checks): its
+    roles differ from the snapshot's, or the snapshot read it outside its tree and
+    kept no roles for it.  (A new partner changes nothing the rescan does not cover.)"""
+    roles = snapshot.roles or {}
+    unknown = set(snapshot.dirty)
+    for f in files:
+        if not (f.fresh and f.place.kind == "record" and f.place.name == "partners"):
+            continue
+        if f.path in unknown or (f.path in roles and roles[f.path] != (f.facts or {}).get("roles")):
+            return True
+    return False
 
 
 CATALOG_PREFIX = CATALOG_DIR + "/"
@@ -227,6 +252,10 @@ def run_rules(ctx: Context) -> list[Finding]:
         for f in ctx.all_files():
             if not f.fresh:
                 f.findings = [x for x in f.findings if x.rule not in ID_RULE_IDS]
+    else:
+        ctx.materialize(ctx.rescan)
+        for f in ctx.rescan:
+            f.findings = [x for x in f.findings if x.rule not in ID_RULE_IDS]
     id_findings = [finding for id_rule in ID_RULES for finding in id_rule(ctx)]
     for finding in id_findings:
         owner = ctx.by_path(finding.path)
@@ -236,7 +265,21 @@ def run_rules(ctx: Context) -> list[Finding]:
     for collective_rule in COLLECTIVE_RULES:
         collective.extend(collective_rule(ctx))
     collective.extend(_missing_catalogs(ctx))
+    _release(ctx)
     return collective
+
+
+def _release(ctx: Context) -> None:
+    """Let go of the parsed data and text of records that need them no more (memory:
+    at 100,000 files they would be gigabytes); ``materialize`` reads one again."""
+    keep_refs = ctx.cache is not None
+    for f in ctx.files:
+        if f.fresh and f.place.kind == "record" and f.data is not None and not f.findings:
+            if keep_refs:
+                ctx.refs_of(f)
+            f.data = None
+            f.text = None
+            f.released = True
 
 
 def _missing_catalogs(ctx: Context) -> Iterable[Finding]:
@@ -423,7 +466,7 @@ def _save(ctx: Context) -> None:
             continue
         if f.fresh:
             facts = f.facts
-            refs = ctx.refs_of(f) if f.data is not None else []
+            refs = ctx.refs_of(f) if f.data is not None or f.refs is not None else []
         else:
             blob, refs, facts = old_cold.get(f.path, (None, [], None))
             if blob != f.blob:
@@ -448,6 +491,11 @@ def _save(ctx: Context) -> None:
     snapshot = Snapshot(
         ctx.ids_key or "", ctx.tree, paths, "".join(blobs), name_keys, currency, links, found, dirty
     )
+    snapshot.roles = {
+        path: facts["roles"]
+        for path, (_, _, facts) in cold.items()
+        if path.startswith("partners/") and facts and isinstance(facts.get("roles"), list)
+    }
     snapshot.unique_ids = all(
         len(ctx.ids_of(folder)) == len(ctx.folder_paths(folder)) for folder in RECORD_FOLDERS
     )

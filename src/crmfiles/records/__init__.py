@@ -90,3 +90,4 @@ class LoadedFile:
     refs: list[Any] | None = None
     facts: dict[str, Any] | None = None
     fresh: bool = True  # parsed in this run (False: restored from the cache)
+    released: bool = False  # data and text dropped after the checks (read again on demand)

@@ -38,6 +38,9 @@ class Context:
     snapshot: Any = None  # crmfiles.cache.Snapshot of the files restored from the cache
     restored: Any = field(default_factory=dict)  # path -> blob, of the files from the cache
     tree: str | None = None  # the git tree the revision was listed from
+    # restored files whose id-dependent findings are checked again (an id they
+    # missed may exist now)
+    rescan: list[LoadedFile] = field(default_factory=list)
     outside_tree: set[str] = field(default_factory=set)  # read from the work tree instead
     cold: Callable[[], dict[str, tuple[str, list[Any], dict[str, Any] | None]]] | None = None
     cache: Any = None  # the warm-run cache (crmfiles.cache.Cache), when there is one
@@ -103,6 +106,8 @@ class Context:
             facts["name_key"] = snap.name_keys[where]
         if snap.currency[where]:
             facts["currency"] = snap.currency[where]
+        if snap.roles and path in snap.roles:
+            facts["roles"] = snap.roles[path]
         if path in snap.links:
             link = {"quotes": "opportunity", "orders": "quote", "invoices": "order"}
             facts[link.get(path.split("/", 1)[0], "link")] = snap.links[path]
@@ -160,7 +165,7 @@ class Context:
         """Read and parse the files restored from the cache, which carry no data."""
         from crmfiles.records.yamlio import ParseError, parse
 
-        missing = [f for f in files if not f.fresh and f.data is None]
+        missing = [f for f in files if f.data is None and (not f.fresh or f.released)]
         if not missing or self.source is None:
             return
         by_path = {f.path: f for f in missing}
@@ -192,16 +197,12 @@ class Context:
             return self.ids_of(target)
         return None
 
-    def in_scope(self, f: LoadedFile) -> bool:
-        """Whether an id-dependent rule must look at this file in this run."""
-        return f.fresh or self.recheck_all
-
     def scope(self) -> list[LoadedFile]:
         """The files the id-dependent rules look at: every file when ids changed since
         the cached run, else the files parsed in this run."""
         if self.recheck_all:
             return list(self.all_files())
-        return [f for f in self.files if f.fresh]
+        return [f for f in self.files if f.fresh] + self.rescan
 
     def value(self, f: LoadedFile, key: str) -> Any:
         """A field of a record, read from its file when the cache kept no such fact."""
@@ -226,7 +227,8 @@ class Context:
 
                 f.refs = extract_refs(schema_name(f.place), f.data)
             else:
-                entry = self._cold_store().get(f.path)
+                # a few files: read them; many (ids changed): the cache's cold store
+                entry = self._cold_store().get(f.path) if self.recheck_all else None
                 if entry is not None and entry[0] == f.blob:
                     f.refs = entry[1]
                 else:
