@@ -42,7 +42,6 @@ from typing import Any
 
 from crmfiles import git
 from crmfiles.errors import CrmError
-from crmfiles.export import field_types
 from crmfiles.progress import progress
 from crmfiles.records import RECORD_FOLDERS, is_valid_id
 from crmfiles.records.store import Repository
@@ -201,6 +200,8 @@ def _read(source: Path, folder: str, mapping: Mapping) -> tuple[list[_Row], list
     unmapped = [h for h in header if h and h not in mapping.columns]
     if unmapped:
         warnings.append(f"column(s) not in the mapping, ignored: {', '.join(map(repr, unmapped))}")
+    from crmfiles.export import field_types
+
     types = field_types(RECORD_FOLDERS[folder])
     rows: list[_Row] = []
     start = reader.line_num + 1

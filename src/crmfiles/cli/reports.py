@@ -119,7 +119,11 @@ def _one(record_id: str, events: list[Any], where: Any, form: str) -> int:
 
 def _all(events: list[Any], form: str) -> int:
     if form == "json":
-        _dump({"events": [e.as_dict() for e in events]})
+        # one event a line: json's C encoder only runs without indent, and a full
+        # history has tens of thousands of events
+        encode = json.JSONEncoder(ensure_ascii=False).encode
+        body = ",\n  ".join(encode(e.as_dict()) for e in events)
+        sys.stdout.write('{"events": [\n  ' + body + "\n]}\n" if events else '{"events": []}\n')
         return 0
     if form == "csv":
         _csv([e.as_dict() for e in events])
@@ -175,24 +179,15 @@ def _csv(records: Sequence[dict[str, Any]], columns: Sequence[str] | None = None
 def _table(headers: Sequence[str], rows: Sequence[Sequence[str]], right: set[int]) -> None:
     """An aligned plain-text table, fast for tens of thousands of rows (rich measures
     every cell; a full history would take seconds)."""
-    widths = [len(h) for h in headers]
-    for row in rows:
-        for i, cell in enumerate(row):
-            if len(cell) > widths[i]:
-                widths[i] = len(cell)
-
-    def line(cells: Sequence[str]) -> str:
-        parts = [
-            cell.rjust(widths[i]) if i in right else cell.ljust(widths[i])
-            for i, cell in enumerate(cells)
-        ]
-        return "  ".join(parts).rstrip()
-
-    head = line(headers)
+    columns = list(zip(headers, *rows, strict=True))
+    widths = [max(map(len, column)) for column in columns]
+    line = "  ".join(
+        f"{{:{'>' if i in right else '<'}{width}}}" for i, width in enumerate(widths)
+    ).format
+    head = line(*headers).rstrip()
     if use_color(sys.stdout):
         head = f"\x1b[1m{head}\x1b[0m"
-    out = [head, *(line(row) for row in rows)]
-    sys.stdout.write("\n".join(out) + "\n")
+    sys.stdout.write("\n".join([head, *(line(*row).rstrip() for row in rows)]) + "\n")
 
 
 # --- reports ---------------------------------------------------------------------------

@@ -25,8 +25,10 @@ from crmfiles.history.model import (
     Version,
     all_events,
     events_of,
+    first_seen,
     position_label,
     positions,
+    stages_visited,
 )
 
 
@@ -50,8 +52,10 @@ __all__ = [
     "all_events",
     "days_in_stage",
     "events_of",
+    "first_seen",
     "load_history",
     "position_label",
     "positions",
     "record_id",
+    "stages_visited",
 ]

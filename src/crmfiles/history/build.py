@@ -12,17 +12,19 @@ version changes whenever what it derives changes.
 
 from __future__ import annotations
 
+import gc
 import marshal
 import os
 import sys
 import tempfile
-from functools import partial
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from crmfiles import git
-from crmfiles.history.fields import Fields, read_fields
-from crmfiles.history.model import Commit, History, Version
+from crmfiles.history.fields import read_fields
+from crmfiles.history.model import V_FIELDS, History
 from crmfiles.history.scan import OPPORTUNITIES, PRODUCTS, Scan, scan
 from crmfiles.money import lines_total
 from crmfiles.progress import progress
@@ -90,37 +92,19 @@ def _current(root: Path, git_dir: Path, head: str, use_cache: bool) -> History:
 # marshal, not pickle: plain tuples, lists and dicts load in C, ~5x faster than pickled
 # NamedTuples (whose __new__ is Python code); the stamp ties the file to this cache
 # version and this Python's marshal format
-_STAMP = (CACHE_VERSION, marshal.version, sys.version_info[:2])
+_STAMP = (CACHE_VERSION, marshal.version, *sys.version_info[:2])
 
 
 def _read_cache(path: Path) -> History | None:
     try:
-        data = marshal.loads(path.read_bytes())
+        with _no_gc():
+            data = marshal.loads(path.read_bytes())
         stamp, head, depth, chain, commits, timelines, files, products = data
-        if tuple(stamp) != _STAMP:
-            return None
-        make_commit, make_version, make_fields = (
-            partial(tuple.__new__, Commit),
-            partial(tuple.__new__, Version),
-            partial(tuple.__new__, Fields),
-        )
-        return History(
-            head,
-            depth,
-            chain,
-            [make_commit(c) for c in commits],
-            {
-                rid: [
-                    make_version((v[0], v[1], v[2], make_fields(v[3]) if v[3] else None, v[4]))
-                    for v in versions
-                ]
-                for rid, versions in timelines.items()
-            },
-            files,
-            products,
-        )
-    except (OSError, EOFError, ValueError, TypeError, IndexError):
+    except (OSError, EOFError, ValueError, TypeError):
         return None
+    if stamp != _STAMP:
+        return None
+    return History(head, depth, chain, commits, timelines, files, products)
 
 
 def _write_cache(path: Path, history: History) -> None:
@@ -129,14 +113,8 @@ def _write_cache(path: Path, history: History) -> None:
         history.head,
         history.depth,
         history.chain,
-        [tuple(c) for c in history.commits],
-        {
-            rid: [
-                (v.commit, v.depth, v.path, tuple(v.fields) if v.fields else None, v.merge)
-                for v in versions
-            ]
-            for rid, versions in history.timelines.items()
-        },
+        history.commits,
+        history.timelines,
         history.files,
         history.products,
     )
@@ -158,16 +136,29 @@ def _write_cache(path: Path, history: History) -> None:
         pass  # a read-only repository works, uncached
 
 
+@contextmanager
+def _no_gc() -> Iterator[None]:
+    """Reading history allocates hundreds of thousands of small objects and no cycles;
+    the cyclic collector would walk them again and again (a fifth of a cold run)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def _build(root: Path, head: str, base: History | None) -> History:
     """``base`` extended to ``head`` (everything from the root when ``base`` is None)."""
-    with progress("Reading history", None) as bar:
+    with _no_gc(), progress("Reading history", None) as bar:
         scanned = scan(
             root,
             head,
             base.head if base else None,
             on_commits=lambda n: bar.update(completed=n, description="Reading history"),
         )
-    return _Replay(root, base or History(), scanned).run(head)
+        return _Replay(root, base or History(), scanned).run(head)
 
 
 class _Replay:
@@ -223,7 +214,7 @@ class _Replay:
         if index is None:
             logged = self.scanned.commits[commit]
             index = self.index[commit] = len(self.history.commits)
-            self.history.commits.append(Commit(commit, logged.name, logged.email, logged.date))
+            self.history.commits.append((commit, logged.name, logged.email, logged.date))
         return index
 
     def _paths_by_id(self) -> dict[str, list[str]]:
@@ -237,6 +228,18 @@ class _Replay:
         logged = self.scanned.commits[commit]
         files = self.history.files
         by_id = self._paths_by_id()
+        changes = logged.changes
+        if len(changes) == 1 and len(logged.parents) == 1:
+            # the usual commit: one record file changed in place
+            path, old, new = changes[0]
+            if old is not None and new is not None and path != PRODUCTS:
+                rid = record_id(path)
+                paths = by_id.get(rid)
+                if paths == [path]:
+                    stored = paths[0]  # one string for all versions: the cache stores it once
+                    files[stored] = new
+                    self._add(rid, self._commit_index(commit), depth, stored, new, -1)
+                    return
         touched: dict[str, str | None] = {}  # id -> effective blob before the commit
         for path, _old, new in logged.changes:
             if path == PRODUCTS:
@@ -279,20 +282,24 @@ class _Replay:
         timeline = self.history.timelines.get(rid)
         if timeline is None:
             if fields is not None:
-                self.history.timelines[rid] = [Version(commit, depth, path, fields, merge)]
-        elif timeline[-1].fields != fields:
-            timeline.append(Version(commit, depth, path, fields, merge))
+                self.history.timelines[rid] = [(commit, depth, path, fields, merge)]
+        elif timeline[-1][V_FIELDS] != fields:
+            timeline.append((commit, depth, path, fields, merge))
 
-    def _fields(self, blob: str) -> Fields | None:
+    def _fields(self, blob: str) -> tuple[Any, ...] | None:
+        """A version's fields as stored: a plain tuple, the amount from the lines where
+        needed."""
         if blob not in self.scanned.fields:
             # a blob read by an earlier run (a duplicate id's other file): read it now
             for _, content in git.cat_blobs([blob], self.root):
                 self.scanned.fields[blob] = read_fields(content)
         fields = self.scanned.fields.get(blob)
-        if fields is None or fields.lines is None:
-            return fields
-        total = lines_total({"lines": fields.lines}, self.history.products)
-        return fields._replace(amount=str(total) if total is not None else None, lines=None)
+        if fields is None:
+            return None
+        if fields.lines is not None:
+            total = lines_total({"lines": fields.lines}, self.history.products)
+            fields = fields._replace(amount=str(total) if total is not None else None, lines=None)
+        return tuple(fields)
 
     def _set_products(self, blob: str | None) -> None:
         catalog: dict[str, Any] = {}

@@ -202,8 +202,25 @@ def _continued(text: bytes, at: int) -> bool:
     return at < size and text[at] in b" -"
 
 
+_SEEN: dict[tuple[int, bytes], Any] = {}  # the same few values, read again and again
+
+
 def _value(index: int, raw: bytes) -> Any:
-    """A needed key's value as the core schema reads it; None when unsure."""
+    """A needed key's value as the core schema reads it; None when unsure.  Memoised:
+    stage names, statuses and probabilities repeat, so most reads are one lookup, and
+    equal values come back as one string object (the cache then stores each once)."""
+    key = (index, raw)
+    try:
+        return _SEEN[key]
+    except KeyError:
+        pass
+    value = _read_value(index, raw)
+    if len(_SEEN) < 100_000:
+        _SEEN[key] = value
+    return value
+
+
+def _read_value(index: int, raw: bytes) -> Any:
     value = raw.split(b" #", 1)[0].strip(b" ")
     if not value:
         return None  # null, or a nested value
@@ -222,37 +239,51 @@ def _value(index: int, raw: bytes) -> Any:
     return value.decode()
 
 
-def derive(
-    old_lined: bytes, old_spans: Spans, old: Fields, new_lined: bytes
-) -> tuple[Fields, Spans] | None:
-    """The fields of a text from a neighbour the scan vouched for, when the two differ
-    only in the values of needed top-level keys, each a plain token; None otherwise.
-    The new text is then vouched for too: it has the neighbour's lines but for those
-    values."""
-    values = list(old)
-    spans = []
-    was_end = now_end = 0
-    present = 0
-    for old_start, old_end, i in old_spans:
-        present |= 1 << i
-        key = _KEY_LINES[i][1]
-        at = new_lined.find(key, now_end)
-        if at < 0:
-            return None
-        start = at + len(key)
-        if new_lined[now_end:start] != old_lined[was_end:old_start]:
-            return None
-        end = new_lined.find(b"\n", start)
+# A text the scan vouched for, cut at the values of the needed keys: the bytes around
+# them (gaps[0] value[0] gaps[1] ... value[n-1] gaps[n]), the values, whose field each
+# value is, and the fields.
+Vouched = tuple[tuple[bytes, ...], tuple[bytes, ...], tuple[int, ...], Fields]
+
+
+def vouch(lined: bytes, spans: Spans, fields: Fields) -> Vouched:
+    gaps: list[bytes] = []
+    values: list[bytes] = []
+    at = 0
+    for start, end, _ in spans:
+        gaps.append(lined[at:start])
+        values.append(lined[start:end])
+        at = end
+    gaps.append(lined[at:])
+    return tuple(gaps), tuple(values), tuple(i for _, _, i in spans), fields
+
+
+def derive(known: Vouched, new_lined: bytes) -> Vouched | None:
+    """A text from a neighbour the scan vouched for, when the two differ only in the
+    values of needed top-level keys, each a plain token: every byte around those
+    values is the neighbour's, so the new text is vouched for too.  None otherwise."""
+    gaps, values, indexes, old = known
+    if not new_lined.startswith(gaps[0]):
+        return None
+    at = len(gaps[0])
+    changed: list[Any] | None = None
+    now: list[bytes] = []
+    for k, i in enumerate(indexes):
+        end = new_lined.find(b"\n", at)
         if end < 0:
             end = len(new_lined)
-        now = new_lined[start:end]
-        if now != old_lined[old_start:old_end]:
-            value = _value(i, now)
-            if value is None:
+        value = new_lined[at:end]
+        if value != values[k]:
+            parsed = _value(i, value)
+            if parsed is None:
                 return None
-            values[i] = value
-        spans.append((start, end, i))
-        was_end, now_end = old_end, end
-    if new_lined[now_end:] != old_lined[was_end:]:
-        return None  # (a needed key added at the end would differ here too)
-    return Fields(*values), tuple(spans)
+            if changed is None:
+                changed = list(old)
+            changed[i] = parsed
+        now.append(value)
+        gap = gaps[k + 1]
+        if not new_lined.startswith(gap, end):
+            return None
+        at = end + len(gap)
+    if at != len(new_lined):
+        return None
+    return gaps, tuple(now), indexes, Fields(*changed) if changed is not None else old

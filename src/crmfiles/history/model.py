@@ -14,26 +14,37 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any, NamedTuple
+from typing import Any, Final
 
 from crmfiles.history.fields import Fields
 
 CLOSED_STATUSES = ("won", "lost")
 
+# What history stores is plain tuples, so that the cache loads in C without a Python
+# call per object (tens of thousands of them); events and positions hand out Fields.
+#
+# A commit: (id, author name, author e-mail, committer date as ISO 8601 with offset).
+Commit = tuple[str, str, str, str]
+C_ID: Final = 0
+C_NAME: Final = 1
+C_EMAIL: Final = 2
+C_DATE: Final = 3
+# A version: (commit, depth, path, fields, merge) -- the index of the commit that wrote
+# it, the chain position of the commit that brought it to the main line, the file, the
+# fields as a plain tuple in Fields order (None: the record was deleted), and the
+# index of the merge that brought a branch's commit (-1: none).
+Version = tuple[int, int, str, "tuple[Any, ...] | None", int]
+V_COMMIT: Final = 0
+V_DEPTH: Final = 1
+V_PATH: Final = 2
+V_FIELDS: Final = 3
+V_MERGE: Final = 4
 
-class Commit(NamedTuple):
-    id: str
-    name: str
-    email: str
-    date: str  # committer date, ISO 8601 with the committer's UTC offset
 
-
-class Version(NamedTuple):
-    commit: int  # index into History.commits: the commit that wrote this version
-    depth: int  # position on the first-parent chain of the commit that brought it there
-    path: str
-    fields: Fields | None  # None: the record was deleted
-    merge: int = -1  # index of the merge commit that brought a branch's change, or -1
+def as_fields(raw: tuple[Any, ...] | None) -> Fields | None:
+    if raw is None or isinstance(raw, Fields):
+        return raw
+    return tuple.__new__(Fields, raw)
 
 
 @dataclass
@@ -46,6 +57,17 @@ class History:
     files: dict[str, str] = field(default_factory=dict)  # opportunity path -> blob at head
     products: dict[str, Any] = field(default_factory=dict)  # product catalog at head
     read_commits: int = 0  # commits this load read from git (0: all from the cache)
+    _dates: list[dt.datetime | None] = field(default_factory=list, repr=False, compare=False)
+
+    def date(self, commit: int) -> dt.datetime:
+        """A commit's date, parsed once."""
+        if len(self._dates) < len(self.commits):
+            self._dates.extend([None] * (len(self.commits) - len(self._dates)))
+        found = self._dates[commit]
+        if found is None:
+            found = dt.datetime.fromisoformat(self.commits[commit][C_DATE])
+            self._dates[commit] = found
+        return found
 
     def depth_of(self, commit: str) -> int | None:
         """The chain position of ``commit``, or None when it is not on the chain."""
@@ -62,7 +84,7 @@ class History:
         """History as it stood at chain position ``depth`` (an earlier commit)."""
         timelines = {}
         for record_id, versions in self.timelines.items():
-            kept = [v for v in versions if v.depth <= depth]
+            kept = [v for v in versions if v[V_DEPTH] <= depth]
             if kept:
                 timelines[record_id] = kept
         return History(
@@ -76,7 +98,7 @@ class History:
         )
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen: frozen dataclasses set each field the slow way
 class Event:
     """One change of an opportunity's tracked fields, read from one commit."""
 
@@ -191,10 +213,10 @@ def events_of(history: History, record_id: str) -> list[Event]:
     out: list[Event] = []
     previous: Fields | None = None
     entered: dt.datetime | None = None
-    for version in versions:
-        commit = commits[version.commit]
-        date = dt.datetime.fromisoformat(commit.date)
-        after = version.fields
+    for commit_index, _, path, raw, merge in versions:
+        commit = commits[commit_index]
+        date = history.date(commit_index)
+        after = as_fields(raw)
         change = _kind_of_change(previous, after)
         days = None
         moved = previous is None or after is None or _position(after) != _position(previous)
@@ -205,12 +227,12 @@ def events_of(history: History, record_id: str) -> list[Event]:
         out.append(
             Event(
                 record_id,
-                version.path,
-                commit.id,
-                commits[version.merge].id if version.merge >= 0 else None,
+                path,
+                commit[C_ID],
+                commits[merge][C_ID] if merge >= 0 else None,
                 date,
-                commit.name,
-                commit.email,
+                commit[C_NAME],
+                commit[C_EMAIL],
                 change,
                 previous,
                 after,
@@ -226,7 +248,10 @@ def all_events(history: History, *, moves_only: bool = False) -> list[Event]:
     out: list[Event] = []
     for record_id in history.timelines:
         events = events_of(history, record_id)
-        out.extend(e for e in events if e.is_move) if moves_only else out.extend(events)
+        if moves_only:
+            out.extend(e for e in events if e.change != "edited")
+        else:
+            out.extend(events)
     out.sort(key=lambda e: e.date)
     return out
 
@@ -235,20 +260,38 @@ def positions(history: History) -> dict[str, Position]:
     """Each existing opportunity's stage and status at the end of history, and since
     when it has held them (the date it entered its current stage, or closed)."""
     out: dict[str, Position] = {}
-    commits = history.commits
     for record_id, versions in history.timelines.items():
-        last = versions[-1].fields
+        last = versions[-1][V_FIELDS]
         if last is None:
             continue
-        where = _position(last)
+        where = (last[1], last[2])  # stage, status
         since = versions[-1]
         for version in reversed(versions):
-            if version.fields is None or _position(version.fields) != where:
+            raw = version[V_FIELDS]
+            if raw is None or (raw[1], raw[2]) != where:
                 break
             since = version
-        date = dt.datetime.fromisoformat(commits[since.commit].date)
-        out[record_id] = Position(record_id, last.stage, last.status, date, last)
+        fields = as_fields(last)
+        assert fields is not None
+        out[record_id] = Position(
+            record_id, fields.stage, fields.status, history.date(since[V_COMMIT]), fields
+        )
     return out
+
+
+def stages_visited(history: History, record_id: str) -> list[str]:
+    """Every stage an opportunity was in, in order (repeats when it came back)."""
+    return [
+        raw[1]
+        for raw in (v[V_FIELDS] for v in history.timelines.get(record_id, ()))
+        if raw is not None and raw[1] is not None
+    ]
+
+
+def first_seen(history: History, record_id: str) -> dt.datetime | None:
+    """When an opportunity was first committed."""
+    versions = history.timelines.get(record_id)
+    return history.date(versions[0][V_COMMIT]) if versions else None
 
 
 def amount(fields: Fields | None) -> Decimal | None:

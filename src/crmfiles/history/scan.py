@@ -7,8 +7,8 @@ merge diffed against its first parent (``--diff-merges=first-parent``), limited 
 ``opportunities/`` and the product catalog, without rename detection (a record is
 followed by its id, its file name, so a move between folders is a deletion and an
 addition of the same id in one commit).  As the log streams in, every new blob id goes
-to ``cat-file``; a thread drains its output, and the main thread reads the fields of
-each version as it arrives: most versions are derived from a neighbour already read
+to ``cat-file``, and the fields of each version are read as it arrives (one thread
+multiplexes the pipes): most versions are derived from a neighbour already read
 (:func:`~crmfiles.history.fields.derive`), the rest scanned or parsed.
 """
 
@@ -16,17 +16,21 @@ from __future__ import annotations
 
 import contextlib
 import os
-import queue
 import re
+import selectors
 import subprocess
-import threading
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO
 
 from crmfiles.git import GitError
-from crmfiles.history.fields import Fields, Spans, derive, read
+
+try:
+    import fcntl
+except ImportError:  # not on Windows
+    fcntl = None  # type: ignore[assignment]
+from crmfiles.history.fields import Fields, Vouched, derive, read, vouch
 
 OPPORTUNITIES = "opportunities"
 PRODUCTS = "catalogs/products.yaml"
@@ -85,95 +89,126 @@ def scan(
         PRODUCTS,
     ]
     env = {**os.environ, "GIT_OPTIONAL_LOCKS": "0"}
-    try:
-        log = subprocess.Popen(
-            log_args, cwd=root, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env
-        )
-        cat = subprocess.Popen(
-            ["git", "cat-file", "--batch"],
-            cwd=root,
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
-            env=env,
-        )
-    except FileNotFoundError:
-        raise GitError("git is not installed or not on PATH") from None
-    reader = _Blobs(cat)
-    result = Scan()
-    try:
-        _stream(log, cat, reader, result, on_commits)
-    finally:
-        for proc in (log, cat):
-            if proc.poll() is None:
-                proc.kill()
-            proc.wait()
-        reader.join()
+    with tempfile.TemporaryFile() as errors:
+        try:
+            log = subprocess.Popen(
+                log_args, cwd=root, stdout=subprocess.PIPE, stderr=errors, env=env
+            )
+            cat = subprocess.Popen(
+                ["git", "cat-file", "--batch", "--buffer"],
+                cwd=root,
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.DEVNULL,
+                env=env,
+            )
+        except FileNotFoundError:
+            raise GitError("git is not installed or not on PATH") from None
+        result = Scan()
+        try:
+            _stream(log, cat, result, on_commits)
+        finally:
+            for proc in (log, cat):
+                if proc.poll() is None:
+                    proc.kill()
+                proc.wait()
+        if log.returncode != 0:
+            errors.seek(0)
+            message = errors.read().decode("utf-8", "replace").strip()
+            raise GitError(message or "git log failed")
+        if cat.returncode != 0:
+            raise GitError("git cat-file failed")
     return result
 
 
 def _stream(
     log: subprocess.Popen[bytes],
     cat: subprocess.Popen[bytes],
-    reader: _Blobs,
     result: Scan,
     on_commits: Callable[[int], None] | None,
 ) -> None:
-    assert log.stdout is not None and log.stderr is not None and cat.stdin is not None
+    """One thread multiplexes the three pipes (threads would fight over the GIL): the
+    log is parsed as it comes, blob ids are written to cat-file as they are found, and
+    each blob is read as soon as it is complete."""
+    assert log.stdout is not None and cat.stdin is not None and cat.stdout is not None
+    log_fd, in_fd, out_fd = log.stdout.fileno(), cat.stdin.fileno(), cat.stdout.fileno()
+    for fd in (log_fd, in_fd, out_fd):
+        os.set_blocking(fd, False)
+        _widen(fd)
     wanted: set[str] = set()
     products: set[str] = set()
     versions = _Versions(result)
-    # cat-file's input gets its own thread: a write that waits for cat-file to catch up
-    # must not hold up reading the log
-    requests: queue.SimpleQueue[bytes | None] = queue.SimpleQueue()
-    writer = threading.Thread(target=_feed, args=(cat.stdin, requests), daemon=True)
-    writer.start()
+    objects = _Objects()
     pending = b""
-    log_fd = log.stdout.fileno()
+    requests = bytearray()
+    log_open = True
+    selector = selectors.DefaultSelector()
+    selector.register(log_fd, selectors.EVENT_READ, "log")
+    selector.register(out_fd, selectors.EVENT_READ, "out")
+    writing = False
     try:
         while True:
-            chunk = os.read(log_fd, 1 << 20)
-            if chunk:
-                pending += chunk
-                cut = pending.rfind(b"\x01")
-                if cut <= 0:
-                    continue
-                complete, pending = pending[:cut], pending[cut:]
-            else:
-                complete, pending = pending, b""
-            ids = _parse(complete, result, versions, wanted, products)
-            if ids:
-                requests.put(b"".join(ids))
-            if on_commits is not None:
-                on_commits(len(result.commits))
-            for blob, content in reader.take():
-                versions.add(blob, content, blob in products)
-            if not chunk:
+            if requests and not writing:
+                selector.register(in_fd, selectors.EVENT_WRITE, "in")
+                writing = True
+            elif not requests and writing:
+                selector.unregister(in_fd)
+                writing = False
+            if not requests and not log_open and not cat.stdin.closed:
+                cat.stdin.close()  # every id is sent: cat-file finishes and closes its end
+            if not selector.get_map():
                 break
+            for key, _ in selector.select():
+                if key.data == "log":
+                    chunk = _read(log_fd)
+                    if chunk is None:
+                        continue
+                    if chunk:
+                        pending += chunk
+                        cut = pending.rfind(b"\x01")
+                        if cut <= 0:
+                            continue
+                        complete, pending = pending[:cut], pending[cut:]
+                    else:
+                        complete, pending = pending, b""
+                        selector.unregister(log_fd)
+                        log_open = False
+                    requests += b"".join(_parse(complete, result, versions, wanted, products))
+                    if on_commits is not None:
+                        on_commits(len(result.commits))
+                elif key.data == "in":
+                    try:
+                        sent = os.write(in_fd, requests[: 1 << 16])
+                    except BlockingIOError:
+                        continue
+                    del requests[:sent]
+                else:
+                    chunk = _read(out_fd)
+                    if chunk is None:
+                        continue
+                    if not chunk:
+                        selector.unregister(out_fd)
+                        continue
+                    for blob, content in objects.feed(chunk):
+                        versions.add(blob, content, blob in products)
     finally:
-        requests.put(None)
-    error = log.stderr.read()
-    if log.wait() != 0:
-        message = error.decode("utf-8", "replace").strip() or "git log failed"
-        raise GitError(message)
-    writer.join()
-    reader.join()
-    for blob, content in reader.take():
-        versions.add(blob, content, blob in products)
-    if cat.wait() != 0:
-        raise GitError("git cat-file failed")
+        selector.close()
 
 
-def _feed(stdin: IO[bytes], requests: queue.SimpleQueue[bytes | None]) -> None:
+def _read(fd: int) -> bytes | None:
+    """What a pipe has (b"" at its end; None when a wake-up found nothing)."""
     try:
-        while (request := requests.get()) is not None:
-            stdin.write(request)
-            stdin.flush()
-    except OSError:
-        pass  # cat-file went away; the caller reports it
-    finally:
+        return os.read(fd, 1 << 20)
+    except BlockingIOError:
+        return None
+
+
+def _widen(fd: int) -> None:
+    """A 1 MiB pipe lets git run ahead while Python works (Linux; elsewhere a no-op)."""
+    set_size = getattr(fcntl, "F_SETPIPE_SZ", None) if fcntl is not None else None
+    if set_size is not None:
         with contextlib.suppress(OSError):
-            stdin.close()
+            fcntl.fcntl(fd, set_size, 1 << 20)
 
 
 def _parse(
@@ -185,6 +220,9 @@ def _parse(
 ) -> list[bytes]:
     """Commits from complete log records; the blob ids to ask cat-file for."""
     ids: list[bytes] = []
+    neighbours = versions.neighbours
+    people = versions.people
+    commits = result.commits
     for record in data.split(b"\x01"):
         if not record:
             continue
@@ -200,30 +238,35 @@ def _parse(
             old_blob = None if old == _ZERO else old.decode()
             new_blob = None if new == _ZERO else new.decode()
             changes.append((path, old_blob, new_blob))
-            if is_record and old_blob and new_blob:
-                versions.link(old_blob, new_blob)
-            if new_blob is None or new_blob in wanted:
+            if new_blob is None:
+                continue
+            if is_record and old_blob is not None:
+                # neighbours: one version may be read from the other
+                neighbours.setdefault(old_blob, []).append(new_blob)
+                neighbours.setdefault(new_blob, []).append(old_blob)
+            if new_blob in wanted:
                 continue
             wanted.add(new_blob)
             if not is_record:
                 products.add(new_blob)
             ids.append(new + b"\n")
-        result.commits[commit] = LoggedCommit(commit, parents, name, email, date, changes)
+        # the same few people author every commit: keep one string of each
+        commits[commit] = LoggedCommit(
+            commit, parents, people.setdefault(name, name), people.setdefault(email, email), date,
+            changes,
+        )  # fmt: skip
     return ids
 
 
 class _Versions:
     """The fields of each blob as it arrives, derived from a neighbour when one was
-    read by the scan: a version one commit before or after, in the same record."""
+    vouched for by the scan: a version one commit before or after, in the same record."""
 
     def __init__(self, result: Scan) -> None:
         self.result = result
         self.neighbours: dict[str, list[str]] = {}
-        self.vouched: dict[str, tuple[bytes, Spans, Fields]] = {}
-
-    def link(self, old: str, new: str) -> None:
-        self.neighbours.setdefault(old, []).append(new)
-        self.neighbours.setdefault(new, []).append(old)
+        self.vouched: dict[str, Vouched] = {}
+        self.people: dict[str, str] = {}
 
     def add(self, blob: str, content: bytes, is_products: bool) -> None:
         self.result.read_blobs += 1
@@ -231,53 +274,29 @@ class _Versions:
             self.result.products[blob] = content
             return
         lined = b"\n" + content
+        vouched = self.vouched
         for other in self.neighbours.get(blob, ()):
-            known = self.vouched.get(other)
+            known = vouched.get(other)
             if known is not None:
-                derived = derive(known[0], known[1], known[2], lined)
+                derived = derive(known, lined)
                 if derived is not None:
-                    self.result.fields[blob] = derived[0]
-                    self.vouched[blob] = (lined, derived[1], derived[0])
+                    self.result.fields[blob] = derived[3]
+                    vouched[blob] = derived
                     return
         fields, spans = read(lined)
         self.result.fields[blob] = fields
         if fields is not None and spans is not None:
-            self.vouched[blob] = (lined, spans, fields)
+            vouched[blob] = vouch(lined, spans, fields)
 
 
-class _Blobs:
-    """Drains ``cat-file --batch`` output on a thread; :meth:`take` hands over the
-    objects complete so far."""
+class _Objects:
+    """``cat-file --batch`` output, fed in chunks; yields each object once complete."""
 
-    def __init__(self, cat: subprocess.Popen[bytes]) -> None:
-        assert cat.stdout is not None
-        self._fd = cat.stdout.fileno()
-        self._chunks: list[bytes] = []
-        self._lock = threading.Lock()
+    def __init__(self) -> None:
         self._buffer = b""
-        self._thread = threading.Thread(target=self._drain, daemon=True)
-        self._thread.start()
 
-    def _drain(self) -> None:
-        while True:
-            try:
-                chunk = os.read(self._fd, 1 << 20)
-            except OSError:
-                return
-            if not chunk:
-                return
-            with self._lock:
-                self._chunks.append(chunk)
-
-    def join(self) -> None:
-        self._thread.join()
-
-    def take(self) -> list[tuple[str, bytes]]:
-        with self._lock:
-            chunks, self._chunks = self._chunks, []
-        if not chunks:
-            return []
-        data = self._buffer + b"".join(chunks) if self._buffer else b"".join(chunks)
+    def feed(self, chunk: bytes) -> list[tuple[str, bytes]]:
+        data = self._buffer + chunk if self._buffer else chunk
         out: list[tuple[str, bytes]] = []
         pos, size = 0, len(data)
         while True:
@@ -288,8 +307,7 @@ class _Blobs:
             if header.endswith(b" missing"):
                 pos = newline + 1
                 continue
-            length = int(header[header.rfind(b" ") + 1 :])
-            end = newline + 1 + length
+            end = newline + 1 + int(header[header.rfind(b" ") + 1 :])
             if end >= size:  # the object (or its closing newline) is still coming
                 break
             out.append((header[:40].decode(), data[newline + 1 : end]))

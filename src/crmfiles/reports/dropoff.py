@@ -11,11 +11,10 @@ first committed).
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from crmfiles.history import History
+from crmfiles.history import History, first_seen, stages_visited
 from crmfiles.records.store import Repository
 from crmfiles.reports.common import Period, date_of, ratio
 from crmfiles.reports.funnel import choose_kind
@@ -83,15 +82,14 @@ def dropoff(
         data = row.record.data
         if data.get("kind") != chosen:
             continue
-        versions = history.timelines.get(row.record.id, [])
         if not period.open:
             opened = date_of(data.get("opened"))
-            if opened is None and versions:
-                commit = history.commits[versions[0].commit]
-                opened = dt.datetime.fromisoformat(commit.date).date()
+            if opened is None:
+                first = first_seen(history, row.record.id)
+                opened = first.date() if first else None
             if opened not in period:
                 continue
-        seen = [index[v.fields.stage] for v in versions if v.fields and v.fields.stage in index]
+        seen = [index[s] for s in stages_visited(history, row.record.id) if s in index]
         here = index.get(str(data.get("stage")))
         if here is not None:
             seen.append(here)
