@@ -248,8 +248,13 @@ def test_branch_commits_elsewhere_and_touches_nothing_here(repo: Path) -> None:
     assert state(repo)[:3] == before[:3]  # files, index, HEAD: only a new ref
     assert git(repo, "symbolic-ref", "HEAD").strip() == "refs/heads/main"
     assert "your work tree, index and HEAD are unchanged" in result.message
+    assert "git push" not in result.message  # no remote to push to
+    git(repo, "remote", "add", "origin", str(repo))
     again = move(repo, "acme-forklifts", "proposal", branch=True)
     assert again.branch == "crm/acme-forklifts-proposal-2"
+    assert again.message.endswith(
+        "\n  for a pull request: git push -u origin crm/acme-forklifts-proposal-2"
+    )
 
 
 def test_branch_needs_a_branch_to_start_from(repo: Path) -> None:

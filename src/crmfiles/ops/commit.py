@@ -71,12 +71,17 @@ def execute(ws: Workspace, plan: Plan, *, commit: bool = True, branch: bool = Fa
         id=plan.record,
         created=sorted(plan.created),
     )
+    notes = list(plan.notes)
     if branch:
         result.branch, result.commit = _commit_to_branch(ws, plan)
         done = (
             f"committed {result.commit[:SHORT]} on branch {result.branch}; "
             "your work tree, index and HEAD are unchanged"
         )
+        remotes = git.out(["remote"], ws.root).split()
+        if remotes:
+            remote = "origin" if "origin" in remotes else remotes[0]
+            notes.append(f"  for a pull request: git push -u {remote} {result.branch}")
     else:
         previous = _write(ws.root, plan)
         if commit:
@@ -88,7 +93,7 @@ def execute(ws: Workspace, plan: Plan, *, commit: bool = True, branch: bool = Fa
             done = f"committed {result.commit[:SHORT]}" + (f" ({warning})" if warning else "")
         else:
             done = "not committed (--no-commit)"
-    result.message = "\n".join([f"{plan.summary}, {done}", *plan.notes])
+    result.message = "\n".join([f"{plan.summary}, {done}", *notes])
     return result
 
 

@@ -52,6 +52,7 @@ class Workspace:
         self._walked: dict[str, list[tuple[str, list[str]]]] = {}
         self._names: dict[str, set[str]] = {}
         self._head_blobs: dict[str, str | None] = {}
+        self._index_blobs: dict[str, str | None] = {}  # as git's index had them when read
         self._blob_texts: dict[str, str] = {}
 
     @cached_property
@@ -121,8 +122,14 @@ class Workspace:
             return []
         name = f"{record_id}.yaml"
         specs = [f":(glob){folder}/**/{name}" for folder in folders]
-        proc = git.run(["ls-files", "-z", "--", *specs], self.root, check=False)
-        indexed = [p for p in proc.stdout.decode("utf-8", "surrogateescape").split("\0") if p]
+        proc = git.run(["ls-files", "-s", "-z", "--", *specs], self.root, check=False)
+        indexed: list[str] = []
+        for item in proc.stdout.decode("utf-8", "surrogateescape").split("\0"):
+            meta, tab, path = item.partition("\t")
+            if tab:
+                indexed.append(path)
+                _mode, blob, stage = meta.split(" ")
+                self._index_blobs[path] = blob if stage == "0" else None
         hits = [(p.partition("/")[0], p) for p in indexed if (self.root / p).is_file()]
         if hits:
             return sorted(hits)
@@ -228,7 +235,10 @@ class Workspace:
         if not paths:
             return {}
         committed = self.head_blobs(paths)
-        staged = {e.path: e.blob for e in git.ls_files(self.root, paths) if not e.stage}
+        staged = {p: b for p in paths if p in self._index_blobs and (b := self._index_blobs[p])}
+        unknown = [p for p in paths if p not in self._index_blobs]
+        if unknown:
+            staged.update({e.path: e.blob for e in git.ls_files(self.root, unknown) if not e.stage})
         out: dict[str, str] = {}
         for path in paths:
             if path not in committed:
