@@ -36,10 +36,48 @@ def _is_collection(value: Any) -> bool:
     return isinstance(value, (Mapping, list, tuple))
 
 
+WIDTH = 88  # where long text is folded, as the example repository does
+
+
+def _text_block(value: str, indent: int) -> list[str] | None:
+    """Long or multi-line text as a folded (``>-``) or literal (``|-``) block, the way
+    people write it; None when a block would not read back as the same text."""
+    pad = " " * indent
+    if "\n" in value:
+        lines = value.split("\n")
+        if any(line != line.rstrip() or "\t" in line for line in lines) or not lines[0].strip():
+            return None
+        block = ["|-", *(f"{pad}{line}" if line else "" for line in lines)]
+    elif len(value) + indent > WIDTH - 10 and " " in value:
+        if value != value.strip() or "  " in value or "\t" in value:
+            return None
+        block, line = [">-"], ""
+        for word in value.split(" "):
+            if line and len(pad) + len(line) + 1 + len(word) > WIDTH:
+                block.append(pad + line)
+                line = word
+            else:
+                line = f"{line} {word}" if line else word
+        block.append(pad + line)
+    else:
+        return None
+    from crmfiles.records.yamlio import ParseError, parse
+
+    try:
+        same = parse("k: " + "\n".join(block) + "\n") == {"k": value}
+    except ParseError:
+        same = False
+    return block if same else None
+
+
 def _entry(key: str, value: Any, indent: int, flow: bool = False) -> list[str]:
     """The lines of ``key: value`` at ``indent`` spaces."""
     pad = " " * indent
     value = plain(value)
+    if isinstance(value, str):
+        block = _text_block(value, indent + 2)
+        if block is not None:
+            return [f"{pad}{key}: {block[0]}", *block[1:]]
     if isinstance(value, Mapping):
         if not value:
             return [f"{pad}{key}: {{}}"]
