@@ -1,0 +1,333 @@
+"""What the TUI shows, read off the UI thread: records, list rows, filters, totals.
+
+Textual-free, so the benchmark and the tests use it headless.  A :class:`Snapshot` is
+immutable once built: a reload or an operation's result builds a new one (re-reading
+only the files that changed) and the screens swap it in.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from decimal import Decimal
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+from crmfiles.money import Total, amount_of, fmt, rates_from, weighted
+from crmfiles.records import CATALOG_DIR, CATALOGS, RECORD_FOLDERS, classify
+from crmfiles.records.store import Record, Repository
+from crmfiles.records.yamlio import ParseError, parse
+from crmfiles.reports.pipeline import DEFAULT_COLUMNS, Row, as_list, matches
+
+Today = Callable[[], dt.date]
+
+NUMERIC = frozenset({"amount", "weighted", "probability", "age", "days_in_stage"})
+MONEY = frozenset({"amount", "weighted"})
+LABELS = {
+    "id": "Id",
+    "name": "Name",
+    "partner": "Partner",
+    "kind": "Kind",
+    "stage": "Stage",
+    "status": "Status",
+    "amount": "Amount",
+    "currency": "Cur",
+    "probability": "Prob%",
+    "weighted": "Weighted",
+    "expected_close": "Close by",
+    "responsible": "Responsible",
+    "days_in_stage": "Days",
+    "closed_on": "Closed on",
+    "loss_reason": "Loss reason",
+    "tags": "Tags",
+    "opened": "Opened",
+    "age": "Age",
+}
+# the list shows names where a column holds a reference
+NAMED = {"partner": "partners", "responsible": "people", "kind": "kinds", "loss_reason": ""}
+FILTERS = ("stage", "status", "responsible", "tag", "kind")
+
+
+@dataclass
+class ListRow:
+    """One opportunity as the list, the kanban and the reports see it."""
+
+    id: str
+    row: Row
+    hay: str  # what incremental search looks in, case-folded
+
+    @property
+    def record(self) -> Record:
+        return self.row.record
+
+    @property
+    def data(self) -> dict[str, Any]:
+        return self.row.record.data
+
+
+@dataclass
+class Selection:
+    """The rows a list shows and their totals in the base currency."""
+
+    rows: list[ListRow]
+    amount: Total
+    weighted: Total
+
+
+@dataclass
+class Snapshot:
+    root: Path
+    repo: Repository
+    records: dict[str, dict[str, Record]]
+    catalogs: dict[str, dict[str, dict[str, Any]]]
+    rows: dict[str, ListRow]
+    days: dict[str, int] = field(default_factory=dict)
+    _orders: dict[tuple[str, ...], list[ListRow]] = field(default_factory=dict, repr=False)
+
+    @classmethod
+    def load(cls, root: Path) -> Snapshot:
+        repo = Repository(root)
+        repo.config  # noqa: B018 - fail early on a broken crm.yaml
+        records = {folder: {r.id: r for r in repo.records(folder)} for folder in RECORD_FOLDERS}
+        catalogs = {name: repo.catalog(name) for name in CATALOGS}
+        snap = cls(root, repo, records, catalogs, {})
+        snap.rows = {rid: snap._row(rec) for rid, rec in records["opportunities"].items()}
+        return snap
+
+    # --- derived lookups ------------------------------------------------------------
+
+    @property
+    def currency(self) -> str:
+        return self.repo.config.currency
+
+    @property
+    def rates(self) -> dict[str, Decimal]:
+        return rates_from(self.catalogs["currencies"].values())
+
+    def name(self, folder: str, ref: Any) -> str:
+        """The display name of a reference (a record or a catalog entry)."""
+        if ref is None or ref == "":
+            return ""
+        key = str(ref)
+        entry: Any = self.catalogs.get(folder, {}).get(key)
+        if entry is None and folder in self.records:
+            record = self.records[folder].get(key)
+            entry = record.data if record else None
+        if isinstance(entry, dict):
+            return str(entry.get("name") or entry.get("title") or key)
+        return key
+
+    def stages_of(self, kind: Any) -> list[str]:
+        entry = self.catalogs["kinds"].get(str(kind)) or {}
+        return [str(s) for s in entry.get("stages") or []]
+
+    def kind_type(self, kind: Any) -> str:
+        return str((self.catalogs["kinds"].get(str(kind)) or {}).get("type") or "")
+
+    def me(self, email: str | None) -> str | None:
+        """The person configured as me: crm.yaml ``me``, else the git e-mail's owner."""
+        if self.repo.config.me:
+            return str(self.repo.config.me)
+        for pid, person in self.catalogs["people"].items():
+            emails = [str(e).casefold() for e in as_list(person.get("emails"))]
+            if email and email.casefold() in emails:
+                return pid
+        return None
+
+    def views(self) -> list[dict[str, Any]]:
+        """Saved opportunity views, the default one first, then by name."""
+        views = [
+            r.data
+            for r in self.records["views"].values()
+            if r.data.get("type", "opportunities") == "opportunities"
+        ]
+        views.sort(key=lambda v: (not v.get("default"), str(v.get("name") or v.get("id"))))
+        return views or [{"id": "all", "name": "All opportunities"}]
+
+    def record_by_path(self, path: str) -> Record | None:
+        place = classify(path)
+        if place is None or place.kind != "record":
+            return None
+        return self.records.get(place.name, {}).get(place.id)
+
+    @cached_property
+    def _stage_index(self) -> dict[tuple[Any, Any], int]:
+        return {
+            (kind, stage): i
+            for kind, entry in self.catalogs["kinds"].items()
+            for i, stage in enumerate(entry.get("stages") or [])
+        }
+
+    def with_days(self, days: dict[str, int]) -> Snapshot:
+        return replace(self, days=days, _orders={})
+
+    # --- list values ----------------------------------------------------------------
+
+    def value(self, lr: ListRow, column: str) -> Any:
+        if column == "days_in_stage":
+            return self.days.get(lr.id)
+        return lr.row.value(column)
+
+    def cell(self, lr: ListRow, column: str) -> str:
+        value = self.value(lr, column)
+        if value is None:
+            return ""
+        if column in MONEY:
+            return fmt(value)
+        if column in ("partner", "responsible"):
+            return self.name("partners" if column == "partner" else "people", value)
+        if column == "loss_reason":
+            return self.name("loss-reasons", value)
+        if column == "stage":
+            return self.name("stages", value)
+        if column == "kind":
+            return self.name("kinds", value)
+        if column == "status":
+            return {"in_progress": "open"}.get(str(value), str(value))
+        if isinstance(value, list):
+            return ", ".join(map(str, value))
+        if isinstance(value, bool):
+            return "yes" if value else ""
+        return str(value)
+
+    def sort_value(self, lr: ListRow, column: str) -> Any:
+        """Stages sort in their kind's order, references by the name the list shows."""
+        if column == "stage":
+            return self._stage_index.get((lr.data.get("kind"), lr.data.get("stage")))
+        if column in ("partner", "responsible", "kind", "loss_reason"):
+            return self.cell(lr, column) or None
+        return self.value(lr, column)
+
+    def ordered(self, sort: tuple[str, ...]) -> list[ListRow]:
+        """Every row in this order, computed once per order: a keystroke in the search
+        box filters a sorted list instead of sorting again."""
+        cached = self._orders.get(sort)
+        if cached is None:
+            cached = list(self.rows.values())
+            for key in reversed(sort):
+                column = key.lstrip("+-")
+                cached.sort(
+                    key=lambda r: sort_key(self.sort_value(r, column)), reverse=key[:1] == "-"
+                )
+            self._orders[sort] = cached
+        return cached
+
+    def select(
+        self,
+        filters: Mapping[str, Sequence[str]],
+        search: str = "",
+        sort: Sequence[str] = (),
+    ) -> Selection:
+        """The rows that pass the filters and the search, sorted, with totals."""
+        words = search.casefold().split()
+        chosen = [
+            lr
+            for lr in self.ordered(tuple(sort) or ("name",))
+            if (not words or all(w in lr.hay for w in words)) and matches(lr.row, filters)
+        ]
+        amount, weighted_total = Total(self.currency, self.rates), Total(self.currency, self.rates)
+        for lr in chosen:
+            amount.add(lr.row.amount, lr.row.currency)
+            weighted_total.add(lr.row.weighted, lr.row.currency)
+        return Selection(chosen, amount, weighted_total)
+
+    # --- building rows --------------------------------------------------------------
+
+    def _row(self, record: Record) -> ListRow:
+        data = record.data
+        amount = amount_of(data, self.catalogs["products"])
+        partner = self.name("partners", data.get("partner"))
+        names = {
+            "partner_name": partner,
+            "stage_name": self.name("stages", data.get("stage")),
+            "responsible_name": self.name("people", data.get("responsible")),
+        }
+        row = Row(
+            record,
+            amount,
+            weighted(amount, data.get("probability")),
+            str(data.get("currency") or self.currency),
+            names,
+        )
+        tags = " ".join(as_list(data.get("tags")))
+        hay = f"{data.get('name', '')} {record.id} {data.get('partner', '')} {partner} {tags}"
+        return ListRow(record.id, row, hay.casefold())
+
+    def patched(self, paths: Iterable[str]) -> Snapshot:
+        """A new snapshot with these files re-read from the work tree; a changed
+        catalog or crm.yaml changes everything derived from it, so reload then."""
+        records = {folder: dict(by_id) for folder, by_id in self.records.items()}
+        changed_opportunities: set[str] = set()
+        for path in paths:
+            place = classify(path)
+            if place is None or place.kind != "record" or path.startswith(CATALOG_DIR + "/"):
+                return Snapshot.load(self.root)
+            folder = records[place.name]
+            old = folder.get(place.id)
+            full = self.root / path
+            if not full.is_file():
+                if old is not None and old.path == path:
+                    del folder[place.id]
+                    changed_opportunities.add(place.id)
+                continue
+            try:
+                text = full.read_text("utf-8").removeprefix("\ufeff")
+                data = parse(text)
+            except (OSError, UnicodeDecodeError, ParseError):
+                continue
+            if isinstance(data, dict):
+                folder[place.id] = Record(place.name, place.id, path, data, text)
+                if place.name == "opportunities":
+                    changed_opportunities.add(place.id)
+            if place.name == "partners":
+                return Snapshot.load(self.root)  # a partner's name shows on many rows
+        # the reports read a Repository: a fresh one, loaded when a report asks
+        snap = replace(
+            self, repo=Repository(self.root), records=records, rows=dict(self.rows), _orders={}
+        )
+        for rid in changed_opportunities:
+            record = records["opportunities"].get(rid)
+            if record is None:
+                snap.rows.pop(rid, None)
+            else:
+                snap.rows[rid] = snap._row(record)
+        return snap
+
+
+def mapping(value: Any) -> dict[str, Any]:
+    """A nested mapping of a record (``insight``, ``address``), or an empty one."""
+    return value if isinstance(value, dict) else {}
+
+
+def listing(value: Any) -> list[Any]:
+    """A nested list of a record (``lines``, ``contacts``), or an empty one."""
+    return value if isinstance(value, list) else []
+
+
+def sort_key(value: Any) -> tuple[int, Decimal, str]:
+    """Numbers before text, missing values last, whatever a column mixes."""
+    if value is None or value == "":
+        return (2, Decimal(0), "")
+    if isinstance(value, (int, float, Decimal)) and not isinstance(value, bool):
+        return (0, Decimal(str(value)), "")
+    if isinstance(value, list):
+        value = ", ".join(map(str, value))
+    return (1, Decimal(0), str(value).casefold())
+
+
+def view_columns(view: Mapping[str, Any]) -> tuple[str, ...]:
+    return tuple(str(c) for c in view.get("columns") or DEFAULT_COLUMNS)
+
+
+def view_filters(view: Mapping[str, Any]) -> dict[str, list[str]]:
+    return {str(k): as_list(v) for k, v in (view.get("filter") or {}).items()}
+
+
+def view_sort(view: Mapping[str, Any]) -> list[str]:
+    return as_list(view.get("sort"))
+
+
+def today() -> dt.date:
+    return dt.date.today()

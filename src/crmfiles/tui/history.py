@@ -1,0 +1,70 @@
+"""The History tab: an opportunity's changes from git (:mod:`crmfiles.history`): when,
+who, what changed (stage, status, probability, amount) and days in the stage it left."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from rich.console import RenderableType
+from rich.table import Table
+from rich.text import Text
+
+from crmfiles.history import events_of, load_history
+from crmfiles.money import decimal as to_decimal
+from crmfiles.money import fmt
+
+CHANGE_STYLE = {"won": "bold green", "lost": "bold red", "moved": "bold", "reopened": "yellow"}
+
+
+def history_table(root: Path, record_id: str) -> RenderableType:
+    try:
+        events = events_of(load_history(root), record_id)
+    except Exception as exc:  # a history that cannot be read is a message, not a crash
+        return Text(f"Cannot read the history: {exc}", style="red")
+    if not events:
+        return Text("No history in git yet (not committed).", style="dim")
+    table = Table(expand=True)
+    for column, right in (
+        ("When", False),
+        ("Who", False),
+        ("Change", False),
+        ("Stage / status", False),
+        ("Prob.", True),
+        ("Amount", True),
+        ("Days before", True),
+    ):
+        table.add_column(column, justify="right" if right else "left", no_wrap=column == "When")
+    for event in reversed(events):  # newest first
+        before, after = event.before, event.after
+        position = event.target if event.change == "created" else f"{event.source} → {event.target}"
+        if event.change in ("edited", "status") and event.source == event.target:
+            position = event.target
+        probability = _pair(
+            before.probability if before else None, after.probability if after else None, "%"
+        )
+        amount = _pair(
+            _money(before.amount if before else None), _money(after.amount if after else None)
+        )
+        table.add_row(
+            event.date.strftime("%Y-%m-%d %H:%M"),
+            event.author,
+            Text(event.change, style=CHANGE_STYLE.get(event.change, "")),
+            position,
+            probability,
+            amount,
+            "" if event.days_in_previous is None else str(event.days_in_previous),
+        )
+    return table
+
+
+def _money(value: str | None) -> str | None:
+    amount = to_decimal(value) if value is not None else None
+    return fmt(amount) if amount is not None else None
+
+
+def _pair(old: object, new: object, unit: str = "") -> str:
+    if new is None:
+        return ""
+    if old is None or old == new:
+        return f"{new}{unit}"
+    return f"{old}{unit} → {new}{unit}"

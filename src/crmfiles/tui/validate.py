@@ -1,0 +1,69 @@
+"""Validate as you type: the form's candidate text checked by the validate engine,
+and each diagnostic put back on the field it is about."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from crmfiles.check import check
+from crmfiles.diagnostics import Diagnostic
+from crmfiles.records.edit import DELETE
+from crmfiles.records.sources import Overlay, WorkTree
+from crmfiles.records.yamlio import compose
+from crmfiles.tui import ops
+
+__all__ = ["DELETE", "candidate_text", "field_of", "validate"]
+
+
+def candidate_text(text: str, changes: Mapping[str, Any]) -> str:
+    """The record's text with the form's changes, spliced the way a save splices them."""
+    try:
+        from crmfiles.ops.yamltext import set_values
+    except ImportError:
+        from crmfiles.records.edit import set_fields as set_values
+    return set_values(text, changes)
+
+
+def validate(root: Path, path: str, text: str) -> list[Diagnostic]:
+    """``check_edit`` when the operations offer it, else the engine on an overlay of
+    the work tree: the same checks as ``crm validate``, reported for this file."""
+    check_edit = ops.find("check_edit")
+    if check_edit is not None:
+        return list(check_edit(root, path, text))
+    report = check(Overlay(WorkTree(root), {path: text.encode("utf-8")}), only=[path])
+    return report.diagnostics
+
+
+def field_of(text: str, line: int) -> str | None:
+    """The top-level key (``insight.pain`` for a nested one) whose lines hold ``line``."""
+    try:
+        root = compose(text)
+    except Exception:
+        return None
+    if not isinstance(root, yaml.MappingNode):
+        return None
+    index = line - 1
+    for key, value in root.value:
+        if not isinstance(key, yaml.ScalarNode):
+            continue
+        last = value.end_mark.line - (1 if _ends_at_next_line(value) else 0)
+        if key.start_mark.line <= index <= max(last, key.start_mark.line):
+            if isinstance(value, yaml.MappingNode) and key.value == "insight":
+                for sub_key, sub_value in value.value:
+                    if sub_key.start_mark.line <= index <= sub_value.end_mark.line:
+                        return f"insight.{sub_key.value}"
+            return str(key.value)
+    return None
+
+
+def _ends_at_next_line(node: yaml.Node) -> bool:
+    """A block collection's end mark is the start of the line after it."""
+    return (
+        isinstance(node, (yaml.MappingNode, yaml.SequenceNode))
+        and node.flow_style is not True
+        and node.end_mark.column == 0
+    )
