@@ -1,0 +1,315 @@
+"""The crmfiles TUI: ``run(root)`` opens it on a CRM repository.
+
+Everything slow (reading 10,000 records, git, committing) runs in thread workers
+that report back with messages; the UI thread only swaps in what they built.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, ClassVar
+
+from textual import on, work
+from textual.app import App
+from textual.binding import Binding, BindingType
+from textual.message import Message
+from textual.reactive import var
+
+from crmfiles import git
+from crmfiles.errors import CrmError
+from crmfiles.tui import ops
+from crmfiles.tui.commands import CrmCommands
+from crmfiles.tui.data import Snapshot, Today
+from crmfiles.tui.gitstate import GitState, read_state, tree_fingerprint
+
+Reply = Callable[[ops.Outcome], None]
+
+
+class Loaded(Message):
+    def __init__(self, snapshot: Snapshot, state: GitState, fingerprint: object, email: str | None):
+        super().__init__()
+        self.snapshot = snapshot
+        self.state = state
+        self.fingerprint = fingerprint
+        self.email = email
+
+
+class LoadFailed(Message):
+    def __init__(self, message: str) -> None:
+        super().__init__()
+        self.message = message
+
+
+class DaysLoaded(Message):
+    def __init__(self, days: dict[str, int]) -> None:
+        super().__init__()
+        self.days = days
+
+
+class Polled(Message):
+    def __init__(self, state: GitState, fingerprint: object, reload: bool) -> None:
+        super().__init__()
+        self.state = state
+        self.fingerprint = fingerprint
+        self.reload = reload
+
+
+class OpFinished(Message):
+    def __init__(
+        self,
+        label: str,
+        outcome: ops.Outcome,
+        snapshot: Snapshot | None,
+        state: GitState | None,
+        fingerprint: object,
+        reply: Reply | None,
+    ) -> None:
+        super().__init__()
+        self.label = label
+        self.outcome = outcome
+        self.snapshot = snapshot
+        self.state = state
+        self.fingerprint = fingerprint
+        self.reply = reply
+
+
+def history_days(root: Path, today: dt.date) -> dict[str, int]:
+    """Days in the current stage per opportunity, from git (cached by commit)."""
+    from crmfiles.history import days_in_stage
+
+    return days_in_stage(root, today=today)
+
+
+class CrmApp(App[int]):
+    """A salesperson's day: the pipeline, the board, the records, the tasks."""
+
+    CSS_PATH = "crm.tcss"
+    TITLE = "crmfiles"
+    COMMANDS = App.COMMANDS | {CrmCommands}
+    COMMAND_PALETTE_DISPLAY = "ctrl+p"
+    MODES: ClassVar[dict[str, Any]] = {}  # filled below, after the screens import
+    DEFAULT_MODE = "opportunities"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("1", "show('opportunities')", "List", id="go.list", tooltip="Opportunities"),
+        Binding("2", "show('kanban')", "Board", id="go.kanban", tooltip="Kanban by stage"),
+        Binding("3", "show('funnel')", "Funnel", id="go.funnel"),
+        Binding("4", "show('forecast')", "Forecast", id="go.forecast"),
+        Binding("5", "show('tasks')", "Tasks", id="go.tasks", tooltip="My open tasks"),
+        Binding("6", "show('leads')", "Leads", id="go.leads"),
+        Binding("question_mark", "help", "Help", key_display="?", id="app.help"),
+        Binding(
+            "ctrl+p",
+            "command_palette",
+            "Commands",
+            show=False,
+            priority=True,
+            tooltip="Every action, searchable (also :)",
+        ),
+        Binding("colon", "command_palette", "Commands", show=False, key_display=":"),
+        Binding(
+            "B",
+            "toggle_branch_mode",
+            "Branch",
+            id="app.branch",
+            tooltip="Put each change on its own crm/<id>-<stage> branch for a pull request",
+        ),
+        Binding("R", "reload", "Reload", show=False, id="app.reload"),
+        Binding("q", "quit", "Quit", id="app.quit"),
+    ]
+
+    snapshot: var[Snapshot | None] = var(None, always_update=True)
+    git_state: var[GitState] = var(GitState(), always_update=True)
+    branch_mode: var[bool] = var(False)
+    busy: var[str] = var("")
+    me: var[str | None] = var(None)
+
+    def __init__(
+        self,
+        root: Path,
+        *,
+        today: Today | None = None,
+        poll_interval: float | None = 2.0,
+    ) -> None:
+        super().__init__()
+        self.root = root
+        self.today: Today = today or dt.date.today
+        self.poll_interval = poll_interval
+        self._fingerprint: object = None
+        self._email: str | None = None
+
+    # --- loading ----------------------------------------------------------------------
+
+    def on_mount(self) -> None:
+        self.load()
+        if self.poll_interval:
+            self.set_interval(self.poll_interval, self.poll)
+
+    @work(thread=True, exclusive=True, group="load", exit_on_error=False)
+    def load(self) -> None:
+        try:
+            snapshot = Snapshot.load(self.root)
+            email = git.user_email(self.root)
+            state = read_state(self.root)
+            fingerprint = tree_fingerprint(self.root)
+        except CrmError as err:
+            self.post_message(LoadFailed(err.message))
+            return
+        self.post_message(Loaded(snapshot, state, fingerprint, email))
+
+    @on(Loaded)
+    def _loaded(self, message: Loaded) -> None:
+        self._fingerprint = message.fingerprint
+        self._email = message.email
+        snapshot = message.snapshot
+        if self.snapshot is not None and self.snapshot.days:
+            snapshot = snapshot.with_days(self.snapshot.days)
+        self.me = snapshot.me(message.email)
+        self.git_state = message.state
+        self.snapshot = snapshot
+        self.sub_title = snapshot.repo.config.name or str(self.root)
+        self.load_days()
+
+    @on(LoadFailed)
+    def _load_failed(self, message: LoadFailed) -> None:
+        self.notify(
+            message.message, title="Cannot read the repository", severity="error", markup=False
+        )
+
+    @work(thread=True, exclusive=True, group="days", exit_on_error=False)
+    def load_days(self) -> None:
+        self.post_message(DaysLoaded(history_days(self.root, self.today())))
+
+    @on(DaysLoaded)
+    def _days_loaded(self, message: DaysLoaded) -> None:
+        if self.snapshot is not None and message.days != self.snapshot.days:
+            self.snapshot = self.snapshot.with_days(message.days)
+
+    # --- noticing changes made elsewhere ----------------------------------------------
+
+    def poll(self) -> None:
+        busy = any(w.group in ("ops", "load", "poll") and w.is_running for w in self.workers)
+        if not busy and self.snapshot is not None:
+            self._poll(self._fingerprint)
+
+    @work(thread=True, exclusive=True, group="poll", exit_on_error=False)
+    def _poll(self, known: object) -> None:
+        fingerprint = tree_fingerprint(self.root)
+        if fingerprint == known:
+            return
+        state = read_state(self.root)
+        self.post_message(Polled(state, fingerprint, reload=True))
+
+    @on(Polled)
+    def _polled(self, message: Polled) -> None:
+        self._fingerprint = message.fingerprint
+        self.git_state = message.state
+        if message.reload:
+            self.load()
+
+    # --- operations -------------------------------------------------------------------
+
+    def run_op(
+        self, label: str, name: str, /, *args: Any, reply: Reply | None = None, **kwargs: Any
+    ) -> bool:
+        """Run ``crmfiles.ops.<name>(root, *args, **kwargs)`` on a worker thread;
+        False when another operation is still running."""
+        if self.busy:
+            self.notify(f"Still busy: {self.busy}", severity="warning")
+            return False
+        self.busy = label
+        self._op(label, name, args, kwargs, reply)
+        return True
+
+    @work(thread=True, group="ops", exit_on_error=False)
+    def _op(
+        self,
+        label: str,
+        name: str,
+        args: tuple[Any, ...],
+        kwargs: dict[str, Any],
+        reply: Reply | None,
+    ) -> None:
+        outcome = ops.call(name, self.root, *args, branch=self.branch_mode, **kwargs)
+        snapshot = state = fingerprint = None
+        if outcome.ok and self.snapshot is not None:
+            snapshot = self.snapshot.patched(outcome.paths)
+            state = read_state(self.root)
+            fingerprint = tree_fingerprint(self.root)
+        self.post_message(OpFinished(label, outcome, snapshot, state, fingerprint, reply))
+
+    @on(OpFinished)
+    def _op_finished(self, message: OpFinished) -> None:
+        self.busy = ""
+        outcome = message.outcome
+        if message.state is not None:
+            self.git_state = message.state
+            self._fingerprint = message.fingerprint
+        if message.snapshot is not None:
+            self.snapshot = message.snapshot.with_days(self.snapshot.days if self.snapshot else {})
+            self.load_days()
+        if outcome.ok:
+            where = f" (on branch {outcome.branch})" if outcome.branch else ""
+            short = f" [{outcome.commit[:7]}]" if outcome.commit else ""
+            self.notify(f"{outcome.message}{where}{short}", title=message.label, markup=False)
+        elif message.reply is None:
+            self.notify(
+                outcome.details,
+                title=f"{message.label}: refused",
+                severity="error",
+                timeout=12,
+                markup=False,
+            )
+        if message.reply is not None:
+            message.reply(outcome)
+
+    # --- actions ----------------------------------------------------------------------
+
+    def action_show(self, mode: str) -> None:
+        if self.current_mode != mode:
+            self.switch_mode(mode)
+
+    def action_toggle_branch_mode(self) -> None:
+        self.branch_mode = not self.branch_mode
+        state = "on: each change goes on a new crm/ branch" if self.branch_mode else "off"
+        self.notify(f"Branch mode {state}")
+
+    def action_reload(self) -> None:
+        self.load()
+
+    def action_help(self) -> None:
+        from crmfiles.tui.screens.help import HelpScreen
+
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen(self.screen))
+
+
+def _modes() -> dict[str, Any]:
+    from crmfiles.tui.screens.kanban import KanbanScreen
+    from crmfiles.tui.screens.leads import LeadsScreen
+    from crmfiles.tui.screens.opportunities import OpportunitiesScreen
+    from crmfiles.tui.screens.reports import ForecastScreen, FunnelScreen
+    from crmfiles.tui.screens.tasks import TasksScreen
+
+    return {
+        "opportunities": OpportunitiesScreen,
+        "kanban": KanbanScreen,
+        "funnel": FunnelScreen,
+        "forecast": ForecastScreen,
+        "tasks": TasksScreen,
+        "leads": LeadsScreen,
+    }
+
+
+CrmApp.MODES = _modes()
+
+
+def run(root: Path) -> int:
+    """Open the TUI on the repository at ``root``; the exit status for the shell."""
+    # the TUI owns the terminal: no progress bar of a long read may draw over it
+    os.environ["CRM_PROGRESS"] = "0"
+    app = CrmApp(Path(root))
+    result = app.run()
+    return int(result or 0) if app.return_code is None else int(app.return_code)

@@ -1,0 +1,58 @@
+"""The command palette: every action that fits the screen it was opened from.
+
+The commands are the screen's active key bindings (so the palette and the footer
+never disagree), plus what a screen offers beyond its keys (``palette_commands``:
+switch to a saved view by name, close as won or lost...).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from functools import partial
+from typing import Any
+
+from textual.command import DiscoveryHit, Hit, Hits, Provider
+from textual.markup import escape
+
+Command = tuple[str, Callable[[], Any], str]
+
+
+class CrmCommands(Provider):
+    def commands(self) -> Iterator[Command]:
+        screen = self.screen
+        app = self.app
+        seen: set[tuple[int, str]] = set()
+        for active in screen.active_bindings.values():
+            binding = active.binding
+            if not binding.description or binding.system:
+                continue
+            if binding.action in ("command_palette", "quit") and binding.key != "q":
+                continue
+            marker = (id(active.node), binding.action)
+            if marker in seen:
+                continue
+            seen.add(marker)
+            key = app.get_key_display(binding)
+            yield (
+                f"{binding.description}  ({key})",
+                partial(app.run_action, binding.action, active.node),
+                binding.tooltip or "",
+            )
+        extra = getattr(screen, "palette_commands", None)
+        if callable(extra):
+            yield from extra()
+
+    async def discover(self) -> Hits:
+        for name, command, help_text in self.commands():
+            yield DiscoveryHit(escape(name), command, name, escape(help_text) or None)
+
+    async def search(self, query: str) -> Hits:
+        # the palette reads names and help as markup: record names and keys like
+        # "[" or "/" must not be taken for tags
+        matcher = self.matcher(query)
+        for name, command, help_text in self.commands():
+            score = matcher.match(name)
+            if score > 0:
+                yield Hit(
+                    score, matcher.highlight(escape(name)), command, name, escape(help_text) or None
+                )

@@ -1,0 +1,143 @@
+"""What every screen shares: the app's snapshot, the status bar, and the actions on
+an opportunity (new, edit, move, close, reopen, duplicate) with their keys."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, ClassVar, cast
+
+from rich.markup import escape
+from textual.binding import Binding, BindingType
+from textual.screen import Screen
+
+from crmfiles.tui.data import ListRow, Snapshot
+
+if TYPE_CHECKING:
+    from crmfiles.tui.app import CrmApp
+
+
+class CrmScreen(Screen[None]):
+    """A screen that redraws when the app's snapshot changes."""
+
+    @property
+    def crm(self) -> CrmApp:
+        return cast("CrmApp", self.app)
+
+    @property
+    def snapshot(self) -> Snapshot | None:
+        return self.crm.snapshot
+
+    def on_mount(self) -> None:
+        self.watch(self.crm, "snapshot", self._snapshot_changed, init=False)
+        if self.snapshot is not None:
+            self.show(self.snapshot)
+
+    def _snapshot_changed(self, snapshot: Snapshot | None) -> None:
+        if snapshot is not None:
+            self.show(snapshot)
+
+    def show(self, snapshot: Snapshot) -> None:
+        """Draw the screen from this snapshot."""
+
+
+OPPORTUNITY_BINDINGS: list[BindingType] = [
+    Binding("n", "new_opportunity", "New", id="opp.new", tooltip="New opportunity"),
+    Binding("e", "edit", "Edit", id="opp.edit", tooltip="Edit the opportunity"),
+    Binding("m", "move", "Move", id="opp.move", tooltip="Move to a stage (commits)"),
+    Binding("c", "close", "Close", id="opp.close", tooltip="Close as won or lost"),
+    Binding("r", "reopen", "Reopen", id="opp.reopen", tooltip="Reopen a closed opportunity"),
+    Binding("d", "duplicate", "Dup", id="opp.duplicate", tooltip="Duplicate the opportunity"),
+]
+
+
+class OpportunityActions(CrmScreen):
+    """Screens showing one current opportunity get its actions."""
+
+    BINDINGS: ClassVar[list[BindingType]] = OPPORTUNITY_BINDINGS
+
+    def current_id(self) -> str | None:
+        raise NotImplementedError
+
+    def current(self) -> ListRow | None:
+        rid = self.current_id()
+        snapshot = self.snapshot
+        return snapshot.rows.get(rid) if snapshot and rid else None
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Only what fits the opportunity under the cursor shows in the footer: a
+        closed one is read-only and can only be reopened or duplicated."""
+        if action in ("edit", "move", "close", "reopen", "duplicate"):
+            row = self.current()
+            if row is None:
+                return None
+            closed = bool(row.data.get("closed"))
+            if action == "reopen":
+                return closed or row.data.get("status") != "in_progress"
+            if action in ("edit", "move", "close"):
+                return not closed
+        return True
+
+    def _need(self) -> ListRow | None:
+        row = self.current()
+        if row is None:
+            self.notify("No opportunity selected", severity="warning")
+        return row
+
+    def action_new_opportunity(self) -> None:
+        from crmfiles.tui.screens.dialogs import NewOpportunityDialog
+
+        self.app.push_screen(NewOpportunityDialog())
+
+    def action_edit(self) -> None:
+        from crmfiles.tui.screens.edit import EditScreen
+
+        row = self._need()
+        if row is not None and self.snapshot is not None:
+            self.app.push_screen(EditScreen(row.id, self.snapshot))
+
+    def action_move(self) -> None:
+        from crmfiles.tui.screens.dialogs import MoveDialog
+
+        row = self._need()
+        if row is not None:
+            self.app.push_screen(MoveDialog(row.id))
+
+    def action_close(self, outcome: str = "") -> None:
+        from crmfiles.tui.screens.dialogs import CloseDialog
+
+        row = self._need()
+        if row is not None:
+            self.app.push_screen(CloseDialog(row.id, won=outcome == "won" if outcome else None))
+
+    def action_reopen(self) -> None:
+        from crmfiles.tui.screens.dialogs import ConfirmDialog
+
+        row = self._need()
+        if row is None:
+            return
+        rid = row.id
+
+        def confirmed(yes: bool | None) -> None:
+            if yes:
+                self.crm.run_op(f"Reopen {rid}", "reopen", rid)
+
+        self.app.push_screen(
+            ConfirmDialog(
+                f"Reopen [b]{escape(str(row.data.get('name', rid)))}[/b]?",
+                "Only a manager may reopen a closed opportunity; history keeps the step.",
+                "Reopen",
+            ),
+            confirmed,
+        )
+
+    def action_duplicate(self) -> None:
+        from crmfiles.tui.screens.dialogs import DuplicateDialog
+
+        row = self._need()
+        if row is not None:
+            self.app.push_screen(DuplicateDialog(row.id))
+
+    def palette_commands(self) -> list[tuple[str, Any, str]]:
+        return [
+            ("Close as won", lambda: self.action_close("won"), "Close the opportunity as won"),
+            ("Close as lost", lambda: self.action_close("lost"), "Close it as lost, with a reason"),
+        ]

@@ -1,0 +1,146 @@
+"""My tasks: the open tasks of the person configured as me, by due date; mark one
+done with a result (the ``update`` operation)."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.widgets import Header, Static
+
+from crmfiles.tui.data import Snapshot, sort_key
+from crmfiles.tui.screens.base import CrmScreen
+from crmfiles.tui.widgets.footer import CrmFooter
+from crmfiles.tui.widgets.statusbar import StatusBar
+from crmfiles.tui.widgets.table import Column, RecordTable
+
+COLUMNS = [
+    Column("due", "Due", 10),
+    Column("title", "Task", 30, flexible=True),
+    Column("subject", "About", 24),
+    Column("importance", "Importance", 10),
+    Column("assignee", "Assignee", 14),
+    Column("state", "State", 10),
+]
+
+
+class TasksScreen(CrmScreen):
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("x,space", "done", "Done", id="tasks.done", tooltip="Mark done, with a result"),
+        Binding(
+            "a",
+            "toggle_all",
+            "All/mine",
+            id="tasks.all",
+            tooltip="Everyone's open tasks, or only mine",
+        ),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.everyone = False
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Static(id="tasks-title")
+        yield RecordTable(self._cell, self._mark, id="tasks")
+        yield StatusBar()
+        yield CrmFooter()
+
+    @property
+    def table(self) -> RecordTable:
+        return self.query_one("#tasks", RecordTable)
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        self.watch(self.crm, "me", self._me_changed, init=False)
+        self.table.focus()
+
+    def _me_changed(self) -> None:
+        if self.snapshot is not None:
+            self.show(self.snapshot)
+
+    def _cell(self, key: str, column: str) -> str:
+        snapshot = self.snapshot
+        task = snapshot.records["tasks"].get(key) if snapshot else None
+        if snapshot is None or task is None:
+            return ""
+        data = task.data
+        if column == "subject":
+            subject = data.get("subject")
+            if isinstance(subject, dict):
+                folder = {
+                    "opportunity": "opportunities",
+                    "partner": "partners",
+                    "lead": "leads",
+                    "contact": "contacts",
+                }.get(str(subject.get("type")), "")
+                return (
+                    snapshot.name(folder, subject.get("id")) if folder else str(subject.get("id"))
+                )
+            return ""
+        if column == "assignee":
+            return snapshot.name("people", data.get("assignee"))
+        if column == "state":
+            if data.get("completed"):
+                return "done"
+            due = str(data.get("due") or "")
+            return "overdue" if due and due < self.crm.today().isoformat() else ""
+        return str(data.get(column) or "")
+
+    def _mark(self, key: str) -> str:
+        return "!" if self._cell(key, "state") == "overdue" else ""
+
+    def show(self, snapshot: Snapshot) -> None:
+        me = self.crm.me
+        tasks = [
+            t
+            for t in snapshot.records["tasks"].values()
+            if not t.data.get("completed")
+            and (self.everyone or me is None or t.data.get("assignee") == me)
+        ]
+        tasks.sort(key=lambda t: (sort_key(t.data.get("due")), str(t.data.get("title"))))
+        if not self.table.columns:
+            self.table.set_columns(COLUMNS)
+        self.table.set_rows([t.id for t in tasks])
+        title = Text(no_wrap=True)
+        who = "everyone" if self.everyone or me is None else snapshot.name("people", me)
+        title.append(f" Open tasks: {who} ", style="bold reverse")
+        title.append(f"  {len(tasks)} open, by due date", style="dim")
+        if me is None:
+            title.append(
+                "   (who is me? set `me:` in crm.yaml, or put your git e-mail in "
+                "catalogs/people.yaml)",
+                style="yellow",
+            )
+        self.query_one("#tasks-title", Static).update(title)
+
+    def action_toggle_all(self) -> None:
+        self.everyone = not self.everyone
+        if self.snapshot is not None:
+            self.show(self.snapshot)
+
+    def action_done(self) -> None:
+        from crmfiles.tui.screens.dialogs import TaskDoneDialog
+
+        key = self.table.cursor_key
+        if key is not None:
+            self.app.push_screen(TaskDoneDialog(key))
+
+    @on(RecordTable.Selected, "#tasks")
+    def _open(self, event: RecordTable.Selected) -> None:
+        from crmfiles.tui.screens.record import RecordScreen
+
+        snapshot = self.snapshot
+        task = snapshot.records["tasks"].get(event.key) if snapshot else None
+        subject = task.data.get("subject") if task else None
+        if (
+            snapshot is not None
+            and isinstance(subject, dict)
+            and subject.get("type") == "opportunity"
+            and subject.get("id") in snapshot.rows
+        ):
+            self.app.push_screen(RecordScreen(str(subject["id"])))
