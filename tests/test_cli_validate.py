@@ -399,14 +399,12 @@ def test_json_report_is_stable(repo: Path) -> None:
     assert first == second
 
 
-@pytest.mark.xfail(strict=True, reason="cli/validate.py: a PATH that names nothing passes")
 def test_a_path_that_names_no_file_exits_2(repo: Path) -> None:
     proc = crm(repo, "opportunities/typo.yaml")
     assert proc.returncode == 2
     assert "typo.yaml" in proc.stderr
 
 
-@pytest.mark.xfail(strict=True, reason="cli/validate.py: --output's OSError is an internal error")
 def test_an_unwritable_output_file_is_a_usage_error(repo: Path, tmp_path: Path) -> None:
     proc = crm(repo, "--output", str(tmp_path / "no-such-folder" / "report.txt"))
     assert proc.returncode == 2

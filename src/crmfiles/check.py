@@ -161,17 +161,6 @@ def load(source: Source, config: Config | None = None, *, use_cache: bool = True
     tree = source.tree() if store is not None else None
     record_paths, restored, need, blobs = _listing(source, snapshot, tree)
     files: list[LoadedFile] = [load_file(raw, _place(raw.path)) for raw in catalog_raw]
-    read: set[str] = set()
-    for raw in source.files_at(need) if need else ():
-        f = load_file(raw, _place(raw.path))
-        known_blob = blobs.get(raw.path)
-        f.blob = known_blob or (blob_id(raw.content) if raw.content is not None else None)
-        f.facts = _facts(f.data)
-        files.append(f)
-        read.add(raw.path)
-    if len(read) != len(need):  # listed but gone (a deleted untracked file): drop it
-        gone = set(need) - read
-        record_paths = [p for p in record_paths if p not in gone]
     ctx = Context(
         config=config,
         files=files,
@@ -181,14 +170,21 @@ def load(source: Source, config: Config | None = None, *, use_cache: bool = True
         restored=restored,
     )
     for f in files:
-        if f.place.kind == "catalog":
-            ctx.catalog_paths[f.place.name] = f.path
-            if isinstance(f.data, list):
-                ctx.catalogs[f.place.name] = {
-                    e["id"]: e
-                    for e in f.data
-                    if isinstance(e, dict) and isinstance(e.get("id"), str)
-                }
+        ctx.catalog_paths[f.place.name] = f.path
+        if isinstance(f.data, list):
+            ctx.catalogs[f.place.name] = {
+                e["id"]: e for e in f.data if isinstance(e, dict) and isinstance(e.get("id"), str)
+            }
+    read: set[str] = set()
+    for raw in source.files_at(need) if need else ():
+        f = load_file(raw, _place(raw.path))
+        f.blob = blobs.get(raw.path) or (blob_id(raw.content) if raw.content is not None else None)
+        _check_one(ctx, f)
+        ctx.add(f)
+        read.add(raw.path)
+    if len(read) != len(need):  # listed but gone (a deleted untracked file): drop it
+        gone = set(need) - read
+        ctx.record_paths = record_paths = [p for p in record_paths if p not in gone]
     same_paths = snapshot is not None and record_paths is snapshot.paths
     ctx.ids_key = snapshot.ids if same_paths and snapshot else ids_digest(record_paths)
     ctx.recheck_all = (
@@ -212,6 +208,23 @@ def load(source: Source, config: Config | None = None, *, use_cache: bool = True
             if restored_file is not None and any(x.rule in ID_RULE_IDS for x in had.findings):
                 ctx.rescan.append(restored_file)
     return ctx
+
+
+def _check_one(ctx: Context, f: LoadedFile) -> None:
+    """The checks of one record that need no other record, right after it is parsed;
+    then only what the rules across records need is kept (memory: the parsed data and
+    text of 100,000 records would be gigabytes; ``materialize`` reads one again)."""
+    f.facts = _facts(f.data)
+    rules = RECORD_RULES.get(f.place.name) if f.place.kind == "record" else None
+    if rules and isinstance(f.data, dict):
+        for rule in rules:
+            f.findings.extend(rule(ctx, f))
+    if f.place.kind == "record" and f.data is not None:
+        ctx.refs_of(f)
+        f.data = None
+        f.released = True
+        if not f.findings:
+            f.text = None
 
 
 def _ids_removed(snapshot: Snapshot, record_paths: list[str]) -> bool:
@@ -242,12 +255,6 @@ CATALOG_PREFIX = CATALOG_DIR + "/"
 def run_rules(ctx: Context) -> list[Finding]:
     """Every rule.  Findings about one file are kept on it (``f.findings``, so the
     cache can store them); the collective ones are returned."""
-    for f in list(ctx.files):
-        if f.fresh:
-            rules = RECORD_RULES.get(f.place.name) if f.place.kind == "record" else None
-            if rules and isinstance(f.data, dict):
-                for rule in rules:
-                    f.findings.extend(rule(ctx, f))
     if ctx.recheck_all:
         for f in ctx.all_files():
             if not f.fresh:
@@ -270,16 +277,13 @@ def run_rules(ctx: Context) -> list[Finding]:
 
 
 def _release(ctx: Context) -> None:
-    """Let go of the parsed data and text of records that need them no more (memory:
-    at 100,000 files they would be gigabytes); ``materialize`` reads one again."""
-    keep_refs = ctx.cache is not None
+    """Drop again what the rules read back (see ``_check_one``)."""
     for f in ctx.files:
-        if f.fresh and f.place.kind == "record" and f.data is not None and not f.findings:
-            if keep_refs:
-                ctx.refs_of(f)
+        if f.place.kind == "record" and f.data is not None:
             f.data = None
-            f.text = None
             f.released = True
+            if not f.findings:
+                f.text = None
 
 
 def _missing_catalogs(ctx: Context) -> Iterable[Finding]:
@@ -289,7 +293,7 @@ def _missing_catalogs(ctx: Context) -> Iterable[Finding]:
     if not missing:
         return
     for f in ctx.all_files():
-        if f.place.kind == "record" and not (f.fresh and f.data is None):
+        if f.place.kind == "record" and not (f.fresh and f.data is None and not f.released):
             for _, target, _ in ctx.refs_of(f):
                 if target in missing:
                     wanted[target] += 1
@@ -376,7 +380,7 @@ def resolve(
     for finding in findings:
         if finding.path not in sources:
             owner = ctx.by_path(finding.path)
-            if owner is not None and owner.text is None and not owner.fresh:
+            if owner is not None and owner.text is None and (not owner.fresh or owner.released):
                 ctx.materialize([owner])
             sources[finding.path] = owner.text if owner is not None else None
     return to_diagnostics(locate_all(findings, sources), ctx.config, sources)
@@ -405,7 +409,7 @@ def check(
         if not f.findings:
             continue
         if any(x.line is None for x in f.findings):
-            if f.text is None and not f.fresh:
+            if f.text is None and (not f.fresh or f.released):
                 ctx.materialize([f])  # a restored file with a new finding: read it now
             texts[f.path] = f.text
             f.findings = locate_all(f.findings, texts)
@@ -433,7 +437,7 @@ def resolve_texts(
     for finding in findings:
         if finding.path not in texts:
             owner = ctx.by_path(finding.path)
-            if owner is not None and owner.text is None and not owner.fresh:
+            if owner is not None and owner.text is None and (not owner.fresh or owner.released):
                 ctx.materialize([owner])
             texts[finding.path] = owner.text if owner is not None else None
     return locate_all(findings, texts)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import threading
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -131,24 +132,48 @@ def _slow_entry(item: str) -> tuple[str, str, str, str]:
 
 
 def cat_blobs(blobs: Iterable[str], cwd: Path) -> Iterator[tuple[str, bytes]]:
-    """Stream blob contents with one ``git cat-file --batch`` process."""
+    """Stream blob contents, in the order asked, from one ``git cat-file --batch``
+    process: requests are written by a thread while the answers are read, so neither
+    side waits for the other and at most one blob is held at a time."""
     wanted = list(blobs)
     if not wanted:
         return
-    request = ("\n".join(wanted) + "\n").encode()
-    proc = run(["cat-file", "--batch"], cwd, input=request)
-    data = proc.stdout
-    pos = 0
-    for blob in wanted:
-        header_end = data.index(b"\n", pos)
-        header = data[pos:header_end].split(b" ")
-        if len(header) == 2 and header[1] == b"missing":
-            pos = header_end + 1
-            continue
-        size = int(header[2])
-        start = header_end + 1
-        yield blob, data[start : start + size]
-        pos = start + size + 1
+    try:
+        proc = subprocess.Popen(
+            ["git", "cat-file", "--batch"],
+            cwd=cwd,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+        )
+    except FileNotFoundError:
+        raise GitError("git is not installed or not on PATH") from None
+    assert proc.stdin is not None and proc.stdout is not None
+    stdin, stdout = proc.stdin, proc.stdout
+
+    def feed() -> None:
+        try:
+            for start in range(0, len(wanted), 1024):
+                stdin.write(("\n".join(wanted[start : start + 1024]) + "\n").encode())
+            stdin.close()
+        except (BrokenPipeError, OSError):
+            pass
+
+    writer = threading.Thread(target=feed, daemon=True)
+    writer.start()
+    try:
+        for blob in wanted:
+            header = stdout.readline().split(b" ")
+            if len(header) != 3:
+                continue  # "<id> missing"
+            size = int(header[2])
+            content = stdout.read(size)
+            stdout.read(1)  # the newline after the content
+            yield blob, content
+    finally:
+        writer.join()
+        stdout.close()
+        proc.wait()
 
 
 @dataclass(frozen=True, slots=True)
@@ -495,12 +520,14 @@ def write_tree(cwd: Path) -> str | None:
     return proc.stdout.decode().strip() if proc.returncode == 0 else None
 
 
-def tree_changes(cwd: Path, old: str, new: str, paths: Sequence[str] = ()
-                 ) -> list[tuple[str, str, str, str]]:
+def tree_changes(
+    cwd: Path, old: str, new: str, paths: Sequence[str] = ()
+) -> list[tuple[str, str, str, str]]:
     """``(status, path, new mode, new blob)`` of every file that differs between two
     trees, without rename pairing: O(changes), since equal subtrees are skipped."""
-    raw = run(["diff-tree", "-r", "-z", "--no-renames", "--no-abbrev", old, new, "--", *paths],
-              cwd).stdout.decode("utf-8", "surrogateescape")
+    raw = run(
+        ["diff-tree", "-r", "-z", "--no-renames", "--no-abbrev", old, new, "--", *paths], cwd
+    ).stdout.decode("utf-8", "surrogateescape")
     tokens = raw.split("\0")
     out = []
     for meta, path in zip(tokens[0::2], tokens[1::2], strict=False):

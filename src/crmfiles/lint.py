@@ -223,7 +223,9 @@ def _final_step(root: Path, base_commit: str, ctx: Context, staged: bool) -> Ste
         raw = git.diff(root, base_commit, None, cached=staged, paths=WATCHED)
         if not staged:
             raw += [git.RawChange("A", p, None, None, None) for p in git.untracked(root, WATCHED)]
-            raw = _pair_renames(root, raw, {f.path: f.text for f in ctx.files})
+            raw = _pair_renames(
+                root, raw, {c.path: ctx.text_for(c.path) for c in raw if c.status == "A"}
+            )
     # the changed files' data (a file the cache restored is read now: few change)
     head_data = {c.path: ctx.data_for(c.path) for c in raw if c.status != "D"}
     old_paths = [c.old_path for c in raw if c.old_path and c.status != "A"]

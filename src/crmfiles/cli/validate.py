@@ -81,7 +81,10 @@ def _report(args: argparse.Namespace, report_diagnostics: list[Diagnostic], file
     stream = sys.stdout
     handle = None
     if args.output:
-        handle = open(args.output, "w", encoding="utf-8")  # noqa: SIM115
+        try:
+            handle = open(args.output, "w", encoding="utf-8")  # noqa: SIM115
+        except OSError as exc:
+            raise CrmError(f"cannot write the report to {args.output}: {exc.strerror}") from None
         stream = handle
     try:
         write_report(
@@ -106,6 +109,11 @@ def run_validate(args: argparse.Namespace) -> int:
     root = find_root(explicit=args.repo)
     only = _relative(root, args.paths) if args.paths else None
     report = check(_source(root, args.staged, args.rev), only=only)
+    if only and report.files == 0:
+        raise CrmError(
+            f"{', '.join(args.paths)}: no CRM file there",
+            hint="give files or folders of the repository, e.g. opportunities/",
+        )
     return _report(args, report.diagnostics, report.files)
 
 

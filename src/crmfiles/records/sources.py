@@ -246,33 +246,35 @@ class _GitSource(Source):
                 conflicted.add(entry.path)
                 continue
             keep.append(entry)
-        blobs = {e.blob for e in keep if e.mode != "120000" and e.mode != "160000"}
-        contents = dict(git.cat_blobs(sorted(blobs), self.root))
-        out: list[RawFile] = [
+        yield from (
             RawFile(path, None, None, "unmerged: the file has a merge conflict in the index")
-            for path in conflicted
-        ]
+            for path in sorted(conflicted)
+        )
+        regular = [e for e in keep if e.mode not in ("120000", "160000")]
+        contents = git.cat_blobs([e.blob for e in regular], self.root)
+        pending: tuple[str | None, bytes | None] = next(contents, (None, None))
         for entry in keep:
             if entry.mode == "120000":
-                out.append(
-                    RawFile(entry.path, entry.blob, None, "symlink: records must be regular files")
+                yield RawFile(
+                    entry.path, entry.blob, None, "symlink: records must be regular files"
                 )
                 continue
-            content = contents.get(entry.blob)
-            if content is not None and len(content) > MAX_FILE_BYTES:
-                out.append(
-                    RawFile(
-                        entry.path,
-                        entry.blob,
-                        None,
-                        f"file is {len(content):,} bytes, over the "
-                        f"{MAX_FILE_BYTES:,}-byte limit for a record",
-                    )
+            if entry.mode == "160000":
+                continue  # a submodule
+            blob, content = pending
+            if blob != entry.blob or content is None:
+                continue  # git reported this blob missing: the next answer is another's
+            pending = next(contents, (None, None))
+            if len(content) > MAX_FILE_BYTES:
+                yield RawFile(
+                    entry.path,
+                    entry.blob,
+                    None,
+                    f"file is {len(content):,} bytes, over the "
+                    f"{MAX_FILE_BYTES:,}-byte limit for a record",
                 )
                 continue
-            out.append(RawFile(entry.path, entry.blob, content))
-        out.sort(key=lambda raw: raw.path)
-        yield from out
+            yield RawFile(entry.path, entry.blob, content)
 
 
 class Index(_GitSource):

@@ -55,6 +55,10 @@ class Context:
     def __post_init__(self) -> None:
         self._by_path = {f.path: f for f in self.files}
 
+    def add(self, f: LoadedFile) -> None:
+        self.files.append(f)
+        self._by_path[f.path] = f
+
     @property
     def files_by_path(self) -> dict[str, LoadedFile]:
         """The files that are objects already (parsed, or made from the cache)."""
@@ -178,6 +182,14 @@ class Context:
                 f.data = parse(f.text)
             except (UnicodeDecodeError, ParseError):
                 continue
+
+    def text_for(self, path: str) -> str | None:
+        f = self.by_path(path)
+        if f is None:
+            return None
+        if f.text is None:
+            self.materialize([f])
+        return f.text
 
     def data_for(self, path: str) -> Any:
         f = self.by_path(path)

@@ -55,7 +55,7 @@ def unknown_references(ctx: Context) -> Iterator[Finding]:
         f for f in ctx.scope() if f.place.kind == "record"
     ]
     for f in files:
-        if f.fresh and f.data is None:
+        if f.fresh and f.data is None and not f.released:
             continue
         for pointer, target, ref in ctx.refs_of(f):
             if target not in known_ids:
@@ -131,7 +131,7 @@ def competitor_roles(ctx: Context) -> Iterator[Finding]:
     for f in ctx.scope():
         if f.place.kind != "record" or f.place.name != "opportunities":
             continue
-        if f.fresh and f.data is None:
+        if f.fresh and f.data is None and not f.released:
             continue
         for pointer, target, ref in ctx.refs_of(f):
             if target != "partners" or pointer[0] != "competitors":
