@@ -522,6 +522,29 @@ def test_currency_mismatch_keeps_an_own_price_or_a_matching_currency(repo: Path)
     assert report(repo) == []
 
 
+def test_currency_mismatch_breaks_a_quote_in_another_currency(repo: Path) -> None:
+    # the fixture's opportunity is in EUR
+    write(
+        repo,
+        {
+            "quotes/2026/03/q-1.yaml": """\
+            id: q-1
+            opportunity: acme-forklifts
+            revision: 1
+            status: draft
+            currency: USD
+            """,
+            "quotes/2026/03/q-2.yaml": """\
+            id: q-2
+            opportunity: acme-forklifts
+            revision: 2
+            status: draft
+            """,
+        },
+    )
+    assert report(repo) == ["quotes/2026/03/q-1.yaml:5:11: error [currency-mismatch]"]
+
+
 @pytest.mark.parametrize(
     ("money", "expected"),
     [
@@ -794,3 +817,19 @@ def test_record_level_findings_never_point_at_line_zero(repo: Path) -> None:
         "tasks/t.yaml:1:1",
     ]
     assert all(d.line >= 1 and d.column >= 1 for d in diagnostics)
+
+
+def test_every_one_revision_rule_has_a_test_that_breaks_it() -> None:
+    """A new rule in the registry needs its case here (or in test_rules_files.py)."""
+    from crmfiles.rules.registry import RULES
+
+    here = Path(__file__).parent
+    expected = (here / "test_rules_files.py").read_text() + Path(__file__).read_text()
+    untested = [
+        rule.id
+        for rule in RULES.values()
+        if not rule.transition
+        and f"error [{rule.id}]" not in expected
+        and f"warning [{rule.id}]" not in expected
+    ]
+    assert untested == []
