@@ -66,7 +66,7 @@ def unknown_references(ctx: Context) -> Iterator[Finding]:
             yield finding(
                 "unknown-reference",
                 f,
-                f"unknown {noun(target)} '{ref}'",
+                f"unknown {noun(target)} {ref!r}",
                 pointer,
                 hint=_hint(ctx, target, ref),
             )
@@ -80,7 +80,7 @@ def _hint(ctx: Context, target: str, ref: str) -> str:
             return f"did you mean '{close[0]}'?"
     for other in ("partners", "contacts", "people", "opportunities", "leads", "campaigns"):
         if other != target and ref in (ctx.known(other) or {}):
-            return f"'{ref}' is a {noun(other)}, not a {noun(target)}"
+            return f"{ref!r} is a {noun(other)}, not a {noun(target)}"
     return f"no {noun(target)} with that id in {where(target)}"
 
 
