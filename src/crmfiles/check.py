@@ -424,7 +424,7 @@ def check(
         def wanted(path: str) -> bool:
             return any(path == p or path.startswith(p + "/") for p in prefixes)
 
-        findings = [f for f in findings if wanted(f.path)]
+        findings = [f for f in findings if wanted(f.path) or any(map(wanted, f.related))]
         count = sum(1 for p in [*ctx.catalog_paths.values(), *ctx.record_paths] if wanted(p))
     else:
         count = len(ctx.record_paths) + len(ctx.catalog_paths) + 1

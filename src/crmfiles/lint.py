@@ -226,25 +226,62 @@ def _final_step(root: Path, base_commit: str, ctx: Context, staged: bool) -> Ste
             raw = _pair_renames(
                 root, raw, {c.path: ctx.text_for(c.path) for c in raw if c.status == "A"}
             )
-    # the changed files' data (a file the cache restored is read now: few change)
-    head_data = {c.path: ctx.data_for(c.path) for c in raw if c.status != "D"}
-    old_paths = [c.old_path for c in raw if c.old_path and c.status != "A"]
-    old_data = _load_revision_files(root, base_commit, sorted(set(old_paths)))
-    old_catalogs = _catalogs_of(_catalog_paths(root, base_commit))
+    return step_between(root, base_commit, ctx, raw)
+
+
+def step_between(
+    root: Path,
+    base_commit: str,
+    ctx: Context,
+    raw: list[git.RawChange],
+    *,
+    old_data: dict[str, Any] | None = None,
+    new_data: dict[str, Any] | None = None,
+    old_catalogs: dict[str, dict[str, dict[str, Any]]] | None = None,
+    range_mode: bool = False,
+    texts: dict[str, str] | None = None,
+) -> Step:
+    """The step from ``base_commit`` to the revision ``ctx`` holds, for the changes
+    ``raw``: what ``crm lint`` checks last, and what an operation checks before it
+    writes (it passes the texts it is about to write as ``new_data``/``texts`` and the
+    committed ones it read as ``old_data``).  Data not given is read: the head's from
+    ``ctx``, the base's from git."""
+    if new_data is None:
+        # the changed files' data (a file the cache restored is read now: few change)
+        new_data = {c.path: ctx.data_for(c.path) for c in raw if c.status != "D"}
+    wanted = sorted(
+        {c.old_path for c in raw if c.old_path and c.status != "A"} - set(old_data or {})
+    )
+    old = {**_load_revision_files(root, base_commit, wanted), **(old_data or {})}
+    if old_catalogs is None:
+        old_catalogs = _catalogs_of(_catalog_paths(root, base_commit))
     base_index = RevisionIndex(root, base_commit)
+    edited: dict[tuple[str, str], Any] = {}
+    for path, data in old.items():
+        place = classify(path)
+        if place is not None and place.kind == "record":
+            edited[(place.name, place.id)] = data if isinstance(data, dict) else None
+
+    def old_record(folder: str, record_id: str) -> dict[str, Any] | None:
+        # the records the step changes are at hand; any other is looked up in the base
+        if (folder, record_id) in edited:
+            return edited[(folder, record_id)]
+        return base_index.get(folder, record_id)
 
     def head_records(folder: str) -> list[tuple[str, dict[str, Any]]]:
-        return [(f.place.id, f.data) for f in ctx.records(folder)]
+        return [(f.place.id, f.data) for f in ctx.records(folder) if isinstance(f.data, dict)]
 
     return Step(
-        changes=_changes(raw, old_data, head_data),
+        changes=_changes(raw, old, new_data),
         old_catalogs=old_catalogs,
         new_catalogs=ctx.catalogs,
         author_email=_author_email(root),
-        old_record=base_index.get,
+        range_mode=range_mode,
+        old_record=old_record,
         open_quotes=lambda opp: _open_quotes(head_records("quotes"), opp),
         usage=lambda fld, entry: _usage(head_records("opportunities"), fld, entry),
         catalog_paths=dict(ctx.catalog_paths),
+        texts=dict(texts or {}),
     )
 
 

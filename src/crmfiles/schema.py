@@ -337,10 +337,40 @@ def ref_specs(name: str) -> tuple[RefSpec, ...]:
 Ref = tuple[tuple[str | int, ...], str, str]
 
 
+@dataclass(frozen=True)
+class _Plan:
+    """A schema's references sorted by shape, so the common shapes cost one dict lookup."""
+
+    scalars: tuple[tuple[str, str], ...]  # key -> target
+    lists: tuple[tuple[str, str], ...]  # key: [ids] -> target
+    item_fields: tuple[tuple[str, tuple[tuple[str, str], ...]], ...]  # key: [{sub: id}]
+    other: tuple[RefSpec, ...]
+
+
+@cache
+def _plan(name: str) -> _Plan:
+    scalars, lists, other = [], [], []
+    items: dict[str, list[tuple[str, str]]] = {}
+    for spec in ref_specs(name):
+        path, target = spec.path, spec.target
+        if target is None or path[0] == "*":
+            other.append(spec)
+        elif len(path) == 1:
+            scalars.append((path[0], target))
+        elif len(path) == 2 and path[1] == "*":
+            lists.append((path[0], target))
+        elif len(path) == 3 and path[1] == "*" and path[2] != "*":
+            items.setdefault(path[0], []).append((path[2], target))
+        else:
+            other.append(spec)
+    return _Plan(
+        tuple(scalars), tuple(lists), tuple((k, tuple(v)) for k, v in items.items()), tuple(other)
+    )
+
+
 def extract_refs(name: str, data: Any) -> list[Ref]:
     """Every reference in ``data``: ``(pointer, target, id)``; non-string values are
-    left to the schema check.  (On the hot path: most fields are absent, so each spec
-    first looks up its top-level key.)"""
+    left to the schema check.  (The hot path of a cold run: one call per record.)"""
     out: list[Ref] = []
     if isinstance(data, list):  # a catalog: its specs start at "every entry"
         for spec in ref_specs(name):
@@ -349,19 +379,30 @@ def extract_refs(name: str, data: Any) -> list[Ref]:
         return out
     if not isinstance(data, dict):
         return out
-    for spec in ref_specs(name):
-        first = spec.path[0]
-        value = data.get(first)
-        if value is None:
-            continue
-        if len(spec.path) == 1:
-            if spec.target is not None:
-                if isinstance(value, str):
-                    out.append(((first,), spec.target, value))
-            else:
-                _follow(spec, data, spec.path, (), out)
-        else:
-            _follow(spec, value, spec.path[1:], (first,), out)
+    plan = _plan(name)
+    get = data.get
+    for key, target in plan.scalars:
+        value = get(key)
+        if type(value) is str:
+            out.append(((key,), target, value))
+    for key, target in plan.lists:
+        value = get(key)
+        if type(value) is list:
+            out.extend(
+                ((key, i), target, item) for i, item in enumerate(value) if type(item) is str
+            )
+    for key, fields in plan.item_fields:
+        value = get(key)
+        if type(value) is list:
+            for i, item in enumerate(value):
+                if type(item) is dict:
+                    for sub, target in fields:
+                        ref = item.get(sub)
+                        if type(ref) is str:
+                            out.append(((key, i, sub), target, ref))
+    for spec in plan.other:
+        if spec.path[0] in data:
+            _follow(spec, data, spec.path, (), out)
     return out
 
 

@@ -44,6 +44,9 @@ class Finding:
     end_line: int | None = None
     end_column: int | None = None
     record: str | None = None
+    # other files the finding is about (the first record holding a duplicated name):
+    # `check(only=...)` keeps a finding that concerns one of them too
+    related: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

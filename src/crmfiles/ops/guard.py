@@ -23,17 +23,9 @@ from typing import Any
 from crmfiles import git
 from crmfiles.check import Report, check, resolve
 from crmfiles.diagnostics import Diagnostic, Severity
-from crmfiles.lint import (
-    RevisionIndex,
-    _author_email,
-    _catalog_paths,
-    _catalogs_of,
-    _changes,
-    _open_quotes,
-    _usage,
-)
+from crmfiles.lint import step_between
 from crmfiles.ops.result import Refused
-from crmfiles.records import CATALOG_DIR, classify
+from crmfiles.records import CATALOG_DIR
 from crmfiles.records.sources import Overlay, Revision, Source, WorkTree
 from crmfiles.records.yamlio import ParseError, parse
 from crmfiles.rules.base import Context
@@ -128,11 +120,7 @@ def _step(
     commit: bool,
     committed: Mapping[str, str | None],
 ) -> Step:
-    """HEAD against the edited files, as ``crm lint``'s last step would see them.
-
-    TODO(lint): the same as ``lint._final_step`` with the raw changes given instead of
-    read from the work tree; use it once lint exposes that.
-    """
+    """HEAD against the edited files, as ``crm lint``'s last step would see them."""
     base = head or git.EMPTY_TREE
     old_texts = {p: t for p, t in committed.items() if p in texts and t is not None}
     unknown = [p for p in texts if p not in committed]
@@ -151,36 +139,16 @@ def _step(
         )
         for path in texts
     ]
-    old_data = {path: _parse(text) for path, text in old_texts.items()}
-    new_data = {path: _parse(text) for path, text in texts.items()}
-    base_index = RevisionIndex(root, base)
-    known: dict[tuple[str, str], Any] = {}
-    for path, data in old_data.items():
-        place = classify(path)
-        if place is not None and place.kind == "record":
-            known[(place.name, place.id)] = data if isinstance(data, dict) else None
-
-    def old_record(folder: str, record_id: str) -> dict[str, Any] | None:
-        # the records the operation edits are at hand; any other is looked up in HEAD
-        if (folder, record_id) in known:
-            return known[(folder, record_id)]
-        return base_index.get(folder, record_id)
-
-    def head_records(folder: str) -> list[tuple[str, dict[str, Any]]]:
-        return [(f.place.id, f.data) for f in ctx.records(folder) if isinstance(f.data, dict)]
-
-    return Step(
-        changes=_changes(raw, old_data, new_data),
-        # checked on HEAD's files, the catalogs the check read are HEAD's unless edited
-        old_catalogs=ctx.catalogs
-        if commit and head and not any(p.startswith(CATALOG_DIR + "/") for p in texts)
-        else _catalogs_of(_catalog_paths(root, base)),
-        new_catalogs=ctx.catalogs,
-        author_email=_author_email(root),
+    # checked on HEAD's files, the catalogs the check read are HEAD's unless edited
+    same_catalogs = commit and head and not any(p.startswith(CATALOG_DIR + "/") for p in texts)
+    return step_between(
+        root,
+        base,
+        ctx,
+        raw,
+        old_data={path: _parse(text) for path, text in old_texts.items()},
+        new_data={path: _parse(text) for path, text in texts.items()},
+        old_catalogs=ctx.catalogs if same_catalogs else None,
         range_mode=commit,
-        old_record=old_record,
-        open_quotes=lambda opp: _open_quotes(head_records("quotes"), opp),
-        usage=lambda fld, entry: _usage(head_records("opportunities"), fld, entry),
-        catalog_paths=dict(ctx.catalog_paths),
         texts=dict(texts),
     )

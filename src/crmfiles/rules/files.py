@@ -19,7 +19,7 @@ from crmfiles.schema import explain, fast_validator
 
 _CONFLICT = re.compile(rb"^(?:<<<<<<<|=======|>>>>>>>)(?: |$)", re.MULTILINE)
 _AMBIGUOUS = re.compile(
-    r"^(?:[^#'\"\n]*?:|[ \t]*-)[ \t]+(yes|no|on|off|y|n)[ \t]*(?:#.*)?$",
+    r"^(?:[^#'\"\n]*?:|[ \t]*-)[ \t]+(yes|no|on|off|y|n)[ \t]*(?:#[^\r\n]*)?\r?$",
     re.MULTILINE | re.IGNORECASE,
 )
 _AMBIGUOUS_WORDS = ("yes", "no", "on", "off", "y", "n")

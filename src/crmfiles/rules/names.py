@@ -46,6 +46,7 @@ def unique_names(ctx: Context) -> Iterator[Finding]:
                 f"name '{ctx.value(f, 'name')}' is already used by {first[key]}",
                 ("name",),
                 hint="opportunity names are unique (case-insensitive)",
+                related=(first[key],),
             )
 
 

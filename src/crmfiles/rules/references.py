@@ -107,6 +107,7 @@ def duplicate_ids(ctx: Context) -> Iterator[Finding]:
                     f"id '{record_id}' is already used by {first}",
                     ("id",),
                     hint="ids are unique per record type, whatever the folder",
+                    related=(first,),
                 )
     for f in [f for f in ctx.files if f.place.kind == "catalog" and isinstance(f.data, list)]:
         seen: dict[str, int] = {}
