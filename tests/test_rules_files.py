@@ -248,6 +248,11 @@ def test_yaml_ambiguous_breaks_plain_yes_no_on_off(repo: Path) -> None:
     assert "'on'" in first.message
 
 
+def test_yaml_ambiguous_breaks_in_a_crlf_file(repo: Path) -> None:
+    write(repo, {"partners/x.yaml": b"id: x\r\nname: X\r\nroles: [customer]\r\ncomment: yes\r\n"})
+    assert report(WorkTree(repo)) == ["partners/x.yaml:4:10: warning [yaml-ambiguous]"]
+
+
 def test_yaml_ambiguous_keeps_quoted_values_and_block_scalars(repo: Path) -> None:
     write(
         repo,
