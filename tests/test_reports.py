@@ -237,3 +237,21 @@ def test_bars() -> None:
     assert bar(5, 10, 4) == "██"
     assert bar(1, 80, 10) == "▏"
     assert bar(0, 10, 4) == ""
+
+
+def test_progress_shows_nothing_when_piped(
+    sales: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from crmfiles import progress
+
+    monkeypatch.delenv("CRM_PROGRESS", raising=False)
+    assert not progress.enabled()  # pytest's stderr is no terminal
+    with progress.progress("work", 3, delay=0) as bar:
+        for _ in progress.track(range(3), "inner", delay=0):
+            bar.advance()
+    assert main(["report", "dropoff", "--format", "json"]) == 0
+    assert capsys.readouterr().err == ""  # no bar, no escape codes
+    monkeypatch.setenv("CRM_PROGRESS", "1")
+    assert progress.enabled()
+    monkeypatch.setenv("CRM_PROGRESS", "0")
+    assert not progress.enabled()

@@ -14,7 +14,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any, Final
+from typing import Any, Final, NamedTuple
 
 from crmfiles.history.fields import Fields
 
@@ -39,6 +39,9 @@ V_DEPTH: Final = 1
 V_PATH: Final = 2
 V_FIELDS: Final = 3
 V_MERGE: Final = 4
+
+
+_new = tuple.__new__
 
 
 def as_fields(raw: tuple[Any, ...] | None) -> Fields | None:
@@ -98,8 +101,7 @@ class History:
         )
 
 
-@dataclass(slots=True)  # not frozen: frozen dataclasses set each field the slow way
-class Event:
+class Event(NamedTuple):
     """One change of an opportunity's tracked fields, read from one commit."""
 
     id: str
@@ -185,10 +187,6 @@ def position_label(fields: Fields | None) -> str:
     return fields.stage or fields.status or ""
 
 
-def _position(fields: Fields) -> tuple[str | None, str | None]:
-    return fields.stage, fields.status
-
-
 def _kind_of_change(before: Fields | None, after: Fields | None) -> str:
     if before is None:
         return "created"
@@ -219,26 +217,31 @@ def events_of(history: History, record_id: str) -> list[Event]:
         after = as_fields(raw)
         change = _kind_of_change(previous, after)
         days = None
-        moved = previous is None or after is None or _position(after) != _position(previous)
+        moved = (
+            previous is None
+            or after is None
+            or after[1] != previous[1]  # stage
+            or after[2] != previous[2]  # status
+        )
         if moved and previous is not None and entered is not None:
             days = max(0, (date.date() - entered.date()).days)
         if moved:
             entered = date if after is not None else None
-        out.append(
-            Event(
-                record_id,
-                path,
-                commit[C_ID],
-                commits[merge][C_ID] if merge >= 0 else None,
-                date,
-                commit[C_NAME],
-                commit[C_EMAIL],
-                change,
-                previous,
-                after,
-                days,
-            )
+        # tuple.__new__ builds the NamedTuple in C (a history has tens of thousands)
+        event = (
+            record_id,
+            path,
+            commit[C_ID],
+            commits[merge][C_ID] if merge >= 0 else None,
+            date,
+            commit[C_NAME],
+            commit[C_EMAIL],
+            change,
+            previous,
+            after,
+            days,
         )
+        out.append(_new(Event, event))
         previous = after
     return out
 
