@@ -162,3 +162,10 @@ def test_the_cache_lives_in_the_git_directory_and_can_be_deleted(repo: Path) -> 
         assert git(repo, "status", "--porcelain") == ""
     finally:
         check_module.SAVE_THRESHOLD = saved
+
+
+def test_a_misspelled_catalog_is_reported_not_ignored(repo: Path) -> None:
+    write(repo, {"catalogs/stage.yaml": "- id: x\n  name: X\n  probability: 1\n"})
+    [diagnostic] = check(WorkTree(repo)).diagnostics
+    assert (diagnostic.location, diagnostic.rule) == ("catalogs/stage.yaml:1:1", "file-name")
+    assert diagnostic.hint == "did you mean catalogs/stages.yaml?"

@@ -58,8 +58,13 @@ class Snapshot:
 
 @cache
 def _schemas_digest() -> str:
+    """The schemas and the checking code itself: a rule changed within one version
+    must not be answered by findings cached before the change."""
     digest = hashlib.sha1(usedforsecurity=False)
-    for path in sorted(schema_dir().glob("*.schema.json")):
+    package = Path(__file__).resolve().parent
+    code = [package / name for name in ("check.py", "schema.py", "money.py", "config.py")]
+    code += sorted((package / "rules").glob("*.py")) + sorted((package / "records").glob("*.py"))
+    for path in [*sorted(schema_dir().glob("*.schema.json")), *code]:
         digest.update(path.name.encode())
         digest.update(path.read_bytes())
     return digest.hexdigest()

@@ -152,7 +152,9 @@ def load(source: Source, config: Config | None = None, *, use_cache: bool = True
     config_bytes = source.read(CONFIG_FILE)
     if config is None:
         config = parse_config(config_bytes)
-    catalog_raw = [raw for raw in source.catalog_files() if _place(raw.path).kind == "catalog"]
+    listed = source.catalog_files()
+    catalog_raw = [raw for raw in listed if _place(raw.path).kind == "catalog"]
+    strays = [raw.path for raw in listed if _place(raw.path).kind != "catalog"]
     store = Cache.for_repo(source.root) if use_cache else None
     key = fingerprint(
         [(CONFIG_FILE, config_bytes)] + [(raw.path, raw.content) for raw in catalog_raw]
@@ -170,11 +172,15 @@ def load(source: Source, config: Config | None = None, *, use_cache: bool = True
         restored=restored,
     )
     for f in files:
+        if not f.place.ext_ok:
+            continue  # catalogs/<name>.yml is reported, not read
         ctx.catalog_paths[f.place.name] = f.path
         if isinstance(f.data, list):
             ctx.catalogs[f.place.name] = {
                 e["id"]: e for e in f.data if isinstance(e, dict) and isinstance(e.get("id"), str)
             }
+    for path in strays:
+        ctx.stray_catalogs.append(path)
     read: set[str] = set()
     for raw in source.files_at(need) if need else ():
         f = load_file(raw, _place(raw.path))
@@ -272,6 +278,7 @@ def run_rules(ctx: Context) -> list[Finding]:
     for collective_rule in COLLECTIVE_RULES:
         collective.extend(collective_rule(ctx))
     collective.extend(_missing_catalogs(ctx))
+    collective.extend(_stray_catalogs(ctx))
     _release(ctx)
     return collective
 
@@ -284,6 +291,25 @@ def _release(ctx: Context) -> None:
             f.released = True
             if not f.findings:
                 f.text = None
+
+
+def _stray_catalogs(ctx: Context) -> Iterable[Finding]:
+    """A file in catalogs/ that is no catalog crmfiles reads: a typo hides a catalog."""
+    import difflib
+
+    for path in ctx.stray_catalogs:
+        stem = path.rpartition("/")[2].rpartition(".")[0]
+        close = difflib.get_close_matches(stem, CATALOGS, n=1)
+        yield Finding(
+            "file-name",
+            path,
+            f"'{stem}' is not a catalog crmfiles reads, so this file is ignored",
+            line=1,
+            column=1,
+            hint=f"did you mean {CATALOG_DIR}/{close[0]}.yaml?"
+            if close
+            else f"the catalogs are: {', '.join(CATALOGS)}",
+        )
 
 
 def _missing_catalogs(ctx: Context) -> Iterable[Finding]:
