@@ -158,7 +158,10 @@ def _stream(
                 cat.stdin.close()  # every id is sent: cat-file finishes and closes its end
             if not selector.get_map():
                 break
-            for key, _ in selector.select():
+            # the log first, then cat-file's input, its output last: git log must never
+            # wait on a full pipe while Python reads blobs (it is the slowest producer)
+            ready = sorted(selector.select(), key=lambda event: _PRIORITY[event[0].data])
+            for key, _ in ready:
                 if key.data == "log":
                     chunk = _read(log_fd)
                     if chunk is None:
@@ -189,16 +192,19 @@ def _stream(
                     if not chunk:
                         selector.unregister(out_fd)
                         continue
-                    for blob, content in objects.feed(chunk):
-                        versions.add(blob, content, blob in products)
+                    for blob, lined in objects.feed(chunk):
+                        versions.add(blob, lined, blob in products)
     finally:
         selector.close()
 
 
-def _read(fd: int) -> bytes | None:
+_PRIORITY = {"log": 0, "in": 1, "out": 2}
+
+
+def _read(fd: int, size: int = 1 << 20) -> bytes | None:
     """What a pipe has (b"" at its end; None when a wake-up found nothing)."""
     try:
-        return os.read(fd, 1 << 20)
+        return os.read(fd, size)
     except BlockingIOError:
         return None
 
@@ -268,12 +274,12 @@ class _Versions:
         self.vouched: dict[str, Vouched] = {}
         self.people: dict[str, str] = {}
 
-    def add(self, blob: str, content: bytes, is_products: bool) -> None:
+    def add(self, blob: str, lined: bytes, is_products: bool) -> None:
+        """One blob's content, given with a newline in front."""
         self.result.read_blobs += 1
         if is_products:
-            self.result.products[blob] = content
+            self.result.products[blob] = lined[1:]
             return
-        lined = b"\n" + content
         vouched = self.vouched
         for other in self.neighbours.get(blob, ()):
             known = vouched.get(other)
@@ -296,6 +302,8 @@ class _Objects:
         self._buffer = b""
 
     def feed(self, chunk: bytes) -> list[tuple[str, bytes]]:
+        """The objects complete so far, each as its id and its content with the
+        header's newline in front (what the line readers want, at no extra copy)."""
         data = self._buffer + chunk if self._buffer else chunk
         out: list[tuple[str, bytes]] = []
         pos, size = 0, len(data)
@@ -304,13 +312,14 @@ class _Objects:
             if newline < 0:
                 break
             header = data[pos:newline]
-            if header.endswith(b" missing"):
+            try:
+                end = newline + 1 + int(header[header.rfind(b" ") + 1 :])
+            except ValueError:  # "<id> missing"
                 pos = newline + 1
                 continue
-            end = newline + 1 + int(header[header.rfind(b" ") + 1 :])
             if end >= size:  # the object (or its closing newline) is still coming
                 break
-            out.append((header[:40].decode(), data[newline + 1 : end]))
+            out.append((header[:40].decode(), data[newline:end]))
             pos = end + 1
         self._buffer = data[pos:]
         return out
