@@ -146,7 +146,9 @@ def _wanted_path(path: str, mode: str) -> bool:
     return mode == "120000" or classify(path) is not None
 
 
-def load(source: Source, config: Config | None = None, *, use_cache: bool = True) -> Context:
+def load(
+    source: Source, config: Config | None = None, *, use_cache: bool = True, bar: bool = False
+) -> Context:
     """Read every file of the revision, parsing only those the cache does not know,
     and index ids and catalogs."""
     config_bytes = source.read(CONFIG_FILE)
@@ -182,7 +184,12 @@ def load(source: Source, config: Config | None = None, *, use_cache: bool = True
     for path in strays:
         ctx.stray_catalogs.append(path)
     read: set[str] = set()
-    for raw in source.files_at(need) if need else ():
+    files_read = source.files_at(need) if need else iter(())
+    if bar and len(need) > 1000:
+        from crmfiles.progress import track
+
+        files_read = track(files_read, "Checking", total=len(need))
+    for raw in files_read:
         f = load_file(raw, _place(raw.path))
         f.blob = blobs.get(raw.path) or (blob_id(raw.content) if raw.content is not None else None)
         _check_one(ctx, f)
@@ -425,10 +432,11 @@ def check(
     only: Sequence[str] | None = None,
     *,
     use_cache: bool = True,
+    bar: bool = False,
 ) -> Report:
     """Every one-revision check of ``source``; ``only`` limits what is reported (not
     what is read: references need the whole revision) to these paths or folders."""
-    ctx = load(source, config, use_cache=use_cache)
+    ctx = load(source, config, use_cache=use_cache, bar=bar)
     collective = run_rules(ctx)
     texts: dict[str, str | None] = {}
     for f in ctx.files:

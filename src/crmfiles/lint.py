@@ -143,14 +143,19 @@ def _head_source(root: Path, staged: bool, head: str | None) -> Source:
 
 
 def lint(
-    root: Path, base: str | None = None, head: str | None = None, staged: bool = False
+    root: Path,
+    base: str | None = None,
+    head: str | None = None,
+    staged: bool = False,
+    *,
+    bar: bool = False,
 ) -> LintResult:
     head_source = _head_source(root, staged, head)
     if base is None:
         base_commit = git.resolve("HEAD", root) if git.has_commits(root) else git.EMPTY_TREE
     else:
         base_commit = git.resolve(base, root)
-    report = check(head_source)
+    report = check(head_source, bar=bar)
     ctx = report.context
     assert ctx is not None
     steps: list[Step] = []

@@ -108,7 +108,7 @@ def run_validate(args: argparse.Namespace) -> int:
 
     root = find_root(explicit=args.repo)
     only = _relative(root, args.paths) if args.paths else None
-    report = check(_source(root, args.staged, args.rev), only=only)
+    report = check(_source(root, args.staged, args.rev), only=only, bar=True)
     if only and report.files == 0:
         raise CrmError(
             f"{', '.join(args.paths)}: no CRM file there",
@@ -121,7 +121,7 @@ def run_lint(args: argparse.Namespace) -> int:
     from crmfiles.lint import lint
 
     root = find_root(explicit=args.repo)
-    result = lint(root, base=args.base, head=args.head, staged=args.staged)
+    result = lint(root, base=args.base, head=args.head, staged=args.staged, bar=True)
     diagnostics = result.report.diagnostics
     if args.summary:
         from crmfiles.reports.changes import markdown, movements
