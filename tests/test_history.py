@@ -21,6 +21,7 @@ from crmfiles.history import (
     events_of,
     load_history,
     positions,
+    recent_events,
 )
 from crmfiles.history.fields import derive, from_data, read_fields, scan, vouch
 from crmfiles.records.yamlio import ParseError, parse
@@ -430,3 +431,14 @@ def test_scan_fuzz(fields: dict[str, str], at: int) -> None:
         assert got[0] == expected
     if expected != "unreadable":
         assert read_fields(text.encode()) == expected
+
+
+def test_recent_events_are_the_newest_of_all(dated: Path) -> None:
+    write(dated, {"opportunities/2026/02/beta.yaml": BETA})
+    commit_at(dated, "2026-02-16", "crm: new beta")
+    edit(dated, ACME, probability=5)  # an edit: no move, newer than every move
+    commit_at(dated, "2026-02-20", "cleanup")
+    history = load_history(dated)
+    newest_first = list(reversed(all_events(history, moves_only=True)))
+    for count in (1, 2, 3, 10):
+        assert recent_events(history, count, moves_only=True) == newest_first[:count]

@@ -47,7 +47,14 @@ def add_report_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run_history(args: argparse.Namespace) -> int:
-    from crmfiles.history import all_events, events_of, load_history, positions, record_id
+    from crmfiles.history import (
+        all_events,
+        events_of,
+        load_history,
+        positions,
+        recent_events,
+        record_id,
+    )
     from crmfiles.reports.common import period
 
     root = find_root(explicit=args.repo)
@@ -67,6 +74,8 @@ def run_history(args: argparse.Namespace) -> int:
             events = events[-args.limit :] if args.limit > 0 else []
         where = positions(history).get(wanted)
         return _one(wanted, events, where, args.format)
+    if args.limit is not None and window.open:
+        return _all(recent_events(history, args.limit, moves_only=True), args.format)
     events = [e for e in all_events(history, moves_only=True) if e.date.date() in window]
     events.reverse()
     if args.limit is not None:

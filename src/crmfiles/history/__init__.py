@@ -28,6 +28,7 @@ from crmfiles.history.model import (
     first_seen,
     position_label,
     positions,
+    recent_events,
     stages_visited,
 )
 
@@ -56,6 +57,7 @@ __all__ = [
     "load_history",
     "position_label",
     "positions",
+    "recent_events",
     "record_id",
     "stages_visited",
 ]

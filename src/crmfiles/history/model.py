@@ -12,6 +12,7 @@ stored, so the cache holds only versions.
 from __future__ import annotations
 
 import datetime as dt
+import heapq
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, Final, NamedTuple
@@ -255,8 +256,43 @@ def all_events(history: History, *, moves_only: bool = False) -> list[Event]:
             out.extend(e for e in events if e.change != "edited")
         else:
             out.extend(events)
-    out.sort(key=lambda e: e.date)
+    out.sort(key=_order)
     return out
+
+
+def _order(event: Event) -> tuple[dt.datetime, str]:
+    """By date, then id; one record's events keep their order (the sort is stable)."""
+    return event.date, event.id
+
+
+def recent_events(history: History, count: int, *, moves_only: bool = False) -> list[Event]:
+    """The ``count`` newest events, newest first, built only for the records that have
+    them (a cheap "what moved lately" on a large history)."""
+    if count <= 0:
+        return []
+    dates = [
+        (history.date(v[V_COMMIT]), rid) for rid, versions in history.timelines.items()
+        for v in versions
+    ]  # fmt: skip
+    wanted = count
+    while True:
+        newest = heapq.nlargest(wanted, dates, key=lambda pair: pair[0])
+        complete = wanted >= len(dates)
+        # every version at or after the cutoff is among `newest`; older events of
+        # the same records may leave out other records' events of that age
+        cutoff = newest[-1][0] if newest and not complete else None
+        events: list[Event] = []
+        for rid in {rid for _, rid in newest}:
+            events.extend(
+                e
+                for e in events_of(history, rid)
+                if (not moves_only or e.change != "edited") and (cutoff is None or e.date > cutoff)
+            )
+        events.sort(key=_order)
+        events.reverse()
+        if len(events) >= count or complete:
+            return events[:count]
+        wanted *= 4
 
 
 def positions(history: History) -> dict[str, Position]:
