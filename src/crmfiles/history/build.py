@@ -19,6 +19,7 @@ import sys
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -71,11 +72,33 @@ def _cache_path(git_dir: Path) -> Path:
     return git_dir / CACHE_DIR / f"history-v{CACHE_VERSION}.marshal"
 
 
+# the last history this process read or wrote, by cache file, with the file's stamp: a
+# long-running TUI asks again and again, mostly for the same head
+_LAST: dict[Path, tuple[tuple[int, int], History]] = {}
+
+
+def _stamp(path: Path) -> tuple[int, int] | None:
+    try:
+        info = path.stat()
+    except OSError:
+        return None
+    return info.st_mtime_ns, info.st_size
+
+
 def _current(root: Path, git_dir: Path, head: str, use_cache: bool) -> History:
     path = _cache_path(git_dir)
-    cached = _read_cache(path) if use_cache else None
+    cached: History | None = None
+    if use_cache:
+        remembered = _LAST.get(path)
+        if remembered is not None and remembered[0] == _stamp(path):
+            cached = remembered[1]  # the file is as this process left it
+        else:
+            cached = _read_cache(path)
+            stamp = _stamp(path)
+            if cached is not None and stamp is not None:
+                _LAST[path] = (stamp, cached)
     if cached is not None and cached.head == head:
-        return cached
+        return replace(cached, read_commits=0)
     history: History | None = None
     if cached is not None:
         try:
@@ -86,6 +109,9 @@ def _current(root: Path, git_dir: Path, head: str, use_cache: bool) -> History:
         history = _build(root, head, None)
     if use_cache:
         _write_cache(path, history)
+        stamp = _stamp(path)
+        if stamp is not None:
+            _LAST[path] = (stamp, history)
     return history
 
 
