@@ -141,10 +141,68 @@ def stage_one(w: Workload) -> None:
 # --- the cases: one per line of the table ---------------------------------------------
 
 
+def git_log_raw(w: Workload) -> list[list[str]]:
+    """The floor of `crm history`: git's own walk of the same range, raw diffs and all."""
+    return [
+        [
+            "git",
+            "-C",
+            str(w.root),
+            "log",
+            "--raw",
+            "--no-abbrev",
+            "--format=%H %ae %at",
+            "HEAD",
+            "--",
+            "opportunities",
+        ]
+    ]
+
+
+def history_cold(w: Workload) -> None:
+    for item in (w.root / CACHE_DIR).glob("history-*"):
+        item.unlink()
+
+
+def add_and_commit(w: Workload) -> list[list[str]]:
+    """The floor of `crm move`: git add + git commit of the same one-file change."""
+    path = w.editor.last[0] if w.editor.last else "."
+    return [
+        ["git", "-C", str(w.root), "add", "--", path],
+        ["git", "-C", str(w.root), "commit", "-q", "-m", "bench: one change"],
+    ]
+
+
 def cases() -> list[Case]:
     validate = crm("validate")
     lint_staged = crm("lint", "--staged")
+    history = crm("history", "-n", "20", "--format", "json")
+    history_rows = (
+        [
+            Case("git log --raw", git_log_raw, warmup=True, workload=size)
+            for size in ("base", "large")
+        ]
+        + [
+            Case(
+                "history, cold",
+                history,
+                history_cold,
+                (within("git log --raw", 1.5),),
+                workload=size,
+                warmup=True,
+            )
+            for size in ("base", "large")
+        ]
+        + [
+            Case("history, warm", history, None, (seconds(0.3),), workload=size, warmup=True)
+            for size in ("base", "large")
+        ]
+        + [
+            Case("git add + commit", add_and_commit, change_one, workload="large", warmup=True),
+        ]
+    )
     return [
+        *history_rows,
         Case("F-read", python(READ), warmup=True),
         Case("F-libyaml", python(LIBYAML)),
         Case("check-jsonschema", check_jsonschema, repeat=1),
