@@ -49,7 +49,7 @@ def format_text(path: str, text: str) -> str:
     out = io.StringIO()
     try:
         yaml.dump(data, out)
-    except Exception:  # noqa: BLE001 - an emitter bug must not cost the user a file
+    except Exception:  # an emitter bug must not cost the user a file
         return _light(path, text)
     lines = [line.rstrip() for line in out.getvalue().splitlines()]
     if isinstance(data, list):
