@@ -24,13 +24,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from crmfiles import git
 from crmfiles.git import GitError
+from crmfiles.history.fields import Fields, Vouched, derive, read, vouch
 
 try:
     import fcntl
-except ImportError:  # not on Windows
+except ImportError:  # Windows
     fcntl = None  # type: ignore[assignment]
-from crmfiles.history.fields import Fields, Vouched, derive, read, vouch
 
 OPPORTUNITIES = "opportunities"
 PRODUCTS = "catalogs/products.yaml"
@@ -106,7 +107,10 @@ def scan(
             raise GitError("git is not installed or not on PATH") from None
         result = Scan()
         try:
-            _stream(log, cat, result, on_commits)
+            if os.name == "nt":  # no select() on pipes: read the log, then the blobs
+                _one_after_the_other(root, log, cat, result)
+            else:
+                _stream(log, cat, result, on_commits)
         finally:
             for proc in (log, cat):
                 if proc.poll() is None:
@@ -184,6 +188,8 @@ def _stream(
                         sent = os.write(in_fd, requests[: 1 << 16])
                     except BlockingIOError:
                         continue
+                    except BrokenPipeError:
+                        raise GitError("git cat-file stopped early") from None
                     del requests[:sent]
                 else:
                     chunk = _read(out_fd)
@@ -199,6 +205,20 @@ def _stream(
 
 
 _PRIORITY = {"log": 0, "in": 1, "out": 2}
+
+
+def _one_after_the_other(
+    root: Path, log: subprocess.Popen[bytes], cat: subprocess.Popen[bytes], result: Scan
+) -> None:
+    assert log.stdout is not None and cat.stdin is not None
+    cat.stdin.close()
+    wanted: set[str] = set()
+    products: set[str] = set()
+    versions = _Versions(result)
+    ids = _parse(log.stdout.read(), result, versions, wanted, products)
+    blobs = [i[:40].decode() for i in ids]
+    for blob, content in git.cat_blobs(blobs, root):
+        versions.add(blob, b"\n" + content, blob in products)
 
 
 def _read(fd: int, size: int = 1 << 20) -> bytes | None:
