@@ -60,7 +60,15 @@ def parse(text: str) -> Any:
             duplicate_key_policy=yaml_rs.DuplicateKeyPolicy.Error,
         )
     except yaml_rs.YAMLDecodeError as exc:
-        raise _from_rs(str(exc), text) from None
+        error = _from_rs(str(exc), text)
+        if "alias" in error.message:
+            raise error from None  # a bomb: never hand it to the slower path
+        try:
+            # yaml_rs refuses a little valid YAML (a quoted scalar continued on the next
+            # line): the reference path decides, and its answer is the fast path's too
+            return parse_reference(text)
+        except ParseError:
+            raise error from None
     except (RecursionError, MemoryError, OverflowError, ValueError) as exc:
         raise ParseError(f"cannot read YAML: {exc}") from None
     if isinstance(data, list):
