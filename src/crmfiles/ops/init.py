@@ -76,6 +76,22 @@ def write_files(root: Path, source: Path) -> list[str]:
     return sorted(set(written))
 
 
+def _introduce_user(root: Path) -> None:
+    """Put the git user in the people catalog as its first person (sales, manager,
+    admin), so their first commits are not by a stranger to the CRM."""
+    from crmfiles.records.edit import scalar
+
+    people = root / "catalogs" / "people.yaml"
+    name = git.out(["config", "user.name"], root, check=False).strip()
+    email = git.out(["config", "user.email"], root, check=False).strip()
+    if not people.exists() or not email:
+        return
+    text = people.read_text("utf-8")
+    text = text.replace("name: Your Name", f"name: {scalar(name or email.split('@')[0])}", 1)
+    text = text.replace("- you@example.com", f"- {scalar(email)}", 1)
+    people.write_text(text, "utf-8")
+
+
 def init_repo(target: Path, *, example: bool = False, commit: bool = True) -> Path:
     """Make ``target`` a CRM repository; refuse to touch one that already is."""
     target = target.expanduser()
@@ -98,6 +114,8 @@ def init_repo(target: Path, *, example: bool = False, commit: bool = True) -> Pa
     if root is None:
         git.run(["init", "-q"], target)
     written = write_files(target, source)
+    if not example:
+        _introduce_user(target)
     if commit:
         git.run(["add", "--", *written], target)
         proc = git.run(
