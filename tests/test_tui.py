@@ -21,7 +21,7 @@ from crmfiles.records.yamlio import parse
 pytest.importorskip("textual")
 
 from textual.pilot import Pilot
-from textual.widgets import Input, Select
+from textual.widgets import Input, Select, Tabs
 
 from crmfiles.tui.app import CrmApp, OpFinished
 from crmfiles.tui.screens.dialogs import Dialog
@@ -335,11 +335,11 @@ async def test_record_screen_tabs_show_lines_tasks_and_history(demo: Path) -> No
         assert isinstance(app.screen, RecordScreen)
         bodies = {}
         for _ in range(7):
-            tabs = app.screen.query_one("#tabs")
             await settle(pilot)
-            bodies[tabs.active] = shown(app.screen.query_one(f"#{tabs.active}-body"))
+            tab = app.screen.query_one("#tabs", Tabs).active
+            bodies[tab] = shown(app.screen.query_one("#record-body"))
             await pilot.press("right_square_bracket")
-        assert set(bodies) == {
+        assert list(bodies) == [
             "general",
             "parties",
             "demand",
@@ -347,7 +347,7 @@ async def test_record_screen_tabs_show_lines_tasks_and_history(demo: Path) -> No
             "competitors",
             "tasks",
             "history",
-        }
+        ]
         assert "Schärer Lagertechnik" in bodies["parties"]
         assert "Monika Keller" in bodies["parties"]
         assert "Sum of the lines" in bodies["demand"] and "96,100.00 CHF" in bodies["demand"]

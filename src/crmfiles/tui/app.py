@@ -7,10 +7,13 @@ that report back with messages; the UI thread only swaps in what they built.
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import os
+import threading
 from collections.abc import Callable
+from concurrent.futures import Future
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual import on, work
 from textual.app import App
@@ -20,21 +23,36 @@ from textual.reactive import var
 
 from crmfiles import git
 from crmfiles.errors import CrmError
+from crmfiles.records.store import Record
 from crmfiles.tui import ops
 from crmfiles.tui.commands import CrmCommands
 from crmfiles.tui.data import Snapshot, Today
 from crmfiles.tui.gitstate import GitState, read_state, tree_fingerprint
 
+if TYPE_CHECKING:
+    from crmfiles.tui.screens.record import RecordScreen
+
 Reply = Callable[[ops.Outcome], None]
 
 
 class Loaded(Message):
-    def __init__(self, snapshot: Snapshot, state: GitState, fingerprint: object, email: str | None):
+    def __init__(self, snapshot: Snapshot, fingerprint: object, email: str | None):
         super().__init__()
         self.snapshot = snapshot
-        self.state = state
         self.fingerprint = fingerprint
         self.email = email
+
+
+class RestRead(Message):
+    def __init__(self, records: dict[str, dict[str, Record]]) -> None:
+        super().__init__()
+        self.records = records
+
+
+class GitRead(Message):
+    def __init__(self, state: GitState) -> None:
+        super().__init__()
+        self.state = state
 
 
 class LoadFailed(Message):
@@ -138,7 +156,23 @@ class CrmApp(App[int]):
         self.today: Today = today or dt.date.today
         self.poll_interval = poll_interval
         self._fingerprint: object = None
+        self._record_screens: dict[str, RecordScreen] = {}
         self._email: str | None = None
+        # start reading the records now, while Textual starts: the first screen waits
+        # for whichever ends last, not for both one after the other
+        self._preload: Future[tuple[Snapshot, object]] | None = Future()
+        threading.Thread(target=self._read, args=(self._preload,), daemon=True).start()
+
+    def _read(self, future: Future[tuple[Snapshot, object]]) -> None:
+        try:
+            future.set_result(self._snapshot(first=True))
+        except BaseException as exc:
+            future.set_exception(exc)
+
+    def _snapshot(self, first: bool = False) -> tuple[Snapshot, object]:
+        # the fingerprint first: a change made while the records are read is seen later
+        fingerprint = tree_fingerprint(self.root)
+        return Snapshot.load(self.root, first=first), fingerprint
 
     # --- loading ----------------------------------------------------------------------
 
@@ -149,15 +183,36 @@ class CrmApp(App[int]):
 
     @work(thread=True, exclusive=True, group="load", exit_on_error=False)
     def load(self) -> None:
+        preload, self._preload = self._preload, None
         try:
-            snapshot = Snapshot.load(self.root)
+            snapshot, fingerprint = preload.result() if preload else self._snapshot()
             email = git.user_email(self.root)
-            state = read_state(self.root)
-            fingerprint = tree_fingerprint(self.root)
         except CrmError as err:
             self.post_message(LoadFailed(err.message))
             return
-        self.post_message(Loaded(snapshot, state, fingerprint, email))
+        except Exception as exc:  # a message on the screen, never a silent hang
+            self.post_message(LoadFailed(f"{type(exc).__name__}: {exc}"))
+            return
+        self.post_message(Loaded(snapshot, fingerprint, email))
+
+    @work(thread=True, exclusive=True, group="rest", exit_on_error=False)
+    def read_rest(self, partial: bool) -> None:
+        """After the first frame: git's state, the folders the first screen did not
+        need, then the days in stage (history)."""
+        self.post_message(GitRead(read_state(self.root)))
+        if partial:
+            self.post_message(RestRead(Snapshot.rest(self.root)))
+        self.post_message(DaysLoaded(history_days(self.root, self.today())))
+
+    @on(RestRead)
+    def _rest_read(self, message: RestRead) -> None:
+        if self.snapshot is not None:
+            self.snapshot = self.snapshot.with_folders(message.records)
+            gc.freeze()
+
+    @on(GitRead)
+    def _git_read(self, message: GitRead) -> None:
+        self.git_state = message.state
 
     @on(Loaded)
     def _loaded(self, message: Loaded) -> None:
@@ -167,10 +222,12 @@ class CrmApp(App[int]):
         if self.snapshot is not None and self.snapshot.days:
             snapshot = snapshot.with_days(self.snapshot.days)
         self.me = snapshot.me(message.email)
-        self.git_state = message.state
         self.snapshot = snapshot
+        # tens of thousands of long-lived record objects: keep the cyclic GC from
+        # walking them on every full collection (pauses of a fifth of a second)
+        gc.freeze()
         self.sub_title = snapshot.repo.config.name or str(self.root)
-        self.load_days()
+        self.call_after_refresh(self.read_rest, snapshot.partial)
 
     @on(LoadFailed)
     def _load_failed(self, message: LoadFailed) -> None:
@@ -266,6 +323,20 @@ class CrmApp(App[int]):
             message.reply(outcome)
 
     # --- actions ----------------------------------------------------------------------
+
+    def open_record(self, record_id: str) -> None:
+        """The record screen on ``record_id``: one screen per mode, kept and reused."""
+        from crmfiles.tui.screens.record import RecordScreen
+
+        name = f"record-{self.current_mode}"
+        screen = self._record_screens.get(name)
+        if screen is None:
+            screen = self._record_screens[name] = RecordScreen(record_id)
+            self.install_screen(screen, name)
+        elif screen in self.screen_stack:
+            screen = RecordScreen(record_id)  # already open below: a throwaway one
+        screen.open(record_id)
+        self.push_screen(screen)
 
     def action_show(self, mode: str) -> None:
         if self.current_mode != mode:

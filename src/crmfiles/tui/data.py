@@ -8,7 +8,7 @@ only the files that changed) and the screens swap it in.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from functools import cached_property
@@ -16,7 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from crmfiles.money import Total, amount_of, fmt, rates_from, weighted
-from crmfiles.records import CATALOG_DIR, CATALOGS, RECORD_FOLDERS, classify
+from crmfiles.records import CATALOG_DIR, CATALOGS, CONFIG_FILE, RECORD_FOLDERS, classify
+from crmfiles.records.sources import RawFile, Source, WorkTree
 from crmfiles.records.store import Record, Repository
 from crmfiles.records.yamlio import ParseError, parse
 from crmfiles.reports.pipeline import DEFAULT_COLUMNS, Row, as_list, matches
@@ -76,7 +77,28 @@ class Selection:
     weighted: Total
 
 
-@dataclass
+FIRST = (CONFIG_FILE, CATALOG_DIR, "opportunities", "partners", "views")
+
+
+class Folders(Source):
+    """The work tree limited to some top-level folders (listed from git's index
+    without reading, then read by the work tree itself)."""
+
+    def __init__(self, root: Path, tops: tuple[str, ...]) -> None:
+        super().__init__(root)
+        self.base = WorkTree(root)
+        self.tops = tops
+        self.label = self.base.label
+
+    def files(self) -> Iterator[RawFile]:
+        wanted = [e.path for e in self.base.entries() if e.path.split("/")[0] in self.tops]
+        yield from self.base.files_at(wanted)
+
+    def files_at(self, paths: list[str]) -> Iterator[RawFile]:
+        yield from self.base.files_at(paths)
+
+
+@dataclass(eq=False)
 class Snapshot:
     root: Path
     repo: Repository
@@ -84,17 +106,35 @@ class Snapshot:
     catalogs: dict[str, dict[str, dict[str, Any]]]
     rows: dict[str, ListRow]
     days: dict[str, int] = field(default_factory=dict)
+    partial: bool = False  # only the first screen's folders are read yet
     _orders: dict[tuple[str, ...], list[ListRow]] = field(default_factory=dict, repr=False)
 
     @classmethod
-    def load(cls, root: Path) -> Snapshot:
-        repo = Repository(root)
+    def load(cls, root: Path, *, first: bool = False) -> Snapshot:
+        """Every record, or with ``first`` only what the first screen shows (the
+        opportunities, their partners, the catalogs and views); :meth:`rest` reads
+        the other folders afterwards."""
+        source = Folders(root, FIRST) if first else None
+        repo = Repository(root, source)
         repo.config  # noqa: B018 - fail early on a broken crm.yaml
-        records = {folder: {r.id: r for r in repo.records(folder)} for folder in RECORD_FOLDERS}
+        folders = [f for f in RECORD_FOLDERS if not first or f in FIRST]
+        records = {folder: {r.id: r for r in repo.records(folder)} for folder in folders}
+        records.update({folder: {} for folder in RECORD_FOLDERS if folder not in folders})
         catalogs = {name: repo.catalog(name) for name in CATALOGS}
-        snap = cls(root, repo, records, catalogs, {})
+        snap = cls(root, repo, records, catalogs, {}, partial=first)
         snap.rows = {rid: snap._row(rec) for rid, rec in records["opportunities"].items()}
         return snap
+
+    @staticmethod
+    def rest(root: Path) -> dict[str, dict[str, Record]]:
+        """The folders ``load(first=True)`` left out."""
+        later = [f for f in RECORD_FOLDERS if f not in FIRST]
+        repo = Repository(root, Folders(root, tuple(later)))
+        return {folder: {r.id: r for r in repo.records(folder)} for folder in later}
+
+    def with_folders(self, records: Mapping[str, dict[str, Record]]) -> Snapshot:
+        merged = {**self.records, **records}
+        return replace(self, records=merged, partial=False)
 
     # --- derived lookups ------------------------------------------------------------
 
@@ -161,7 +201,8 @@ class Snapshot:
         }
 
     def with_days(self, days: dict[str, int]) -> Snapshot:
-        return replace(self, days=days, _orders={})
+        kept = {k: v for k, v in self._orders.items() if not any("days" in c for c in k)}
+        return replace(self, days=days, _orders=kept)
 
     # --- list values ----------------------------------------------------------------
 
@@ -222,11 +263,11 @@ class Snapshot:
     ) -> Selection:
         """The rows that pass the filters and the search, sorted, with totals."""
         words = search.casefold().split()
-        chosen = [
-            lr
-            for lr in self.ordered(tuple(sort) or ("name",))
-            if (not words or all(w in lr.hay for w in words)) and matches(lr.row, filters)
-        ]
+        chosen = self.ordered(tuple(sort) or ("name",))
+        if words:
+            chosen = [lr for lr in chosen if all(w in lr.hay for w in words)]
+        active = {k: v for k, v in filters.items() if v}
+        chosen = [lr for lr in chosen if matches(lr.row, active)] if active else list(chosen)
         amount, weighted_total = Total(self.currency, self.rates), Total(self.currency, self.rates)
         for lr in chosen:
             amount.add(lr.row.amount, lr.row.currency)

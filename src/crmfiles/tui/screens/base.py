@@ -76,6 +76,16 @@ class OpportunityActions(CrmScreen):
                 return not closed
         return True
 
+    def current_changed(self) -> None:
+        """Redraw the footer when the opportunity under the cursor allows other
+        actions than the one before (rebuilding the footer on every cursor move costs
+        a frame)."""
+        row = self.current()
+        state = None if row is None else (bool(row.data.get("closed")), row.data.get("status"))
+        if state != getattr(self, "_actions_for", ()):
+            self._actions_for = state
+            self.refresh_bindings()
+
     def _need(self) -> ListRow | None:
         row = self.current()
         if row is None:

@@ -189,14 +189,13 @@ class KanbanScreen(OpportunityActions):
 
     @on(OptionList.OptionHighlighted)
     def _highlighted(self) -> None:
-        self.refresh_bindings()
+        self.current_changed()
 
     @on(OptionList.OptionSelected)
     def _open(self, event: OptionList.OptionSelected) -> None:
-        from crmfiles.tui.screens.record import RecordScreen
 
         if event.option.id:
-            self.app.push_screen(RecordScreen(event.option.id))
+            self.crm.open_record(event.option.id)
 
     def action_column(self, step: int) -> None:
         columns = list(self.query(CardList))

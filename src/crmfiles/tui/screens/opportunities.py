@@ -76,17 +76,16 @@ class OpportunitiesScreen(OpportunityActions):
         self._columns_for: tuple[Any, ...] = ()
         self._pending: dict[str, list[str]] = {}
         self._dirty: set[str] = set()
+        self._memo: tuple[Any, ...] = ()
 
     def compose(self) -> ComposeResult:
         yield Header()
         with Horizontal(id="toolbar"):
             yield Input(placeholder="/ search name, partner, tag", id="search")
             yield Static(id="filters")
-        snapshot = self.crm.snapshot
-        table = RecordTable(self._cell, self._mark, self._dim, id="list")
-        table.loading = snapshot is None
-        yield table
-        yield Static(id="totals")
+        yield RecordTable(self._cell, self._mark, self._dim, id="list")
+        # no loading animation: it would take the CPU from the thread reading the records
+        yield Static(" Reading the records…", id="totals")
         yield StatusBar()
         yield CrmFooter()
 
@@ -136,16 +135,26 @@ class OpportunitiesScreen(OpportunityActions):
 
     def show(self, snapshot: Snapshot) -> None:
         state = self.crm.git_state
+        view = self.view
+        sort = self.sort or view_sort(view) or ["name"]
+        memo = (
+            id(snapshot.rows),
+            id(snapshot.days),
+            id(state),
+            id(view),
+            repr(self.filters()),
+            self.search,
+            tuple(sort),
+        )
+        if memo == self._memo:
+            return  # what changed (other folders read, say) is not on this screen
+        self._memo = memo
         self._pending = state.pending(snapshot.rows)
         self._dirty = set(state.dirty)
         table = self.table
-        if table.loading:
-            table.loading = False
-            if self.focused is None:
-                table.focus()
-        view = self.view
+        if self.focused is None:
+            table.focus()
         columns = view_columns(view)
-        sort = self.sort or view_sort(view) or ["name"]
         selection = snapshot.select(self.filters(), self.search, sort)
         keys = [r.id for r in selection.rows]
         signature = (id(snapshot.catalogs), columns, len(snapshot.rows))
@@ -164,7 +173,8 @@ class OpportunitiesScreen(OpportunityActions):
         table.sort_column = first.lstrip("+-")
         table.sort_descending = first.startswith("-")
         table.set_rows(keys)
-        self.query_one("#totals", Static).update(totals_line(selection, len(snapshot.rows)))
+        totals = totals_line(selection, len(snapshot.rows))
+        self.query_one("#totals", Static).update(totals, layout=False)
         self._show_filters()
 
     def _show_filters(self) -> None:
@@ -174,7 +184,7 @@ class OpportunitiesScreen(OpportunityActions):
         for key, values in self.filters().items():
             text.append(f" {key}=", style="dim")
             text.append(",".join(values))
-        self.query_one("#filters", Static).update(text)
+        self.query_one("#filters", Static).update(text, layout=False)
 
     def refresh_list(self) -> None:
         if self.snapshot is not None:
@@ -213,13 +223,12 @@ class OpportunitiesScreen(OpportunityActions):
 
     @on(RecordTable.Selected, "#list")
     def _open(self, event: RecordTable.Selected) -> None:
-        from crmfiles.tui.screens.record import RecordScreen
 
-        self.app.push_screen(RecordScreen(event.key))
+        self.crm.open_record(event.key)
 
     @on(RecordTable.Highlighted, "#list")
     def _highlighted(self) -> None:
-        self.refresh_bindings()
+        self.current_changed()
 
     @on(RecordTable.HeaderClicked, "#list")
     def _header(self, event: RecordTable.HeaderClicked) -> None:

@@ -14,7 +14,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.message import Message
-from textual.widgets import Header, Static, TabbedContent, TabPane
+from textual.widgets import Header, Static, Tab, Tabs
 
 from crmfiles.money import fmt, lines_total
 from crmfiles.records.store import Record
@@ -62,6 +62,9 @@ class HistoryLoaded(Message):
 
 
 class RecordScreen(OpportunityActions):
+    """One screen, kept and pointed at each record opened (``open``): building a
+    screen of tabs costs more than the whole budget for opening a record."""
+
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape,backspace", "back", "Back", id="record.back"),
         Binding(
@@ -75,7 +78,16 @@ class RecordScreen(OpportunityActions):
     def __init__(self, record_id: str) -> None:
         super().__init__()
         self.record_id = record_id
-        self._history_for: str | None = None
+        self._history: tuple[str, int, RenderableType] | None = None
+
+    def open(self, record_id: str) -> None:
+        """Show another record (the screen is reused)."""
+        self.record_id = record_id
+        self._history = None
+        if self.is_mounted:
+            self.query_one("#tabs", Tabs).active = "general"
+            if self.snapshot is not None:
+                self.show(self.snapshot)
 
     def current_id(self) -> str | None:
         return self.record_id
@@ -83,52 +95,64 @@ class RecordScreen(OpportunityActions):
     def compose(self) -> ComposeResult:
         yield Header()
         yield Static(id="record-title")
-        with TabbedContent(id="tabs"):
-            for tab_id, title in TABS:
-                with TabPane(title, id=tab_id), VerticalScroll():
-                    yield Static(id=f"{tab_id}-body", classes="tab-body")
+        yield Tabs(*[Tab(title, id=tab_id) for tab_id, title in TABS], id="tabs")
+        with VerticalScroll(id="record-scroll"):
+            yield Static(id="record-body", classes="tab-body")
         yield StatusBar()
         yield CrmFooter()
 
     def on_mount(self) -> None:
         super().on_mount()
-        self.query_one("#tabs", TabbedContent).focus()
+        self.query_one("#tabs", Tabs).focus()
 
     def action_back(self) -> None:
         self.dismiss()
 
     def action_tab(self, step: int) -> None:
-        tabs = self.query_one("#tabs", TabbedContent)
-        ids = [t for t, _ in TABS]
-        index = ids.index(tabs.active) if tabs.active in ids else 0
-        tabs.active = ids[(index + step) % len(ids)]
+        tabs = self.query_one("#tabs", Tabs)
+        tabs.action_next_tab() if step > 0 else tabs.action_previous_tab()
 
-    @on(TabbedContent.TabActivated)
-    def _tab_activated(self, event: TabbedContent.TabActivated) -> None:
-        if event.pane.id == "history" and self._history_for != self.record_id:
-            self._history_for = self.record_id
-            self.query_one("#history-body", Static).update(Text("Reading git history…"))
-            self.load_history(self.record_id)
+    @property
+    def tab(self) -> str:
+        return self.query_one("#tabs", Tabs).active or "general"
+
+    @on(Tabs.TabActivated, "#tabs")
+    def _tab_activated(self) -> None:
+        if self.snapshot is not None:
+            self.show(self.snapshot)
 
     # --- drawing ----------------------------------------------------------------------
 
     def show(self, snapshot: Snapshot) -> None:
+        title = self.query_one("#record-title", Static)
+        body = self.query_one("#record-body", Static)
         row = snapshot.rows.get(self.record_id)
         if row is None:
-            self.query_one("#record-title", Static).update(
-                Text(f"{self.record_id}: no longer in the work tree", style="bold red")
-            )
+            title.update(Text(f"{self.record_id}: not in the work tree", style="bold red"))
+            body.update("")
             return
-        self.query_one("#record-title", Static).update(self._title(snapshot, row))
-        self.query_one("#general-body", Static).update(self._general(snapshot, row))
-        self.query_one("#parties-body", Static).update(self._parties(snapshot, row))
-        self.query_one("#demand-body", Static).update(self._demand(snapshot, row))
-        self.query_one("#insight-body", Static).update(self._insight(row))
-        self.query_one("#competitors-body", Static).update(self._competitors(snapshot, row))
-        self.query_one("#tasks-body", Static).update(self._tasks(snapshot))
-        if self._history_for is not None:
-            self._history_for = self.record_id
-            self.load_history(self.record_id)
+        title.update(self._title(snapshot, row), layout=False)
+        tab = self.tab
+        if tab == "history":
+            if self._history is not None and self._history[:2] == (
+                self.record_id,
+                id(snapshot.rows),
+            ):
+                body.update(self._history[2])
+            else:
+                body.update(Text("Reading git history…", style="dim"))
+                self.load_history(self.record_id)
+            return
+        draw = {
+            "general": lambda: self._general(snapshot, row),
+            "parties": lambda: self._parties(snapshot, row),
+            "demand": lambda: self._demand(snapshot, row),
+            "insight": lambda: self._insight(row),
+            "competitors": lambda: self._competitors(snapshot, row),
+            "tasks": lambda: self._tasks(snapshot),
+        }[tab]
+        body.update(draw())
+        self.query_one("#record-scroll", VerticalScroll).scroll_home(animate=False)
 
     def _title(self, snapshot: Snapshot, row: ListRow) -> Text:
         data = row.data
@@ -341,4 +365,7 @@ class RecordScreen(OpportunityActions):
     @on(HistoryLoaded)
     def _history_loaded(self, message: HistoryLoaded) -> None:
         if message.record_id == self.record_id:
-            self.query_one("#history-body", Static).update(message.renderable)
+            rows = id(self.snapshot.rows) if self.snapshot else 0
+            self._history = (message.record_id, rows, message.renderable)
+            if self.tab == "history":
+                self.query_one("#record-body", Static).update(message.renderable)

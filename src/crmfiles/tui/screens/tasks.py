@@ -132,7 +132,6 @@ class TasksScreen(CrmScreen):
 
     @on(RecordTable.Selected, "#tasks")
     def _open(self, event: RecordTable.Selected) -> None:
-        from crmfiles.tui.screens.record import RecordScreen
 
         snapshot = self.snapshot
         task = snapshot.records["tasks"].get(event.key) if snapshot else None
@@ -143,4 +142,4 @@ class TasksScreen(CrmScreen):
             and subject.get("type") == "opportunity"
             and subject.get("id") in snapshot.rows
         ):
-            self.app.push_screen(RecordScreen(str(subject["id"])))
+            self.crm.open_record(str(subject["id"]))

@@ -54,4 +54,4 @@ class StatusBar(Static):
             )
         if app.busy:
             text.append(f"  │  {app.busy}…", style="italic")
-        self.update(text)
+        self.update(text, layout=False)

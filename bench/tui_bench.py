@@ -1,0 +1,163 @@
+"""The TUI's budgets (DESIGN §8), measured headless with Textual's ``run_test``:
+
+    python bench/tui_bench.py                    10,000 opportunities (generated once)
+    python bench/tui_bench.py --repo DIR         an existing CRM repository
+    python bench/tui_bench.py --opportunities N  another size
+
+- **first screen**: from creating the app to the opportunities list drawn with its
+  rows and totals (the records read on a worker; Textual's own start included);
+- **keystroke in search**: a key typed in the search box, until the screen has
+  taken it (what the typist feels), and the refiltering of the list that follows
+  once typing pauses (what the list costs: filter, totals, redraw);
+- **open a record**: Enter on the list until the record screen is drawn.
+
+Each figure is the median of several runs, next to the floor it cannot beat: reading
+the records (``Snapshot.load``) for the first screen.  Budgets: 1.5 s / 100 ms / 200 ms.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+BUDGETS = {"first screen": 1.5, "keystroke": 0.100, "refilter": 0.100, "open record": 0.200}
+SIZE = (160, 45)
+
+
+def generated(count: int) -> Path:
+    """A repository from bench/generate.py, kept between runs in the temp folder."""
+    root = Path(tempfile.gettempdir()) / f"crmfiles-tui-bench-{count}"
+    if not (root / "crm.yaml").exists():
+        commits = max(count // 5, 100)
+        print(f"generating {count:,} opportunities and {commits:,} commits in {root} ...")
+        subprocess.run(
+            [
+                sys.executable,
+                str(HERE / "generate.py"),
+                str(root),
+                "--opportunities",
+                str(count),
+                "--commits",
+                str(commits),
+            ],
+            check=True,
+        )
+    return root
+
+
+async def _until(pilot: object, done: Callable[[], bool], timeout: float = 60.0) -> None:
+    """Sleep in small steps until ``done()``; the app runs meanwhile (the same event
+    loop), and nothing here spins it harder than a user's terminal would."""
+    end = time.perf_counter() + timeout
+    while not done():
+        if time.perf_counter() > end:
+            raise TimeoutError("the TUI did not get there")
+        await asyncio.sleep(0.005)
+
+
+async def one_run(root: Path, word: str) -> dict[str, float]:
+    from crmfiles.tui.app import CrmApp
+    from crmfiles.tui.screens.opportunities import SEARCH_DELAY, OpportunitiesScreen
+    from crmfiles.tui.screens.record import RecordScreen
+    from crmfiles.tui.widgets.table import RecordTable
+
+    out: dict[str, float] = {}
+    start = time.perf_counter()
+    app = CrmApp(root, poll_interval=None)
+    async with app.run_test(size=SIZE) as pilot:
+
+        def listed() -> bool:
+            screen = app.screen
+            if not isinstance(screen, OpportunitiesScreen):
+                return False
+            table = screen.query_one("#list", RecordTable)
+            return table.row_count > 0 and not table.loading
+
+        await _until(pilot, listed)
+        await pilot.pause()  # the frame with the rows
+        out["first screen"] = time.perf_counter() - start
+        screen = app.screen
+        assert isinstance(screen, OpportunitiesScreen)
+        table = screen.query_one("#list", RecordTable)
+        rows_before = table.row_count
+
+        await pilot.press("slash")
+        keys, refilters = [], []
+        typed = ""
+        for ch in word:
+            typed += ch
+            t = time.perf_counter()
+            await pilot.press(ch)
+            keys.append(time.perf_counter() - t)
+            # the list refilters once typing pauses; time that work on its own
+            await asyncio.sleep(SEARCH_DELAY * 1.5)
+            t = time.perf_counter()
+            screen._apply_search(typed)
+            await pilot.pause()
+            refilters.append(time.perf_counter() - t)
+        out["keystroke"] = statistics.median(keys)
+        out["refilter"] = statistics.median(refilters)
+        out["rows"] = rows_before
+        out["matches"] = table.row_count
+        for _ in word:
+            await pilot.press("backspace")
+        await pilot.press("enter")
+        await asyncio.sleep(SEARCH_DELAY * 2)
+        await pilot.pause()
+
+        t = time.perf_counter()
+        await pilot.press("enter")
+        await _until(pilot, lambda: isinstance(app.screen, RecordScreen))
+        await pilot.pause()
+        out["open record"] = time.perf_counter() - t
+    return out
+
+
+def floor(root: Path) -> float:
+    from crmfiles.tui.data import Snapshot
+
+    t = time.perf_counter()
+    Snapshot.load(root)
+    return time.perf_counter() - t
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--repo", type=Path, help="an existing CRM repository")
+    parser.add_argument("--opportunities", "-n", type=int, default=10_000)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--word", default="mill", help="what to type in the search box")
+    args = parser.parse_args(argv)
+    os.environ["CRM_PROGRESS"] = "0"
+    sys.path.insert(0, str(HERE.parent / "src"))
+    root = args.repo or generated(args.opportunities)
+    import crmfiles.tui.app  # noqa: F401 - imports are not what the budgets measure
+
+    floor(root)  # warm the file cache, as a second start of the TUI would find it
+    floors = [floor(root) for _ in range(args.runs)]
+    runs = [asyncio.run(one_run(root, args.word)) for _ in range(args.runs)]
+    print(f"TUI with {int(runs[0]['rows']):,} opportunities listed ({root})")
+    print(f"  floor: reading the records (Snapshot.load)  {statistics.median(floors):7.3f} s")
+    failed = False
+    for name, budget in BUDGETS.items():
+        value = statistics.median(r[name] for r in runs)
+        ok = value <= budget
+        failed |= not ok
+        unit = f"{value:7.3f} s" if budget >= 1 else f"{value * 1000:7.1f} ms"
+        limit = f"{budget:.1f} s" if budget >= 1 else f"{budget * 1000:.0f} ms"
+        print(f"  {name:<14} {unit}   budget {limit:<7} {'ok' if ok else 'OVER'}")
+    print(f"  (search '{args.word}': {int(runs[0]['matches']):,} rows after the last key)")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
