@@ -19,14 +19,14 @@ import pickle
 import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, cached_property
 from pathlib import Path
 from typing import Any, NamedTuple
 
 from crmfiles import __version__, git
 from crmfiles.schema import schema_dir
 
-FORMAT = 6
+FORMAT = 7
 
 
 class Found(NamedTuple):
@@ -44,16 +44,33 @@ class Snapshot:
     tree: str | None  # the git tree the listing was taken from (None: not from git)
     paths: list[str]  # every record path, sorted
     blobs: str  # their blob ids, 40 hex digits each, in the same order
-    name_keys: list[str]  # per path: the name as opportunity names compare ("" if none)
-    currency: list[str]  # per path: the currency of a priced record ("" if none)
+    name_keys_text: str  # per path, NUL-separated: the name as names compare ("" if none)
+    currency_text: str  # per path, NUL-separated: a priced record's currency ("" if none)
     links: dict[str, str]  # quote/order/invoice path -> the id it follows
     found: dict[str, Found]  # path -> its located findings, for files that have any
     dirty: list[str]  # paths read from outside that tree (edited, untracked): re-read
     unique_ids: bool = False  # no record folder held the same id twice
     roles: dict[str, list[str]] | None = None  # partner path -> roles (competitor checks)
+    unique_names: bool = False  # no two opportunities shared a name
 
     def blob(self, index: int) -> str:
         return self.blobs[40 * index : 40 * index + 40]
+
+    @cached_property
+    def name_keys(self) -> list[str]:
+        return self.name_keys_text.split("\0") if self.paths else []
+
+    @cached_property
+    def currency(self) -> list[str]:
+        return self.currency_text.split("\0") if self.paths else []
+
+    @cached_property
+    def index(self) -> dict[str, int]:
+        return {path: i for i, path in enumerate(self.paths)}
+
+    def name_taken(self, key: str) -> int:
+        """How many snapshot records have this name key (a scan of one string)."""
+        return f"\0{self.name_keys_text}\0".count(f"\0{key}\0")
 
 
 @cache
@@ -126,13 +143,14 @@ class Cache:
                 stored["tree"],
                 paths,
                 stored["blobs"],
-                stored["name_keys"].split("\0") if paths else [],
-                stored["currency"].split("\0") if paths else [],
+                stored["name_keys"],
+                stored["currency"],
                 stored["links"],
                 found,
                 stored["dirty"],
                 stored["unique_ids"],
                 stored["roles"],
+                stored["unique_names"],
             )
         except (
             OSError,
@@ -146,7 +164,7 @@ class Cache:
         ):
             return None
         n = len(snapshot.paths)
-        if len(snapshot.blobs) != 40 * n or len(snapshot.name_keys) != n:
+        if len(snapshot.blobs) != 40 * n or snapshot.name_keys_text.count("\0") != max(n - 1, 0):
             return None
         return snapshot
 
@@ -182,8 +200,8 @@ class Cache:
                 "tree": snapshot.tree,
                 "paths": "\0".join(snapshot.paths),
                 "blobs": snapshot.blobs,
-                "name_keys": "\0".join(snapshot.name_keys),
-                "currency": "\0".join(snapshot.currency),
+                "name_keys": snapshot.name_keys_text,
+                "currency": snapshot.currency_text,
                 "links": snapshot.links,
                 "found": pickle.dumps(snapshot.found, protocol=pickle.HIGHEST_PROTOCOL)
                 if snapshot.found
@@ -191,6 +209,7 @@ class Cache:
                 "dirty": snapshot.dirty,
                 "unique_ids": snapshot.unique_ids,
                 "roles": snapshot.roles or {},
+                "unique_names": snapshot.unique_names,
             }
             _dump_atomic(self.hot_path, marshal.dumps(hot))
         except (OSError, ValueError):

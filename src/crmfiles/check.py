@@ -151,6 +151,8 @@ def load(
 ) -> Context:
     """Read every file of the revision, parsing only those the cache does not know,
     and index ids and catalogs."""
+    if use_cache:
+        source.prefetch()
     config_bytes = source.read(CONFIG_FILE)
     if config is None:
         config = parse_config(config_bytes)
@@ -286,6 +288,7 @@ def run_rules(ctx: Context) -> list[Finding]:
         collective.extend(collective_rule(ctx))
     collective.extend(_missing_catalogs(ctx))
     collective.extend(_stray_catalogs(ctx))
+    ctx.collective = collective
     _release(ctx)
     return collective
 
@@ -527,13 +530,22 @@ def _save(ctx: Context) -> None:
     # the work tree): another source (the index) may still hold them
     dirty = sorted({*dirty, *ctx.outside_tree})
     snapshot = Snapshot(
-        ctx.ids_key or "", ctx.tree, paths, "".join(blobs), name_keys, currency, links, found, dirty
+        ctx.ids_key or "",
+        ctx.tree,
+        paths,
+        "".join(blobs),
+        "\0".join(name_keys),
+        "\0".join(currency),
+        links,
+        found,
+        dirty,
     )
     snapshot.roles = {
         path: facts["roles"]
         for path, (_, _, facts) in cold.items()
         if path.startswith("partners/") and facts and isinstance(facts.get("roles"), list)
     }
+    snapshot.unique_names = not any(x.rule == "duplicate-name" for x in ctx.collective)
     snapshot.unique_ids = all(
         len(ctx.ids_of(folder)) == len(ctx.folder_paths(folder)) for folder in RECORD_FOLDERS
     )

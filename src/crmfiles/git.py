@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import subprocess
 import threading
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -44,6 +44,37 @@ def run(
         message = proc.stderr.decode("utf-8", "replace").strip() or f"git {args[0]} failed"
         raise GitError(message)
     return proc
+
+
+def start(cwd: Path, *commands: Sequence[str]) -> Callable[[], list[bytes]]:
+    """Start read-only git commands now, side by side; the returned function waits for
+    them and gives their outputs, in order (so Python can work meanwhile)."""
+    try:
+        procs = [
+            subprocess.Popen(
+                ["git", *args], cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+            )
+            for args in commands
+        ]
+    except FileNotFoundError:
+        raise GitError("git is not installed or not on PATH") from None
+
+    def collect() -> list[bytes]:
+        outputs = []
+        for args, proc in zip(commands, procs, strict=True):
+            stdout, stderr = proc.communicate()
+            if proc.returncode != 0:
+                message = stderr.decode("utf-8", "replace").strip() or f"git {args[0]} failed"
+                raise GitError(message)
+            outputs.append(stdout)
+        return outputs
+
+    return collect
+
+
+def run_parallel(cwd: Path, *commands: Sequence[str]) -> list[bytes]:
+    """Several read-only git commands at once; their outputs, in order."""
+    return start(cwd, *commands)()
 
 
 def out(args: Sequence[str], cwd: Path, **kwargs: object) -> str:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 from abc import ABC, abstractmethod
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -76,6 +76,9 @@ class Source(ABC):
         """Paths whose content is not the tree's (edited or untracked work-tree files)."""
         return []
 
+    def prefetch(self) -> None:  # noqa: B027 - most sources have nothing to start
+        """Start, in the background, the git work ``tree`` and ``dirty`` will need."""
+
 
 _TOPS = tuple(f"{top}/" for top in TOP_LEVEL[1:])
 
@@ -133,21 +136,37 @@ class WorkTree(Source):
             self.files_at([p for p in paths if _wanted(p) or os.path.islink(self.root / p)])
         )
 
+    _inside: bool | None = None
+
     def _in_git(self) -> bool:
-        inside = git.run(["rev-parse", "--is-inside-work-tree"], self.root, check=False)
-        return inside.returncode == 0 and inside.stdout.strip() == b"true"
+        if self._inside is None:
+            inside = git.run(["rev-parse", "--is-inside-work-tree"], self.root, check=False)
+            self._inside = inside.returncode == 0 and inside.stdout.strip() == b"true"
+        return self._inside
 
     def tree(self) -> str | None:
         return git.write_tree(self.root) if self._in_git() else None
 
+    _pending: Callable[[], list[bytes]] | None = None
+
+    def prefetch(self) -> None:
+        # both walk the whole work tree (lstat, readdir): side by side, and while the
+        # checker reads crm.yaml, the catalogs and its cache
+        if self._pending is None and self._in_git():
+            self._pending = git.start(
+                self.root,
+                ["diff-files", "--name-only", "--relative", "-z", "--", *TOP_LEVEL],
+                ["ls-files", "--others", "--exclude-standard", "-z", "--", *TOP_LEVEL],
+            )
+
     def dirty(self) -> list[str]:
-        changed = _split_z(
-            git.run(
-                ["diff-files", "--name-only", "--relative", "-z", "--", *TOP_LEVEL], self.root
-            ).stdout
-        )
-        untracked = git.untracked(self.root, list(TOP_LEVEL))
-        return [p for p in changed + untracked if _wanted(p) or os.path.islink(self.root / p)]
+        self.prefetch()
+        if self._pending is None:
+            return []
+        changed, untracked = self._pending()
+        self._pending = None
+        paths = _split_z(changed) + _split_z(untracked)
+        return [p for p in paths if _wanted(p) or os.path.islink(self.root / p)]
 
     def _walk(self) -> list[str]:
         found: list[str] = []
@@ -332,6 +351,9 @@ class Overlay(Source):
 
     def tree(self) -> str | None:
         return self.base.tree()
+
+    def prefetch(self) -> None:
+        self.base.prefetch()
 
     def dirty(self) -> list[str]:
         return sorted({*self.base.dirty(), *self.changes})

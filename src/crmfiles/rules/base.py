@@ -42,6 +42,7 @@ class Context:
     # missed may exist now)
     rescan: list[LoadedFile] = field(default_factory=list)
     stray_catalogs: list[str] = field(default_factory=list)  # catalogs/ files read by no one
+    collective: list[Finding] = field(default_factory=list)  # findings across records
     outside_tree: set[str] = field(default_factory=set)  # read from the work tree instead
     cold: Callable[[], dict[str, tuple[str, list[Any], dict[str, Any] | None]]] | None = None
     cache: Any = None  # the warm-run cache (crmfiles.cache.Cache), when there is one

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterator
+from typing import Any
 
 from crmfiles.diagnostics import Finding
 from crmfiles.rules.base import Context, finding
@@ -13,6 +14,8 @@ def unique_names(ctx: Context) -> Iterator[Finding]:
     """Opportunity names are unique, case-insensitively; reported on every file after
     the first (in path order), at its name, naming the first."""
     objects = ctx.files_by_path
+    if _still_unique(ctx):
+        return
     fresh = {
         p: (f.facts or {}).get("name_key")
         for p, f in objects.items()
@@ -48,6 +51,39 @@ def unique_names(ctx: Context) -> Iterator[Finding]:
                 hint="opportunity names are unique (case-insensitive)",
                 related=(first[key],),
             )
+
+
+def _still_unique(ctx: Context) -> bool:
+    """Names were unique in the snapshot and no opportunity read in this run takes a
+    name another has: decided without counting 100,000 names."""
+    snapshot = ctx.snapshot
+    if snapshot is None or not snapshot.unique_names:
+        return False
+    fresh = [
+        f
+        for f in ctx.files
+        if f.place.kind == "record" and f.place.name == "opportunities" and f.fresh
+    ]
+    keys = [(f.facts or {}).get("name_key") for f in fresh]
+    named = [k for k in keys if k]
+    if len(set(named)) != len(named):
+        return False
+    for f, key in zip(fresh, keys, strict=True):
+        if not key:
+            continue
+        where = snapshot.index.get(f.path)
+        own = (
+            1
+            if where is not None and snapshot.name_keys_text and _key_at(snapshot, where) == key
+            else 0
+        )
+        if snapshot.name_taken(key) - own > 0:
+            return False
+    return True
+
+
+def _key_at(snapshot: Any, where: int) -> str:
+    return str(snapshot.name_keys[where])
 
 
 def catalogs_consistent(ctx: Context) -> Iterator[Finding]:
