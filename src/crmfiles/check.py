@@ -70,14 +70,11 @@ class Restored:
     def __init__(self, snapshot: Snapshot | None, excluded: set[str]) -> None:
         self.snapshot = snapshot
         self.excluded = excluded
-        self._index: dict[str, int] | None = None
 
     def _where(self, path: str) -> int | None:
         if self.snapshot is None or path in self.excluded:
             return None
-        if self._index is None:
-            self._index = {p: i for i, p in enumerate(self.snapshot.paths)}
-        return self._index.get(path)
+        return self.snapshot.index.get(path)
 
     def __contains__(self, path: object) -> bool:
         return isinstance(path, str) and self._where(path) is not None
@@ -124,7 +121,9 @@ def _listing(
             changed[path] = None
         excluded = deleted | set(changed)
         paths = snapshot.paths
-        if excluded:
+        index = snapshot.index if excluded else {}
+        if deleted or any(p not in index for p in changed):
+            # records added or removed; when files only changed, the listing stands
             paths = sorted({*(p for p in paths if p not in excluded), *changed})
         return paths, Restored(snapshot, excluded), sorted(changed), changed
     entries = [
