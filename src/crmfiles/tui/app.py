@@ -309,8 +309,7 @@ class CrmApp(App[int]):
             self.load_days()
         if outcome.ok:
             where = f" (on branch {outcome.branch})" if outcome.branch else ""
-            short = f" [{outcome.commit[:7]}]" if outcome.commit else ""
-            self.notify(f"{outcome.message}{where}{short}", title=message.label, markup=False)
+            self.notify(f"{outcome.message}{where}", title=message.label, markup=False)
         elif message.reply is None:
             self.notify(
                 outcome.details,

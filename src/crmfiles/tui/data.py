@@ -249,9 +249,10 @@ class Snapshot:
             cached = list(self.rows.values())
             for key in reversed(sort):
                 column = key.lstrip("+-")
-                cached.sort(
-                    key=lambda r: sort_key(self.sort_value(r, column)), reverse=key[:1] == "-"
-                )
+                keys = {id(r): sort_key(self.sort_value(r, column)) for r in cached}
+                cached.sort(key=lambda r: keys[id(r)], reverse=key[:1] == "-")
+                # an empty value sorts last either way, not first when descending
+                cached.sort(key=lambda r: keys[id(r)][0] == 2)
             self._orders[sort] = cached
         return cached
 

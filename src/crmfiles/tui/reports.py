@@ -52,8 +52,7 @@ def forecast_bars(repo: Repository, today: dt.date) -> tuple[list[Bar], str]:
             month.month,
             _in_base(month.open.amount),
             _in_base(month.open.weighted),
-            note=(f"{month.overdue} late · " if month.overdue else "")
-            + f"{month.open.count:>3} open · won {fmt(_in_base(month.won.amount))}",
+            note=(f"{month.overdue} late, " if month.overdue else "") + f"{month.open.count} open",
         )
         for month in result.months
         if month.open.count

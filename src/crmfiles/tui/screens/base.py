@@ -45,7 +45,7 @@ OPPORTUNITY_BINDINGS: list[BindingType] = [
     Binding("m", "move", "Move", id="opp.move", tooltip="Move to a stage (commits)"),
     Binding("c", "close", "Close", id="opp.close", tooltip="Close as won or lost"),
     Binding("r", "reopen", "Reopen", id="opp.reopen", tooltip="Reopen a closed opportunity"),
-    Binding("d", "duplicate", "Dup", id="opp.duplicate", tooltip="Duplicate the opportunity"),
+    Binding("d", "duplicate", "Copy", id="opp.duplicate", tooltip="Duplicate the opportunity"),
 ]
 
 

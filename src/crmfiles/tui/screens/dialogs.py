@@ -91,8 +91,7 @@ class Dialog(ModalScreen[T]):
         return ()
 
     def field(self, label: str, widget: Widget) -> Iterable[Widget]:
-        yield Label(label, classes="field-label")
-        yield widget
+        yield Vertical(Label(label, classes="field-label"), widget, classes="field")
 
     @on(Button.Pressed, "#ok")
     def _ok(self) -> None:
@@ -272,18 +271,21 @@ class NewOpportunityDialog(Dialog[ops.Outcome]):
                 people, value=self.crm.me or Select.NULL, prompt="pick a person", id="responsible"
             ),
         )
+        currencies = sorted(snap.catalogs["currencies"]) or [snap.currency]
         with Horizontal(classes="pair"):
             yield from self.field("Amount", Input(placeholder="e.g. 12500", id="amount"))
-        currencies = sorted(snap.catalogs["currencies"]) or [snap.currency]
-        yield from self.field(
-            "Currency",
-            Select(
-                [(c, c) for c in currencies], value=snap.currency, allow_blank=False, id="currency"
-            ),
-        )
-        yield from self.field(
-            "Expected close", Input(placeholder="YYYY-MM-DD", id="expected_close")
-        )
+            yield from self.field(
+                "Currency",
+                Select(
+                    [(c, c) for c in currencies],
+                    value=snap.currency,
+                    allow_blank=False,
+                    id="currency",
+                ),
+            )
+            yield from self.field(
+                "Expected close", Input(placeholder="YYYY-MM-DD", id="expected_close")
+            )
 
     def on_mount(self) -> None:
         super().on_mount()

@@ -12,7 +12,7 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Horizontal, VerticalScroll
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.timer import Timer
 from textual.widget import Widget
@@ -82,16 +82,24 @@ class EditScreen(CrmScreen):
         yield Static("", id="check-state")
         yield Static("", id="form-errors", classes="field-error")
         with VerticalScroll(id="form"):
-            yield from self._field("name", Input(str(data.get("name") or ""), id="name"))
+            yield from self._field(
+                "name", Input(compact=True, value=str(data.get("name") or ""), id="name")
+            )
             with Horizontal(classes="pair"):
                 yield from self._field(
                     "probability",
-                    Input(str(data.get("probability", "")), id="probability", placeholder="0-99"),
+                    Input(
+                        compact=True,
+                        value=str(data.get("probability", "")),
+                        id="probability",
+                        placeholder="0-99",
+                    ),
                 )
                 yield from self._field(
                     "amount",
                     Input(
                         str(data.get("amount", "")),
+                        compact=True,
                         id="amount",
                         placeholder="empty: the sum of the lines",
                     ),
@@ -99,18 +107,27 @@ class EditScreen(CrmScreen):
             with Horizontal(classes="pair"):
                 for key in DATES:
                     yield from self._field(
-                        key, Input(str(data.get(key) or ""), id=key, placeholder="YYYY-MM-DD")
+                        key,
+                        Input(
+                            compact=True,
+                            value=str(data.get(key) or ""),
+                            id=key,
+                            placeholder="YYYY-MM-DD",
+                        ),
                     )
             for key, catalog in PICKS.items():
                 yield from self._field(key, self._select(snapshot, key, catalog))
             for key, catalog in MULTI.items():
                 yield from self._field(key, self._multi(snapshot, key, catalog))
             for key in ("next_milestone", "comment"):
-                yield from self._field(key, Input(str(data.get(key) or ""), id=key))
+                yield from self._field(
+                    key, Input(compact=True, value=str(data.get(key) or ""), id=key)
+                )
             insight = mapping(data.get("insight"))
             for key in INSIGHT:
                 yield from self._field(
-                    f"insight.{key}", Input(str(insight.get(key) or ""), id=f"insight-{key}")
+                    f"insight.{key}",
+                    Input(compact=True, value=str(insight.get(key) or ""), id=f"insight-{key}"),
                 )
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Save (F2)", variant="primary", id="save")
@@ -119,11 +136,9 @@ class EditScreen(CrmScreen):
 
     def _field(self, key: str, widget: Widget) -> Iterable[Widget]:
         label = key.replace("insight.", "insight: ").replace("_", " ").capitalize()
-        yield Label(label, classes="field-label")
-        yield widget
         error = Static("", classes="field-error", id=f"err-{key.replace('.', '-')}")
         error.display = False
-        yield error
+        yield Vertical(Label(label, classes="field-label"), widget, error, classes="field")
 
     def _select(self, snapshot: Snapshot, key: str, catalog: str) -> Select[str]:
         if catalog in snapshot.records:
@@ -143,6 +158,7 @@ class EditScreen(CrmScreen):
             choices,
             value=str(current) if current is not None else Select.NULL,
             prompt="(none)",
+            compact=True,
             id=key,
         )
 

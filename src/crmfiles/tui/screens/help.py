@@ -12,6 +12,22 @@ from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Static
 
+# widget plumbing every Textual app has; the general keys below say what matters
+PLUMBING = frozenset(
+    {
+        "scroll_left",
+        "scroll_right",
+        "page_left",
+        "page_right",
+        "focus_next",
+        "focus_previous",
+        "app.focus_next",
+        "app.focus_previous",
+        "copy",
+        "screen.copy_text",
+    }
+)
+
 GENERAL = (
     ("j / k, ↓ / ↑", "move the cursor; pgup / pgdn, g / G: page, first, last"),
     ("enter", "open the record under the cursor"),
@@ -35,21 +51,23 @@ class HelpScreen(ModalScreen[None]):
         table.add_column(style="bold cyan", no_wrap=True)
         table.add_column()
         table.add_column(style="dim")
-        seen: set[str] = set()
-        for active in self.below.active_bindings.values():
+        keys: dict[str, list[str]] = {}
+        first: dict[str, Binding] = {}
+        for key, active in self.below.active_bindings.items():
             binding = active.binding
-            if not binding.description or binding.system or binding.action in seen:
+            if not binding.description or binding.system or binding.action in PLUMBING:
                 continue
-            seen.add(binding.action)
-            keys = binding.key_display or ", ".join(
-                self.app.get_key_display(Binding(k, binding.action)) for k in binding.key.split(",")
-            )
-            table.add_row(keys, binding.description, binding.tooltip)
+            first.setdefault(binding.action, binding)
+            shown = binding.key_display or self.app.get_key_display(Binding(key, binding.action))
+            keys.setdefault(binding.action, []).append(shown)
+        for action, binding in first.items():
+            names = " / ".join(dict.fromkeys(keys[action]))
+            table.add_row(names, binding.description, binding.tooltip)
         general = Table.grid(padding=(0, 2))
         general.add_column(style="bold cyan", no_wrap=True)
         general.add_column()
-        for keys, what in GENERAL:
-            general.add_row(keys, what)
+        for where, what in GENERAL:
+            general.add_row(where, what)
         title = getattr(self.below, "HELP_TITLE", type(self.below).__name__.replace("Screen", ""))
         with Vertical(classes="dialog help"):
             yield Static(Text(f"Keys: {title}", style="bold"), classes="dialog-title")

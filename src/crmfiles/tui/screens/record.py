@@ -187,7 +187,7 @@ class RecordScreen(OpportunityActions):
             ("Kind", f"{snapshot.name('kinds', kind)} ({snapshot.kind_type(kind) or '?'})"),
             ("Stage", snapshot.name("stages", data.get("stage")) or "-"),
             ("Days in stage", "" if days is None else str(days)),
-            ("Status", data.get("status")),
+            ("Status", {"in_progress": "open"}.get(str(data.get("status")), data.get("status"))),
             ("Probability", f"{data.get('probability')}%" if "probability" in data else "-"),
             ("Amount", amount),
             ("Weighted", weighted),

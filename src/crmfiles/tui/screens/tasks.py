@@ -77,6 +77,8 @@ class TasksScreen(CrmScreen):
                     "partner": "partners",
                     "lead": "leads",
                     "contact": "contacts",
+                    "quote": "quotes",
+                    "interaction": "interactions",
                 }.get(str(subject.get("type")), "")
                 return (
                     snapshot.name(folder, subject.get("id")) if folder else str(subject.get("id"))

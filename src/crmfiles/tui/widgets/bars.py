@@ -40,28 +40,27 @@ class BarChart:
         self.title = title
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
-        label_width = max((len(b.label) for b in self.bars), default=5)
-        label_width = min(max(label_width, 5), 28)
-        figures = 42
-        width = max(options.max_width - label_width - figures - 4, 10)
+        figures = [self._figures(bar) for bar in self.bars]
+        label_width = min(max([5, *(len(b.label) for b in self.bars)]), 28)
+        figures_width = max([10, *(len(f) for f in figures)])
+        width = max(options.max_width - label_width - figures_width - 4, 10)
         scale = max((b.value for b in self.bars), default=Decimal(0))
         table = Table.grid(padding=(0, 1))
         table.add_column(width=label_width, no_wrap=True, overflow="ellipsis")
         table.add_column(width=width, no_wrap=True)
-        table.add_column(width=figures, no_wrap=True, justify="right")
-        for bar in self.bars:
-            drawn = Text()
+        table.add_column(width=figures_width, no_wrap=True, justify="right")
+        for bar, numbers in zip(self.bars, figures, strict=True):
+            drawn = bar_text(bar.value, scale, width, "green")
             if bar.second is not None:
-                strong = bar_text(bar.second, scale, width, "bold green")
-                rest = bar_text(bar.value, scale, width, "dim green")
-                drawn.append_text(strong)
-                drawn.append_text(rest[len(strong.plain) :])
-            else:
-                drawn = bar_text(bar.value, scale, width, "bold green")
-            numbers = f"{fmt(bar.value)} {self.currency}"
-            if bar.second is not None:
-                numbers = f"{fmt(bar.second)} of {numbers}"
-            table.add_row(bar.label, drawn, f"{bar.note}  {numbers}".strip())
+                strong = bar_text(bar.second, scale, width, "bold bright_green")
+                drawn = strong + drawn[len(strong.plain) :]
+            table.add_row(bar.label, drawn, numbers)
         if self.title:
             yield Text(self.title, style="bold")
         yield table
+
+    def _figures(self, bar: Bar) -> str:
+        numbers = f"{fmt(bar.value)} {self.currency}"
+        if bar.second is not None:
+            numbers = f"{fmt(bar.second)} of {numbers}"
+        return f"{bar.note}   {numbers}" if bar.note else numbers

@@ -67,7 +67,7 @@ class RecordTable(ScrollView, can_focus=True):
         Binding("pageup,ctrl+u", "page(-1)", "Page up", show=False),
         Binding("home,g", "edge(0)", "First", show=False),
         Binding("end,G", "edge(1)", "Last", show=False),
-        Binding("enter", "select", "Open", tooltip="Open the record under the cursor"),
+        Binding("enter", "select", "Open", show=False, tooltip="Open the record"),
     ]
     COMPONENT_CLASSES: ClassVar[set[str]] = {
         "rtable--header",
