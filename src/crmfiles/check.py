@@ -8,8 +8,11 @@ of the files that have findings.
 
 from __future__ import annotations
 
+import os
+import pickle
+import threading
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -27,7 +30,7 @@ from crmfiles.records import (
     Place,
     classify,
 )
-from crmfiles.records.sources import TOP_LEVEL, Source
+from crmfiles.records.sources import TOP_LEVEL, RawFile, Source
 from crmfiles.records.yamlio import compose, locate
 from crmfiles.rules.base import Context
 from crmfiles.rules.files import load_file
@@ -185,17 +188,19 @@ def load(
     for path in strays:
         ctx.stray_catalogs.append(path)
     read: set[str] = set()
-    files_read = source.files_at(need) if need else iter(())
+    helper = _Helper.start(ctx, source, need, blobs) if bar else None
+    mine = need[: helper.split] if helper is not None else need
+    files_read = source.files_at(mine) if mine else iter(())
     if bar and len(need) > 1000:
         from crmfiles.progress import track
 
-        files_read = track(files_read, "Checking", total=len(need))
-    for raw in files_read:
-        f = load_file(raw, _place(raw.path))
-        f.blob = blobs.get(raw.path) or (blob_id(raw.content) if raw.content is not None else None)
-        _check_one(ctx, f)
+        files_read = track(files_read, "Checking", total=len(mine))
+    for f in _checked(ctx, files_read, blobs):
         ctx.add(f)
-        read.add(raw.path)
+        read.add(f.path)
+    for f in helper.finish() if helper is not None else ():
+        ctx.add(f)
+        read.add(f.path)
     if len(read) != len(need):  # listed but gone (a deleted untracked file): drop it
         gone = set(need) - read
         ctx.record_paths = record_paths = [p for p in record_paths if p not in gone]
@@ -222,6 +227,75 @@ def load(
             if restored_file is not None and any(x.rule in ID_RULE_IDS for x in had.findings):
                 ctx.rescan.append(restored_file)
     return ctx
+
+
+def _checked(
+    ctx: Context, raws: Iterable[RawFile], blobs: dict[str, str | None]
+) -> Iterator[LoadedFile]:
+    for raw in raws:
+        f = load_file(raw, _place(raw.path))
+        f.blob = blobs.get(raw.path) or (blob_id(raw.content) if raw.content is not None else None)
+        _check_one(ctx, f)
+        yield f
+
+
+class _Helper:
+    """The second half of a cold run's files, parsed and checked in a forked process
+    (YAML parsing is CPU work, and a machine has more than one core): the child sends
+    back only what the checks keep of each file.  Used from the command line only, where
+    no other thread runs; anything amiss and the parent checks that half itself."""
+
+    MIN_FILES = 2000
+
+    def __init__(
+        self,
+        ctx: Context,
+        source: Source,
+        need: list[str],
+        blobs: dict[str, str | None],
+        split: int,
+        pid: int,
+        fd: int,
+    ) -> None:
+        self.ctx, self.source, self.need, self.blobs = ctx, source, need, blobs
+        self.split, self.pid, self.fd = split, pid, fd
+
+    @classmethod
+    def start(
+        cls, ctx: Context, source: Source, need: list[str], blobs: dict[str, str | None]
+    ) -> _Helper | None:
+        if len(need) < cls.MIN_FILES or (os.cpu_count() or 1) < 2 or not hasattr(os, "fork"):
+            return None
+        if threading.active_count() > 1:
+            return None  # forking a threaded process can deadlock the child
+        split = len(need) // 2
+        read_end, write_end = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # the child: check the second half, send it, and leave at once
+            status = 1
+            try:
+                os.close(read_end)
+                files = list(_checked(ctx, source.files_at(need[split:]), blobs))
+                with os.fdopen(write_end, "wb") as out:
+                    pickle.dump(files, out, protocol=pickle.HIGHEST_PROTOCOL)
+                status = 0
+            finally:
+                os._exit(status)
+        os.close(write_end)
+        return cls(ctx, source, need, blobs, split, pid, read_end)
+
+    def finish(self) -> list[LoadedFile]:
+        with os.fdopen(self.fd, "rb") as handle:
+            data = handle.read()
+        _, status = os.waitpid(self.pid, 0)
+        if status == 0 and data:
+            try:
+                files = pickle.loads(data)
+                if isinstance(files, list):
+                    return files
+            except (pickle.UnpicklingError, EOFError, AttributeError, ValueError):
+                pass
+        return list(_checked(self.ctx, self.source.files_at(self.need[self.split :]), self.blobs))
 
 
 def _check_one(ctx: Context, f: LoadedFile) -> None:
