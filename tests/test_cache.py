@@ -169,3 +169,29 @@ def test_a_misspelled_catalog_is_reported_not_ignored(repo: Path) -> None:
     [diagnostic] = check(WorkTree(repo)).diagnostics
     assert (diagnostic.location, diagnostic.rule) == ("catalogs/stage.yaml:1:1", "file-name")
     assert diagnostic.hint == "did you mean catalogs/stages.yaml?"
+
+
+def test_the_forked_helper_finds_what_one_process_finds(
+    repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(check_module._Helper, "MIN_FILES", 1)
+    for n in range(20):
+        write(
+            repo,
+            {
+                f"opportunities/2026/05/h{n}.yaml": OPPORTUNITY.format(
+                    id=f"h{n}",
+                    name=f"Helper deal {n % 7}",
+                    stage="nowhere" if n % 3 else "qualify",
+                    partner="acme" if n % 2 else "nobody",
+                    currency="EUR",
+                )
+            },
+        )
+
+    def lines(bar: bool) -> list[str]:
+        report = check(WorkTree(repo), use_cache=False, bar=bar)
+        return [f"{d.location} {d.rule} {d.message}" for d in report.diagnostics]
+
+    assert lines(True) == lines(False)
+    assert len(lines(False)) > 20
