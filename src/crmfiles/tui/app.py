@@ -9,9 +9,8 @@ from __future__ import annotations
 import datetime as dt
 import gc
 import os
-import threading
+import time
 from collections.abc import Callable
-from concurrent.futures import Future
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -36,11 +35,23 @@ Reply = Callable[[ops.Outcome], None]
 
 
 class Loaded(Message):
-    def __init__(self, snapshot: Snapshot, fingerprint: object, email: str | None):
+    def __init__(self, snapshot: Snapshot, fingerprint: object, started: int):
         super().__init__()
         self.snapshot = snapshot
         self.fingerprint = fingerprint
+        self.started = started
+
+
+class Identified(Message):
+    def __init__(self, email: str | None) -> None:
+        super().__init__()
         self.email = email
+
+
+class Fingerprinted(Message):
+    def __init__(self, fingerprint: object) -> None:
+        super().__init__()
+        self.fingerprint = fingerprint
 
 
 class RestRead(Message):
@@ -156,23 +167,9 @@ class CrmApp(App[int]):
         self.today: Today = today or dt.date.today
         self.poll_interval = poll_interval
         self._fingerprint: object = None
-        self._record_screens: dict[str, RecordScreen] = {}
         self._email: str | None = None
-        # start reading the records now, while Textual starts: the first screen waits
-        # for whichever ends last, not for both one after the other
-        self._preload: Future[tuple[Snapshot, object]] | None = Future()
-        threading.Thread(target=self._read, args=(self._preload,), daemon=True).start()
-
-    def _read(self, future: Future[tuple[Snapshot, object]]) -> None:
-        try:
-            future.set_result(self._snapshot(first=True))
-        except BaseException as exc:
-            future.set_exception(exc)
-
-    def _snapshot(self, first: bool = False) -> tuple[Snapshot, object]:
-        # the fingerprint first: a change made while the records are read is seen later
-        fingerprint = tree_fingerprint(self.root)
-        return Snapshot.load(self.root, first=first), fingerprint
+        self._first_load = True
+        self._record_screens: dict[str, RecordScreen] = {}
 
     # --- loading ----------------------------------------------------------------------
 
@@ -183,26 +180,43 @@ class CrmApp(App[int]):
 
     @work(thread=True, exclusive=True, group="load", exit_on_error=False)
     def load(self) -> None:
-        preload, self._preload = self._preload, None
+        """The first load reads what the first screen shows and leaves the rest (git
+        state, other folders, history) until it is drawn; a reload reads it all.
+        (Reading on another thread while Textual starts was slower: they fight over
+        the GIL.)"""
+        first, self._first_load = self._first_load, False
+        started = time.time_ns()
         try:
-            snapshot, fingerprint = preload.result() if preload else self._snapshot()
-            email = git.user_email(self.root)
+            snapshot = Snapshot.load(self.root, first=first)
+            fingerprint = None if first else tree_fingerprint(self.root, since_ns=started)
         except CrmError as err:
             self.post_message(LoadFailed(err.message))
             return
         except Exception as exc:  # a message on the screen, never a silent hang
             self.post_message(LoadFailed(f"{type(exc).__name__}: {exc}"))
             return
-        self.post_message(Loaded(snapshot, fingerprint, email))
+        self.post_message(Loaded(snapshot, fingerprint, started))
 
     @work(thread=True, exclusive=True, group="rest", exit_on_error=False)
-    def read_rest(self, partial: bool) -> None:
-        """After the first frame: git's state, the folders the first screen did not
-        need, then the days in stage (history)."""
+    def read_rest(self, partial: bool, started: int) -> None:
+        """After the first frame: who I am, git's state, the fingerprint to poll
+        against, the folders the first screen did not need, the days in stage."""
+        self.post_message(Identified(git.user_email(self.root)))
         self.post_message(GitRead(read_state(self.root)))
+        self.post_message(Fingerprinted(tree_fingerprint(self.root, since_ns=started)))
         if partial:
             self.post_message(RestRead(Snapshot.rest(self.root)))
         self.post_message(DaysLoaded(history_days(self.root, self.today())))
+
+    @on(Identified)
+    def _identified(self, message: Identified) -> None:
+        self._email = message.email
+        if self.snapshot is not None:
+            self.me = self.snapshot.me(message.email)
+
+    @on(Fingerprinted)
+    def _fingerprinted(self, message: Fingerprinted) -> None:
+        self._fingerprint = message.fingerprint
 
     @on(RestRead)
     def _rest_read(self, message: RestRead) -> None:
@@ -216,18 +230,20 @@ class CrmApp(App[int]):
 
     @on(Loaded)
     def _loaded(self, message: Loaded) -> None:
-        self._fingerprint = message.fingerprint
-        self._email = message.email
         snapshot = message.snapshot
         if self.snapshot is not None and self.snapshot.days:
             snapshot = snapshot.with_days(self.snapshot.days)
-        self.me = snapshot.me(message.email)
+        self.me = snapshot.me(self._email)
         self.snapshot = snapshot
         # tens of thousands of long-lived record objects: keep the cyclic GC from
         # walking them on every full collection (pauses of a fifth of a second)
         gc.freeze()
         self.sub_title = snapshot.repo.config.name or str(self.root)
-        self.call_after_refresh(self.read_rest, snapshot.partial)
+        if snapshot.partial:
+            self.call_after_refresh(self.read_rest, True, message.started)
+        else:
+            self._fingerprint = message.fingerprint
+            self.load_days()
 
     @on(LoadFailed)
     def _load_failed(self, message: LoadFailed) -> None:
@@ -292,9 +308,11 @@ class CrmApp(App[int]):
         outcome = ops.call(name, self.root, *args, branch=self.branch_mode, **kwargs)
         snapshot = state = fingerprint = None
         if outcome.ok and self.snapshot is not None:
+            # the fingerprint before reading the changed files back: a change made
+            # elsewhere after it shows at the next poll
+            fingerprint = tree_fingerprint(self.root)
             snapshot = self.snapshot.patched(outcome.paths)
             state = read_state(self.root)
-            fingerprint = tree_fingerprint(self.root)
         self.post_message(OpFinished(label, outcome, snapshot, state, fingerprint, reply))
 
     @on(OpFinished)
@@ -337,9 +355,14 @@ class CrmApp(App[int]):
         screen.open(record_id)
         self.push_screen(screen)
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # the screen you are on needs no key in the footer
+        return not (action == "show" and parameters and parameters[0] == self.current_mode)
+
     def action_show(self, mode: str) -> None:
         if self.current_mode != mode:
             self.switch_mode(mode)
+            self.refresh_bindings()
 
     def action_toggle_branch_mode(self) -> None:
         self.branch_mode = not self.branch_mode

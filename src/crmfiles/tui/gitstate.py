@@ -109,17 +109,23 @@ def parse_status(raw: bytes, branches: list[str]) -> GitState:
     return GitState(head, branch, upstream, ahead, behind, kept, tuple(branches))
 
 
-def tree_fingerprint(root: Path) -> tuple[str, int, int, int, int]:
+def tree_fingerprint(
+    root: Path, since_ns: int | None = None
+) -> tuple[str, int, int, int, int] | None:
     """HEAD, the index's mtime, and the count, mtimes and sizes of the CRM files: a
     commit, a pull, a ``git add`` or an edit in another terminal each change it.
-    One ``rev-parse`` and one ``stat`` per file: milliseconds for 10,000 records."""
+    One ``rev-parse`` and one ``stat`` per file: milliseconds for 10,000 records.
+
+    Taken after reading the records that began at ``since_ns``: None when a file
+    changed since then (it may have changed under the read, as git's "racily clean"
+    entries), so the next poll reads again."""
     proc = git.run(["rev-parse", "-q", "--verify", "HEAD"], root, check=False)
     head = proc.stdout.decode().strip()
     try:
         index = os.stat(root / ".git" / "index").st_mtime_ns
     except OSError:
         index = 0
-    count = mtimes = sizes = 0
+    count = mtimes = sizes = newest = 0
     stack = [str(root / top) for top in TOP_LEVEL]
     while stack:
         path = stack.pop()
@@ -131,6 +137,7 @@ def tree_fingerprint(root: Path) -> tuple[str, int, int, int, int]:
             except OSError:
                 continue
             count, mtimes, sizes = count + 1, mtimes + st.st_mtime_ns, sizes + st.st_size
+            newest = max(newest, st.st_mtime_ns)
             continue
         except OSError:
             continue
@@ -145,4 +152,8 @@ def tree_fingerprint(root: Path) -> tuple[str, int, int, int, int]:
                 except OSError:
                     continue
                 count, mtimes, sizes = count + 1, mtimes + st.st_mtime_ns, sizes + st.st_size
+                newest = max(newest, st.st_mtime_ns)
+    # file times come from a coarse clock that may lag: a second's margin
+    if since_ns is not None and newest >= since_ns - 1_000_000_000:
+        return None
     return head, index, count, mtimes, sizes

@@ -85,8 +85,10 @@ class RecordScreen(OpportunityActions):
         self.record_id = record_id
         self._history = None
         if self.is_mounted:
-            self.query_one("#tabs", Tabs).active = "general"
-            if self.snapshot is not None:
+            tabs = self.query_one("#tabs", Tabs)
+            if tabs.active != "general":
+                tabs.active = "general"  # draws it, once the tab is activated
+            elif self.snapshot is not None:
                 self.show(self.snapshot)
 
     def current_id(self) -> str | None:
