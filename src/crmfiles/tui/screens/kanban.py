@@ -20,7 +20,7 @@ from crmfiles.tui.screens.base import OpportunityActions
 from crmfiles.tui.widgets.footer import CrmFooter
 from crmfiles.tui.widgets.statusbar import StatusBar
 
-MAX_CARDS = 200  # a column shows the first ones by expected close; the list shows all
+MAX_CARDS = 100  # a column shows the first ones by expected close; the list shows all
 
 
 class CardList(OptionList):
