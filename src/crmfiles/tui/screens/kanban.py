@@ -34,7 +34,7 @@ class CardList(OptionList):
         self.stage = stage
 
 
-def card(snapshot: Snapshot, row: ListRow) -> Text:
+def card(snapshot: Snapshot, row: ListRow, pending: list[str] | None = None) -> Text:
     data = row.data
     text = Text(no_wrap=False, overflow="ellipsis")
     text.append(str(data.get("name") or row.id), style="bold")
@@ -48,6 +48,8 @@ def card(snapshot: Snapshot, row: ListRow) -> Text:
     days = snapshot.days.get(row.id)
     if days is not None:
         text.append(f" · {days}d", style="yellow" if days > 30 else "")
+    if pending:
+        text.append(f"\n⎇ {pending[0]}", style="yellow")
     return text
 
 
@@ -130,6 +132,7 @@ class KanbanScreen(OpportunityActions):
             await board.mount_all(columns)
             self._drawn_kind = kind
         total_open = 0
+        pending = self.crm.git_state.pending(snapshot.rows)
         for i, stage in enumerate(stages):
             rows = sorted(
                 by_stage[stage],
@@ -150,9 +153,9 @@ class KanbanScreen(OpportunityActions):
             cards = self.query_one(f"#cards-{i}", CardList)
             cards.stage = stage
             highlighted = cards.highlighted
-            shown: list[Option | None] = []
+            shown: list[Option | None] = []  # None: a divider
             for r in rows[:MAX_CARDS]:
-                shown += [Option(card(snapshot, r), id=r.id), None]  # None: a divider
+                shown += [Option(card(snapshot, r, pending.get(r.id)), id=r.id), None]
             cards.set_options(shown[:-1])
             ids = [r.id for r in rows[:MAX_CARDS]]
             if follow in ids:
