@@ -93,7 +93,7 @@ class OpportunityActions(CrmScreen):
         return row
 
     def action_new_opportunity(self) -> None:
-        from crmfiles.tui.screens.dialogs import NewOpportunityDialog
+        from crmfiles.tui.screens.actions import NewOpportunityDialog
 
         self.app.push_screen(NewOpportunityDialog())
 
@@ -105,14 +105,14 @@ class OpportunityActions(CrmScreen):
             self.app.push_screen(EditScreen(row.id, self.snapshot))
 
     def action_move(self) -> None:
-        from crmfiles.tui.screens.dialogs import MoveDialog
+        from crmfiles.tui.screens.actions import MoveDialog
 
         row = self._need()
         if row is not None:
             self.app.push_screen(MoveDialog(row.id))
 
     def action_close(self, outcome: str = "") -> None:
-        from crmfiles.tui.screens.dialogs import CloseDialog
+        from crmfiles.tui.screens.actions import CloseDialog
 
         row = self._need()
         if row is not None:
@@ -140,7 +140,7 @@ class OpportunityActions(CrmScreen):
         )
 
     def action_duplicate(self) -> None:
-        from crmfiles.tui.screens.dialogs import DuplicateDialog
+        from crmfiles.tui.screens.actions import DuplicateDialog
 
         row = self._need()
         if row is not None:

@@ -93,14 +93,14 @@ class LeadsScreen(CrmScreen):
         return key
 
     def action_qualify(self) -> None:
-        from crmfiles.tui.screens.dialogs import QualifyDialog
+        from crmfiles.tui.screens.actions import QualifyDialog
 
         key = self._lead()
         if key is not None:
             self.app.push_screen(QualifyDialog(key))
 
     def action_disqualify(self) -> None:
-        from crmfiles.tui.screens.dialogs import DisqualifyDialog
+        from crmfiles.tui.screens.actions import DisqualifyDialog
 
         key = self._lead()
         if key is not None:

@@ -126,7 +126,7 @@ class TasksScreen(CrmScreen):
             self.show(self.snapshot)
 
     def action_done(self) -> None:
-        from crmfiles.tui.screens.dialogs import TaskDoneDialog
+        from crmfiles.tui.screens.actions import TaskDoneDialog
 
         key = self.table.cursor_key
         if key is not None:
