@@ -16,7 +16,6 @@ import hashlib
 import marshal
 import os
 import pickle
-import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache, cached_property
@@ -217,11 +216,6 @@ class Cache:
 
 
 def _dump_atomic(path: Path, content: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(content)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    from crmfiles.records.edit import write_bytes_atomic
+
+    write_bytes_atomic(path, content)

@@ -42,7 +42,7 @@ def add_list_arguments(parser: argparse.ArgumentParser) -> None:
         action="append",
         default=[],
         metavar="COLUMN",
-        help="sort by a column; -COLUMN sorts descending",
+        help="sort by a column; COLUMN:desc (or --sort=-COLUMN) sorts descending",
     )
     parser.add_argument("--format", choices=("table", "json", "csv"), default="table")
 

@@ -12,11 +12,10 @@ version changes whenever what it derives changes.
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import marshal
-import os
 import sys
-import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
@@ -29,6 +28,7 @@ from crmfiles.history.model import V_FIELDS, History
 from crmfiles.history.scan import OPPORTUNITIES, PRODUCTS, Scan, scan
 from crmfiles.money import lines_total
 from crmfiles.progress import progress
+from crmfiles.records.edit import write_bytes_atomic
 from crmfiles.records.yamlio import ParseError, parse
 
 CACHE_VERSION = 1
@@ -148,18 +148,8 @@ def _write_cache(path: Path, history: History) -> None:
         payload = marshal.dumps(data)
     except ValueError:
         return  # something unmarshallable in the product catalog: stay uncached
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".history-", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(payload)
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
-    except OSError:
-        pass  # a read-only repository works, uncached
+    with contextlib.suppress(OSError):  # a read-only repository works, uncached
+        write_bytes_atomic(path, payload)
 
 
 @contextmanager

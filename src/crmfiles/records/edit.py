@@ -97,19 +97,22 @@ def _line_end(text: str, index: int, node: yaml.Node) -> int:
 
 
 def write_atomic(path: Path, content: str) -> None:
-    """Write through a temporary file in the same folder and rename it into place: a
-    crash leaves the old file or the new one, never half of one."""
+    """Write text through a temporary file in the same folder and rename it into place:
+    a crash leaves the old file or the new one, never half of one."""
+    write_bytes_atomic(path, content.encode("utf-8"))
+
+
+def write_bytes_atomic(path: Path, content: bytes) -> None:
+    """The bytes version of :func:`write_atomic` (also for the caches under .git/)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
+        with os.fdopen(fd, "wb") as handle:
             handle.write(content)
             handle.flush()
             os.fsync(handle.fileno())
-        if path.exists():
-            os.chmod(tmp, path.stat().st_mode & 0o777)
-        else:
-            os.chmod(tmp, 0o644)
+        mode = path.stat().st_mode & 0o777 if path.exists() else 0o644
+        os.chmod(tmp, mode)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

@@ -146,9 +146,14 @@ def listing(
     columns = tuple(chosen.get("columns") or DEFAULT_COLUMNS)
     selected = [row for row in rows(repo) if matches(row, merged)]
     for key in reversed(list(sort) or as_list(chosen.get("sort")) or ["id"]):
-        descending = key.startswith("-")
-        name = key.lstrip("-+")
-        selected.sort(key=lambda r: _sort_key(r.value(name)), reverse=descending)
+        # "-amount" or "amount:desc" (a leading "-" on a command line needs --sort=-amount)
+        descending = key.startswith("-") or key.endswith(":desc")
+        name = key.lstrip("-+").removesuffix(":desc").removesuffix(":asc")
+        # rows without the value go last whichever way the column is sorted
+        present = [r for r in selected if r.value(name) is not None]
+        missing = [r for r in selected if r.value(name) is None]
+        present.sort(key=lambda r: _sort_key(r.value(name)), reverse=descending)
+        selected = present + missing
     rates = rates_from(repo.catalog("currencies").values())
     total, total_weighted = Total(repo.config.currency, rates), Total(repo.config.currency, rates)
     for row in selected:

@@ -11,16 +11,7 @@ from crmfiles.records import CATALOG_DIR, RECORD_FOLDERS
 from crmfiles.rules.base import Context, finding
 
 _NOUN = {
-    "partners": "partner",
-    "contacts": "contact",
-    "leads": "lead",
-    "opportunities": "opportunity",
-    "interactions": "interaction",
-    "tasks": "task",
-    "quotes": "quote",
-    "orders": "order",
-    "invoices": "invoice",
-    "views": "view",
+    **RECORD_FOLDERS,  # partners -> partner, ...
     "stages": "stage",
     "kinds": "kind",
     "loss-reasons": "loss reason",
