@@ -55,7 +55,8 @@ class OpportunityActions(CrmScreen):
     BINDINGS: ClassVar[list[BindingType]] = OPPORTUNITY_BINDINGS
 
     def current_id(self) -> str | None:
-        raise NotImplementedError
+        """The opportunity under the cursor; each screen says which (none here)."""
+        return None
 
     def current(self) -> ListRow | None:
         rid = self.current_id()

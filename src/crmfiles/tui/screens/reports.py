@@ -52,7 +52,8 @@ class ChartScreen(CrmScreen):
         self.query_one("#chart", Static).update(message.renderable)
 
     def chart(self, snapshot: Snapshot) -> RenderableType:
-        raise NotImplementedError
+        """The report drawn from ``snapshot``; each report screen draws its own."""
+        return Text("")
 
 
 class FunnelScreen(ChartScreen):
