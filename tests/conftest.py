@@ -10,6 +10,10 @@ from pathlib import Path
 
 import pytest
 
+from crmfiles.check import check
+from crmfiles.diagnostics import Diagnostic
+from crmfiles.records.sources import WorkTree
+
 BASE_FILES: dict[str, str] = {
     "crm.yaml": """\
         version: 1
@@ -157,6 +161,17 @@ BASE_FILES: dict[str, str] = {
         expected_close: 2026-06-30
         """,
 }
+
+
+def found(root: Path) -> list[Diagnostic]:
+    """Every diagnostic `crm validate` gives the work tree of ``root``."""
+    return check(WorkTree(root)).diagnostics
+
+
+def only(root: Path) -> Diagnostic:
+    """The one diagnostic of the work tree (fails when there are more or none)."""
+    (diagnostic,) = found(root)
+    return diagnostic
 
 
 def dedent(text: str) -> str:

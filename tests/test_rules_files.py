@@ -12,25 +12,15 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import commit_all, git, write
+from conftest import commit_all, found, git, only, write
 
 from crmfiles.check import check
-from crmfiles.diagnostics import Diagnostic
 from crmfiles.records.sources import Index, RawFile, Revision, WorkTree
 from crmfiles.rules.files import load_file
 
 
 def report(source: WorkTree | Index | Revision) -> list[str]:
     return [f"{d.location}: {d.severity} [{d.rule}]" for d in check(source).diagnostics]
-
-
-def found(root: Path) -> list[Diagnostic]:
-    return check(WorkTree(root)).diagnostics
-
-
-def only(root: Path) -> Diagnostic:
-    (diagnostic,) = found(root)
-    return diagnostic
 
 
 # --- encoding --------------------------------------------------------------------

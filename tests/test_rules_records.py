@@ -11,10 +11,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import write
+from conftest import found, only, write
 
 from crmfiles.check import check
-from crmfiles.diagnostics import Diagnostic
 from crmfiles.records.sources import WorkTree
 
 OPP = "opportunities/2026/03/x.yaml"
@@ -22,15 +21,6 @@ OPP = "opportunities/2026/03/x.yaml"
 
 def report(root: Path) -> list[str]:
     return [f"{d.location}: {d.severity} [{d.rule}]" for d in check(WorkTree(root)).diagnostics]
-
-
-def found(root: Path) -> list[Diagnostic]:
-    return check(WorkTree(root)).diagnostics
-
-
-def only(root: Path) -> Diagnostic:
-    (diagnostic,) = found(root)
-    return diagnostic
 
 
 # --- duplicate-id ----------------------------------------------------------------

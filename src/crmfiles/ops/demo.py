@@ -21,7 +21,7 @@ from typing import Any
 from crmfiles import git
 from crmfiles.errors import CrmError
 from crmfiles.ops.init import write_files
-from crmfiles.records import classify
+from crmfiles.records import classify, iso_date
 from crmfiles.records.edit import DELETE, set_fields
 from crmfiles.records.yamlio import parse
 from crmfiles.schema import data_dir
@@ -69,7 +69,7 @@ def plan_history(files: dict[str, str]) -> list[Event]:
         if place is None or place.kind != "record" or not isinstance(data, dict):
             base[path] = text
             continue
-        day = _first_date(data)
+        day = _firstiso_date(data)
         if day is None or place.name in ("partners", "contacts", "views"):
             base[path] = text
             continue
@@ -129,7 +129,7 @@ def _opportunity_events(
     team = [people[p] for p in data.get("team") or [] if p in people] or [owner]
     record_id = path.rsplit("/", 1)[-1].removesuffix(".yaml")
     status = data.get("status")
-    end = _date(data.get("closed_on")) or min(dt.date.today(), opened + dt.timedelta(days=150))
+    end = iso_date(data.get("closed_on")) or min(dt.date.today(), opened + dt.timedelta(days=150))
     if end <= opened:
         end = opened + dt.timedelta(days=rng.randint(5, 40))
     stage = data.get("stage")
@@ -221,19 +221,12 @@ def _safe_parse(text: str) -> Any:
         return None
 
 
-def _first_date(data: dict[str, Any]) -> dt.date | None:
+def _firstiso_date(data: dict[str, Any]) -> dt.date | None:
     for key in DATE_KEYS:
-        day = _date(data.get(key))
+        day = iso_date(data.get(key))
         if day:
             return day
     return None
-
-
-def _date(value: Any) -> dt.date | None:
-    try:
-        return dt.date.fromisoformat(str(value)[:10]) if value else None
-    except ValueError:
-        return None
 
 
 def _at(day: dt.date, salt: str) -> dt.datetime:

@@ -18,7 +18,7 @@ from crmfiles import git
 from crmfiles.config import Config
 from crmfiles.errors import CrmError
 from crmfiles.ops.init import with_schema_comment
-from crmfiles.records import CONFIG_FILE, classify
+from crmfiles.records import CONFIG_FILE, classify, iso_date
 from crmfiles.records.edit import write_atomic
 from crmfiles.records.sources import WorkTree
 
@@ -108,12 +108,7 @@ def layout_target(path: str, data: Any, config: Config, fallback: dt.date) -> st
         return f"{place.name}/{place.id}.yaml"
     day = None
     if isinstance(data, dict):
-        for key in LAYOUT_DATE_KEYS:
-            try:
-                day = dt.date.fromisoformat(str(data.get(key))[:10])
-                break
-            except ValueError:
-                continue
+        day = next((d for d in map(iso_date, map(data.get, LAYOUT_DATE_KEYS)) if d), None)
     day = day or fallback
     return f"{place.name}/{day.year:04d}/{day.month:02d}/{place.id}.yaml"
 

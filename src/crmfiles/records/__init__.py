@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
@@ -42,6 +43,17 @@ FACT_KEYS = ("name", "roles", "currency", "channel", "source", "opportunity", "q
 
 ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._-]{0,79}$")
 MAX_FILE_BYTES = 1_000_000
+
+
+def iso_date(value: Any) -> dt.date | None:
+    """A record's date field (an ISO string, times allowed) as a date; None when it is
+    not one (an impossible date like 2025-02-30 included: the schema reports it)."""
+    if not isinstance(value, str):
+        return None
+    try:
+        return dt.date.fromisoformat(value[:10])
+    except ValueError:
+        return None
 
 
 def is_valid_id(value: str) -> bool:

@@ -61,16 +61,6 @@ def period(start: str | None, end: str | None) -> Period:
     return result
 
 
-def date_of(value: Any) -> dt.date | None:
-    """A record's date field (an ISO string) as a date; None when it is not one."""
-    if not isinstance(value, str):
-        return None
-    try:
-        return dt.date.fromisoformat(value[:10])
-    except ValueError:
-        return None
-
-
 @dataclass(frozen=True)
 class Snapshot:
     """The revision a report reads: the work tree (``commit`` None), or a commit."""

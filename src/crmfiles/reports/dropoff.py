@@ -15,8 +15,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from crmfiles.history import History, first_seen, stages_visited
+from crmfiles.records import iso_date
 from crmfiles.records.store import Repository
-from crmfiles.reports.common import Period, date_of, ratio
+from crmfiles.reports.common import Period, ratio
 from crmfiles.reports.funnel import choose_kind
 from crmfiles.reports.pipeline import rows
 
@@ -83,7 +84,7 @@ def dropoff(
         if data.get("kind") != chosen:
             continue
         if not period.open:
-            opened = date_of(data.get("opened"))
+            opened = iso_date(data.get("opened"))
             if opened is None:
                 first = first_seen(history, row.record.id)
                 opened = first.date() if first else None

@@ -14,8 +14,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from crmfiles.money import Total
+from crmfiles.records import iso_date
 from crmfiles.records.store import Repository
-from crmfiles.reports.common import Period, date_of, money, money_note, new_total
+from crmfiles.reports.common import Period, money, money_note, new_total
 from crmfiles.reports.funnel import Bucket, closed_on
 from crmfiles.reports.pipeline import rows
 
@@ -111,7 +112,7 @@ def forecast(
             continue
         if status != "in_progress" or data.get("closed") is True:
             continue
-        expected = date_of(data.get("expected_close"))
+        expected = iso_date(data.get("expected_close"))
         if expected is None:
             undated.add(row)
             continue

@@ -13,8 +13,9 @@ from typing import Any
 
 from crmfiles.errors import CrmError
 from crmfiles.money import Total
+from crmfiles.records import iso_date
 from crmfiles.records.store import Repository
-from crmfiles.reports.common import Period, date_of, money, money_note, new_total
+from crmfiles.reports.common import Period, money, money_note, new_total
 from crmfiles.reports.pipeline import Row, rows
 
 
@@ -119,7 +120,7 @@ def _is_open(row: Row) -> bool:
 
 def closed_on(row: Row) -> Any:
     data = row.record.data
-    return date_of(data.get("closed_on")) or date_of(data.get("expected_close"))
+    return iso_date(data.get("closed_on")) or iso_date(data.get("expected_close"))
 
 
 def funnel(repo: Repository, kind: str | None = None, period: Period | None = None) -> Funnel:
@@ -158,7 +159,7 @@ def funnel(repo: Repository, kind: str | None = None, period: Period | None = No
         if not _is_open(row):
             continue
         if not period.open:
-            expected = date_of(data.get("expected_close"))
+            expected = iso_date(data.get("expected_close"))
             if expected is None:
                 result.undated += 1
                 continue

@@ -9,8 +9,8 @@ from typing import Any
 from crmfiles.diagnostics import Finding
 from crmfiles.money import decimal as money
 from crmfiles.money import lines_total
-from crmfiles.records import LoadedFile
-from crmfiles.rules.base import Context, date, finding, text
+from crmfiles.records import LoadedFile, iso_date
+from crmfiles.rules.base import Context, finding, text
 
 SOURCE_TARGET = {
     "partner": "partners",
@@ -153,7 +153,7 @@ def dates_in_order(ctx: Context, f: LoadedFile) -> Iterator[Finding]:
         "tasks": (("created", "completed_on"),),
     }.get(f.place.name, ())
     for start_key, end_key in pairs:
-        start, end = date(f.data.get(start_key)), date(f.data.get(end_key))
+        start, end = iso_date(f.data.get(start_key)), iso_date(f.data.get(end_key))
         if start and end and end < start:
             yield finding(
                 "date-order",
