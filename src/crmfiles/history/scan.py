@@ -10,6 +10,13 @@ addition of the same id in one commit).  As the log streams in, every new blob i
 to ``cat-file``, and the fields of each version are read as it arrives (one thread
 multiplexes the pipes): most versions are derived from a neighbour already read
 (:func:`~crmfiles.history.fields.derive`), the rest scanned or parsed.
+
+The log comes newest first, so the commit that added most records (often the first)
+comes last.  Read from the root, every blob is asked for as early as it is known, not
+when the commit that wrote it arrives: the files at HEAD (one ``git ls-tree``, beside
+the log) and each modified file's previous version.  A blob a commit writes is at HEAD
+or is the previous version in a later commit, so the blobs are read while git is
+still walking the log, instead of after it.
 """
 
 from __future__ import annotations
@@ -35,8 +42,11 @@ except ImportError:  # Windows
 
 OPPORTUNITIES = "opportunities"
 PRODUCTS = "catalogs/products.yaml"
+PATHS = (OPPORTUNITIES, PRODUCTS)
 _ZERO = b"0" * 40
 
+_PRODUCTS = PRODUCTS.encode()
+_TREE = re.compile(rb"\d+ blob ([0-9a-f]{40})\t([^\x00]*)\x00")
 _RAW = re.compile(rb":\d+ \d+ ([0-9a-f]{40}) ([0-9a-f]{40}) [A-Z]\d*\x00([^\x00]*)\x00")
 _FORMAT = "--format=%x01%H %P%x02%aN%x02%aE%x02%cI"
 
@@ -86,69 +96,100 @@ def scan(
         _FORMAT,
         *spec,
         "--",
-        OPPORTUNITIES,
-        PRODUCTS,
+        *PATHS,
     ]
     env = {**os.environ, "GIT_OPTIONAL_LOCKS": "0"}
+    streamed = os.name != "nt"  # no select() on pipes: read the log, then the blobs
+    early = streamed and since is None
     with tempfile.TemporaryFile() as errors:
+        procs: list[subprocess.Popen[bytes]] = []
         try:
-            log = subprocess.Popen(
-                log_args, cwd=root, stdout=subprocess.PIPE, stderr=errors, env=env
+            procs.append(
+                subprocess.Popen(log_args, cwd=root, stdout=subprocess.PIPE, stderr=errors, env=env)
             )
-            cat = subprocess.Popen(
-                ["git", "cat-file", "--batch", "--buffer"],
-                cwd=root,
-                stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.DEVNULL,
-                env=env,
+            procs.append(
+                subprocess.Popen(
+                    ["git", "cat-file", "--batch", "--buffer"],
+                    cwd=root,
+                    stdin=subprocess.PIPE,
+                    stdout=subprocess.PIPE,
+                    stderr=subprocess.DEVNULL,
+                    env=env,
+                )
             )
+            if early:
+                procs.append(
+                    subprocess.Popen(
+                        ["git", "ls-tree", "-r", "-z", "--full-tree", head, "--", *PATHS],
+                        cwd=root,
+                        stdout=subprocess.PIPE,
+                        stderr=subprocess.DEVNULL,
+                        env=env,
+                    )
+                )
         except FileNotFoundError:
+            _stop(procs)
             raise GitError("git is not installed or not on PATH") from None
+        log, cat = procs[0], procs[1]
         result = Scan()
         try:
-            if os.name == "nt":  # no select() on pipes: read the log, then the blobs
-                _one_after_the_other(root, log, cat, result)
+            if streamed:
+                _stream(log, cat, procs[2] if early else None, result, on_commits)
             else:
-                _stream(log, cat, result, on_commits)
-        finally:
-            for proc in (log, cat):
-                if proc.poll() is None:
-                    proc.kill()
-                proc.wait()
+                _one_after_the_other(root, log, cat, result)
+        except BaseException:
+            _stop(procs)
+            raise
+        for proc in procs:  # every pipe is read to its end: each git is done or ending
+            proc.wait()
         if log.returncode != 0:
             errors.seek(0)
             message = errors.read().decode("utf-8", "replace").strip()
             raise GitError(message or "git log failed")
-        if cat.returncode != 0:
-            raise GitError("git cat-file failed")
+        if cat.returncode != 0 or any(p.returncode != 0 for p in procs[2:]):
+            raise GitError("git cat-file failed" if cat.returncode else "git ls-tree failed")
     return result
+
+
+def _stop(procs: list[subprocess.Popen[bytes]]) -> None:
+    """End the gits of a scan that failed (or was interrupted)."""
+    for proc in procs:
+        if proc.poll() is None:
+            proc.kill()
+        proc.wait()
 
 
 def _stream(
     log: subprocess.Popen[bytes],
     cat: subprocess.Popen[bytes],
+    tree: subprocess.Popen[bytes] | None,
     result: Scan,
     on_commits: Callable[[int], None] | None,
 ) -> None:
-    """One thread multiplexes the three pipes (threads would fight over the GIL): the
-    log is parsed as it comes, blob ids are written to cat-file as they are found, and
-    each blob is read as soon as it is complete."""
+    """One thread multiplexes the pipes (threads would fight over the GIL): the log is
+    parsed as it comes, blob ids are written to cat-file as they are found, and each
+    blob is read as soon as it is complete.  With ``tree`` (``ls-tree`` of the head),
+    blobs are asked for early (see the module's docstring)."""
     assert log.stdout is not None and cat.stdin is not None and cat.stdout is not None
     log_fd, in_fd, out_fd = log.stdout.fileno(), cat.stdin.fileno(), cat.stdout.fileno()
     for fd in (log_fd, in_fd, out_fd):
         os.set_blocking(fd, False)
         _widen(fd)
-    wanted: set[str] = set()
-    products: set[str] = set()
+    asked = _Asked(early=tree is not None)
     versions = _Versions(result)
     objects = _Objects()
     pending = b""
-    requests = bytearray()
+    listing: list[bytes] = []
+    requests = asked.requests
     log_open = True
     selector = selectors.DefaultSelector()
     selector.register(log_fd, selectors.EVENT_READ, "log")
     selector.register(out_fd, selectors.EVENT_READ, "out")
+    if tree is not None:
+        assert tree.stdout is not None
+        tree_fd = tree.stdout.fileno()
+        os.set_blocking(tree_fd, False)
+        selector.register(tree_fd, selectors.EVENT_READ, "tree")
     writing = False
     try:
         while True:
@@ -180,7 +221,7 @@ def _stream(
                         complete, pending = pending, b""
                         selector.unregister(log_fd)
                         log_open = False
-                    requests += b"".join(_parse(complete, result, versions, wanted, products))
+                    _parse(complete, result, versions, asked)
                     if on_commits is not None:
                         on_commits(len(result.commits))
                 elif key.data == "in":
@@ -191,6 +232,13 @@ def _stream(
                     except BrokenPipeError:
                         raise GitError("git cat-file stopped early") from None
                     del requests[:sent]
+                elif key.data == "tree":
+                    chunk = _read(tree_fd)
+                    if chunk:
+                        listing.append(chunk)
+                    elif chunk is not None:
+                        selector.unregister(tree_fd)
+                        asked.tree(b"".join(listing))
                 else:
                     chunk = _read(out_fd)
                     if chunk is None:
@@ -198,13 +246,14 @@ def _stream(
                     if not chunk:
                         selector.unregister(out_fd)
                         continue
+                    products = asked.products
                     for blob, lined in objects.feed(chunk):
                         versions.add(blob, lined, blob in products)
     finally:
         selector.close()
 
 
-_PRIORITY = {"log": 0, "in": 1, "out": 2}
+_PRIORITY = {"log": 0, "tree": 1, "in": 2, "out": 3}
 
 
 def _one_after_the_other(
@@ -212,13 +261,12 @@ def _one_after_the_other(
 ) -> None:
     assert log.stdout is not None and cat.stdin is not None
     cat.stdin.close()
-    wanted: set[str] = set()
-    products: set[str] = set()
+    asked = _Asked(early=False)
     versions = _Versions(result)
-    ids = _parse(log.stdout.read(), result, versions, wanted, products)
-    blobs = [i[:40].decode() for i in ids]
+    _parse(log.stdout.read(), result, versions, asked)
+    blobs = asked.requests.decode().split()
     for blob, content in git.cat_blobs(blobs, root):
-        versions.add(blob, b"\n" + content, blob in products)
+        versions.add(blob, b"\n" + content, blob in asked.products)
 
 
 def _read(fd: int, size: int = 1 << 20) -> bytes | None:
@@ -237,18 +285,35 @@ def _widen(fd: int) -> None:
             fcntl.fcntl(fd, set_size, 1 << 20)
 
 
-def _parse(
-    data: bytes,
-    result: Scan,
-    versions: _Versions,
-    wanted: set[str],
-    products: set[str],
-) -> list[bytes]:
-    """Commits from complete log records; the blob ids to ask cat-file for."""
-    ids: list[bytes] = []
+class _Asked:
+    """The blobs asked of cat-file: each once, in the order they became known."""
+
+    def __init__(self, *, early: bool) -> None:
+        self.early = early  # also ask for each modified file's previous version
+        self.requests = bytearray()  # ids not yet written to cat-file, one a line
+        self.wanted: set[bytes] = set()
+        self.products: set[str] = set()  # the blobs that are product catalogs
+
+    def ask(self, blob: bytes, is_products: bool) -> None:
+        if blob not in self.wanted:
+            self.wanted.add(blob)
+            self.requests += blob + b"\n"
+            if is_products:
+                self.products.add(blob.decode())
+
+    def tree(self, listing: bytes) -> None:
+        """The blobs of ``ls-tree -r -z`` output."""
+        for blob, path in _TREE.findall(listing):
+            if path == _PRODUCTS or path.endswith((b".yaml", b".yml")):
+                self.ask(blob, path == _PRODUCTS)
+
+
+def _parse(data: bytes, result: Scan, versions: _Versions, asked: _Asked) -> None:
+    """Commits from complete log records; their blobs are asked for."""
     neighbours = versions.neighbours
     people = versions.people
     commits = result.commits
+    ask, early = asked.ask, asked.early
     for record in data.split(b"\x01"):
         if not record:
             continue
@@ -257,31 +322,26 @@ def _parse(
         commit, *parents = head.split(" ")
         changes: list[tuple[str, str | None, str | None]] = []
         for old, new, path_bytes in _RAW.findall(raw):
-            path = path_bytes.decode("utf-8", "surrogateescape")
-            is_record = path != PRODUCTS
-            if is_record and not path.endswith((".yaml", ".yml")):
+            is_record = path_bytes != _PRODUCTS
+            if is_record and not path_bytes.endswith((b".yaml", b".yml")):
                 continue
+            path = path_bytes.decode("utf-8", "surrogateescape")
             old_blob = None if old == _ZERO else old.decode()
             new_blob = None if new == _ZERO else new.decode()
             changes.append((path, old_blob, new_blob))
-            if new_blob is None:
-                continue
-            if is_record and old_blob is not None:
-                # neighbours: one version may be read from the other
-                neighbours.setdefault(old_blob, []).append(new_blob)
-                neighbours.setdefault(new_blob, []).append(old_blob)
-            if new_blob in wanted:
-                continue
-            wanted.add(new_blob)
-            if not is_record:
-                products.add(new_blob)
-            ids.append(new + b"\n")
+            if new_blob is not None:
+                if is_record and old_blob is not None:
+                    # neighbours: one version may be read from the other
+                    neighbours.setdefault(old_blob, []).append(new_blob)
+                    neighbours.setdefault(new_blob, []).append(old_blob)
+                ask(new, not is_record)
+            if early and old_blob is not None:
+                ask(old, not is_record)
         # the same few people author every commit: keep one string of each
         commits[commit] = LoggedCommit(
             commit, parents, people.setdefault(name, name), people.setdefault(email, email), date,
             changes,
         )  # fmt: skip
-    return ids
 
 
 class _Versions:
