@@ -11,7 +11,8 @@ from conftest import commit_all, git, write
 
 from crmfiles import check as check_module
 from crmfiles.check import check
-from crmfiles.records.sources import Index, Revision, Source, WorkTree
+from crmfiles.records.sources import Index, Overlay, Revision, Source, WorkTree
+from crmfiles.rules.base import IdIndex, record_id
 
 OPPORTUNITY = """\
 id: {id}
@@ -195,3 +196,96 @@ def test_the_forked_helper_finds_what_one_process_finds(
 
     assert lines(True) == lines(False)
     assert len(lines(False)) > 20
+
+
+def test_no_paths_asked_is_no_file_read(repo: Path) -> None:
+    """(git ls-tree and ls-files list everything when given no path: an operation's
+    check once read 130,000 blobs because of it)"""
+    overlay = Overlay(Revision(repo, "HEAD"), {"partners/new.yaml": b"id: new\n"})
+    for source in (WorkTree(repo), Index(repo), Revision(repo, "HEAD"), overlay):
+        assert list(source.files_at([])) == [], source.label
+
+
+def test_an_edit_checked_on_a_warm_cache_is_judged_as_cold(repo: Path) -> None:
+    """What an operation checks: HEAD with edits laid over it, on the snapshot of an
+    older tree, against a cold run of the same."""
+    check_module.SAVE_THRESHOLD, saved = 0, check_module.SAVE_THRESHOLD
+    try:
+        check(WorkTree(repo))  # the snapshot
+        deal = OPPORTUNITY.format(
+            id="acme-forklifts", name="Other", stage="qualify", partner="acme", currency="EUR"
+        )
+        write(repo, {"partners/later.yaml": "id: later\nname: Later\nroles: [customer]\n"})
+        commit_all(repo, "a partner since the snapshot")
+        check_module.SAVE_THRESHOLD = 10_000
+        for changes in (
+            {"opportunities/2026/09/acme-forklifts.yaml": deal.encode()},  # an id taken
+            {"opportunities/2026/09/fresh.yaml": deal.replace("acme-forklifts", "fresh").encode()},
+            {"partners/later.yaml": None},  # removed, and a record may point at it
+        ):
+            source = Overlay(Revision(repo, "HEAD"), dict(changes))
+            warm, cold = both(source)
+            assert warm == cold
+        [dup] = [
+            d
+            for d in check(
+                Overlay(
+                    Revision(repo, "HEAD"),
+                    {"opportunities/2026/09/acme-forklifts.yaml": deal.encode()},
+                )
+            ).diagnostics
+            if d.rule == "duplicate-id"
+        ]
+        assert dup.path == "opportunities/2026/09/acme-forklifts.yaml"
+        assert "opportunities/2026/01/acme-forklifts.yaml" in dup.message
+    finally:
+        check_module.SAVE_THRESHOLD = saved
+
+
+def test_an_id_index_answers_one_id_as_the_whole_dict_does() -> None:
+    paths = sorted(
+        [
+            "partners/a/acme.yaml",
+            "partners/b/acme.yaml",  # the same id again, later in path order
+            "partners/a/acme.eu.yaml",  # ids may hold dots
+            "partners/c/acme-2.yaml",
+            "partners/c/zeta.yml",
+        ]
+    )
+    full = {}
+    for path in paths:
+        full.setdefault(record_id(path), path)
+    asked = IdIndex(paths)
+    for key in ("acme", "acme.eu", "acme-2", "zeta", "acm", "eu", "", "a/acme"):
+        assert asked.get(key) == full.get(key), key
+        assert (key in asked) == (key in full)
+    assert asked.paths_of("acme") == ["partners/a/acme.yaml", "partners/b/acme.yaml"]
+    assert dict(IdIndex(paths)) == full and len(IdIndex(paths)) == len(full)
+
+
+def test_a_snapshot_column_read_by_offset_is_the_split_value(repo: Path) -> None:
+    check_module.SAVE_THRESHOLD, saved = 0, check_module.SAVE_THRESHOLD
+    try:
+        names = ["Ünïcode Straße", "Завод", "", "plain"]
+        for n, name in enumerate(names):
+            deal = OPPORTUNITY.format(
+                id=f"c{n}", name=name or "x", stage="qualify", partner="acme", currency="USD"
+            )
+            if not name:
+                deal = deal.replace("name: x\n", "")
+            write(repo, {f"opportunities/2026/02/c{n}.yaml": deal})
+        commit_all(repo, "names")
+        report = check(WorkTree(repo))
+        assert report.context is not None and report.context.cache is not None
+        snapshot = report.context.cache.load(report.context.cache_key)
+        assert snapshot is not None and snapshot.offsets
+        for where in range(len(snapshot.paths)):
+            assert snapshot.name_key(where) == snapshot.name_keys_text.split("\0")[where]
+            assert snapshot.currency_at(where) == snapshot.currency_text.split("\0")[where]
+        assert {snapshot.name_key(i) for i in range(len(snapshot.paths))} >= {
+            "ünïcode strasse",
+            "завод",
+            "plain",
+        }
+    finally:
+        check_module.SAVE_THRESHOLD = saved

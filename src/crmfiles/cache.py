@@ -12,12 +12,14 @@ and rename) and can be deleted at any time.
 
 from __future__ import annotations
 
+import array
+import bisect
 import hashlib
 import marshal
 import os
 import pickle
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache, cached_property
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -25,7 +27,7 @@ from typing import Any, NamedTuple
 from crmfiles import __version__, git
 from crmfiles.schema import schema_dir
 
-FORMAT = 7
+FORMAT = 8
 
 
 class Found(NamedTuple):
@@ -55,6 +57,11 @@ class Snapshot:
     def blob(self, index: int) -> str:
         return self.blobs[40 * index : 40 * index + 40]
 
+    # column name -> the start of each value in its text (uint32, one past the last
+    # too): one value is then a slice, where a split makes 100,000 strings
+    offsets: dict[str, bytes] = field(default_factory=dict, repr=False)
+    _starts: dict[str, array.array[int]] = field(default_factory=dict, init=False, repr=False)
+
     @cached_property
     def name_keys(self) -> list[str]:
         return self.name_keys_text.split("\0") if self.paths else []
@@ -63,9 +70,55 @@ class Snapshot:
     def currency(self) -> list[str]:
         return self.currency_text.split("\0") if self.paths else []
 
-    @cached_property
-    def index(self) -> dict[str, int]:
-        return {path: i for i, path in enumerate(self.paths)}
+    def name_key(self, where: int) -> str:
+        """The name key of the record at ``where`` ("" if none)."""
+        return self._value("name_keys", self.name_keys_text, where)
+
+    def currency_at(self, where: int) -> str:
+        """The currency of the record at ``where`` ("" if none)."""
+        return self._value("currency", self.currency_text, where)
+
+    def _value(self, column: str, text: str, where: int) -> str:
+        if column in self.__dict__:  # split already: a run over every file
+            return str(self.__dict__[column][where])
+        starts = self._starts.get(column)
+        if starts is None:
+            starts = array.array("I")
+            raw = self.offsets.get(column, b"")
+            if len(raw) == starts.itemsize * (len(self.paths) + 1):
+                starts.frombytes(raw)
+            self._starts[column] = starts
+        if not starts:  # a cache without offsets: split once
+            return str(getattr(self, column)[where])
+        return text[starts[where] : starts[where + 1] - 1]
+
+    def name_key_is(self, where: int, key: str) -> bool:
+        """Whether the record at ``where`` has name key ``key``: the places where the
+        key occurs, counted in C (a list of 100,000 keys would cost more)."""
+        if not self.paths:
+            return False
+        text, needle = f"\0{self.name_keys_text}\0", f"\0{key}\0"
+        pos = text.find(needle)
+        while pos != -1:
+            if text.count("\0", 0, pos) == where:  # element i follows the (i+1)-th NUL
+                return True
+            pos = text.find(needle, pos + 1)
+        return False
+
+    _index: dict[str, int] | None = field(default=None, init=False, repr=False)
+    _lookups: int = field(default=0, init=False, repr=False)
+
+    def position(self, path: str) -> int | None:
+        """Where ``path`` is in :attr:`paths`, or None: a binary search for the first
+        lookups (an operation makes a handful), a dict once there are many (a run
+        over every file)."""
+        if self._index is None:
+            self._lookups += 1
+            if self._lookups <= 1000:
+                i = bisect.bisect_left(self.paths, path)
+                return i if i < len(self.paths) and self.paths[i] == path else None
+            self._index = {p: i for i, p in enumerate(self.paths)}
+        return self._index.get(path)
 
     def name_taken(self, key: str) -> int:
         """How many snapshot records have this name key (a scan of one string)."""
@@ -150,6 +203,7 @@ class Cache:
                 stored["unique_ids"],
                 stored["roles"],
                 stored["unique_names"],
+                stored["offsets"],
             )
         except (
             OSError,
@@ -209,10 +263,27 @@ class Cache:
                 "unique_ids": snapshot.unique_ids,
                 "roles": snapshot.roles or {},
                 "unique_names": snapshot.unique_names,
+                "offsets": {
+                    "name_keys": _starts(snapshot.name_keys_text, len(snapshot.paths)),
+                    "currency": _starts(snapshot.currency_text, len(snapshot.paths)),
+                },
             }
             _dump_atomic(self.hot_path, marshal.dumps(hot))
         except (OSError, ValueError):
             pass  # a cache that cannot be written is a slower next run, not an error
+
+
+def _starts(text: str, count: int) -> bytes:
+    """Where each of ``count`` NUL-separated values of ``text`` starts, and one more."""
+    if not count:
+        return b""
+    starts = array.array("I", [0])
+    pos = text.find("\0")
+    while pos != -1:
+        starts.append(pos + 1)
+        pos = text.find("\0", pos + 1)
+    starts.append(len(text) + 1)
+    return starts.tobytes()
 
 
 def _dump_atomic(path: Path, content: bytes) -> None:

@@ -8,13 +8,14 @@ of the files that have findings.
 
 from __future__ import annotations
 
+import bisect
 import os
 import pickle
 import threading
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, NamedTuple
 
 from crmfiles import git
 from crmfiles.cache import Cache, Found, Snapshot, blob_id, fingerprint, ids_digest
@@ -77,7 +78,7 @@ class Restored:
     def _where(self, path: str) -> int | None:
         if self.snapshot is None or path in self.excluded:
             return None
-        return self.snapshot.index.get(path)
+        return self.snapshot.position(path)
 
     def __contains__(self, path: object) -> bool:
         return isinstance(path, str) and self._where(path) is not None
@@ -96,12 +97,20 @@ class Restored:
         return self.snapshot is not None and len(self.snapshot.paths) > len(self.excluded)
 
 
-def _listing(
-    source: Source, snapshot: Snapshot | None, tree: str | None
-) -> tuple[list[str], Restored, list[str], dict[str, str | None]]:
-    """Record paths, what the cache restores, what must be read, and the blob ids known
-    for the files to read.  With a snapshot taken from a git tree, only what differs
-    from that tree (``git diff-tree``, O(changes)) and the work tree's edits are read."""
+class Listing(NamedTuple):
+    paths: list[str]  # every record path, sorted
+    restored: Restored  # what the cache restores
+    need: list[str]  # what must be read
+    blobs: dict[str, str | None]  # the blob ids known for the files to read
+    # the record paths the snapshot did not have, and whether it had some that are
+    # gone now (None: not known, the listing was not taken against the snapshot)
+    added: set[str] | None
+    removed: bool | None
+
+
+def _listing(source: Source, snapshot: Snapshot | None, tree: str | None) -> Listing:
+    """With a snapshot taken from a git tree, only what differs from that tree
+    (``git diff-tree``, O(changes)) and the work tree's edits are read."""
     if snapshot is not None and snapshot.tree and tree:
         changed: dict[str, str | None] = {}
         deleted: set[str] = set()
@@ -123,12 +132,16 @@ def _listing(
         for path in reread:
             changed[path] = None
         excluded = deleted | set(changed)
+        deleted -= set(changed)  # (deleted from the tree, back in the work tree: changed)
+        added = sorted(p for p in changed if snapshot.position(p) is None)
         paths = snapshot.paths
-        index = snapshot.index if excluded else {}
-        if deleted or any(p not in index for p in changed):
-            # records added or removed; when files only changed, the listing stands
-            paths = sorted({*(p for p in paths if p not in excluded), *changed})
-        return paths, Restored(snapshot, excluded), sorted(changed), changed
+        if deleted or added:  # records added or removed; when files only changed, it stands
+            paths = [p for p in paths if p not in deleted] if deleted else list(paths)
+            for path in added:
+                bisect.insort(paths, path)
+        removed = any(snapshot.position(p) is not None for p in deleted)
+        restored = Restored(snapshot, excluded)
+        return Listing(paths, restored, sorted(changed), changed, set(added), removed)
     entries = [
         e
         for e in source.entries()
@@ -141,7 +154,7 @@ def _listing(
     hits = {p for p, b in blobs.items() if b is not None and known.get(p) == b}
     need = [p for p in blobs if p not in hits]
     restored = Restored(snapshot, set(known) - hits) if hits else Restored(None, set())
-    return list(blobs), restored, need, blobs
+    return Listing(list(blobs), restored, need, blobs, None, None)
 
 
 def _wanted_path(path: str, mode: str) -> bool:
@@ -167,7 +180,8 @@ def load(
     )
     snapshot = store.load(key) if store is not None else None
     tree = source.tree() if store is not None else None
-    record_paths, restored, need, blobs = _listing(source, snapshot, tree)
+    listing = _listing(source, snapshot, tree)
+    record_paths, restored, need, blobs = listing[:4]
     files: list[LoadedFile] = [load_file(raw, _place(raw.path)) for raw in catalog_raw]
     ctx = Context(
         config=config,
@@ -201,16 +215,23 @@ def load(
     for f in helper.finish() if helper is not None else ():
         ctx.add(f)
         read.add(f.path)
+    added, removed = listing.added, listing.removed
     if len(read) != len(need):  # listed but gone (a deleted untracked file): drop it
         gone = set(need) - read
         ctx.record_paths = record_paths = [p for p in record_paths if p not in gone]
+        if added is not None and snapshot is not None:
+            added -= gone
+            removed = removed or any(snapshot.position(p) is not None for p in gone)
     same_paths = snapshot is not None and record_paths is snapshot.paths
-    ctx.ids_key = snapshot.ids if same_paths and snapshot else ids_digest(record_paths)
+    ctx.ids_key = snapshot.ids if same_paths and snapshot else None
+    ctx.added = added if snapshot is not None and restored else None
+    if removed is None:
+        removed = snapshot is not None and _ids_removed(snapshot, record_paths)
     ctx.recheck_all = (
         not restored
         or snapshot is None
         or any(name not in ctx.catalog_paths for name in CATALOGS)
-        or _ids_removed(snapshot, record_paths)
+        or removed
         or _roles_changed(snapshot, files)
     )
     ctx.cache = store
@@ -603,7 +624,7 @@ def _save(ctx: Context) -> None:
     # the work tree): another source (the index) may still hold them
     dirty = sorted({*dirty, *ctx.outside_tree})
     snapshot = Snapshot(
-        ctx.ids_key or "",
+        ctx.ids_key or ids_digest(ctx.record_paths),
         ctx.tree,
         paths,
         "".join(blobs),

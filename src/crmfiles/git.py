@@ -424,15 +424,6 @@ def hash_blobs(cwd: Path, contents: dict[str, bytes], *, write: bool = True) -> 
     }
 
 
-def hash_files(cwd: Path, paths: Sequence[str]) -> dict[str, str]:
-    """Write the work tree's files as blobs (one process); path -> blob id."""
-    if not paths:
-        return {}
-    request = "".join(f"{p}\n" for p in paths).encode("utf-8", "surrogateescape")
-    ids = run(["hash-object", "-w", "--stdin-paths"], cwd, input=request).stdout.split()
-    return {path: blob.decode() for path, blob in zip(paths, ids, strict=True)}
-
-
 _TYPES = {b"40000": b"tree", b"160000": b"commit"}  # by mode; everything else is a blob
 
 

@@ -16,6 +16,7 @@ the work tree, cannot run for a commit that is not in it).
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -53,14 +54,26 @@ def execute(ws: Workspace, plan: Plan, *, commit: bool = True, branch: bool = Fa
     if branch and not commit:
         raise CrmError("--branch makes a commit; it does not go with --no-commit")
     _preflight(ws, plan, commit=commit, branch=branch)
-    verdict = guard(
-        ws.root,
-        plan.texts,
-        head=ws.head.commit,
-        commit=commit,
-        committed=ws.head_texts(sorted(plan.texts)),
-        what=f"crm {plan.verb} {plan.record}",
-    )
+    committed = ws.head_texts(sorted(plan.texts))
+    hooks = bool(git.commit_hooks(ws.root)) if commit and not branch else False
+    sign = git.config_bool(ws.root, "commit.gpgSign") if commit else False
+    # the commit object needs no decision of the rules: build it on the other core while
+    # they run (objects nothing points at yet; git's gc removes them if refused) - not
+    # when git would sign it, which may ask the user for a passphrase
+    ahead = _Ahead(ws, plan) if commit and not hooks and not sign else None
+    try:
+        verdict = guard(
+            ws.root,
+            plan.texts,
+            head=ws.head.commit,
+            commit=commit,
+            committed=committed,
+            what=f"crm {plan.verb} {plan.record}",
+        )
+    except BaseException:
+        if ahead is not None:
+            ahead.wait()
+        raise
     paths = sorted(plan.texts)
     result = OpResult(
         paths=paths,
@@ -73,7 +86,8 @@ def execute(ws: Workspace, plan: Plan, *, commit: bool = True, branch: bool = Fa
     )
     notes = list(plan.notes)
     if branch:
-        result.branch, result.commit = _commit_to_branch(ws, plan)
+        made = ahead.result() if ahead is not None else _commit_tree(ws, plan, sign=sign)
+        result.branch, result.commit = _commit_to_branch(ws, plan, made)
         done = (
             f"committed {result.commit[:SHORT]} on branch {result.branch}; "
             "your work tree, index and HEAD are unchanged"
@@ -86,7 +100,8 @@ def execute(ws: Workspace, plan: Plan, *, commit: bool = True, branch: bool = Fa
         previous = _write(ws.root, plan)
         if commit:
             try:
-                result.commit, warning = _commit(ws, plan, previous)
+                built = ahead.result() if ahead is not None else None
+                result.commit, warning = _commit(ws, plan, previous, built, sign=sign)
             except BaseException:
                 _restore(ws.root, previous)
                 raise
@@ -166,14 +181,21 @@ def _restore(root: Path, previous: dict[str, bytes | None]) -> None:
             write_atomic(full, content.decode("utf-8"))
 
 
-def _commit(ws: Workspace, plan: Plan, previous: dict[str, bytes | None]) -> tuple[str, str]:
-    """Commit the written files; (commit id, a warning for the user or "")."""
+def _commit(
+    ws: Workspace,
+    plan: Plan,
+    previous: dict[str, bytes | None],
+    made: str | None,
+    *,
+    sign: bool,
+) -> tuple[str, str]:
+    """Commit the written files (``made``: the commit object, built already unless
+    hooks must run or git signs); (commit id, a warning for the user or "")."""
     root, paths = ws.root, sorted(plan.texts)
-    if git.commit_hooks(root):
+    if made is None and git.commit_hooks(root):
         return _commit_with_hooks(root, plan, [p for p in paths if previous[p] is None]), ""
     parent = ws.head.commit
-    blobs = git.hash_files(root, paths)
-    new = _commit_tree(ws, plan, dict(blobs))
+    new = made if made is not None else _commit_tree(ws, plan, sign=sign)
     try:
         git.update_ref(root, "HEAD", new, parent, plan.subject)
     except git.GitError as err:
@@ -191,10 +213,12 @@ def _commit(ws: Workspace, plan: Plan, previous: dict[str, bytes | None]) -> tup
     return new, warning
 
 
-def _commit_tree(ws: Workspace, plan: Plan, blobs: dict[str, str | None]) -> str:
+def _commit_tree(ws: Workspace, plan: Plan, *, sign: bool) -> str:
+    """The commit of HEAD's tree with the plan's texts (as git would store them: the
+    paths' filters apply), not yet on any branch."""
     parent = ws.head.commit
-    tree = git.edit_tree(ws.root, parent, blobs)
-    sign = git.config_bool(ws.root, "commit.gpgSign")
+    blobs = git.hash_blobs(ws.root, {p: t.encode("utf-8") for p, t in plan.texts.items()})
+    tree = git.edit_tree(ws.root, parent, dict(blobs))
     try:
         return git.commit_tree(ws.root, tree, [parent] if parent else [], plan.message, sign=sign)
     except git.GitError as err:
@@ -223,14 +247,39 @@ def _commit_with_hooks(root: Path, plan: Plan, new_paths: list[str]) -> str:
     return git.resolve("HEAD", root)
 
 
-def _commit_to_branch(ws: Workspace, plan: Plan) -> tuple[str, str]:
+class _Ahead:
+    """:func:`_commit_tree` on another thread (git does the work, in its own processes)."""
+
+    def __init__(self, ws: Workspace, plan: Plan) -> None:
+        self._made: str | None = None
+        self._error: BaseException | None = None
+        ws.head  # noqa: B018 - read once here, not raced for by two threads
+        self._thread = threading.Thread(target=self._run, args=(ws, plan), daemon=True)
+        self._thread.start()
+
+    def _run(self, ws: Workspace, plan: Plan) -> None:
+        try:
+            self._made = _commit_tree(ws, plan, sign=False)
+        except BaseException as err:  # handed to the caller by result()
+            self._error = err
+
+    def wait(self) -> None:
+        self._thread.join()
+
+    def result(self) -> str:
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        assert self._made is not None
+        return self._made
+
+
+def _commit_to_branch(ws: Workspace, plan: Plan, new: str) -> tuple[str, str]:
     root = ws.root
     name, n = plan.branch, 1
     while git.ref_exists(root, f"refs/heads/{name}"):
         n += 1
         name = f"{plan.branch}-{n}"
-    blobs = git.hash_blobs(root, {p: t.encode("utf-8") for p, t in plan.texts.items()})
-    new = _commit_tree(ws, plan, dict(blobs))
     try:
         git.update_ref(root, f"refs/heads/{name}", new, None, plan.subject)
     except git.GitError as err:

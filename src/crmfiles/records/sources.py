@@ -263,6 +263,8 @@ class _GitSource(Source):
         yield from self._emit(self._entries(None))
 
     def files_at(self, paths: list[str]) -> Iterator[RawFile]:
+        if not paths:
+            return  # (git ls-tree and ls-files list everything when given no path)
         if len(paths) > 500:  # one listing beats a command line of thousands of paths
             wanted = set(paths)
             yield from (raw for raw in self.files() if raw.path in wanted)
@@ -409,7 +411,7 @@ class Overlay(Source):
 
     def files_at(self, paths: list[str]) -> Iterator[RawFile]:
         rest = [p for p in paths if p not in self.changes]
-        by_path = {raw.path: raw for raw in self.base.files_at(rest)}
+        by_path = {raw.path: raw for raw in self.base.files_at(rest)} if rest else {}
         for path in paths:
             if path in self.changes:
                 content = self.changes[path]

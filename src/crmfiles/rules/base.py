@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import bisect
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -46,9 +46,11 @@ class Context:
     cold: Callable[[], dict[str, tuple[str, list[Any], dict[str, Any] | None]]] | None = None
     cache: Any = None  # the warm-run cache (crmfiles.cache.Cache), when there is one
     cache_key: str | None = None
-    ids_key: str | None = None
+    ids_key: str | None = None  # the snapshot's, when the record paths are the same
+    # record paths the cached run did not have (None: not known, think all of them new)
+    added: set[str] | None = None
     _by_path: dict[str, LoadedFile] = field(default_factory=dict, repr=False)
-    _ids: dict[str, dict[str, str]] = field(default_factory=dict, repr=False)
+    _ids: dict[str, IdIndex] = field(default_factory=dict, repr=False)
     _cold: dict[str, tuple[str, list[Any], dict[str, Any] | None]] | None = field(
         default=None, repr=False
     )
@@ -107,10 +109,11 @@ class Context:
         if snap is None or where is None:
             return None
         facts: dict[str, Any] = {}
-        if snap.name_keys[where]:
-            facts["name_key"] = snap.name_keys[where]
-        if snap.currency[where]:
-            facts["currency"] = snap.currency[where]
+        name_key, currency = snap.name_key(where), snap.currency_at(where)
+        if name_key:
+            facts["name_key"] = name_key
+        if currency:
+            facts["currency"] = currency
         if snap.roles and path in snap.roles:
             facts["roles"] = snap.roles[path]
         if path in snap.links:
@@ -121,7 +124,7 @@ class Context:
     def cached_name_key(self, path: str) -> str | None:
         """How a restored opportunity's name compares, from the cache's columns."""
         where = self.restored._where(path) if self.snapshot is not None else None
-        return (self.snapshot.name_keys[where] or None) if where is not None else None
+        return (self.snapshot.name_key(where) or None) if where is not None else None
 
     def _cold_store(self) -> dict[str, tuple[str, list[Any], dict[str, Any] | None]]:
         if self._cold is None:
@@ -142,19 +145,18 @@ class Context:
         return self.record_paths[lo:hi]
 
     @property
-    def ids(self) -> dict[str, dict[str, str]]:
+    def ids(self) -> dict[str, IdIndex]:
         """record folder -> id -> first path holding it (built per folder on demand)."""
         return _LazyIds(self)
 
-    def ids_of(self, folder: str) -> dict[str, str]:
+    def ids_of(self, folder: str) -> IdIndex:
+        """id -> the first path (in path order) of a record folder holding it."""
         if folder not in self._ids:
             from crmfiles.records import RECORD_FOLDERS
 
-            out: dict[str, str] = {}
-            if folder in RECORD_FOLDERS:
-                for path in self.folder_paths(folder):
-                    out.setdefault(path.rpartition("/")[2].rpartition(".")[0], path)
-            self._ids[folder] = out
+            self._ids[folder] = IdIndex(
+                self.folder_paths(folder) if folder in RECORD_FOLDERS else []
+            )
         return self._ids[folder]
 
     def records(self, folder: str) -> Iterator[LoadedFile]:
@@ -199,7 +201,7 @@ class Context:
         self.materialize([f])
         return f.data
 
-    def known(self, target: str) -> dict[str, Any] | None:
+    def known(self, target: str) -> Mapping[str, Any] | None:
         """The ids of a reference target, or None when they cannot be known (a
         broken catalog: its own diagnostic says why, references to it stay quiet)."""
         if target in self.catalogs:
@@ -271,14 +273,81 @@ class Context:
         return (self.catalogs.get(name) or {}).get(entry_id)
 
 
-class _LazyIds(dict[str, dict[str, str]]):
+def record_id(path: str) -> str:
+    """The id a record file holds: its name without the extension."""
+    return path.rpartition("/")[2].rpartition(".")[0]
+
+
+class IdIndex(Mapping[str, str]):
+    """A record folder's ids (id -> the first path, in path order, holding it).
+
+    An operation asks about a few ids of 100,000: those are found by searching one
+    string of the joined paths; once many are asked, or all (``len``, iteration), the
+    dict is built."""
+
+    LOOKUPS = 64
+
+    def __init__(self, paths: list[str]) -> None:
+        self._paths = paths
+        self._dict: dict[str, str] | None = None
+        self._text: str | None = None
+        self._lookups = 0
+
+    def _all(self) -> dict[str, str]:
+        if self._dict is None:
+            out: dict[str, str] = {}
+            for path in self._paths:
+                out.setdefault(record_id(path), path)
+            self._dict = out
+        return self._dict
+
+    def paths_of(self, key: str) -> list[str]:
+        """Every path holding id ``key``, in path order."""
+        if self._text is None:
+            self._text = "\0" + "\0".join(self._paths) + "\0"
+        text, out = self._text, []
+        pos = text.find(f"/{key}.")
+        while pos != -1:
+            start = text.rfind("\0", 0, pos) + 1
+            end = text.find("\0", pos)
+            if record_id(text[start:end]) == key:
+                out.append(text[start:end])
+            pos = text.find(f"/{key}.", pos + 1)
+        return out
+
+    def get(self, key: object, default: Any = None) -> Any:
+        if not isinstance(key, str):
+            return default
+        if self._dict is None and self._lookups < self.LOOKUPS:
+            self._lookups += 1
+            found = self.paths_of(key)
+            return found[0] if found else default
+        return self._all().get(key, default)
+
+    def __getitem__(self, key: str) -> str:
+        found = self.get(key)
+        if found is None:
+            raise KeyError(key)
+        return str(found)
+
+    def __contains__(self, key: object) -> bool:
+        return self.get(key) is not None
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._all())
+
+    def __len__(self) -> int:
+        return len(self._all())
+
+
+class _LazyIds(dict[str, IdIndex]):
     """``ctx.ids[folder]`` building each folder's index only when it is asked for."""
 
     def __init__(self, ctx: Context) -> None:
         super().__init__()
         self._ctx = ctx
 
-    def __missing__(self, folder: str) -> dict[str, str]:
+    def __missing__(self, folder: str) -> IdIndex:
         return self._ctx.ids_of(folder)
 
     def get(self, folder: str, default: Any = None) -> Any:

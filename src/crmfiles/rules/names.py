@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterator
-from typing import Any
 
 from crmfiles.diagnostics import Finding
 from crmfiles.rules.base import Context, finding
@@ -71,19 +70,11 @@ def _still_unique(ctx: Context) -> bool:
     for f, key in zip(fresh, keys, strict=True):
         if not key:
             continue
-        where = snapshot.index.get(f.path)
-        own = (
-            1
-            if where is not None and snapshot.name_keys_text and _key_at(snapshot, where) == key
-            else 0
-        )
+        where = snapshot.position(f.path)
+        own = 1 if where is not None and snapshot.name_key_is(where, key) else 0
         if snapshot.name_taken(key) - own > 0:
             return False
     return True
-
-
-def _key_at(snapshot: Any, where: int) -> str:
-    return str(snapshot.name_keys[where])
 
 
 def catalogs_consistent(ctx: Context) -> Iterator[Finding]:

@@ -8,7 +8,7 @@ from typing import Any
 
 from crmfiles.diagnostics import Finding
 from crmfiles.records import CATALOG_DIR, RECORD_FOLDERS
-from crmfiles.rules.base import Context, finding
+from crmfiles.rules.base import Context, finding, record_id
 
 _NOUN = {
     **RECORD_FOLDERS,  # partners -> partner, ...
@@ -78,28 +78,7 @@ def _hint(ctx: Context, target: str, ref: str) -> str:
 def duplicate_ids(ctx: Context) -> Iterator[Finding]:
     """The same id twice in one record folder (possible with by-month sub-folders) or
     in one catalog."""
-    from crmfiles.records import RECORD_FOLDERS
-
-    snapshot = ctx.snapshot
-    same_paths = snapshot is not None and snapshot.ids == ctx.ids_key
-    for folder in RECORD_FOLDERS if not (same_paths and snapshot.unique_ids) else ():
-        paths = ctx.folder_paths(folder)
-        ids = ctx.ids_of(folder)
-        if len(ids) == len(paths):
-            continue  # the common case, decided without looking at a path
-        for path in paths:
-            record_id = path.rpartition("/")[2].rpartition(".")[0]
-            first = ids.get(record_id)
-            f = ctx.file(path) if first is not None and first != path else None
-            if f is not None:
-                yield finding(
-                    "duplicate-id",
-                    f,
-                    f"id '{record_id}' is already used by {first}",
-                    ("id",),
-                    hint="ids are unique per record type, whatever the folder",
-                    related=(first,),
-                )
+    yield from _duplicate_record_ids(ctx)
     for f in [f for f in ctx.files if f.place.kind == "catalog" and isinstance(f.data, list)]:
         seen: dict[str, int] = {}
         for index, entry in enumerate(f.data):
@@ -116,6 +95,42 @@ def duplicate_ids(ctx: Context) -> Iterator[Finding]:
                 )
             else:
                 seen[entry_id] = index
+
+
+def _duplicate_record_ids(ctx: Context) -> Iterator[Finding]:
+    snapshot = ctx.snapshot
+    if snapshot is not None and snapshot.unique_ids and ctx.added is not None:
+        # the cached run's ids were unique: only a record added since can share one
+        asked = sorted({(p.partition("/")[0], record_id(p)) for p in ctx.added})
+        for folder, rid in asked:
+            if folder in RECORD_FOLDERS:
+                yield from _duplicates(ctx, ctx.ids_of(folder).paths_of(rid))
+        return
+    for folder in RECORD_FOLDERS:
+        paths = ctx.folder_paths(folder)
+        ids = ctx.ids_of(folder)
+        if len(ids) == len(paths):
+            continue  # the common case, decided without looking at a path
+        for path in paths:
+            first = ids.get(record_id(path))
+            if first is not None and first != path:
+                yield from _duplicates(ctx, [first, path])
+
+
+def _duplicates(ctx: Context, paths: list[str]) -> Iterator[Finding]:
+    """A finding at each of ``paths`` (the records holding one id, in path order) after
+    the first."""
+    for path in paths[1:]:
+        f = ctx.file(path)
+        if f is not None:
+            yield finding(
+                "duplicate-id",
+                f,
+                f"id '{record_id(path)}' is already used by {paths[0]}",
+                ("id",),
+                hint="ids are unique per record type, whatever the folder",
+                related=(paths[0],),
+            )
 
 
 def competitor_roles(ctx: Context) -> Iterator[Finding]:
