@@ -164,6 +164,16 @@ def history_cold(w: Workload) -> None:
         item.unlink()
 
 
+def next_move(w: Workload) -> None:
+    w.mover.next()
+
+
+def crm_move(w: Workload) -> list[list[str]]:
+    assert w.mover.current is not None
+    record, stage = w.mover.current
+    return crm("move", record, stage)(w)
+
+
 def add_and_commit(w: Workload) -> list[list[str]]:
     """The floor of `crm move`: git add + git commit of the same one-file change."""
     path = w.editor.last[0] if w.editor.last else "."
@@ -197,9 +207,6 @@ def cases() -> list[Case]:
             Case("history, warm", history, None, (seconds(0.3),), workload=size, warmup=True)
             for size in ("base", "large")
         ]
-        + [
-            Case("git add + commit", add_and_commit, change_one, workload="large", warmup=True),
-        ]
     )
     return [
         *history_rows,
@@ -232,6 +239,16 @@ def cases() -> list[Case]:
             lint_staged,
             stage_one,
             (seconds(0.5),),
+            workload="large",
+            warmup=True,
+        ),
+        # side by side, so that the floor and the move meet the same load
+        Case("git add + commit", add_and_commit, change_one, workload="large", warmup=True),
+        Case(
+            "crm move",
+            crm_move,
+            next_move,
+            (within("git add + commit", 1.0),),
             workload="large",
             warmup=True,
         ),

@@ -34,6 +34,7 @@ class Workload:
     generated_in: float | None = None  # seconds; None when reused
     _files: list[str] = field(default_factory=list)
     _editor: Editor | None = None
+    _mover: Mover | None = None
 
     def yaml_files(self) -> list[str]:
         """Every YAML file of the work tree (absolute paths, sorted); edits change
@@ -54,6 +55,12 @@ class Workload:
         if self._editor is None:
             self._editor = Editor(self)
         return self._editor
+
+    @property
+    def mover(self) -> Mover:
+        if self._mover is None:
+            self._mover = Mover(self)
+        return self._mover
 
     def describe(self) -> str:
         files = self.yaml_files()
@@ -114,6 +121,7 @@ class Editor:
         self.queue = workload.opportunity_files()
         random.Random(workload.label).shuffle(self.queue)
         self.count = 0
+        self.run = time.strftime("%Y%m%d%H%M%S")
         self.last: tuple[str, str] | None = None  # path, original text
 
     def restore(self) -> str | None:
@@ -136,7 +144,8 @@ class Editor:
         self.count += 1
         changed = re.sub(
             r"^next_milestone: .*$",
-            f"next_milestone: bench edit {self.count}",
+            # unique across runs: a reused repository may hold an earlier run's edits
+            f"next_milestone: bench edit {self.run}-{self.count}",
             text,
             count=1,
             flags=re.MULTILINE,
@@ -168,3 +177,39 @@ def snapshot(rev: str, work: Path) -> tuple[str, Path]:
             tar.extractall(partial, filter="data")
         partial.rename(dest)
     return commit, dest
+
+
+class Mover:
+    """Chooses the next `crm move`: an opportunity in progress, of a kind with stages,
+    not at its last stage and not being edited by the :class:`Editor`, to its next
+    stage (a different opportunity each time; the moves are committed and stay)."""
+
+    def __init__(self, workload: Workload) -> None:
+        import yaml
+
+        self.workload = workload
+        self.queue = workload.opportunity_files()
+        random.Random(workload.label + "/move").shuffle(self.queue)
+        kinds = yaml.safe_load((workload.root / "catalogs" / "kinds.yaml").read_text("utf-8"))
+        self.stages = {k["id"]: k.get("stages") or [] for k in kinds if k.get("allowed", True)}
+        self.current: tuple[str, str] | None = None  # id, stage
+
+    def next(self) -> tuple[str, str]:
+        busy = (
+            self.workload.editor.last[0]
+            if self.workload._editor and self.workload.editor.last
+            else None
+        )
+        while True:
+            path = self.queue.pop()
+            if path == busy:
+                continue
+            text = Path(path).read_text(encoding="utf-8")
+            kind = re.search(r"^kind: (\S+)$", text, re.MULTILINE)
+            stage = re.search(r"^stage: (\S+)$", text, re.MULTILINE)
+            if "\nstatus: in_progress\n" not in text or not kind or not stage:
+                continue
+            stages = self.stages.get(kind[1], [])
+            if stage[1] in stages and stages.index(stage[1]) + 1 < len(stages):
+                self.current = (Path(path).stem, stages[stages.index(stage[1]) + 1])
+                return self.current
