@@ -20,8 +20,12 @@ from crmfiles.history import (
     days_in_stage,
     events_of,
     load_history,
+    load_record,
+    newest_events,
+    position_of,
     positions,
     recent_events,
+    store,
 )
 from crmfiles.history.fields import derive, from_data, read_fields, scan, vouch
 from crmfiles.records.yamlio import ParseError, parse
@@ -442,3 +446,107 @@ def test_recent_events_are_the_newest_of_all(dated: Path) -> None:
     newest_first = list(reversed(all_events(history, moves_only=True)))
     for count in (1, 2, 3, 10):
         assert recent_events(history, count, moves_only=True) == newest_first[:count]
+
+
+# --- the cache read a part at a time ----------------------------------------------------
+
+
+@pytest.fixture
+def busy(dated: Path) -> Path:
+    """``dated`` and more: three more records, moves on shared dates, an edit that is
+    no move, a deletion, a record moved to another folder."""
+    for name, stage in (("beta", "qualify"), ("gamma", "proposal"), ("delta", "qualify")):
+        text = BETA.replace("id: beta", f"id: {name}").replace("stage: qualify", f"stage: {stage}")
+        write(dated, {f"opportunities/2026/02/{name}.yaml": text})
+    commit_at(dated, "2026-02-15", "three new")
+    edit(dated, "opportunities/2026/02/beta.yaml", stage="proposal", probability=40)
+    edit(dated, "opportunities/2026/02/gamma.yaml", stage="negotiate", probability=70)
+    commit_at(dated, "2026-02-16", "two moves in one commit", "bob")
+    edit(dated, "opportunities/2026/02/delta.yaml", probability=15)
+    commit_at(dated, "2026-02-16", "an edit, no move")
+    edit(dated, "opportunities/2026/02/beta.yaml", status="won", probability=100)
+    commit_at(dated, "2026-02-17", "won", "bob")
+    (dated / "opportunities/2026/02/gamma.yaml").unlink()
+    commit_at(dated, "2026-02-18", "gamma goes")
+    git(dated, "mv", "opportunities/2026/02/delta.yaml", "opportunities/delta.yaml")
+    edit(dated, "opportunities/delta.yaml", stage="proposal", probability=40)
+    commit_at(dated, "2026-02-19", "delta moved and moved on", "mia")
+    return dated
+
+
+def _cache(root: Path) -> Path:
+    path = store.cache_path(root / ".git")
+    path.parent.mkdir(exist_ok=True)
+    return path
+
+
+def test_newest_events_from_a_part_of_the_cache_are_the_newest_of_all(busy: Path) -> None:
+    full = load_history(busy, cache=False)
+    every = len(all_events(full, moves_only=True))
+    for size in (1, 2, 3, 5, 8, 100):
+        payload = store.encode(full, recent_size=size)
+        assert payload is not None
+        _cache(busy).write_bytes(payload)
+        cached = store.CacheFile.open(_cache(busy))
+        assert cached is not None
+        with cached:
+            part = cached.recent()
+        assert part is not None
+        if size < 5:  # the section holds only the newest records
+            assert len(part[1].timelines) < len(full.timelines)
+        for count in range(every + 2):
+            expected = recent_events(full, count, moves_only=True)
+            assert newest_events(busy, count) == expected, (size, count)
+            assert _cache(busy).read_bytes() == payload  # answered from this file
+
+
+def test_one_record_from_a_part_of_the_cache(busy: Path) -> None:
+    full = load_history(busy)  # cold: writes the cache
+    assert store.CacheFile.open(_cache(busy)) is not None
+    for record_id in [*full.timelines, "nope"]:
+        one = load_record(busy, record_id)
+        assert one.partial
+        assert list(one.timelines) == ([record_id] if record_id in full.timelines else [])
+        assert events_of(one, record_id) == events_of(full, record_id)
+        assert position_of(one, record_id) == positions(full).get(record_id)
+    _cache(busy).unlink()
+    assert events_of(load_record(busy, "beta"), "beta") == events_of(full, "beta")
+
+
+def test_a_cache_cut_short_or_of_another_head_is_not_used(busy: Path) -> None:
+    fresh = load_history(busy, cache=False)
+    load_history(busy)
+    whole = _cache(busy).read_bytes()
+    for cut in (10, len(whole) // 2, len(whole) - 1):
+        _cache(busy).write_bytes(whole[:cut])
+        assert newest_events(busy, 3) == recent_events(fresh, 3, moves_only=True)
+        _cache(busy).write_bytes(whole[:cut])
+        assert load_history(busy).timelines == fresh.timelines
+    edit(busy, "opportunities/delta.yaml", stage="negotiate", probability=70)
+    commit_at(busy, "2026-02-20", "delta on")
+    # the cache is of the head before: one record, the newest events and the whole
+    # history are of the new head
+    assert [e.target for e in events_of(load_record(busy, "delta"), "delta")][-1] == "negotiate"
+    assert newest_events(busy, 1)[0].target == "negotiate"
+    assert load_history(busy).read_commits == 0  # newest_events brought the cache along
+
+
+def test_the_cache_of_an_older_version_is_removed(busy: Path) -> None:
+    older = _cache(busy).with_name("history-v1.marshal")
+    older.parent.mkdir(parents=True, exist_ok=True)
+    older.write_bytes(b"an old cache")
+    load_history(busy)
+    assert _cache(busy).exists() and not older.exists()
+
+
+def test_cli_history_warm_prints_what_cold_printed(
+    busy: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    os.chdir(busy)
+    for args in (["-n", "3", "--format", "json"], ["delta", "--format", "json"], ["-n", "50"]):
+        _cache(busy).unlink(missing_ok=True)
+        assert main(["history", *args]) == 0
+        cold = capsys.readouterr().out
+        assert _cache(busy).exists()
+        assert main(["history", *args]) == 0
+        assert capsys.readouterr().out == cold, args

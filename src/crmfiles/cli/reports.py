@@ -51,32 +51,42 @@ def run_history(args: argparse.Namespace) -> int:
         all_events,
         events_of,
         load_history,
-        positions,
-        recent_events,
+        load_record,
+        newest_events,
+        position_of,
         record_id,
     )
-    from crmfiles.reports.common import period
 
     root = find_root(explicit=args.repo)
-    window = period(args.start, args.end)
-    history = load_history(root)
+    window = None
+    if args.start is not None or args.end is not None:
+        from crmfiles.reports.common import period
+
+        window = period(args.start, args.end)
     if args.id:
         wanted = record_id(args.id) if args.id.endswith((".yaml", ".yml")) else args.id
         wanted = wanted.rpartition("/")[2]
+        history = load_record(root, wanted)  # a warm run reads only this record's part
         if wanted not in history.timelines:
             raise CrmError(
                 f"no history for '{wanted}': no commit has an opportunity with that id",
                 hint="`crm list opportunities` shows the ids; a new record has history "
                 "once it is committed",
             )
-        events = [e for e in events_of(history, wanted) if e.date.date() in window]
+        events = [
+            e for e in events_of(history, wanted) if window is None or e.date.date() in window
+        ]
         if args.limit is not None:
             events = events[-args.limit :] if args.limit > 0 else []
-        where = positions(history).get(wanted)
-        return _one(wanted, events, where, args.format)
-    if args.limit is not None and window.open:
-        return _all(recent_events(history, args.limit, moves_only=True), args.format)
-    events = [e for e in all_events(history, moves_only=True) if e.date.date() in window]
+        return _one(wanted, events, position_of(history, wanted), args.format)
+    if args.limit is not None and (window is None or window.open):
+        # a warm run reads only the cache's newest changes
+        return _all(newest_events(root, args.limit), args.format)
+    events = [
+        e
+        for e in all_events(load_history(root), moves_only=True)
+        if window is None or e.date.date() in window
+    ]
     events.reverse()
     if args.limit is not None:
         events = events[: max(args.limit, 0)]

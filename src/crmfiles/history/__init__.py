@@ -5,6 +5,8 @@ across commits, read from the files themselves (hand edits count), with who and 
     events_of(history, "acme-forklifts")  # every change of one record, oldest first
     all_events(history, moves_only=True)  # every stage or status change
     days_in_stage(root)                   # id -> days in its current stage
+    newest_events(root, 20)               # `crm history -n 20`, from a part of the cache
+    load_record(root, "acme-forklifts")   # `crm history ID`: the history of one record
 
 The TUI and the reports use these pure functions of a :class:`History`; see
 ``docs/reports.md`` for the JSON shapes.
@@ -15,11 +17,11 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-from crmfiles.history.build import load_history, record_id
-from crmfiles.history.fields import Fields
+from crmfiles.history.build import load_history, load_record, newest_events, record_id
 from crmfiles.history.model import (
     Commit,
     Event,
+    Fields,
     History,
     Position,
     Version,
@@ -27,6 +29,7 @@ from crmfiles.history.model import (
     events_of,
     first_seen,
     position_label,
+    position_of,
     positions,
     recent_events,
     stages_visited,
@@ -36,7 +39,7 @@ from crmfiles.history.model import (
 def days_in_stage(root: Path, today: dt.date | None = None) -> dict[str, int]:
     """Each opportunity's days in its current stage (or since it closed), as of HEAD.
 
-    Cheap once the cache is warm: one ``git rev-parse`` and a pickle load.  A record
+    Cheap once the cache is warm: one ``git rev-parse`` and a marshal load.  A record
     moved in the work tree but not committed still shows its committed stage's days;
     compare :func:`positions` with the record to tell."""
     day = today or dt.date.today()
@@ -55,7 +58,10 @@ __all__ = [
     "events_of",
     "first_seen",
     "load_history",
+    "load_record",
+    "newest_events",
     "position_label",
+    "position_of",
     "positions",
     "recent_events",
     "record_id",

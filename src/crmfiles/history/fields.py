@@ -27,26 +27,10 @@ from __future__ import annotations
 
 import re
 from decimal import Decimal, InvalidOperation
-from typing import Any, NamedTuple
+from typing import Any
 
+from crmfiles.history.model import Fields
 from crmfiles.money import CENT, decimal
-from crmfiles.records.yamlio import ParseError, parse
-
-
-class Fields(NamedTuple):
-    """What history keeps of one version of an opportunity (``amount`` as decimal text
-    rounded to cents; ``lines`` only when the amount must come from them)."""
-
-    kind: str | None
-    stage: str | None
-    status: str | None
-    probability: int | None
-    amount: str | None
-    currency: str | None
-    loss_reason: str | None
-    closed: bool
-    lines: Any = None
-
 
 NEEDED = ("kind", "stage", "status", "probability", "amount", "currency", "loss_reason", "closed")
 _KEY_LINES = tuple((i, b"\n" + key.encode() + b":") for i, key in enumerate(NEEDED))
@@ -80,6 +64,8 @@ def read(lined: bytes) -> tuple[Fields | None, Spans | None]:
     fast = scan(lined)
     if fast is not None:
         return fast
+    from crmfiles.records.yamlio import ParseError, parse  # the rare text the scans refuse
+
     try:
         data = parse(lined[1:].decode("utf-8").removeprefix("\ufeff"))
     except (UnicodeDecodeError, ParseError):

@@ -17,9 +17,23 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, Final, NamedTuple
 
-from crmfiles.history.fields import Fields
-
 CLOSED_STATUSES = ("won", "lost")
+
+
+class Fields(NamedTuple):
+    """What history keeps of one version of an opportunity (``amount`` as decimal text
+    rounded to cents; ``lines`` only when the amount must come from them)."""
+
+    kind: str | None
+    stage: str | None
+    status: str | None
+    probability: int | None
+    amount: str | None
+    currency: str | None
+    loss_reason: str | None
+    closed: bool
+    lines: Any = None
+
 
 # What history stores is plain tuples, so that the cache loads in C without a Python
 # call per object (tens of thousands of them); events and positions hand out Fields.
@@ -61,6 +75,9 @@ class History:
     files: dict[str, str] = field(default_factory=dict)  # opportunity path -> blob at head
     products: dict[str, Any] = field(default_factory=dict)  # product catalog at head
     read_commits: int = 0  # commits this load read from git (0: all from the cache)
+    # some records only, or without the files and the catalog: a view, never a base
+    # to extend or to cache
+    partial: bool = field(default=False, compare=False)
     _dates: list[dt.datetime | None] = field(default_factory=list, repr=False, compare=False)
 
     def date(self, commit: int) -> dt.datetime:
@@ -299,23 +316,31 @@ def positions(history: History) -> dict[str, Position]:
     """Each existing opportunity's stage and status at the end of history, and since
     when it has held them (the date it entered its current stage, or closed)."""
     out: dict[str, Position] = {}
-    for record_id, versions in history.timelines.items():
-        last = versions[-1][V_FIELDS]
-        if last is None:
-            continue
-        where = (last[1], last[2])  # stage, status
-        since = versions[-1]
-        for version in reversed(versions):
-            raw = version[V_FIELDS]
-            if raw is None or (raw[1], raw[2]) != where:
-                break
-            since = version
-        fields = as_fields(last)
-        assert fields is not None
-        out[record_id] = Position(
-            record_id, fields.stage, fields.status, history.date(since[V_COMMIT]), fields
-        )
+    for record_id in history.timelines:
+        where = position_of(history, record_id)
+        if where is not None:
+            out[record_id] = where
     return out
+
+
+def position_of(history: History, record_id: str) -> Position | None:
+    """One opportunity's :func:`positions` entry (None: no history, or deleted)."""
+    versions = history.timelines.get(record_id)
+    if not versions:
+        return None
+    last = versions[-1][V_FIELDS]
+    if last is None:
+        return None
+    where = (last[1], last[2])  # stage, status
+    since = versions[-1]
+    for version in reversed(versions):
+        raw = version[V_FIELDS]
+        if raw is None or (raw[1], raw[2]) != where:
+            break
+        since = version
+    fields = as_fields(last)
+    assert fields is not None
+    return Position(record_id, fields.stage, fields.status, history.date(since[V_COMMIT]), fields)
 
 
 def stages_visited(history: History, record_id: str) -> list[str]:
@@ -335,3 +360,9 @@ def first_seen(history: History, record_id: str) -> dt.datetime | None:
 
 def amount(fields: Fields | None) -> Decimal | None:
     return Decimal(fields.amount) if fields is not None and fields.amount is not None else None
+
+
+def record_id(path: str) -> str:
+    """An opportunity's id: its file name without the extension."""
+    name = path.rpartition("/")[2]
+    return name.rpartition(".")[0] or name

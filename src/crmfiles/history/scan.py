@@ -27,9 +27,11 @@ import re
 import selectors
 import subprocess
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from crmfiles import git
 from crmfiles.git import GitError
@@ -66,9 +68,22 @@ class Scan:
     """The commits of a range, and the fields of every opportunity blob they add."""
 
     commits: dict[str, LoggedCommit] = field(default_factory=dict)
-    fields: dict[str, Fields | None] = field(default_factory=dict)  # blob -> fields
+    # blob -> its fields as history stores them: a plain tuple in Fields order, ``lines``
+    # None (None: no parser reads the blob); the lines, where the amount needs them, in
+    # ``lines``
+    fields: dict[str, tuple[Any, ...] | None] = field(default_factory=dict)
+    lines: dict[str, Any] = field(default_factory=dict)
     products: dict[str, bytes] = field(default_factory=dict)  # blob -> catalog text
     read_blobs: int = 0  # versions read from git (a test counts them)
+
+    def keep(self, blob: str, fields: Fields | None) -> None:
+        if fields is None:
+            self.fields[blob] = None
+        elif fields.lines is None:
+            self.fields[blob] = tuple(fields)
+        else:
+            self.lines[blob] = fields.lines
+            self.fields[blob] = (*fields[:-1], None)
 
 
 def scan(
@@ -79,6 +94,20 @@ def scan(
 ) -> Scan:
     """Every commit reachable from ``head`` and not from ``since``; ``on_commits`` is
     told how many commits have been read so far (for a progress bar)."""
+    with scanning(root, head, since, on_commits) as result:
+        return result
+
+
+@contextmanager
+def scanning(
+    root: Path,
+    head: str,
+    since: str | None = None,
+    on_commits: Callable[[int], None] | None = None,
+) -> Iterator[Scan]:
+    """:func:`scan`, handed over as soon as every pipe is read: the gits may still be
+    exiting (freeing a large heap takes git tens of milliseconds), and are waited for
+    when the block ends, which raises :class:`GitError` if one of them failed."""
     spec = [head, f"^{since}"] if since else [head]
     log_args = [
         "git",
@@ -140,15 +169,17 @@ def scan(
         except BaseException:
             _stop(procs)
             raise
-        for proc in procs:  # every pipe is read to its end: each git is done or ending
-            proc.wait()
-        if log.returncode != 0:
-            errors.seek(0)
-            message = errors.read().decode("utf-8", "replace").strip()
-            raise GitError(message or "git log failed")
-        if cat.returncode != 0 or any(p.returncode != 0 for p in procs[2:]):
-            raise GitError("git cat-file failed" if cat.returncode else "git ls-tree failed")
-    return result
+        try:
+            yield result
+        finally:
+            for proc in procs:  # every pipe is read to its end: each git is done or ending
+                proc.wait()
+            if log.returncode != 0:
+                errors.seek(0)
+                message = errors.read().decode("utf-8", "replace").strip()
+                raise GitError(message or "git log failed")
+            if cat.returncode != 0 or any(p.returncode != 0 for p in procs[2:]):
+                raise GitError("git cat-file failed" if cat.returncode else "git ls-tree failed")
 
 
 def _stop(procs: list[subprocess.Popen[bytes]]) -> None:
@@ -366,11 +397,11 @@ class _Versions:
             if known is not None:
                 derived = derive(known, lined)
                 if derived is not None:
-                    self.result.fields[blob] = derived[3]
+                    self.result.keep(blob, derived[3])
                     vouched[blob] = derived
                     return
         fields, spans = read(lined)
-        self.result.fields[blob] = fields
+        self.result.keep(blob, fields)
         if fields is not None and spans is not None:
             vouched[blob] = vouch(lined, spans, fields)
 

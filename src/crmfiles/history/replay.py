@@ -1,0 +1,278 @@
+"""Read history from git: the scan's commits replayed along the first-parent chain.
+
+Imported only when history must be read from git (no cache, or new commits), so a warm
+run loads none of the scanning machinery.
+"""
+
+from __future__ import annotations
+
+import gc
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from crmfiles import git
+from crmfiles.history.fields import read_fields
+from crmfiles.history.model import V_FIELDS, History, record_id
+from crmfiles.history.scan import PRODUCTS, Scan, scanning
+from crmfiles.money import lines_total
+from crmfiles.progress import progress
+
+
+class NotAContinuation(Exception):
+    """The cached head is not on the new head's first-parent chain."""
+
+
+@contextmanager
+def _no_gc() -> Iterator[None]:
+    """Reading history allocates hundreds of thousands of small objects and no cycles;
+    the cyclic collector would walk them again and again (a fifth of a cold run)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def build(root: Path, head: str, base: History | None) -> History:
+    """``base`` extended to ``head`` (everything from the root when ``base`` is None)."""
+    with (
+        _no_gc(),
+        progress("Reading history", None) as bar,
+        scanning(
+            root,
+            head,
+            base.head if base else None,
+            on_commits=lambda n: bar.update(completed=n, description="Reading history"),
+        ) as scanned,
+    ):
+        # the gits exit while the versions are replayed
+        return _Replay(root, base or History(), scanned).run(head)
+
+
+class _Replay:
+    """Walk the first-parent chain of the scanned commits, oldest first, and append a
+    version wherever an opportunity's tracked fields changed."""
+
+    def __init__(self, root: Path, history: History, scanned: Scan) -> None:
+        self.root = root
+        self.scanned = scanned
+        self.history = History(
+            history.head,
+            history.depth,
+            history.chain,
+            list(history.commits),
+            {k: list(v) for k, v in history.timelines.items()},
+            dict(history.files),
+            history.products,
+        )
+        self.index: dict[str, int] = {}
+        self.on_chain: set[str] = set()
+        self.paths: dict[str, list[str]] | None = None
+        self.rids: dict[str, str] = {}  # path -> record id
+        self.introduced: dict[tuple[str, str], list[tuple[str, str | None]]] | None = None
+
+    def run(self, head: str) -> History:
+        chain = self._chain(head)
+        self.on_chain = set(chain)
+        history = self.history
+        commits = self.scanned.commits
+        files = history.files
+        timelines = history.timelines
+        by_id = self._paths_by_id()
+        rid_of = self.rids
+        depth = history.depth
+        for commit in chain:
+            depth += 1
+            logged = commits[commit]
+            changes = logged.changes
+            if not changes:
+                continue
+            if len(changes) == 1 and len(logged.parents) == 1:
+                # the usual commit, inlined: one record file changed in place
+                path, old, new = changes[0]
+                if old is not None and new is not None and path != PRODUCTS:
+                    rid = rid_of.get(path) or self._rid(path)
+                    paths = by_id.get(rid)
+                    if paths is not None and len(paths) == 1 and paths[0] == path:
+                        stored = paths[0]  # one string for all versions: the cache stores it once
+                        files[stored] = new
+                        fields = self._fields(new)
+                        if fields is None:
+                            continue  # a version no parser can read (a committed conflict)
+                        timeline = timelines.get(rid)
+                        if timeline is None:
+                            version = (self._commit_index(commit), depth, stored, fields, -1)
+                            timelines[rid] = [version]
+                        elif timeline[-1][V_FIELDS] != fields:
+                            version = (self._commit_index(commit), depth, stored, fields, -1)
+                            timeline.append(version)
+                        continue
+            self._apply(commit, depth)
+        history.depth = depth
+        history.chain += b"".join(bytes.fromhex(c) for c in chain)
+        history.head = head
+        history.read_commits = len(self.scanned.commits)
+        return history
+
+    def _chain(self, head: str) -> list[str]:
+        commits = self.scanned.commits
+        chain: list[str] = []
+        at: str | None = head
+        while at is not None and at in commits:
+            chain.append(at)
+            parents = commits[at].parents
+            at = parents[0] if parents else None
+        if self.history.head is not None and at != self.history.head:
+            raise NotAContinuation(head)
+        chain.reverse()
+        return chain
+
+    def _commit_index(self, commit: str) -> int:
+        index = self.index.get(commit)
+        if index is None:
+            logged = self.scanned.commits[commit]
+            index = self.index[commit] = len(self.history.commits)
+            self.history.commits.append((commit, logged.name, logged.email, logged.date))
+        return index
+
+    def _paths_by_id(self) -> dict[str, list[str]]:
+        if self.paths is None:
+            self.paths = {}
+            for path in self.history.files:
+                self.paths.setdefault(record_id(path), []).append(path)
+        return self.paths
+
+    def _rid(self, path: str) -> str:
+        rid = self.rids[path] = record_id(path)
+        return rid
+
+    def _apply(self, commit: str, depth: int) -> None:
+        """Any commit: several files, additions, deletions, moves, merges."""
+        logged = self.scanned.commits[commit]
+        files = self.history.files
+        by_id = self._paths_by_id()
+        rid_of = self.rids
+        touched: dict[str, str | None] = {}  # id -> effective blob before the commit
+        for path, _old, new in logged.changes:
+            if path == PRODUCTS:
+                self._set_products(new)
+                continue
+            rid = rid_of.get(path) or self._rid(path)
+            paths = by_id.get(rid)
+            if rid not in touched:
+                touched[rid] = files[min(paths)] if paths else None
+            if new is None:
+                files.pop(path, None)
+                if paths and path in paths:
+                    paths.remove(path)
+            else:
+                files[path] = new
+                if paths is None:
+                    by_id[rid] = [path]
+                elif path not in paths:
+                    paths.append(path)
+        for rid, before in touched.items():
+            paths = by_id.get(rid)
+            path = min(paths) if paths else ""
+            after = files[path] if paths else None
+            if after == before:
+                continue
+            steps = self._branch_steps(rid, before, after) if len(logged.parents) > 1 else None
+            if steps:
+                merge = self._commit_index(commit)
+                for side, blob in steps:
+                    self._add(rid, self._commit_index(side), depth, path, blob, merge)
+            else:
+                self._add(rid, self._commit_index(commit), depth, path, after, -1)
+
+    def _add(
+        self, rid: str, commit: int, depth: int, path: str, blob: str | None, merge: int
+    ) -> None:
+        fields = self._fields(blob) if blob is not None else None
+        if blob is not None and fields is None:
+            return  # a version no parser can read (a committed conflict): skip it
+        timeline = self.history.timelines.get(rid)
+        if timeline is None:
+            if fields is not None:
+                self.history.timelines[rid] = [(commit, depth, path, fields, merge)]
+        elif timeline[-1][V_FIELDS] != fields:
+            timeline.append((commit, depth, path, fields, merge))
+
+    def _fields(self, blob: str) -> tuple[Any, ...] | None:
+        """A version's fields as stored: a plain tuple, the amount from the lines where
+        needed."""
+        scanned = self.scanned
+        try:
+            fields = scanned.fields[blob]
+        except KeyError:
+            # a blob read by an earlier run (a duplicate id's other file): read it now
+            for _, content in git.cat_blobs([blob], self.root):
+                scanned.keep(blob, read_fields(content))
+            fields = scanned.fields.get(blob)
+        if fields is None or blob not in scanned.lines:
+            return fields
+        total = lines_total({"lines": scanned.lines[blob]}, self.history.products)
+        return (*fields[:4], str(total) if total is not None else None, *fields[5:])
+
+    def _set_products(self, blob: str | None) -> None:
+        catalog: dict[str, Any] = {}
+        content = self.scanned.products.get(blob) if blob else None
+        if content is not None:
+            from crmfiles.records.yamlio import ParseError, parse
+
+            try:
+                data = parse(content.decode("utf-8"))
+            except (UnicodeDecodeError, ParseError):
+                data = None
+            if isinstance(data, list):
+                catalog = {str(e.get("id")): e for e in data if isinstance(e, dict)}
+        self.history.products = catalog
+
+    def _branch_steps(
+        self, rid: str, before: str | None, after: str | None
+    ) -> list[tuple[str, str]] | None:
+        """The branch commits that took a record from ``before`` to ``after``, oldest
+        first, when a merge brought them: followed back blob by blob."""
+        if after is None:
+            return None
+        introduced = self._introduced()
+        steps: list[tuple[str, str]] = []
+        at: str | None = after
+        while at != before:
+            if at is None or len(steps) > 1000:
+                return None
+            found = introduced.get((rid, at))
+            if not found:
+                return None
+            side, previous = found[0]
+            steps.append((side, at))
+            at = previous
+        steps.reverse()
+        return steps
+
+    def _introduced(self) -> dict[tuple[str, str], list[tuple[str, str | None]]]:
+        """(record id, blob) -> the commits off the chain that wrote that blob, newest
+        first, with the record's blob before each."""
+        if self.introduced is None:
+            self.introduced = {}
+            for commit, logged in self.scanned.commits.items():
+                if commit in self.on_chain or len(logged.parents) > 1:
+                    continue
+                olds: dict[str, str | None] = {}
+                news: dict[str, str] = {}
+                for path, old, new in logged.changes:
+                    if path == PRODUCTS:
+                        continue
+                    rid = record_id(path)
+                    if old is not None:
+                        olds.setdefault(rid, old)
+                    if new is not None:
+                        news[rid] = new
+                for rid, new in news.items():
+                    entry = (commit, olds.get(rid))
+                    self.introduced.setdefault((rid, new), []).append(entry)
+        return self.introduced

@@ -1,0 +1,260 @@
+"""The history cache file, read a part at a time.
+
+``<git dir>/crmfiles/history-v<N>.marshal`` holds the history of one head.  A warm run
+reads only what it needs from it: the newest changes (``crm history -n``), one record's
+versions (``crm history ID``), or everything (reports, the TUI); the files at the head
+and the product catalog are read only to extend the history with new commits.  So the
+file is a small header followed by sections, each marshalled on its own (marshal loads
+plain tuples, lists and dicts in C):
+
+- ``recent``: every record with a version at or after a cutoff date (the newest
+  ``RECENT`` versions and whatever shares the oldest one's date), with the commits
+  those versions name: enough for the newest changes without loading the rest;
+- ``commits``, and the versions by record in ``shards`` by a hash of the id (one
+  record's versions are one shard away);
+- ``chain`` (raw bytes), ``files``, ``products``.
+
+The header names the head, and where each section is.  Anything unexpected in the
+file (another version, a torn write, a section out of bounds) reads as no cache: the
+history is rebuilt, and the file written again.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import heapq
+import marshal
+import os
+import sys
+import zlib
+from pathlib import Path
+from typing import Any
+
+from crmfiles.history.model import V_COMMIT, V_MERGE, Commit, History, Version
+
+CACHE_VERSION = 2
+CACHE_DIR = "crmfiles"
+RECENT = 2000  # versions in the recent section (and those sharing the last one's date);
+# ten times as many records (a huge commit at the cutoff): no recent section
+_SHARD_RECORDS = 2000  # about this many records a shard
+_MAX_SHARDS = 256
+
+# the stamp ties a file to this cache version and this Python's marshal format
+_STAMP = (CACHE_VERSION, marshal.version, *sys.version_info[:2])
+_LENGTH = 8  # the header's length, little-endian, before the header
+_FIRST_READ = 1 << 16  # the header, and often the recent section, in one read
+
+
+def cache_path(git_dir: Path) -> Path:
+    return git_dir / CACHE_DIR / f"history-v{CACHE_VERSION}.marshal"
+
+
+def shard_of(record_id: str, shards: int) -> int:
+    """A record's shard: a hash that is the same in every process (not ``hash``)."""
+    return zlib.crc32(record_id.encode("utf-8", "surrogateescape")) % shards
+
+
+class CacheFile:
+    """An open cache file: its header, and its sections read on demand from the same
+    file (a file renamed over it meanwhile does not mix in)."""
+
+    def __init__(
+        self, fd: int, first: bytes, header: tuple[Any, ...], info: os.stat_result
+    ) -> None:
+        self._fd = fd
+        self._first = first
+        _, self.head, self.depth, self._shards, self._cutoff, self._sections = header
+        self._size = info.st_size
+        self.stamp = (info.st_mtime_ns, info.st_size)  # as a stat of the path gives it
+
+    @classmethod
+    def open(cls, path: Path) -> CacheFile | None:
+        """The file's header, or None: no file, another version, or a broken one."""
+        try:
+            fd = os.open(path, os.O_RDONLY | getattr(os, "O_BINARY", 0))
+        except OSError:
+            return None
+        try:
+            info = os.fstat(fd)
+            first = os.read(fd, _FIRST_READ)
+            size = int.from_bytes(first[:_LENGTH], "little")
+            if _LENGTH + size > info.st_size:
+                raise ValueError("not a cache file")
+            if len(first) < _LENGTH + size:
+                first += _pread(fd, _LENGTH + size - len(first), len(first))
+            header = marshal.loads(first[_LENGTH : _LENGTH + size])
+            if not isinstance(header, tuple) or len(header) != 6 or header[0] != _STAMP:
+                raise ValueError("not a cache of this version")
+        except (OSError, EOFError, ValueError, TypeError):
+            os.close(fd)
+            return None
+        return cls(fd, first, header, info)
+
+    def close(self) -> None:
+        if self._fd >= 0:
+            os.close(self._fd)
+            self._fd = -1
+
+    def __enter__(self) -> CacheFile:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _raw(self, name: str) -> bytes:
+        offset, size = self._sections[name]
+        if offset + size <= len(self._first):
+            return self._first[offset : offset + size]
+        if offset < 0 or size < 0 or offset + size > self._size:
+            raise EOFError(f"the cache's {name} section is out of bounds")
+        data = _pread(self._fd, size, offset)
+        if len(data) != size:
+            raise EOFError(f"the cache's {name} section is cut short")
+        return data
+
+    def _load(self, name: str) -> Any:
+        return marshal.loads(self._raw(name))
+
+    def history(self, *, files: bool) -> History | None:
+        """Everything; the files at the head and the product catalog only with
+        ``files`` (without them the history cannot be extended: ``partial``)."""
+        try:
+            timelines: dict[str, list[Version]] = {}
+            for shard in range(self._shards):
+                timelines.update(self._load(f"shard{shard}"))
+            return History(
+                self.head,
+                self.depth,
+                self._raw("chain"),
+                self._load("commits"),
+                timelines,
+                self._load("files") if files else {},
+                self._load("products") if files else {},
+                partial=not files,
+            )
+        except (OSError, KeyError, EOFError, ValueError, TypeError):
+            return None
+
+    def recent(self) -> tuple[dt.datetime | None, History] | None:
+        """The records with a version at or after the cutoff (None: every record), as
+        a partial history with only the commits they name; None when the file has no
+        recent section."""
+        if self._cutoff is False:
+            return None
+        try:
+            commits, timelines = self._load("recent")
+            cutoff = None if self._cutoff is None else dt.datetime.fromisoformat(self._cutoff)
+        except (OSError, KeyError, EOFError, ValueError, TypeError):
+            return None
+        return cutoff, History(self.head, self.depth, b"", commits, timelines, partial=True)
+
+    def record(self, record_id: str) -> History | None:
+        """A partial history with one record's versions (none when it has no history)."""
+        try:
+            shard = self._load(f"shard{shard_of(record_id, self._shards)}")
+            timelines = {record_id: shard[record_id]} if record_id in shard else {}
+            commits = self._load("commits")
+        except (OSError, KeyError, EOFError, ValueError, TypeError):
+            return None
+        return History(self.head, self.depth, b"", commits, timelines, partial=True)
+
+
+def _pread(fd: int, size: int, offset: int) -> bytes:
+    pread = getattr(os, "pread", None)
+    if pread is not None:
+        return bytes(pread(fd, size, offset))
+    os.lseek(fd, offset, os.SEEK_SET)  # Windows
+    return os.read(fd, size)
+
+
+def encode(history: History, *, recent_size: int = RECENT) -> bytes | None:
+    """The cache file of a complete history; None when something in it cannot be
+    marshalled (an odd value in the product catalog): the history stays uncached."""
+    shards = max(1, min(_MAX_SHARDS, len(history.timelines) // _SHARD_RECORDS))
+    parts: list[dict[str, list[Version]]] = [{} for _ in range(shards)]
+    for record_id, versions in history.timelines.items():
+        parts[shard_of(record_id, shards)][record_id] = versions
+    recent = _recent(history, recent_size)
+    try:
+        sections = [
+            ("recent", marshal.dumps(recent[1:]) if recent is not None else b""),
+            ("commits", marshal.dumps(history.commits)),
+            ("chain", history.chain),
+            *((f"shard{i}", marshal.dumps(part)) for i, part in enumerate(parts)),
+            ("files", marshal.dumps(history.files)),
+            ("products", marshal.dumps(history.products)),
+        ]
+    except ValueError:
+        return None
+    cutoff = recent[0] if recent is not None else False  # False: no recent section
+    # the header's own length depends on the offsets in it: lay out with a generous
+    # guess of its size, then pad the header to the guess
+    table: dict[str, tuple[int, int]] = {}
+    guess = 256 + 64 * len(sections)
+    offset = _LENGTH + guess
+    for name, data in sections:
+        table[name] = (offset, len(data))
+        offset += len(data)
+    header = marshal.dumps((_STAMP, history.head, history.depth, shards, cutoff, table))
+    if len(header) > guess:
+        return None  # cannot happen with sane names; stay uncached rather than wrong
+    header += b"\0" * (guess - len(header))
+    return b"".join(
+        [len(header).to_bytes(_LENGTH, "little"), header, *(data for _, data in sections)]
+    )
+
+
+def _recent(
+    history: History, size: int
+) -> tuple[str | None, list[Commit], dict[str, list[Version]]] | None:
+    """The recent section: (cutoff, commits, versions by record) with the commits
+    renumbered; None when a huge commit at the cutoff would make it most of the file."""
+    size = max(size, 1)
+    dated = [
+        (history.date(v[V_COMMIT]), record_id)
+        for record_id, versions in history.timelines.items()
+        for v in versions
+    ]
+    cutoff: dt.datetime | None = None
+    if len(dated) > size:
+        cutoff = heapq.nlargest(size, dated, key=lambda pair: pair[0])[-1][0]
+        wanted = {record_id for date, record_id in dated if date >= cutoff}
+    else:
+        wanted = set(history.timelines)
+    if len(wanted) > 10 * size:
+        return None
+    index: dict[int, int] = {}
+    commits: list[Commit] = []
+
+    def renumber(commit: int) -> int:
+        if commit < 0:
+            return commit
+        if commit not in index:
+            index[commit] = len(commits)
+            commits.append(history.commits[commit])
+        return index[commit]
+
+    timelines = {
+        record_id: [
+            (renumber(v[V_COMMIT]), v[1], v[2], v[3], renumber(v[V_MERGE])) for v in versions
+        ]
+        for record_id, versions in history.timelines.items()
+        if record_id in wanted
+    }
+    return (cutoff.isoformat() if cutoff is not None else None), commits, timelines
+
+
+def write(path: Path, history: History) -> None:
+    """Write the cache of a complete history, atomically; a read-only repository (or
+    an odd catalog) stays uncached."""
+    payload = encode(history)
+    if payload is None:
+        return
+    from crmfiles.records.edit import write_bytes_atomic
+
+    with contextlib.suppress(OSError):
+        write_bytes_atomic(path, payload)
+        for older in path.parent.glob("history-v*.marshal"):
+            if older != path:
+                older.unlink()
