@@ -114,6 +114,7 @@ Floor = Callable[[str], Row | None]  # a floor of the same workload, by name
 class Budget:
     text: str
     check: Callable[[Row, Floor], bool | None]  # None: cannot tell (a floor is missing)
+    floor: str | None = None  # the operation it is measured against, if any
 
 
 def within(floor: str, factor: float) -> Budget:
@@ -121,7 +122,7 @@ def within(floor: str, factor: float) -> Budget:
         f = floor_of(floor)
         return None if f is None else row.seconds <= factor * f.seconds
 
-    return Budget(f"≤ {factor:g} × {floor}", check)
+    return Budget(f"≤ {factor:g} × {floor}", check, floor)
 
 
 def faster(floor: str, factor: float) -> Budget:
@@ -129,7 +130,7 @@ def faster(floor: str, factor: float) -> Budget:
         f = floor_of(floor)
         return None if f is None else f.seconds >= factor * row.seconds
 
-    return Budget(f"≥ {factor:g}× faster than {floor}", check)
+    return Budget(f"≥ {factor:g}× faster than {floor}", check, floor)
 
 
 def seconds(limit: float) -> Budget:

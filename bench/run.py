@@ -369,11 +369,13 @@ def main(argv: list[str] | None = None) -> int:
         workloads = {"base": tiny, "large": tiny}
     else:
         workloads = {"base": prepare("10k", args.work, 10_000, COMMITS)}
+    every = [c for c in cases() if c.workload == "base" or args.large or args.smoke]
+    chosen = [c for c in every if not args.only or args.only in c.name]
+    # and what they are measured against
+    floors = {(c.workload, b.floor) for c in chosen for b in c.budget if b.floor}
+    ids = {id(c) for c in chosen}
     selected = [
-        c
-        for c in cases()
-        if (c.workload == "base" or args.large or args.smoke)
-        and (not args.only or args.only in c.name or c.name in FLOORS)
+        c for c in every if id(c) in ids or c.name in FLOORS or (c.workload, c.name) in floors
     ]
     rows = run(selected, workloads, args)
     info["loadavg_after"] = os.getloadavg()

@@ -289,3 +289,41 @@ def test_a_snapshot_column_read_by_offset_is_the_split_value(repo: Path) -> None
         }
     finally:
         check_module.SAVE_THRESHOLD = saved
+
+
+def test_operations_move_the_cache_to_their_commit_and_it_still_agrees(repo: Path) -> None:
+    """After each committed operation the snapshot is HEAD's tree (the next command
+    reads nothing), and what it restores is what a cold run finds."""
+    from crmfiles.cache import Cache
+    from crmfiles.ops import close, create, move
+
+    check_module.SAVE_THRESHOLD, saved = 0, check_module.SAVE_THRESHOLD
+    try:
+        check(WorkTree(repo))  # the snapshot the operations start from
+    finally:
+        check_module.SAVE_THRESHOLD = saved
+    write(repo, {"partners/late.yaml": "id: late\nname: Late GmbH\nroles: [customer]\n"})
+    commit_all(repo, "a commit by hand: the snapshot is one commit behind")
+
+    def snapshot_tree() -> str | None:
+        report = check(Revision(repo, "HEAD"))
+        assert report.context is not None and report.context.cache is not None
+        snapshot = report.context.cache.load(report.context.cache_key or "")
+        return snapshot.tree if snapshot is not None else None
+
+    steps = [
+        lambda: move(repo, "acme-forklifts", "proposal"),
+        lambda: create(
+            repo,
+            "opportunities",
+            {"name": "Forklift fleet two", "partner": "late", "kind": "standard-sale"},
+        ),
+        lambda: create(repo, "partners", {"name": "Newco AG", "roles": ["customer"]}),
+        lambda: close(repo, "acme-forklifts", won=False, reason="price"),
+    ]
+    for step in steps:
+        step()
+        tree = git(repo, "rev-parse", "HEAD^{tree}").strip()
+        assert Cache.for_repo(repo) is not None
+        assert snapshot_tree() == tree
+        assert_agree(repo)

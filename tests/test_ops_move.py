@@ -321,3 +321,24 @@ def test_cli_json(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["move", "acme-forklifts", "commit", "--format", "json"]) == 1
     out = json.loads(capsys.readouterr().out)
     assert out["ok"] is False and out["diagnostics"][0]["rule"] == "stage-skip"
+
+
+def test_a_record_is_found_wherever_it_lies_and_an_id_held_twice_is_said(repo: Path) -> None:
+    from crmfiles.ops.workspace import Workspace
+
+    misplaced = "opportunities/old/2019/acme-forklifts-2.yaml"  # not where the layout puts it
+    second = BASE.replace("acme-forklifts", "acme-forklifts-2").replace("forklifts\n", "cranes\n")
+    write(repo, {misplaced: second})
+    commit_all(repo, "a record placed by hand")
+    ws = Workspace(repo)
+    assert ws.paths_of(("opportunities",), "acme-forklifts") == [("opportunities", OPP)]
+    assert ws.paths_of(("opportunities",), "acme-forklifts-2") == [("opportunities", misplaced)]
+    assert ws.paths_of(("partners",), "acme") == [("partners", "partners/acme.yaml")]
+    assert ws.paths_of(("opportunities",), "../partners/acme") == []  # hostile ids find nothing
+    move(repo, "acme-forklifts-2", "proposal")  # and it moves
+    write(
+        repo, {"opportunities/2026/02/acme-forklifts.yaml": BASE.replace("forklifts\n", "vans\n")}
+    )
+    commit_all(repo, "the same id again, another month")
+    with pytest.raises(CrmError, match="'acme-forklifts' names several records"):
+        move(repo, "acme-forklifts", "proposal")

@@ -14,10 +14,12 @@ from __future__ import annotations
 
 import array
 import bisect
+import contextlib
 import hashlib
 import marshal
 import os
 import pickle
+import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cache, cached_property
@@ -81,16 +83,22 @@ class Snapshot:
     def _value(self, column: str, text: str, where: int) -> str:
         if column in self.__dict__:  # split already: a run over every file
             return str(self.__dict__[column][where])
+        starts = self.starts(column)
+        return text[starts[where] : starts[where + 1] - 1]
+
+    def starts(self, column: str) -> array.array[int]:
+        """Where each value of a column ("name_keys", "currency") starts in its text,
+        and one past the end: from the cache file, or computed once."""
         starts = self._starts.get(column)
         if starts is None:
             starts = array.array("I")
             raw = self.offsets.get(column, b"")
-            if len(raw) == starts.itemsize * (len(self.paths) + 1):
-                starts.frombytes(raw)
+            if len(raw) != starts.itemsize * (len(self.paths) + 1):
+                text = self.name_keys_text if column == "name_keys" else self.currency_text
+                raw = value_starts(text, len(self.paths))
+            starts.frombytes(raw)
             self._starts[column] = starts
-        if not starts:  # a cache without offsets: split once
-            return str(getattr(self, column)[where])
-        return text[starts[where] : starts[where + 1] - 1]
+        return starts
 
     def name_key_is(self, where: int, key: str) -> bool:
         """Whether the record at ``where`` has name key ``key``: the places where the
@@ -173,20 +181,45 @@ class Cache:
         self.dir = directory
         self.hot_path = directory / f"check-v{FORMAT}.pickle"
         self.cold_path = directory / f"refs-v{FORMAT}.pickle"
+        self._early: tuple[tuple[int, int, int], str, Snapshot] | None = None
 
     @classmethod
     def for_repo(cls, root: Path) -> Cache | None:
         if os.environ.get("CRM_NO_CACHE"):
             return None
+        early = _PREFETCHED.pop(str(root), None)
+        if early is not None:
+            early.join()
+            if early.cache is not None:
+                return early.cache
         directory = cache_dir(root)
         return cls(directory) if directory is not None else None
 
+    @classmethod
+    def prefetch(cls, root: Path) -> None:
+        """Start reading ``root``'s snapshot on a thread (an operation asks git a few
+        questions first: the file is read meanwhile); the next :meth:`for_repo` of
+        ``root`` takes it, and :meth:`load` uses it if the file is still the same."""
+        if os.environ.get("CRM_NO_CACHE") or str(root) in _PREFETCHED:
+            return
+        _PREFETCHED[str(root)] = _Prefetch(root)
+
     def load(self, key: str) -> Snapshot | None:
         """The snapshot stored under fingerprint ``key``, if there is one."""
+        early, self._early = self._early, None
+        if early is not None and early[0] == _identity(self.hot_path):
+            return early[2] if early[1] == key else None
+        read = self._read()
+        if read is None or read[0] != key:
+            return None
+        return read[1]
+
+    def _read(self) -> tuple[str, Snapshot] | None:
+        """The stored key and snapshot."""
         try:
             with open(self.hot_path, "rb") as handle:
                 stored = marshal.load(handle)
-            if not isinstance(stored, dict) or stored.get("key") != key:
+            if not isinstance(stored, dict):
                 return None
             paths = stored["paths"].split("\0") if stored["paths"] else []
             found = pickle.loads(stored["found"]) if stored["found"] else {}
@@ -205,6 +238,7 @@ class Cache:
                 stored["unique_names"],
                 stored["offsets"],
             )
+            key = str(stored["key"])
         except (
             OSError,
             EOFError,
@@ -219,7 +253,7 @@ class Cache:
         n = len(snapshot.paths)
         if len(snapshot.blobs) != 40 * n or snapshot.name_keys_text.count("\0") != max(n - 1, 0):
             return None
-        return snapshot
+        return key, snapshot
 
     def load_cold(self) -> dict[str, tuple[str, list[Any], dict[str, Any] | None]]:
         """path -> (blob, references, facts) of the last saved run."""
@@ -247,36 +281,48 @@ class Cache:
         try:
             self.dir.mkdir(parents=True, exist_ok=True)
             _dump_atomic(self.cold_path, marshal.dumps(cold))
-            hot = {
-                "key": key,
-                "ids": snapshot.ids,
-                "tree": snapshot.tree,
-                "paths": "\0".join(snapshot.paths),
-                "blobs": snapshot.blobs,
-                "name_keys": snapshot.name_keys_text,
-                "currency": snapshot.currency_text,
-                "links": snapshot.links,
-                "found": pickle.dumps(snapshot.found, protocol=pickle.HIGHEST_PROTOCOL)
-                if snapshot.found
-                else b"",
-                "dirty": snapshot.dirty,
-                "unique_ids": snapshot.unique_ids,
-                "roles": snapshot.roles or {},
-                "unique_names": snapshot.unique_names,
-                "offsets": {
-                    "name_keys": _starts(snapshot.name_keys_text, len(snapshot.paths)),
-                    "currency": _starts(snapshot.currency_text, len(snapshot.paths)),
-                },
-            }
+        except (OSError, ValueError):
+            return  # a cache that cannot be written is a slower next run, not an error
+        self.save_hot(key, snapshot)
+
+    def save_hot(self, key: str, snapshot: Snapshot) -> None:
+        """The snapshot alone (the cold store may lag: each of its entries names the
+        blob it was computed from, and is used only for that blob)."""
+        n = len(snapshot.paths)
+        hot = {
+            "key": key,
+            "ids": snapshot.ids,
+            "tree": snapshot.tree,
+            "paths": "\0".join(snapshot.paths),
+            "blobs": snapshot.blobs,
+            "name_keys": snapshot.name_keys_text,
+            "currency": snapshot.currency_text,
+            "links": snapshot.links,
+            "found": pickle.dumps(snapshot.found, protocol=pickle.HIGHEST_PROTOCOL)
+            if snapshot.found
+            else b"",
+            "dirty": snapshot.dirty,
+            "unique_ids": snapshot.unique_ids,
+            "roles": snapshot.roles or {},
+            "unique_names": snapshot.unique_names,
+            "offsets": {
+                "name_keys": snapshot.offsets.get("name_keys")
+                or value_starts(snapshot.name_keys_text, n),
+                "currency": snapshot.offsets.get("currency")
+                or value_starts(snapshot.currency_text, n),
+            },
+        }
+        try:
+            self.dir.mkdir(parents=True, exist_ok=True)
             _dump_atomic(self.hot_path, marshal.dumps(hot))
         except (OSError, ValueError):
-            pass  # a cache that cannot be written is a slower next run, not an error
+            pass
 
 
-def _starts(text: str, count: int) -> bytes:
+def value_starts(text: str, count: int) -> bytes:
     """Where each of ``count`` NUL-separated values of ``text`` starts, and one more."""
     if not count:
-        return b""
+        return array.array("I", [0]).tobytes()
     starts = array.array("I", [0])
     pos = text.find("\0")
     while pos != -1:
@@ -290,3 +336,39 @@ def _dump_atomic(path: Path, content: bytes) -> None:
     from crmfiles.records.edit import write_bytes_atomic
 
     write_bytes_atomic(path, content)
+
+
+def _identity(path: Path) -> tuple[int, int, int]:
+    """Which version of a file this is (it is only ever replaced, by a rename)."""
+    try:
+        st = path.stat()
+    except OSError:
+        return (0, 0, 0)
+    return (st.st_ino, st.st_size, st.st_mtime_ns)
+
+
+class _Prefetch:
+    """:meth:`Cache.prefetch`'s thread and what it read."""
+
+    def __init__(self, root: Path) -> None:
+        self.cache: Cache | None = None
+        self._thread = threading.Thread(target=self._run, args=(root,), daemon=True)
+        self._thread.start()
+
+    def _run(self, root: Path) -> None:
+        with contextlib.suppress(Exception):  # a cache read early or not at all
+            directory = cache_dir(root)
+            if directory is None:
+                return
+            cache = Cache(directory)
+            before = _identity(cache.hot_path)
+            read = cache._read()
+            if read is not None and before == _identity(cache.hot_path):
+                cache._early = (before, *read)
+            self.cache = cache
+
+    def join(self) -> None:
+        self._thread.join()
+
+
+_PREFETCHED: dict[str, _Prefetch] = {}

@@ -9,14 +9,17 @@ of the files that have findings.
 from __future__ import annotations
 
 import bisect
+import contextlib
 import os
 import pickle
+import sys
 import threading
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, NamedTuple
 
+import crmfiles
 from crmfiles import git
 from crmfiles.cache import Cache, Found, Snapshot, blob_id, fingerprint, ids_digest
 from crmfiles.config import Config, parse_config
@@ -168,10 +171,10 @@ def load(
     and index ids and catalogs."""
     if use_cache:
         source.prefetch()
+    listed = source.catalog_files()
     config_bytes = source.read(CONFIG_FILE)
     if config is None:
         config = parse_config(config_bytes)
-    listed = source.catalog_files()
     catalog_raw = [raw for raw in listed if _place(raw.path).kind == "catalog"]
     strays = [raw.path for raw in listed if _place(raw.path).kind != "catalog"]
     store = Cache.for_repo(source.root) if use_cache else None
@@ -644,3 +647,164 @@ def _save(ctx: Context) -> None:
         len(ctx.ids_of(folder)) == len(ctx.folder_paths(folder)) for folder in RECORD_FOLDERS
     )
     store.save(ctx.cache_key or "", snapshot, cold)
+
+
+def advance(ctx: Context, tree: str, blobs: dict[str, str]) -> Callable[[], None]:
+    """Move the cache's snapshot to ``tree`` by replacing the rows of the files this
+    run read, without the full save (which makes an object of every record).
+
+    For an operation: ``ctx`` checked HEAD with the operation's edits, and exactly that
+    was committed as ``tree`` (``blobs``: the edited files' blob ids).  The next command
+    then starts from the tree it sees - no ``git diff-tree``, nothing read again -
+    instead of from a snapshot that drifts further behind with every commit.  Only a
+    warm run that judged ids from the cache qualifies; a cache is never worth an error,
+    so anything unexpected leaves the old snapshot in place.
+
+    The writing (20 MB at 100,000 records) is done by a detached process when the
+    command line allows it, else on a thread; returns what waits for it."""
+    store, snapshot = ctx.cache, ctx.snapshot
+    if (
+        store is None
+        or snapshot is None
+        or ctx.cache_key is None
+        or not ctx.restored
+        or ctx.recheck_all
+        or any(p == CONFIG_FILE or p.startswith(CATALOG_PREFIX) for p in blobs)
+    ):
+        return _nothing
+    key = ctx.cache_key
+
+    def save() -> None:
+        with contextlib.suppress(OSError, ValueError, KeyError, IndexError, TypeError):
+            store.save_hot(key, _patched(ctx, snapshot, tree, blobs))
+
+    where = _detach() if crmfiles.detach_background_work else None
+    if where == "child":
+        try:
+            save()
+        finally:
+            os._exit(0)
+    if where == "parent":
+        return _nothing  # the detached process writes it
+    thread = threading.Thread(target=save, daemon=True)
+    thread.start()
+    return thread.join
+
+
+def _nothing() -> None:
+    return None
+
+
+def _detach() -> str | None:
+    """Fork a process that outlives this one, with no terminal and no pipes of ours
+    (a reader waiting for our output must not wait for it): "child" in that process,
+    "parent" in this one, None when it cannot be done (forking a process with more
+    than one thread can deadlock the child)."""
+    if threading.active_count() != 1 or not hasattr(os, "fork"):
+        return None
+    sys.stdout.flush()
+    sys.stderr.flush()
+    try:
+        pid = os.fork()
+    except OSError:
+        return None
+    if pid:
+        return "parent"
+    try:
+        os.setsid()
+        devnull = os.open(os.devnull, os.O_RDWR)
+        for fd in (0, 1, 2):
+            os.dup2(devnull, fd)
+        os.closerange(3, 256)
+    except OSError:
+        os._exit(0)
+    return "child"
+
+
+def _patched(ctx: Context, snapshot: Snapshot, tree: str, blobs: dict[str, str]) -> Snapshot:
+    """The snapshot with the rows of the files this run read (or found gone) replaced."""
+    fresh = {f.path: f for f in ctx.files if f.fresh and f.place.kind == "record"}
+    rows: dict[str, tuple[str, str, str] | None] = {}  # path -> (blob, name key, currency)
+    dirty: set[str] = set()
+    links, found = dict(snapshot.links), dict(snapshot.found)
+    roles = dict(snapshot.roles or {})
+    for path in ctx.restored.excluded | set(fresh):
+        f = fresh.get(path)
+        links.pop(path, None)
+        found.pop(path, None)
+        roles.pop(path, None)
+        blob = blobs.get(path) or (None if f is None or path in ctx.outside_tree else f.blob)
+        if f is None or blob is None:
+            rows[path] = None  # gone, or not the tree's content: read again next time
+            if f is not None:
+                dirty.add(path)
+            continue
+        facts = f.facts or {}
+        key = facts.get("name_key") if f.place.name == "opportunities" else None
+        money = facts.get("currency")
+        rows[path] = (
+            blob,
+            key if isinstance(key, str) else "",
+            money if isinstance(money, str) else "",
+        )
+        link = {"quotes": "opportunity", "orders": "quote", "invoices": "order"}.get(f.place.name)
+        if link and isinstance(facts.get(link), str):
+            links[path] = facts[link]
+        if f.place.name == "partners" and isinstance(facts.get("roles"), list):
+            roles[path] = facts["roles"]
+    for f in ctx.files:  # findings of every record this run looked at (restored ones too)
+        if f.place.kind == "record" and f.path not in dirty and rows.get(f.path, True):
+            if f.findings:
+                found[f.path] = Found(tuple(f.findings), f.text)
+            else:
+                found.pop(f.path, None)
+    old, n = snapshot.paths, len(snapshot.paths)
+    names = snapshot.name_keys_text + "\0" if n else ""
+    money_text = snapshot.currency_text + "\0" if n else ""
+    name_at, money_at = snapshot.starts("name_keys"), snapshot.starts("currency")
+    paths: list[str] = []
+    parts: tuple[list[str], list[str], list[str]] = ([], [], [])
+
+    def copy(i: int, j: int) -> None:
+        if i < j:
+            paths.extend(old[i:j])
+            parts[0].append(snapshot.blobs[40 * i : 40 * j])
+            parts[1].append(names[name_at[i] : name_at[j]])
+            parts[2].append(money_text[money_at[i] : money_at[j]])
+
+    i = 0
+    for path in sorted(rows):
+        j = bisect.bisect_left(old, path, i)
+        copy(i, j)
+        row = rows[path]
+        if row is not None:
+            paths.append(path)
+            parts[0].append(row[0])
+            parts[1].append(row[1] + "\0")
+            parts[2].append(row[2] + "\0")
+        i = j + 1 if j < n and old[j] == path else j
+    copy(i, n)
+    blob_text, name_text, currency_text = ("".join(p) for p in parts)
+    patched = Snapshot(
+        ids_digest(paths),
+        tree,
+        paths,
+        blob_text,
+        name_text[:-1],
+        currency_text[:-1],
+        links,
+        found,
+        sorted({*snapshot.dirty, *dirty} - set(rows) | dirty),
+        snapshot.unique_ids and not _has(ctx, "duplicate-id"),
+        roles,
+        snapshot.unique_names and not _has(ctx, "duplicate-name"),
+    )
+    if len(patched.blobs) != 40 * len(paths):
+        raise ValueError("a blob id of the wrong length")
+    return patched
+
+
+def _has(ctx: Context, rule: str) -> bool:
+    return any(x.rule == rule for x in ctx.collective) or any(
+        x.rule == rule for f in ctx.files for x in f.findings
+    )

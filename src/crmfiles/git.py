@@ -375,22 +375,27 @@ def git_paths(cwd: Path, names: Sequence[str]) -> list[Path]:
     return [Path(p) if Path(p).is_absolute() else cwd / p for p in raw]
 
 
+def repository_state(cwd: Path) -> tuple[str | None, list[str]]:
+    """What git is in the middle of (a merge, a rebase...) or None, and the commit
+    hooks it would run here: one ``git rev-parse``."""
+    *states, hooks = git_paths(cwd, [*_IN_PROGRESS, "hooks"])
+    busy = next(
+        (what for path, what in zip(states, _IN_PROGRESS.values(), strict=True) if path.exists()),
+        None,
+    )
+    return busy, [
+        name for name in HOOK_NAMES if (hooks / name).is_file() and os.access(hooks / name, os.X_OK)
+    ]
+
+
 def operation_in_progress(cwd: Path) -> str | None:
     """What git is in the middle of (a merge, a rebase...), or None."""
-    for path, what in zip(git_paths(cwd, list(_IN_PROGRESS)), _IN_PROGRESS.values(), strict=True):
-        if path.exists():
-            return what
-    return None
+    return repository_state(cwd)[0]
 
 
 def commit_hooks(cwd: Path) -> list[str]:
     """The commit hooks git would run here (executable files in the hooks folder)."""
-    folder = git_paths(cwd, ["hooks"])[0]
-    return [
-        name
-        for name in HOOK_NAMES
-        if (folder / name).is_file() and os.access(folder / name, os.X_OK)
-    ]
+    return repository_state(cwd)[1]
 
 
 def config_bool(cwd: Path, key: str) -> bool:
@@ -398,14 +403,24 @@ def config_bool(cwd: Path, key: str) -> bool:
     return proc.stdout.decode().strip() == "true"
 
 
-def identity_problem(cwd: Path) -> str | None:
-    """Why git could not make a commit here for want of a name or e-mail, or None."""
+def identity(cwd: Path) -> tuple[str | None, str | None]:
+    """Why git could not make a commit here for want of a name or e-mail (or None),
+    and the author's e-mail as the next commit would record it (``git var``)."""
+    author = None
     for var in ("GIT_AUTHOR_IDENT", "GIT_COMMITTER_IDENT"):
         proc = run(["var", var], cwd, check=False)
         if proc.returncode != 0:
             lines = proc.stderr.decode("utf-8", "replace").strip().splitlines()
-            return lines[-1].removeprefix("fatal: ") if lines else "no git identity"
-    return None
+            return (lines[-1].removeprefix("fatal: ") if lines else "no git identity"), None
+        if var == "GIT_AUTHOR_IDENT":
+            ident = proc.stdout.decode("utf-8", "replace")
+            author = ident.partition("<")[2].partition(">")[0] or None if "<" in ident else None
+    return None, author
+
+
+def identity_problem(cwd: Path) -> str | None:
+    """Why git could not make a commit here for want of a name or e-mail, or None."""
+    return identity(cwd)[0]
 
 
 def ref_exists(cwd: Path, ref: str) -> bool:

@@ -245,12 +245,14 @@ def step_between(
     old_catalogs: dict[str, dict[str, dict[str, Any]]] | None = None,
     range_mode: bool = False,
     texts: dict[str, str] | None = None,
+    author_email: str | None = None,
 ) -> Step:
     """The step from ``base_commit`` to the revision ``ctx`` holds, for the changes
     ``raw``: what ``crm lint`` checks last, and what an operation checks before it
     writes (it passes the texts it is about to write as ``new_data``/``texts`` and the
     committed ones it read as ``old_data``).  Data not given is read: the head's from
-    ``ctx``, the base's from git."""
+    ``ctx``, the base's from git; ``author_email``: who makes the step (default: the
+    author of the next commit, as git says)."""
     if new_data is None:
         # the changed files' data (a file the cache restored is read now: few change)
         new_data = {c.path: ctx.data_for(c.path) for c in raw if c.status != "D"}
@@ -280,7 +282,7 @@ def step_between(
         changes=_changes(raw, old, new_data),
         old_catalogs=old_catalogs,
         new_catalogs=ctx.catalogs,
-        author_email=_author_email(root),
+        author_email=author_email or _author_email(root),
         range_mode=range_mode,
         old_record=old_record,
         open_quotes=lambda opp: _open_quotes(head_records("quotes"), opp),

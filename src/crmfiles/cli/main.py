@@ -9,6 +9,7 @@ import sys
 from collections.abc import Sequence
 from importlib import import_module
 
+import crmfiles
 from crmfiles import __version__
 from crmfiles.errors import CrmError
 
@@ -78,6 +79,8 @@ def _command(argv: Sequence[str]) -> str | None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     words = list(sys.argv[1:] if argv is None else argv)
+    if argv is None:  # the command line itself
+        crmfiles.detach_background_work = True
     parser = build_parser(_command(words))
     args = parser.parse_args(words)
     if not getattr(args, "handler", None):

@@ -19,13 +19,16 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 from crmfiles import git
+from crmfiles.check import advance
 from crmfiles.errors import CrmError
 from crmfiles.ops.guard import guard
 from crmfiles.ops.result import CommitFailed, OpResult
 from crmfiles.ops.workspace import Workspace
 from crmfiles.records.edit import write_atomic
+from crmfiles.rules.base import Context
 
 SHORT = 7
 
@@ -55,7 +58,7 @@ def execute(ws: Workspace, plan: Plan, *, commit: bool = True, branch: bool = Fa
         raise CrmError("--branch makes a commit; it does not go with --no-commit")
     _preflight(ws, plan, commit=commit, branch=branch)
     committed = ws.head_texts(sorted(plan.texts))
-    hooks = bool(git.commit_hooks(ws.root)) if commit and not branch else False
+    hooks = bool(ws.repository_state[1]) if commit and not branch else False
     sign = git.config_bool(ws.root, "commit.gpgSign") if commit else False
     # the commit object needs no decision of the rules: build it on the other core while
     # they run (objects nothing points at yet; git's gc removes them if refused) - not
@@ -69,6 +72,7 @@ def execute(ws: Workspace, plan: Plan, *, commit: bool = True, branch: bool = Fa
             commit=commit,
             committed=committed,
             what=f"crm {plan.verb} {plan.record}",
+            author=ws.author_email,
         )
     except BaseException:
         if ahead is not None:
@@ -87,7 +91,7 @@ def execute(ws: Workspace, plan: Plan, *, commit: bool = True, branch: bool = Fa
     notes = list(plan.notes)
     if branch:
         made = ahead.result() if ahead is not None else _commit_tree(ws, plan, sign=sign)
-        result.branch, result.commit = _commit_to_branch(ws, plan, made)
+        result.branch, result.commit = _commit_to_branch(ws, plan, made.commit)
         done = (
             f"committed {result.commit[:SHORT]} on branch {result.branch}; "
             "your work tree, index and HEAD are unchanged"
@@ -101,7 +105,11 @@ def execute(ws: Workspace, plan: Plan, *, commit: bool = True, branch: bool = Fa
         if commit:
             try:
                 built = ahead.result() if ahead is not None else None
-                result.commit, warning = _commit(ws, plan, previous, built, sign=sign)
+                # (with a HEAD, the guard checked HEAD plus the edits: the commit itself)
+                checked = verdict.context if ws.head.commit else None
+                result.commit, warning = _commit(
+                    ws, plan, previous, built, sign=sign, checked=checked
+                )
             except BaseException:
                 _restore(ws.root, previous)
                 raise
@@ -119,7 +127,7 @@ def _preflight(ws: Workspace, plan: Plan, *, commit: bool, branch: bool) -> None
             raise CrmError(f"{path} already exists", hint="give another --id")
     if not commit:
         return
-    problem = git.identity_problem(root)
+    problem = ws.identity[0]
     if problem:
         raise CrmError(
             f"git cannot make a commit here: {problem}",
@@ -137,7 +145,7 @@ def _preflight(ws: Workspace, plan: Plan, *, commit: bool, branch: bool) -> None
                 hint="check out a branch first (`git switch main`)",
             )
     else:
-        busy = git.operation_in_progress(root)
+        busy = ws.repository_state[0]
         if busy:
             raise CrmError(
                 f"git is in the middle of {busy}; a commit now would get mixed into it",
@@ -185,17 +193,21 @@ def _commit(
     ws: Workspace,
     plan: Plan,
     previous: dict[str, bytes | None],
-    made: str | None,
+    made: Built | None,
     *,
     sign: bool,
+    checked: Context | None,
 ) -> tuple[str, str]:
     """Commit the written files (``made``: the commit object, built already unless
-    hooks must run or git signs); (commit id, a warning for the user or "")."""
+    hooks must run or git signs); (commit id, a warning for the user or "").
+    ``checked`` is what the guard checked, HEAD with the edits: exactly the commit, so
+    the check's cache moves on to it, while git updates the index on the other core."""
     root, paths = ws.root, sorted(plan.texts)
-    if made is None and git.commit_hooks(root):
+    if made is None and ws.repository_state[1]:
         return _commit_with_hooks(root, plan, [p for p in paths if previous[p] is None]), ""
     parent = ws.head.commit
-    new = made if made is not None else _commit_tree(ws, plan, sign=sign)
+    built = made if made is not None else _commit_tree(ws, plan, sign=sign)
+    new = built.commit
     try:
         git.update_ref(root, "HEAD", new, parent, plan.subject)
     except git.GitError as err:
@@ -204,23 +216,34 @@ def _commit(
             str(err),
             hint="run the command again",
         ) from None
+    saved = advance(checked, built.tree, built.blobs) if checked is not None else None
     warning = ""
     try:
         git.stage_paths(root, paths)
     except git.GitError:
         warning = f"the index still holds the old version: run `git reset -q -- {' '.join(paths)}`"
+    finally:
+        if saved is not None:
+            saved()
     git.gc_auto(root)
     return new, warning
 
 
-def _commit_tree(ws: Workspace, plan: Plan, *, sign: bool) -> str:
+class Built(NamedTuple):
+    commit: str
+    tree: str
+    blobs: dict[str, str]  # path -> blob id of each written file
+
+
+def _commit_tree(ws: Workspace, plan: Plan, *, sign: bool) -> Built:
     """The commit of HEAD's tree with the plan's texts (as git would store them: the
     paths' filters apply), not yet on any branch."""
     parent = ws.head.commit
     blobs = git.hash_blobs(ws.root, {p: t.encode("utf-8") for p, t in plan.texts.items()})
     tree = git.edit_tree(ws.root, parent, dict(blobs))
     try:
-        return git.commit_tree(ws.root, tree, [parent] if parent else [], plan.message, sign=sign)
+        commit = git.commit_tree(ws.root, tree, [parent] if parent else [], plan.message, sign=sign)
+        return Built(commit, tree, blobs)
     except git.GitError as err:
         raise CommitFailed(f"git could not make the commit: {err.message}", err.message) from None
 
@@ -251,7 +274,7 @@ class _Ahead:
     """:func:`_commit_tree` on another thread (git does the work, in its own processes)."""
 
     def __init__(self, ws: Workspace, plan: Plan) -> None:
-        self._made: str | None = None
+        self._made: Built | None = None
         self._error: BaseException | None = None
         ws.head  # noqa: B018 - read once here, not raced for by two threads
         self._thread = threading.Thread(target=self._run, args=(ws, plan), daemon=True)
@@ -266,7 +289,7 @@ class _Ahead:
     def wait(self) -> None:
         self._thread.join()
 
-    def result(self) -> str:
+    def result(self) -> Built:
         self._thread.join()
         if self._error is not None:
             raise self._error

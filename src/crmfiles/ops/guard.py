@@ -49,6 +49,7 @@ def review(
     head: str | None = None,
     commit: bool = False,
     committed: Mapping[str, str | None] | None = None,
+    author: str | None = None,
 ) -> Verdict:
     """Every diagnostic the edits would cause: ``texts`` maps each changed path to its
     new text; ``head`` is the commit they are judged against (None: no commit yet);
@@ -58,12 +59,12 @@ def review(
     changes: dict[str, bytes | None] = {p: text.encode("utf-8") for p, text in texts.items()}
     # a commit holds HEAD's files and ours, whatever else the work tree has: judge that
     # (and HEAD's listing is git's, where the work tree's needs a stat of every file)
-    base: Source = Revision(root, head) if commit and head else WorkTree(root)
+    base: Source = Revision(root, head, resolved=True) if commit and head else WorkTree(root)
     report = check(Overlay(base, changes))
     diagnostics = _about(report, list(texts))
     ctx = report.context
     if ctx is not None:
-        step = _step(root, head, ctx, texts, commit, committed or {})
+        step = _step(root, head, ctx, texts, commit, committed or {}, author)
         findings = [
             f for change in step.changes for rule in CHANGE_RULES for f in rule(step, change)
         ]
@@ -81,9 +82,10 @@ def guard(
     commit: bool = False,
     committed: Mapping[str, str | None] | None = None,
     what: str = "the change",
+    author: str | None = None,
 ) -> Verdict:
     """:func:`review`, raising :class:`Refused` when any diagnostic is an error."""
-    verdict = review(root, texts, head=head, commit=commit, committed=committed)
+    verdict = review(root, texts, head=head, commit=commit, committed=committed, author=author)
     if verdict.errors:
         count = len(verdict.errors)
         raise Refused(
@@ -119,6 +121,7 @@ def _step(
     texts: Mapping[str, str],
     commit: bool,
     committed: Mapping[str, str | None],
+    author: str | None,
 ) -> Step:
     """HEAD against the edited files, as ``crm lint``'s last step would see them."""
     base = head or git.EMPTY_TREE
@@ -151,4 +154,5 @@ def _step(
         old_catalogs=ctx.catalogs if same_catalogs else None,
         range_mode=commit,
         texts=dict(texts),
+        author_email=author,
     )

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from crmfiles import git
-from crmfiles.cache import blob_id
+from crmfiles.cache import Cache, blob_id
 from crmfiles.config import Config, parse_config
 from crmfiles.errors import CrmError
 from crmfiles.ops.fmt import layout_target
@@ -48,6 +48,7 @@ class Workspace:
 
     def __init__(self, root: Path, today: dt.date | None = None) -> None:
         self.root = root
+        Cache.prefetch(root)  # the check before the write needs it: read it meanwhile
         self.today = today or dt.date.today()
         self._walked: dict[str, list[tuple[str, list[str]]]] = {}
         self._names: dict[str, set[str]] = {}
@@ -86,8 +87,22 @@ class Workspace:
         return git.head(self.root)
 
     @cached_property
+    def repository_state(self) -> tuple[str | None, list[str]]:
+        """What git is in the middle of (or None), and the commit hooks it would run."""
+        return git.repository_state(self.root)
+
+    @cached_property
+    def identity(self) -> tuple[str | None, str | None]:
+        """Why git could not commit here for want of a name or e-mail (or None), and
+        the author's e-mail it would record."""
+        return git.identity(self.root)
+
+    @cached_property
     def author_email(self) -> str | None:
         """The e-mail git will record as the author (the one the rules judge)."""
+        problem, author = self.identity
+        if problem is None and author:
+            return author
         from crmfiles.lint import _author_email
 
         return _author_email(self.root)
@@ -116,11 +131,16 @@ class Workspace:
         return self._walked[folder]
 
     def paths_of(self, folders: tuple[str, ...], record_id: str) -> list[tuple[str, str]]:
-        """(folder, path) of the record files with this id: from git's index when it
-        knows them (a lookup, not a walk of 100,000 names), else from the work tree."""
+        """(folder, path) of the record files with this id: where crm puts records
+        (``folder/`` or ``folder/YYYY/MM/``: a few dozen stats), else from git's index
+        (a lookup, not a walk of 100,000 names), else from the whole work tree."""
         if not is_valid_id(record_id):
             return []
         name = f"{record_id}.yaml"
+        placed = [(folder, path) for folder in folders for path in self._placed(folder, name)]
+        if placed:
+            self._read_index([path for _, path in placed])
+            return sorted(placed)
         specs = [f":(glob){folder}/**/{name}" for folder in folders]
         proc = git.run(["ls-files", "-s", "-z", "--", *specs], self.root, check=False)
         indexed: list[str] = []
@@ -139,6 +159,37 @@ class Workspace:
             for rel, names in self._listing(folder)
             if name in names
         ]
+
+    def _placed(self, folder: str, name: str) -> list[str]:
+        """The files called ``name`` where crm.yaml's layout puts records: the folder
+        itself, and (by month) its year and year/month sub-folders."""
+        if not (self.root / folder).is_dir():
+            return []
+        # (a flat folder of 10,000 partners is not listed to look for year folders)
+        dated = self._dated(folder) if self.config.layout_of(folder) != "flat" else []
+        places = [f"{folder}/{name}", *(f"{d}/{name}" for d in dated)]
+        return [rel for rel in places if (self.root / rel).is_file()]
+
+    def _dated(self, folder: str) -> list[str]:
+        """The ``YYYY`` and ``YYYY/MM`` sub-folders of a record folder (real folders,
+        not links out of it)."""
+        out: list[str] = []
+        for year in _subfolders(self.root / folder, 4):
+            out.append(f"{folder}/{year}")
+            out.extend(
+                f"{folder}/{year}/{month}" for month in _subfolders(self.root / folder / year, 2)
+            )
+        return out
+
+    def _read_index(self, paths: list[str]) -> None:
+        """What git's index holds for these paths (their staged blobs)."""
+        unknown = [p for p in paths if p not in self._index_blobs]
+        if not unknown:
+            return
+        for entry in git.ls_files(self.root, unknown):
+            self._index_blobs[entry.path] = entry.blob if not entry.stage else None
+        for path in unknown:
+            self._index_blobs.setdefault(path, None)
 
     def exists(self, folder: str, record_id: str) -> bool:
         if folder not in self._names:
@@ -253,6 +304,18 @@ class Workspace:
             ):
                 out[path] = "has uncommitted changes"
         return out
+
+
+def _subfolders(folder: Path, digits: int) -> list[str]:
+    try:
+        with os.scandir(folder) as entries:
+            return sorted(
+                e.name
+                for e in entries
+                if len(e.name) == digits and e.name.isdigit() and e.is_dir(follow_symlinks=False)
+            )
+    except OSError:
+        return []
 
 
 def _folder_of(record_type: str) -> str | None:

@@ -271,8 +271,18 @@ class _GitSource(Source):
             return
         yield from self._emit(self._entries(paths))
 
+    _config: tuple[bytes | None] | None = None  # crm.yaml, read with the catalogs
+
     def catalog_files(self) -> list[RawFile]:
-        return list(self._emit(self._entries([CATALOG_DIR])))
+        # crm.yaml comes in the same ls-tree and cat-file as the catalogs
+        files = list(self._emit(self._entries([CATALOG_DIR, CONFIG_FILE])))
+        self._config = (next((f.content for f in files if f.path == CONFIG_FILE), None),)
+        return [f for f in files if f.path != CONFIG_FILE]
+
+    def read(self, path: str) -> bytes | None:
+        if path == CONFIG_FILE and self._config is not None:
+            return self._config[0]
+        return super().read(path)
 
     def entries(self) -> list[Entry]:
         out: dict[str, str | None] = {}
@@ -339,10 +349,11 @@ class Index(_GitSource):
 
 
 class Revision(_GitSource):
-    def __init__(self, root: Path, rev: str) -> None:
+    def __init__(self, root: Path, rev: str, *, resolved: bool = False) -> None:
+        """``resolved``: ``rev`` is a commit id the caller has from git already."""
         super().__init__(root)
         self.rev = rev
-        self.commit = rev if rev == git.EMPTY_TREE else git.resolve(rev, root)
+        self.commit = rev if rev == git.EMPTY_TREE or resolved else git.resolve(rev, root)
         self.label = rev
 
     def tree(self) -> str | None:
@@ -389,6 +400,9 @@ class Overlay(Source):
 
     def dirty(self) -> list[str]:
         return sorted({*self.base.dirty(), *self.changes})
+
+    def read(self, path: str) -> bytes | None:
+        return self.changes[path] if path in self.changes else self.base.read(path)
 
     def catalog_files(self) -> list[RawFile]:
         base = {raw.path: raw for raw in self.base.catalog_files()}
