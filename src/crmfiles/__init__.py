@@ -2,7 +2,8 @@
 
 __version__ = "0.1.0"
 
-# Set by the command line (not by a program that imports crmfiles): work that only
-# makes the next command faster, such as writing a cache, may be finished by a
-# detached process after the command has answered (as git does its gc).
-detach_background_work = False
+# True when running as the `crm` command, not imported by a program: then a long check
+# may fork a helper process and show a bar on a terminal, and work that only makes the
+# next command faster (writing a cache) may be finished by a detached process after
+# the command has answered, as git does its gc.
+command_line = False

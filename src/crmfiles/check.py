@@ -678,7 +678,7 @@ def advance(ctx: Context, tree: str, blobs: dict[str, str]) -> Callable[[], None
         with contextlib.suppress(OSError, ValueError, KeyError, IndexError, TypeError):
             store.save_hot(key, _patched(ctx, snapshot, tree, blobs))
 
-    where = _detach() if crmfiles.detach_background_work else None
+    where = _detach() if crmfiles.command_line else None
     if where == "child":
         try:
             save()

@@ -80,7 +80,7 @@ def _command(argv: Sequence[str]) -> str | None:
 def main(argv: Sequence[str] | None = None) -> int:
     words = list(sys.argv[1:] if argv is None else argv)
     if argv is None:  # the command line itself
-        crmfiles.detach_background_work = True
+        crmfiles.command_line = True
     parser = build_parser(_command(words))
     args = parser.parse_args(words)
     if not getattr(args, "handler", None):

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import crmfiles
 from crmfiles import git
 from crmfiles.check import Report, check, resolve
 from crmfiles.diagnostics import Diagnostic, Severity
@@ -60,7 +61,9 @@ def review(
     # a commit holds HEAD's files and ours, whatever else the work tree has: judge that
     # (and HEAD's listing is git's, where the work tree's needs a stat of every file)
     base: Source = Revision(root, head, resolved=True) if commit and head else WorkTree(root)
-    report = check(Overlay(base, changes))
+    # (the first check after an upgrade reads everything: from the command line, with
+    # a bar and a helper process, as `crm validate` does)
+    report = check(Overlay(base, changes), bar=crmfiles.command_line)
     diagnostics = _about(report, list(texts))
     ctx = report.context
     if ctx is not None:
