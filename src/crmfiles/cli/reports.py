@@ -4,9 +4,7 @@
 from __future__ import annotations
 
 import argparse
-import csv
 import datetime as dt
-import json
 import sys
 from collections.abc import Sequence
 from typing import Any
@@ -47,6 +45,15 @@ def add_report_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run_history(args: argparse.Namespace) -> int:
+    from crmfiles.history.store import no_gc
+
+    # a short command that holds a whole history: the cyclic collector would only walk
+    # its objects again and again (there are no cycles to find)
+    with no_gc():
+        return _history(args)
+
+
+def _history(args: argparse.Namespace) -> int:
     from crmfiles.history import (
         all_events,
         events_of,
@@ -138,6 +145,8 @@ def _one(record_id: str, events: list[Any], where: Any, form: str) -> int:
 
 def _all(events: list[Any], form: str) -> int:
     if form == "json":
+        import json  # here, not at the top: `crm history` starts git sooner
+
         # one event a line: json's C encoder only runs without indent, and a full
         # history has tens of thousands of events
         encode = json.JSONEncoder(ensure_ascii=False).encode
@@ -182,11 +191,15 @@ def _amount(event: Any) -> str:
 
 
 def _dump(payload: Any) -> None:
+    import json
+
     json.dump(payload, sys.stdout, indent=2, ensure_ascii=False)
     sys.stdout.write("\n")
 
 
 def _csv(records: Sequence[dict[str, Any]], columns: Sequence[str] | None = None) -> None:
+    import csv
+
     writer = csv.writer(sys.stdout, lineterminator="\n")
     if columns is None:
         columns = list(records[0]) if records else []

@@ -50,19 +50,31 @@ def newest_events(root: Path, count: int) -> list[Event]:
     git_dir, head = _locate(root)
     if head is None:
         return []
-    part = None
+    events = _newest_cached(git_dir, head, count)
+    if events is None:
+        history = _current(root, git_dir, head, True)  # read and cached, when it was not
+        events = _newest_cached(git_dir, head, count)
+        if events is None:
+            events = recent_events(history, count, moves_only=True)
+    return events
+
+
+def _newest_cached(git_dir: Path, head: str, count: int) -> list[Event] | None:
+    """:func:`newest_events` from the recent section; None when it does not hold them."""
     cached = _open(git_dir, head)
-    if cached is not None:
-        with cached:
-            part = cached.recent()
-    if part is not None:
-        cutoff, recent = part
-        events = recent_events(recent, count, moves_only=True)
-        # every version at or after the cutoff is in the section: its newest events
-        # are the newest of all when the last of them is not older than the cutoff
-        if cutoff is None or (len(events) == count and events[-1].date >= cutoff):
-            return events
-    return recent_events(_current(root, git_dir, head, True), count, moves_only=True)
+    if cached is None:
+        return None
+    with cached:
+        part = cached.recent()
+    if part is None:
+        return None
+    cutoff, recent = part
+    events = recent_events(recent, count, moves_only=True)
+    # every version at or after the cutoff is in the section: its newest events are
+    # the newest of all when the last of them is not older than the cutoff
+    if cutoff is None or (len(events) == count and events[-1].date.timestamp() >= cutoff):
+        return events
+    return None
 
 
 def load_record(root: Path, record_id: str) -> History:
@@ -122,22 +134,33 @@ def _current(root: Path, git_dir: Path, head: str, use_cache: bool) -> History:
     cached = _cached(path, head) if use_cache else None
     if cached is not None and cached.head == head:
         return replace(cached, read_commits=0)
-    from crmfiles.history.replay import NotAContinuation, build
+    from crmfiles.history.replay import NotAContinuation
 
     history: History | None = None
     if cached is not None and not cached.partial:
         try:
-            history = build(root, head, cached)
+            history, payload = _build(root, head, cached, use_cache)
         except (NotAContinuation, git.GitError):
             history = None
     if history is None:
-        history = build(root, head, None)
+        history, payload = _build(root, head, None, use_cache)
     if use_cache:
-        store.write(path, history)
+        store.write(path, payload)
         stamp = _stamp(path)
         if stamp is not None:
             _LAST[path] = (stamp, history)
     return history
+
+
+def _build(
+    root: Path, head: str, base: History | None, encode: bool
+) -> tuple[History, bytes | None]:
+    """The history read from git, and its cache file encoded while the gits exit."""
+    from crmfiles.history.replay import building
+
+    with store.no_gc(), building(root, head, base) as history:
+        payload = store.encode(history) if encode else None
+    return history, payload
 
 
 def _cached(path: Path, head: str) -> History | None:

@@ -225,51 +225,67 @@ def _read_value(index: int, raw: bytes) -> Any:
     return value.decode()
 
 
-# A text the scan vouched for, cut at the values of the needed keys: the bytes around
-# them (gaps[0] value[0] gaps[1] ... value[n-1] gaps[n]), the values, whose field each
-# value is, and the fields.
-Vouched = tuple[tuple[bytes, ...], tuple[bytes, ...], tuple[int, ...], Fields]
+# A text the scan vouched for, cut at the values of the needed keys: the bytes before
+# the first value, then for each value the value and the bytes up to the next one (a
+# segment), whose field each value is, the fields, and each value's width.
+Vouched = tuple[bytes, tuple[bytes, ...], tuple[int, ...], Fields, tuple[int, ...]]
 
 
 def vouch(lined: bytes, spans: Spans, fields: Fields) -> Vouched:
-    gaps: list[bytes] = []
-    values: list[bytes] = []
-    at = 0
-    for start, end, _ in spans:
-        gaps.append(lined[at:start])
-        values.append(lined[start:end])
-        at = end
-    gaps.append(lined[at:])
-    return tuple(gaps), tuple(values), tuple(i for _, _, i in spans), fields
+    starts = [start for start, _, _ in spans]
+    ends = [*starts[1:], len(lined)]
+    return (
+        lined[: starts[0] if starts else len(lined)],
+        tuple(lined[start:end] for start, end in zip(starts, ends, strict=True)),
+        tuple(i for _, _, i in spans),
+        fields,
+        tuple(end - start for start, end, _ in spans),
+    )
 
 
 def derive(known: Vouched, new_lined: bytes) -> Vouched | None:
     """A text from a neighbour the scan vouched for, when the two differ only in the
     values of needed top-level keys, each a plain token: every byte around those
     values is the neighbour's, so the new text is vouched for too.  None otherwise."""
-    gaps, values, indexes, old = known
-    if not new_lined.startswith(gaps[0]):
+    head, segments, indexes, old, widths = known
+    if not new_lined.startswith(head):
         return None
-    at = len(gaps[0])
+    at = len(head)
+    size = len(new_lined)
     changed: list[Any] | None = None
     now: list[bytes] = []
-    for k, i in enumerate(indexes):
+    now_widths: list[int] = []
+    for k, segment in enumerate(segments):
+        # the usual case first: this value and the bytes after it are the neighbour's
+        # (a value runs to its line's end, and the bytes after it start a line, or are
+        # nothing at the end of the text)
+        if new_lined.startswith(segment, at) and (
+            len(segment) > widths[k] or at + len(segment) == size
+        ):
+            at += len(segment)
+            if changed is not None:
+                now.append(segment)
+                now_widths.append(widths[k])
+            continue
         end = new_lined.find(b"\n", at)
         if end < 0:
-            end = len(new_lined)
-        value = new_lined[at:end]
-        if value != values[k]:
-            parsed = _value(i, value)
-            if parsed is None:
-                return None
-            if changed is None:
-                changed = list(old)
-            changed[i] = parsed
-        now.append(value)
-        gap = gaps[k + 1]
+            end = size
+        gap = segment[widths[k] :]
         if not new_lined.startswith(gap, end):
             return None
+        parsed = _value(indexes[k], new_lined[at:end])
+        if parsed is None:
+            return None
+        if changed is None:
+            changed = list(old)
+            now = list(segments[:k])
+            now_widths = list(widths[:k])
+        changed[indexes[k]] = parsed
+        now.append(new_lined[at : end + len(gap)])
+        now_widths.append(end - at)
         at = end + len(gap)
-    if at != len(new_lined):
+    if at != size:
         return None
-    return gaps, tuple(now), indexes, Fields(*changed) if changed is not None else old
+    if changed is None:
+        return known  # the same text
+    return head, tuple(now), indexes, Fields(*changed), tuple(now_widths)

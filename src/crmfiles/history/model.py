@@ -15,6 +15,7 @@ import datetime as dt
 import heapq
 from dataclasses import dataclass, field
 from decimal import Decimal
+from operator import itemgetter
 from typing import Any, Final, NamedTuple
 
 CLOSED_STATUSES = ("won", "lost")
@@ -38,12 +39,14 @@ class Fields(NamedTuple):
 # What history stores is plain tuples, so that the cache loads in C without a Python
 # call per object (tens of thousands of them); events and positions hand out Fields.
 #
-# A commit: (id, author name, author e-mail, committer date as ISO 8601 with offset).
-Commit = tuple[str, str, str, str]
+# A commit: (id, author name, author e-mail, committer date as ISO 8601 with offset,
+# the same date in seconds since the epoch: cheap to compare).
+Commit = tuple[str, str, str, str, int]
 C_ID: Final = 0
 C_NAME: Final = 1
 C_EMAIL: Final = 2
 C_DATE: Final = 3
+C_TIME: Final = 4
 # A version: (commit, depth, path, fields, merge) -- the index of the commit that wrote
 # it, the chain position of the commit that brought it to the main line, the file, the
 # fields as a plain tuple in Fields order (None: the record was deleted), and the
@@ -287,23 +290,25 @@ def recent_events(history: History, count: int, *, moves_only: bool = False) -> 
     them (a cheap "what moved lately" on a large history)."""
     if count <= 0:
         return []
-    dates = [
-        (history.date(v[V_COMMIT]), rid) for rid, versions in history.timelines.items()
+    commits = history.commits
+    times = [
+        (commits[v[V_COMMIT]][C_TIME], rid) for rid, versions in history.timelines.items()
         for v in versions
     ]  # fmt: skip
     wanted = count
     while True:
-        newest = heapq.nlargest(wanted, dates, key=lambda pair: pair[0])
-        complete = wanted >= len(dates)
-        # every version at or after the cutoff is among `newest`; older events of
-        # the same records may leave out other records' events of that age
+        newest = heapq.nlargest(wanted, times, key=itemgetter(0))
+        complete = wanted >= len(times)
+        # every version after the cutoff is among `newest`; older events of the same
+        # records may leave out other records' events of that age
         cutoff = newest[-1][0] if newest and not complete else None
         events: list[Event] = []
         for rid in {rid for _, rid in newest}:
             events.extend(
                 e
                 for e in events_of(history, rid)
-                if (not moves_only or e.change != "edited") and (cutoff is None or e.date > cutoff)
+                if (not moves_only or e.change != "edited")
+                and (cutoff is None or e.date.timestamp() > cutoff)
             )
         events.sort(key=_order)
         events.reverse()

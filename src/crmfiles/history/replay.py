@@ -6,7 +6,6 @@ run loads none of the scanning machinery.
 
 from __future__ import annotations
 
-import gc
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -16,6 +15,7 @@ from crmfiles import git
 from crmfiles.history.fields import read_fields
 from crmfiles.history.model import V_FIELDS, History, record_id
 from crmfiles.history.scan import PRODUCTS, Scan, scanning
+from crmfiles.history.store import no_gc
 from crmfiles.money import lines_total
 from crmfiles.progress import progress
 
@@ -24,23 +24,19 @@ class NotAContinuation(Exception):
     """The cached head is not on the new head's first-parent chain."""
 
 
-@contextmanager
-def _no_gc() -> Iterator[None]:
-    """Reading history allocates hundreds of thousands of small objects and no cycles;
-    the cyclic collector would walk them again and again (a fifth of a cold run)."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
-
-
 def build(root: Path, head: str, base: History | None) -> History:
     """``base`` extended to ``head`` (everything from the root when ``base`` is None)."""
+    with building(root, head, base) as history:
+        return history
+
+
+@contextmanager
+def building(root: Path, head: str, base: History | None) -> Iterator[History]:
+    """:func:`build`, handed over before the gits have exited (git takes tens of
+    milliseconds to free its heap): the block may work meanwhile, and its end raises
+    :class:`~crmfiles.git.GitError` if one of them failed."""
     with (
-        _no_gc(),
+        no_gc(),
         progress("Reading history", None) as bar,
         scanning(
             root,
@@ -49,8 +45,7 @@ def build(root: Path, head: str, base: History | None) -> History:
             on_commits=lambda n: bar.update(completed=n, description="Reading history"),
         ) as scanned,
     ):
-        # the gits exit while the versions are replayed
-        return _Replay(root, base or History(), scanned).run(head)
+        yield _Replay(root, base or History(), scanned).run(head)
 
 
 class _Replay:
@@ -136,7 +131,9 @@ class _Replay:
         if index is None:
             logged = self.scanned.commits[commit]
             index = self.index[commit] = len(self.history.commits)
-            self.history.commits.append((commit, logged.name, logged.email, logged.date))
+            self.history.commits.append(
+                (commit, logged.name, logged.email, logged.date, logged.time)
+            )
         return index
 
     def _paths_by_id(self) -> dict[str, list[str]]:

@@ -50,7 +50,7 @@ _ZERO = b"0" * 40
 _PRODUCTS = PRODUCTS.encode()
 _TREE = re.compile(rb"\d+ blob ([0-9a-f]{40})\t([^\x00]*)\x00")
 _RAW = re.compile(rb":\d+ \d+ ([0-9a-f]{40}) ([0-9a-f]{40}) [A-Z]\d*\x00([^\x00]*)\x00")
-_FORMAT = "--format=%x01%H %P%x02%aN%x02%aE%x02%cI"
+_FORMAT = "--format=%x01%H %P%x02%aN%x02%aE%x02%cI%x02%ct"
 
 
 @dataclass(slots=True)
@@ -60,6 +60,7 @@ class LoggedCommit:
     name: str
     email: str
     date: str  # committer date, ISO 8601 with the committer's offset
+    time: int  # the same in seconds since the epoch
     changes: list[tuple[str, str | None, str | None]]  # path, old blob, new blob
 
 
@@ -349,7 +350,7 @@ def _parse(data: bytes, result: Scan, versions: _Versions, asked: _Asked) -> Non
         if not record:
             continue
         header, _, raw = record.partition(b"\x00")
-        head, name, email, date = header.decode("utf-8", "replace").split("\x02")
+        head, name, email, date, time = header.decode("utf-8", "replace").split("\x02")
         commit, *parents = head.split(" ")
         changes: list[tuple[str, str | None, str | None]] = []
         for old, new, path_bytes in _RAW.findall(raw):
@@ -371,7 +372,7 @@ def _parse(data: bytes, result: Scan, versions: _Versions, asked: _Asked) -> Non
         # the same few people author every commit: keep one string of each
         commits[commit] = LoggedCommit(
             commit, parents, people.setdefault(name, name), people.setdefault(email, email), date,
-            changes,
+            int(time), changes,
         )  # fmt: skip
 
 
