@@ -47,6 +47,10 @@ _NOT_TEXT = re.compile(
 )
 _KEYWORDS = frozenset(b"true True TRUE false False FALSE null Null NULL".split())
 _KEY_CHARS = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-"
+_WORD = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+# a flow sequence after `key: ` that closes on its line, nothing in it to open another
+# collection or a quoted scalar (what _closes_on_its_line finds of each such `[`)
+_FLAT_LISTS = re.compile(rb": \[[^\n\[\]{}\"']*\][ ]*(?:\n|\Z)")
 _DIGITS = b"0123456789"
 
 
@@ -149,8 +153,13 @@ def _spans(lined: bytes) -> Spans:
 
 def _closes_on_its_line(text: bytes, char: int) -> bool:
     """Every quoted scalar or flow collection opened by ``char`` ends on its line."""
+    if char == 0x5B and len(_FLAT_LISTS.findall(text)) == text.count(b"["):
+        return True  # the usual `key: [a, b]`, every `[` of the text opening one
     at = text.find(char)
     while at >= 0:
+        if at and text[at - 1] in _WORD:
+            at = text.find(char, at + 1)  # inside a word (customer's): a plain scalar's
+            continue
         line_start = text.rfind(b"\n", 0, at) + 1
         before = text[line_start:at].rstrip(b" ")
         line_end = text.find(b"\n", at)
@@ -232,14 +241,16 @@ Vouched = tuple[bytes, tuple[bytes, ...], tuple[int, ...], Fields, tuple[int, ..
 
 
 def vouch(lined: bytes, spans: Spans, fields: Fields) -> Vouched:
+    if not spans:
+        return lined, (), (), fields, ()
     starts = [start for start, _, _ in spans]
-    ends = [*starts[1:], len(lined)]
+    starts.append(len(lined))
     return (
-        lined[: starts[0] if starts else len(lined)],
-        tuple(lined[start:end] for start, end in zip(starts, ends, strict=True)),
-        tuple(i for _, _, i in spans),
+        lined[: starts[0]],
+        tuple([lined[start : starts[k + 1]] for k, (start, _, _) in enumerate(spans)]),
+        tuple([i for _, _, i in spans]),
         fields,
-        tuple(end - start for start, end, _ in spans),
+        tuple([end - start for start, end, _ in spans]),
     )
 
 
@@ -252,16 +263,15 @@ def derive(known: Vouched, new_lined: bytes) -> Vouched | None:
         return None
     at = len(head)
     size = len(new_lined)
+    last = len(segments) - 1
     changed: list[Any] | None = None
     now: list[bytes] = []
     now_widths: list[int] = []
     for k, segment in enumerate(segments):
-        # the usual case first: this value and the bytes after it are the neighbour's
-        # (a value runs to its line's end, and the bytes after it start a line, or are
-        # nothing at the end of the text)
-        if new_lined.startswith(segment, at) and (
-            len(segment) > widths[k] or at + len(segment) == size
-        ):
+        # the usual case first: this value and the bytes up to the next are the
+        # neighbour's (a value runs to its line's end, so the bytes after it start a
+        # line; the last segment runs to the end of the text)
+        if new_lined.startswith(segment, at) and (k < last or at + len(segment) == size):
             at += len(segment)
             if changed is not None:
                 now.append(segment)
@@ -288,4 +298,5 @@ def derive(known: Vouched, new_lined: bytes) -> Vouched | None:
         return None
     if changed is None:
         return known  # the same text
-    return head, tuple(now), indexes, Fields(*changed), tuple(now_widths)
+    # tuple.__new__ builds the NamedTuple in C
+    return head, tuple(now), indexes, tuple.__new__(Fields, changed), tuple(now_widths)

@@ -14,10 +14,12 @@ from typing import Any
 from crmfiles import git
 from crmfiles.history.fields import read_fields
 from crmfiles.history.model import V_FIELDS, History, record_id
-from crmfiles.history.scan import PRODUCTS, Scan, scanning
+from crmfiles.history.scan import PRODUCTS, LoggedCommit, Scan, scanning
 from crmfiles.history.store import no_gc
 from crmfiles.money import lines_total
 from crmfiles.progress import progress
+
+_UNREAD: Any = object()  # a blob the scan did not read (an earlier run did)
 
 
 class NotAContinuation(Exception):
@@ -72,55 +74,58 @@ class _Replay:
 
     def run(self, head: str) -> History:
         chain = self._chain(head)
-        self.on_chain = set(chain)
+        self.on_chain = {logged.id for logged in chain}
         history = self.history
-        commits = self.scanned.commits
         files = history.files
         timelines = history.timelines
         by_id = self._paths_by_id()
-        rid_of = self.rids
+        scanned = self.scanned.fields
+        lines = self.scanned.lines
+        index = self.index
         depth = history.depth
-        for commit in chain:
+        for logged in chain:
             depth += 1
-            logged = commits[commit]
-            changes = logged.changes
-            if not changes:
-                continue
-            if len(changes) == 1 and len(logged.parents) == 1:
+            rid = logged.rid
+            if rid is not None:
                 # the usual commit, inlined: one record file changed in place
-                path, old, new = changes[0]
-                if old is not None and new is not None and path != PRODUCTS:
-                    rid = rid_of.get(path) or self._rid(path)
-                    paths = by_id.get(rid)
-                    if paths is not None and len(paths) == 1 and paths[0] == path:
-                        stored = paths[0]  # one string for all versions: the cache stores it once
-                        files[stored] = new
+                path, _, new = logged.changes[0]
+                assert new is not None  # a change in place
+                paths = by_id.get(rid)
+                if paths is not None and len(paths) == 1 and paths[0] == path:
+                    stored = paths[0]  # one string for all versions: the cache stores it once
+                    files[stored] = new
+                    fields = scanned.get(new, _UNREAD)
+                    if fields is _UNREAD or (lines and new in lines):
                         fields = self._fields(new)
-                        if fields is None:
-                            continue  # a version no parser can read (a committed conflict)
-                        timeline = timelines.get(rid)
+                    if fields is None:
+                        continue  # a version no parser can read (a committed conflict)
+                    timeline = timelines.get(rid)
+                    if timeline is None or timeline[-1][V_FIELDS] != fields:
+                        commit = index.get(logged.id)
+                        if commit is None:
+                            commit = self._commit_index(logged.id)
+                        version = (commit, depth, stored, fields, -1)
                         if timeline is None:
-                            version = (self._commit_index(commit), depth, stored, fields, -1)
                             timelines[rid] = [version]
-                        elif timeline[-1][V_FIELDS] != fields:
-                            version = (self._commit_index(commit), depth, stored, fields, -1)
+                        else:
                             timeline.append(version)
-                        continue
-            self._apply(commit, depth)
+                    continue
+            if logged.changes:
+                self._apply(logged.id, depth)
         history.depth = depth
-        history.chain += b"".join(bytes.fromhex(c) for c in chain)
+        history.chain += bytes.fromhex("".join(logged.id for logged in chain))
         history.head = head
         history.read_commits = len(self.scanned.commits)
         return history
 
-    def _chain(self, head: str) -> list[str]:
+    def _chain(self, head: str) -> list[LoggedCommit]:
         commits = self.scanned.commits
-        chain: list[str] = []
+        chain: list[LoggedCommit] = []
         at: str | None = head
         while at is not None and at in commits:
-            chain.append(at)
-            parents = commits[at].parents
-            at = parents[0] if parents else None
+            logged = commits[at]
+            chain.append(logged)
+            at = logged.parents[0] if logged.parents else None
         if self.history.head is not None and at != self.history.head:
             raise NotAContinuation(head)
         chain.reverse()
@@ -172,19 +177,22 @@ class _Replay:
                     by_id[rid] = [path]
                 elif path not in paths:
                     paths.append(path)
+        merged = len(logged.parents) > 1
+        own: int | None = None  # this commit's index, once it has a version
         for rid, before in touched.items():
             paths = by_id.get(rid)
-            path = min(paths) if paths else ""
+            path = (paths[0] if len(paths) == 1 else min(paths)) if paths else ""
             after = files[path] if paths else None
             if after == before:
                 continue
-            steps = self._branch_steps(rid, before, after) if len(logged.parents) > 1 else None
+            steps = self._branch_steps(rid, before, after) if merged else None
+            if own is None:
+                own = self._commit_index(commit)
             if steps:
-                merge = self._commit_index(commit)
                 for side, blob in steps:
-                    self._add(rid, self._commit_index(side), depth, path, blob, merge)
+                    self._add(rid, self._commit_index(side), depth, path, blob, own)
             else:
-                self._add(rid, self._commit_index(commit), depth, path, after, -1)
+                self._add(rid, own, depth, path, after, -1)
 
     def _add(
         self, rid: str, commit: int, depth: int, path: str, blob: str | None, merge: int

@@ -36,6 +36,7 @@ from typing import Any
 from crmfiles import git
 from crmfiles.git import GitError
 from crmfiles.history.fields import Fields, Vouched, derive, read, vouch
+from crmfiles.history.model import record_id
 
 try:
     import fcntl
@@ -62,6 +63,9 @@ class LoggedCommit:
     date: str  # committer date, ISO 8601 with the committer's offset
     time: int  # the same in seconds since the epoch
     changes: list[tuple[str, str | None, str | None]]  # path, old blob, new blob
+    # the record's id when the commit is the usual one: one parent, one record file
+    # changed in place (its only change)
+    rid: str | None = None
 
 
 @dataclass
@@ -344,6 +348,7 @@ def _parse(data: bytes, result: Scan, versions: _Versions, asked: _Asked) -> Non
     """Commits from complete log records; their blobs are asked for."""
     neighbours = versions.neighbours
     people = versions.people
+    rids = versions.rids
     commits = result.commits
     ask, early = asked.ask, asked.early
     for record in data.split(b"\x01"):
@@ -369,10 +374,15 @@ def _parse(data: bytes, result: Scan, versions: _Versions, asked: _Asked) -> Non
                 ask(new, not is_record)
             if early and old_blob is not None:
                 ask(old, not is_record)
+        rid = None
+        if len(changes) == 1 and len(parents) == 1:
+            path, old_blob, new_blob = changes[0]
+            if old_blob is not None and new_blob is not None and path != PRODUCTS:
+                rid = rids.get(path) or rids.setdefault(path, record_id(path))
         # the same few people author every commit: keep one string of each
         commits[commit] = LoggedCommit(
             commit, parents, people.setdefault(name, name), people.setdefault(email, email), date,
-            int(time), changes,
+            int(time), changes, rid,
         )  # fmt: skip
 
 
@@ -385,6 +395,7 @@ class _Versions:
         self.neighbours: dict[str, list[str]] = {}
         self.vouched: dict[str, Vouched] = {}
         self.people: dict[str, str] = {}
+        self.rids: dict[str, str] = {}  # path -> record id
 
     def add(self, blob: str, lined: bytes, is_products: bool) -> None:
         """One blob's content, given with a newline in front."""
