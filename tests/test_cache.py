@@ -327,3 +327,54 @@ def test_operations_move_the_cache_to_their_commit_and_it_still_agrees(repo: Pat
         assert Cache.for_repo(repo) is not None
         assert snapshot_tree() == tree
         assert_agree(repo)
+
+
+def test_the_untracked_files_are_asked_for_only_when_something_changed(repo: Path) -> None:
+    import os
+
+    from crmfiles.records import untracked
+
+    gitdir = repo / ".git"
+    old = 1_600_000_000
+
+    def age() -> None:  # folders, the index and ignore files as if touched long ago
+        for folder, _, _ in os.walk(repo):
+            if ".git" not in Path(folder).relative_to(repo).parts:
+                os.utime(folder, (old, old))
+        for path in (gitdir / "index", gitdir / "info" / "exclude", repo / ".gitignore"):
+            if path.exists():
+                os.utime(path, (old, old))
+
+    def dirty() -> list[str]:
+        source = WorkTree(repo)
+        paths = source.dirty()
+        source.settle()
+        return sorted(paths)
+
+    def recorded() -> list[str] | None:
+        return untracked.known(repo, gitdir, list(check_module.TOP_LEVEL))
+
+    write(repo, {"partners/loose.yaml": "id: loose\nname: Loose\nroles: [customer]\n"})
+    age()
+    assert dirty() == ["partners/loose.yaml"]  # asked git, and recorded
+    assert recorded() == ["partners/loose.yaml"]
+    assert dirty() == ["partners/loose.yaml"]  # answered from the record
+    write(repo, {"opportunities/2026/01/new.yaml": "id: new\n"})  # a folder changed
+    assert recorded() is None
+    assert dirty() == ["opportunities/2026/01/new.yaml", "partners/loose.yaml"]
+    age()
+    dirty()
+    git(repo, "add", "partners/loose.yaml")  # the index changed
+    assert recorded() is None
+    age()
+    assert dirty() == ["opportunities/2026/01/new.yaml"]
+    assert recorded() == ["opportunities/2026/01/new.yaml"]
+    write(repo, {".gitignore": "new.yaml\n"})  # an ignore file: the root folder changed
+    assert recorded() is None
+    assert dirty() == []
+    age()
+    dirty()
+    (repo / ".gitignore").write_text("nothing\n")  # edited in place: no folder changes
+    assert recorded() is None
+    assert dirty() == ["opportunities/2026/01/new.yaml"]
+    assert_agree(repo)

@@ -9,18 +9,16 @@ of the files that have findings.
 from __future__ import annotations
 
 import bisect
-import contextlib
 import os
 import pickle
-import sys
 import threading
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, NamedTuple
 
-import crmfiles
 from crmfiles import git
+from crmfiles.background import later, nothing
 from crmfiles.cache import Cache, Found, Snapshot, blob_id, fingerprint, ids_digest
 from crmfiles.config import Config, parse_config
 from crmfiles.diagnostics import Diagnostic, Finding, Severity
@@ -671,54 +669,9 @@ def advance(ctx: Context, tree: str, blobs: dict[str, str]) -> Callable[[], None
         or ctx.recheck_all
         or any(p == CONFIG_FILE or p.startswith(CATALOG_PREFIX) for p in blobs)
     ):
-        return _nothing
+        return nothing
     key = ctx.cache_key
-
-    def save() -> None:
-        with contextlib.suppress(OSError, ValueError, KeyError, IndexError, TypeError):
-            store.save_hot(key, _patched(ctx, snapshot, tree, blobs))
-
-    where = _detach() if crmfiles.command_line else None
-    if where == "child":
-        try:
-            save()
-        finally:
-            os._exit(0)
-    if where == "parent":
-        return _nothing  # the detached process writes it
-    thread = threading.Thread(target=save, daemon=True)
-    thread.start()
-    return thread.join
-
-
-def _nothing() -> None:
-    return None
-
-
-def _detach() -> str | None:
-    """Fork a process that outlives this one, with no terminal and no pipes of ours
-    (a reader waiting for our output must not wait for it): "child" in that process,
-    "parent" in this one, None when it cannot be done (forking a process with more
-    than one thread can deadlock the child)."""
-    if threading.active_count() != 1 or not hasattr(os, "fork"):
-        return None
-    sys.stdout.flush()
-    sys.stderr.flush()
-    try:
-        pid = os.fork()
-    except OSError:
-        return None
-    if pid:
-        return "parent"
-    try:
-        os.setsid()
-        devnull = os.open(os.devnull, os.O_RDWR)
-        for fd in (0, 1, 2):
-            os.dup2(devnull, fd)
-        os.closerange(3, 256)
-    except OSError:
-        os._exit(0)
-    return "child"
+    return later(lambda: store.save_hot(key, _patched(ctx, snapshot, tree, blobs)))
 
 
 def _patched(ctx: Context, snapshot: Snapshot, tree: str, blobs: dict[str, str]) -> Snapshot:

@@ -16,9 +16,18 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from crmfiles import git
-from crmfiles.records import CATALOG_DIR, CONFIG_FILE, MAX_FILE_BYTES, RECORD_FOLDERS, classify
+from crmfiles.background import later
+from crmfiles.records import (
+    CATALOG_DIR,
+    CONFIG_FILE,
+    MAX_FILE_BYTES,
+    RECORD_FOLDERS,
+    classify,
+    untracked,
+)
 
 TOP_LEVEL = (CONFIG_FILE, CATALOG_DIR, *RECORD_FOLDERS)
+TOPS = list(TOP_LEVEL)
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,35 +148,61 @@ class WorkTree(Source):
         )
 
     _inside: bool | None = None
+    _gitdir: Path | None = None
 
     def _in_git(self) -> bool:
         if self._inside is None:
-            inside = git.run(["rev-parse", "--is-inside-work-tree"], self.root, check=False)
-            self._inside = inside.returncode == 0 and inside.stdout.strip() == b"true"
+            inside = git.run(
+                ["rev-parse", "--is-inside-work-tree", "--absolute-git-dir"], self.root, check=False
+            )
+            lines = inside.stdout.decode("utf-8", "surrogateescape").splitlines()
+            self._inside = inside.returncode == 0 and lines[:1] == ["true"]
+            if self._inside and len(lines) > 1:
+                self._gitdir = Path(lines[1])
         return self._inside
 
     def tree(self) -> str | None:
         return git.write_tree(self.root) if self._in_git() else None
 
     _pending: Callable[[], list[bytes]] | None = None
+    _untracked: list[str] | None = None  # known without asking git (records.untracked)
+    _since = 0
+    # waits for what this source left to finish after answering (recording the
+    # untracked files for next time)
+    settle: Callable[[], None] = staticmethod(lambda: None)
 
     def prefetch(self) -> None:
         # both walk the whole work tree (lstat, readdir): side by side, and while the
-        # checker reads crm.yaml, the catalogs and its cache
-        if self._pending is None and self._in_git():
-            self._pending = git.start(
-                self.root,
-                ["diff-files", "--name-only", "--relative", "-z", "--", *TOP_LEVEL],
-                ["ls-files", "--others", "--exclude-standard", "-z", "--", *TOP_LEVEL],
-            )
+        # checker reads crm.yaml, the catalogs and its cache; the untracked files are
+        # asked for only when a folder, the index or an ignore file changed since
+        if self._pending is not None or not self._in_git():
+            return
+        diff = ["diff-files", "--name-only", "--relative", "-z", "--", *TOP_LEVEL]
+        gitdir = self._gitdir
+        self._untracked = untracked.known(self.root, gitdir, TOPS) if gitdir else None
+        if self._untracked is not None:
+            self._pending = git.start(self.root, diff)
+            return
+        self._since = untracked.started()
+        others = ["ls-files", "--others", "--exclude-standard", "-z", "--", *TOP_LEVEL]
+        self._pending = git.start(self.root, diff, others)
 
     def dirty(self) -> list[str]:
         self.prefetch()
         if self._pending is None:
             return []
-        changed, untracked = self._pending()
+        changed, *listed = self._pending()
         self._pending = None
-        paths = _split_z(changed) + _split_z(untracked)
+        if listed:
+            others = _split_z(listed[0])
+            if self._gitdir is not None:
+                gitdir, since = self._gitdir, self._since
+                self.settle = later(
+                    lambda: untracked.remember(self.root, gitdir, TOPS, others, since)
+                )
+        else:
+            others = self._untracked or []
+        paths = _split_z(changed) + others
         return [p for p in paths if _wanted(p) or os.path.islink(self.root / p)]
 
     def _walk(self) -> list[str]:

@@ -1,0 +1,65 @@
+"""Work that only makes the next command faster (writing a cache), done after this
+command has answered: by a detached process from the command line, as git does its gc,
+else on a thread."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+import threading
+from collections.abc import Callable
+
+import crmfiles
+
+
+def later(work: Callable[[], None]) -> Callable[[], None]:
+    """Start ``work``; return what waits for it (nothing to wait for when a detached
+    process does it).  ``work`` must not raise what matters: a cache is never worth
+    an error, so everything it raises is dropped."""
+
+    def quietly() -> None:
+        with contextlib.suppress(Exception):
+            work()
+
+    where = _detach() if crmfiles.command_line else None
+    if where == "child":
+        try:
+            quietly()
+        finally:
+            os._exit(0)
+    if where == "parent":
+        return nothing
+    thread = threading.Thread(target=quietly, daemon=True)
+    thread.start()
+    return thread.join
+
+
+def nothing() -> None:
+    return None
+
+
+def _detach() -> str | None:
+    """Fork a process that outlives this one, with no terminal and no pipes of ours
+    (a reader waiting for our output must not wait for it): "child" in that process,
+    "parent" in this one, None when it cannot be done (forking a process with more
+    than one thread can deadlock the child)."""
+    if threading.active_count() != 1 or not hasattr(os, "fork"):
+        return None
+    sys.stdout.flush()
+    sys.stderr.flush()
+    try:
+        pid = os.fork()
+    except OSError:
+        return None
+    if pid:
+        return "parent"
+    try:
+        os.setsid()
+        devnull = os.open(os.devnull, os.O_RDWR)
+        for fd in (0, 1, 2):
+            os.dup2(devnull, fd)
+        os.closerange(3, 256)
+    except OSError:
+        os._exit(0)
+    return "child"
