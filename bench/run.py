@@ -126,6 +126,14 @@ def check_jsonschema(w: Workload) -> list[list[str]]:
 
 
 def cold(w: Workload) -> None:
+    """No crm cache: deleted once a writer that outlived the last command is done."""
+    lock = w.root / CACHE_DIR / "lock"
+    if lock.exists():
+        import fcntl
+
+        with open(lock, "a") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            shutil.rmtree(w.root / CACHE_DIR, ignore_errors=True)
     shutil.rmtree(w.root / CACHE_DIR, ignore_errors=True)
 
 

@@ -32,7 +32,17 @@ def later(work: Callable[[], None]) -> Callable[[], None]:
         return nothing
     thread = threading.Thread(target=quietly, daemon=True)
     thread.start()
+    _RUNNING.append(thread)
     return thread.join
+
+
+_RUNNING: list[threading.Thread] = []
+
+
+def wait() -> None:
+    """Wait for the work :func:`later` left on threads (before a process exits)."""
+    while _RUNNING:
+        _RUNNING.pop().join()
 
 
 def nothing() -> None:

@@ -20,7 +20,7 @@ import marshal
 import os
 import pickle
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import cache, cached_property
 from pathlib import Path
@@ -336,6 +336,25 @@ def _dump_atomic(path: Path, content: bytes) -> None:
     from crmfiles.records.edit import write_bytes_atomic
 
     write_bytes_atomic(path, content)
+
+
+@contextlib.contextmanager
+def writing(directory: Path) -> Iterator[None]:
+    """Hold the cache folder's lock while writing into it: a writer that outlives its
+    command (crmfiles.background) is waited for by whoever takes the lock to delete
+    the folder (the benchmark's cold runs)."""
+    try:
+        import fcntl
+    except ImportError:  # no flock here: writes are atomic renames all the same
+        yield
+        return
+    directory.mkdir(parents=True, exist_ok=True)
+    with open(directory / "lock", "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def _identity(path: Path) -> tuple[int, int, int]:

@@ -17,9 +17,10 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, NamedTuple
 
+import crmfiles
 from crmfiles import git
 from crmfiles.background import later, nothing
-from crmfiles.cache import Cache, Found, Snapshot, blob_id, fingerprint, ids_digest
+from crmfiles.cache import Cache, Found, Snapshot, blob_id, fingerprint, ids_digest, writing
 from crmfiles.config import Config, parse_config
 from crmfiles.diagnostics import Diagnostic, Finding, Severity
 from crmfiles.records import (
@@ -297,9 +298,12 @@ class _Helper:
             status = 1
             try:
                 os.close(read_end)
-                files = list(_checked(ctx, source.files_at(need[split:]), blobs))
+                rows = [
+                    (f.path, f.blob, f.text, f.ok, f.findings, f.refs, f.facts, f.released)
+                    for f in _checked(ctx, source.files_at(need[split:]), blobs)
+                ]  # (tuples: half the time of pickling the objects, and of unpickling)
                 with os.fdopen(write_end, "wb") as out:
-                    pickle.dump(files, out, protocol=pickle.HIGHEST_PROTOCOL)
+                    pickle.dump(rows, out, protocol=pickle.HIGHEST_PROTOCOL)
                 status = 0
             finally:
                 os._exit(status)
@@ -312,10 +316,14 @@ class _Helper:
         _, status = os.waitpid(self.pid, 0)
         if status == 0 and data:
             try:
-                files = pickle.loads(data)
-                if isinstance(files, list):
-                    return files
-            except (pickle.UnpicklingError, EOFError, AttributeError, ValueError):
+                rows = pickle.loads(data)
+                return [
+                    LoadedFile(
+                        path, _place(path), blob, text, None, ok, found, refs, facts, True, gone
+                    )
+                    for path, blob, text, ok, found, refs, facts, gone in rows
+                ]
+            except (pickle.UnpicklingError, EOFError, AttributeError, ValueError, TypeError):
                 pass
         return list(_checked(self.ctx, self.source.files_at(self.need[self.split :]), self.blobs))
 
@@ -546,7 +554,10 @@ def check(
             texts[f.path] = f.text
             f.findings = locate_all(f.findings, texts)
         texts[f.path] = f.text
-    _save(ctx)
+    if crmfiles.command_line:
+        later(lambda: _save(ctx))  # written after the answer (see crmfiles.background)
+    else:
+        _save(ctx)
     located = [x for f in ctx.files for x in f.findings]
     collective = resolve_texts(collective, ctx, texts)
     findings = located + collective
@@ -579,13 +590,19 @@ SAVE_THRESHOLD = 100  # fewer freshly parsed files than this: not worth rewritin
 
 
 def _save(ctx: Context) -> None:
-    """Keep what this run learned, when it learned enough to be worth the write."""
+    """Keep what this run learned, when it learned enough to be worth the write
+    (holding the cache's lock: see :func:`crmfiles.cache.writing`)."""
     store = ctx.cache
     if store is None:
         return
     fresh = [f for f in ctx.files if f.fresh and f.place.kind == "record"]
     if not fresh or (ctx.restored and len(fresh) < SAVE_THRESHOLD):
         return
+    with writing(store.dir):
+        _write_snapshot(ctx, store)
+
+
+def _write_snapshot(ctx: Context, store: Cache) -> None:
     files = ctx.all_files()
     old_cold = store.load_cold() if ctx.restored else {}
     cold: dict[str, tuple[str, list[Any], dict[str, Any] | None]] = {}
@@ -671,7 +688,12 @@ def advance(ctx: Context, tree: str, blobs: dict[str, str]) -> Callable[[], None
     ):
         return nothing
     key = ctx.cache_key
-    return later(lambda: store.save_hot(key, _patched(ctx, snapshot, tree, blobs)))
+
+    def save() -> None:
+        with writing(store.dir):
+            store.save_hot(key, _patched(ctx, snapshot, tree, blobs))
+
+    return later(save)
 
 
 def _patched(ctx: Context, snapshot: Snapshot, tree: str, blobs: dict[str, str]) -> Snapshot:
