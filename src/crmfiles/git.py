@@ -7,12 +7,14 @@ in a long-running TUI.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import subprocess
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from crmfiles.errors import CrmError
 
@@ -477,6 +479,8 @@ def edit_tree(cwd: Path, base: str | None, files: dict[str, str | None]) -> str:
             mode = trees[folder].get(key, (b"100644", b""))[0]
             mode = mode if mode in (b"100644", b"100755") else b"100644"
             trees[folder][key] = (mode, bytes.fromhex(blob))
+    if base is not None:
+        return _write_trees(cwd, ordered, trees, hashlib.sha1 if oid_size == 20 else hashlib.sha256)
     proc = subprocess.Popen(
         ["git", "mktree", "-z", "--batch"],
         cwd=cwd,
@@ -513,6 +517,60 @@ def edit_tree(cwd: Path, base: str | None, files: dict[str, str | None]) -> str:
     if proc.returncode != 0 or not made.get(""):
         raise GitError(error.decode("utf-8", "replace").strip() or "git mktree failed")
     return str(made[""])
+
+
+def _write_trees(
+    cwd: Path,
+    ordered: list[str],
+    trees: dict[str, dict[bytes, tuple[bytes, bytes]]],
+    algorithm: Callable[[bytes], Any],
+) -> str:
+    """The trees of :func:`edit_tree`, deepest first, given to one ``git mktree
+    --batch`` at once: each tree's id is computed here (the hash of its canonical
+    form), so a parent names its new sub-trees without waiting for git's answer;
+    git's answers are then checked against ours."""
+    made: dict[str, bytes | None] = {}
+    ours: list[str] = []
+    request = []
+    for folder in ordered:
+        entries = trees[folder]
+        for sub in (d for d in ordered if d and d.rpartition("/")[0] == folder):
+            key = sub.rpartition("/")[2].encode("utf-8", "surrogateescape")
+            tree_id = made[sub]
+            if tree_id is None:
+                entries.pop(key, None)
+            else:
+                entries[key] = (b"40000", tree_id)
+        if folder and not entries:
+            made[folder] = None  # git keeps no empty folders
+            continue
+        # git's order: by name, a folder's name as if it ended in "/"
+        names = sorted(entries, key=lambda n: n + b"/" if entries[n][0] == b"40000" else n)
+        raw = b"".join(b"%s %s\0%s" % (entries[n][0], n, entries[n][1]) for n in names)
+        oid = algorithm(b"tree %d\0" % len(raw) + raw).digest()
+        made[folder] = oid
+        ours.append(oid.hex())
+        request.append(
+            b"".join(
+                b"%s %s %s\t%s\0" % (mode, _TYPES.get(mode, b"blob"), o.hex().encode(), name)
+                for name, (mode, o) in entries.items()
+            )
+            + b"\0"
+        )
+    # --missing: the entries come from git's own trees and the blobs just written, so
+    # git need not look each of a folder's 1,600 objects up in the pack again
+    proc = run(
+        ["mktree", "-z", "--missing", "--batch"], cwd, input=b"".join(request), check=False
+    )
+    answers = proc.stdout.decode().split()
+    if proc.returncode != 0 or answers != ours or not made.get(""):
+        raise GitError(
+            proc.stderr.decode("utf-8", "replace").strip()
+            or "git mktree made other trees than expected"
+        )
+    root = made[""]
+    assert root is not None
+    return root.hex()
 
 
 def commit_tree(
