@@ -121,6 +121,13 @@ def _open(git_dir: Path, head: str) -> store.CacheFile | None:
 _LAST: dict[Path, tuple[tuple[int, int], History]] = {}
 
 
+def forget() -> None:
+    """Drop the histories this process remembers: a command done with them frees them
+    sooner and cheaper (with the cyclic collector off) than the interpreter's exit,
+    whose last collections would walk them first (60 ms at 10,000 opportunities)."""
+    _LAST.clear()
+
+
 def _stamp(path: Path) -> tuple[int, int] | None:
     try:
         info = path.stat()
@@ -183,4 +190,4 @@ def _cached(path: Path, head: str) -> History | None:
     return history
 
 
-__all__ = ["load_history", "load_record", "newest_events", "record_id"]
+__all__ = ["forget", "load_history", "load_record", "newest_events", "record_id"]

@@ -84,7 +84,7 @@ class Scan:
     def keep(self, blob: str, fields: Fields | None) -> None:
         if fields is None:
             self.fields[blob] = None
-        elif fields.lines is None:
+        elif fields[-1] is None:  # no lines
             self.fields[blob] = tuple(fields)
         else:
             self.lines[blob] = fields.lines
@@ -282,9 +282,7 @@ def _stream(
                     if not chunk:
                         selector.unregister(out_fd)
                         continue
-                    products = asked.products
-                    for blob, lined in objects.feed(chunk):
-                        versions.add(blob, lined, blob in products)
+                    versions.add(objects.feed(chunk), asked.products)
     finally:
         selector.close()
 
@@ -302,7 +300,7 @@ def _one_after_the_other(
     _parse(log.stdout.read(), result, versions, asked)
     blobs = asked.requests.decode().split()
     for blob, content in git.cat_blobs(blobs, root):
-        versions.add(blob, b"\n" + content, blob in asked.products)
+        versions.add([(blob, b"\n" + content)], asked.products)
 
 
 def _read(fd: int, size: int = 1 << 20) -> bytes | None:
@@ -349,6 +347,7 @@ def _parse(data: bytes, result: Scan, versions: _Versions, asked: _Asked) -> Non
     neighbours = versions.neighbours
     people = versions.people
     rids = versions.rids
+    paths = versions.paths
     commits = result.commits
     ask, early = asked.ask, asked.early
     for record in data.split(b"\x01"):
@@ -362,7 +361,10 @@ def _parse(data: bytes, result: Scan, versions: _Versions, asked: _Asked) -> Non
             is_record = path_bytes != _PRODUCTS
             if is_record and not path_bytes.endswith((b".yaml", b".yml")):
                 continue
-            path = path_bytes.decode("utf-8", "surrogateescape")
+            # one string a path: the replay compares and stores them again and again
+            path = paths.get(path_bytes) or paths.setdefault(
+                path_bytes, path_bytes.decode("utf-8", "surrogateescape")
+            )
             old_blob = None if old == _ZERO else old.decode()
             new_blob = None if new == _ZERO else new.decode()
             changes.append((path, old_blob, new_blob))
@@ -396,26 +398,32 @@ class _Versions:
         self.vouched: dict[str, Vouched] = {}
         self.people: dict[str, str] = {}
         self.rids: dict[str, str] = {}  # path -> record id
+        self.paths: dict[bytes, str] = {}
 
-    def add(self, blob: str, lined: bytes, is_products: bool) -> None:
-        """One blob's content, given with a newline in front."""
-        self.result.read_blobs += 1
-        if is_products:
-            self.result.products[blob] = lined[1:]
-            return
+    def add(self, objects: list[tuple[str, bytes]], products: set[str]) -> None:
+        """Blobs as they arrive: each id, and the content with a newline in front."""
+        result = self.result
+        result.read_blobs += len(objects)
         vouched = self.vouched
-        for other in self.neighbours.get(blob, ()):
-            known = vouched.get(other)
-            if known is not None:
-                derived = derive(known, lined)
-                if derived is not None:
-                    self.result.keep(blob, derived[3])
-                    vouched[blob] = derived
-                    return
-        fields, spans = read(lined)
-        self.result.keep(blob, fields)
-        if fields is not None and spans is not None:
-            vouched[blob] = vouch(lined, spans, fields)
+        neighbours = self.neighbours
+        keep = result.keep
+        for blob, lined in objects:
+            if blob in products:
+                result.products[blob] = lined[1:]
+                continue
+            for other in neighbours.get(blob, ()):
+                known = vouched.get(other)
+                if known is not None:
+                    derived = derive(known, lined)
+                    if derived is not None:
+                        vouched[blob] = derived
+                        keep(blob, derived[3])
+                        break
+            else:
+                fields, spans = read(lined)
+                keep(blob, fields)
+                if fields is not None and spans is not None:
+                    vouched[blob] = vouch(lined, spans, fields)
 
 
 class _Objects:

@@ -230,19 +230,20 @@ def _recent(
     renumbered; None when a huge commit at the cutoff would make it most of the file."""
     size = max(size, 1)
     timelines = history.timelines
-    every = history.commits
-    times = [every[v[V_COMMIT]][C_TIME] for versions in timelines.values() for v in versions]
+    commit_times = [commit[C_TIME] for commit in history.commits]
+    times = [commit_times[v[V_COMMIT]] for versions in timelines.values() for v in versions]
     cutoff: int | None = None
     wanted = set(timelines)
     if len(times) > size:
         # the time of the `size`-th newest version: every record with a version of
         # that time or newer is in
         cutoff = heapq.nlargest(size, times)[-1]
+        recent = {i for i, time in enumerate(commit_times) if time >= cutoff}
         wanted = {
             record_id
             for record_id, versions in timelines.items()
             for v in versions
-            if every[v[V_COMMIT]][C_TIME] >= cutoff
+            if v[V_COMMIT] in recent
         }
     if len(wanted) > 10 * size:
         return None
