@@ -28,6 +28,9 @@ from crmfiles.history import (
     store,
 )
 from crmfiles.history.fields import derive, from_data, read_fields, scan, vouch
+from crmfiles.history.model import History
+from crmfiles.history.replay import _Replay
+from crmfiles.history.scan import scan as scan_log
 from crmfiles.records.yamlio import ParseError, parse
 from crmfiles.schema import data_dir
 
@@ -550,3 +553,87 @@ def test_cli_history_warm_prints_what_cold_printed(
         assert _cache(busy).exists()
         assert main(["history", *args]) == 0
         assert capsys.readouterr().out == cold, args
+
+
+# --- the replay while the log streams ---------------------------------------------------
+
+LINED = """\
+id: lined
+name: Lined deal
+kind: standard-sale
+stage: qualify
+status: in_progress
+partner: acme
+responsible: alice
+probability: 10
+currency: EUR
+lines:
+  - product: forklift
+    quantity: 2
+"""
+
+
+def _replays(root: Path, *, linear: bool) -> tuple[History, History]:
+    """The history of HEAD replayed as the log streams, and along the chain after it."""
+    head = git(root, "rev-parse", "HEAD").strip()
+    streamed = _Replay(root, History(), scan_log(root, head))
+    after = _Replay(root, History(), scan_log(root, head))
+    after.streaming = False
+    result = streamed.run(head), after.run(head)
+    assert streamed.streaming is linear  # a merge: replayed along the chain after all
+    return result
+
+
+def test_the_streamed_replay_agrees_with_the_replay_along_the_chain(busy: Path) -> None:
+    """A line of commits of every kind: a record whose amount comes from its lines and
+    the catalog changing under it, a record in two files (the same id), a version no
+    parser reads, a deletion and a return."""
+    write(busy, {"opportunities/2026/02/lined.yaml": LINED})
+    commit_at(busy, "2026-02-21", "a record priced by its lines")
+    products = (busy / "catalogs/products.yaml").read_text().replace("15000", "16000")
+    write(busy, {"catalogs/products.yaml": products})
+    commit_at(busy, "2026-02-22", "forklifts cost more")
+    write(busy, {"opportunities/beta.yaml": (busy / "opportunities/2026/02/beta.yaml").read_text()})
+    commit_at(busy, "2026-02-23", "beta twice")
+    edit(busy, "opportunities/beta.yaml", probability=90)
+    commit_at(busy, "2026-02-24", "one of the two moves")
+    (busy / ACME).write_text("<<<<<<< HEAD\nstage: a\n=======\nstage: b\n>>>>>>> x\n")
+    commit_at(busy, "2026-02-25", "a committed conflict")
+    git(busy, "rm", "-q", "opportunities/2026/02/beta.yaml")
+    edit(busy, "opportunities/2026/02/lined.yaml", stage="proposal", probability=40)
+    commit_at(busy, "2026-02-26", "one beta goes, lined moves")
+    write(busy, {"opportunities/2026/02/gamma.yaml": BETA.replace("id: beta", "id: gamma")})
+    commit_at(busy, "2026-02-27", "gamma is back")
+    streamed, after = _replays(busy, linear=True)
+    assert streamed.timelines == after.timelines
+    assert streamed.commits == after.commits
+    assert (streamed.chain, streamed.depth) == (after.chain, after.depth)
+    assert streamed.files == after.files
+    assert streamed.products == after.products
+    # the catalog's new price shows at the record's next version
+    lined = events_of(streamed, "lined")
+    assert [(e.change, e.after.amount) for e in lined if e.after] == [
+        ("created", "30000.00"),
+        ("moved", "32000.00"),
+    ]
+    assert load_history(busy, cache=False).timelines == after.timelines
+
+
+def test_a_history_with_a_merge_is_replayed_along_the_chain(dated: Path) -> None:
+    git(dated, "checkout", "-q", "-b", "side")
+    edit(dated, ACME, status="in_progress", loss_reason="null")
+    commit_at(dated, "2026-02-15", "reopen on a branch", "bob")
+    git(dated, "checkout", "-q", "main")
+    write(dated, {"opportunities/2026/02/beta.yaml": BETA})
+    commit_at(dated, "2026-02-16", "beta on main")
+    env = {**os.environ, "GIT_COMMITTER_DATE": "2026-02-17T10:00:00+00:00"}
+    subprocess.run(
+        ["git", "merge", "-q", "--no-ff", "-m", "Merge side", "side"],
+        cwd=dated,
+        check=True,
+        env=env,
+        capture_output=True,
+    )
+    streamed, after = _replays(dated, linear=False)
+    assert streamed.timelines == after.timelines and streamed.chain == after.chain
+    assert [e.change for e in events_of(streamed, "acme-forklifts")][-1] == "reopened"

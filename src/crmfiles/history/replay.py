@@ -37,6 +37,8 @@ def building(root: Path, head: str, base: History | None) -> Iterator[History]:
     """:func:`build`, handed over before the gits have exited (git takes tens of
     milliseconds to free its heap): the block may work meanwhile, and its end raises
     :class:`~crmfiles.git.GitError` if one of them failed."""
+    scanned = Scan()
+    replay = _Replay(root, base or History(), scanned)
     with (
         no_gc(),
         progress("Reading history", None) as bar,
@@ -45,26 +47,41 @@ def building(root: Path, head: str, base: History | None) -> Iterator[History]:
             head,
             base.head if base else None,
             on_commits=lambda n: bar.update(completed=n, description="Reading history"),
-        ) as scanned,
+            into=scanned,
+            on_blobs=replay.advance,
+        ),
     ):
-        yield _Replay(root, base or History(), scanned).run(head)
+        yield replay.run(head)
 
 
 class _Replay:
     """Walk the first-parent chain of the scanned commits, oldest first, and append a
-    version wherever an opportunity's tracked fields changed."""
+    version wherever an opportunity's tracked fields changed.
 
-    def __init__(self, root: Path, history: History, scanned: Scan) -> None:
+    While the log streams in, the commits are replayed as soon as their blobs are read,
+    as long as they make one line from the base (each commit the child of the one
+    before: a history without merges); :meth:`run` then has little left to do.  Any
+    other history is replayed by :meth:`run`, along HEAD's first-parent chain."""
+
+    def __init__(self, root: Path, base: History, scanned: Scan) -> None:
         self.root = root
         self.scanned = scanned
+        self.base = base
+        self._start()
+        self.streaming = True  # the commits replayed so far make one line from the base
+        self.done = 0  # how many of the scan's commits are replayed
+        self.last = base.head  # the last one replayed
+
+    def _start(self) -> None:
+        base = self.base
         self.history = History(
-            history.head,
-            history.depth,
-            history.chain,
-            list(history.commits),
-            {k: list(v) for k, v in history.timelines.items()},
-            dict(history.files),
-            history.products,
+            base.head,
+            base.depth,
+            base.chain,
+            list(base.commits),
+            {k: list(v) for k, v in base.timelines.items()},
+            dict(base.files),
+            base.products,
         )
         self.index: dict[str, int] = {}
         self.on_chain: set[str] = set()
@@ -72,51 +89,81 @@ class _Replay:
         self.rids: dict[str, str] = {}  # path -> record id
         self.introduced: dict[tuple[str, str], list[tuple[str, str | None]]] | None = None
 
-    def run(self, head: str) -> History:
-        chain = self._chain(head)
-        self.on_chain = {logged.id for logged in chain}
+    def advance(self, *, final: bool = False) -> None:
+        """Replay the scan's next commits whose blobs are read (all of them when
+        ``final``), while they make one line."""
+        if not self.streaming:
+            return
+        order = self.scanned.order
+        read_ = self.scanned.fields
+        products = self.scanned.products
         history = self.history
-        files = history.files
-        timelines = history.timelines
-        by_id = self._paths_by_id()
-        scanned = self.scanned.fields
-        lines = self.scanned.lines
-        index = self.index
-        depth = history.depth
-        for logged in chain:
-            depth += 1
-            rid = logged.rid
-            if rid is not None:
-                # the usual commit, inlined: one record file changed in place
-                path, _, new = logged.changes[0]
-                assert new is not None  # a change in place
-                paths = by_id.get(rid)
-                if paths is not None and len(paths) == 1 and paths[0] == path:
-                    stored = paths[0]  # one string for all versions: the cache stores it once
-                    files[stored] = new
-                    fields = scanned.get(new, _UNREAD)
-                    if fields is _UNREAD or (lines and new in lines):
-                        fields = self._fields(new)
-                    if fields is None:
-                        continue  # a version no parser can read (a committed conflict)
-                    timeline = timelines.get(rid)
-                    if timeline is None or timeline[-1][V_FIELDS] != fields:
-                        commit = index.get(logged.id)
-                        if commit is None:
-                            commit = self._commit_index(logged.id)
-                        version = (commit, depth, stored, fields, -1)
-                        if timeline is None:
-                            timelines[rid] = [version]
-                        else:
-                            timeline.append(version)
-                    continue
-            if logged.changes:
-                self._apply(logged.id, depth)
-        history.depth = depth
-        history.chain += bytes.fromhex("".join(logged.id for logged in chain))
+        last = self.last
+        done = self.done
+        while done < len(order):
+            logged = order[done]
+            if logged.parents != ([last] if last else []):
+                self.streaming = False  # a merge, or a branch: run() replays the chain
+                break
+            if not final and not all(
+                new is None or new in read_ or new in products for _, _, new in logged.changes
+            ):
+                break  # its blobs are still coming
+            history.depth += 1
+            self._step(logged, history.depth)
+            last = logged.id
+            done += 1
+        self.last = last
+        self.done = done
+
+    def run(self, head: str) -> History:
+        self.advance(final=True)  # every blob is read by now
+        history = self.history
+        order = self.scanned.order
+        if not (self.streaming and self.done == len(order) and self.last == head):
+            # not one line from the base to the head: start again, along the chain
+            self._start()
+            history = self.history
+            order = self._chain(head)
+            self.on_chain = {logged.id for logged in order}
+            for logged in order:
+                history.depth += 1
+                self._step(logged, history.depth)
+        history.chain += bytes.fromhex("".join(logged.id for logged in order))
         history.head = head
         history.read_commits = len(self.scanned.commits)
         return history
+
+    def _step(self, logged: LoggedCommit, depth: int) -> None:
+        """One commit of the chain, at chain position ``depth``."""
+        rid = logged.rid
+        if rid is not None:
+            # the usual commit, first: one record file changed in place
+            path, _, new = logged.changes[0]
+            assert new is not None  # a change in place
+            paths = self._paths_by_id().get(rid)
+            if paths is not None and len(paths) == 1 and paths[0] == path:
+                stored = paths[0]  # one string for all versions: the cache stores it once
+                history = self.history
+                history.files[stored] = new
+                fields = self.scanned.fields.get(new, _UNREAD)
+                if fields is _UNREAD or new in self.scanned.lines:
+                    fields = self._fields(new)
+                if fields is None:
+                    return  # a version no parser can read (a committed conflict)
+                timeline = history.timelines.get(rid)
+                if timeline is None or timeline[-1][V_FIELDS] != fields:
+                    commit = self.index.get(logged.id)
+                    if commit is None:
+                        commit = self._commit_index(logged.id)
+                    version = (commit, depth, stored, fields, -1)
+                    if timeline is None:
+                        history.timelines[rid] = [version]
+                    else:
+                        timeline.append(version)
+                return
+        if logged.changes:
+            self._apply(logged.id, depth)
 
     def _chain(self, head: str) -> list[LoggedCommit]:
         commits = self.scanned.commits

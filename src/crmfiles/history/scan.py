@@ -8,15 +8,14 @@ merge diffed against its first parent (``--diff-merges=first-parent``), limited 
 followed by its id, its file name, so a move between folders is a deletion and an
 addition of the same id in one commit).  As the log streams in, every new blob id goes
 to ``cat-file``, and the fields of each version are read as it arrives (one thread
-multiplexes the pipes): most versions are derived from a neighbour already read
+multiplexes the pipes): most versions are derived from the version before
 (:func:`~crmfiles.history.fields.derive`), the rest scanned or parsed.
 
-The log comes newest first, so the commit that added most records (often the first)
-comes last.  Read from the root, every blob is asked for as early as it is known, not
-when the commit that wrote it arrives: the files at HEAD (one ``git ls-tree``, beside
-the log) and each modified file's previous version.  A blob a commit writes is at HEAD
-or is the previous version in a later commit, so the blobs are read while git is
-still walking the log, instead of after it.
+The log comes oldest first (``--reverse``: git walks the commits first, which costs it
+little, then diffs them in order), so the commit that added most records (often the
+first) is read first, each version is read after the one it derives from, and the
+caller may replay the commits while git is still walking the newer ones
+(``on_blobs``): when git is done, little is left to do.
 """
 
 from __future__ import annotations
@@ -49,7 +48,6 @@ PATHS = (OPPORTUNITIES, PRODUCTS)
 _ZERO = b"0" * 40
 
 _PRODUCTS = PRODUCTS.encode()
-_TREE = re.compile(rb"\d+ blob ([0-9a-f]{40})\t([^\x00]*)\x00")
 _RAW = re.compile(rb":\d+ \d+ ([0-9a-f]{40}) ([0-9a-f]{40}) [A-Z]\d*\x00([^\x00]*)\x00")
 _FORMAT = "--format=%x01%H %P%x02%aN%x02%aE%x02%cI%x02%ct"
 
@@ -73,6 +71,7 @@ class Scan:
     """The commits of a range, and the fields of every opportunity blob they add."""
 
     commits: dict[str, LoggedCommit] = field(default_factory=dict)
+    order: list[LoggedCommit] = field(default_factory=list)  # as the log gave them
     # blob -> its fields as history stores them: a plain tuple in Fields order, ``lines``
     # None (None: no parser reads the blob); the lines, where the amount needs them, in
     # ``lines``
@@ -90,6 +89,10 @@ class Scan:
             self.lines[blob] = fields.lines
             self.fields[blob] = (*fields[:-1], None)
 
+    def has(self, blob: str) -> bool:
+        """Whether a blob of the scan has been read."""
+        return blob in self.fields or blob in self.products
+
 
 def scan(
     root: Path,
@@ -97,8 +100,8 @@ def scan(
     since: str | None = None,
     on_commits: Callable[[int], None] | None = None,
 ) -> Scan:
-    """Every commit reachable from ``head`` and not from ``since``; ``on_commits`` is
-    told how many commits have been read so far (for a progress bar)."""
+    """Every commit reachable from ``head`` and not from ``since``, oldest first;
+    ``on_commits`` is told how many commits have been read so far (a progress bar)."""
     with scanning(root, head, since, on_commits) as result:
         return result
 
@@ -109,14 +112,19 @@ def scanning(
     head: str,
     since: str | None = None,
     on_commits: Callable[[int], None] | None = None,
+    *,
+    into: Scan | None = None,
+    on_blobs: Callable[[], None] | None = None,
 ) -> Iterator[Scan]:
-    """:func:`scan`, handed over as soon as every pipe is read: the gits may still be
-    exiting (freeing a large heap takes git tens of milliseconds), and are waited for
-    when the block ends, which raises :class:`GitError` if one of them failed."""
+    """:func:`scan` into ``into``, calling ``on_blobs`` whenever more blobs have been
+    read; handed over as soon as every pipe is read: the gits may still be exiting
+    (freeing a large heap takes git tens of milliseconds), and are waited for when the
+    block ends, which raises :class:`GitError` if one of them failed."""
     spec = [head, f"^{since}"] if since else [head]
     log_args = [
         "git",
         "log",
+        "--reverse",
         "--full-history",
         "--sparse",
         "--no-renames",
@@ -133,8 +141,7 @@ def scanning(
         *PATHS,
     ]
     env = {**os.environ, "GIT_OPTIONAL_LOCKS": "0"}
-    streamed = os.name != "nt"  # no select() on pipes: read the log, then the blobs
-    early = streamed and since is None
+    result = into if into is not None else Scan()
     with tempfile.TemporaryFile() as errors:
         procs: list[subprocess.Popen[bytes]] = []
         try:
@@ -151,26 +158,17 @@ def scanning(
                     env=env,
                 )
             )
-            if early:
-                procs.append(
-                    subprocess.Popen(
-                        ["git", "ls-tree", "-r", "-z", "--full-tree", head, "--", *PATHS],
-                        cwd=root,
-                        stdout=subprocess.PIPE,
-                        stderr=subprocess.DEVNULL,
-                        env=env,
-                    )
-                )
         except FileNotFoundError:
             _stop(procs)
             raise GitError("git is not installed or not on PATH") from None
-        log, cat = procs[0], procs[1]
-        result = Scan()
+        log, cat = procs
         try:
-            if streamed:
-                _stream(log, cat, procs[2] if early else None, result, on_commits)
-            else:
+            if os.name == "nt":  # no select() on pipes: read the log, then the blobs
                 _one_after_the_other(root, log, cat, result)
+            else:
+                _stream(log, cat, result, on_commits, on_blobs)
+            if on_blobs is not None:
+                on_blobs()
         except BaseException:
             _stop(procs)
             raise
@@ -183,8 +181,8 @@ def scanning(
                 errors.seek(0)
                 message = errors.read().decode("utf-8", "replace").strip()
                 raise GitError(message or "git log failed")
-            if cat.returncode != 0 or any(p.returncode != 0 for p in procs[2:]):
-                raise GitError("git cat-file failed" if cat.returncode else "git ls-tree failed")
+            if cat.returncode != 0:
+                raise GitError("git cat-file failed")
 
 
 def _stop(procs: list[subprocess.Popen[bytes]]) -> None:
@@ -198,34 +196,27 @@ def _stop(procs: list[subprocess.Popen[bytes]]) -> None:
 def _stream(
     log: subprocess.Popen[bytes],
     cat: subprocess.Popen[bytes],
-    tree: subprocess.Popen[bytes] | None,
     result: Scan,
     on_commits: Callable[[int], None] | None,
+    on_blobs: Callable[[], None] | None,
 ) -> None:
-    """One thread multiplexes the pipes (threads would fight over the GIL): the log is
-    parsed as it comes, blob ids are written to cat-file as they are found, and each
-    blob is read as soon as it is complete.  With ``tree`` (``ls-tree`` of the head),
-    blobs are asked for early (see the module's docstring)."""
+    """One thread multiplexes the three pipes (threads would fight over the GIL): the
+    log is parsed as it comes, blob ids are written to cat-file as they are found, and
+    the blobs are read as soon as they are complete."""
     assert log.stdout is not None and cat.stdin is not None and cat.stdout is not None
     log_fd, in_fd, out_fd = log.stdout.fileno(), cat.stdin.fileno(), cat.stdout.fileno()
     for fd in (log_fd, in_fd, out_fd):
         os.set_blocking(fd, False)
         _widen(fd)
-    asked = _Asked(early=tree is not None)
+    asked = _Asked()
     versions = _Versions(result)
-    objects = _Objects()
+    objects = _Objects(versions.ids)
     pending = b""
-    listing: list[bytes] = []
     requests = asked.requests
     log_open = True
     selector = selectors.DefaultSelector()
     selector.register(log_fd, selectors.EVENT_READ, "log")
     selector.register(out_fd, selectors.EVENT_READ, "out")
-    if tree is not None:
-        assert tree.stdout is not None
-        tree_fd = tree.stdout.fileno()
-        os.set_blocking(tree_fd, False)
-        selector.register(tree_fd, selectors.EVENT_READ, "tree")
     writing = False
     try:
         while True:
@@ -268,13 +259,6 @@ def _stream(
                     except BrokenPipeError:
                         raise GitError("git cat-file stopped early") from None
                     del requests[:sent]
-                elif key.data == "tree":
-                    chunk = _read(tree_fd)
-                    if chunk:
-                        listing.append(chunk)
-                    elif chunk is not None:
-                        selector.unregister(tree_fd)
-                        asked.tree(b"".join(listing))
                 else:
                     chunk = _read(out_fd)
                     if chunk is None:
@@ -283,11 +267,13 @@ def _stream(
                         selector.unregister(out_fd)
                         continue
                     versions.add(objects.feed(chunk), asked.products)
+                    if on_blobs is not None:
+                        on_blobs()
     finally:
         selector.close()
 
 
-_PRIORITY = {"log": 0, "tree": 1, "in": 2, "out": 3}
+_PRIORITY = {"log": 0, "in": 1, "out": 2}
 
 
 def _one_after_the_other(
@@ -295,7 +281,7 @@ def _one_after_the_other(
 ) -> None:
     assert log.stdout is not None and cat.stdin is not None
     cat.stdin.close()
-    asked = _Asked(early=False)
+    asked = _Asked()
     versions = _Versions(result)
     _parse(log.stdout.read(), result, versions, asked)
     blobs = asked.requests.decode().split()
@@ -322,8 +308,7 @@ def _widen(fd: int) -> None:
 class _Asked:
     """The blobs asked of cat-file: each once, in the order they became known."""
 
-    def __init__(self, *, early: bool) -> None:
-        self.early = early  # also ask for each modified file's previous version
+    def __init__(self) -> None:
         self.requests = bytearray()  # ids not yet written to cat-file, one a line
         self.wanted: set[bytes] = set()
         self.products: set[str] = set()  # the blobs that are product catalogs
@@ -335,38 +320,35 @@ class _Asked:
             if is_products:
                 self.products.add(blob.decode())
 
-    def tree(self, listing: bytes) -> None:
-        """The blobs of ``ls-tree -r -z`` output."""
-        for blob, path in _TREE.findall(listing):
-            if path == _PRODUCTS or path.endswith((b".yaml", b".yml")):
-                self.ask(blob, path == _PRODUCTS)
-
 
 def _parse(data: bytes, result: Scan, versions: _Versions, asked: _Asked) -> None:
-    """Commits from complete log records; their blobs are asked for."""
+    """Commits from complete log records; their new blobs are asked for."""
     neighbours = versions.neighbours
     people = versions.people
     rids = versions.rids
     paths = versions.paths
+    ids = versions.ids
     commits = result.commits
-    ask, early = asked.ask, asked.early
+    order = result.order
+    ask = asked.ask
     for record in data.split(b"\x01"):
         if not record:
             continue
         header, _, raw = record.partition(b"\x00")
         head, name, email, date, time = header.decode("utf-8", "replace").split("\x02")
-        commit, *parents = head.split(" ")
+        commit, *parents = head.split()  # a root commit has none
         changes: list[tuple[str, str | None, str | None]] = []
         for old, new, path_bytes in _RAW.findall(raw):
             is_record = path_bytes != _PRODUCTS
             if is_record and not path_bytes.endswith((b".yaml", b".yml")):
                 continue
-            # one string a path: the replay compares and stores them again and again
+            # one string a path, and an id: the replay compares and stores them again
+            # and again, mostly by identity
             path = paths.get(path_bytes) or paths.setdefault(
                 path_bytes, path_bytes.decode("utf-8", "surrogateescape")
             )
-            old_blob = None if old == _ZERO else old.decode()
-            new_blob = None if new == _ZERO else new.decode()
+            old_blob = None if old == _ZERO else ids.get(old) or ids.setdefault(old, old.decode())
+            new_blob = None if new == _ZERO else ids.get(new) or ids.setdefault(new, new.decode())
             changes.append((path, old_blob, new_blob))
             if new_blob is not None:
                 if is_record and old_blob is not None:
@@ -374,18 +356,17 @@ def _parse(data: bytes, result: Scan, versions: _Versions, asked: _Asked) -> Non
                     neighbours.setdefault(old_blob, []).append(new_blob)
                     neighbours.setdefault(new_blob, []).append(old_blob)
                 ask(new, not is_record)
-            if early and old_blob is not None:
-                ask(old, not is_record)
         rid = None
         if len(changes) == 1 and len(parents) == 1:
             path, old_blob, new_blob = changes[0]
             if old_blob is not None and new_blob is not None and path != PRODUCTS:
                 rid = rids.get(path) or rids.setdefault(path, record_id(path))
         # the same few people author every commit: keep one string of each
-        commits[commit] = LoggedCommit(
+        logged = commits[commit] = LoggedCommit(
             commit, parents, people.setdefault(name, name), people.setdefault(email, email), date,
             int(time), changes, rid,
         )  # fmt: skip
+        order.append(logged)
 
 
 class _Versions:
@@ -399,11 +380,13 @@ class _Versions:
         self.people: dict[str, str] = {}
         self.rids: dict[str, str] = {}  # path -> record id
         self.paths: dict[bytes, str] = {}
+        self.ids: dict[bytes, str] = {}  # blob id -> one string of it
 
     def add(self, objects: list[tuple[str, bytes]], products: set[str]) -> None:
         """Blobs as they arrive: each id, and the content with a newline in front."""
         result = self.result
         result.read_blobs += len(objects)
+        read_ = result.fields
         vouched = self.vouched
         neighbours = self.neighbours
         keep = result.keep
@@ -411,7 +394,8 @@ class _Versions:
             if blob in products:
                 result.products[blob] = lined[1:]
                 continue
-            for other in neighbours.get(blob, ()):
+            near = neighbours.get(blob, ())
+            for other in near:
                 known = vouched.get(other)
                 if known is not None:
                     derived = derive(known, lined)
@@ -424,18 +408,26 @@ class _Versions:
                 keep(blob, fields)
                 if fields is not None and spans is not None:
                     vouched[blob] = vouch(lined, spans, fields)
+            # a version whose neighbours are all read has served: the log is oldest
+            # first, so a later one (the same text in another file) is rare, and would
+            # only be scanned rather than derived
+            for other in near:
+                if other in vouched and all(n in read_ for n in neighbours[other]):
+                    del vouched[other]
 
 
 class _Objects:
     """``cat-file --batch`` output, fed in chunks; yields each object once complete."""
 
-    def __init__(self) -> None:
+    def __init__(self, ids: dict[bytes, str] | None = None) -> None:
         self._buffer = b""
+        self._ids = {} if ids is None else ids  # blob id -> one string of it
 
     def feed(self, chunk: bytes) -> list[tuple[str, bytes]]:
         """The objects complete so far, each as its id and its content with the
         header's newline in front (what the line readers want, at no extra copy)."""
         data = self._buffer + chunk if self._buffer else chunk
+        ids = self._ids
         out: list[tuple[str, bytes]] = []
         pos, size = 0, len(data)
         while True:
@@ -450,7 +442,8 @@ class _Objects:
                 continue
             if end >= size:  # the object (or its closing newline) is still coming
                 break
-            out.append((header[:40].decode(), data[newline:end]))
+            blob = header[:40]
+            out.append((ids.get(blob) or ids.setdefault(blob, blob.decode()), data[newline:end]))
             pos = end + 1
         self._buffer = data[pos:]
         return out
