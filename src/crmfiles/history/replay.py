@@ -85,7 +85,9 @@ class _Replay:
         )
         self.index: dict[str, int] = {}
         self.on_chain: set[str] = set()
-        self.paths: dict[str, list[str]] | None = None
+        self.paths: dict[str, list[str]] = {}  # record id -> its files
+        for path in self.history.files:
+            self.paths.setdefault(record_id(path), []).append(path)
         self.rids: dict[str, str] = {}  # path -> record id
         self.introduced: dict[tuple[str, str], list[tuple[str, str | None]]] | None = None
 
@@ -105,10 +107,16 @@ class _Replay:
             if logged.parents != ([last] if last else []):
                 self.streaming = False  # a merge, or a branch: run() replays the chain
                 break
-            if not final and not all(
-                new is None or new in read_ or new in products for _, _, new in logged.changes
-            ):
-                break  # its blobs are still coming
+            if not final:  # its blobs may be still coming
+                changes = logged.changes
+                if len(changes) == 1:  # the usual commit
+                    new = changes[0][2]
+                    if new is not None and new not in read_ and new not in products:
+                        break
+                elif not all(
+                    new is None or new in read_ or new in products for _, _, new in changes
+                ):
+                    break
             history.depth += 1
             self._step(logged, history.depth)
             last = logged.id
@@ -141,7 +149,7 @@ class _Replay:
             # the usual commit, first: one record file changed in place
             path, _, new = logged.changes[0]
             assert new is not None  # a change in place
-            paths = self._paths_by_id().get(rid)
+            paths = self.paths.get(rid)
             if paths is not None and len(paths) == 1 and paths[0] == path:
                 stored = paths[0]  # one string for all versions: the cache stores it once
                 history = self.history
@@ -188,13 +196,6 @@ class _Replay:
             )
         return index
 
-    def _paths_by_id(self) -> dict[str, list[str]]:
-        if self.paths is None:
-            self.paths = {}
-            for path in self.history.files:
-                self.paths.setdefault(record_id(path), []).append(path)
-        return self.paths
-
     def _rid(self, path: str) -> str:
         rid = self.rids[path] = record_id(path)
         return rid
@@ -203,7 +204,7 @@ class _Replay:
         """Any commit: several files, additions, deletions, moves, merges."""
         logged = self.scanned.commits[commit]
         files = self.history.files
-        by_id = self._paths_by_id()
+        by_id = self.paths
         rid_of = self.rids
         touched: dict[str, str | None] = {}  # id -> effective blob before the commit
         for path, _old, new in logged.changes:

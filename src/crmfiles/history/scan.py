@@ -394,26 +394,27 @@ class _Versions:
             if blob in products:
                 result.products[blob] = lined[1:]
                 continue
-            near = neighbours.get(blob, ())
-            for other in near:
+            for other in neighbours.get(blob, ()):
                 known = vouched.get(other)
                 if known is not None:
                     derived = derive(known, lined)
                     if derived is not None:
                         vouched[blob] = derived
                         keep(blob, derived[3])
+                        # the version before has served once its neighbours are all
+                        # read: the log is oldest first, so another (the same text in
+                        # another file) is rare, and would only be scanned, not derived
+                        for near in neighbours[other]:
+                            if near not in read_:
+                                break
+                        else:
+                            del vouched[other]
                         break
             else:
                 fields, spans = read(lined)
                 keep(blob, fields)
                 if fields is not None and spans is not None:
                     vouched[blob] = vouch(lined, spans, fields)
-            # a version whose neighbours are all read has served: the log is oldest
-            # first, so a later one (the same text in another file) is rare, and would
-            # only be scanned rather than derived
-            for other in near:
-                if other in vouched and all(n in read_ for n in neighbours[other]):
-                    del vouched[other]
 
 
 class _Objects:

@@ -21,6 +21,7 @@ history is rebuilt, and the file written again.
 
 from __future__ import annotations
 
+import bisect
 import contextlib
 import gc
 import heapq
@@ -231,12 +232,25 @@ def _recent(
     size = max(size, 1)
     timelines = history.timelines
     commit_times = [commit[C_TIME] for commit in history.commits]
-    times = [commit_times[v[V_COMMIT]] for versions in timelines.values() for v in versions]
     cutoff: int | None = None
     wanted = set(timelines)
-    if len(times) > size:
+    if sum(map(len, timelines.values())) <= size:
+        pass  # every record
+    elif commit_times == sorted(commit_times):
+        # the usual: the commits, numbered as the replay met them, are in time order, and
+        # so are each record's versions; those of the last `size` commits or of their
+        # time are the newest, and a record has one when its last version has
+        first = bisect.bisect_left(commit_times, commit_times[-size:][0])
+        cutoff = commit_times[first]
+        wanted = {
+            record_id
+            for record_id, versions in timelines.items()
+            if versions[-1][V_COMMIT] >= first
+        }
+    else:
         # the time of the `size`-th newest version: every record with a version of
         # that time or newer is in
+        times = [commit_times[v[V_COMMIT]] for versions in timelines.values() for v in versions]
         cutoff = heapq.nlargest(size, times)[-1]
         recent = {i for i, time in enumerate(commit_times) if time >= cutoff}
         wanted = {
