@@ -310,20 +310,21 @@ class _Asked:
 
     def __init__(self) -> None:
         self.requests = bytearray()  # ids not yet written to cat-file, one a line
-        self.wanted: set[bytes] = set()
+        self.wanted: set[str] = set()
         self.products: set[str] = set()  # the blobs that are product catalogs
 
-    def ask(self, blob: bytes, is_products: bool) -> None:
+    def ask(self, blob: str, raw: bytes, is_products: bool) -> None:
         if blob not in self.wanted:
             self.wanted.add(blob)
-            self.requests += blob + b"\n"
+            self.requests += raw + b"\n"
             if is_products:
-                self.products.add(blob.decode())
+                self.products.add(blob)
 
 
 def _parse(data: bytes, result: Scan, versions: _Versions, asked: _Asked) -> None:
     """Commits from complete log records; their new blobs are asked for."""
-    neighbours = versions.neighbours
+    sources = versions.sources
+    successors = versions.successors
     people = versions.people
     rids = versions.rids
     paths = versions.paths
@@ -351,11 +352,12 @@ def _parse(data: bytes, result: Scan, versions: _Versions, asked: _Asked) -> Non
             new_blob = None if new == _ZERO else ids.get(new) or ids.setdefault(new, new.decode())
             changes.append((path, old_blob, new_blob))
             if new_blob is not None:
-                if is_record and old_blob is not None:
-                    # neighbours: one version may be read from the other
-                    neighbours.setdefault(old_blob, []).append(new_blob)
-                    neighbours.setdefault(new_blob, []).append(old_blob)
-                ask(new, not is_record)
+                if is_record and old_blob is not None and new_blob not in sources:
+                    # the version before, which is read first: the new one may be
+                    # derived from it
+                    sources[new_blob] = old_blob
+                    successors[old_blob] = successors.get(old_blob, 0) + 1
+                ask(new_blob, new, not is_record)
         rid = None
         if len(changes) == 1 and len(parents) == 1:
             path, old_blob, new_blob = changes[0]
@@ -370,12 +372,13 @@ def _parse(data: bytes, result: Scan, versions: _Versions, asked: _Asked) -> Non
 
 
 class _Versions:
-    """The fields of each blob as it arrives, derived from a neighbour when one was
-    vouched for by the scan: a version one commit before or after, in the same record."""
+    """The fields of each blob as it arrives, derived from the version it replaced when
+    the scan vouched for that one."""
 
     def __init__(self, result: Scan) -> None:
         self.result = result
-        self.neighbours: dict[str, list[str]] = {}
+        self.sources: dict[str, str] = {}  # blob -> the version it replaced
+        self.successors: dict[str, int] = {}  # blob -> how many versions replaced it
         self.vouched: dict[str, Vouched] = {}
         self.people: dict[str, str] = {}
         self.rids: dict[str, str] = {}  # path -> record id
@@ -386,35 +389,33 @@ class _Versions:
         """Blobs as they arrive: each id, and the content with a newline in front."""
         result = self.result
         result.read_blobs += len(objects)
-        read_ = result.fields
         vouched = self.vouched
-        neighbours = self.neighbours
+        sources = self.sources
+        successors = self.successors
         keep = result.keep
         for blob, lined in objects:
             if blob in products:
                 result.products[blob] = lined[1:]
                 continue
-            for other in neighbours.get(blob, ()):
-                known = vouched.get(other)
-                if known is not None:
-                    derived = derive(known, lined)
-                    if derived is not None:
-                        vouched[blob] = derived
-                        keep(blob, derived[3])
-                        # the version before has served once its neighbours are all
-                        # read: the log is oldest first, so another (the same text in
-                        # another file) is rare, and would only be scanned, not derived
-                        for near in neighbours[other]:
-                            if near not in read_:
-                                break
-                        else:
-                            del vouched[other]
-                        break
+            source = sources.get(blob)
+            known = vouched.get(source) if source is not None else None
+            derived = derive(known, lined) if known is not None else None
+            if derived is not None:
+                vouched[blob] = derived
+                keep(blob, derived[3])
             else:
                 fields, spans = read(lined)
                 keep(blob, fields)
                 if fields is not None and spans is not None:
                     vouched[blob] = vouch(lined, spans, fields)
+            if known is not None and source is not None:
+                # the version before has served once every version that replaced it
+                # is read (the log is oldest first, so they come after it)
+                left = successors[source] - 1
+                if left:
+                    successors[source] = left
+                else:
+                    del successors[source], vouched[source]
 
 
 class _Objects:
