@@ -20,6 +20,7 @@ untimed before each run, and the budgets it must meet.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import json
 import os
@@ -27,6 +28,7 @@ import platform
 import shutil
 import subprocess
 import sys
+from collections.abc import Iterator
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -168,8 +170,30 @@ def git_log_raw(w: Workload) -> list[list[str]]:
 
 
 def history_cold(w: Workload) -> None:
-    for item in (w.root / CACHE_DIR).glob("history-*"):
-        item.unlink()
+    """No history cache: deleted once a writer that outlived the last command is done."""
+    with _writers_done(w):
+        for item in (w.root / CACHE_DIR).glob("history-*"):
+            item.unlink()
+
+
+def history_warm(w: Workload) -> None:
+    """The cache that the last command's detached writer was writing, written."""
+    with _writers_done(w):
+        pass
+
+
+@contextlib.contextmanager
+def _writers_done(w: Workload) -> Iterator[None]:
+    """Hold the crm cache folder's lock (a detached writer holds it while it writes)."""
+    lock = w.root / CACHE_DIR / "lock"
+    if not lock.exists():
+        yield
+        return
+    import fcntl
+
+    with open(lock, "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        yield
 
 
 def next_move(w: Workload) -> None:
@@ -212,7 +236,14 @@ def cases() -> list[Case]:
             for size in ("base", "large")
         ]
         + [
-            Case("history, warm", history, None, (seconds(0.3),), workload=size, warmup=True)
+            Case(
+                "history, warm",
+                history,
+                history_warm,
+                (seconds(0.3),),
+                workload=size,
+                warmup=True,
+            )
             for size in ("base", "large")
         ]
     )

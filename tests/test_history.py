@@ -7,6 +7,8 @@ import datetime as dt
 import json
 import os
 import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -637,3 +639,29 @@ def test_a_history_with_a_merge_is_replayed_along_the_chain(dated: Path) -> None
     streamed, after = _replays(dated, linear=False)
     assert streamed.timelines == after.timelines and streamed.chain == after.chain
     assert [e.change for e in events_of(streamed, "acme-forklifts")][-1] == "reopened"
+
+
+def test_the_command_line_writes_the_cache_after_the_answer(busy: Path) -> None:
+    """As `crm` (not imported): the answer first, the cache by a detached process."""
+
+    def crm(*args: str) -> str:
+        command = "import sys; from crmfiles.cli.main import main; sys.exit(main())"
+        return subprocess.run(
+            [sys.executable, "-c", command, "history", *args],
+            cwd=busy,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+
+    cache = _cache(busy)
+    cache.unlink(missing_ok=True)
+    cold = crm("-n", "3", "--format", "json")
+    assert json.loads(cold)["events"]
+    for _ in range(200):  # written in the background (a second, at most, here)
+        if cache.exists():
+            break
+        time.sleep(0.05)
+    assert load_history(busy).read_commits == 0  # the cache is of HEAD
+    assert crm("-n", "3", "--format", "json") == cold
+    assert json.loads(crm("beta", "--format", "json"))["id"] == "beta"

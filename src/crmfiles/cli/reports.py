@@ -45,20 +45,6 @@ def add_report_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run_history(args: argparse.Namespace) -> int:
-    from crmfiles.history.build import forget
-    from crmfiles.history.store import no_gc
-
-    # a short command that holds a whole history: the cyclic collector would only walk
-    # its objects again and again (there are no cycles to find), and the history is
-    # freed before the collector is back on
-    with no_gc():
-        try:
-            return _history(args)
-        finally:
-            forget()
-
-
-def _history(args: argparse.Namespace) -> int:
     from crmfiles.history import (
         all_events,
         events_of,

@@ -17,6 +17,7 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
+import crmfiles
 from crmfiles import git
 from crmfiles.history import store
 from crmfiles.history.model import Event, History, recent_events, record_id
@@ -50,28 +51,28 @@ def newest_events(root: Path, count: int) -> list[Event]:
     git_dir, head = _locate(root)
     if head is None:
         return []
-    events = _newest_cached(git_dir, head, count)
-    if events is None:
-        history = _current(root, git_dir, head, True)  # read and cached, when it was not
-        events = _newest_cached(git_dir, head, count)
-        if events is None:
-            events = recent_events(history, count, moves_only=True)
-    return events
-
-
-def _newest_cached(git_dir: Path, head: str, count: int) -> list[Event] | None:
-    """:func:`newest_events` from the recent section; None when it does not hold them."""
     cached = _open(git_dir, head)
-    if cached is None:
-        return None
-    with cached:
-        part = cached.recent()
+    if cached is not None:
+        with cached:
+            events = _newest(cached.recent(), count)
+        if events is not None:
+            return events
+    history = _current(root, git_dir, head, True)
+    if history.read_commits:  # just read: its newest records first, as the cache has them
+        events = _newest(store.recent_part(history), count)
+        if events is not None:
+            return events
+    return recent_events(history, count, moves_only=True)
+
+
+def _newest(part: tuple[int | None, History] | None, count: int) -> list[Event] | None:
+    """:func:`newest_events` from a recent part; None when it does not hold them."""
     if part is None:
         return None
     cutoff, recent = part
     events = recent_events(recent, count, moves_only=True)
-    # every version at or after the cutoff is in the section: its newest events are
-    # the newest of all when the last of them is not older than the cutoff
+    # every version at or after the cutoff is in the part: its newest events are the
+    # newest of all when the last of them is not older than the cutoff
     if cutoff is None or (len(events) == count and events[-1].date.timestamp() >= cutoff):
         return events
     return None
@@ -121,13 +122,6 @@ def _open(git_dir: Path, head: str) -> store.CacheFile | None:
 _LAST: dict[Path, tuple[tuple[int, int], History]] = {}
 
 
-def forget() -> None:
-    """Drop the histories this process remembers: a command done with them frees them
-    sooner and cheaper (with the cyclic collector off) than the interpreter's exit,
-    whose last collections would walk them first (60 ms at 10,000 opportunities)."""
-    _LAST.clear()
-
-
 def _stamp(path: Path) -> tuple[int, int] | None:
     try:
         info = path.stat()
@@ -143,31 +137,39 @@ def _current(root: Path, git_dir: Path, head: str, use_cache: bool) -> History:
         return replace(cached, read_commits=0)
     from crmfiles.history.replay import NotAContinuation
 
+    save = path if use_cache else None
     history: History | None = None
     if cached is not None and not cached.partial:
         try:
-            history, payload = _build(root, head, cached, use_cache)
+            history = _build(root, head, cached, save)
         except (NotAContinuation, git.GitError):
             history = None
     if history is None:
-        history, payload = _build(root, head, None, use_cache)
-    if use_cache:
-        store.write(path, payload)
-        stamp = _stamp(path)
-        if stamp is not None:
-            _LAST[path] = (stamp, history)
+        history = _build(root, head, None, save)
     return history
 
 
-def _build(
-    root: Path, head: str, base: History | None, encode: bool
-) -> tuple[History, bytes | None]:
-    """The history read from git, and its cache file encoded while the gits exit."""
+def _build(root: Path, head: str, base: History | None, save: Path | None) -> History:
+    """The history read from git, cached at ``save``: from the command line by a
+    detached process after the answer (see :mod:`crmfiles.background`), else encoded
+    while the gits exit and written."""
     from crmfiles.history.replay import building
 
+    payload = None
     with store.no_gc(), building(root, head, base) as history:
-        payload = store.encode(history) if encode else None
-    return history, payload
+        if save is not None and not crmfiles.command_line:
+            payload = store.encode(history)
+    if save is not None:
+        if crmfiles.command_line:
+            from crmfiles.background import later
+
+            later(lambda: store.write(save, history))
+        else:
+            store.write(save, history, payload)
+            stamp = _stamp(save)
+            if stamp is not None:
+                _LAST[save] = (stamp, history)
+    return history
 
 
 def _cached(path: Path, head: str) -> History | None:
@@ -190,4 +192,4 @@ def _cached(path: Path, head: str) -> History | None:
     return history
 
 
-__all__ = ["forget", "load_history", "load_record", "newest_events", "record_id"]
+__all__ = ["load_history", "load_record", "newest_events", "record_id"]

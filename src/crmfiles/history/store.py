@@ -224,6 +224,16 @@ def encode(history: History, *, recent_size: int = RECENT) -> bytes | None:
     )
 
 
+def recent_part(history: History, size: int = RECENT) -> tuple[int | None, History] | None:
+    """What the recent section of ``history``'s cache holds (see :meth:`CacheFile.recent`),
+    without writing it."""
+    recent = _recent(history, size)
+    if recent is None:
+        return None
+    cutoff, commits, timelines = recent
+    return cutoff, History(history.head, history.depth, b"", commits, timelines, partial=True)
+
+
 def _recent(
     history: History, size: int
 ) -> tuple[int | None, list[Commit], dict[str, list[Version]]] | None:
@@ -283,14 +293,17 @@ def _recent(
     return cutoff, commits, part
 
 
-def write(path: Path, payload: bytes | None) -> None:
-    """Write a cache file (:func:`encode`), atomically, and remove those of older
-    versions; a read-only repository (or an odd catalog: no payload) stays uncached."""
-    if payload is None:
-        return
+def write(path: Path, history: History, payload: bytes | None = None) -> None:
+    """Write the cache file of a complete history (``payload``, when :func:`encode` has
+    already made it), atomically, holding the cache folder's lock, and remove those of
+    older versions; a read-only repository (or an odd catalog) stays uncached."""
+    from crmfiles.cache import writing
     from crmfiles.records.edit import write_bytes_atomic
 
-    with contextlib.suppress(OSError):
+    with contextlib.suppress(OSError), writing(path.parent):
+        payload = payload if payload is not None else encode(history)
+        if payload is None:
+            return
         write_bytes_atomic(path, payload)
         for older in path.parent.glob("history-v*.marshal"):
             if older != path:
