@@ -155,3 +155,37 @@ def test_a_locked_index_is_said_not_hidden(repo: Path) -> None:
         lock.unlink()
     assert result.commit == head(repo)
     assert "the index still holds the old version" in result.message
+
+
+def _leftovers(root: Path) -> list[str]:
+    gitdir = Path(git(root, "rev-parse", "--absolute-git-dir").strip())
+    return sorted(p.name for p in gitdir.iterdir() if ".crm-" in p.name or p.name.endswith(".lock"))
+
+
+@pytest.mark.parametrize("split", [False, True], ids=["index", "split-index"])
+def test_the_index_made_beside_the_users_leaves_git_status_clean(repo: Path, split: bool) -> None:
+    if split:  # its shared part is not in the copy: staged the usual way
+        git(repo, "update-index", "--split-index")
+    write(repo, {"notes.txt": "work in progress\n"})
+    git(repo, "add", "notes.txt")  # the user's staged work stays staged
+    move(repo, "acme-forklifts", "proposal")
+    assert git(repo, "status", "--porcelain") == "A  notes.txt\n"
+    assert (
+        git(repo, "ls-files", "-s", OPP).split()[1] == git(repo, "rev-parse", f"HEAD:{OPP}").strip()
+    )
+    assert git(repo, "diff", "--cached", "--name-only", "HEAD", "--", OPP) == ""
+    assert _leftovers(repo) == []
+
+
+def test_an_index_changed_meanwhile_is_left_to_git(repo: Path) -> None:
+    index = Path(git(repo, "rev-parse", "--git-path", "index").strip())
+    index = index if index.is_absolute() else repo / index
+    blob = crmgit.hash_blobs(repo, {OPP: b"changed\n"})[OPP]
+    side = crmgit.SideIndex(repo, index, {OPP: ("100644", blob)})
+    assert side.finish()
+    write(repo, {"notes.txt": "meanwhile\n"})
+    git(repo, "add", "notes.txt")  # another git wrote the index since the copy
+    assert not side.install()
+    assert git(repo, "status", "--porcelain") == "A  notes.txt\n"  # nothing lost
+    assert git(repo, "ls-files", "-s", OPP).split()[1] != blob
+    assert _leftovers(repo) == []

@@ -7,8 +7,10 @@ in a long-running TUI.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
+import shutil
 import subprocess
 import tempfile
 import threading
@@ -49,9 +51,12 @@ def run(
     return proc
 
 
-def start(cwd: Path, *commands: Sequence[str]) -> Callable[[], list[bytes]]:
-    """Start read-only git commands now, side by side; the returned function waits for
-    them and gives their outputs, in order (so Python can work meanwhile)."""
+Answer = tuple[int, bytes, bytes]  # exit status, output, errors
+
+
+def ask(cwd: Path, *commands: Sequence[str]) -> Callable[[], list[Answer]]:
+    """Start read-only git commands side by side; the returned function waits for
+    their answers, in order (an exit status other than 0 is an answer, not an error)."""
     try:
         procs = [
             subprocess.Popen(
@@ -62,14 +67,28 @@ def start(cwd: Path, *commands: Sequence[str]) -> Callable[[], list[bytes]]:
     except FileNotFoundError:
         raise GitError("git is not installed or not on PATH") from None
 
+    def collect() -> list[Answer]:
+        answers = []
+        for proc in procs:
+            output, errors = proc.communicate()
+            answers.append((proc.returncode, output, errors))
+        return answers
+
+    return collect
+
+
+def start(cwd: Path, *commands: Sequence[str]) -> Callable[[], list[bytes]]:
+    """Start read-only git commands now, side by side; the returned function waits for
+    them and gives their outputs, in order (so Python can work meanwhile)."""
+    wait = ask(cwd, *commands)
+
     def collect() -> list[bytes]:
         outputs = []
-        for args, proc in zip(commands, procs, strict=True):
-            stdout, stderr = proc.communicate()
-            if proc.returncode != 0:
-                message = stderr.decode("utf-8", "replace").strip() or f"git {args[0]} failed"
+        for args, (status, output, errors) in zip(commands, wait(), strict=True):
+            if status != 0:
+                message = errors.decode("utf-8", "replace").strip() or f"git {args[0]} failed"
                 raise GitError(message)
-            outputs.append(stdout)
+            outputs.append(output)
         return outputs
 
     return collect
@@ -362,26 +381,100 @@ class Head:
     ref: str | None  # refs/heads/<branch>; None when HEAD is detached
 
 
+_HEAD = (["symbolic-ref", "-q", "HEAD"], ["rev-parse", "--verify", "-q", "HEAD^{commit}"])
+_IDENTITY = (["var", "GIT_AUTHOR_IDENT"], ["var", "GIT_COMMITTER_IDENT"])
+_STATE = (
+    ["rev-parse", *(a for name in [*_IN_PROGRESS, "hooks", "index"] for a in ("--git-path", name))],
+)
+_SIGN = (["config", "--type=bool", "--get", "commit.gpgSign"],)
+
+
+class Situation:
+    """What an operation asks git before it commits - HEAD, who commits, what git is
+    in the middle of, its hooks, whether it signs - asked all at once when made (six
+    processes side by side, while the operation reads its record)."""
+
+    def __init__(self, cwd: Path) -> None:
+        self.cwd = cwd
+        self._answers: list[Answer] = []
+        self._wait: Callable[[], list[Answer]] | None
+        try:
+            self._wait = ask(cwd, *_HEAD, *_IDENTITY, *_STATE, *_SIGN)
+        except GitError as err:  # said when an answer is needed, not before
+            problem = err
+
+            def fail() -> list[Answer]:
+                raise problem
+
+            self._wait = fail
+
+    def _get(self) -> list[Answer]:
+        if self._wait is not None:
+            self._answers, self._wait = self._wait(), None
+        return self._answers
+
+    @property
+    def head(self) -> Head:
+        return _head(*self._get()[0:2])
+
+    @property
+    def identity(self) -> tuple[str | None, str | None]:
+        """Why git could not commit here for want of a name or e-mail (or None), and
+        the author's e-mail it would record."""
+        return _identity(*self._get()[2:4])
+
+    @property
+    def state(self) -> tuple[str | None, list[str]]:
+        """What git is in the middle of (or None), and the commit hooks it runs."""
+        return _state(self.cwd, self._get()[4])
+
+    @property
+    def index(self) -> Path:
+        """The index file (``GIT_INDEX_FILE`` honoured)."""
+        status, output, _ = self._get()[4]
+        paths = _paths(self.cwd, output.decode("utf-8", "surrogateescape")) if status == 0 else []
+        if not paths:
+            raise GitError("git rev-parse --git-path index failed")
+        return paths[-1]
+
+    @property
+    def signs(self) -> bool:
+        """Whether git signs commits here (``commit.gpgSign``)."""
+        return self._get()[5][1].decode().strip() == "true"
+
+
 def head(cwd: Path) -> Head:
-    proc = run(["symbolic-ref", "-q", "HEAD"], cwd, check=False)
-    ref = proc.stdout.decode().strip() or None if proc.returncode == 0 else None
-    found = run(["rev-parse", "--verify", "-q", "HEAD^{commit}"], cwd, check=False)
-    commit = found.stdout.decode().strip() or None if found.returncode == 0 else None
-    return Head(commit, ref)
+    return _head(*ask(cwd, *_HEAD)())
+
+
+def _head(ref: Answer, commit: Answer) -> Head:
+    return Head(
+        commit[1].decode().strip() or None if commit[0] == 0 else None,
+        ref[1].decode().strip() or None if ref[0] == 0 else None,
+    )
 
 
 def git_paths(cwd: Path, names: Sequence[str]) -> list[Path]:
     """Paths inside the git directory (``git rev-parse --git-path``: honours
     ``core.hooksPath`` for hooks and linked work trees for the rest)."""
     args = [a for name in names for a in ("--git-path", name)]
-    raw = out(["rev-parse", *args], cwd).splitlines()
-    return [Path(p) if Path(p).is_absolute() else cwd / p for p in raw]
+    return _paths(cwd, out(["rev-parse", *args], cwd))
+
+
+def _paths(cwd: Path, text: str) -> list[Path]:
+    return [Path(p) if Path(p).is_absolute() else cwd / p for p in text.splitlines()]
 
 
 def repository_state(cwd: Path) -> tuple[str | None, list[str]]:
     """What git is in the middle of (a merge, a rebase...) or None, and the commit
     hooks it would run here: one ``git rev-parse``."""
-    *states, hooks = git_paths(cwd, [*_IN_PROGRESS, "hooks"])
+    return _state(cwd, ask(cwd, *_STATE)()[0])
+
+
+def _state(cwd: Path, answer: Answer) -> tuple[str | None, list[str]]:
+    if answer[0] != 0:
+        raise GitError(answer[2].decode("utf-8", "replace").strip() or "git rev-parse failed")
+    *states, hooks, _index = _paths(cwd, answer[1].decode("utf-8", "surrogateescape"))
     busy = next(
         (what for path, what in zip(states, _IN_PROGRESS.values(), strict=True) if path.exists()),
         None,
@@ -409,16 +502,16 @@ def config_bool(cwd: Path, key: str) -> bool:
 def identity(cwd: Path) -> tuple[str | None, str | None]:
     """Why git could not make a commit here for want of a name or e-mail (or None),
     and the author's e-mail as the next commit would record it (``git var``)."""
-    author = None
-    for var in ("GIT_AUTHOR_IDENT", "GIT_COMMITTER_IDENT"):
-        proc = run(["var", var], cwd, check=False)
-        if proc.returncode != 0:
-            lines = proc.stderr.decode("utf-8", "replace").strip().splitlines()
+    return _identity(*ask(cwd, *_IDENTITY)())
+
+
+def _identity(author: Answer, committer: Answer) -> tuple[str | None, str | None]:
+    for status, _, errors in (author, committer):
+        if status != 0:
+            lines = errors.decode("utf-8", "replace").strip().splitlines()
             return (lines[-1].removeprefix("fatal: ") if lines else "no git identity"), None
-        if var == "GIT_AUTHOR_IDENT":
-            ident = proc.stdout.decode("utf-8", "replace")
-            author = ident.partition("<")[2].partition(">")[0] or None if "<" in ident else None
-    return None, author
+    ident = author[1].decode("utf-8", "replace")
+    return None, ident.partition("<")[2].partition(">")[0] or None if "<" in ident else None
 
 
 def identity_problem(cwd: Path) -> str | None:
@@ -589,19 +682,129 @@ def update_ref(cwd: Path, ref: str, new: str, old: str | None, message: str) -> 
     run(["update-ref", "-m", message, ref, new, old or _ZERO], cwd)
 
 
-def stage_paths(cwd: Path, paths: Sequence[str], *, attempts: int = 20) -> None:
+def stage_paths(
+    cwd: Path,
+    paths: Sequence[str],
+    *,
+    attempts: int = 20,
+    meanwhile: Callable[[], None] | None = None,
+) -> None:
     """Record the work tree's version of ``paths`` in the index (``git update-index
-    --add --remove``), waiting a little while another git holds the index lock."""
+    --add --remove``), waiting a little while another git holds the index lock;
+    ``meanwhile`` runs while git rewrites the index (which takes a while: 16 MB at
+    100,000 files)."""
     import time
 
     for attempt in range(attempts):
-        proc = run(["update-index", "--add", "--remove", "--", *paths], cwd, check=False)
-        if proc.returncode == 0:
+        wait = ask(cwd, ["update-index", "--add", "--remove", "--", *paths])
+        if meanwhile is not None:
+            do, meanwhile = meanwhile, None
+            do()
+        status, _, errors = wait()[0]
+        if status == 0:
             return
-        error = proc.stderr.decode("utf-8", "replace")
+        error = errors.decode("utf-8", "replace")
         if "index.lock" not in error or attempt == attempts - 1:
             raise GitError(error.strip() or "git update-index failed")
         time.sleep(0.05)
+
+
+class SideIndex:
+    """The user's index with some entries changed, made in a copy beside it while the
+    rules still run, and put in its place once the commit is made: updating the index
+    rewrites all of it (16 MB at 100,000 files, the largest part of a commit), and
+    here that work is off the path the user waits on.
+
+    Installing takes the index lock as git does (``index.lock``, created exclusively,
+    then renamed over the index) and only if the index is still the one copied;
+    otherwise, or with a split index (whose shared part a copy does not carry), the
+    caller stages the usual way.  The entries carry no stat data (the files are
+    written after the copy was made): git's next look at them hashes those files
+    again, as it would after any ``git update-index --cacheinfo``."""
+
+    def __init__(self, cwd: Path, index: Path, entries: dict[str, tuple[str, str] | None]):
+        """Start making it (``entries``: path -> (mode, blob id), or None to remove)."""
+        self.index = index
+        self.copy = index.with_name(f"{index.name}.crm-{os.getpid()}")
+        self.identity = _file_identity(index)
+        self._wait: Callable[[], list[Answer]] | None = None
+        self._ready = False
+        if self.identity is None or any(index.parent.glob("sharedindex.*")):
+            return
+        try:
+            shutil.copyfile(index, self.copy)
+            shutil.copymode(index, self.copy)
+            if _file_identity(index) != self.identity:
+                return self.discard()
+            request = "".join(
+                f"0 {'0' * 40}\t{path}\0" if entry is None else f"{entry[0]} {entry[1]}\t{path}\0"
+                for path, entry in entries.items()
+            )
+            proc = subprocess.Popen(
+                ["git", "update-index", "--add", "--remove", "-z", "--index-info"],
+                cwd=cwd,
+                env={**os.environ, "GIT_INDEX_FILE": str(self.copy)},
+                stdin=subprocess.PIPE,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+            assert proc.stdin is not None
+            proc.stdin.write(request.encode("utf-8", "surrogateescape"))
+            proc.stdin.close()
+        except OSError:
+            return self.discard()
+        self._proc = proc
+
+    def finish(self) -> bool:
+        """Wait for git to finish the copy; whether it is made."""
+        proc = getattr(self, "_proc", None)
+        if proc is not None:
+            del self._proc
+            self._ready = proc.wait() == 0
+            if not self._ready:
+                self.discard()
+        return self._ready
+
+    def install(self) -> bool:
+        """Put the copy in the index's place; False: it was not (the index changed, or
+        another git holds its lock), and the copy is gone."""
+        if not self.finish():
+            return False
+        lock = self.index.with_name(self.index.name + ".lock")
+        try:
+            fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+        except OSError:
+            self.discard()
+            return False
+        os.close(fd)
+        try:
+            if _file_identity(self.index) != self.identity:
+                raise OSError("the index changed meanwhile")
+            os.replace(self.copy, lock)  # the lock's content: the new index
+            os.replace(lock, self.index)  # as git commits a lock file
+            return True
+        except OSError:
+            with contextlib.suppress(OSError):
+                os.unlink(lock)
+            self.discard()
+            return False
+
+    def discard(self) -> None:
+        proc = getattr(self, "_proc", None)
+        if proc is not None:  # (not before git has let go of the copy)
+            del self._proc
+            proc.wait()
+        self._ready = False
+        with contextlib.suppress(OSError):
+            os.unlink(self.copy)
+
+
+def _file_identity(path: Path) -> tuple[int, int, int] | None:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return (st.st_ino, st.st_size, st.st_mtime_ns)
 
 
 def gc_auto(cwd: Path) -> None:

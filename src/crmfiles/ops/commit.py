@@ -17,6 +17,7 @@ the work tree, cannot run for a commit that is not in it).
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import NamedTuple
@@ -59,11 +60,11 @@ def execute(ws: Workspace, plan: Plan, *, commit: bool = True, branch: bool = Fa
     _preflight(ws, plan, commit=commit, branch=branch)
     committed = ws.head_texts(sorted(plan.texts))
     hooks = bool(ws.repository_state[1]) if commit and not branch else False
-    sign = git.config_bool(ws.root, "commit.gpgSign") if commit else False
+    sign = ws.situation.signs if commit else False
     # the commit object needs no decision of the rules: build it on the other core while
     # they run (objects nothing points at yet; git's gc removes them if refused) - not
     # when git would sign it, which may ask the user for a passphrase
-    ahead = _Ahead(ws, plan) if commit and not hooks and not sign else None
+    ahead = _Ahead(ws, plan, stage=not branch) if commit and not hooks and not sign else None
     try:
         verdict = guard(
             ws.root,
@@ -76,7 +77,7 @@ def execute(ws: Workspace, plan: Plan, *, commit: bool = True, branch: bool = Fa
         )
     except BaseException:
         if ahead is not None:
-            ahead.wait()
+            ahead.discard()
         raise
     paths = sorted(plan.texts)
     result = OpResult(
@@ -101,8 +102,14 @@ def execute(ws: Workspace, plan: Plan, *, commit: bool = True, branch: bool = Fa
             remote = "origin" if "origin" in remotes else remotes[0]
             notes.append(f"  for a pull request: git push -u {remote} {result.branch}")
     else:
-        previous = _write(ws.root, plan)
+        try:
+            previous = _write(ws.root, plan)
+        except BaseException:
+            if ahead is not None:
+                ahead.discard()
+            raise
         if commit:
+            built = None
             try:
                 built = ahead.result() if ahead is not None else None
                 # (with a HEAD, the guard checked HEAD plus the edits: the commit itself)
@@ -111,6 +118,8 @@ def execute(ws: Workspace, plan: Plan, *, commit: bool = True, branch: bool = Fa
                     ws, plan, previous, built, sign=sign, checked=checked
                 )
             except BaseException:
+                if built is not None and built.side is not None:
+                    built.side.discard()
                 _restore(ws.root, previous)
                 raise
             done = f"committed {result.commit[:SHORT]}" + (f" ({warning})" if warning else "")
@@ -216,15 +225,23 @@ def _commit(
             str(err),
             hint="run the command again",
         ) from None
-    saved = advance(checked, built.tree, built.blobs) if checked is not None else None
+    waits: list[Callable[[], None]] = []
+
+    def save() -> None:  # the check's cache moves on, while git rewrites the index
+        if checked is not None:
+            waits.append(advance(checked, built.tree, built.blobs))
+
     warning = ""
     try:
-        git.stage_paths(root, paths)
+        if built.side is not None and built.side.install():
+            save()  # the index was updated beside it while the rules ran
+        else:
+            git.stage_paths(root, paths, meanwhile=save)
     except git.GitError:
         warning = f"the index still holds the old version: run `git reset -q -- {' '.join(paths)}`"
     finally:
-        if saved is not None:
-            saved()
+        for wait in waits:
+            wait()
     git.gc_auto(root)
     return new, warning
 
@@ -233,18 +250,28 @@ class Built(NamedTuple):
     commit: str
     tree: str
     blobs: dict[str, str]  # path -> blob id of each written file
+    side: git.SideIndex | None = None  # the index with them, made beside the user's
 
 
-def _commit_tree(ws: Workspace, plan: Plan, *, sign: bool) -> Built:
+def _commit_tree(ws: Workspace, plan: Plan, *, sign: bool, stage: bool = False) -> Built:
     """The commit of HEAD's tree with the plan's texts (as git would store them: the
-    paths' filters apply), not yet on any branch."""
+    paths' filters apply), not yet on any branch; with ``stage``, also the user's
+    index with those files, beside it (:class:`git.SideIndex`)."""
     parent = ws.head.commit
     blobs = git.hash_blobs(ws.root, {p: t.encode("utf-8") for p, t in plan.texts.items()})
-    tree = git.edit_tree(ws.root, parent, dict(blobs))
+    side = None
+    if stage:  # git rewrites the index copy while the trees and the commit are made
+        entries = {p: (ws.file_mode(p), blob) for p, blob in blobs.items()}
+        side = git.SideIndex(ws.root, ws.situation.index, dict(entries))
     try:
+        tree = git.edit_tree(ws.root, parent, dict(blobs))
         commit = git.commit_tree(ws.root, tree, [parent] if parent else [], plan.message, sign=sign)
-        return Built(commit, tree, blobs)
+        if side is not None:
+            side.finish()
+        return Built(commit, tree, blobs, side)
     except git.GitError as err:
+        if side is not None:
+            side.discard()
         raise CommitFailed(f"git could not make the commit: {err.message}", err.message) from None
 
 
@@ -273,21 +300,24 @@ def _commit_with_hooks(root: Path, plan: Plan, new_paths: list[str]) -> str:
 class _Ahead:
     """:func:`_commit_tree` on another thread (git does the work, in its own processes)."""
 
-    def __init__(self, ws: Workspace, plan: Plan) -> None:
+    def __init__(self, ws: Workspace, plan: Plan, *, stage: bool) -> None:
         self._made: Built | None = None
         self._error: BaseException | None = None
         ws.head  # noqa: B018 - read once here, not raced for by two threads
-        self._thread = threading.Thread(target=self._run, args=(ws, plan), daemon=True)
+        self._thread = threading.Thread(target=self._run, args=(ws, plan, stage), daemon=True)
         self._thread.start()
 
-    def _run(self, ws: Workspace, plan: Plan) -> None:
+    def _run(self, ws: Workspace, plan: Plan, stage: bool) -> None:
         try:
-            self._made = _commit_tree(ws, plan, sign=False)
+            self._made = _commit_tree(ws, plan, sign=False, stage=stage)
         except BaseException as err:  # handed to the caller by result()
             self._error = err
 
-    def wait(self) -> None:
+    def discard(self) -> None:
+        """Wait for it, and drop what it made beside the index."""
         self._thread.join()
+        if self._made is not None and self._made.side is not None:
+            self._made.side.discard()
 
     def result(self) -> Built:
         self._thread.join()

@@ -48,11 +48,15 @@ class Workspace:
 
     def __init__(self, root: Path, today: dt.date | None = None) -> None:
         self.root = root
-        Cache.prefetch(root)  # the check before the write needs it: read it meanwhile
+        # what the check before the write and the commit need: read and asked while
+        # the operation finds and reads its record
+        Cache.prefetch(root)
+        self.situation = git.Situation(root)
         self.today = today or dt.date.today()
         self._walked: dict[str, list[tuple[str, list[str]]]] = {}
         self._names: dict[str, set[str]] = {}
         self._head_blobs: dict[str, str | None] = {}
+        self._head_modes: dict[str, str] = {}
         self._index_blobs: dict[str, str | None] = {}  # as git's index had them when read
         self._blob_texts: dict[str, str] = {}
 
@@ -84,18 +88,18 @@ class Workspace:
 
     @cached_property
     def head(self) -> git.Head:
-        return git.head(self.root)
+        return self.situation.head
 
     @cached_property
     def repository_state(self) -> tuple[str | None, list[str]]:
         """What git is in the middle of (or None), and the commit hooks it would run."""
-        return git.repository_state(self.root)
+        return self.situation.state
 
     @cached_property
     def identity(self) -> tuple[str | None, str | None]:
         """Why git could not commit here for want of a name or e-mail (or None), and
         the author's e-mail it would record."""
-        return git.identity(self.root)
+        return self.situation.identity
 
     @cached_property
     def author_email(self) -> str | None:
@@ -265,13 +269,17 @@ class Workspace:
         """HEAD's blob of each path that HEAD has."""
         unknown = [p for p in paths if p not in self._head_blobs]
         if unknown:
-            found = (
-                {e.path: e.blob for e in git.ls_tree(self.head.commit, self.root, unknown)}
-                if self.head.commit
-                else {}
-            )
+            entries = git.ls_tree(self.head.commit, self.root, unknown) if self.head.commit else []
+            found = {e.path: e.blob for e in entries}
+            self._head_modes.update({e.path: e.mode for e in entries})
             self._head_blobs.update({p: found.get(p) for p in unknown})
         return {p: blob for p in paths if (blob := self._head_blobs[p]) is not None}
+
+    def file_mode(self, path: str) -> str:
+        """The mode a commit gives ``path``: HEAD's, if an executable file, else
+        ``100644`` (as :func:`crmfiles.git.edit_tree` does)."""
+        self.head_blobs([path])
+        return "100755" if self._head_modes.get(path) == "100755" else "100644"
 
     def head_texts(self, paths: list[str]) -> dict[str, str | None]:
         """HEAD's version of each path (None: HEAD has no such file)."""
