@@ -342,3 +342,41 @@ def test_a_record_is_found_wherever_it_lies_and_an_id_held_twice_is_said(repo: P
     commit_all(repo, "the same id again, another month")
     with pytest.raises(CrmError, match="'acme-forklifts' names several records"):
         move(repo, "acme-forklifts", "proposal")
+
+
+def test_the_command_line_answers_first_and_its_cache_follows(repo: Path) -> None:
+    """From the command line the check's cache is written by a detached process after
+    the answer (crmfiles.background): the output is all there, git is clean, and the
+    snapshot reaches the new commit's tree."""
+    import subprocess
+    import sys
+    import time
+
+    from crmfiles.cache import Cache
+
+    def crm(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "crmfiles", *args, "--repo", str(repo)],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+
+    def snapshot_tree(timeout: float = 20) -> str | None:
+        cache = Cache.for_repo(repo)
+        assert cache is not None
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            read = cache._read()
+            if read is not None and read[1].tree == git(repo, "rev-parse", "HEAD^{tree}").strip():
+                return read[1].tree
+            time.sleep(0.1)
+        return None
+
+    assert crm("validate").returncode == 0  # a cold run: its cache is written after
+    assert snapshot_tree() is not None
+    moved = crm("move", "acme-forklifts", "proposal")
+    assert moved.returncode == 0, moved.stderr
+    assert moved.stdout.startswith("moved acme-forklifts qualify -> proposal")
+    assert git(repo, "status", "--porcelain") == ""
+    assert snapshot_tree() is not None, "the snapshot never reached the commit's tree"
