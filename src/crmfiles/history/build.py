@@ -117,9 +117,10 @@ def _open(git_dir: Path, head: str) -> store.CacheFile | None:
     return cached
 
 
-# the last history this process read or wrote, by cache file, with the file's stamp: a
-# long-running TUI asks again and again, mostly for the same head
-_LAST: dict[Path, tuple[tuple[int, int], History]] = {}
+# the last history this process read or wrote, by cache file, with the file's stamp
+# (None: written in the background): a long-running TUI asks again and again, mostly
+# for the same head
+_LAST: dict[Path, tuple[tuple[int, int] | None, History]] = {}
 
 
 def _stamp(path: Path) -> tuple[int, int] | None:
@@ -164,11 +165,10 @@ def _build(root: Path, head: str, base: History | None, save: Path | None) -> Hi
             from crmfiles.background import later
 
             later(lambda: store.write(save, history))
+            _LAST[save] = (None, history)
         else:
             store.write(save, history, payload)
-            stamp = _stamp(save)
-            if stamp is not None:
-                _LAST[save] = (stamp, history)
+            _LAST[save] = (_stamp(save), history)
     return history
 
 
@@ -176,12 +176,11 @@ def _cached(path: Path, head: str) -> History | None:
     """The cached history: of ``head`` (read without the files at the head), or of
     another head with them (a base to extend)."""
     remembered = _LAST.get(path)
-    if (
-        remembered is not None
-        and remembered[0] == _stamp(path)  # the file is as this process left it
-        and (remembered[1].head == head or not remembered[1].partial)
-    ):
-        return remembered[1]
+    if remembered is not None:
+        stamp, last = remembered
+        # the file is as this process left it, or being written by a process it left
+        if (stamp is None or stamp == _stamp(path)) and (last.head == head or not last.partial):
+            return last
     cached = store.CacheFile.open(path)
     if cached is None:
         return None

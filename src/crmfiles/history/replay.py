@@ -11,7 +11,6 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-import crmfiles
 from crmfiles import git
 from crmfiles.history.fields import read_fields
 from crmfiles.history.model import V_FIELDS, History, record_id
@@ -21,7 +20,6 @@ from crmfiles.money import lines_total
 from crmfiles.progress import progress
 
 _UNREAD: Any = object()  # a blob the scan did not read (an earlier run did)
-_KEPT: list[object] = []
 
 
 class NotAContinuation(Exception):
@@ -41,11 +39,6 @@ def building(root: Path, head: str, base: History | None) -> Iterator[History]:
     :class:`~crmfiles.git.GitError` if one of them failed."""
     scanned = Scan()
     replay = _Replay(root, base or History(), scanned)
-    if crmfiles.command_line:
-        # the command ends with os._exit (crmfiles.cli.main): what reading needed is
-        # dropped with the process, not freed object by object (40 ms at 10,000
-        # opportunities, after git is done)
-        _KEPT.append(replay)
     with (
         no_gc(),
         progress("Reading history", None) as bar,

@@ -79,9 +79,6 @@ class Scan:
     lines: dict[str, Any] = field(default_factory=dict)
     products: dict[str, bytes] = field(default_factory=dict)  # blob -> catalog text
     read_blobs: int = 0  # versions read from git (a test counts them)
-    # what reading needed besides (the cut texts the versions were derived from, ids):
-    # freed with the scan, when its owner lets it go
-    scratch: list[Any] = field(default_factory=list, repr=False)
 
     def keep(self, blob: str, fields: Fields | None) -> None:
         if fields is None:
@@ -214,7 +211,6 @@ def _stream(
     asked = _Asked()
     versions = _Versions(result)
     objects = _Objects(versions.ids)
-    result.scratch += (asked, versions)
     pending = b""
     requests = asked.requests
     log_open = True
