@@ -30,7 +30,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from crmfiles import git
 from crmfiles.git import GitError
@@ -52,8 +52,7 @@ _RAW = re.compile(rb":\d+ \d+ ([0-9a-f]{40}) ([0-9a-f]{40}) [A-Z]\d*\x00([^\x00]
 _FORMAT = "--format=%x01%H %P%x02%aN%x02%aE%x02%cI%x02%ct"
 
 
-@dataclass(slots=True)
-class LoggedCommit:
+class LoggedCommit(NamedTuple):
     id: str
     parents: list[str]
     name: str
@@ -313,13 +312,6 @@ class _Asked:
         self.wanted: set[str] = set()
         self.products: set[str] = set()  # the blobs that are product catalogs
 
-    def ask(self, blob: str, raw: bytes, is_products: bool) -> None:
-        if blob not in self.wanted:
-            self.wanted.add(blob)
-            self.requests += raw + b"\n"
-            if is_products:
-                self.products.add(blob)
-
 
 def _parse(data: bytes, result: Scan, versions: _Versions, asked: _Asked) -> None:
     """Commits from complete log records; their new blobs are asked for."""
@@ -331,12 +323,18 @@ def _parse(data: bytes, result: Scan, versions: _Versions, asked: _Asked) -> Non
     ids = versions.ids
     commits = result.commits
     order = result.order
-    ask = asked.ask
+    wanted = asked.wanted
+    requests = asked.requests
+    new_commit = tuple.__new__  # builds the NamedTuple in C
     for record in data.split(b"\x01"):
         if not record:
             continue
         header, _, raw = record.partition(b"\x00")
-        head, name, email, date, time = header.decode("utf-8", "replace").split("\x02")
+        try:
+            text = header.decode()
+        except UnicodeDecodeError:  # a name that is not UTF-8
+            text = header.decode("utf-8", "replace")
+        head, name, email, date, time = text.split("\x02")
         commit, *parents = head.split()  # a root commit has none
         changes: list[tuple[str, str | None, str | None]] = []
         for old, new, path_bytes in _RAW.findall(raw):
@@ -357,17 +355,21 @@ def _parse(data: bytes, result: Scan, versions: _Versions, asked: _Asked) -> Non
                     # derived from it
                     sources[new_blob] = old_blob
                     successors[old_blob] = successors.get(old_blob, 0) + 1
-                ask(new_blob, new, not is_record)
+                if new_blob not in wanted:  # asked of cat-file once
+                    wanted.add(new_blob)
+                    requests += new + b"\n"
+                    if not is_record:
+                        asked.products.add(new_blob)
         rid = None
         if len(changes) == 1 and len(parents) == 1:
             path, old_blob, new_blob = changes[0]
             if old_blob is not None and new_blob is not None and path != PRODUCTS:
                 rid = rids.get(path) or rids.setdefault(path, record_id(path))
         # the same few people author every commit: keep one string of each
-        logged = commits[commit] = LoggedCommit(
+        logged = commits[commit] = new_commit(LoggedCommit, (
             commit, parents, people.setdefault(name, name), people.setdefault(email, email), date,
             int(time), changes, rid,
-        )  # fmt: skip
+        ))  # fmt: skip
         order.append(logged)
 
 
