@@ -273,9 +273,6 @@ def derive(known: Vouched, new_lined: bytes) -> Vouched | None:
         # line; the last segment runs to the end of the text)
         if new_lined.startswith(segment, at) and (k < last or at + len(segment) == size):
             at += len(segment)
-            if changed is not None:
-                now.append(segment)
-                now_widths.append(widths[k])
             continue
         end = new_lined.find(b"\n", at)
         if end < 0:
@@ -288,11 +285,11 @@ def derive(known: Vouched, new_lined: bytes) -> Vouched | None:
             return None
         if changed is None:
             changed = list(old)
-            now = list(segments[:k])
-            now_widths = list(widths[:k])
+            now = list(segments)
+            now_widths = list(widths)
         changed[indexes[k]] = parsed
-        now.append(new_lined[at : end + len(gap)])
-        now_widths.append(end - at)
+        now[k] = new_lined[at : end + len(gap)]
+        now_widths[k] = end - at
         at = end + len(gap)
     if at != size:
         return None

@@ -70,6 +70,7 @@ class _Replay:
         self._start()
         self.streaming = True  # the commits replayed so far make one line from the base
         self.done = 0  # how many of the scan's commits are replayed
+        self.checked = 0  # how many files of the next one have their blobs read
         self.last = base.head  # the last one replayed
 
     def _start(self) -> None:
@@ -109,14 +110,16 @@ class _Replay:
                 break
             if not final:  # its blobs may be still coming
                 changes = logged.changes
-                if len(changes) == 1:  # the usual commit
-                    new = changes[0][2]
+                checked = self.checked  # of a commit of many files: those known read
+                while checked < len(changes):
+                    new = changes[checked][2]
                     if new is not None and new not in read_ and new not in products:
                         break
-                elif not all(
-                    new is None or new in read_ or new in products for _, _, new in changes
-                ):
+                    checked += 1
+                if checked < len(changes):
+                    self.checked = checked
                     break
+                self.checked = 0
             history.depth += 1
             self._step(logged, history.depth)
             last = logged.id
