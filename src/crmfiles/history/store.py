@@ -7,8 +7,8 @@ and the product catalog are read only to extend the history with new commits.  S
 file is a small header followed by sections, each marshalled on its own (marshal loads
 plain tuples, lists and dicts in C):
 
-- ``recent``: every record with a version at or after a cutoff date (the newest
-  ``RECENT`` versions and whatever shares the oldest one's date), with the commits
+- ``recent``: every record with a version at or after a cutoff time (about the
+  newest ``RECENT`` versions, and all of the cutoff's own second), with the commits
   those versions name: enough for the newest changes without loading the rest;
 - ``commits``, and the versions by record in ``shards`` by a hash of the id (one
   record's versions are one shard away);
@@ -100,7 +100,15 @@ class CacheFile:
             if len(first) < _LENGTH + size:
                 first += _pread(fd, _LENGTH + size - len(first), len(first))
             header = marshal.loads(first[_LENGTH : _LENGTH + size])
-            if not isinstance(header, tuple) or len(header) != 6 or header[0] != _STAMP:
+            if (
+                not isinstance(header, tuple)
+                or len(header) != 6
+                or header[0] != _STAMP
+                or not isinstance(header[3], int)
+                or header[3] < 1
+                or not (header[4] is None or isinstance(header[4], int))  # or False
+                or not isinstance(header[5], dict)
+            ):
                 raise ValueError("not a cache of this version")
         except (OSError, EOFError, ValueError, TypeError):
             os.close(fd)
