@@ -57,15 +57,16 @@ class Plan:
 def execute(ws: Workspace, plan: Plan, *, commit: bool = True, branch: bool = False) -> OpResult:
     if branch and not commit:
         raise CrmError("--branch makes a commit; it does not go with --no-commit")
-    _preflight(ws, plan, commit=commit, branch=branch)
-    committed = ws.head_texts(sorted(plan.texts))
     hooks = bool(ws.repository_state[1]) if commit and not branch else False
     sign = ws.situation.signs if commit else False
+    ws.head_blobs(sorted(plan.texts))  # (read here, not raced for by two threads)
     # the commit object needs no decision of the rules: build it on the other core while
     # they run (objects nothing points at yet; git's gc removes them if refused) - not
     # when git would sign it, which may ask the user for a passphrase
     ahead = _Ahead(ws, plan, stage=not branch) if commit and not hooks and not sign else None
     try:
+        _preflight(ws, plan, commit=commit, branch=branch)
+        committed = ws.head_texts(sorted(plan.texts))
         verdict = guard(
             ws.root,
             plan.texts,

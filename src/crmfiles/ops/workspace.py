@@ -50,8 +50,9 @@ class Workspace:
         self.root = root
         # what the check before the write and the commit need: read and asked while
         # the operation finds and reads its record
-        Cache.prefetch(root)
+        # (the processes first: the reading thread holds Python's lock while it loads)
         self.situation = git.Situation(root)
+        Cache.prefetch(root)
         self.today = today or dt.date.today()
         self._walked: dict[str, list[tuple[str, list[str]]]] = {}
         self._names: dict[str, set[str]] = {}
