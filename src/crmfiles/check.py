@@ -170,6 +170,7 @@ def load(
     and index ids and catalogs."""
     if use_cache:
         source.prefetch()
+        Cache.prefetch(source.root)  # read on a thread while git answers
     listed = source.catalog_files()
     config_bytes = source.read(CONFIG_FILE)
     if config is None:
