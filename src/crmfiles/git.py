@@ -304,12 +304,19 @@ def diff(
 ) -> list[RawChange]:
     """Changes from ``base`` to ``head`` (a tree-ish), the index (``cached``) or the
     work tree (tracked files only; ``head`` None), with renames detected."""
+    return start_diff(cwd, base, head, cached=cached, paths=paths)()
+
+
+def start_diff(
+    cwd: Path, base: str, head: str | None, *, cached: bool = False, paths: Sequence[str] = ()
+) -> Callable[[], list[RawChange]]:
+    """:func:`diff`, started now; the returned function waits for it."""
     if head is not None:
         args = ["diff-tree", "-r", "-z", "-M", "--no-abbrev", base, head]
     else:
         args = ["diff-index", "-z", "-M", "--no-abbrev", *(["--cached"] if cached else []), base]
-    raw = run([*args, "--", *paths], cwd).stdout.decode("utf-8", "surrogateescape")
-    return _parse_raw(raw.split("\0"))
+    wait = start(cwd, [*args, "--", *paths])
+    return lambda: _parse_raw(wait()[0].decode("utf-8", "surrogateescape").split("\0"))
 
 
 def log_changes(

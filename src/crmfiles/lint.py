@@ -11,7 +11,7 @@ branch was checked on that branch's own commits.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from difflib import SequenceMatcher
 from functools import cached_property
@@ -151,10 +151,14 @@ def lint(
     bar: bool = False,
 ) -> LintResult:
     head_source = _head_source(root, staged, head)
-    if base is None:
-        base_commit = git.resolve("HEAD", root) if git.has_commits(root) else git.EMPTY_TREE
-    else:
-        base_commit = git.resolve(base, root)
+    current = git.resolve("HEAD", root) if git.has_commits(root) else git.EMPTY_TREE
+    base_commit = current if base is None else git.resolve(base, root)
+    # the index against HEAD, asked while the check runs (git reads the whole index)
+    early = (
+        git.start_diff(root, current, None, cached=True, paths=WATCHED)
+        if staged and head is None and current != git.EMPTY_TREE
+        else None
+    )
     report = check(head_source, bar=bar)
     ctx = report.context
     assert ctx is not None
@@ -163,11 +167,11 @@ def lint(
         head_commit = git.resolve(head, root)
         steps.extend(_commit_steps(root, base_commit, head_commit))
     else:
-        head_commit = git.resolve("HEAD", root) if git.has_commits(root) else git.EMPTY_TREE
+        head_commit = current
         if head_commit != base_commit and base_commit != git.EMPTY_TREE:
             steps.extend(_commit_steps(root, base_commit, head_commit))
         # the range ends at HEAD; the last step is HEAD against the work tree or index
-        steps.append(_final_step(root, head_commit, ctx, staged))
+        steps.append(_final_step(root, head_commit, ctx, staged, early))
     order: dict[str | None, int] = {None: len(steps)}
     diagnostics = list(report.diagnostics)
     for number, step in enumerate(steps):
@@ -218,12 +222,21 @@ def _catalog_paths(root: Path, rev: str) -> dict[str, Any]:
     return _load_revision_files(root, rev, [CATALOG_DIR])
 
 
-def _final_step(root: Path, base_commit: str, ctx: Context, staged: bool) -> Step:
-    """Base against the work tree or the index, whose files the head context holds."""
+def _final_step(
+    root: Path,
+    base_commit: str,
+    ctx: Context,
+    staged: bool,
+    early: Callable[[], list[git.RawChange]] | None = None,
+) -> Step:
+    """Base against the work tree or the index, whose files the head context holds
+    (``early``: that diff, started already)."""
     if base_commit == git.EMPTY_TREE:
         raw: list[git.RawChange] = [
             git.RawChange("A", f.path, None, None, f.blob) for f in ctx.all_files()
         ]
+    elif early is not None:
+        raw = early()
     else:
         raw = git.diff(root, base_commit, None, cached=staged, paths=WATCHED)
         if not staged:
