@@ -95,86 +95,91 @@ class _Replay:
     def advance(self, *, final: bool = False) -> None:
         """Replay the scan's next commits whose blobs are read (all of them when
         ``final``), while they make one line."""
-        if not self.streaming:
-            return
+        if self.streaming:
+            self.done = self._replay(self.scanned.order, self.done, final=final, line=True)
+
+    def run(self, head: str) -> History:
+        self.advance(final=True)  # every blob is read by now
         order = self.scanned.order
-        read_ = self.scanned.fields
-        products = self.scanned.products
+        if not (self.streaming and self.done == len(order) and self.last == head):
+            # not one line from the base to the head: start again, along the chain
+            self._start()
+            order = self._chain(head)
+            self.on_chain = {logged.id for logged in order}
+            self._replay(order, 0, final=True, line=False)
         history = self.history
+        history.chain += bytes.fromhex("".join(logged.id for logged in order))
+        history.head = head
+        history.read_commits = len(self.scanned.commits)
+        return history
+
+    def _replay(self, commits: list[LoggedCommit], done: int, *, final: bool, line: bool) -> int:
+        """Replay ``commits[done:]``, each one position further along the chain, and
+        say how many are done: unless ``final``, up to the first whose blobs are still
+        coming; with ``line``, up to the first that is not the child of the one before
+        (then the replay is no longer ``streaming``)."""
+        history = self.history
+        files = history.files
+        timelines = history.timelines
+        by_id = self.paths
+        read_ = self.scanned.fields
+        lines = self.scanned.lines
+        products = self.scanned.products
+        index = self.index
+        depth = history.depth
         last = self.last
-        done = self.done
-        while done < len(order):
-            logged = order[done]
-            if logged.parents != ([last] if last else []):
-                self.streaming = False  # a merge, or a branch: run() replays the chain
-                break
+        while done < len(commits):
+            logged = commits[done]
+            if line:  # the child of the one before (the root: of none)
+                parents = logged.parents
+                if parents != [last] if last is not None else parents:
+                    self.streaming = False  # a merge, or a branch: run() replays the chain
+                    break
+            changes = logged.changes
             if not final:  # its blobs may be still coming
-                changes = logged.changes
                 checked = self.checked  # of a commit of many files: those known read
                 while checked < len(changes):
                     new = changes[checked][2]
                     if new is not None and new not in read_ and new not in products:
                         break
                     checked += 1
+                self.checked = checked
                 if checked < len(changes):
-                    self.checked = checked
                     break
                 self.checked = 0
-            history.depth += 1
-            self._step(logged, history.depth)
-            last = logged.id
+            depth += 1
             done += 1
+            last = logged.id
+            rid = logged.rid
+            if rid is not None:
+                # the usual commit, inlined: one record file changed in place
+                path, _, new = changes[0]
+                assert new is not None  # a change in place
+                paths = by_id.get(rid)
+                if paths is not None and len(paths) == 1 and paths[0] == path:
+                    stored = paths[0]  # one string for all versions: the cache stores it once
+                    files[stored] = new
+                    fields = read_.get(new, _UNREAD)
+                    if fields is _UNREAD or new in lines:
+                        fields = self._fields(new)
+                    if fields is None:
+                        continue  # a version no parser can read (a committed conflict)
+                    timeline = timelines.get(rid)
+                    if timeline is None or timeline[-1][V_FIELDS] != fields:
+                        commit = index.get(last)
+                        if commit is None:
+                            commit = self._commit_index(last)
+                        version = (commit, depth, stored, fields, -1)
+                        if timeline is None:
+                            timelines[rid] = [version]
+                        else:
+                            timeline.append(version)
+                    continue
+            if changes:
+                self._apply(last, depth)
+        history.depth = depth
         self.last = last
-        self.done = done
-
-    def run(self, head: str) -> History:
-        self.advance(final=True)  # every blob is read by now
-        history = self.history
-        order = self.scanned.order
-        if not (self.streaming and self.done == len(order) and self.last == head):
-            # not one line from the base to the head: start again, along the chain
-            self._start()
-            history = self.history
-            order = self._chain(head)
-            self.on_chain = {logged.id for logged in order}
-            for logged in order:
-                history.depth += 1
-                self._step(logged, history.depth)
-        history.chain += bytes.fromhex("".join(logged.id for logged in order))
-        history.head = head
-        history.read_commits = len(self.scanned.commits)
-        return history
-
-    def _step(self, logged: LoggedCommit, depth: int) -> None:
-        """One commit of the chain, at chain position ``depth``."""
-        rid = logged.rid
-        if rid is not None:
-            # the usual commit, first: one record file changed in place
-            path, _, new = logged.changes[0]
-            assert new is not None  # a change in place
-            paths = self.paths.get(rid)
-            if paths is not None and len(paths) == 1 and paths[0] == path:
-                stored = paths[0]  # one string for all versions: the cache stores it once
-                history = self.history
-                history.files[stored] = new
-                fields = self.scanned.fields.get(new, _UNREAD)
-                if fields is _UNREAD or new in self.scanned.lines:
-                    fields = self._fields(new)
-                if fields is None:
-                    return  # a version no parser can read (a committed conflict)
-                timeline = history.timelines.get(rid)
-                if timeline is None or timeline[-1][V_FIELDS] != fields:
-                    commit = self.index.get(logged.id)
-                    if commit is None:
-                        commit = self._commit_index(logged.id)
-                    version = (commit, depth, stored, fields, -1)
-                    if timeline is None:
-                        history.timelines[rid] = [version]
-                    else:
-                        timeline.append(version)
-                return
-        if logged.changes:
-            self._apply(logged.id, depth)
+        return done
 
     def _chain(self, head: str) -> list[LoggedCommit]:
         commits = self.scanned.commits
