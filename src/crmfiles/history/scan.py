@@ -395,6 +395,7 @@ class _Versions:
         sources = self.sources
         successors = self.successors
         keep = result.keep
+        kept = result.fields
         for blob, lined in objects:
             if blob in products:
                 result.products[blob] = lined[1:]
@@ -404,7 +405,11 @@ class _Versions:
             derived = derive(known, lined) if known is not None else None
             if derived is not None:
                 vouched[blob] = derived
-                keep(blob, derived[3])
+                version = derived[3]
+                if version[-1] is None:  # the usual: no lines to price it by (keep, inlined)
+                    kept[blob] = tuple(version)
+                else:
+                    keep(blob, version)
             else:
                 fields, spans = read(lined)
                 keep(blob, fields)
