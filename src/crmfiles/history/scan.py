@@ -26,6 +26,7 @@ import re
 import selectors
 import subprocess
 import tempfile
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -232,11 +233,13 @@ def _stream(
             # the log first, then cat-file's input, its output last: git log must never
             # wait on a full pipe while Python reads blobs (it is the slowest producer)
             ready = sorted(selector.select(), key=lambda event: _PRIORITY[event[0].data])
+            got = 0
             for key, _ in ready:
                 if key.data == "log":
                     chunk = _read(log_fd)
                     if chunk is None:
                         continue
+                    got += len(chunk)
                     if chunk:
                         pending += chunk
                         cut = pending.rfind(b"\x01")
@@ -265,14 +268,21 @@ def _stream(
                     if not chunk:
                         selector.unregister(out_fd)
                         continue
+                    got += len(chunk)
                     versions.add(objects.feed(chunk), asked.products)
                     if on_blobs is not None:
                         on_blobs()
+            if 0 < got < _SMALL:
+                # the gits write a few KB at a time, and waking for each costs both
+                # sides more than the work: let them fill the (1 MiB) pipes a little
+                time.sleep(_NAP)
     finally:
         selector.close()
 
 
 _PRIORITY = {"log": 0, "in": 1, "out": 2}
+_SMALL = 64 << 10  # bytes read in a round under which the next waits a little
+_NAP = 0.001  # seconds: git log writes ~8 KB, cat-file ~50 KB meanwhile
 
 
 def _one_after_the_other(
