@@ -361,6 +361,19 @@ TRICKY_LINES = [
     "lines:\n  - unit_price: 5\n    quantity: 2",
     "<<: {stage: won}",
     "\ufeffid: x",
+    # what the scan's shortcuts see at once: one-line lists, a word's apostrophe
+    "tags: [a, b]  ",
+    "tags: [a, 'b']",
+    "tags: [a] # c",
+    "tags: [a, [b]]",
+    "tags: [a,\n  b]",
+    "tags: {a: 1}",
+    "team:\n  - tags: [x]",
+    "name: a [b]",
+    "next_milestone: the customer's site",
+    "comment: it's 'quoted'",
+    "comment: '[a]'",
+    "comment: x ': [y]'",
 ]
 
 
