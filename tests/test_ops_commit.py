@@ -189,3 +189,16 @@ def test_an_index_changed_meanwhile_is_left_to_git(repo: Path) -> None:
     assert git(repo, "status", "--porcelain") == "A  notes.txt\n"  # nothing lost
     assert git(repo, "ls-files", "-s", OPP).split()[1] != blob
     assert _leftovers(repo) == []
+
+
+def test_edit_tree_without_a_base_makes_the_tree_git_would(tmp_path: Path) -> None:
+    """An unborn branch: the first commit's tree, nested folders and all."""
+    root = tmp_path / "new"
+    root.mkdir()
+    git(root, "init", "-q")
+    files = {"crm.yaml": b"version: 1\n", "opportunities/2026/01/a.yaml": b"id: a\n"}
+    blobs = crmgit.hash_blobs(root, files)
+    ours = crmgit.edit_tree(root, None, dict(blobs))
+    for path, blob in blobs.items():
+        git(root, "update-index", "--add", "--cacheinfo", f"100644,{blob},{path}")
+    assert ours == git(root, "write-tree").strip()

@@ -207,7 +207,7 @@ class Cache:
     def load(self, key: str) -> Snapshot | None:
         """The snapshot stored under fingerprint ``key``, if there is one."""
         early, self._early = self._early, None
-        if early is not None and early[0] == _identity(self.hot_path):
+        if early is not None and early[0] == git.file_identity(self.hot_path):
             return early[2] if early[1] == key else None
         read = self._read()
         if read is None or read[0] != key:
@@ -357,15 +357,6 @@ def writing(directory: Path) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def _identity(path: Path) -> tuple[int, int, int]:
-    """Which version of a file this is (it is only ever replaced, by a rename)."""
-    try:
-        st = path.stat()
-    except OSError:
-        return (0, 0, 0)
-    return (st.st_ino, st.st_size, st.st_mtime_ns)
-
-
 class _Prefetch:
     """:meth:`Cache.prefetch`'s thread and what it read."""
 
@@ -380,9 +371,9 @@ class _Prefetch:
             if directory is None:
                 return
             cache = Cache(directory)
-            before = _identity(cache.hot_path)
+            before = git.file_identity(cache.hot_path)
             read = cache._read()
-            if read is not None and before == _identity(cache.hot_path):
+            if read is not None and before and before == git.file_identity(cache.hot_path):
                 cache._early = (before, *read)
             self.cache = cache
 

@@ -94,11 +94,6 @@ def start(cwd: Path, *commands: Sequence[str]) -> Callable[[], list[bytes]]:
     return collect
 
 
-def run_parallel(cwd: Path, *commands: Sequence[str]) -> list[bytes]:
-    """Several read-only git commands at once; their outputs, in order."""
-    return start(cwd, *commands)()
-
-
 def out(args: Sequence[str], cwd: Path, **kwargs: object) -> str:
     return run(args, cwd, **kwargs).stdout.decode("utf-8", "replace")  # type: ignore[arg-type]
 
@@ -368,7 +363,7 @@ def user_email(cwd: Path) -> str | None:
 #
 # A commit of an operation is built with plumbing, never through the user's index:
 # the new blobs go into HEAD's tree by rewriting only the trees on the way to them
-# (``git mktree``), so the cost follows the depth of the path, not the size of the
+# (:func:`edit_tree`), so the cost follows the depth of the path, not the size of the
 # repository (a temporary index would be read, updated and written whole: three
 # passes over 100,000 entries), and nothing the user staged can slip in.
 
@@ -461,21 +456,8 @@ def _head(ref: Answer, commit: Answer) -> Head:
     )
 
 
-def git_paths(cwd: Path, names: Sequence[str]) -> list[Path]:
-    """Paths inside the git directory (``git rev-parse --git-path``: honours
-    ``core.hooksPath`` for hooks and linked work trees for the rest)."""
-    args = [a for name in names for a in ("--git-path", name)]
-    return _paths(cwd, out(["rev-parse", *args], cwd))
-
-
 def _paths(cwd: Path, text: str) -> list[Path]:
     return [Path(p) if Path(p).is_absolute() else cwd / p for p in text.splitlines()]
-
-
-def repository_state(cwd: Path) -> tuple[str | None, list[str]]:
-    """What git is in the middle of (a merge, a rebase...) or None, and the commit
-    hooks it would run here: one ``git rev-parse``."""
-    return _state(cwd, ask(cwd, *_STATE)()[0])
 
 
 def _state(cwd: Path, answer: Answer) -> tuple[str | None, list[str]]:
@@ -491,27 +473,6 @@ def _state(cwd: Path, answer: Answer) -> tuple[str | None, list[str]]:
     ]
 
 
-def operation_in_progress(cwd: Path) -> str | None:
-    """What git is in the middle of (a merge, a rebase...), or None."""
-    return repository_state(cwd)[0]
-
-
-def commit_hooks(cwd: Path) -> list[str]:
-    """The commit hooks git would run here (executable files in the hooks folder)."""
-    return repository_state(cwd)[1]
-
-
-def config_bool(cwd: Path, key: str) -> bool:
-    proc = run(["config", "--type=bool", "--get", key], cwd, check=False)
-    return proc.stdout.decode().strip() == "true"
-
-
-def identity(cwd: Path) -> tuple[str | None, str | None]:
-    """Why git could not make a commit here for want of a name or e-mail (or None),
-    and the author's e-mail as the next commit would record it (``git var``)."""
-    return _identity(*ask(cwd, *_IDENTITY)())
-
-
 def _identity(author: Answer, committer: Answer) -> tuple[str | None, str | None]:
     for status, _, errors in (author, committer):
         if status != 0:
@@ -519,11 +480,6 @@ def _identity(author: Answer, committer: Answer) -> tuple[str | None, str | None
             return (lines[-1].removeprefix("fatal: ") if lines else "no git identity"), None
     ident = author[1].decode("utf-8", "replace")
     return None, ident.partition("<")[2].partition(">")[0] or None if "<" in ident else None
-
-
-def identity_problem(cwd: Path) -> str | None:
-    """Why git could not make a commit here for want of a name or e-mail, or None."""
-    return identity(cwd)[0]
 
 
 def ref_exists(cwd: Path, ref: str) -> bool:
@@ -540,9 +496,6 @@ def hash_blobs(cwd: Path, contents: dict[str, bytes], *, write: bool = True) -> 
         .strip()
         for path, content in contents.items()
     }
-
-
-_TYPES = {b"40000": b"tree", b"160000": b"commit"}  # by mode; everything else is a blob
 
 
 def _tree_entries(raw: bytes, oid_size: int) -> dict[bytes, tuple[bytes, bytes]]:
@@ -580,44 +533,10 @@ def edit_tree(cwd: Path, base: str | None, files: dict[str, str | None]) -> str:
             mode = trees[folder].get(key, (b"100644", b""))[0]
             mode = mode if mode in (b"100644", b"100755") else b"100644"
             trees[folder][key] = (mode, bytes.fromhex(blob))
-    if base is not None:
-        return _write_trees(cwd, ordered, trees, hashlib.sha1 if oid_size == 20 else hashlib.sha256)
-    proc = subprocess.Popen(
-        ["git", "mktree", "-z", "--batch"],
-        cwd=cwd,
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-    )
-    assert proc.stdin is not None and proc.stdout is not None
-    made: dict[str, str | None] = {}
-    try:
-        for folder in ordered:
-            entries = trees[folder]
-            for sub in (d for d in ordered if d and d.rpartition("/")[0] == folder):
-                key = sub.rpartition("/")[2].encode("utf-8", "surrogateescape")
-                tree_id = made[sub]
-                if tree_id is None:
-                    entries.pop(key, None)
-                else:
-                    entries[key] = (b"40000", bytes.fromhex(tree_id))
-            if folder and not entries:
-                made[folder] = None  # git keeps no empty folders
-                continue
-            listing = b"".join(
-                b"%s %s %s\t%s\0" % (mode, _TYPES.get(mode, b"blob"), oid.hex().encode(), name)
-                for name, (mode, oid) in entries.items()
-            )
-            proc.stdin.write(listing + b"\0")
-            proc.stdin.flush()
-            made[folder] = proc.stdout.readline().decode().strip()
-    finally:
-        proc.stdin.close()
-        error = proc.stderr.read() if proc.stderr else b""
-        proc.wait()
-    if proc.returncode != 0 or not made.get(""):
-        raise GitError(error.decode("utf-8", "replace").strip() or "git mktree failed")
-    return str(made[""])
+    algorithm = hashlib.sha1 if oid_size == 20 else hashlib.sha256
+    if base is None and out(["rev-parse", "--show-object-format"], cwd).strip() == "sha256":
+        algorithm = hashlib.sha256  # (an unborn branch: no id to tell it by)
+    return _write_trees(cwd, ordered, trees, algorithm)
 
 
 def _write_trees(
@@ -628,10 +547,10 @@ def _write_trees(
 ) -> str:
     """The trees of :func:`edit_tree`, deepest first.  Each tree's id is computed here
     (the hash of its canonical form), so a parent names its new sub-trees without
-    waiting for git; the trees are then written by one ``git hash-object -t tree``
-    into files that one ``git hash-object -t tree --stdin-paths`` writes (git checks
-    their form), and git's ids are checked against ours.  (``git mktree`` spends 30 ms
-    on a month folder's 1,600 entries; one process per tree costs more to start.)"""
+    waiting for git; the trees go to scratch files that one ``git hash-object -t tree
+    --stdin-paths`` writes (git checks their form), and git's ids are checked against
+    ours.  (``git mktree`` spends 30 ms on a month folder's 1,600 entries; a process
+    per tree costs more to start.)"""
     made: dict[str, bytes | None] = {}
     objects: list[tuple[str, bytes]] = []  # (our id, the tree's canonical content)
     for folder in ordered:
@@ -733,7 +652,7 @@ class SideIndex:
         """Start making it (``entries``: path -> (mode, blob id), or None to remove)."""
         self.index = index
         self.copy = index.with_name(f"{index.name}.crm-{os.getpid()}")
-        self.identity = _file_identity(index)
+        self.identity = file_identity(index)
         self._wait: Callable[[], list[Answer]] | None = None
         self._ready = False
         if self.identity is None or any(index.parent.glob("sharedindex.*")):
@@ -741,7 +660,7 @@ class SideIndex:
         try:
             shutil.copyfile(index, self.copy)
             shutil.copymode(index, self.copy)
-            if _file_identity(index) != self.identity:
+            if file_identity(index) != self.identity:
                 return self.discard()
             request = "".join(
                 f"0 {'0' * 40}\t{path}\0" if entry is None else f"{entry[0]} {entry[1]}\t{path}\0"
@@ -785,7 +704,7 @@ class SideIndex:
             return False
         os.close(fd)
         try:
-            if _file_identity(self.index) != self.identity:
+            if file_identity(self.index) != self.identity:
                 raise OSError("the index changed meanwhile")
             os.replace(self.copy, lock)  # the lock's content: the new index
             os.replace(lock, self.index)  # as git commits a lock file
@@ -806,7 +725,9 @@ class SideIndex:
             os.unlink(self.copy)
 
 
-def _file_identity(path: Path) -> tuple[int, int, int] | None:
+def file_identity(path: Path) -> tuple[int, int, int] | None:
+    """Which version of a file this is (inode, size, modification time), or None when
+    there is none; a file replaced by a rename is another version."""
     try:
         st = os.stat(path)
     except OSError:

@@ -43,13 +43,13 @@ def known(root: Path, gitdir: Path, tops: list[str]) -> list[str] | None:
             stored = marshal.load(handle)
         if not isinstance(stored, dict) or stored.get("tops") != tops:
             return None
-        if stored["index"] != _identity(_index(root, gitdir)) or stored["index"] is None:
+        if stored["index"] != git.file_identity(_index(root, gitdir)) or stored["index"] is None:
             return None
         for rel, mtime in stored["dirs"].items():
             if os.lstat(root / rel).st_mtime_ns != mtime:
                 return None
         for path, identity in stored["ignores"].items():
-            if _identity(Path(path)) != identity:
+            if git.file_identity(Path(path)) != identity:
                 return None
         paths = stored["paths"]
     except (OSError, EOFError, ValueError, TypeError, KeyError, AttributeError):
@@ -60,7 +60,7 @@ def known(root: Path, gitdir: Path, tops: list[str]) -> list[str] | None:
 def remember(root: Path, gitdir: Path, tops: list[str], paths: list[str], since: int) -> None:
     """Record ``paths``, what ``git ls-files --others`` listed for ``tops`` in a
     listing that started at ``since`` (:func:`started`)."""
-    index = _identity(_index(root, gitdir))
+    index = git.file_identity(_index(root, gitdir))
     dirs: dict[str, int] = {"": os.lstat(root).st_mtime_ns}
     for top in tops:
         full = root / top
@@ -73,7 +73,7 @@ def remember(root: Path, gitdir: Path, tops: list[str], paths: list[str], since:
         # changed during the listing (or too close to it to tell): not trusted
         "index": index if index is not None and index[2] < since - MARGIN_NS else None,
         "dirs": {rel: (m if m < since - MARGIN_NS else -1) for rel, m in dirs.items()},
-        "ignores": {str(p): _recent(_identity(p), since) for p in ignores if p is not None},
+        "ignores": {str(p): _recent(git.file_identity(p), since) for p in ignores if p is not None},
         "paths": paths,
     }
     from crmfiles.records.edit import write_bytes_atomic
@@ -87,14 +87,6 @@ def _folders(full: Path, rel: str, out: dict[str, int]) -> None:
         subs = [e.name for e in entries if e.is_dir(follow_symlinks=False)]
     for name in subs:
         _folders(full / name, f"{rel}/{name}", out)
-
-
-def _identity(path: Path) -> Identity:
-    try:
-        st = os.stat(path)
-    except OSError:
-        return None
-    return (st.st_ino, st.st_size, st.st_mtime_ns)
 
 
 def _recent(identity: Identity, since: int) -> Identity:
