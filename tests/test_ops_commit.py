@@ -13,6 +13,7 @@ import pytest
 from conftest import BASE_FILES, commit_all, dedent, git, write
 
 from crmfiles import git as crmgit
+from crmfiles.errors import CrmError
 from crmfiles.ops import CommitFailed, move
 
 OPP = "opportunities/2026/01/acme-forklifts.yaml"
@@ -181,13 +182,38 @@ def test_an_index_changed_meanwhile_is_left_to_git(repo: Path) -> None:
     index = Path(git(repo, "rev-parse", "--git-path", "index").strip())
     index = index if index.is_absolute() else repo / index
     blob = crmgit.hash_blobs(repo, {OPP: b"changed\n"})[OPP]
-    side = crmgit.SideIndex(repo, index, {OPP: ("100644", blob)})
+    side = crmgit.SideIndex(repo, index)
+    side.update({OPP: ("100644", blob)})
     assert side.finish()
     write(repo, {"notes.txt": "meanwhile\n"})
     git(repo, "add", "notes.txt")  # another git wrote the index since the copy
     assert not side.install()
     assert git(repo, "status", "--porcelain") == "A  notes.txt\n"  # nothing lost
     assert git(repo, "ls-files", "-s", OPP).split()[1] != blob
+    assert _leftovers(repo) == []
+
+
+@pytest.mark.parametrize("how", ["discard", "finish"])
+def test_an_index_copy_never_given_its_entries_is_dropped(repo: Path, how: str) -> None:
+    """Begun for a commit that did not happen (the operation refused): git, still
+    waiting for what to change, is stopped, and neither the copy nor its lock stays."""
+    index = Path(git(repo, "rev-parse", "--git-path", "index").strip())
+    index = index if index.is_absolute() else repo / index
+    before = index.read_bytes()
+    side = crmgit.SideIndex(repo, index)
+    assert f"index.crm-{os.getpid()}" in _leftovers(repo)  # (and git's lock on it, soon)
+    if how == "discard":
+        side.discard()
+    else:
+        assert not side.finish()
+        assert not side.install()
+    assert _leftovers(repo) == []
+    assert index.read_bytes() == before
+
+
+def test_an_operation_refused_early_drops_the_index_it_began(repo: Path) -> None:
+    with pytest.raises(CrmError, match="no record with id"):
+        move(repo, "nobody", "proposal")
     assert _leftovers(repo) == []
 
 

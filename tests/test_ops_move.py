@@ -24,16 +24,19 @@ def head(root: Path) -> str:
     return git(root, "rev-parse", "HEAD").strip()
 
 
-def state(root: Path) -> tuple[dict[str, bytes], str, str, str]:
-    """Every file of the work tree, the index, HEAD and the refs: what a refused
-    operation must leave exactly as it was."""
+def state(root: Path) -> tuple[dict[str, bytes], str, str, str, list[str]]:
+    """Every file of the work tree, the index, HEAD, the refs and git's folder's own
+    top-level files (no index copy or lock left behind): what a refused operation must
+    leave exactly as it was."""
     files = {
         p.relative_to(root).as_posix(): p.read_bytes()
         for p in sorted(root.rglob("*"))
         if p.is_file() and ".git" not in p.relative_to(root).parts
     }
     refs = git(root, "for-each-ref", "--format=%(refname) %(objectname)")
-    return files, git(root, "ls-files", "-s"), head(root), refs
+    gitdir = Path(git(root, "rev-parse", "--absolute-git-dir").strip())
+    own = sorted(p.name for p in gitdir.iterdir() if p.is_file())
+    return files, git(root, "ls-files", "-s"), head(root), refs, own
 
 
 def numstat(root: Path, rev: str = "HEAD") -> list[str]:

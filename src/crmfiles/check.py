@@ -19,7 +19,7 @@ from typing import Any, NamedTuple
 
 import crmfiles
 from crmfiles import git
-from crmfiles.background import later, nothing
+from crmfiles.background import keep, later, nothing
 from crmfiles.cache import Cache, Found, Snapshot, blob_id, fingerprint, ids_digest, writing
 from crmfiles.config import Config, parse_config
 from crmfiles.diagnostics import Diagnostic, Finding, Severity
@@ -556,7 +556,9 @@ def check(
             f.findings = locate_all(f.findings, texts)
         texts[f.path] = f.text
     if crmfiles.command_line:
-        later(lambda: _save(ctx))  # written after the answer (see crmfiles.background)
+        keep(ctx)
+        if _worth_saving(ctx):
+            later(lambda: _save(ctx))  # written after the answer (see crmfiles.background)
     else:
         _save(ctx)
     located = [x for f in ctx.files for x in f.findings]
@@ -594,13 +596,17 @@ def _save(ctx: Context) -> None:
     """Keep what this run learned, when it learned enough to be worth the write
     (holding the cache's lock: see :func:`crmfiles.cache.writing`)."""
     store = ctx.cache
-    if store is None:
-        return
-    fresh = [f for f in ctx.files if f.fresh and f.place.kind == "record"]
-    if not fresh or (ctx.restored and len(fresh) < SAVE_THRESHOLD):
+    if store is None or not _worth_saving(ctx):
         return
     with writing(store.dir):
         _write_snapshot(ctx, store)
+
+
+def _worth_saving(ctx: Context) -> bool:
+    if ctx.cache is None:
+        return False
+    fresh = sum(1 for f in ctx.files if f.fresh and f.place.kind == "record")
+    return bool(fresh) and not (ctx.restored and fresh < SAVE_THRESHOLD)
 
 
 def _write_snapshot(ctx: Context, store: Cache) -> None:

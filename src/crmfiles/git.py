@@ -399,6 +399,7 @@ class Situation:
     def __init__(self, cwd: Path) -> None:
         self.cwd = cwd
         self._answers: list[Answer] = []
+        self._lock = threading.Lock()  # (asked from an operation's threads too)
         self._wait: Callable[[], list[Answer]] | None
         try:
             self._wait = ask(cwd, *_HEAD, *_IDENTITY, *_STATE, *_SIGN)
@@ -411,9 +412,10 @@ class Situation:
             self._wait = fail
 
     def _get(self) -> list[Answer]:
-        if self._wait is not None:
-            self._answers, self._wait = self._wait(), None
-        return self._answers
+        with self._lock:
+            if self._wait is not None:
+                self._answers, self._wait = self._wait(), None
+            return self._answers
 
     @property
     def head(self) -> Head:
@@ -637,9 +639,13 @@ def stage_paths(
 
 class SideIndex:
     """The user's index with some entries changed, made in a copy beside it while the
-    rules still run, and put in its place once the commit is made: updating the index
-    rewrites all of it (16 MB at 100,000 files, the largest part of a commit), and
-    here that work is off the path the user waits on.
+    operation still works, and put in its place once the commit is made: updating the
+    index rewrites all of it (16 MB at 100,000 files, the largest part of a commit),
+    and here that work is off the path the user waits on.
+
+    It starts before the entries are known: ``git update-index --index-info`` reads
+    the copy first, then waits for :meth:`update` to say what changes, so reading the
+    index overlaps the operation's own work and only the write is left after it.
 
     Installing takes the index lock as git does (``index.lock``, created exclusively,
     then renamed over the index) and only if the index is still the one copied;
@@ -648,12 +654,12 @@ class SideIndex:
     written after the copy was made): git's next look at them hashes those files
     again, as it would after any ``git update-index --cacheinfo``."""
 
-    def __init__(self, cwd: Path, index: Path, entries: dict[str, tuple[str, str] | None]):
-        """Start making it (``entries``: path -> (mode, blob id), or None to remove)."""
+    def __init__(self, cwd: Path, index: Path) -> None:
+        """Copy the index and start git on the copy."""
         self.index = index
         self.copy = index.with_name(f"{index.name}.crm-{os.getpid()}")
         self.identity = file_identity(index)
-        self._wait: Callable[[], list[Answer]] | None = None
+        self._proc: subprocess.Popen[bytes] | None = None
         self._ready = False
         if self.identity is None or any(index.parent.glob("sharedindex.*")):
             return
@@ -661,12 +667,9 @@ class SideIndex:
             shutil.copyfile(index, self.copy)
             shutil.copymode(index, self.copy)
             if file_identity(index) != self.identity:
-                return self.discard()
-            request = "".join(
-                f"0 {'0' * 40}\t{path}\0" if entry is None else f"{entry[0]} {entry[1]}\t{path}\0"
-                for path, entry in entries.items()
-            )
-            proc = subprocess.Popen(
+                self.discard()
+                return
+            self._proc = subprocess.Popen(
                 ["git", "update-index", "--add", "--remove", "-z", "--index-info"],
                 cwd=cwd,
                 env={**os.environ, "GIT_INDEX_FILE": str(self.copy)},
@@ -674,18 +677,33 @@ class SideIndex:
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL,
             )
-            assert proc.stdin is not None
+        except OSError:
+            self.discard()
+
+    def update(self, entries: dict[str, tuple[str, str] | None]) -> None:
+        """The entries that change (path -> (mode, blob id), or None to remove)."""
+        proc = self._proc
+        if proc is None or proc.stdin is None or proc.stdin.closed:
+            return
+        request = "".join(
+            f"0 {'0' * 40}\t{path}\0" if entry is None else f"{entry[0]} {entry[1]}\t{path}\0"
+            for path, entry in entries.items()
+        )
+        try:
             proc.stdin.write(request.encode("utf-8", "surrogateescape"))
             proc.stdin.close()
         except OSError:
-            return self.discard()
-        self._proc = proc
+            self.discard()
 
     def finish(self) -> bool:
-        """Wait for git to finish the copy; whether it is made."""
-        proc = getattr(self, "_proc", None)
+        """Wait for git to finish the copy; whether it is made (with the entries of
+        :meth:`update`: without them it is not)."""
+        proc, self._proc = self._proc, None
         if proc is not None:
-            del self._proc
+            if proc.stdin is not None and not proc.stdin.closed:
+                self._proc = proc
+                self.discard()
+                return False
             self._ready = proc.wait() == 0
             if not self._ready:
                 self.discard()
@@ -716,13 +734,19 @@ class SideIndex:
             return False
 
     def discard(self) -> None:
-        proc = getattr(self, "_proc", None)
+        """Drop the copy (git, if still waiting for entries, is stopped: it removes
+        its lock file on the way out, as on any signal)."""
+        proc, self._proc = self._proc, None
         if proc is not None:  # (not before git has let go of the copy)
-            del self._proc
+            if proc.stdin is not None and not proc.stdin.closed:
+                proc.terminate()
+                with contextlib.suppress(OSError):
+                    proc.stdin.close()
             proc.wait()
         self._ready = False
-        with contextlib.suppress(OSError):
-            os.unlink(self.copy)
+        for leftover in (self.copy, self.copy.with_name(self.copy.name + ".lock")):
+            with contextlib.suppress(OSError):
+                os.unlink(leftover)
 
 
 def file_identity(path: Path) -> tuple[int, int, int] | None:

@@ -259,11 +259,15 @@ def _commit_tree(ws: Workspace, plan: Plan, *, sign: bool, stage: bool = False) 
     paths' filters apply), not yet on any branch; with ``stage``, also the user's
     index with those files, beside it (:class:`git.SideIndex`)."""
     parent = ws.head.commit
-    blobs = git.hash_blobs(ws.root, {p: t.encode("utf-8") for p, t in plan.texts.items()})
-    side = None
-    if stage:  # git rewrites the index copy while the trees and the commit are made
-        entries = {p: (ws.file_mode(p), blob) for p, blob in blobs.items()}
-        side = git.SideIndex(ws.root, ws.situation.index, dict(entries))
+    side = ws.side_index() if stage else None
+    try:
+        blobs = git.hash_blobs(ws.root, {p: t.encode("utf-8") for p, t in plan.texts.items()})
+    except BaseException:
+        if side is not None:
+            side.discard()
+        raise
+    if side is not None:  # git writes the index copy while the trees and the commit are made
+        side.update({p: (ws.file_mode(p), blob) for p, blob in blobs.items()})
     try:
         tree = git.edit_tree(ws.root, parent, dict(blobs))
         commit = git.commit_tree(ws.root, tree, [parent] if parent else [], plan.message, sign=sign)

@@ -41,39 +41,39 @@ def update(
 
     ``record_id`` is an id, ``type/id`` or the record's path.  A change of stage made
     here is a change by hand: it creates no tasks (``move`` does)."""
-    ws = Workspace(root)
-    record = ws.find(_as_id(record_id))
-    if expected_hash is not None:
-        now = content_hash((root / record.path).read_bytes())
-        if now != expected_hash:
-            raise Stale(
-                f"{record.path} changed on disk since it was loaded; nothing was written",
-                hint="reload it, then make the change again",
-            )
-    text = set_values(record.text, fields)
-    if text == record.text:
-        return OpResult([], None, None, f"{record.id}: nothing changed", id=record.id)
-    changed = [k for k in fields if record.data.get(k) != fields[k]]
-    trailers = [("Crm-Record", record.path)]
-    old, new = record.data, {**record.data, **fields}
-    if record.folder == "opportunities" and old.get("stage") != new.get("stage"):
-        trailers += [
-            ("Crm-Stage-From", str(old.get("stage"))),
-            ("Crm-Stage-To", str(new.get("stage"))),
-        ]
-    if old.get("status") != new.get("status"):
-        trailers.append(("Crm-Status", str(new.get("status"))))
-    plan = Plan(
-        verb="edit",
-        record=record.id,
-        texts={record.path: text},
-        created=[],
-        subject=f"crm: edit {record.id} ({', '.join(changed)})",
-        trailers=trailers,
-        branch=f"crm/{record.id}-edit",
-        summary=f"saved {record.id} ({', '.join(changed)})",
-    )
-    return execute(ws, plan, commit=commit, branch=branch)
+    with Workspace(root, staging=commit and not branch) as ws:
+        record = ws.find(_as_id(record_id))
+        if expected_hash is not None:
+            now = content_hash((root / record.path).read_bytes())
+            if now != expected_hash:
+                raise Stale(
+                    f"{record.path} changed on disk since it was loaded; nothing was written",
+                    hint="reload it, then make the change again",
+                )
+        text = set_values(record.text, fields)
+        if text == record.text:
+            return OpResult([], None, None, f"{record.id}: nothing changed", id=record.id)
+        changed = [k for k in fields if record.data.get(k) != fields[k]]
+        trailers = [("Crm-Record", record.path)]
+        old, new = record.data, {**record.data, **fields}
+        if record.folder == "opportunities" and old.get("stage") != new.get("stage"):
+            trailers += [
+                ("Crm-Stage-From", str(old.get("stage"))),
+                ("Crm-Stage-To", str(new.get("stage"))),
+            ]
+        if old.get("status") != new.get("status"):
+            trailers.append(("Crm-Status", str(new.get("status"))))
+        plan = Plan(
+            verb="edit",
+            record=record.id,
+            texts={record.path: text},
+            created=[],
+            subject=f"crm: edit {record.id} ({', '.join(changed)})",
+            trailers=trailers,
+            branch=f"crm/{record.id}-edit",
+            summary=f"saved {record.id} ({', '.join(changed)})",
+        )
+        return execute(ws, plan, commit=commit, branch=branch)
 
 
 def _as_id(record_id: str) -> str:

@@ -37,20 +37,20 @@ def qualify(
     """``crm qualify``: the lead becomes an opportunity with its partner (``partner``,
     an existing id, or a new one from the lead's company) and contact (from the lead's
     contact name, when it gives one)."""
-    ws = Workspace(root)
-    lead = _open_lead(ws, lead_id)
-    base = str(lead.data.get("name") or lead.id)
-    names = [base] + [f"{base} ({n})" for n in range(2, NAME_ATTEMPTS + 1)]
-    for attempt, name in enumerate(names):
-        try:
-            return execute(
-                ws, _qualify_plan(ws, lead, partner, kind, name), commit=commit, branch=branch
-            )
-        except Refused as refused:
-            last = attempt == len(names) - 1
-            if last or not any(d.rule == "duplicate-name" for d in refused.errors):
-                raise
-    raise AssertionError("unreachable")
+    with Workspace(root, staging=commit and not branch) as ws:
+        lead = _open_lead(ws, lead_id)
+        base = str(lead.data.get("name") or lead.id)
+        names = [base] + [f"{base} ({n})" for n in range(2, NAME_ATTEMPTS + 1)]
+        for attempt, name in enumerate(names):
+            try:
+                return execute(
+                    ws, _qualify_plan(ws, lead, partner, kind, name), commit=commit, branch=branch
+                )
+            except Refused as refused:
+                last = attempt == len(names) - 1
+                if last or not any(d.rule == "duplicate-name" for d in refused.errors):
+                    raise
+        raise AssertionError("unreachable")
 
 
 def _qualify_plan(
@@ -124,27 +124,27 @@ def disqualify(
     root: Path, lead_id: str, *, reason: str, commit: bool = True, branch: bool = False
 ) -> OpResult:
     """``crm disqualify``: the lead is dropped, with a reason from the loss reasons."""
-    ws = Workspace(root)
-    lead = _open_lead(ws, lead_id)
-    reasons = ws.catalog("loss-reasons")
-    if reason not in reasons:
-        raise CrmError(
-            f"unknown reason '{reason}'",
-            hint=f"one of catalogs/loss-reasons.yaml: {', '.join(reasons) or '(none)'}",
+    with Workspace(root, staging=commit and not branch) as ws:
+        lead = _open_lead(ws, lead_id)
+        reasons = ws.catalog("loss-reasons")
+        if reason not in reasons:
+            raise CrmError(
+                f"unknown reason '{reason}'",
+                hint=f"one of catalogs/loss-reasons.yaml: {', '.join(reasons) or '(none)'}",
+            )
+        changes = {"status": "disqualified", "disqualify_reason": reason}
+        plan = Plan(
+            verb="disqualify",
+            record=lead.id,
+            texts={lead.path: set_values(lead.text, changes)},
+            created=[],
+            subject=f"crm: disqualify {lead.id} ({reason})",
+            trailers=[
+                ("Crm-Record", lead.path),
+                ("Crm-Status", "disqualified"),
+                ("Crm-Loss-Reason", reason),
+            ],
+            branch=f"crm/{lead.id}-disqualified",
+            summary=f"disqualified lead {lead.id} ({reason})",
         )
-    changes = {"status": "disqualified", "disqualify_reason": reason}
-    plan = Plan(
-        verb="disqualify",
-        record=lead.id,
-        texts={lead.path: set_values(lead.text, changes)},
-        created=[],
-        subject=f"crm: disqualify {lead.id} ({reason})",
-        trailers=[
-            ("Crm-Record", lead.path),
-            ("Crm-Status", "disqualified"),
-            ("Crm-Loss-Reason", reason),
-        ],
-        branch=f"crm/{lead.id}-disqualified",
-        summary=f"disqualified lead {lead.id} ({reason})",
-    )
-    return execute(ws, plan, commit=commit, branch=branch)
+        return execute(ws, plan, commit=commit, branch=branch)

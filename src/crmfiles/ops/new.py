@@ -162,10 +162,10 @@ def create(
     branch: bool = False,
 ) -> OpResult:
     """``crm new``: a record from its fields and the defaults."""
-    ws = Workspace(root)
-    folder = folder_of(folder)
-    record = new_record(ws, folder, fields)
-    return execute(ws, _plan(record), commit=commit, branch=branch)
+    with Workspace(root, staging=commit and not branch) as ws:
+        folder = folder_of(folder)
+        record = new_record(ws, folder, fields)
+        return execute(ws, _plan(record), commit=commit, branch=branch)
 
 
 def template(root: Path, folder: str, fields: Mapping[str, Any]) -> RecordFile:
@@ -185,25 +185,25 @@ def create_text(
 ) -> OpResult:
     """A new record from its whole text (``crm new --edit``), placed by its ``id`` (or
     ``fallback_id`` when it has none fit for a file name: the check then says why)."""
-    ws = Workspace(root)
-    folder = folder_of(folder)
-    try:
-        data = parse(text)
-    except ParseError:
-        data = None
-    data = data if isinstance(data, dict) else {}
-    record_id = str(data.get("id", ""))
-    if not _usable_id(record_id):
-        record_id = fallback_id
-    if ws.exists(folder, record_id):
-        raise CrmError(f"{RECORD_FOLDERS[folder]} '{record_id}' already exists")
-    path = ws.place(folder, record_id, data)
-    if text.startswith(SCHEMA_COMMENT):  # the one for where the record goes
-        text = text.split("\n", 1)[1] if "\n" in text else ""
-    text = with_schema_comment(path, text)
-    return execute(
-        ws, _plan(RecordFile(folder, record_id, path, text, data)), commit=commit, branch=branch
-    )
+    with Workspace(root, staging=commit and not branch) as ws:
+        folder = folder_of(folder)
+        try:
+            data = parse(text)
+        except ParseError:
+            data = None
+        data = data if isinstance(data, dict) else {}
+        record_id = str(data.get("id", ""))
+        if not _usable_id(record_id):
+            record_id = fallback_id
+        if ws.exists(folder, record_id):
+            raise CrmError(f"{RECORD_FOLDERS[folder]} '{record_id}' already exists")
+        path = ws.place(folder, record_id, data)
+        if text.startswith(SCHEMA_COMMENT):  # the one for where the record goes
+            text = text.split("\n", 1)[1] if "\n" in text else ""
+        text = with_schema_comment(path, text)
+        return execute(
+            ws, _plan(RecordFile(folder, record_id, path, text, data)), commit=commit, branch=branch
+        )
 
 
 def _usable_id(record_id: str) -> bool:

@@ -72,66 +72,73 @@ def move(
 ) -> OpResult:
     """``crm move``: the next stage, its default probability (unless the probability
     was set by hand), and the tasks its templates describe, in one commit."""
-    ws = Workspace(root)
-    record = _opportunity(ws, record_id)
-    stages = _kind_stages(ws, record)
-    kind = record.data.get("kind")
-    if not stages:
-        raise CrmError(f"{record.id} is of the stageless kind '{kind}': it has no stages to move")
-    if stage not in stages:
-        known = stage in ws.catalog("stages")
-        raise CrmError(
-            f"'{stage}' is not a stage of kind '{kind}'" if known else f"unknown stage '{stage}'",
-            hint=f"{_did_you_mean(stage, stages)}the stages of '{kind}': {', '.join(stages)}",
-        )
-    current = record.data.get("stage")
-    if stage == current:
-        raise CrmError(f"{record.id} is already in stage '{stage}'")
-    status = record.data.get("status")
-    if status in ("won", "lost"):
-        raise CrmError(
-            f"{record.id} is {status}: only an opportunity in progress moves",
-            hint="`crm reopen` it first" if record.data.get("closed") else None,
-        )
-    kept = False
-    if probability is not None:
-        if not 0 <= probability <= 99:
+    with Workspace(root, staging=commit and not branch) as ws:
+        record = _opportunity(ws, record_id)
+        stages = _kind_stages(ws, record)
+        kind = record.data.get("kind")
+        if not stages:
             raise CrmError(
-                f"probability {probability} is out of range",
-                hint="an opportunity in progress has a probability of 0 to 99; "
-                "`crm close --won` sets 100",
+                f"{record.id} is of the stageless kind '{kind}': it has no stages to move"
             )
-        new_probability: Any = probability
-    elif _set_by_hand(ws, record.data, _committed(ws, record.path)):
-        kept, new_probability = True, record.data.get("probability")
-    else:
-        new_probability = stage_probability(ws, stage)
-    changes: dict[str, Any] = {"stage": stage}
-    if new_probability is not None and new_probability != record.data.get("probability"):
-        changes["probability"] = new_probability
-    moved = RecordFile(record.folder, record.id, record.path, "", {**record.data, **changes})
-    tasks = stage_tasks(ws, moved, stage, set())
-    shown = (
-        f"probability {new_probability}" + (", kept: set by hand" if kept else "")
-        if new_probability is not None
-        else "no probability"
-    )
-    plan = Plan(
-        verb="move",
-        record=record.id,
-        texts={record.path: set_values(record.text, changes), **{t.path: t.text for t in tasks}},
-        created=[t.path for t in tasks],
-        subject=f"crm: move {record.id} {current} -> {stage}",
-        trailers=[
-            ("Crm-Record", record.path),
-            ("Crm-Stage-From", str(current)),
-            ("Crm-Stage-To", stage),
-        ],
-        branch=f"crm/{record.id}-{stage}",
-        summary=f"moved {record.id} {current} -> {stage} ({shown})",
-        notes=[f"  created task {t.path}: {t.data.get('title')}" for t in tasks],
-    )
-    return execute(ws, plan, commit=commit, branch=branch)
+        if stage not in stages:
+            known = stage in ws.catalog("stages")
+            raise CrmError(
+                f"'{stage}' is not a stage of kind '{kind}'"
+                if known
+                else f"unknown stage '{stage}'",
+                hint=f"{_did_you_mean(stage, stages)}the stages of '{kind}': {', '.join(stages)}",
+            )
+        current = record.data.get("stage")
+        if stage == current:
+            raise CrmError(f"{record.id} is already in stage '{stage}'")
+        status = record.data.get("status")
+        if status in ("won", "lost"):
+            raise CrmError(
+                f"{record.id} is {status}: only an opportunity in progress moves",
+                hint="`crm reopen` it first" if record.data.get("closed") else None,
+            )
+        kept = False
+        if probability is not None:
+            if not 0 <= probability <= 99:
+                raise CrmError(
+                    f"probability {probability} is out of range",
+                    hint="an opportunity in progress has a probability of 0 to 99; "
+                    "`crm close --won` sets 100",
+                )
+            new_probability: Any = probability
+        elif _set_by_hand(ws, record.data, _committed(ws, record.path)):
+            kept, new_probability = True, record.data.get("probability")
+        else:
+            new_probability = stage_probability(ws, stage)
+        changes: dict[str, Any] = {"stage": stage}
+        if new_probability is not None and new_probability != record.data.get("probability"):
+            changes["probability"] = new_probability
+        moved = RecordFile(record.folder, record.id, record.path, "", {**record.data, **changes})
+        tasks = stage_tasks(ws, moved, stage, set())
+        shown = (
+            f"probability {new_probability}" + (", kept: set by hand" if kept else "")
+            if new_probability is not None
+            else "no probability"
+        )
+        plan = Plan(
+            verb="move",
+            record=record.id,
+            texts={
+                record.path: set_values(record.text, changes),
+                **{t.path: t.text for t in tasks},
+            },
+            created=[t.path for t in tasks],
+            subject=f"crm: move {record.id} {current} -> {stage}",
+            trailers=[
+                ("Crm-Record", record.path),
+                ("Crm-Stage-From", str(current)),
+                ("Crm-Stage-To", stage),
+            ],
+            branch=f"crm/{record.id}-{stage}",
+            summary=f"moved {record.id} {current} -> {stage} ({shown})",
+            notes=[f"  created task {t.path}: {t.data.get('title')}" for t in tasks],
+        )
+        return execute(ws, plan, commit=commit, branch=branch)
 
 
 def _committed(ws: Workspace, path: str) -> dict[str, Any] | None:
@@ -158,83 +165,87 @@ def close(
 ) -> OpResult:
     """``crm close``: won (probability 100) or lost (probability 0, a reason from the
     catalog), and closed (read-only from now on) unless ``keep_open``."""
-    ws = Workspace(root)
-    record = _opportunity(ws, record_id)
-    data = record.data
-    if data.get("closed") is True:
-        raise CrmError(
-            f"{record.id} is already closed ({data.get('status')})",
-            hint="a manager may `crm reopen` it",
+    with Workspace(root, staging=commit and not branch) as ws:
+        record = _opportunity(ws, record_id)
+        data = record.data
+        if data.get("closed") is True:
+            raise CrmError(
+                f"{record.id} is already closed ({data.get('status')})",
+                hint="a manager may `crm reopen` it",
+            )
+        changes: dict[str, Any]
+        if won:
+            if reason or comment:
+                raise CrmError(
+                    "--reason and --comment say why a deal was lost; they go with --lost"
+                )
+            changes = {"status": "won", "probability": 100}
+            changes.update({k: DELETE for k in ("loss_reason", "loss_comment") if k in data})
+            outcome = "won"
+        else:
+            reasons = ws.catalog("loss-reasons")
+            if not reason:
+                raise CrmError(
+                    "a lost opportunity needs a reason",
+                    hint=f"pass --reason, one of: {', '.join(reasons) or '(none in the catalog)'}",
+                )
+            if reason not in reasons:
+                raise CrmError(
+                    f"unknown loss reason '{reason}'",
+                    hint=f"{_did_you_mean(reason, list(reasons))}one of: {', '.join(reasons)}",
+                )
+            changes = {"status": "lost", "probability": 0, "loss_reason": reason}
+            if comment:
+                changes["loss_comment"] = comment
+            outcome = f"lost ({reason})"
+        if not keep_open:
+            changes.update({"closed": True, "closed_on": ws.today.isoformat()})
+        trailers = [("Crm-Record", record.path), ("Crm-Status", "won" if won else "lost")]
+        if not won:
+            trailers.append(("Crm-Loss-Reason", str(reason)))
+        plan = Plan(
+            verb="close",
+            record=record.id,
+            texts={record.path: set_values(record.text, changes)},
+            created=[],
+            subject=f"crm: close {record.id} {outcome}",
+            trailers=trailers,
+            branch=f"crm/{record.id}-{'won' if won else 'lost'}",
+            summary=f"closed {record.id} as {outcome}"
+            + (" (kept open: it can still change)" if keep_open else ""),
         )
-    changes: dict[str, Any]
-    if won:
-        if reason or comment:
-            raise CrmError("--reason and --comment say why a deal was lost; they go with --lost")
-        changes = {"status": "won", "probability": 100}
-        changes.update({k: DELETE for k in ("loss_reason", "loss_comment") if k in data})
-        outcome = "won"
-    else:
-        reasons = ws.catalog("loss-reasons")
-        if not reason:
-            raise CrmError(
-                "a lost opportunity needs a reason",
-                hint=f"pass --reason, one of: {', '.join(reasons) or '(none in the catalog)'}",
-            )
-        if reason not in reasons:
-            raise CrmError(
-                f"unknown loss reason '{reason}'",
-                hint=f"{_did_you_mean(reason, list(reasons))}one of: {', '.join(reasons)}",
-            )
-        changes = {"status": "lost", "probability": 0, "loss_reason": reason}
-        if comment:
-            changes["loss_comment"] = comment
-        outcome = f"lost ({reason})"
-    if not keep_open:
-        changes.update({"closed": True, "closed_on": ws.today.isoformat()})
-    trailers = [("Crm-Record", record.path), ("Crm-Status", "won" if won else "lost")]
-    if not won:
-        trailers.append(("Crm-Loss-Reason", str(reason)))
-    plan = Plan(
-        verb="close",
-        record=record.id,
-        texts={record.path: set_values(record.text, changes)},
-        created=[],
-        subject=f"crm: close {record.id} {outcome}",
-        trailers=trailers,
-        branch=f"crm/{record.id}-{'won' if won else 'lost'}",
-        summary=f"closed {record.id} as {outcome}"
-        + (" (kept open: it can still change)" if keep_open else ""),
-    )
-    return execute(ws, plan, commit=commit, branch=branch)
+        return execute(ws, plan, commit=commit, branch=branch)
 
 
 def reopen(root: Path, record_id: str, *, commit: bool = True, branch: bool = False) -> OpResult:
     """``crm reopen``: back in progress at its stage's default probability.  Reopening a
     closed opportunity is for managers: the ``reopen-not-allowed`` rule decides."""
-    ws = Workspace(root)
-    record = _opportunity(ws, record_id)
-    data = record.data
-    if data.get("status") not in ("won", "lost") and data.get("closed") is not True:
-        raise CrmError(f"{record.id} is in progress: there is nothing to reopen")
-    probability = stage_probability(ws, data.get("stage"))
-    changes: dict[str, Any] = {
-        "status": "in_progress",
-        "probability": probability if probability is not None else DELETE,
-    }
-    if "closed" in data:
-        changes["closed"] = False
-    changes.update({k: DELETE for k in ("closed_on", "loss_reason", "loss_comment") if k in data})
-    plan = Plan(
-        verb="reopen",
-        record=record.id,
-        texts={record.path: set_values(record.text, changes)},
-        created=[],
-        subject=f"crm: reopen {record.id}",
-        trailers=[("Crm-Record", record.path), ("Crm-Status", "in_progress")],
-        branch=f"crm/{record.id}-reopen",
-        summary=f"reopened {record.id} (was {data.get('status')})",
-    )
-    return execute(ws, plan, commit=commit, branch=branch)
+    with Workspace(root, staging=commit and not branch) as ws:
+        record = _opportunity(ws, record_id)
+        data = record.data
+        if data.get("status") not in ("won", "lost") and data.get("closed") is not True:
+            raise CrmError(f"{record.id} is in progress: there is nothing to reopen")
+        probability = stage_probability(ws, data.get("stage"))
+        changes: dict[str, Any] = {
+            "status": "in_progress",
+            "probability": probability if probability is not None else DELETE,
+        }
+        if "closed" in data:
+            changes["closed"] = False
+        changes.update(
+            {k: DELETE for k in ("closed_on", "loss_reason", "loss_comment") if k in data}
+        )
+        plan = Plan(
+            verb="reopen",
+            record=record.id,
+            texts={record.path: set_values(record.text, changes)},
+            created=[],
+            subject=f"crm: reopen {record.id}",
+            trailers=[("Crm-Record", record.path), ("Crm-Status", "in_progress")],
+            branch=f"crm/{record.id}-reopen",
+            summary=f"reopened {record.id} (was {data.get('status')})",
+        )
+        return execute(ws, plan, commit=commit, branch=branch)
 
 
 def duplicate(
@@ -247,22 +258,24 @@ def duplicate(
 ) -> OpResult:
     """``crm duplicate``: a new opportunity like this one (a repeat order, the same deal
     for another site), back at the first stage, in progress, pointing at its origin."""
-    ws = Workspace(root)
-    source = _opportunity(ws, record_id)
-    base = str(source.data.get("name") or source.id)
-    candidates = (
-        [name]
-        if name
-        else [f"{base} (copy)"] + [f"{base} (copy {n})" for n in range(2, NAME_ATTEMPTS + 1)]
-    )
-    for attempt, candidate in enumerate(candidates):
-        try:
-            return execute(ws, _duplicate_plan(ws, source, candidate), commit=commit, branch=branch)
-        except Refused as refused:
-            last = attempt == len(candidates) - 1
-            if name or last or not any(d.rule == "duplicate-name" for d in refused.errors):
-                raise
-    raise AssertionError("unreachable")
+    with Workspace(root, staging=commit and not branch) as ws:
+        source = _opportunity(ws, record_id)
+        base = str(source.data.get("name") or source.id)
+        candidates = (
+            [name]
+            if name
+            else [f"{base} (copy)"] + [f"{base} (copy {n})" for n in range(2, NAME_ATTEMPTS + 1)]
+        )
+        for attempt, candidate in enumerate(candidates):
+            try:
+                return execute(
+                    ws, _duplicate_plan(ws, source, candidate), commit=commit, branch=branch
+                )
+            except Refused as refused:
+                last = attempt == len(candidates) - 1
+                if name or last or not any(d.rule == "duplicate-name" for d in refused.errors):
+                    raise
+        raise AssertionError("unreachable")
 
 
 def _duplicate_plan(ws: Workspace, source: RecordFile, name: str) -> Plan:

@@ -7,9 +7,11 @@ the full check happens once, in :mod:`crmfiles.ops.guard`.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import os
 import re
+import threading
 import unicodedata
 from dataclasses import dataclass
 from functools import cached_property
@@ -44,14 +46,19 @@ def slug(text: str, limit: int = 60) -> str:
 
 
 class Workspace:
-    """One CRM repository as an operation sees it (read lazily, at most once)."""
+    """One CRM repository as an operation sees it (read lazily, at most once).
 
-    def __init__(self, root: Path, today: dt.date | None = None) -> None:
+    Used as a context manager (``with Workspace(root, staging=True) as ws``): with
+    ``staging``, the operation will commit in place, and the index it will need is
+    begun at once (:meth:`side_index`); leaving the block drops it if unused."""
+
+    def __init__(self, root: Path, today: dt.date | None = None, *, staging: bool = False) -> None:
         self.root = root
         # what the check before the write and the commit need: read and asked while
         # the operation finds and reads its record
         # (the processes first: the reading thread holds Python's lock while it loads)
         self.situation = git.Situation(root)
+        self._side: _Early | None = _Early(self.situation, root) if staging else None
         Cache.prefetch(root)
         self.today = today or dt.date.today()
         self._walked: dict[str, list[tuple[str, list[str]]]] = {}
@@ -60,6 +67,29 @@ class Workspace:
         self._head_modes: dict[str, str] = {}
         self._index_blobs: dict[str, str | None] = {}  # as git's index had them when read
         self._blob_texts: dict[str, str] = {}
+
+    def __enter__(self) -> Workspace:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Drop what was begun for a commit that did not happen."""
+        early, self._side = self._side, None
+        side = early.result() if early is not None else None
+        if side is not None:
+            side.discard()
+
+    def side_index(self) -> git.SideIndex | None:
+        """The user's index, being copied beside it for the commit to come
+        (:class:`crmfiles.git.SideIndex`; the one begun when the workspace was made, if
+        any, else begun now); None when git commits another way here (hooks, signing).
+        Each call hands out a new one: the caller installs or discards it."""
+        early, self._side = self._side, None
+        if early is not None:
+            return early.result()
+        return _side_index(self.situation, self.root)
 
     @cached_property
     def config(self) -> Config:
@@ -313,6 +343,31 @@ class Workspace:
             ):
                 out[path] = "has uncommitted changes"
         return out
+
+
+def _side_index(situation: git.Situation, root: Path) -> git.SideIndex | None:
+    busy, hooks = situation.state
+    if busy or hooks or situation.signs:
+        return None  # git commit makes this commit, and updates the index itself
+    return git.SideIndex(root, situation.index)
+
+
+class _Early:
+    """:func:`_side_index` on a thread: it waits for git's answers about the
+    repository, then copies the index and starts git on the copy."""
+
+    def __init__(self, situation: git.Situation, root: Path) -> None:
+        self._made: git.SideIndex | None = None
+        self._thread = threading.Thread(target=self._run, args=(situation, root), daemon=True)
+        self._thread.start()
+
+    def _run(self, situation: git.Situation, root: Path) -> None:
+        with contextlib.suppress(Exception):  # not begun early: begun when needed
+            self._made = _side_index(situation, root)
+
+    def result(self) -> git.SideIndex | None:
+        self._thread.join()
+        return self._made
 
 
 def _subfolders(folder: Path, digits: int) -> list[str]:
