@@ -10,7 +10,8 @@ import pytest
 from conftest import BASE_FILES, dedent, git
 
 from crmfiles.ops import DELETE, Refused, Stale, check_edit, close, content_hash, update
-from crmfiles.ops.yamltext import set_values
+from crmfiles.ops.yamltext import _set_on_lines, set_values
+from crmfiles.records.edit import set_fields
 
 OPP = "opportunities/2026/01/acme-forklifts.yaml"
 BASE = dedent(BASE_FILES[OPP])
@@ -101,3 +102,48 @@ def test_set_values_keeps_the_file_as_written() -> None:
     assert set_values(text, {"origin": {"type": "opportunity", "id": "y"}, "contacts": ["j"]}) == (
         text.replace("type: lead\n  id: l", "type: opportunity\n  id: y") + "contacts:\n  - j\n"
     )
+
+
+EXAMPLE = Path(__file__).resolve().parents[1] / "example-repo"
+SCALAR_CHANGES = [
+    {"stage": "negotiate", "probability": 65},
+    {"status": "lost", "loss_reason": "price", "probability": 0},
+    {"name": "Ölwerk Süd: a name that needs quotes #1", "amount": 12.5},
+    {"closed": True, "responsible": None},
+]
+
+
+@pytest.mark.parametrize("changes", SCALAR_CHANGES, ids=["move", "close", "quoted", "bool-null"])
+@pytest.mark.parametrize(
+    "path",
+    sorted((EXAMPLE / "opportunities").rglob("*.yaml")),
+    ids=lambda p: p.stem,
+)
+def test_scalar_changes_made_on_lines_are_the_ones_composing_makes(
+    path: Path, changes: dict[str, object]
+) -> None:
+    """A move's edit skips composing the record (``_set_on_lines``): the text is the
+    one the composed edit writes, whichever fields the record has."""
+    text = path.read_text("utf-8")
+    assert set_values(text, changes) == set_fields(text, changes)
+    if set(changes) == {"stage", "probability"} and all(f"\n{k}: " in text for k in changes):
+        assert _set_on_lines(text, changes) is not None  # the way a move goes
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "id: x\nstage: qualify\nnotes: one\n  two\n",  # a plain scalar on two lines
+        "id: x\nstage: 'qualify'  # quoted\n",
+        "id: x\nstage: qualify # kept\nprobability: 10\n",
+        "id: x\r\nstage: qualify\r\nprobability: 10\r\n",  # CRLF
+        'id: x\nnotes: "one\nstage: two"\nstage: qualify\n',  # a key line inside a scalar
+    ],
+)
+def test_scalar_changes_on_unusual_layouts(text: str) -> None:
+    changes = {"stage": "proposal", "probability": 40}
+    try:
+        expected = set_fields(text, changes)
+    except Exception:
+        return
+    assert set_values(text, changes) == expected

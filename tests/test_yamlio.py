@@ -29,7 +29,18 @@ from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
 from crmfiles.records import RECORD_FOLDERS, classify
-from crmfiles.records.yamlio import ParseError, Span, compose, locate, parse, parse_reference
+from crmfiles.records.yamlio import (
+    ParseError,
+    Slot,
+    Span,
+    _needs_reference,
+    compose,
+    locate,
+    locate_top_level,
+    parse,
+    parse_reference,
+    top_level_slots,
+)
 from crmfiles.schema import fast_validator, reference_validator
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -545,3 +556,108 @@ def test_a_quoted_scalar_continued_on_the_next_line_reads_the_same_on_both_paths
     # yaml_rs refuses this valid YAML; the fast path hands it to the reference path
     for text in ('a: "x\n y"\nstage: q\n', 'a: "x\ny"\n', "a: 'one\n  two'\n"):
         assert parse(text) == parse_reference(text)
+
+
+# --- top-level fields found on their lines (no composing) ---------------------------
+
+
+def assert_lines_locate_like_compose(text: str) -> dict[str, Slot] | None:
+    """Every span read from the lines is the one PyYAML's marks give."""
+    try:
+        data = parse(text)
+    except ParseError:
+        return None
+    slots = top_level_slots(text, data)
+    if slots is None:
+        return None
+    root = compose(text)
+    for key in data:
+        for at_key in (False, True):
+            span = locate_top_level(slots, text, (key,), at_key)
+            if span is not None:
+                assert span == locate(root, (key,), at_key), (text, key, at_key)
+    return slots
+
+
+@pytest.mark.parametrize("path", example_files())
+def test_lines_locate_top_level_fields_of_example_files(path: Path) -> None:
+    text = path.read_text("utf-8")
+    slots = assert_lines_locate_like_compose(text)
+    place = classify(path.relative_to(EXAMPLE).as_posix())
+    if place is not None and place.kind == "record":  # plainly laid out: found on lines
+        assert slots is not None
+        assert slots["id"].value is not None
+
+
+@FUZZ
+@given(text=raw_mapping())
+def test_lines_locate_like_compose_on_raw_yaml(text: str) -> None:
+    assert_lines_locate_like_compose(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        pytest.param("tags: [a,\nstage: b]\nstage: c\n", id="a-key-line-inside-a-flow-list"),
+        pytest.param('notes: "one\nstage: two"\n', id="a-key-line-inside-a-quoted-scalar"),
+        pytest.param('"stage": a\nname: b\n', id="a-quoted-key"),
+        pytest.param("? stage\n: a\n", id="an-explicit-key"),
+        pytest.param("{stage: a, name: b}\n", id="a-flow-mapping"),
+        pytest.param("- stage: a\n", id="a-list"),
+    ],
+)
+def test_lines_give_way_to_compose_when_they_cannot_tell(text: str) -> None:
+    try:
+        data = parse(text)
+    except ParseError:
+        return
+    assert top_level_slots(text, data) is None
+
+
+@pytest.mark.parametrize(
+    ("text", "key"),
+    [
+        pytest.param("notes: one\n  two\nstage: a\n", "notes", id="a-plain-scalar-on-two-lines"),
+        pytest.param("stage: 'a'\n", "stage", id="quoted"),
+        pytest.param("stage: a  # moved\n", "stage", id="commented"),
+        pytest.param("stage: |\n  a\n", "stage", id="a-block-scalar"),
+        pytest.param("stage:\n  - a\n", "stage", id="a-block-list"),
+        pytest.param("stage: &x a\nname: *x\n", "name", id="an-alias"),
+    ],
+)
+def test_only_one_line_plain_scalars_have_a_value_slot(text: str, key: str) -> None:
+    slots = assert_lines_locate_like_compose(text)
+    assert slots is not None
+    commented = text == "stage: a  # moved\n"
+    assert (slots[key].value is not None) == commented
+
+
+# --- which texts take the reference path for their flow collections ------------------
+
+PEOPLE = "".join(
+    f"- id: p{n}\n  name: Person {n} O'Neill # [lead]\n  emails: [p{n}@example.com]\n"
+    f"  roles: [sales, manager]\n"
+    for n in range(40)
+)
+
+
+def test_many_short_flow_lists_stay_on_the_fast_path() -> None:
+    """A team of 40 with an e-mail and a role list each: 80 flow lists, none nested."""
+    assert not _needs_reference(PEOPLE)
+    assert_agree(PEOPLE)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        pytest.param("a: " + "[" * 30 + "]" * 30 + "\n", id="nested"),
+        pytest.param("a: " + '[ "]", ' * 30 + "x" + "]" * 30 + "\n", id="closers-in-quotes"),
+        pytest.param("a: " + "[ ']', " * 30 + "x" + "]" * 30 + "\n", id="closers-in-single-quotes"),
+        pytest.param("a: " + "[ # ]\n" * 30 + "x" + "]" * 30 + "\n", id="closers-in-comments"),
+        pytest.param("- " + "[ a\n- b, " * 30 + "x" + "]" * 30 + "\n", id="item-lines-in-a-scalar"),
+        pytest.param("a: " + "{k: " * 30 + "x" + "}" * 30 + "\n", id="flow-mappings"),
+    ],
+)
+def test_flow_nesting_that_may_run_deep_takes_the_reference_path(text: str) -> None:
+    assert _needs_reference(text)
+    assert_agree(text)

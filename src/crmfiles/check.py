@@ -34,7 +34,16 @@ from crmfiles.records import (
     classify,
 )
 from crmfiles.records.sources import TOP_LEVEL, RawFile, Source
-from crmfiles.records.yamlio import compose, locate
+from crmfiles.records.yamlio import (
+    ParseError,
+    Slot,
+    Span,
+    compose,
+    locate,
+    locate_top_level,
+    parse,
+    top_level_slots,
+)
 from crmfiles.rules.base import Context
 from crmfiles.rules.files import load_file
 from crmfiles.rules.suite import COLLECTIVE_RULES, ID_RULE_IDS, ID_RULES, RECORD_RULES
@@ -454,9 +463,24 @@ def locate_all(findings: Iterable[Finding], texts: dict[str, str | None]) -> lis
     and only for findings that point into it."""
     out: list[Finding] = []
     roots: dict[str, Any] = {}
+    lines: dict[str, dict[str, Slot] | None] = {}
     for finding in findings:
         if finding.line is not None:
             out.append(finding)
+            continue
+        text = texts.get(finding.path)
+        span = None
+        if text is not None and len(finding.pointer) == 1 and finding.path not in roots:
+            if finding.path not in lines:  # a top-level field: found on its line
+                try:
+                    lines[finding.path] = top_level_slots(text, parse(text))
+                except ParseError:
+                    lines[finding.path] = None
+            slots = lines[finding.path]
+            if slots is not None:
+                span = locate_top_level(slots, text, finding.pointer, finding.at_key)
+        if span is not None:
+            out.append(_located(finding, span))
             continue
         if finding.path not in roots:
             text = texts.get(finding.path)
@@ -464,17 +488,18 @@ def locate_all(findings: Iterable[Finding], texts: dict[str, str | None]) -> lis
                 roots[finding.path] = compose(text) if text is not None else None
             except Exception:
                 roots[finding.path] = None
-        span = locate(roots[finding.path], finding.pointer, finding.at_key)
-        out.append(
-            replace(
-                finding,
-                line=span.line,
-                column=span.column,
-                end_line=span.end_line,
-                end_column=span.end_column,
-            )
-        )
+        out.append(_located(finding, locate(roots[finding.path], finding.pointer, finding.at_key)))
     return out
+
+
+def _located(finding: Finding, span: Span) -> Finding:
+    return replace(
+        finding,
+        line=span.line,
+        column=span.column,
+        end_line=span.end_line,
+        end_column=span.end_column,
+    )
 
 
 def to_diagnostics(

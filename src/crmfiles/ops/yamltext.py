@@ -12,13 +12,17 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import yaml
-
+from crmfiles import lazy_module
 from crmfiles.ops.init import with_schema_comment
 from crmfiles.records.edit import DELETE, scalar, set_fields
-from crmfiles.records.yamlio import compose
+from crmfiles.records.yamlio import ParseError, compose, parse, top_level_slots
+
+if TYPE_CHECKING:
+    import yaml
+else:  # loaded when first used
+    yaml = lazy_module("yaml")
 
 
 def plain(value: Any) -> Any:
@@ -61,7 +65,6 @@ def _text_block(value: str, indent: int) -> list[str] | None:
         block.append(pad + line)
     else:
         return None
-    from crmfiles.records.yamlio import ParseError, parse
 
     try:
         same = parse("k: " + "\n".join(block) + "\n") == {"k": value}
@@ -126,6 +129,9 @@ def dump(path: str, data: Mapping[str, Any]) -> str:
 def set_values(text: str, changes: Mapping[str, Any]) -> str:
     """Set (or, with ``DELETE``, remove) top-level fields of a record's text, changing
     only their lines.  Existing keys stay where they are; new keys are appended."""
+    spliced_lines = _set_on_lines(text, changes)
+    if spliced_lines is not None:
+        return spliced_lines
     root = compose(text)
     if not isinstance(root, yaml.MappingNode):
         raise ValueError("a record is a YAML mapping")
@@ -166,6 +172,37 @@ def set_values(text: str, changes: Mapping[str, Any]) -> str:
             out += "\n"
         out += "".join(f"{line}\n" for line in appended)
     return set_fields(out, simple) if simple else out
+
+
+def _set_on_lines(text: str, changes: Mapping[str, Any]) -> str | None:
+    """:func:`set_values` when every change replaces a one-line plain scalar with
+    another scalar (a stage move, a probability): each value is replaced on its line
+    and the result is read back; None when that does not give exactly the record with
+    the changes, and the caller composes."""
+    values = {key: plain(value) for key, value in changes.items()}
+    if any(value is DELETE or _is_collection(value) for value in values.values()):
+        return None
+    try:
+        data = parse(text)
+        slots = top_level_slots(text, data)
+    except ParseError:
+        return None
+    if slots is None:
+        return None
+    edits = []
+    for key, value in values.items():
+        slot = slots.get(key)
+        if slot is None or slot.value is None:
+            return None
+        edits.append((*slot.value, scalar(value)))
+    out = text
+    for start, end, replacement in sorted(edits, reverse=True):
+        out = out[:start] + replacement + out[end:]
+    try:
+        same = parse(out) == {**data, **values}
+    except ParseError:
+        same = False
+    return out if same else None
 
 
 def _last_line_end(text: str, node: yaml.Node) -> int:

@@ -14,11 +14,15 @@ import re
 import tempfile
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import yaml
-
+from crmfiles import lazy_module
 from crmfiles.records.yamlio import ParseError, compose, parse
+
+if TYPE_CHECKING:
+    import yaml
+else:  # loaded when first used
+    yaml = lazy_module("yaml")
 
 _PLAIN_SAFE = re.compile(r"^[A-Za-z0-9_./@+-][A-Za-z0-9 _./@+()&,'-]*$")
 _DELETE = object()

@@ -19,15 +19,25 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any
+from functools import cache
+from typing import TYPE_CHECKING, Any, NamedTuple
 
-import yaml
 import yaml_rs
+
+from crmfiles import lazy_module
+
+if TYPE_CHECKING:
+    import yaml
+else:  # loaded when first used
+    yaml = lazy_module("yaml")
 
 MAX_DEPTH = 64
 MAX_ALIAS_EXPANSIONS = 10_000
 
-_SafeLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+@cache
+def _safe_loader() -> type[yaml.SafeLoader]:
+    return getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 class ParseError(Exception):
@@ -44,6 +54,7 @@ _ALIAS_LIMITS = yaml_rs.AliasLimits(
     max_alias_expansions_per_anchor=MAX_ALIAS_EXPANSIONS,
     max_total_replayed_events=MAX_ALIAS_EXPANSIONS * 10,
 )
+
 _RS_POSITION = re.compile(r"at line (\d+), column (\d+)")
 _RS_DETAIL = re.compile(r"\n\s*\|.*", re.DOTALL)
 
@@ -99,7 +110,7 @@ _RADIX = re.compile(r"0[bBoOxX]")
 _RS_RADIX = re.compile(r"(?<![\w.])[-+]?0[bBoOxX]")
 _DEEP = re.compile(r"^[ ?:-]{24,}", re.MULTILINE)
 _EMPTY_BLOCK_AT_END = re.compile(r"(?:^|[ :?-])[|>][-+0-9]*(?: +#.*)?$")
-_MAX_FLOW_OPENERS = 24  # more [ or { than this and the flow nesting may pass MAX_DEPTH
+_MAX_FLOW_OPENERS = 24  # flow nesting deeper than this may pass MAX_DEPTH in yaml_rs
 _SHORT = 8192  # a shorter text cannot nest deep enough to hurt yaml_rs
 
 
@@ -116,14 +127,40 @@ def _needs_reference(text: str) -> bool:
         return True
     if "\\u" in text and _SURROGATE_ESCAPE.search(text):
         return True
-    if (_RADIX.search(text) and _RS_RADIX.search(text)) or (
-        text.count("[") + text.count("{") > _MAX_FLOW_OPENERS
-    ):
+    if (_RADIX.search(text) and _RS_RADIX.search(text)) or _flow_may_nest_deep(text):
         return True
     if ("        " in text or "- - " in text or len(text) > _SHORT) and _DEEP.search(text):
         return True
     last = text.rstrip().rpartition("\n")[2]
     return ("|" in last or ">" in last) and bool(_EMPTY_BLOCK_AT_END.search(last))
+
+
+_QUOTE_START = re.compile(r"(?:^|[\s\[{,:?])[\"']", re.MULTILINE)
+_COMMENT = re.compile(r"(?:^|(?<=\s))#[^\n]*", re.MULTILINE)
+_FLOW_BRACKET = re.compile(r"[\[\]{}]")
+
+
+def _flow_may_nest_deep(text: str) -> bool:
+    """Whether flow collections may nest more than ``_MAX_FLOW_OPENERS`` deep: an
+    upper bound on the depth, from the brackets.  With no quoted scalar in the text
+    (none starts where a token can) and comments dropped, every ``]``/``}`` inside a
+    flow collection closes one (a plain scalar there cannot hold one), and one
+    outside any flow collection is counted at depth 0 at worst: so the running count,
+    never below 0, is never less than the true depth.  A quoted scalar could hide a
+    closing bracket: then every opener counts, as if all were nested."""
+    if text.count("[") + text.count("{") <= _MAX_FLOW_OPENERS:
+        return False
+    if _QUOTE_START.search(text):
+        return True
+    depth = 0
+    for bracket in _FLOW_BRACKET.findall(_COMMENT.sub("", text)):
+        if bracket in "[{":
+            depth += 1
+            if depth > _MAX_FLOW_OPENERS:
+                return True
+        elif depth:
+            depth -= 1
+    return False
 
 
 _MULTI_DOC = "a record file holds one YAML document, this one holds several"
@@ -182,29 +219,6 @@ def _find_duplicate_key(text: str) -> tuple[int | None, int | None]:
     return None, None
 
 
-class _Yaml12Loader(_SafeLoader):  # type: ignore[valid-type,misc]
-    """PyYAML's safe loader reading YAML 1.2's core schema."""
-
-
-_Yaml12Loader.yaml_implicit_resolvers = {}
-for _tag, _pattern, _first in [
-    ("tag:yaml.org,2002:bool", r"^(?:true|True|TRUE|false|False|FALSE)$", "tTfF"),
-    (
-        "tag:yaml.org,2002:int",
-        r"^(?:[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+)$",
-        "-+0123456789",
-    ),
-    (
-        "tag:yaml.org,2002:float",
-        r"^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?"
-        r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$",
-        "-+0123456789.",
-    ),
-    ("tag:yaml.org,2002:null", r"^(?:~|null|Null|NULL|)$", ["~", "n", "N", ""]),
-]:
-    _Yaml12Loader.add_implicit_resolver(_tag, re.compile(_pattern), list(_first))
-
-
 def _construct_int(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> int:
     value = str(loader.construct_scalar(node))
     if value.startswith("0o"):
@@ -241,10 +255,35 @@ def _construct_mapping(
     return mapping
 
 
-_Yaml12Loader.construct_mapping = _construct_mapping
-_Yaml12Loader.add_constructor("tag:yaml.org,2002:int", _construct_int)
-_Yaml12Loader.add_constructor("tag:yaml.org,2002:float", _construct_float)
-_Yaml12Loader.add_constructor("tag:yaml.org,2002:bool", _construct_bool)
+@cache
+def _yaml12_loader() -> type[yaml.SafeLoader]:
+    """PyYAML's safe loader reading YAML 1.2's core schema."""
+
+    class Yaml12Loader(_safe_loader()):  # type: ignore[misc]
+        pass
+
+    Yaml12Loader.yaml_implicit_resolvers = {}
+    for tag, pattern, first in [
+        ("tag:yaml.org,2002:bool", r"^(?:true|True|TRUE|false|False|FALSE)$", "tTfF"),
+        (
+            "tag:yaml.org,2002:int",
+            r"^(?:[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+)$",
+            "-+0123456789",
+        ),
+        (
+            "tag:yaml.org,2002:float",
+            r"^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?"
+            r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$",
+            "-+0123456789.",
+        ),
+        ("tag:yaml.org,2002:null", r"^(?:~|null|Null|NULL|)$", ["~", "n", "N", ""]),
+    ]:
+        Yaml12Loader.add_implicit_resolver(tag, re.compile(pattern), list(first))
+    Yaml12Loader.construct_mapping = _construct_mapping
+    Yaml12Loader.add_constructor("tag:yaml.org,2002:int", _construct_int)
+    Yaml12Loader.add_constructor("tag:yaml.org,2002:float", _construct_float)
+    Yaml12Loader.add_constructor("tag:yaml.org,2002:bool", _construct_bool)
+    return Yaml12Loader
 
 
 def parse_reference(text: str) -> Any:
@@ -253,7 +292,7 @@ def parse_reference(text: str) -> Any:
     bounded depth and alias expansion)."""
     try:
         _screen(text)
-        return yaml.load(text, Loader=_Yaml12Loader)
+        return yaml.load(text, Loader=_yaml12_loader())
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, column = (mark.line + 1, mark.column + 1) if mark else (None, None)
@@ -274,7 +313,7 @@ def _screen(text: str) -> None:
     depth = documents = expanded = 0
     sizes: dict[str, int] = {}  # anchor -> number of nodes it stands for
     open_: list[list[Any]] = []  # [anchor, nodes so far] per open collection
-    for event in yaml.parse(text, Loader=_SafeLoader):
+    for event in yaml.parse(text, Loader=_safe_loader()):
         size = 0
         if isinstance(event, yaml.DocumentStartEvent):
             documents += 1
@@ -321,7 +360,72 @@ def compose(text: str) -> yaml.Node | None:
     """PyYAML's node tree (with marks) of a one-document file."""
     if _needs_reference(text):
         _screen(text)  # libyaml's composer recurses in C: refuse what is too deep
-    return yaml.compose(text, Loader=_SafeLoader)
+    return yaml.compose(text, Loader=_safe_loader())
+
+
+class Slot(NamedTuple):
+    """Where a top-level ``key: value`` line is (indexes into the text)."""
+
+    line: int  # 1-based
+    start: int  # the key's first character (the line's start)
+    key_end: int
+    value: tuple[int, int] | None  # a one-line plain scalar's start and end, else None
+
+
+_TOP_KEY = re.compile(r"^([A-Za-z_][A-Za-z0-9_-]*):(?=[ \t\r\n]|$)", re.MULTILINE)
+_NOT_PLAIN = frozenset("'\"|>&*!%@`[{#")
+
+
+def top_level_slots(text: str, data: Any) -> dict[str, Slot] | None:
+    """Where each top-level key of a record sits, read from its lines rather than by
+    composing it (PyYAML's import and composer cost more than a move's edit), when the
+    text is laid out plainly: its column-0 ``key:`` lines are exactly ``data``'s keys,
+    in order.  Anything else (quoted keys, flow style, a key line inside a multi-line
+    scalar) gives None and the caller composes.  A slot's value is given only for a
+    one-line plain scalar that reads back as ``data``'s value."""
+    if not isinstance(data, dict):
+        return None
+    slots: dict[str, Slot] = {}
+    line, counted = 1, 0
+    for match in _TOP_KEY.finditer(text):
+        key, start, key_end = match.group(1), match.start(), match.end(1)
+        if key in slots:
+            return None
+        line += text.count("\n", counted, start)
+        counted = start
+        end = text.find("\n", key_end)
+        rest = text[key_end + 1 : len(text) if end < 0 else end]
+        token = rest.lstrip(" \t")
+        cut = min((i for i in (token.find(" #"), token.find("\t#")) if i >= 0), default=-1)
+        token = (token[:cut] if cut >= 0 else token).rstrip(" \t\r")
+        value = None
+        if token and token[0] not in _NOT_PLAIN and key in data:
+            begin = key_end + 1 + (len(rest) - len(rest.lstrip(" \t")))
+            try:
+                same = parse(f"k: {token}\n") == {"k": data[key]}
+            except ParseError:
+                same = False
+            value = (begin, begin + len(token)) if same else None
+        slots[key] = Slot(line, start, key_end, value)
+    return slots if list(slots) == list(data) else None
+
+
+def locate_top_level(
+    slots: dict[str, Slot], text: str, pointer: tuple[str | int, ...], at_key: bool
+) -> Span | None:
+    """:func:`locate` for a one-key pointer from :func:`top_level_slots` (None: the
+    lines cannot tell, compose)."""
+    if len(pointer) != 1 or not isinstance(pointer[0], str):
+        return None
+    slot = slots.get(pointer[0])
+    if slot is None:
+        return None
+    if at_key:
+        return Span(slot.line, 1, slot.line, slot.key_end - slot.start + 1)
+    if slot.value is None:
+        return None
+    begin, end = slot.value
+    return Span(slot.line, begin - slot.start + 1, slot.line, end - slot.start + 1)
 
 
 @dataclass(frozen=True, slots=True)

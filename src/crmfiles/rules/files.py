@@ -7,21 +7,26 @@ problem is a finding and the file is marked not ``ok``; the run goes on.
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import yaml
-
+from crmfiles import lazy_module
 from crmfiles.diagnostics import Finding
 from crmfiles.records import RECORD_FOLDERS, LoadedFile, Place, is_valid_id
 from crmfiles.records.sources import RawFile
 from crmfiles.records.yamlio import MAX_DEPTH, ParseError, compose, parse
 from crmfiles.schema import explain, fast_validator
 
+if TYPE_CHECKING:
+    import yaml
+else:  # loaded when first used
+    yaml = lazy_module("yaml")
+
 _CONFLICT = re.compile(rb"^(?:<<<<<<<|=======|>>>>>>>)(?: |$)", re.MULTILINE)
 _AMBIGUOUS = re.compile(
     r"^(?:[^#'\"\n]*?:|[ \t]*-)[ \t]+(yes|no|on|off|y|n)[ \t]*(?:#[^\r\n]*)?\r?$",
     re.MULTILINE | re.IGNORECASE,
 )
+
 _AMBIGUOUS_WORDS = ("yes", "no", "on", "off", "y", "n")
 # substring tests are ~10x cheaper than the regex: it runs only where one hits
 _AMBIGUOUS_HINTS = tuple(f" {word}\n" for word in _AMBIGUOUS_WORDS)

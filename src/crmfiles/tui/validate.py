@@ -5,16 +5,20 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import yaml
-
+from crmfiles import lazy_module
 from crmfiles.check import check
 from crmfiles.diagnostics import Diagnostic
 from crmfiles.records.edit import DELETE
 from crmfiles.records.sources import Overlay, WorkTree
 from crmfiles.records.yamlio import compose
 from crmfiles.tui import ops
+
+if TYPE_CHECKING:
+    import yaml
+else:  # loaded when first used
+    yaml = lazy_module("yaml")
 
 __all__ = ["DELETE", "candidate_text", "field_of", "validate"]
 
