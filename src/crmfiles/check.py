@@ -19,7 +19,7 @@ from typing import Any, NamedTuple
 
 import crmfiles
 from crmfiles import git
-from crmfiles.background import keep, later, nothing
+from crmfiles.background import keep, later
 from crmfiles.cache import Cache, Found, Snapshot, blob_id, fingerprint, ids_digest, writing
 from crmfiles.config import Config, parse_config
 from crmfiles.diagnostics import Diagnostic, Finding, Severity
@@ -696,9 +696,10 @@ def _write_snapshot(ctx: Context, store: Cache) -> None:
     store.save(ctx.cache_key or "", snapshot, cold)
 
 
-def advance(ctx: Context, tree: str, blobs: dict[str, str]) -> Callable[[], None]:
-    """Move the cache's snapshot to ``tree`` by replacing the rows of the files this
-    run read, without the full save (which makes an object of every record).
+def advanced(ctx: Context, tree: str, blobs: dict[str, str]) -> Callable[[], None] | None:
+    """The work that moves the cache's snapshot to ``tree`` by replacing the rows of the
+    files this run read, without the full save (which makes an object of every record);
+    None when there is none to do.
 
     For an operation: ``ctx`` checked HEAD with the operation's edits, and exactly that
     was committed as ``tree`` (``blobs``: the edited files' blob ids).  The next command
@@ -707,8 +708,8 @@ def advance(ctx: Context, tree: str, blobs: dict[str, str]) -> Callable[[], None
     warm run that judged ids from the cache qualifies; a cache is never worth an error,
     so anything unexpected leaves the old snapshot in place.
 
-    The writing (20 MB at 100,000 records) is done by a detached process when the
-    command line allows it, else on a thread; returns what waits for it."""
+    The caller runs it after its answer (20 MB to write at 100,000 records): see
+    :func:`crmfiles.background.later`."""
     store, snapshot = ctx.cache, ctx.snapshot
     if (
         store is None
@@ -718,14 +719,14 @@ def advance(ctx: Context, tree: str, blobs: dict[str, str]) -> Callable[[], None
         or ctx.recheck_all
         or any(p == CONFIG_FILE or p.startswith(CATALOG_PREFIX) for p in blobs)
     ):
-        return nothing
+        return None
     key = ctx.cache_key
 
     def save() -> None:
         with writing(store.dir):
             store.save_hot(key, _patched(ctx, snapshot, tree, blobs))
 
-    return later(save)
+    return save
 
 
 def _patched(ctx: Context, snapshot: Snapshot, tree: str, blobs: dict[str, str]) -> Snapshot:

@@ -23,7 +23,8 @@ from pathlib import Path
 from typing import NamedTuple
 
 from crmfiles import git
-from crmfiles.check import advance
+from crmfiles.background import later
+from crmfiles.check import advanced
 from crmfiles.errors import CrmError
 from crmfiles.ops.guard import guard
 from crmfiles.ops.result import CommitFailed, OpResult
@@ -228,22 +229,32 @@ def _commit(
         ) from None
     waits: list[Callable[[], None]] = []
 
-    def save() -> None:  # the check's cache moves on, while git rewrites the index
-        if checked is not None:
-            waits.append(advance(checked, built.tree, built.blobs))
+    def after() -> None:
+        """What only the next command needs, done after the answer (a detached process
+        from the command line; see crmfiles.background): git's housekeeping, as git
+        commit does it, and the check's cache moved on to the commit."""
+        save = advanced(checked, built.tree, built.blobs) if checked is not None else None
+
+        def work() -> None:
+            git.gc_auto(root)
+            if save is not None:
+                save()
+
+        waits.append(later(work))
 
     warning = ""
     try:
         if built.side is not None and built.side.install():
-            save()  # the index was updated beside it while the rules ran
+            after()  # the index was updated beside it while the rules ran
         else:
-            git.stage_paths(root, paths, meanwhile=save)
+            git.stage_paths(root, paths, meanwhile=after)
     except git.GitError:
         warning = f"the index still holds the old version: run `git reset -q -- {' '.join(paths)}`"
     finally:
+        if not waits:
+            after()
         for wait in waits:
             wait()
-    git.gc_auto(root)
     return new, warning
 
 

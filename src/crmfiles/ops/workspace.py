@@ -13,6 +13,7 @@ import os
 import re
 import threading
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -66,6 +67,7 @@ class Workspace:
         self._head_blobs: dict[str, str | None] = {}
         self._head_modes: dict[str, str] = {}
         self._index_blobs: dict[str, str | None] = {}  # as git's index had them when read
+        self._index_asked: tuple[list[str], Callable[[], list[git.TreeEntry]]] | None = None
         self._blob_texts: dict[str, str] = {}
 
     def __enter__(self) -> Workspace:
@@ -174,7 +176,7 @@ class Workspace:
         name = f"{record_id}.yaml"
         placed = [(folder, path) for folder in folders for path in self._placed(folder, name)]
         if placed:
-            self._read_index([path for _, path in placed])
+            self._ask_index([path for _, path in placed])
             return sorted(placed)
         specs = [f":(glob){folder}/**/{name}" for folder in folders]
         proc = git.run(["ls-files", "-s", "-z", "--", *specs], self.root, check=False)
@@ -216,15 +218,27 @@ class Workspace:
             )
         return out
 
-    def _read_index(self, paths: list[str]) -> None:
-        """What git's index holds for these paths (their staged blobs)."""
+    def _ask_index(self, paths: list[str]) -> None:
+        """Ask git what its index holds for these paths (their staged blobs), and read
+        the answer when it is needed (:meth:`_staged`): git reads the whole index."""
         unknown = [p for p in paths if p not in self._index_blobs]
-        if not unknown:
-            return
-        for entry in git.ls_files(self.root, unknown):
-            self._index_blobs[entry.path] = entry.blob if not entry.stage else None
-        for path in unknown:
-            self._index_blobs.setdefault(path, None)
+        if unknown and self._index_asked is None:
+            self._index_asked = (unknown, git.start_ls_files(self.root, unknown))
+
+    def _staged(self, paths: list[str]) -> dict[str, str | None]:
+        """The staged blob of each path (None: not in the index, or in conflict)."""
+        if self._index_asked is not None:
+            asked, wait = self._index_asked
+            self._index_asked = None
+            for entry in wait():
+                self._index_blobs[entry.path] = entry.blob if not entry.stage else None
+            for path in asked:
+                self._index_blobs.setdefault(path, None)
+        unknown = [p for p in paths if p not in self._index_blobs]
+        if unknown:
+            self._ask_index(unknown)
+            return self._staged(paths)
+        return {p: self._index_blobs[p] for p in paths}
 
     def exists(self, folder: str, record_id: str) -> bool:
         if folder not in self._names:
@@ -325,10 +339,7 @@ class Workspace:
         if not paths:
             return {}
         committed = self.head_blobs(paths)
-        staged = {p: b for p in paths if p in self._index_blobs and (b := self._index_blobs[p])}
-        unknown = [p for p in paths if p not in self._index_blobs]
-        if unknown:
-            staged.update({e.path: e.blob for e in git.ls_files(self.root, unknown) if not e.stage})
+        staged = self._staged(paths)
         out: dict[str, str] = {}
         for path in paths:
             if path not in committed:
