@@ -3,6 +3,7 @@ cache reports exactly what a run without it reports."""
 
 from __future__ import annotations
 
+import bisect
 import random
 from pathlib import Path
 
@@ -10,6 +11,7 @@ import pytest
 from conftest import commit_all, git, write
 
 from crmfiles import check as check_module
+from crmfiles.cache import PathColumn
 from crmfiles.check import check
 from crmfiles.records.sources import Index, Overlay, Revision, Source, WorkTree
 from crmfiles.rules.base import IdIndex, record_id
@@ -378,3 +380,25 @@ def test_the_untracked_files_are_asked_for_only_when_something_changed(repo: Pat
     assert recorded() is None
     assert dirty() == ["opportunities/2026/01/new.yaml"]
     assert_agree(repo)
+
+
+def test_a_path_column_is_the_list_it_stands_for() -> None:
+    """Indexing, views, bisect, insertion and the stored offsets of a PathColumn give
+    what the list of its paths gives."""
+    rng = random.Random(7)
+    for _ in range(300):
+        base = sorted({f"p/{rng.randint(0, 500):03d}.yaml" for _ in range(rng.randint(0, 30))})
+        added = sorted({f"p/{rng.randint(0, 500):03d}x.yaml" for _ in range(rng.randint(0, 5))})
+        column = PathColumn.of(base)
+        assert list(column) == base and len(column) == len(base) and column.consistent()
+        assert [column[i] for i in range(-len(base), len(base))] == base + base
+        grown = column.inserted(added)
+        assert list(grown) == sorted(base + added) and grown.consistent()
+        assert [grown[i] for i in range(len(grown))] == sorted(base + added)
+        lo, hi = sorted((rng.randint(0, len(base)), rng.randint(0, len(base))))
+        view = column[lo:hi]
+        assert list(view) == base[lo:hi] and view.joined() == "\0".join(base[lo:hi])
+        assert list(view.inserted(added)) == sorted(base[lo:hi] + added)
+        assert PathColumn.of(list(view)).offsets() == view.offsets()
+        for probe in [*base, *added, "", "q"]:
+            assert bisect.bisect_left(column, probe) == bisect.bisect_left(base, probe)

@@ -20,7 +20,16 @@ from typing import Any, NamedTuple
 import crmfiles
 from crmfiles import git
 from crmfiles.background import keep, later
-from crmfiles.cache import Cache, Found, Snapshot, blob_id, fingerprint, ids_digest, writing
+from crmfiles.cache import (
+    Cache,
+    Found,
+    PathColumn,
+    Snapshot,
+    blob_id,
+    fingerprint,
+    ids_digest,
+    writing,
+)
 from crmfiles.config import Config, parse_config
 from crmfiles.diagnostics import Diagnostic, Finding, Severity
 from crmfiles.records import (
@@ -109,7 +118,7 @@ class Restored:
 
 
 class Listing(NamedTuple):
-    paths: list[str]  # every record path, sorted
+    paths: Sequence[str]  # every record path, sorted
     restored: Restored  # what the cache restores
     need: list[str]  # what must be read
     blobs: dict[str, str | None]  # the blob ids known for the files to read
@@ -145,11 +154,13 @@ def _listing(source: Source, snapshot: Snapshot | None, tree: str | None) -> Lis
         excluded = deleted | set(changed)
         deleted -= set(changed)  # (deleted from the tree, back in the work tree: changed)
         added = sorted(p for p in changed if snapshot.position(p) is None)
-        paths = snapshot.paths
-        if deleted or added:  # records added or removed; when files only changed, it stands
-            paths = [p for p in paths if p not in deleted] if deleted else list(paths)
+        paths: Sequence[str] = snapshot.paths
+        if deleted:  # records removed (or added too); when files only changed, it stands
+            paths = [p for p in paths if p not in deleted]
             for path in added:
                 bisect.insort(paths, path)
+        elif added:
+            paths = PathColumn.of(paths).inserted(added)
         removed = any(snapshot.position(p) is not None for p in deleted)
         restored = Restored(snapshot, excluded)
         return Listing(paths, restored, sorted(changed), changed, set(added), removed)
@@ -355,7 +366,7 @@ def _check_one(ctx: Context, f: LoadedFile) -> None:
             f.text = None
 
 
-def _ids_removed(snapshot: Snapshot, record_paths: list[str]) -> bool:
+def _ids_removed(snapshot: Snapshot, record_paths: Sequence[str]) -> bool:
     """Whether a record of the snapshot is gone (a reference to it may now dangle)."""
     if record_paths is snapshot.paths:
         return False

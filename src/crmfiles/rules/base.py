@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import bisect
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from crmfiles.cache import PathColumn
 from crmfiles.config import Config
 from crmfiles.diagnostics import Finding
 from crmfiles.records import LoadedFile
@@ -28,7 +29,7 @@ class Context:
     # catalog name -> entry id -> entry; absent when the catalog could not be read
     catalogs: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
     catalog_paths: dict[str, str] = field(default_factory=dict)
-    record_paths: list[str] = field(default_factory=list)
+    record_paths: Sequence[str] = field(default_factory=list)
     # where files restored from the cache are read from when a rule needs their data
     source: Any = None
     # False: the record ids and partner roles are as in the cached run, so the
@@ -138,7 +139,7 @@ class Context:
             self.file(path)
         return self.files
 
-    def folder_paths(self, folder: str) -> list[str]:
+    def folder_paths(self, folder: str) -> Sequence[str]:
         """The record paths of one folder: a slice of the sorted ``record_paths``."""
         lo = bisect.bisect_left(self.record_paths, folder + "/")
         hi = bisect.bisect_left(self.record_paths, folder + "0", lo)  # "0" sorts after "/"
@@ -287,7 +288,7 @@ class IdIndex(Mapping[str, str]):
 
     LOOKUPS = 64
 
-    def __init__(self, paths: list[str]) -> None:
+    def __init__(self, paths: Sequence[str]) -> None:
         self._paths = paths
         self._dict: dict[str, str] | None = None
         self._text: str | None = None
@@ -304,7 +305,9 @@ class IdIndex(Mapping[str, str]):
     def paths_of(self, key: str) -> list[str]:
         """Every path holding id ``key``, in path order."""
         if self._text is None:
-            self._text = "\0" + "\0".join(self._paths) + "\0"
+            paths = self._paths
+            joined = paths.joined() if isinstance(paths, PathColumn) else "\0".join(paths)
+            self._text = f"\0{joined}\0"
         text, out = self._text, []
         pos = text.find(f"/{key}.")
         while pos != -1:
