@@ -244,7 +244,8 @@ def test_an_edit_checked_on_a_warm_cache_is_judged_as_cold(repo: Path) -> None:
         check_module.SAVE_THRESHOLD = saved
 
 
-def test_an_id_index_answers_one_id_as_the_whole_dict_does() -> None:
+@pytest.mark.parametrize("given", ["list", "column", "view"])
+def test_an_id_index_answers_one_id_as_the_whole_dict_does(given: str) -> None:
     paths = sorted(
         [
             "partners/a/acme.yaml",
@@ -257,6 +258,11 @@ def test_an_id_index_answers_one_id_as_the_whole_dict_does() -> None:
     full = {}
     for path in paths:
         full.setdefault(record_id(path), path)
+    if given == "column":
+        paths = PathColumn.of(paths)
+    elif given == "view":  # one folder of the column of every folder
+        around = PathColumn.of(sorted([*paths, "opportunities/acme.yaml", "tasks/acme-2.yaml"]))
+        paths = around[1:-1]
     asked = IdIndex(paths)
     for key in ("acme", "acme.eu", "acme-2", "zeta", "acm", "eu", "", "a/acme"):
         assert asked.get(key) == full.get(key), key

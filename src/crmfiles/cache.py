@@ -19,6 +19,7 @@ import hashlib
 import marshal
 import os
 import pickle
+import sys
 import threading
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -94,9 +95,14 @@ class PathColumn(Sequence[str]):
 
     def joined(self) -> str:
         """The paths joined by NUL."""
+        text, start, end = self.span()
+        return text if (start, end) == (0, len(text)) else text[start:end]
+
+    def span(self) -> tuple[str, int, int]:
+        """:meth:`joined` without a copy: ``text[start:end]`` is it."""
         if not len(self):
-            return ""
-        return self._text[self._starts[self._lo] : self._starts[self._hi] - 1]
+            return "", 0, 0
+        return self._text, self._starts[self._lo], self._starts[self._hi] - 1
 
     def consistent(self) -> bool:
         """Whether the offsets fit the text (a cache file is trusted no further)."""
@@ -104,25 +110,33 @@ class PathColumn(Sequence[str]):
         return n >= 0 and starts[0] == 0 and starts[n] == (len(self._text) + 1 if n else 0)
 
     def inserted(self, added: Iterable[str]) -> PathColumn:
-        """A new column with ``added`` (paths not in this one) in their sorted places."""
-        starts = array.array("I")
-        starts.frombytes(self.offsets())
-        text = self.joined() + "\0" if len(self) else ""  # each path, then a NUL
-        parts: list[str] = []
-        out = array.array("I")
-        done = shift = 0
+        """A new column with ``added`` (paths not in this one) in their sorted places.
+        (Each insertion copies the text once: at 8 MB, a few milliseconds, where the
+        list of paths would take four times as long to make.)"""
+        column = self
         for path in sorted(added):
-            where = bisect.bisect_left(self, path)
-            if where > done:  # the paths before it, moved along by what was inserted
-                parts.append(text[starts[done] : starts[where]])
-                out.extend(s + shift for s in starts[done:where])
-                done = where
-            out.append(starts[where] + shift)
-            parts.append(path + "\0")
-            shift += len(path) + 1
-        parts.append(text[starts[done] :])
-        out.extend(s + shift for s in starts[done:])  # (and one past the end)
-        return PathColumn("".join(parts)[:-1], out)
+            column = column._with(path)
+        return column
+
+    def _with(self, path: str) -> PathColumn:
+        raw, n = self.offsets(), len(self)
+        where = bisect.bisect_left(self, path)
+        joined = self.joined()
+        if n == 0:
+            text = path
+        elif where == n:
+            text = f"{joined}\0{path}"
+        elif where == 0:
+            text = f"{path}\0{joined}"
+        else:  # before the path it now precedes, found with its separators (paths are
+            # unique, and only the last one has no NUL after it): one copy of the text
+            after = f"\0{self[where]}" + ("\0" if where < n - 1 else "")
+            text = joined.replace(after, f"\0{path}{after}", 1)
+        # offsets: the same up to it; it starts where the one it precedes did; those
+        # after it (and the end) move by its length and separator
+        out = array.array("I")
+        out.frombytes(raw[: 4 * where + 4] + _plus(raw[4 * where :], len(path) + 1))
+        return PathColumn(text, out)
 
     def offsets(self) -> bytes:
         """:func:`value_starts` of :meth:`joined`."""
@@ -130,6 +144,19 @@ class PathColumn(Sequence[str]):
             return self._starts.tobytes()
         base = self._starts[self._lo]
         return array.array("I", (s - base for s in self._starts[self._lo : self._hi + 1])).tobytes()
+
+
+def _plus(raw: bytes, shift: int) -> bytes:
+    """``shift`` added to each uint32 of ``raw`` (machine order), in C: the words read
+    as the digits of one big number, to which ``shift`` times 1 in every digit is
+    added (no digit overflows: a column's text is far below 4 GB)."""
+    if not shift or not raw:
+        return raw
+    one = (1).to_bytes(4, sys.byteorder)
+    total = int.from_bytes(raw, sys.byteorder) + shift * int.from_bytes(
+        one * (len(raw) // 4), sys.byteorder
+    )
+    return total.to_bytes(len(raw), sys.byteorder)
 
 
 @dataclass

@@ -291,7 +291,7 @@ class IdIndex(Mapping[str, str]):
     def __init__(self, paths: Sequence[str]) -> None:
         self._paths = paths
         self._dict: dict[str, str] | None = None
-        self._text: str | None = None
+        self._text: tuple[str, int, int] | None = None  # the joined paths: text[lo:hi]
         self._lookups = 0
 
     def _all(self) -> dict[str, str]:
@@ -306,16 +306,21 @@ class IdIndex(Mapping[str, str]):
         """Every path holding id ``key``, in path order."""
         if self._text is None:
             paths = self._paths
-            joined = paths.joined() if isinstance(paths, PathColumn) else "\0".join(paths)
-            self._text = f"\0{joined}\0"
-        text, out = self._text, []
-        pos = text.find(f"/{key}.")
+            if isinstance(paths, PathColumn):  # searched in place: no copy of 8 MB
+                self._text = paths.span()
+            else:
+                joined = "\0".join(paths)
+                self._text = (joined, 0, len(joined))
+        (text, lo, hi), out = self._text, []
+        needle = f"/{key}."
+        pos = text.find(needle, lo, hi)
         while pos != -1:
-            start = text.rfind("\0", 0, pos) + 1
-            end = text.find("\0", pos)
-            if record_id(text[start:end]) == key:
-                out.append(text[start:end])
-            pos = text.find(f"/{key}.", pos + 1)
+            start = max(text.rfind("\0", lo, pos) + 1, lo)
+            end = text.find("\0", pos, hi)
+            path = text[start : hi if end == -1 else end]
+            if record_id(path) == key:
+                out.append(path)
+            pos = text.find(needle, pos + 1, hi)
         return out
 
     def get(self, key: object, default: Any = None) -> Any:
