@@ -223,17 +223,8 @@ class Snapshot:
         return starts
 
     def name_key_is(self, where: int, key: str) -> bool:
-        """Whether the record at ``where`` has name key ``key``: the places where the
-        key occurs, counted in C (a list of 100,000 keys would cost more)."""
-        if not self.paths:
-            return False
-        text, needle = f"\0{self.name_keys_text}\0", f"\0{key}\0"
-        pos = text.find(needle)
-        while pos != -1:
-            if text.count("\0", 0, pos) == where:  # element i follows the (i+1)-th NUL
-                return True
-            pos = text.find(needle, pos + 1)
-        return False
+        """Whether the record at ``where`` has name key ``key``."""
+        return bool(self.paths) and self.name_key(where) == key
 
     _index: dict[str, int] | None = field(default=None, init=False, repr=False)
     _lookups: int = field(default=0, init=False, repr=False)
@@ -251,8 +242,19 @@ class Snapshot:
         return self._index.get(path)
 
     def name_taken(self, key: str) -> int:
-        """How many snapshot records have this name key (a scan of one string)."""
-        return f"\0{self.name_keys_text}\0".count(f"\0{key}\0")
+        """How many snapshot records have this name key (a scan of one string, in
+        place: the first and last keys have a NUL on one side only)."""
+        text = self.name_keys_text
+        if not self.paths or not key:
+            return 0
+        if text == key:
+            return 1
+        needle, count = f"\0{key}\0", 0
+        found = text.find(needle)
+        while found != -1:  # (two in a row share the NUL between them)
+            count += 1
+            found = text.find(needle, found + len(key) + 1)
+        return count + text.startswith(f"{key}\0") + text.endswith(f"\0{key}")
 
 
 @cache
