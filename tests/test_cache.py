@@ -317,7 +317,14 @@ def test_operations_move_the_cache_to_their_commit_and_it_still_agrees(repo: Pat
         report = check(Revision(repo, "HEAD"))
         assert report.context is not None and report.context.cache is not None
         snapshot = report.context.cache.load(report.context.cache_key or "")
-        return snapshot.tree if snapshot is not None else None
+        if snapshot is None:
+            return None
+        # the spliced columns' offsets are those of the values
+        n = len(snapshot.paths)
+        assert [snapshot.name_key(i) for i in range(n)] == snapshot.name_keys_text.split("\0")
+        assert [snapshot.currency_at(i) for i in range(n)] == snapshot.currency_text.split("\0")
+        assert list(snapshot.paths) == sorted(snapshot.paths) and len(snapshot.blobs) == 40 * n
+        return snapshot.tree
 
     steps = [
         lambda: move(repo, "acme-forklifts", "proposal"),

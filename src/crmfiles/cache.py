@@ -135,7 +135,7 @@ class PathColumn(Sequence[str]):
         # offsets: the same up to it; it starts where the one it precedes did; those
         # after it (and the end) move by its length and separator
         out = array.array("I")
-        out.frombytes(raw[: 4 * where + 4] + _plus(raw[4 * where :], len(path) + 1))
+        out.frombytes(raw[: 4 * where + 4] + plus(raw[4 * where :], len(path) + 1))
         return PathColumn(text, out)
 
     def offsets(self) -> bytes:
@@ -146,10 +146,11 @@ class PathColumn(Sequence[str]):
         return array.array("I", (s - base for s in self._starts[self._lo : self._hi + 1])).tobytes()
 
 
-def _plus(raw: bytes, shift: int) -> bytes:
-    """``shift`` added to each uint32 of ``raw`` (machine order), in C: the words read
-    as the digits of one big number, to which ``shift`` times 1 in every digit is
-    added (no digit overflows: a column's text is far below 4 GB)."""
+def plus(raw: bytes, shift: int) -> bytes:
+    """``shift`` (which may be negative) added to each uint32 of ``raw`` (machine
+    order), in C: the words read as the digits of one big number, to which ``shift``
+    times 1 in every digit is added - no digit overflows or goes below 0 (offsets into
+    a text far below 4 GB, never moved below 0)."""
     if not shift or not raw:
         return raw
     one = (1).to_bytes(4, sys.byteorder)
@@ -472,7 +473,7 @@ def value_starts(text: str, count: int) -> bytes:
 def _dump_atomic(path: Path, content: bytes) -> None:
     from crmfiles.records.edit import write_bytes_atomic
 
-    write_bytes_atomic(path, content)
+    write_bytes_atomic(path, content, durable=False)
 
 
 @contextlib.contextmanager

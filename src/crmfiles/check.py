@@ -8,6 +8,7 @@ of the files that have findings.
 
 from __future__ import annotations
 
+import array
 import bisect
 import os
 import pickle
@@ -28,6 +29,7 @@ from crmfiles.cache import (
     blob_id,
     fingerprint,
     ids_digest,
+    plus,
     writing,
 )
 from crmfiles.config import Config, parse_config
@@ -778,18 +780,23 @@ def _patched(ctx: Context, snapshot: Snapshot, tree: str, blobs: dict[str, str])
             else:
                 found.pop(f.path, None)
     old, n = snapshot.paths, len(snapshot.paths)
-    names = snapshot.name_keys_text + "\0" if n else ""
-    money_text = snapshot.currency_text + "\0" if n else ""
-    name_at, money_at = snapshot.starts("name_keys"), snapshot.starts("currency")
+    # the same paths (files changed, none added or removed): the path column and the
+    # ids stand, and only the changed rows of the other columns are spliced in
+    same = all(row is not None and snapshot.position(p) is not None for p, row in rows.items())
     paths: list[str] = []
-    parts: tuple[list[str], list[str], list[str]] = ([], [], [])
+    columns = {
+        "name_keys": _Spliced(snapshot.name_keys_text, snapshot.starts("name_keys")),
+        "currency": _Spliced(snapshot.currency_text, snapshot.starts("currency")),
+    }
+    blob_parts: list[str] = []
 
     def copy(i: int, j: int) -> None:
         if i < j:
-            paths.extend(old[i:j])
-            parts[0].append(snapshot.blobs[40 * i : 40 * j])
-            parts[1].append(names[name_at[i] : name_at[j]])
-            parts[2].append(money_text[money_at[i] : money_at[j]])
+            if not same:
+                paths.extend(old[i:j])
+            blob_parts.append(snapshot.blobs[40 * i : 40 * j])
+            for column in columns.values():
+                column.copy(i, j)
 
     i = 0
     for path in sorted(rows):
@@ -798,29 +805,60 @@ def _patched(ctx: Context, snapshot: Snapshot, tree: str, blobs: dict[str, str])
         row = rows[path]
         if row is not None:
             paths.append(path)
-            parts[0].append(row[0])
-            parts[1].append(row[1] + "\0")
-            parts[2].append(row[2] + "\0")
+            blob_parts.append(row[0])
+            columns["name_keys"].add(row[1])
+            columns["currency"].add(row[2])
         i = j + 1 if j < n and old[j] == path else j
     copy(i, n)
-    blob_text, name_text, currency_text = ("".join(p) for p in parts)
     patched = Snapshot(
-        ids_digest(paths),
+        snapshot.ids if same else ids_digest(paths),
         tree,
-        paths,
-        blob_text,
-        name_text[:-1],
-        currency_text[:-1],
+        old if same else paths,
+        "".join(blob_parts),
+        columns["name_keys"].text(),
+        columns["currency"].text(),
         links,
         found,
         sorted({*snapshot.dirty, *dirty} - set(rows) | dirty),
         snapshot.unique_ids and not _has(ctx, "duplicate-id"),
         roles,
         snapshot.unique_names and not _has(ctx, "duplicate-name"),
+        {name: column.offsets() for name, column in columns.items()},
     )
-    if len(patched.blobs) != 40 * len(paths):
+    if len(patched.blobs) != 40 * len(patched.paths):
         raise ValueError("a blob id of the wrong length")
     return patched
+
+
+class _Spliced:
+    """A NUL-separated column rebuilt from runs of the old one and new values, with
+    the offsets of its values moved along in C (see :func:`crmfiles.cache.plus`)."""
+
+    def __init__(self, text: str, starts: array.array[int]) -> None:
+        self._old = text + "\0" if len(starts) > 1 else ""  # each value, then a NUL
+        self._raw = starts.tobytes()
+        self._starts = starts
+        self._parts: list[str] = []
+        self._offsets: list[bytes] = []
+        self._size = 0
+
+    def copy(self, i: int, j: int) -> None:
+        """Values ``i`` to ``j - 1`` of the old column."""
+        at = self._starts
+        self._parts.append(self._old[at[i] : at[j]])
+        self._offsets.append(plus(self._raw[4 * i : 4 * j], self._size - at[i]))
+        self._size += at[j] - at[i]
+
+    def add(self, value: str) -> None:
+        self._offsets.append(array.array("I", [self._size]).tobytes())
+        self._parts.append(value + "\0")
+        self._size += len(value) + 1
+
+    def text(self) -> str:
+        return "".join(self._parts)[:-1]
+
+    def offsets(self) -> bytes:
+        return b"".join(self._offsets) + array.array("I", [self._size]).tobytes()
 
 
 def _has(ctx: Context, rule: str) -> bool:

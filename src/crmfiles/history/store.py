@@ -312,7 +312,7 @@ def write(path: Path, history: History, payload: bytes | None = None) -> None:
         payload = payload if payload is not None else encode(history)
         if payload is None:
             return
-        write_bytes_atomic(path, payload)
+        write_bytes_atomic(path, payload, durable=False)
         for older in path.parent.glob("history-v*.marshal"):
             if older != path:
                 older.unlink()

@@ -106,15 +106,18 @@ def write_atomic(path: Path, content: str) -> None:
     write_bytes_atomic(path, content.encode("utf-8"))
 
 
-def write_bytes_atomic(path: Path, content: bytes) -> None:
-    """The bytes version of :func:`write_atomic` (also for the caches under .git/)."""
+def write_bytes_atomic(path: Path, content: bytes, *, durable: bool = True) -> None:
+    """The bytes version of :func:`write_atomic` (also for the caches under .git/,
+    which are not ``durable``: a cache lost in a crash is read again, so it is not
+    forced to the disk before the rename)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(content)
             handle.flush()
-            os.fsync(handle.fileno())
+            if durable:
+                os.fsync(handle.fileno())
         mode = path.stat().st_mode & 0o777 if path.exists() else 0o644
         os.chmod(tmp, mode)
         os.replace(tmp, path)

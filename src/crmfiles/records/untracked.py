@@ -78,7 +78,7 @@ def remember(root: Path, gitdir: Path, tops: list[str], paths: list[str], since:
     }
     from crmfiles.records.edit import write_bytes_atomic
 
-    write_bytes_atomic(gitdir / "crmfiles" / FILE, marshal.dumps(out))
+    write_bytes_atomic(gitdir / "crmfiles" / FILE, marshal.dumps(out), durable=False)
 
 
 def _folders(full: Path, rel: str, out: dict[str, int]) -> None:
