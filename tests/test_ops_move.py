@@ -383,3 +383,21 @@ def test_the_command_line_answers_first_and_its_cache_follows(repo: Path) -> Non
     assert moved.stdout.startswith("moved acme-forklifts qualify -> proposal")
     assert git(repo, "status", "--porcelain") == ""
     assert snapshot_tree() is not None, "the snapshot never reached the commit's tree"
+
+
+def test_a_move_does_not_load_pyyaml(repo: Path) -> None:
+    """PyYAML is for files with findings that the lines cannot place, formatting and
+    structural edits: a plain stage move never loads it (a tenth of its start-up)."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from crmfiles.cli.main import main; "
+        "code = main(['move', 'acme-forklifts', 'proposal', '--repo', sys.argv[1]]); "
+        "print(code, 'yaml' in sys.modules, 'yaml.reader' in sys.modules)"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code, str(repo)], capture_output=True, text=True, check=True
+    )
+    assert done.stdout.splitlines()[-1] == "0 False False", done.stderr
+    assert git(repo, "show", "--format=%s", "-s", "HEAD").startswith("crm: move acme-forklifts")

@@ -661,3 +661,31 @@ def test_many_short_flow_lists_stay_on_the_fast_path() -> None:
 def test_flow_nesting_that_may_run_deep_takes_the_reference_path(text: str) -> None:
     assert _needs_reference(text)
     assert_agree(text)
+
+
+def test_a_lazy_module_is_imported_once_at_first_use_from_any_thread(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sys
+    import threading
+
+    from crmfiles import lazy_module
+
+    (tmp_path / "lazy_probe.py").write_text(
+        "import time\nLOADS = __import__('builtins').__dict__.setdefault('_probe_loads', [])\n"
+        "LOADS.append(1)\ntime.sleep(0.05)\nVALUE = 42\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.delitem(sys.modules, "lazy_probe", raising=False)
+    probe = lazy_module("lazy_probe")
+    assert "lazy_probe" not in sys.modules
+    seen: list[int] = []
+    threads = [threading.Thread(target=lambda: seen.append(probe.VALUE)) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert seen == [42] * 8
+    import builtins
+
+    assert builtins.__dict__.pop("_probe_loads") == [1]

@@ -1,6 +1,7 @@
 """crmfiles: a CRM kept as code."""
 
 from types import ModuleType
+from typing import Any
 
 __version__ = "0.1.0"
 
@@ -12,21 +13,18 @@ command_line = False
 
 
 def lazy_module(name: str) -> ModuleType:
-    """``name``, imported when first used rather than now (``importlib.util.LazyLoader``):
-    PyYAML serves the few files with a finding, formatting and edits, and loading it is
-    a tenth of the start-up of a command that needs none of them.  (Taken with this,
-    not an ``import`` statement: importing a lazy module loads it.)"""
-    import importlib.util
-    import sys
+    """``name``, imported when first used rather than now: PyYAML serves the few files
+    with a finding, formatting and structural edits, and loading it is a tenth of the
+    start-up of a command that needs none of them.  A stand-in whose attributes are
+    the module's, imported (under Python's import lock, so from any thread) at the
+    first one asked for; ``import name`` elsewhere is the module itself."""
+    return _Deferred(name)
 
-    module = sys.modules.get(name)
-    if module is not None:
-        return module
-    spec = importlib.util.find_spec(name)
-    if spec is None or spec.loader is None:
-        return importlib.import_module(name)  # (which says what is missing)
-    spec.loader = importlib.util.LazyLoader(spec.loader)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
+
+class _Deferred(ModuleType):
+    def __getattr__(self, attribute: str) -> Any:  # (only for what it does not hold)
+        import importlib
+
+        value = getattr(importlib.import_module(self.__name__), attribute)
+        self.__dict__[attribute] = value  # the next look is a plain one
+        return value
