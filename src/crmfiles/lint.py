@@ -13,7 +13,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from difflib import SequenceMatcher
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -314,6 +313,8 @@ def _pair_renames(
     """Pair a deleted record with an untracked one of the same folder, as `git diff -M`
     pairs them once both are staged: git cannot see renames to untracked files, and an
     unstaged rename would otherwise pass for a deletion (of a file no longer there)."""
+    from difflib import SequenceMatcher  # (only where files were renamed)
+
     gone = [c for c in raw if c.status == "D" and c.old_blob]
     added = [c for c in raw if c.status == "A" and c.new_blob is None and texts.get(c.path)]
     if not gone or not added:

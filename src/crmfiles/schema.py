@@ -10,14 +10,12 @@ reference is declared once, in the schema, and never again in a rule.
 from __future__ import annotations
 
 import datetime as dt
-import ipaddress
 import json
 import math
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cache
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +27,7 @@ SCHEMA_BASE = "https://crmfiles.dev/schema/"
 def data_dir(name: str) -> Path:
     """A data folder shipped in the wheel (``schema``, ``example-repo``, ...), or the
     project's top-level folder when running from a source checkout."""
-    packaged = Path(str(resources.files("crmfiles"))) / name
+    packaged = Path(__file__).resolve().parent / name
     if packaged.is_dir():
         return packaged
     return Path(__file__).resolve().parents[2] / name
@@ -166,6 +164,8 @@ def _is_email(value: object) -> bool:
     if not at or len(local) > 64 or not _LOCAL.fullmatch(local):
         return False
     if domain.startswith("[") and domain.endswith("]"):
+        import ipaddress
+
         literal = domain[1:-1]
         try:
             if literal.startswith("IPv6:"):
@@ -220,6 +220,8 @@ def _is_uri(value: object) -> bool:
         return False
     host = match.group(1)
     if host and host.startswith("["):
+        import ipaddress
+
         try:
             ipaddress.IPv6Address(host[1:-1])
         except ValueError:
