@@ -678,3 +678,69 @@ def test_the_command_line_writes_the_cache_after_the_answer(busy: Path) -> None:
     assert load_history(busy).read_commits == 0  # the cache is of HEAD
     assert crm("-n", "3", "--format", "json") == cold
     assert json.loads(crm("beta", "--format", "json"))["id"] == "beta"
+
+
+def test_a_commit_s_follow_up_brings_the_history_cache_along(dated: Path) -> None:
+    """What an operation's detached process does after its commit: the history cache
+    of the parent is extended to the new HEAD, so the next run reads nothing."""
+    from crmfiles.history.build import follow
+
+    path = store.cache_path(dated / ".git")
+    follow(dated, "0" * 40, git(dated, "rev-parse", "HEAD").strip())
+    assert not path.exists()  # nobody asked for history here: nothing is built
+    load_history(dated)
+    parent = git(dated, "rev-parse", "HEAD").strip()
+    write(dated, {"opportunities/2026/02/beta.yaml": BETA})
+    head = commit_at(dated, "2026-02-16", "crm: new beta")
+
+    def cached_head() -> str | None:
+        cached = store.CacheFile.open(path)
+        assert cached is not None
+        with cached:
+            return cached.head
+
+    follow(dated, head, head)  # not the cache's head: left alone
+    assert cached_head() == parent
+    follow(dated, parent, head)
+    assert cached_head() == head
+    again = load_history(dated)
+    assert again.read_commits == 0
+    assert again.timelines == load_history(dated, cache=False).timelines
+
+
+def test_crm_move_leaves_the_history_cache_at_its_commit(dated: Path) -> None:
+    import fcntl
+
+    git(dated, "reset", "-q", "--hard", "HEAD~1")  # acme-forklifts in negotiate again
+    load_history(dated)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "crmfiles",
+            "move",
+            "acme-forklifts",
+            "commit",
+            "--repo",
+            str(dated),
+        ],
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0, done.stderr
+    folder = dated / ".git" / "crmfiles"
+    deadline = time.monotonic() + 30
+    head = git(dated, "rev-parse", "HEAD").strip()
+    while time.monotonic() < deadline:  # the detached process holds the lock while it works
+        with open(folder / "lock", "a") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            cached = store.CacheFile.open(store.cache_path(dated / ".git"))
+            at = None
+            if cached is not None:
+                with cached:
+                    at = cached.head
+            if at == head:
+                break
+        time.sleep(0.05)
+    assert at == head
+    assert [e.target for e in events_of(load_history(dated), "acme-forklifts")][-1] == "commit"

@@ -301,14 +301,15 @@ def _recent(
     return cutoff, commits, part
 
 
-def write(path: Path, history: History, payload: bytes | None = None) -> None:
+def write(path: Path, history: History, payload: bytes | None = None, *, lock: bool = True) -> None:
     """Write the cache file of a complete history (``payload``, when :func:`encode` has
-    already made it), atomically, holding the cache folder's lock, and remove those of
-    older versions; a read-only repository (or an odd catalog) stays uncached."""
+    already made it), atomically, holding the cache folder's lock (unless the caller
+    holds it: ``lock`` False), and remove those of older versions; a read-only
+    repository (or an odd catalog) stays uncached."""
     from crmfiles.cache import writing
     from crmfiles.records.edit import write_bytes_atomic
 
-    with contextlib.suppress(OSError), writing(path.parent):
+    with contextlib.suppress(OSError), writing(path.parent) if lock else contextlib.nullcontext():
         payload = payload if payload is not None else encode(history)
         if payload is None:
             return

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import NamedTuple
 
+import crmfiles
 from crmfiles import git
 from crmfiles.background import later
 from crmfiles.check import advanced
@@ -232,13 +233,18 @@ def _commit(
     def after() -> None:
         """What only the next command needs, done after the answer (a detached process
         from the command line; see crmfiles.background): git's housekeeping, as git
-        commit does it, and the check's cache moved on to the commit."""
+        commit does it, and the check's and the history's caches moved on to the
+        commit."""
         save = advanced(checked, built.tree, built.blobs) if checked is not None else None
 
         def work() -> None:
             git.gc_auto(root)
             if save is not None:
                 save()
+            if parent is not None and crmfiles.command_line:  # (the TUI keeps its own)
+                from crmfiles.history.build import follow
+
+                follow(root, parent, new)
 
         waits.append(later(work))
 
