@@ -476,23 +476,40 @@ def _dump_atomic(path: Path, content: bytes) -> None:
     write_bytes_atomic(path, content, durable=False)
 
 
+_HELD: dict[str, int] = {}  # cache folder -> how deep this process holds its lock
+_HOLDING = threading.RLock()
+
+
 @contextlib.contextmanager
 def writing(directory: Path) -> Iterator[None]:
     """Hold the cache folder's lock while writing into it: a writer that outlives its
     command (crmfiles.background) is waited for by whoever takes the lock to delete
-    the folder (the benchmark's cold runs)."""
-    try:
-        import fcntl
-    except ImportError:  # no flock here: writes are atomic renames all the same
-        yield
-        return
-    directory.mkdir(parents=True, exist_ok=True)
-    with open(directory / "lock", "a") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
+    the folder (the benchmark's cold runs) or to time a warm run.  Re-entrant within
+    a process (a detached process holds it across all its work: one cache's writer
+    calls another's), and one thread of a process at a time."""
+    key = str(directory)
+    with _HOLDING:
+        if _HELD.get(key):
+            _HELD[key] += 1
+            try:
+                yield
+            finally:
+                _HELD[key] -= 1
+            return
         try:
+            import fcntl
+        except ImportError:  # no flock here: writes are atomic renames all the same
             yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+            return
+        directory.mkdir(parents=True, exist_ok=True)
+        with open(directory / "lock", "a") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            _HELD[key] = 1
+            try:
+                yield
+            finally:
+                _HELD[key] = 0
+                fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 class _Prefetch:

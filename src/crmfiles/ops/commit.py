@@ -16,6 +16,7 @@ the work tree, cannot run for a commit that is not in it).
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -25,6 +26,7 @@ from typing import NamedTuple
 import crmfiles
 from crmfiles import git
 from crmfiles.background import later
+from crmfiles.cache import cache_dir, writing
 from crmfiles.check import advanced
 from crmfiles.errors import CrmError
 from crmfiles.ops.guard import guard
@@ -238,13 +240,15 @@ def _commit(
         save = advanced(checked, built.tree, built.blobs) if checked is not None else None
 
         def work() -> None:
-            git.gc_auto(root)
-            if save is not None:
-                save()
-            if parent is not None and crmfiles.command_line:  # (the TUI keeps its own)
-                from crmfiles.history.build import follow
+            directory = cache_dir(root)  # held throughout: a reader waits for all of it
+            with writing(directory) if directory is not None else contextlib.nullcontext():
+                git.gc_auto(root)
+                if save is not None:
+                    save()
+                if parent is not None and crmfiles.command_line:  # (the TUI keeps its own)
+                    from crmfiles.history.build import follow
 
-                follow(root, parent, new)
+                    follow(root, parent, new)
 
         waits.append(later(work))
 
