@@ -744,3 +744,48 @@ def test_crm_move_leaves_the_history_cache_at_its_commit(dated: Path) -> None:
         time.sleep(0.05)
     assert at == head
     assert [e.target for e in events_of(load_history(dated), "acme-forklifts")][-1] == "commit"
+
+
+@pytest.mark.parametrize("size", [1, 3, 100])
+def test_newest_events_after_new_commits_come_from_a_part_of_the_cache(
+    dated: Path, size: int
+) -> None:
+    """Commits made since the cached head (by hand: creations, moves, an edit, a
+    deletion, a move between folders, a product catalog change): the newest events are
+    replayed onto the records they touch and put beside the cache's recent section,
+    and are the newest of a history read afresh - the cache file is left as it was."""
+    old = load_history(dated, cache=False)
+    payload = store.encode(old, recent_size=size)
+    assert payload is not None
+    _cache(dated).write_bytes(payload)
+    for name, stage in (("beta", "qualify"), ("gamma", "proposal"), ("delta", "qualify")):
+        text = BETA.replace("id: beta", f"id: {name}").replace("stage: qualify", f"stage: {stage}")
+        write(dated, {f"opportunities/2026/02/{name}.yaml": text})
+    commit_at(dated, "2026-02-15", "three new")
+    edit(dated, "opportunities/2026/02/beta.yaml", stage="proposal", probability=40)
+    edit(dated, ACME, status="in_progress", probability=70)
+    commit_at(dated, "2026-02-16", "a move and a reopening in one commit", "bob")
+    edit(dated, "opportunities/2026/02/delta.yaml", probability=15)
+    commit_at(dated, "2026-02-16", "an edit, no move")
+    (dated / "opportunities/2026/02/gamma.yaml").unlink()
+    commit_at(dated, "2026-02-18", "gamma goes")
+    git(dated, "mv", "opportunities/2026/02/delta.yaml", "opportunities/delta.yaml")
+    edit(dated, "opportunities/delta.yaml", stage="proposal", probability=40)
+    commit_at(dated, "2026-02-19", "delta moved and moved on", "mia")
+    products = dated / "catalogs/products.yaml"
+    if products.exists():
+        products.write_text(products.read_text() + "\n")
+        commit_at(dated, "2026-02-20", "catalog touched")
+    fresh = load_history(dated, cache=False)
+    every = len(all_events(fresh, moves_only=True))
+    for count in range(every + 2):
+        _cache(dated).write_bytes(payload)  # the cache of the old head, every time
+        assert newest_events(dated, count) == recent_events(fresh, count, moves_only=True), count
+        if size == 100:  # the recent section holds every record: the part always answers
+            assert _cache(dated).read_bytes() == payload  # answered from a part of this file
+    for rid in [*fresh.timelines, "nope"]:  # and one record's history, likewise
+        _cache(dated).write_bytes(payload)
+        one = load_record(dated, rid)
+        assert one.partial and events_of(one, rid) == events_of(fresh, rid), rid
+        assert position_of(one, rid) == positions(fresh).get(rid)
+        assert _cache(dated).read_bytes() == payload

@@ -51,10 +51,13 @@ def newest_events(root: Path, count: int) -> list[Event]:
     git_dir, head = _locate(root)
     if head is None:
         return []
-    cached = _open(git_dir, head)
+    cached = store.CacheFile.open(store.cache_path(git_dir))
     if cached is not None:
         with cached:
-            events = _newest(cached.recent(), count)
+            if cached.head == head:
+                events = _newest(cached.recent(), count)
+            else:
+                events = _newest_appended(root, cached, head, count)
         if events is not None:
             return events
     history = _current(root, git_dir, head, True)
@@ -63,6 +66,85 @@ def newest_events(root: Path, count: int) -> list[Event]:
         if events is not None:
             return events
     return recent_events(history, count, moves_only=True)
+
+
+APPEND_AT_MOST = 1000  # new commits replayed onto a part of the cache; more: all of it
+
+
+def _newest_appended(
+    root: Path, cached: store.CacheFile, head: str, count: int
+) -> list[Event] | None:
+    """:func:`newest_events` when the cache is of an older head: the records the new
+    commits touched (:func:`_appended`) beside the cache's recent section for every
+    other record; None when that cannot answer (then the whole cache is extended)."""
+    recent = cached.recent()
+    if recent is None:
+        return None
+    cutoff, part = recent
+    appended = _appended(root, cached, head)
+    if appended is None:
+        return None
+    history, touched = appended
+    return _newest((cutoff, _beside(part, history, touched)), count)
+
+
+def _appended(
+    root: Path, cached: store.CacheFile, head: str, also: frozenset[str] = frozenset()
+) -> tuple[History, set[str]] | None:
+    """The new commits since the cache's head, when HEAD's chain continues it without a
+    merge (commits made since, by crm or by hand), replayed onto the records they touch
+    (and ``also``), read from their shards - not the whole cache, which at 100,000
+    records takes half a second to load; with the ids touched.  The cache itself is
+    brought up to date after the answer, from the command line.  None when this
+    cannot be done (then the whole cache is extended)."""
+    from crmfiles.history.replay import NotAContinuation, _Replay
+    from crmfiles.history.scan import PRODUCTS, scan
+
+    parent = cached.head
+    if parent is None:
+        return None
+    try:
+        scanned = scan(root, head, parent)
+    except git.GitError:
+        return None
+    order = scanned.order
+    if not order or len(order) > APPEND_AT_MOST:
+        return None
+    last = parent
+    for logged in order:  # one line on from the cached head
+        if logged.parents != [last]:
+            return None
+        last = logged.id
+    if last != head:
+        return None
+    touched = {record_id(p) for c in order for p, _, _ in c.changes if p != PRODUCTS}
+    base = cached.part_of(touched | also)
+    if base is None:
+        return None
+    try:
+        history = _Replay(root, base, scanned).run(head)
+    except (NotAContinuation, git.GitError):
+        return None
+    if crmfiles.command_line:
+        from crmfiles.background import later
+
+        later(lambda: follow(root, parent, head))
+    return history, touched
+
+
+def _beside(recent: History, appended: History, touched: set[str]) -> History:
+    """The recent section's records, with those the new commits touched as the replay
+    left them (their commits renumbered after the section's)."""
+    commits = list(recent.commits)
+    shift = len(commits)
+    commits.extend(appended.commits)
+    timelines = {rid: versions for rid, versions in recent.timelines.items() if rid not in touched}
+    for rid, versions in appended.timelines.items():
+        timelines[rid] = [
+            (c + shift, depth, path, fields, merge + shift if merge >= 0 else merge)
+            for c, depth, path, fields, merge in versions
+        ]
+    return History(appended.head, appended.depth, b"", commits, timelines, partial=True)
 
 
 def _newest(part: tuple[int | None, History] | None, count: int) -> list[Event] | None:
@@ -85,10 +167,18 @@ def load_record(root: Path, record_id: str) -> History:
     if head is None:
         return History()
     part = None
-    cached = _open(git_dir, head)
+    cached = store.CacheFile.open(store.cache_path(git_dir))
     if cached is not None:
         with cached:
-            part = cached.record(record_id)
+            if cached.head == head:
+                part = cached.record(record_id)
+            else:
+                appended = _appended(root, cached, head, frozenset([record_id]))
+                if appended is not None:
+                    history = appended[0]
+                    timelines = history.timelines
+                    only = {record_id: timelines[record_id]} if record_id in timelines else {}
+                    part = replace(history, timelines=only, files={}, products={}, partial=True)
     if part is not None:
         return part
     history = _current(root, git_dir, head, True)

@@ -29,13 +29,21 @@ import marshal
 import os
 import sys
 import zlib
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-from crmfiles.history.model import C_TIME, V_COMMIT, V_MERGE, Commit, History, Version
+from crmfiles.history.model import (
+    C_TIME,
+    V_COMMIT,
+    V_MERGE,
+    Commit,
+    History,
+    Version,
+    record_id,
+)
 
-CACHE_VERSION = 2
+CACHE_VERSION = 3
 CACHE_DIR = "crmfiles"
 RECENT = 2000  # versions in the recent section (and those sharing the last one's date);
 # ten times as many records (a huge commit at the cutoff): no recent section
@@ -159,7 +167,7 @@ class CacheFile:
             self._raw("chain"),
             self._load("commits"),
             timelines,
-            self._load("files") if files else {},
+            self._files(range(self._shards)) if files else {},
             self._load("products") if files else {},
             partial=not files,
         )
@@ -175,6 +183,31 @@ class CacheFile:
         except (OSError, KeyError, EOFError, ValueError, TypeError):
             return None
         return self._cutoff, History(self.head, self.depth, b"", commits, timelines, partial=True)
+
+    def part_of(self, record_ids: set[str]) -> History | None:
+        """What replaying new commits onto these records needs: their versions, every
+        commit, their files at the head and the product catalog (a partial history:
+        a base for them only); None when the file cannot give it."""
+        try:
+            timelines: dict[str, list[Version]] = {}
+            for shard in sorted({shard_of(r, self._shards) for r in record_ids}):
+                loaded = self._load(f"shard{shard}")
+                timelines.update({r: loaded[r] for r in record_ids if r in loaded})
+            nearby = self._files({shard_of(r, self._shards) for r in record_ids})
+            files = {path: blob for path, blob in nearby.items() if record_id(path) in record_ids}
+            commits, products = self._load("commits"), self._load("products")
+        except (OSError, KeyError, EOFError, ValueError, TypeError):
+            return None
+        return History(
+            self.head, self.depth, b"", commits, timelines, files, products, partial=True
+        )
+
+    def _files(self, shards: Iterable[int]) -> dict[str, str]:
+        """The files at the head of the records of these shards (path -> blob)."""
+        out: dict[str, str] = {}
+        for shard in sorted(shards):
+            out.update(self._load(f"files{shard}"))
+        return out
 
     def record(self, record_id: str) -> History | None:
         """A partial history with one record's versions (none when it has no history)."""
@@ -200,8 +233,13 @@ def encode(history: History, *, recent_size: int = RECENT) -> bytes | None:
     marshalled (an odd value in the product catalog): the history stays uncached."""
     shards = max(1, min(_MAX_SHARDS, len(history.timelines) // _SHARD_RECORDS))
     parts: list[dict[str, list[Version]]] = [{} for _ in range(shards)]
-    for record_id, versions in history.timelines.items():
-        parts[shard_of(record_id, shards)][record_id] = versions
+    for rid, versions in history.timelines.items():
+        parts[shard_of(rid, shards)][rid] = versions
+    # the files too, by their record's shard: new commits touch a few records, and
+    # replaying them needs only those records' files
+    files: list[dict[str, str]] = [{} for _ in range(shards)]
+    for path, blob in history.files.items():
+        files[shard_of(record_id(path), shards)][path] = blob
     recent = _recent(history, recent_size)
     try:
         sections = [
@@ -209,7 +247,7 @@ def encode(history: History, *, recent_size: int = RECENT) -> bytes | None:
             ("commits", marshal.dumps(history.commits)),
             ("chain", history.chain),
             *((f"shard{i}", marshal.dumps(part)) for i, part in enumerate(parts)),
-            ("files", marshal.dumps(history.files)),
+            *((f"files{i}", marshal.dumps(part)) for i, part in enumerate(files)),
             ("products", marshal.dumps(history.products)),
         ]
     except ValueError:
