@@ -183,6 +183,17 @@ def history_warm(w: Workload) -> None:
         pass
 
 
+def history_new_commit(w: Workload) -> None:
+    """One commit made with git since the history was cached (a hand edit): DESIGN's
+    warm history reads only new commits."""
+    with _writers_done(w):
+        pass
+    previous, path = w.editor.next()
+    git(w.root, "add", "--", *filter(None, (previous, path)))
+    git(w.root, "commit", "-q", "-m", "bench: a commit by hand")
+    w.editor.last = None  # committed: nothing to put back
+
+
 @contextlib.contextmanager
 def _writers_done(w: Workload) -> Iterator[None]:
     """Hold the crm cache folder's lock (a detached writer holds it while it writes)."""
@@ -255,6 +266,17 @@ def cases() -> list[Case]:
                 "history, warm",
                 history,
                 history_warm,
+                (seconds(0.3),),
+                workload=size,
+                warmup=True,
+            )
+            for size in ("base", "large")
+        ]
+        + [
+            Case(
+                "history, 1 new commit",
+                history,
+                history_new_commit,
                 (seconds(0.3),),
                 workload=size,
                 warmup=True,
