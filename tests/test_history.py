@@ -789,3 +789,19 @@ def test_newest_events_after_new_commits_come_from_a_part_of_the_cache(
         assert one.partial and events_of(one, rid) == events_of(fresh, rid), rid
         assert position_of(one, rid) == positions(fresh).get(rid)
         assert _cache(dated).read_bytes() == payload
+
+
+def test_a_long_range_of_new_commits_extends_the_whole_cache(
+    busy: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from crmfiles.history import build as history_build
+
+    git(busy, "reset", "-q", "--hard", "HEAD~3")
+    load_history(busy)
+    before = _cache(busy).read_bytes()
+    git(busy, "reset", "-q", "--hard", "HEAD@{1}")  # three commits on again
+    monkeypatch.setattr(history_build, "APPEND_AT_MOST", 2)
+    fresh = load_history(busy, cache=False)
+    assert newest_events(busy, 4) == recent_events(fresh, 4, moves_only=True)
+    assert _cache(busy).read_bytes() != before  # read by the whole extension, and cached
+    assert load_history(busy).read_commits == 0

@@ -103,7 +103,10 @@ def _appended(
     parent = cached.head
     if parent is None:
         return None
-    try:
+    try:  # (counted first: a long range is read once, by the whole extension)
+        count = git.out(["rev-list", "--count", head, f"^{parent}"], root).strip()
+        if not count.isdigit() or not 0 < int(count) <= APPEND_AT_MOST:
+            return None
         scanned = scan(root, head, parent)
     except git.GitError:
         return None
