@@ -177,17 +177,9 @@ def history_cold(w: Workload) -> None:
             item.unlink()
 
 
-def history_warm(w: Workload) -> None:
-    """The cache that the last command's detached writer was writing, written."""
-    with _writers_done(w):
-        pass
-
-
-def history_new_commit(w: Workload) -> None:
+def commit_by_hand(w: Workload) -> None:
     """One commit made with git since the history was cached (a hand edit): DESIGN's
     warm history reads only new commits."""
-    with _writers_done(w):
-        pass
     previous, path = w.editor.next()
     git(w.root, "add", "--", *filter(None, (previous, path)))
     git(w.root, "commit", "-q", "-m", "bench: a commit by hand")
@@ -262,25 +254,8 @@ def cases() -> list[Case]:
             for size in ("base", "large")
         ]
         + [
-            Case(
-                "history, warm",
-                history,
-                history_warm,
-                (seconds(0.3),),
-                workload=size,
-                warmup=True,
-            )
-            for size in ("base", "large")
-        ]
-        + [
-            Case(
-                "history, 1 new commit",
-                history,
-                history_new_commit,
-                (seconds(0.3),),
-                workload=size,
-                warmup=True,
-            )
+            Case(name, history, settled(setup), (seconds(0.3),), workload=size, warmup=True)
+            for name, setup in (("history, warm", None), ("history, 1 new commit", commit_by_hand))
             for size in ("base", "large")
         ]
     )

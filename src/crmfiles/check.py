@@ -496,7 +496,6 @@ def locate_all(findings: Iterable[Finding], texts: dict[str, str | None]) -> lis
             out.append(_located(finding, span))
             continue
         if finding.path not in roots:
-            text = texts.get(finding.path)
             try:
                 roots[finding.path] = compose(text) if text is not None else None
             except Exception:

@@ -178,13 +178,14 @@ def load_record(root: Path, record_id: str) -> History:
             else:
                 appended = _appended(root, cached, head, frozenset([record_id]))
                 if appended is not None:
-                    history = appended[0]
-                    timelines = history.timelines
-                    only = {record_id: timelines[record_id]} if record_id in timelines else {}
-                    part = replace(history, timelines=only, files={}, products={}, partial=True)
+                    part = _only(appended[0], record_id)
     if part is not None:
         return part
-    history = _current(root, git_dir, head, True)
+    return _only(_current(root, git_dir, head, True), record_id)
+
+
+def _only(history: History, record_id: str) -> History:
+    """One record's part of a history."""
     timelines = history.timelines
     only = {record_id: timelines[record_id]} if record_id in timelines else {}
     return replace(history, timelines=only, files={}, products={}, partial=True)
