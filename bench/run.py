@@ -1,4 +1,4 @@
-"""The benchmark of DESIGN §8: one run prints every figure, next to floors measured in
+"""The benchmark of docs/performance.md: one run prints every figure, next to floors measured in
 the same run (these machines are noisy, so a ratio says more than a second).
 
     python bench/run.py                  10,000 opportunities
@@ -178,7 +178,7 @@ def history_cold(w: Workload) -> None:
 
 
 def commit_by_hand(w: Workload) -> None:
-    """One commit made with git since the history was cached (a hand edit): DESIGN's
+    """One commit made with git since the history was cached (a hand edit): the budget's
     warm history reads only new commits."""
     previous, path = w.editor.next()
     git(w.root, "add", "--", *filter(None, (previous, path)))

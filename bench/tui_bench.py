@@ -1,4 +1,4 @@
-"""The TUI's budgets (DESIGN §8), measured headless with Textual's ``run_test``:
+"""The TUI's budgets (docs/performance.md), measured headless with Textual's ``run_test``:
 
     python bench/tui_bench.py                    10,000 opportunities (generated once)
     python bench/tui_bench.py --repo DIR         an existing CRM repository

@@ -66,3 +66,30 @@ def test_lint_md_commands_parse(command: str) -> None:
             words = words[: words.index(redirect)]
     args = build_parser().parse_args(words[1:])
     assert args.command == "lint"
+
+
+def _markdown_files() -> list[Path]:
+    root = Path(__file__).resolve().parent.parent
+    return [
+        root / "README.md",
+        *sorted((root / "docs").glob("*.md")),
+        root / "bench" / "README.md",
+        root / "pipeline-config" / "README.md",
+    ]
+
+
+@pytest.mark.parametrize("doc", _markdown_files(), ids=lambda p: p.name)
+def test_docs_stand_alone(doc: Path) -> None:
+    """Every link and named path of the project's docs is inside the repository: a user
+    of a clone has everything the docs point at."""
+    root = Path(__file__).resolve().parent.parent
+    text = doc.read_text(encoding="utf-8")
+    assert "DESIGN" not in text and "../shared" not in text
+    for target in re.findall(r"\]\(([^)#\s]+)[^)]*\)", text):
+        if "://" in target or target.startswith("mailto:"):
+            continue
+        resolved = (doc.parent / target).resolve()
+        assert resolved.is_relative_to(root), f"{doc.name} links outside the repo: {target}"
+        assert resolved.exists(), f"{doc.name} links to a missing {target}"
+    for named in re.findall(r"`((?:docs|bench|pipeline-config|schema)/[\w./-]+\.\w+)`", text):
+        assert (root / named).exists(), f"{doc.name} names a missing {named}"

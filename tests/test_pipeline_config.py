@@ -1,4 +1,4 @@
-"""The pre-commit and CI templates are valid for their formats (DESIGN §5).
+"""The pre-commit and CI templates are valid for their formats, and what they run exists.
 
 Every check runs the real tool: pre-commit validates the hook manifest and the
 config (and runs the config's hooks in a scratch repository), check-jsonschema
@@ -32,6 +32,7 @@ README = TEMPLATES / "README.md"
 PROJECT_VERSION = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["version"]
 REMOTE_URL = "https://github.com/crmfiles/crmfiles"
 HOOK_IDS = ["crm-lint", "crm-fmt", "crm-lint-all"]
+INSTALL_FROM_GIT = '"crmfiles @ git+${CRMFILES_REPO}@${CRMFILES_REF}"'
 ENTRIES = {"crm-lint": "crm lint --staged", "crm-fmt": "crm fmt", "crm-lint-all": "crm validate"}
 
 # Runs check-jsonschema in a process whose sockets cannot connect: any attempt to
@@ -368,7 +369,8 @@ def test_github_workflow_does_what_design_asks() -> None:
     on = workflow_on(doc)
     assert "pull_request" in on and "push" in on
     assert doc["permissions"] == {"contents": "read"}
-    assert doc["env"]["CRMFILES_VERSION"] == PROJECT_VERSION
+    assert doc["env"]["CRMFILES_REPO"] == REMOTE_URL
+    assert doc["env"]["CRMFILES_REF"] == f"v{PROJECT_VERSION}"
     [job] = doc["jobs"].values()
     steps = job["steps"]
     checkout = next(s for s in steps if s.get("uses", "").startswith("actions/checkout@"))
@@ -377,7 +379,7 @@ def test_github_workflow_does_what_design_asks() -> None:
     assert python["with"]["python-version"] == "3.12"
     runs = {s["run"]: s for s in steps if "run" in s}
     install = next(s for r, s in runs.items() if "pip install" in r)
-    assert '"crmfiles==${CRMFILES_VERSION}"' in install["run"]
+    assert INSTALL_FROM_GIT in install["run"]
     lint = next(s for r, s in runs.items() if "--format github" in r)
     assert 'crm lint --base "origin/${BASE_REF}"' in lint["run"]
     assert lint["env"]["BASE_REF"] == "${{ github.base_ref }}"
@@ -407,11 +409,17 @@ def test_broken_gitlab_ci_fails_the_vendored_schema(
 
 def test_gitlab_ci_does_what_design_asks() -> None:
     doc = load(GITLAB_CI)
-    assert doc["variables"]["CRMFILES_VERSION"] == PROJECT_VERSION
+    assert doc["variables"]["CRMFILES_REPO"] == REMOTE_URL
+    assert doc["variables"]["CRMFILES_REF"] == f"v{PROJECT_VERSION}"
     base = doc[".crm"]
     assert base["image"] == "python:3.12-slim"
     assert any("apt-get install" in line and "git" in line for line in base["before_script"])
-    assert any('"crmfiles==${CRMFILES_VERSION}"' in line for line in base["before_script"])
+    [install] = [line for line in base["before_script"] if "pip install" in line]
+    assert INSTALL_FROM_GIT in install
+    # git must be there before pip clones crmfiles
+    assert base["before_script"].index(install) > next(
+        i for i, line in enumerate(base["before_script"]) if "apt-get install" in line
+    )
 
     lint = doc["crm-lint"]
     script = "\n".join(lint["script"])
@@ -433,3 +441,132 @@ def test_gitlab_ci_does_what_design_asks() -> None:
     assert validate["script"] == ["crm validate"]
     [rule] = validate["rules"]
     assert "$CI_COMMIT_BRANCH == $CI_DEFAULT_BRANCH" in rule["if"]
+
+
+# --- what the templates run exists ---------------------------------------------------
+
+
+def _template_commands() -> list[tuple[str, str]]:
+    """(where, command line) of every shell line of the templates that runs pip or crm."""
+    github = load(GITHUB_WORKFLOW)
+    gitlab = load(GITLAB_CI)
+    runs = [s["run"] for job in github["jobs"].values() for s in job["steps"] if "run" in s]
+    lines = [("github", line) for run in runs for line in run.splitlines()]
+    for name, job in gitlab.items():
+        if isinstance(job, dict):
+            for key in ("before_script", "script"):
+                lines += [(f"gitlab {name}", line) for line in job.get(key, [])]
+    hooks = yaml.safe_load(PRE_COMMIT_CONFIG.read_text())["repos"][0]["hooks"]
+    manifest = yaml.safe_load(MANIFEST.read_text())
+    lines += [("pre-commit", hook["entry"]) for hook in [*hooks, *manifest]]
+    return [(where, line.strip()) for where, line in lines]
+
+
+def _crm_words(line: str) -> list[str] | None:
+    """The arguments of the `crm` a shell line runs, up to a redirection or operator."""
+    import shlex
+
+    words = shlex.split(line.replace("$", "X"))
+    if not words or words[0] != "crm":
+        return None
+    args: list[str] = []
+    for word in words[1:]:
+        if word in (">", ">>", "||", "&&", "|", ";") or word.startswith(">"):
+            break
+        args.append(word)
+    return args
+
+
+def test_every_crm_command_the_templates_run_exists() -> None:
+    """Each `crm ...` line parses with the real parser: command and options exist."""
+    from crmfiles.cli.main import build_parser
+
+    seen = 0
+    for where, line in _template_commands():
+        args = _crm_words(line)
+        if args is None:
+            continue
+        seen += 1
+        parser = build_parser(args[0])
+        try:
+            parsed = parser.parse_args(args)
+        except SystemExit as exit:  # argparse's way of saying no
+            raise AssertionError(f"{where}: `{line}` does not parse") from exit
+        assert getattr(parsed, "handler", None), f"{where}: `{line}` runs no command"
+    assert seen >= 8  # lint, summary, validate in both CIs, and the three hooks
+
+
+def test_a_template_running_a_missing_option_is_caught() -> None:
+    from crmfiles.cli.main import build_parser
+
+    args = _crm_words('crm lint --base "origin/${BASE_REF}" --no-such-option')
+    assert args is not None
+    with pytest.raises(SystemExit):
+        build_parser("lint").parse_args(args)
+
+
+@pytest.fixture(scope="module")
+def tagged_clone(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A clone of this project with its release tag, as CI would clone it."""
+    clone = tmp_path_factory.mktemp("upstream") / "crmfiles"
+    env = {**os.environ, "GIT_CONFIG_NOSYSTEM": "1"}
+    subprocess.run(["git", "clone", "-q", "--no-local", str(ROOT), str(clone)], check=True, env=env)
+    tag = f"v{PROJECT_VERSION}"
+    tags = subprocess.run(
+        ["git", "tag", "-l", tag], cwd=clone, capture_output=True, text=True, check=True
+    ).stdout
+    if not tags.strip():  # a clone of a branch without tags: tag its head as a release would
+        subprocess.run(
+            ["git", "-c", "user.name=CI", "-c", "user.email=ci@example.com", "tag", tag],
+            cwd=clone,
+            check=True,
+            env=env,
+        )
+    return clone
+
+
+@pytest.mark.parametrize("template", ["github", "gitlab"])
+def test_the_templates_install_command_installs_crm_from_a_git_tag(
+    tmp_path: Path, tagged_clone: Path, template: str
+) -> None:
+    """The template's own install line, run by a shell, with the repository URL set to a
+    clone of this project: pip builds crmfiles from git at the tag and `crm` runs."""
+    [line] = [
+        line for where, line in _template_commands() if where.startswith(template) and "pip" in line
+    ]
+    target = tmp_path / "site"
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    # `python` is this environment's, installing crmfiles alone (its dependencies are
+    # this environment's): the test must not change the environment it runs in
+    python = bin_dir / "python"
+    python.write_text(f'#!/bin/sh\nexec "{sys.executable}" "$@" --no-deps\n')
+    python.chmod(0o755)
+    env = {
+        **os.environ,
+        "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}",
+        "CRMFILES_REPO": tagged_clone.as_uri(),
+        "CRMFILES_REF": f"v{PROJECT_VERSION}",
+        "PIP_TARGET": str(target),
+        "PIP_DISABLE_PIP_VERSION_CHECK": "1",
+        "PIP_CONSTRAINT": str(ROOT / "constraints.txt"),
+    }
+    proc = subprocess.run(
+        ["bash", "-ec", line], env=env, capture_output=True, text=True, timeout=300
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    installed = subprocess.run(
+        [sys.executable, "-c", "import crmfiles, sys; print(crmfiles.__file__)"],
+        env={**os.environ, "PYTHONPATH": str(target)},
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert installed.startswith(str(target))
+    crm = subprocess.run(
+        [str(target / "bin" / "crm"), "--version"],
+        env={**os.environ, "PYTHONPATH": str(target)},
+        capture_output=True,
+        text=True,
+    )
+    assert (crm.returncode, crm.stdout.strip()) == (0, f"crm {PROJECT_VERSION}")
