@@ -194,7 +194,7 @@ def load(
         source.prefetch()
         Cache.prefetch(source.root)  # read on a thread while git answers
     listed = source.catalog_files()
-    config_bytes = source.read(CONFIG_FILE)
+    config_bytes = source.read_config()
     if config is None:
         config = parse_config(config_bytes)
     catalog_raw = [raw for raw in listed if _place(raw.path).kind == "catalog"]

@@ -6,7 +6,7 @@ import difflib
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from crmfiles.errors import CrmError
 from crmfiles.records import BY_MONTH_DEFAULT, CONFIG_FILE, RECORD_FOLDERS
@@ -14,6 +14,7 @@ from crmfiles.records.yamlio import ParseError, parse
 from crmfiles.rules.registry import RULES
 
 LEVELS = ("error", "warning", "off")
+PEOPLE_FILE = "catalogs/people.yaml"
 
 
 @dataclass(frozen=True)
@@ -38,7 +39,7 @@ def find_root(start: Path | None = None, explicit: str | None = None) -> Path:
     """The CRM repository: ``--repo DIR``, or walk up from ``start`` to ``crm.yaml``."""
     if explicit is not None:
         root = Path(explicit).expanduser()
-        if not (root / CONFIG_FILE).is_file():
+        if not os.path.lexists(root / CONFIG_FILE):
             raise CrmError(
                 f"'{explicit}' is not a CRM repository: it has no {CONFIG_FILE}",
                 hint="run `crm init` there to make one",
@@ -46,7 +47,9 @@ def find_root(start: Path | None = None, explicit: str | None = None) -> Path:
         return root.resolve()
     here = (start or Path.cwd()).resolve()
     for candidate in (here, *here.parents):
-        if (candidate / CONFIG_FILE).is_file():
+        # any crm.yaml marks the root, even one that cannot be read: reading it then
+        # says what is wrong with it, instead of "not in a CRM repository"
+        if os.path.lexists(candidate / CONFIG_FILE):
             return candidate
     raise CrmError(
         f"not in a CRM repository: no {CONFIG_FILE} here or in any parent folder",
@@ -54,10 +57,29 @@ def find_root(start: Path | None = None, explicit: str | None = None) -> Path:
     )
 
 
+def read_config_file(root: Path) -> bytes:
+    """crm.yaml's bytes from the work tree, opened as every record is (never waiting
+    on a FIFO, no symlink, at most a record's size); what is wrong is a CrmError."""
+    from crmfiles.records.opener import Unreadable, read_regular
+
+    try:
+        return read_regular(root / CONFIG_FILE)
+    except FileNotFoundError:
+        missing_config()
+    except Unreadable as exc:
+        raise CrmError(f"{CONFIG_FILE}: {exc.why}") from None
+
+
+def missing_config(path: str = CONFIG_FILE, refusal: str | None = None) -> NoReturn:
+    if refusal:
+        raise CrmError(f"{path}: {refusal}", hint="crm.yaml must be a small regular YAML file")
+    raise CrmError(f"{path}: missing; a CRM repository has crm.yaml at its root")
+
+
 def parse_config(content: bytes | None, path: str = CONFIG_FILE) -> Config:
     """Read crm.yaml's bytes; every problem is a :class:`CrmError` (exit 2)."""
     if content is None:
-        raise CrmError(f"{path}: missing; a CRM repository has crm.yaml at its root")
+        missing_config(path)
     try:
         text = content.decode("utf-8").lstrip("\ufeff")
     except UnicodeDecodeError as exc:
@@ -80,12 +102,20 @@ def parse_config(content: bytes | None, path: str = CONFIG_FILE) -> Config:
         raise CrmError(
             f"{path}: {where + ': ' if where else ''}{first.message if first else 'invalid'}"
         )
+    people = str(data.get("people", PEOPLE_FILE))
+    if people != PEOPLE_FILE:
+        # every reader (lint's author rules, the TUI's "me", codeowners) takes people
+        # from the catalog; a setting pointing elsewhere would be ignored silently
+        raise CrmError(
+            f"{path}: people: '{people}': the people catalog is {PEOPLE_FILE}",
+            hint=f"move the file to {PEOPLE_FILE} and remove the setting",
+        )
     return Config(
         currency=str(data.get("currency", "EUR")),
         name=str(data.get("name", "")),
         layout=_layout(data.get("layout")),
         features=dict(data.get("features") or {}),
-        people=str(data.get("people", "catalogs/people.yaml")),
+        people=people,
         me=data.get("me"),
         levels=_levels(data.get("lint") or {}, path),
         raw=data,

@@ -105,6 +105,13 @@ def _leave(code: int) -> None:
     os._exit(code)
 
 
+def _notices() -> None:
+    from crmfiles import notices
+
+    for message in notices.drain():
+        sys.stderr.write(f"crm: warning: {message}\n")
+
+
 def _run(words: list[str], *, fast: bool) -> int:
     if fast:
         # the objects a check makes (parsed records, findings) form no cycles worth
@@ -117,8 +124,11 @@ def _run(words: list[str], *, fast: bool) -> int:
         parser.print_help()
         return 2
     try:
-        return int(args.handler(args))
+        code = int(args.handler(args))
+        _notices()
+        return code
     except CrmError as err:
+        _notices()
         sys.stderr.write(f"crm: error: {err.message}\n")
         if err.hint:
             sys.stderr.write(f"  hint: {err.hint}\n")

@@ -19,12 +19,13 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from crmfiles import git
+from crmfiles import git, notices
 from crmfiles.cache import Cache, blob_id
-from crmfiles.config import Config, parse_config
+from crmfiles.config import Config, parse_config, read_config_file
 from crmfiles.errors import CrmError
 from crmfiles.ops.fmt import layout_target
-from crmfiles.records import CATALOG_DIR, CONFIG_FILE, RECORD_FOLDERS, is_valid_id
+from crmfiles.records import CATALOG_DIR, RECORD_FOLDERS, is_valid_id
+from crmfiles.records.opener import Unreadable, read_regular
 from crmfiles.records.yamlio import ParseError, parse
 
 MAX_ID = 80
@@ -95,11 +96,7 @@ class Workspace:
 
     @cached_property
     def config(self) -> Config:
-        try:
-            content = (self.root / CONFIG_FILE).read_bytes()
-        except OSError:
-            content = None
-        return parse_config(content)
+        return parse_config(read_config_file(self.root))
 
     @cached_property
     def catalogs(self) -> dict[str, dict[str, dict[str, Any]]]:
@@ -107,7 +104,10 @@ class Workspace:
         folder = self.root / CATALOG_DIR
         for path in sorted(folder.glob("*.yaml")) if folder.is_dir() else []:
             try:
-                data = parse(path.read_text("utf-8").removeprefix("\ufeff"))
+                data = parse(read_regular(path).decode("utf-8").removeprefix("\ufeff"))
+            except Unreadable as exc:
+                notices.warn(f"{CATALOG_DIR}/{path.name}: {exc.why}; left out")
+                continue
             except (OSError, UnicodeDecodeError, ParseError):
                 continue  # `crm validate` says why; a rule that needs it refuses
             if isinstance(data, list):
@@ -286,9 +286,13 @@ class Workspace:
 
     def read_text(self, path: str) -> str:
         try:
-            return (self.root / path).read_bytes().decode("utf-8").removeprefix("\ufeff")
+            return read_regular(self.root / path).decode("utf-8").removeprefix("\ufeff")
         except UnicodeDecodeError:
             raise CrmError(f"{path}: not valid UTF-8", hint="`crm validate` shows where") from None
+        except Unreadable as exc:
+            raise CrmError(
+                f"{path}: {exc.why}", hint="`crm validate` shows every such file"
+            ) from None
         except OSError as exc:
             raise CrmError(f"{path}: cannot read: {exc.strerror}") from None
 
@@ -348,7 +352,11 @@ class Workspace:
             if staged.get(path) != committed[path]:
                 out[path] = "has staged changes"
                 continue
-            content = (self.root / path).read_bytes()
+            try:
+                content = read_regular(self.root / path)
+            except (OSError, Unreadable) as exc:
+                out[path] = getattr(exc, "why", None) or "cannot be read"
+                continue
             if blob_id(content) != committed[path] and (
                 git.hash_blobs(self.root, {path: content}, write=False)[path] != committed[path]
             ):

@@ -7,9 +7,7 @@ through the same interface, so every check runs the same on each.
 
 from __future__ import annotations
 
-import errno
 import os
-import stat
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -25,6 +23,7 @@ from crmfiles.records import (
     classify,
     untracked,
 )
+from crmfiles.records.opener import Unreadable, read_regular
 
 TOP_LEVEL = (CONFIG_FILE, CATALOG_DIR, *RECORD_FOLDERS)
 TOPS = list(TOP_LEVEL)
@@ -63,6 +62,17 @@ class Source(ABC):
         for raw in self.files_at([path]):
             return raw.content
         return None
+
+    def read_config(self) -> bytes:
+        """crm.yaml's bytes; a CrmError that says why when it cannot be read (missing,
+        too large, not a regular file), so it is never reported as merely missing."""
+        content = self.read(CONFIG_FILE)
+        if content is None:
+            from crmfiles.config import missing_config
+
+            refusal = next((raw.refusal for raw in self.files_at([CONFIG_FILE])), None)
+            missing_config(refusal=refusal)
+        return content
 
     @abstractmethod
     def files_at(self, paths: list[str]) -> Iterator[RawFile]:
@@ -229,40 +239,20 @@ class WorkTree(Source):
         return found
 
     def files_at(self, paths: list[str]) -> Iterator[RawFile]:
-        # one open (refusing a symlink), one fstat, one read a file: on the hot path of
-        # a cold run, where pathlib's stat-then-open costs more than the reading
+        # one open (refusing a symlink, never waiting on a FIFO), one fstat, one read a
+        # file: on the hot path of a cold run, where pathlib's stat-then-open costs
+        # more than the reading
         root = str(self.root)
-        flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
         for path in paths:
             full = os.path.join(root, path)
             try:
-                fd = os.open(full, flags)
+                yield RawFile(path, None, read_regular(full))
             except FileNotFoundError:
                 continue
-            except OSError as exc:
-                if exc.errno == errno.ELOOP or os.path.islink(full):
-                    yield self._symlink(path, full)
-                else:
-                    yield RawFile(path, None, None, f"cannot read: {exc.strerror}")
-                continue
-            try:
-                info = os.fstat(fd)
-                if not stat.S_ISREG(info.st_mode):
-                    yield RawFile(path, None, None, "not a regular file")
-                elif info.st_size > MAX_FILE_BYTES:
-                    yield RawFile(
-                        path,
-                        None,
-                        None,
-                        f"file is {info.st_size:,} bytes, over "
-                        f"the {MAX_FILE_BYTES:,}-byte limit for a record",
-                    )
-                else:
-                    yield RawFile(path, None, _read_all(fd, info.st_size))
-            except OSError as exc:
-                yield RawFile(path, None, None, f"cannot read: {exc.strerror}")
-            finally:
-                os.close(fd)
+            except Unreadable as exc:
+                yield (
+                    self._symlink(path, full) if exc.symlink else RawFile(path, None, None, exc.why)
+                )
 
     def _symlink(self, path: str, full: str) -> RawFile:
         target = os.path.realpath(full)
@@ -274,19 +264,6 @@ class WorkTree(Source):
             else f"symlink to '{link}': records must be regular files"
         )
         return RawFile(path, None, None, why)
-
-
-def _read_all(fd: int, size: int) -> bytes:
-    data = os.read(fd, size + 1)
-    if len(data) != size:  # a short read, or a file that grew since fstat
-        chunks = [data]
-        while True:  # a short read (or a file that grew): read to the end
-            more = os.read(fd, 65536)
-            if not more:
-                break
-            chunks.append(more)
-        data = b"".join(chunks)
-    return data
 
 
 class _GitSource(Source):

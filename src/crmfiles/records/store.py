@@ -12,9 +12,10 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
+from crmfiles import notices
 from crmfiles.config import Config, find_root, parse_config
 from crmfiles.errors import CrmError
-from crmfiles.records import CATALOG_DIR, CONFIG_FILE, RECORD_FOLDERS, classify
+from crmfiles.records import CATALOG_DIR, RECORD_FOLDERS, classify
 from crmfiles.records.sources import Source, WorkTree
 from crmfiles.records.yamlio import ParseError, parse
 
@@ -39,15 +40,22 @@ class Repository:
 
     @cached_property
     def config(self) -> Config:
-        return parse_config(self.source.read(CONFIG_FILE))
+        return parse_config(self.source.read_config())
 
     @cached_property
     def _records(self) -> dict[str, dict[str, Record]]:
+        self.config  # noqa: B018 - a repository whose crm.yaml cannot be read is none
         out: dict[str, dict[str, Record]] = {folder: {} for folder in RECORD_FOLDERS}
         self._catalog_data: dict[str, list[dict[str, Any]]] = {}
         for raw in self.source.files():
             place = classify(raw.path)
-            if place is None or raw.content is None:
+            if place is None:
+                continue
+            if raw.content is None:
+                if place.kind == "config":
+                    continue  # its own error, from self.config
+                why = raw.refusal or "cannot be read"
+                notices.warn(f"{raw.path}: {why}; left out of this answer")
                 continue
             try:
                 text = raw.content.decode("utf-8").removeprefix("\ufeff")
