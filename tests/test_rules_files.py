@@ -574,3 +574,43 @@ def test_a_refused_file_is_one_finding_and_never_parsed() -> None:
     loaded = load_file(raw, place)
     assert [(f.rule, f.line, f.column) for f in loaded.findings] == [("unsafe-path", 1, 1)]
     assert loaded.data is None and not loaded.ok
+
+
+# --- control-character -------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("line", "where"),
+    [
+        ('name: "Acme\\e]0;pwned\\a\\e[2J"', "partners/x.yaml:2:7"),
+        ('name: "Acme \\x9b2J"', "partners/x.yaml:2:7"),  # the one-character CSI
+        ('name: "Acme \\u0007"', "partners/x.yaml:2:7"),
+        ('name: Acme\ncomment: "line one\\rline two"', "partners/x.yaml:3:10"),
+        ('name: Acme\ncustom:\n  "bad\\x1bkey": 1', "partners/x.yaml:4:3"),
+        ('name: Acme\ntags: [a, "b\\x00"]', "partners/x.yaml:3:11"),
+    ],
+)
+def test_control_character_breaks_at_the_value(repo: Path, line: str, where: str) -> None:
+    write(repo, {"partners/x.yaml": f"id: x\n{line}\nroles: [customer]\n"})
+    assert f"{where}: error [control-character]" in report(WorkTree(repo))
+
+
+def test_control_character_message_shows_the_value_escaped(repo: Path) -> None:
+    write(repo, {"partners/x.yaml": 'id: x\nname: "Acme\\e[2J"\nroles: [customer]\n'})
+    [diagnostic] = [d for d in found(repo) if d.rule == "control-character"]
+    assert "\x1b" not in diagnostic.message
+    assert diagnostic.message == "control character in 'Acme\\\\x1b[2J'"
+
+
+def test_control_character_keeps_tabs_newlines_and_escaped_text(repo: Path) -> None:
+    write(
+        repo,
+        {
+            "partners/x.yaml": (
+                'id: x\nname: "Tab\\there"\ncomment: "two\\nlines and a \\\\ backslash"\n'
+                "roles: [customer]\nnotes: |\n  a block\n  of text\n"
+            ),
+            "partners/crlf.yaml": b"id: crlf\r\nname: CRLF\r\nroles: [customer]\r\n",
+        },
+    )
+    assert [r for r in report(WorkTree(repo)) if "control-character" in r] == []

@@ -98,7 +98,9 @@ class Bar:
             BarColumn(),
             MofNCompleteColumn(),
             TimeElapsedColumn(),
-            console=Console(file=sys.stderr),
+            # the bar's own cursor movements go to the terminal itself: the stream
+            # crm's output goes through escapes every control character (controls.py)
+            console=Console(file=getattr(sys.stderr, "unescaped", sys.stderr)),
             transient=True,
         )
         self._live.start()

@@ -82,11 +82,24 @@ def _command(argv: Sequence[str]) -> str | None:
 INTERACTIVE = ("tui", "demo")  # long-running: they keep Python's usual memory management
 
 
+def _escape_output() -> None:
+    """Every character crm writes goes through one filter: values from records and
+    from git (names, commit authors) cannot drive the terminal (controls.py)."""
+    from crmfiles.config import use_color
+    from crmfiles.controls import EscapingWriter
+
+    for name in ("stdout", "stderr"):
+        stream = getattr(sys, name)
+        if stream is not None and not isinstance(stream, EscapingWriter):
+            setattr(sys, name, EscapingWriter(stream, keep_colours=use_color(stream)))
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     words = list(sys.argv[1:] if argv is None else argv)
     if argv is None:  # the command line itself: a short-lived process
         crmfiles.command_line = True
         if _command(words) not in INTERACTIVE:
+            _escape_output()
             code = _run(words, fast=True)
             _leave(code)
     return _run(words, fast=False)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Any
 
-from crmfiles import lazy_module
+from crmfiles import controls, lazy_module
 from crmfiles.diagnostics import Finding
 from crmfiles.records import RECORD_FOLDERS, LoadedFile, Place, is_valid_id
 from crmfiles.records.sources import RawFile
@@ -21,6 +21,9 @@ if TYPE_CHECKING:
 else:  # loaded when first used
     yaml = lazy_module("yaml")
 
+# the text can hold a control character only as an escape in a double-quoted string
+# (a backslash) or raw, which most parsers refuse anyway; CR is a line ending here
+_RAW_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 _CONFLICT = re.compile(rb"^(?:<<<<<<<|=======|>>>>>>>)(?: |$)", re.MULTILINE)
 _AMBIGUOUS = re.compile(
     r"^(?:[^#'\"\n]*?:|[ \t]*-)[ \t]+(yes|no|on|off|y|n)[ \t]*(?:#[^\r\n]*)?\r?$",
@@ -187,10 +190,30 @@ def load_file(raw: RawFile, place: Place) -> LoadedFile:
                     hint=f"write '{value}' in quotes, or true/false if a boolean is meant",
                 )
             )
+    if "\\" in text or _RAW_CONTROL.search(text) is not None:
+        _check_controls(f, data)
     f.ok = _check_schema(f, data)
     if place.kind == "record" and isinstance(data, dict):
         _check_id(f, data)
     return f
+
+
+def _check_controls(f: LoadedFile, data: Any) -> None:
+    """A control character in a value (a double-quoted escape is the usual way in):
+    renderers escape it, but no record should hold one."""
+    for pointer, value in controls.find(data):
+        shown = controls.escape(value)
+        f.findings.append(
+            Finding(
+                "control-character",
+                f.path,
+                f"control character in {shown[:60]!r}" + ("..." if len(shown) > 60 else ""),
+                pointer=pointer,
+                record=f.place.id,
+                hint="remove it; a value that drives the terminal (title, clear screen, "
+                "colours) is never data",
+            )
+        )
 
 
 def _plain_scalar_starts(text: str) -> set[tuple[int, int]] | None:

@@ -55,6 +55,12 @@ _RULES = [
         "file is larger than a record can be",
         "Records are small YAML files; split or trim this one.",
     ),
+    RuleInfo(
+        "control-character",
+        "control character in a value",
+        "Remove it: escape sequences in a value (\\e, \\x1b, \\a in double quotes) "
+        "could drive a terminal; crm shows them escaped, but a record never needs one.",
+    ),
     # --- one revision: records
     RuleInfo(
         "schema",
