@@ -685,3 +685,29 @@ def test_crm_tui_and_demo_commands_know_the_tui(demo: Path) -> None:
 
     assert callable(run)
     assert os.environ.get("NO_COLOR") == "1"
+
+
+@sync
+async def test_hostile_names_are_shown_escaped(demo: Path) -> None:
+    """A name with escape sequences (as a pull request could bring) is drawn as text."""
+    [path] = [
+        p
+        for p in demo.glob("opportunities/**/*.yaml")
+        if "schaerer-lagertechnik-conveyor" in p.name
+    ]
+    text = path.read_text()
+    name_line = next(line for line in text.splitlines() if line.startswith("name:"))
+    path.write_text(text.replace(name_line, 'name: "Conveyor \\e]0;pwned\\a\\e[2J\\x9b1m"'))
+    subprocess.run(["git", "commit", "-qam", "rename"], cwd=demo, check=True)
+    app = make_app(demo)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await type_text(pilot, "/conveyor")
+        await settle(pilot)
+        screen = app.export_screenshot()
+        assert "\x1b" not in screen and "\x07" not in screen and "\x9b" not in screen
+        import html
+        import re
+
+        drawn = html.unescape(re.sub(r"<[^>]+>", "", screen)).replace("\xa0", " ")
+        assert "Conveyor \\x1b]0;pwned\\x07" in drawn

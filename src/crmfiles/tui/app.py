@@ -27,6 +27,9 @@ from crmfiles.tui import ops
 from crmfiles.tui.commands import CrmCommands
 from crmfiles.tui.data import Snapshot, Today
 from crmfiles.tui.gitstate import GitState, read_state, tree_fingerprint
+from crmfiles.tui.safety import escape_control_codes
+
+escape_control_codes()
 
 if TYPE_CHECKING:
     from crmfiles.tui.screens.record import RecordScreen

@@ -26,6 +26,8 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
+from crmfiles import controls
+
 CellFn = Callable[[str, str], str]
 MarkFn = Callable[[str], str]
 SAMPLE = 500  # rows measured for column widths (the first ones shown)
@@ -328,7 +330,8 @@ class RecordTable(ScrollView, can_focus=True):
         mark_style = style + Style(color=self.get_component_rich_style("rtable--mark").color)
         parts = [Segment(_fit(mark, 2, False), mark_style)]
         for column, width in zip(self.columns, self._widths, strict=False):
-            text = self._cell(key, column.key)
+            # segments reach the terminal as they are: escape what a value could hold
+            text = controls.escape(self._cell(key, column.key))
             parts.append(Segment(" " + _fit(text, width, column.right) + " ", text_style))
         strip = Strip(parts)
         self._cache[cache_key] = strip
