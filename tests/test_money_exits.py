@@ -379,3 +379,25 @@ def test_history_and_changes_csv_write_money_with_two_places(money: Path) -> Non
         crm(money, "changes", "--base", "HEAD~1", "--head", "HEAD", "--format", "csv")
     )
     assert {r["id"]: r["amount"] for r in changes} == {"fifth": "0.20", "float-like": "109155.00"}
+
+
+DOCS = Path(__file__).resolve().parent.parent / "docs"
+
+
+def test_documented_sql_runs_and_shows_exact_totals(money: Path, tmp_path: Path) -> None:
+    """The queries of docs/export.md and docs/reports.md run on a real export."""
+    target = tmp_path / "crm.db"
+    crm(money, "export", "sqlite", str(target))
+    db = sqlite3.connect(target)
+    statements = [
+        statement
+        for doc in ("export.md", "reports.md")
+        for block in re.findall(r"^```sql\n(.*?)^```", (DOCS / doc).read_text("utf-8"), re.M | re.S)
+        for statement in block.split(";")
+        if "SELECT" in statement
+    ]
+    results = [db.execute(statement).fetchall() for statement in statements]
+    assert len(results) == 5
+    # open: 30000 + 0.10 + 0.20 + 0.15 + 109155.0 x 0.9 + 39615.58
+    assert [("167855.53",)] in results
+    db.close()
