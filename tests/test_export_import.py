@@ -72,7 +72,8 @@ def test_export_sqlite(demo: Path, tmp_path: Path) -> None:
     (probability,) = db.execute("SELECT sum(probability) FROM opportunities").fetchone()
     assert probability == sum(r.data.get("probability", 0) for r in repo.records("opportunities"))
     types = {row[1]: row[2] for row in db.execute("PRAGMA table_info(opportunities)")}
-    assert types["probability"] == "INTEGER" and types["amount"] == "NUMERIC"
+    assert types["probability"] == "INTEGER" and types["amount_cents"] == "INTEGER"
+    assert "amount" not in types  # money is whole cents only: no float column to sum
     assert types["closed"] == "INTEGER" and "insight_problem" in types
     (won,) = db.execute(
         "SELECT count(*) FROM opportunities WHERE status = 'won' AND closed = 1"
@@ -95,9 +96,9 @@ def test_export_sqlite(demo: Path, tmp_path: Path) -> None:
     ).fetchone()
     assert lines == sum(len(r.data.get("lines") or []) for r in repo.records("opportunities"))
     (total,) = db.execute(
-        "SELECT round(sum(total_amount), 2) FROM opportunities WHERE currency = 'EUR'"
+        "SELECT sum(total_amount_cents) FROM opportunities WHERE currency = 'EUR'"
     ).fetchone()
-    assert total > 0
+    assert isinstance(total, int) and total > 0
     db.close()
 
 

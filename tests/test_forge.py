@@ -82,7 +82,7 @@ def test_changes_lists_what_moved_between_two_revisions(repo: Path) -> None:
         "acme-forklifts",
         "qualify",
         "proposal",
-        "30000",
+        "30000.00",  # money in JSON: a decimal string with two places
     )
     table = crm(repo, "changes", "--base", base, "--head", "HEAD")
     assert "acme-forklifts" in table.stdout and "proposal" in table.stdout

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal, InvalidOperation, localcontext
 from typing import Any
 
 CENT = Decimal("0.01")
@@ -45,20 +45,20 @@ def lines_total(
         # a recurring line (a service contract) counts every month of its duration
         months = line.get("duration_months")
         periods = months if isinstance(months, int) and not isinstance(months, bool) else 1
-        total += (quantity * price * periods * (100 - discount) / 100).quantize(CENT)
+        total += to_cent(quantity * price * periods * (100 - discount) / 100)
     return total
 
 
 def amount_of(data: Mapping[str, Any], products: Mapping[str, Any] | None = None) -> Decimal | None:
     """The expected revenue: ``amount``, or the sum of the lines when it is absent."""
     amount = decimal(data.get("amount"))
-    return amount if amount is not None else lines_total(data, products)
+    return to_cent(amount) if amount is not None else lines_total(data, products)
 
 
 def weighted(amount: Decimal | None, probability: Any) -> Decimal | None:
     if amount is None or not isinstance(probability, int) or isinstance(probability, bool):
         return None
-    return (amount * probability / 100).quantize(CENT)
+    return to_cent(amount * probability / 100)
 
 
 @dataclass
@@ -87,7 +87,7 @@ class Total:
         total = Decimal(0)
         for code, amount in self.by_currency.items():
             total += amount if code == self.base else amount * self.rates[code]
-        return total.quantize(CENT)
+        return to_cent(total)
 
     @property
     def converted(self) -> bool:
@@ -104,4 +104,29 @@ def rates_from(currencies: Iterable[Mapping[str, Any]]) -> dict[str, Decimal]:
 
 
 def fmt(amount: Decimal | None) -> str:
-    return "" if amount is None else f"{amount.quantize(CENT):,.2f}"
+    """For people: thousands separated (``109,155.00``)."""
+    return "" if amount is None else f"{to_cent(amount):,.2f}"
+
+
+# --- money at the exits: CSV, JSON and SQLite say it the same way ----------------------
+
+
+def to_cent(amount: Decimal) -> Decimal:
+    """Rounded to the cent (half to even), however many digits it has."""
+    with localcontext() as ctx:
+        ctx.prec = max(28, amount.adjusted() + 4)
+        return amount.quantize(CENT)
+
+
+def plain(amount: Decimal | None) -> str | None:
+    """Money as CSV and JSON write it: a decimal string with exactly two places
+    (``109155.00``), never a float, never sci notation; None stays None."""
+    return None if amount is None else f"{to_cent(amount):f}"
+
+
+def cents(amount: Decimal) -> int:
+    """Money as SQLite stores it: a whole number of cents, which ``sum()`` adds exactly."""
+    exact = to_cent(amount)
+    with localcontext() as ctx:
+        ctx.prec = max(28, exact.adjusted() + 4)
+        return int(exact.scaleb(2))

@@ -68,10 +68,11 @@ def run_export(args: argparse.Namespace) -> int:
             raise CrmError("crm export sqlite needs a FILE", hint="crm export sqlite crm.db")
         if args.type or args.out:
             raise CrmError("--type and --out are for csv; sqlite writes every table to FILE")
+        from crmfiles.export_sqlite import export_sqlite
         from crmfiles.history import load_history
 
         history = load_history(root, at.commit)
-        counts = export.export_sqlite(at.repo, Path(args.file), history=history)
+        counts = export_sqlite(at.repo, Path(args.file), history=history)
         summary = ", ".join(f"{n} {t}" for t, n in counts.items() if n)
         sys.stderr.write(f"wrote {args.file}: {summary}\n")
         return 0

@@ -13,7 +13,7 @@ from typing import Any
 
 from crmfiles import git
 from crmfiles.errors import CrmError
-from crmfiles.money import CENT, Total, rates_from
+from crmfiles.money import Total, plain, rates_from
 from crmfiles.records.sources import Revision
 from crmfiles.records.store import Repository
 
@@ -97,8 +97,7 @@ def new_total(repo: Repository) -> Total:
 
 def money(total: Total) -> str | None:
     """A total as a decimal string in the base currency (None when a rate is missing)."""
-    value = total.in_base
-    return None if value is None else str(value.quantize(CENT))
+    return plain(total.in_base)
 
 
 def money_note(totals: Iterable[Total]) -> dict[str, Any]:
