@@ -29,7 +29,6 @@ ROOT = Path(__file__).resolve().parents[1]
 SCHEMA_DIR = ROOT / "schema"
 EXAMPLE = ROOT / "example-repo"
 TEMPLATE = ROOT / "src" / "crmfiles" / "templates" / "init"
-BASE_URI = "https://crmfiles.dev/schema/"
 
 RECORD_TYPES = {
     "partners": "partner",
@@ -120,17 +119,22 @@ def schemas() -> dict[str, dict[str, Any]]:
     }
 
 
+def uri(name: str) -> str:
+    """A schema's place: its file, so its relative ``$ref``s name the files beside it."""
+    return (SCHEMA_DIR / f"{name}.schema.json").as_uri()
+
+
 @cache
 def registry() -> Registry:
     return Registry().with_resources(
-        (schema["$id"], DRAFT202012.create_resource(schema)) for schema in schemas().values()
+        (uri(name), DRAFT202012.create_resource(schema)) for name, schema in schemas().items()
     )
 
 
 @cache
 def validator(name: str) -> Draft202012Validator:
     return Draft202012Validator(
-        schemas()[name],
+        {"$id": uri(name), **schemas()[name]},
         registry=registry(),
         format_checker=Draft202012Validator.FORMAT_CHECKER,
     )
@@ -227,7 +231,7 @@ def test_schema_is_valid_2020_12(name: str) -> None:
     schema = schemas()[name]
     Draft202012Validator.check_schema(schema)
     assert schema["$schema"] == "https://json-schema.org/draft/2020-12/schema"
-    assert schema["$id"] == f"{BASE_URI}{name}.schema.json"
+    assert "$id" not in schema, "an $id would make tools resolve $refs against it, online"
     assert schema.get("title") and schema.get("description")
     if name in CATALOGS:
         assert schema["type"] == "array", "a catalog file is a YAML sequence"
@@ -251,9 +255,12 @@ def test_every_property_is_described(name: str) -> None:
 @pytest.mark.parametrize("name", sorted(SCHEMA_NAMES))
 def test_every_ref_resolves(name: str) -> None:
     schema = schemas()[name]
-    resolver = registry().resolver(base_uri=schema["$id"])
+    resolver = registry().resolver(base_uri=uri(name))
     refs = [sub["$ref"] for _, sub in walk(schema) if isinstance(sub.get("$ref"), str)]
     for ref in refs:
+        assert re.fullmatch(r"([a-z-]+\.schema\.json)?#/\$defs/[a-z-]+", ref), (
+            f"{ref}: a $ref is a file of the schema folder and a pointer into it"
+        )
         resolved = resolver.lookup(ref)
         assert isinstance(resolved.contents, dict), ref
 
@@ -261,7 +268,7 @@ def test_every_ref_resolves(name: str) -> None:
 @pytest.mark.parametrize("name", sorted(SCHEMA_NAMES))
 def test_every_x_ref_names_a_known_target(name: str) -> None:
     schema = schemas()[name]
-    resolver = registry().resolver(base_uri=schema["$id"])
+    resolver = registry().resolver(base_uri=uri(name))
     for pointer, sub in walk(schema):
         if "x-ref" not in sub:
             continue
@@ -419,7 +426,7 @@ class Repo:
     def check_references(self) -> None:
         def check(path: Path, schema_name: str, data: Any) -> None:
             schema = schemas()[schema_name]
-            resolver = registry().resolver(base_uri=schema["$id"])
+            resolver = registry().resolver(base_uri=uri(schema_name))
             for pointer, target, ident in collect_refs(schema, data, resolver):
                 if not self.exists(target, ident):
                     self.problem(path, f"{pointer}: no {target} entry {ident!r}")

@@ -21,8 +21,6 @@ from typing import Any
 
 import jsonschema_rs
 
-SCHEMA_BASE = "https://crmfiles.dev/schema/"
-
 
 def data_dir(name: str) -> Path:
     """A data folder shipped in the wheel (``schema``, ``example-repo``, ...), or the
@@ -47,19 +45,29 @@ def all_schemas() -> dict[str, dict[str, Any]]:
 
 
 @cache
+def placed_schemas() -> dict[str, dict[str, Any]]:
+    """The schemas with their file's URI as ``$id``, for crm's own validators.
+
+    The files carry no ``$id`` and their ``$ref``s are file names
+    (``common.schema.json#/$defs/id``), so check-jsonschema, yaml-language-server and
+    jsonschema all resolve them against the folder the file sits in, offline.  crm
+    does the same: each schema is placed at its file in the packaged folder, and the
+    registry holds them all, so nothing is ever read or fetched while validating."""
+    return {
+        name: {"$id": (schema_dir() / f"{name}.schema.json").as_uri(), **schema}
+        for name, schema in all_schemas().items()
+    }
+
+
+@cache
 def _rs_registry() -> jsonschema_rs.Registry:
-    return jsonschema_rs.Registry(
-        [
-            (schema.get("$id", SCHEMA_BASE + name + ".schema.json"), schema)
-            for name, schema in all_schemas().items()
-        ]
-    )
+    return jsonschema_rs.Registry([(s["$id"], s) for s in placed_schemas().values()])
 
 
 @cache
 def fast_validator(name: str) -> Any:
     return jsonschema_rs.validator_for(
-        all_schemas()[name], registry=_rs_registry(), validate_formats=True
+        placed_schemas()[name], registry=_rs_registry(), validate_formats=True
     )
 
 
@@ -74,8 +82,7 @@ def reference_validator(name: str) -> Any:
     from referencing import Registry, Resource
 
     registry: Registry[Any] = Registry().with_resources(
-        (schema.get("$id", SCHEMA_BASE + n + ".schema.json"), Resource.from_contents(schema))
-        for n, schema in all_schemas().items()
+        (schema["$id"], Resource.from_contents(schema)) for schema in placed_schemas().values()
     )
     base = jsonschema.Draft202012Validator
     cls = jsonschema.validators.extend(
@@ -83,7 +90,7 @@ def reference_validator(name: str) -> Any:
         validators={"pattern": _pattern_keyword},
         type_checker=base.TYPE_CHECKER.redefine("number", _is_json_number),
     )
-    return cls(all_schemas()[name], registry=registry, format_checker=_format_checker())
+    return cls(placed_schemas()[name], registry=registry, format_checker=_format_checker())
 
 
 # --- the reference validator's reading of patterns, numbers and formats -------------
