@@ -40,6 +40,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "report": ("reports", "funnel, forecast, dropoff, winloss or activity report"),
     "export": ("data", "write the records as CSV files or a SQLite database"),
     "import": ("data", "records from a CSV file, through a column mapping"),
+    "completion": ("completion", "print the shell completion script: bash, zsh or fish"),
 }
 
 
@@ -84,6 +85,10 @@ INTERACTIVE = ("tui", "demo")  # long-running: they keep Python's usual memory m
 
 def main(argv: Sequence[str] | None = None) -> int:
     words = list(sys.argv[1:] if argv is None else argv)
+    if "_ARGCOMPLETE" in os.environ:  # the shell asking for completions (crm completion)
+        from crmfiles.cli.completion import complete
+
+        complete(build_parser())
     if argv is None:  # the command line itself: a short-lived process
         crmfiles.command_line = True
         if _command(words) not in INTERACTIVE:
