@@ -160,20 +160,17 @@ def run_rules(args: argparse.Namespace) -> int:
     from crmfiles.rules.registry import RULES
 
     if args.format == "json":
-        json.dump(
-            [
-                {
-                    "id": r.id,
-                    "summary": r.summary,
-                    "help": r.help,
-                    "default": r.default,
-                    "transition": r.transition,
-                }
-                for r in RULES.values()
-            ],
-            sys.stdout,
-            indent=2,
-        )
+        rules = [
+            {
+                "id": r.id,
+                "summary": r.summary,
+                "help": r.help,
+                "default": r.default,
+                "transition": r.transition,
+            }
+            for r in RULES.values()
+        ]
+        json.dump({"version": 1, "rules": rules}, sys.stdout, indent=2)
         sys.stdout.write("\n")
         return 0
     width = max(map(len, RULES))
