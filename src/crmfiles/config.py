@@ -147,8 +147,13 @@ def _levels(lint: dict[str, Any], path: str) -> dict[str, str]:
 
 
 def use_color(stream: Any) -> bool:
+    """Colour on a terminal that can show it: never with ``NO_COLOR``, always with
+    ``FORCE_COLOR``, else when ``stream`` is a terminal and ``TERM`` is not ``dumb``
+    (Emacs' shell, some CI logs) — the rules rich follows for our tables too."""
     if os.environ.get("NO_COLOR"):
         return False
     if os.environ.get("FORCE_COLOR"):
         return True
+    if os.environ.get("TERM") == "dumb":
+        return False
     return bool(getattr(stream, "isatty", lambda: False)())

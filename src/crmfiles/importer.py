@@ -41,7 +41,7 @@ from pathlib import Path
 from typing import Any
 
 from crmfiles import git
-from crmfiles.errors import CrmError
+from crmfiles.errors import CrmError, GitFailed
 from crmfiles.progress import progress
 from crmfiles.records import RECORD_FOLDERS, is_valid_id
 from crmfiles.records.store import Repository
@@ -167,7 +167,14 @@ def import_csv(
             f"crm: import {len(paths)} {plural} from {source.name}\n\nCrm-Import: {source.name}"
         )
         git.run(["add", "--", *paths], root)
-        git.run(["commit", "-q", "-m", message, "--only", "--", *paths], root)
+        try:
+            git.run(["commit", "-q", "-m", message, "--only", "--", *paths], root)
+        except git.GitError as err:
+            raise GitFailed(
+                f"the {len(paths)} records are written and staged but git could not commit them",
+                err.message,
+                hint="fix what git reports, then `git commit`",
+            ) from None
         result.commit = git.out(["rev-parse", "HEAD"], root).strip()
     return result
 

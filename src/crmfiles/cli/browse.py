@@ -71,6 +71,7 @@ def run_list(args: argparse.Namespace) -> int:
     result = listing(repo, filters, args.view, args.sort)
     if args.format == "json":
         payload = {
+            "version": 1,
             "opportunities": [
                 {c: _json_value(r.value(c)) for c in result.columns} for r in result.rows
             ],
@@ -157,7 +158,7 @@ def run_show(args: argparse.Namespace) -> int:
     record = repo.get(args.id)
     if args.format == "json":
         json.dump(
-            {"type": record.folder, "path": record.path, **record.data},
+            {"version": 1, "type": record.folder, "path": record.path, "record": record.data},
             sys.stdout,
             indent=2,
             ensure_ascii=False,

@@ -92,7 +92,7 @@ def edit_new(args: argparse.Namespace, folder: str, fields: dict[str, Any]) -> i
                 scratch.write_text(body + _instructions(refused.diagnostics), "utf-8")
                 continue
             except CommitFailed as failed:
-                return show_failure(failed)
+                return show_failure(args, failed)
             return show_result(args, result)
     finally:
         shutil.rmtree(scratch_dir, ignore_errors=True)

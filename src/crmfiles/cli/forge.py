@@ -87,7 +87,12 @@ def run_changes(args: argparse.Namespace) -> int:
     ]
     if args.format == "json":
         json.dump(
-            {"base": args.base or "HEAD", "head": args.head or "work tree", "moved": rows},
+            {
+                "version": 1,
+                "base": args.base or "HEAD",
+                "head": args.head or "work tree",
+                "moved": rows,
+            },
             sys.stdout,
             indent=2,
             ensure_ascii=False,

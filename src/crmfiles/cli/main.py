@@ -1,5 +1,6 @@
 """``crm``: one entry point, one handler that turns every failure into a message and an
-exit status (0 clean, 1 findings, 2 usage or configuration error), never a traceback."""
+exit status (0 clean, 1 findings, 2 usage or configuration error, 3 git refused or failed
+to commit), never a traceback."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from importlib import import_module
 
 import crmfiles
 from crmfiles import __version__
-from crmfiles.errors import CrmError
+from crmfiles.errors import EXIT_GIT, EXIT_USAGE, CrmError, GitFailed
 
 # command -> (module in crmfiles.cli, one-line help); modules load only when used, so
 # `crm validate` does not pay for the TUI's imports
@@ -40,6 +41,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "report": ("reports", "funnel, forecast, dropoff, winloss or activity report"),
     "export": ("data", "write the records as CSV files or a SQLite database"),
     "import": ("data", "records from a CSV file, through a column mapping"),
+    "completion": ("completion", "print the shell completion script: bash, zsh or fish"),
 }
 
 
@@ -96,6 +98,10 @@ def _escape_output() -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     words = list(sys.argv[1:] if argv is None else argv)
+    if "_ARGCOMPLETE" in os.environ:  # the shell asking for completions (crm completion)
+        from crmfiles.cli.completion import complete
+
+        complete(build_parser())
     if argv is None:  # the command line itself: a short-lived process
         crmfiles.command_line = True
         if _command(words) not in INTERACTIVE:
@@ -131,21 +137,45 @@ def _run(words: list[str], *, fast: bool) -> int:
         # collecting in a process that ends in seconds; the collector's passes over
         # them cost a tenth of a cold run
         gc.disable()
+    try:
+        code = _handle(words)
+    except SystemExit as stop:  # argparse: a usage error (2), or --help (0)
+        if stop.code == EXIT_USAGE:
+            _failed_report(words)
+        raise
+    if code == EXIT_USAGE:
+        _failed_report(words)
+    return code
+
+
+def _failed_report(words: list[str]) -> None:
+    """A check that could not run still writes a GitLab report GitLab can read."""
+    if _command(words) in ("lint", "validate"):
+        from crmfiles.cli.validate import write_empty_report
+
+        write_empty_report(words[1:])
+
+
+def _handle(words: list[str]) -> int:
     parser = build_parser(_command(words))
     args = parser.parse_args(words)
     if not getattr(args, "handler", None):
         parser.print_help()
-        return 2
+        return EXIT_USAGE
     try:
         code = int(args.handler(args))
         _notices()
         return code
+    except GitFailed as err:
+        _notices()
+        report_git_failure(err)
+        return EXIT_GIT
     except CrmError as err:
         _notices()
         sys.stderr.write(f"crm: error: {err.message}\n")
         if err.hint:
             sys.stderr.write(f"  hint: {err.hint}\n")
-        return 2
+        return EXIT_USAGE
     except KeyboardInterrupt:
         sys.stderr.write("crm: interrupted\n")
         return 130
@@ -161,4 +191,13 @@ def _run(words: list[str], *, fast: bool) -> int:
             f"crm: internal error: {type(exc).__name__}: {exc}\n"
             "  hint: set CRM_DEBUG=1 for the traceback, and please report it\n"
         )
-        return 2
+        return EXIT_USAGE
+
+
+def report_git_failure(err: GitFailed) -> None:
+    """What git refused and what it said, on stderr."""
+    sys.stderr.write(f"crm: error: {err.message}\n")
+    for line in err.output.splitlines():
+        sys.stderr.write(f"  | {line}\n")
+    if err.hint:
+        sys.stderr.write(f"  hint: {err.hint}\n")

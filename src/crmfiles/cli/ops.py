@@ -2,7 +2,8 @@
 ``disqualify``: parse, call :mod:`crmfiles.ops`, say in a line what happened.
 
 A refusal prints the diagnostics as ``crm lint`` does and exits 1; bad input (an
-unknown id, stage or reason) is a message and exit 2, like every usage error.
+unknown id, stage or reason) is a message and exit 2, like every usage error; git
+refusing the commit (a hook, signing, a lock) is what git said and exit 3.
 """
 
 from __future__ import annotations
@@ -61,7 +62,7 @@ def _perform(args: argparse.Namespace, operation: Callable[[Path], Any]) -> int:
     except Refused as refused:
         return show_refusal(args, refused)
     except CommitFailed as failed:
-        return show_failure(failed)
+        return show_failure(args, failed)
     return show_result(args, result)
 
 
@@ -86,13 +87,23 @@ def show_refusal(args: argparse.Namespace, refused: Any) -> int:
     return 1
 
 
-def show_failure(failed: Any) -> int:
-    sys.stderr.write(f"crm: error: {failed.message}\n")
-    for line in failed.output.splitlines():
-        sys.stderr.write(f"  | {line}\n")
-    if failed.hint:
-        sys.stderr.write(f"  hint: {failed.hint}\n")
-    return 1
+def show_failure(args: argparse.Namespace, failed: Any) -> int:
+    """git refused the commit: what it said (stderr; with --format json, also stdout); 3."""
+    from crmfiles.cli.main import report_git_failure
+    from crmfiles.errors import EXIT_GIT
+
+    if args.format == "json":
+        _json_out(
+            {
+                "version": 1,
+                "ok": False,
+                "error": failed.message,
+                "git": failed.output,
+                "diagnostics": [],
+            }
+        )
+    report_git_failure(failed)
+    return EXIT_GIT
 
 
 def show_result(args: argparse.Namespace, result: Any) -> int:

@@ -95,6 +95,7 @@ def _one(record_id: str, events: list[Any], where: Any, form: str) -> int:
     today = dt.date.today()
     if form == "json":
         payload = {
+            "version": 1,
             "id": record_id,
             "stage": where.stage if where else None,
             "status": where.status if where else None,
@@ -142,7 +143,11 @@ def _all(events: list[Any], form: str) -> int:
         # history has tens of thousands of events
         encode = json.JSONEncoder(ensure_ascii=False).encode
         body = ",\n  ".join(encode(e.as_dict()) for e in events)
-        sys.stdout.write('{"events": [\n  ' + body + "\n]}\n" if events else '{"events": []}\n')
+        sys.stdout.write(
+            '{"version": 1, "events": [\n  ' + body + "\n]}\n"
+            if events
+            else '{"version": 1, "events": []}\n'
+        )
         return 0
     if form == "csv":
         _csv([e.as_dict() for e in events])
@@ -223,7 +228,7 @@ def run_report(args: argparse.Namespace) -> int:
     window = period(args.start, args.end)
     at = snapshot(root, args.at)
     result = _compute(args.report, at, args.kind, window)
-    payload = result.as_json()
+    payload = {"version": 1, **result.as_json()}
     payload["at"] = None if at.commit is None else {"rev": args.at, "commit": at.commit}
     if args.format == "json":
         _dump(payload)

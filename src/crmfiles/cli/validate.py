@@ -103,6 +103,28 @@ def _report(args: argparse.Namespace, report_diagnostics: list[Diagnostic], file
     return 0
 
 
+def write_empty_report(words: list[str]) -> None:
+    """After a usage or configuration error (exit 2), ``--format gitlab`` still writes a
+    report, ``[]``: GitLab rejects a Code Quality artifact that is an empty file."""
+    options = argparse.ArgumentParser(add_help=False)
+    options.add_argument("--format")
+    options.add_argument("--output", "-o")
+    try:
+        known, _ = options.parse_known_args(words)
+    except SystemExit:  # the words cannot even say that much
+        return
+    if known.format != "gitlab":
+        return
+    try:
+        if known.output:
+            with open(known.output, "w", encoding="utf-8") as handle:
+                write_report([], "gitlab", handle)
+        else:
+            write_report([], "gitlab", sys.stdout)
+    except OSError:
+        pass  # (the error already said why the report cannot be written there)
+
+
 def run_validate(args: argparse.Namespace) -> int:
     from crmfiles.check import check
 
@@ -138,20 +160,17 @@ def run_rules(args: argparse.Namespace) -> int:
     from crmfiles.rules.registry import RULES
 
     if args.format == "json":
-        json.dump(
-            [
-                {
-                    "id": r.id,
-                    "summary": r.summary,
-                    "help": r.help,
-                    "default": r.default,
-                    "transition": r.transition,
-                }
-                for r in RULES.values()
-            ],
-            sys.stdout,
-            indent=2,
-        )
+        rules = [
+            {
+                "id": r.id,
+                "summary": r.summary,
+                "help": r.help,
+                "default": r.default,
+                "transition": r.transition,
+            }
+            for r in RULES.values()
+        ]
+        json.dump({"version": 1, "rules": rules}, sys.stdout, indent=2)
         sys.stdout.write("\n")
         return 0
     width = max(map(len, RULES))

@@ -16,7 +16,7 @@ from typing import Any
 
 from crmfiles import git
 from crmfiles.config import Config
-from crmfiles.errors import CrmError
+from crmfiles.errors import CrmError, GitFailed
 from crmfiles.ops.init import with_schema_comment
 from crmfiles.records import CONFIG_FILE, classify, iso_date
 from crmfiles.records.edit import write_atomic
@@ -153,7 +153,14 @@ def relayout(root: Path, config: Config, *, commit: bool = True) -> list[tuple[s
             f"crm: fmt --layout ({len(moves)} record{'s' if len(moves) != 1 else ''} "
             "moved into the configured layout)"
         )
-        git.run(["commit", "-q", "-m", message, "--only", "--", *paths], root)
+        try:
+            git.run(["commit", "-q", "-m", message, "--only", "--", *paths], root)
+        except git.GitError as err:
+            raise GitFailed(
+                "the records are moved and staged but git could not commit them",
+                err.message,
+                hint="fix what git reports, then `git commit`",
+            ) from None
     return moves
 
 

@@ -6,7 +6,7 @@ import shutil
 from pathlib import Path
 
 from crmfiles import git
-from crmfiles.errors import CrmError
+from crmfiles.errors import CrmError, GitFailed
 from crmfiles.records import CONFIG_FILE, RECORD_FOLDERS, classify
 from crmfiles.schema import data_dir, schema_dir
 
@@ -122,10 +122,11 @@ def init_repo(target: Path, *, example: bool = False, commit: bool = True) -> Pa
             ["commit", "-q", "-m", "crm: init", "--only", "--", *written], target, check=False
         )
         if proc.returncode != 0:
-            message = proc.stderr.decode("utf-8", "replace").strip()
-            raise CrmError(
-                f"the files are written but git could not commit them: {message}",
-                hint="set `git config user.name` and `user.email`, then "
-                "`git commit -m 'crm: init'`",
+            output = (proc.stdout + proc.stderr).decode("utf-8", "replace").strip()
+            raise GitFailed(
+                "the files are written but git could not commit them",
+                output,
+                hint="set `git config user.name` and `user.email` if git asks for them, "
+                "then `git commit -m 'crm: init'`",
             )
     return target.resolve()

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from crmfiles.diagnostics import Diagnostic, Severity
-from crmfiles.errors import CrmError
+from crmfiles.errors import CrmError, GitFailed
 
 
 @dataclass
@@ -47,10 +47,6 @@ class Stale(Refused):
     """The file changed on disk since it was loaded: saving would overwrite that."""
 
 
-class CommitFailed(CrmError):
+class CommitFailed(GitFailed):
     """git refused the commit (a hook said no, signing failed...). The operation's files
     are restored to what they were, so nothing is left half done."""
-
-    def __init__(self, message: str, output: str = "", hint: str | None = None) -> None:
-        super().__init__(message, hint)
-        self.output = output
