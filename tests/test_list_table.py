@@ -151,6 +151,9 @@ def test_a_view_without_ids_still_leads_with_them(example: Path) -> None:
     table = crm(example, "list", "opportunities", "--view", "default", columns=100).stdout
     assert table.splitlines()[0].split()[0] == "id"
     assert table.splitlines()[1].split()[0] == "getraenke-hofmann-e16"
+    wide = crm(example, "list", "opportunities", "--view", "default", columns=160).stdout
+    # the name gets a readable width before the lesser partner column may come in
+    assert "Getränke Hofmann – two…" in wide and "partner" not in wide.splitlines()[0]
     csv = crm(example, "list", "opportunities", "--view", "default", "--format", "csv").stdout
     assert csv.splitlines()[0].startswith("name,partner,")  # the view's columns, as saved
 

@@ -9,7 +9,8 @@ Every column has a priority.  A *whole* column (ids, references, money, probabil
 dates) is shown whole or not at all; a *flexible* one (names, reasons, tags) shortens
 with an ellipsis down to a minimum width.  Columns are taken in priority order while
 they fit (a column too wide for what is left is skipped, a smaller one after it may
-still fit); the room left lengthens the flexible columns, then spells out the headers
+still fit), a flexible one taking up to ``READABLE`` cells before the lesser columns
+come in; the room left lengthens the flexible columns, then spells out the headers
 that were abbreviated (``prob%`` for ``probability``).  The first column taken is kept
 even when it alone is wider than the terminal: a line the terminal wraps beats a cut id.
 """
@@ -25,6 +26,7 @@ from rich.cells import cell_len, set_cell_size
 
 GAP = 2  # spaces between two columns
 ELLIPSIS = "…"
+READABLE = 24  # what a shortened column gets, room allowing, before lesser columns come in
 
 
 @dataclass(frozen=True)
@@ -125,6 +127,11 @@ class Table:
                 continue
             chosen.append(i)
             used += GAP + widths[i]
+            if width is not None and spec(columns[i]).min_width is not None:
+                # a name readable enough before a lesser column takes the room
+                grow = min(natural[i], max(widths[i], READABLE)) - widths[i]
+                widths[i] += max(min(grow, width - used), 0)
+                used += max(min(grow, width - used), 0)
         room = 0 if width is None else width - used
         # the room left: longer names first, then the full headers
         flexible = [i for i in chosen if spec(columns[i]).min_width is not None]
