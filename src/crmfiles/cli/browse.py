@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import argparse
 import csv
+import difflib
 import json
+import os
+import shutil
 import sys
 from decimal import Decimal
 from typing import Any
@@ -44,6 +47,11 @@ def add_list_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="COLUMN",
         help="sort by a column; COLUMN:desc (or --sort=-COLUMN) sorts descending",
     )
+    parser.add_argument(
+        "--columns",
+        metavar="C,C,...",
+        help="show these columns in this order, e.g. id,name,stage,amount (default: the view's)",
+    )
     parser.add_argument("--format", choices=("table", "json", "csv"), default="table")
 
 
@@ -69,6 +77,12 @@ def run_list(args: argparse.Namespace) -> int:
     if args.open:
         filters["status"] = ["in_progress"]
     result = listing(repo, filters, args.view, args.sort)
+    asked = getattr(args, "columns", None)
+    if asked is not None:
+        result.columns = _columns(asked)
+    elif args.format == "table" and "id" not in result.columns:
+        # a view without ids: the table still leads with the one handle every command takes
+        result.columns = ("id", *result.columns)
     if args.format == "json":
         payload = {
             "version": 1,
@@ -114,43 +128,80 @@ def _cell(value: Any) -> str:
     return _csv_value(value).replace(";", ", ")
 
 
+def _columns(asked: str) -> tuple[str, ...]:
+    """``--columns id,name,stage``: known column names, in the asked order."""
+    from crmfiles.reports.pipeline import DERIVED
+    from crmfiles.schema import all_schemas
+
+    known = [
+        *all_schemas()["opportunity"]["properties"],
+        *sorted(DERIVED | {"days_in_stage"}),
+    ]
+    chosen: list[str] = []
+    for name in (part.strip() for part in asked.split(",")):
+        if not name or name in chosen:
+            continue
+        if name not in known:
+            close = difflib.get_close_matches(name, known, n=1)
+            hint = f"did you mean '{close[0]}'? " if close else ""
+            raise CrmError(f"no column '{name}'", hint=f"{hint}columns: {', '.join(known)}")
+        chosen.append(name)
+    if not chosen:
+        raise CrmError("--columns names no column", hint="for example --columns id,name,amount")
+    return tuple(chosen)
+
+
+def _terminal_width() -> int | None:
+    """The width to fit: $COLUMNS, else the terminal's; piped, none (every column whole,
+    every row one line, for grep and files)."""
+    given = os.environ.get("COLUMNS", "")
+    if given.isdigit() and int(given) > 0:
+        return int(given)
+    if sys.stdout.isatty():
+        return shutil.get_terminal_size().columns
+    return None
+
+
 def _print_table(result: Any) -> None:
     from rich.console import Console
-    from rich.table import Table
+    from rich.text import Text
 
-    # on a terminal, long names are cut with an ellipsis; piped, every row is one line
-    console = Console() if sys.stdout.isatty() else Console(width=10_000, no_color=True)
-    numeric = {"amount", "weighted", "probability", "age"}
-    table = Table(show_edge=False, pad_edge=False, box=None, header_style="bold")
-    for column in result.columns:
-        table.add_column(
-            column,
-            justify="right" if column in numeric else "left",
-            no_wrap=True,
-            overflow="ellipsis",
-            ratio=2 if column in ("name", "partner_name") else None,
-        )
-    for row in result.rows:
-        table.add_row(*[_cell(row.value(c)) for c in result.columns])
-    console.print(table)
+    from crmfiles.cli.table_fit import Table, fill
+
+    width = _terminal_width()
+    table = Table(
+        result.columns, [[_cell(row.value(c)) for c in result.columns] for row in result.rows]
+    )
+    header, *body = table.lines(table.fit(width))
+    # the lines are laid out already (soft_wrap: rich neither wraps nor crops them);
+    # rich only makes the header bold on a terminal
+    console = Console(soft_wrap=True, highlight=False, markup=False, emoji=False)
+    console.print(Text(header, style="bold"))
+    body.extend(fill(_totals(result), width))
+    sys.stdout.write("\n".join(body) + "\n")
+
+
+def _totals(result: Any) -> list[str]:
+    """The footer in parts that are never split across lines."""
+    count = f"{len(result.rows)} opportunities"
     base = result.base
     amount, weighted = result.amount, result.weighted
     if amount.in_base is None:
-        parts = ", ".join(f"{fmt(v)} {k}" for k, v in sorted(amount.by_currency.items()))
-        console.print(
-            f"{len(result.rows)} opportunities; totals per currency: {parts} "
-            f"(no rate for {', '.join(amount.missing_rates)} in "
-            "catalogs/currencies.yaml)"
-        )
-        return
-    note = ""
+        return [
+            count,
+            "totals per currency: "
+            + ", ".join(f"{fmt(v)} {k}" for k, v in sorted(amount.by_currency.items())),
+            f"(no rate for {', '.join(amount.missing_rates)} in catalogs/currencies.yaml)",
+        ]
+    parts = [
+        count,
+        f"total {fmt(amount.in_base)} {base}",
+        f"weighted {fmt(weighted.in_base)} {base}",
+    ]
     if amount.converted:
         others = ", ".join(k for k in sorted(amount.by_currency) if k != base)
-        note = f" ({others} converted to {base} at the rates of catalogs/currencies.yaml)"
-    console.print(
-        f"{len(result.rows)} opportunities   total {fmt(amount.in_base)} {base}   "
-        f"weighted {fmt(weighted.in_base)} {base}{note}"
-    )
+        parts.append(f"({others} converted to {base} at the rates of catalogs/currencies.yaml)")
+    return parts
 
 
 def run_show(args: argparse.Namespace) -> int:

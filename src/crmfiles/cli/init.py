@@ -66,6 +66,7 @@ def run_demo(args: argparse.Namespace) -> int:
             open=False,
             view=None,
             sort=[],
+            columns=None,
             format="table",
         )
         code = run_list(list_args)
