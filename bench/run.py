@@ -106,9 +106,10 @@ def crm(*args: str) -> Command:
 def check_jsonschema(w: Workload) -> list[list[str]]:
     """check-jsonschema on every opportunity, in as few invocations as ARG_MAX allows.
 
-    The schema's ``$id`` is an https URL, so its relative ``$ref``s would be fetched
-    from crmfiles.dev; ``--base-uri`` points them at the schema folder instead (and
-    the dead proxy of :func:`harness.environment` makes sure nothing is fetched)."""
+    ``--base-uri`` points relative ``$ref``s at the schema folder: today's schemas
+    have no ``$id`` and resolve there anyway, but a revision measured with ``--rev``
+    may be older, when the ``$id`` was an https URL (and the dead proxy of
+    :func:`harness.environment` makes sure nothing is fetched)."""
     schema = SNAPSHOT.get("root", PROJECT) / "schema" / "opportunity.schema.json"
     head = [*tool("check-jsonschema"), "--schemafile", str(schema), "--base-uri", schema.as_uri()]
     env_size = sum(len(k) + len(v) + 2 + 8 for k, v in environment().items())
