@@ -823,3 +823,74 @@ def test_every_one_revision_rule_has_a_test_that_breaks_it() -> None:
         and f"warning [{rule.id}]" not in expected
     ]
     assert untested == []
+
+
+# --- money-range -----------------------------------------------------------------------
+
+
+def _opportunity_with(repo: Path, body: str) -> None:
+    write(
+        repo,
+        {
+            "opportunities/2026/01/big.yaml": "id: big\nname: Big\nkind: standard-sale\n"
+            "stage: qualify\nstatus: in_progress\npartner: acme\nresponsible: alice\n"
+            "probability: 10\nopened: 2026-01-10\n" + body
+        },
+    )
+
+
+def test_money_range_breaks_on_lines_adding_up_past_the_bound(repo: Path) -> None:
+    _opportunity_with(
+        repo, "lines:\n  - description: x\n    quantity: 1000000000\n    unit_price: 100000000000000\n"
+    )
+    assert sorted(report(repo)) == [
+        "opportunities/2026/01/big.yaml:11:3: error [money-range]",
+        "opportunities/2026/01/big.yaml:13:17: error [schema]",
+    ]
+
+
+def test_money_range_breaks_on_a_product_of_bounded_values(repo: Path) -> None:
+    _opportunity_with(repo, "lines:\n  - description: x\n    quantity: 2\n    unit_price: 999999999999.99\n")
+    assert report(repo) == ["opportunities/2026/01/big.yaml:11:3: error [money-range]"]
+
+
+def test_money_range_keeps_large_but_possible_deals(repo: Path) -> None:
+    _opportunity_with(
+        repo,
+        "amount: 999999999999.99\nlines:\n  - description: x\n    quantity: 1000\n    unit_price: 999999999.99\n"
+        "    duration_months: 1\n",
+    )
+    assert [r for r in report(repo) if "money-range" in r or "schema" in r] == []
+
+
+def test_an_amount_past_the_bound_is_a_schema_error_and_readers_go_on(repo: Path) -> None:
+    import json
+    import sqlite3
+    import subprocess
+    import sys
+
+    _opportunity_with(repo, "amount: 100000000000000000000\n")
+    assert report(repo) == ["opportunities/2026/01/big.yaml:10:9: error [schema]"]
+    for args in (
+        ["list", "opportunities", "--format", "json"],
+        ["report", "funnel"],
+        ["report", "forecast"],
+        ["export", "sqlite", "out.db"],
+        ["export", "csv"],
+    ):
+        proc = subprocess.run(
+            [sys.executable, "-m", "crmfiles", *args],
+            cwd=repo,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert proc.returncode == 0, (args, proc.stderr)
+        assert "internal error" not in proc.stderr
+        if args[0] == "list":
+            rows = {r["id"]: r for r in json.loads(proc.stdout)["opportunities"]}
+            assert rows["big"]["amount"] == "100000000000000000000.00"
+            assert rows["acme-forklifts"]["amount"] == "30000.00"
+    with sqlite3.connect(repo / "out.db") as db:
+        [(kept,)] = db.execute("select count(*) from opportunities where id = 'acme-forklifts'")
+    assert kept == 1

@@ -13,13 +13,13 @@ schemas declare as money, and ``line_total``) is a decimal with exactly two plac
 
 from __future__ import annotations
 
-import csv
 import json
 from collections.abc import Iterable, Sequence
 from functools import cache
 from pathlib import Path
 from typing import Any
 
+from crmfiles import csvsafe
 from crmfiles.money import decimal, lines_total, plain
 from crmfiles.progress import progress
 from crmfiles.records import CATALOGS, RECORD_FOLDERS
@@ -131,39 +131,48 @@ def money_text(row: dict[str, Any], money: Iterable[str]) -> dict[str, Any]:
 # --- CSV -------------------------------------------------------------------------------
 
 
-def export_csv(repo: Repository, out: Path, types: Sequence[str] | None = None) -> list[Path]:
-    """Write the CSV files into ``out``; returns what was written."""
+def export_csv(
+    repo: Repository, out: Path, types: Sequence[str] | None = None, *, raw: bool = False
+) -> list[Path]:
+    """Write the CSV files into ``out``; returns what was written. Cells a spreadsheet
+    would run as formulas are defused unless ``raw`` (csvsafe.py)."""
     folders = list(types) if types else list(RECORD_FOLDERS)
     written: list[Path] = []
     with progress("Exporting CSV", len(folders) + (0 if types else len(CATALOGS) + 1)) as bar:
         for folder in folders:
             rows = record_rows(repo.records(folder), RECORD_FOLDERS[folder])
-            written.append(write_csv(out / f"{folder}.csv", rows, columns_of(rows)))
+            written.append(write_csv(out / f"{folder}.csv", rows, columns_of(rows), raw=raw))
             bar.advance()
         if types:
             return written
         lines = line_rows(repo)
         head = ["record_type", "record_id", "position"]
         columns = head + [c for c in columns_of(lines) if c not in (*head, "id", "path")]
-        written.append(write_csv(out / "lines.csv", lines, columns))
+        written.append(write_csv(out / "lines.csv", lines, columns, raw=raw))
         bar.advance()
         for name in CATALOGS:
             rows = catalog_rows(repo, name)
             columns = [c for c in columns_of(rows) if c != "path"]
-            written.append(write_csv(out / "catalogs" / f"{name}.csv", rows, columns))
+            written.append(write_csv(out / "catalogs" / f"{name}.csv", rows, columns, raw=raw))
             bar.advance()
     return written
 
 
-def write_csv(path: Path, rows: Iterable[dict[str, Any]], columns: Sequence[str]) -> Path:
+def write_csv(
+    path: Path, rows: Iterable[dict[str, Any]], columns: Sequence[str], *, raw: bool = False
+) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "w", encoding="utf-8", newline="") as handle:
-        write_csv_stream(handle, rows, columns)
+        write_csv_stream(handle, rows, columns, raw=raw)
     return path
 
 
-def write_csv_stream(handle: Any, rows: Iterable[dict[str, Any]], columns: Sequence[str]) -> None:
-    writer = csv.writer(handle, lineterminator="\n")
+def write_csv_stream(
+    handle: Any, rows: Iterable[dict[str, Any]], columns: Sequence[str], *, raw: bool = False
+) -> None:
+    """Rows as CSV; cells a spreadsheet would run as formulas are defused unless
+    ``raw`` (csvsafe.py)."""
+    writer = csvsafe.Writer(handle, raw=raw)
     writer.writerow(columns)
     for row in rows:
         writer.writerow([csv_cell(row.get(c)) for c in columns])

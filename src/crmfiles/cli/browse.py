@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import csv
 import difflib
 import json
 import os
@@ -12,6 +11,7 @@ import sys
 from decimal import Decimal
 from typing import Any
 
+from crmfiles import csvsafe
 from crmfiles.errors import CrmError
 from crmfiles.money import CENT, fmt
 from crmfiles.records.store import Repository
@@ -103,7 +103,7 @@ def run_list(args: argparse.Namespace) -> int:
         sys.stdout.write("\n")
         return 0
     if args.format == "csv":
-        writer = csv.writer(sys.stdout, lineterminator="\n")
+        writer = csvsafe.Writer(sys.stdout)
         writer.writerow(result.columns)
         for row in result.rows:
             writer.writerow([_csv_value(row.value(c)) for c in result.columns])

@@ -37,6 +37,12 @@ def add_export_arguments(parser: argparse.ArgumentParser) -> None:
         help="csv: only this record type; without --out it goes to stdout",
     )
     parser.add_argument("--at", metavar="DATE|REV", help="the repository as it was at DATE or REV")
+    parser.add_argument(
+        "--raw",
+        action="store_true",
+        help="csv: values exactly as stored, for programs; by default a cell starting "
+        "with = + - @ is prefixed with ' so spreadsheets do not run it as a formula",
+    )
 
 
 def add_import_arguments(parser: argparse.ArgumentParser) -> None:
@@ -80,10 +86,10 @@ def run_export(args: argparse.Namespace) -> int:
         raise CrmError("crm export csv takes no FILE", hint="use --out DIR")
     if args.type and not args.out:
         rows, columns = export.record_csv(at.repo, args.type)
-        export.write_csv_stream(sys.stdout, rows, columns)
+        export.write_csv_stream(sys.stdout, rows, columns, raw=args.raw)
         return 0
     out = Path(args.out or "crm-export")
-    written = export.export_csv(at.repo, out, [args.type] if args.type else None)
+    written = export.export_csv(at.repo, out, [args.type] if args.type else None, raw=args.raw)
     sys.stderr.write(f"wrote {len(written)} CSV files into {out}/\n")
     return 0
 

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import sys
+
+from crmfiles import csvsafe
 
 
 def add_codeowners_arguments(parser: argparse.ArgumentParser) -> None:
@@ -100,7 +101,7 @@ def run_changes(args: argparse.Namespace) -> int:
         sys.stdout.write("\n")
         return 0
     if args.format == "csv":
-        writer = csv.writer(sys.stdout, lineterminator="\n")
+        writer = csvsafe.Writer(sys.stdout)
         writer.writerow(["id", "name", "from", "to", "amount", "currency", "by"])
         for row in rows:
             writer.writerow(

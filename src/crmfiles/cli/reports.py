@@ -194,9 +194,9 @@ def _dump(payload: Any) -> None:
 
 
 def _csv(records: Sequence[dict[str, Any]], columns: Sequence[str] | None = None) -> None:
-    import csv
+    from crmfiles import csvsafe
 
-    writer = csv.writer(sys.stdout, lineterminator="\n")
+    writer = csvsafe.Writer(sys.stdout)
     if columns is None:
         columns = list(records[0]) if records else []
     writer.writerow(columns)

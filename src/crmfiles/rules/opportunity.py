@@ -167,8 +167,12 @@ def dates_in_order(ctx: Context, f: LoadedFile) -> Iterator[Finding]:
 MONEY_KEYS = ("amount", "unit_price", "price", "budget")
 
 
+MONEY_MAX = Decimal("999999999999.99")  # the schema's maximum of one amount
+
+
 def money_exact(ctx: Context, f: LoadedFile) -> Iterator[Finding]:
     data = f.data
+    yield from _lines_in_range(ctx, f)
     spots: list[tuple[tuple[str | int, ...], Any]] = [
         ((k,), data[k]) for k in MONEY_KEYS if k in data
     ]
@@ -189,6 +193,34 @@ def money_exact(ctx: Context, f: LoadedFile) -> Iterator[Finding]:
                 pointer,
                 hint=f"write {amount.quantize(Decimal('0.01'))}",
             )
+
+
+def _lines_in_range(ctx: Context, f: LoadedFile) -> Iterator[Finding]:
+    """The schema bounds each amount and quantity; their products can still add up to
+    more than any amount may be (quantity 10^9 x unit price 10^12)."""
+    lines = f.data.get("lines")
+    if not isinstance(lines, list):
+        return
+    rough = 0.0  # floats are enough to see that nothing comes near the bound
+    for line in lines:
+        if not isinstance(line, dict):
+            return
+        quantity, price = line.get("quantity", 1), line.get("unit_price", 0)
+        months = line.get("duration_months", 1)
+        if not all(isinstance(v, (int, float)) for v in (quantity, price, months)):
+            continue
+        rough += abs(quantity * price * months)
+    if rough < float(MONEY_MAX) / 2:
+        return
+    total = lines_total(f.data, ctx.catalogs.get("products"))
+    if total is not None and total > MONEY_MAX:
+        yield finding(
+            "money-range",
+            f,
+            f"the lines add up to {total:,.2f}, more than an amount may be",
+            ("lines",),
+            hint="amounts are under a trillion: check the quantities and unit prices",
+        )
 
 
 def amount_matches_lines(ctx: Context, f: LoadedFile) -> Iterator[Finding]:

@@ -153,6 +153,12 @@ _RULES = [
         "Amounts are exact decimals with at most two places.",
     ),
     RuleInfo(
+        "money-range",
+        "lines add up to more than an amount may be",
+        "Each amount is under a trillion (the schema's bound); so is what the lines "
+        "of a record add up to. Check the quantities and unit prices.",
+    ),
+    RuleInfo(
         "amount-mismatch",
         "amount differs from the sum of the lines",
         "Remove amount to use the sum of the lines, or correct it.",
