@@ -19,12 +19,18 @@ The mapping file (YAML)::
     separator: ";"            # between list items in a cell (default ;)
     delimiter: ","            # between cells (default ,)
     encoding: utf-8-sig       # of the CSV file (default: UTF-8, with or without BOM)
+    key: Deal ID              # a column naming each row in the system it came from
+
+With a ``key`` column, its cell is kept in the record as ``external_id``: a row whose
+key a record of the folder has already is "already imported" and skipped, so running
+the same file again adds only its new rows (and commits nothing when there are none).
 
 Every row becomes one record: cells are converted to the field's type (the JSON
 Schema says which), an ``id`` comes from an ``id`` column or from the name (made
 unique), the file goes where crm.yaml's layout puts it, and every new file is checked
 together with the repository.  A row that fails is refused with its row number and
-every reason; unless ``partial``, one refused row means nothing is written.
+every reason; unless ``partial``, one refused row means nothing is written.  The
+files are written and committed all or nothing (``crmfiles.import_write``).
 """
 
 from __future__ import annotations
@@ -40,26 +46,21 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
-from crmfiles import git
-from crmfiles.errors import CrmError, GitFailed
+from crmfiles.errors import CrmError
+from crmfiles.import_mapping import Mapping, load_mapping
 from crmfiles.progress import progress
 from crmfiles.records import RECORD_FOLDERS, is_valid_id
 from crmfiles.records.store import Repository
 from crmfiles.records.yamlio import ParseError, parse
+
+__all__ = ["IMPORTABLE", "ImportResult", "Mapping", "import_csv", "load_mapping"]
 
 IMPORTABLE = ("opportunities", "partners", "contacts", "leads")
 TRUE = ("true", "yes", "y", "1", "x", "on")
 FALSE = ("false", "no", "n", "0", "", "off")
 
 
-@dataclass
-class Mapping:
-    columns: dict[str, str | None]
-    values: dict[str, dict[str, Any]] = field(default_factory=dict)
-    defaults: dict[str, Any] = field(default_factory=dict)
-    separator: str = ";"
-    delimiter: str = ","
-    encoding: str = "utf-8-sig"
+KEY_FIELD = "external_id"
 
 
 @dataclass
@@ -77,42 +78,7 @@ class ImportResult:
     refused: list[Refusal]
     commit: str | None = None
     warnings: list[str] = field(default_factory=list)
-
-
-def load_mapping(path: Path) -> Mapping:
-    """Read a mapping file; any problem is a usage error (exit 2)."""
-    try:
-        data = parse(path.read_text("utf-8"))
-    except OSError as exc:
-        raise CrmError(f"{path}: cannot read: {exc.strerror}") from None
-    except (UnicodeDecodeError, ParseError) as exc:
-        raise CrmError(f"{path}: not a YAML mapping file: {exc}") from None
-    if not isinstance(data, dict) or not isinstance(data.get("columns"), dict):
-        raise CrmError(
-            f"{path}: a mapping file needs `columns:`, a mapping of CSV column to field",
-            hint="see `crm import --help`",
-        )
-    values = data.get("values") or {}
-    defaults = data.get("defaults") or {}
-    if not isinstance(values, dict) or not all(isinstance(v, dict) for v in values.values()):
-        raise CrmError(f"{path}: `values:` maps each field to a mapping of CSV value to value")
-    if not isinstance(defaults, dict):
-        raise CrmError(f"{path}: `defaults:` is a mapping of field to value")
-    unknown = set(data) - {"columns", "values", "defaults", "separator", "delimiter", "encoding"}
-    if unknown:
-        raise CrmError(f"{path}: unknown key(s): {', '.join(sorted(map(str, unknown)))}")
-    columns = {str(k): (None if v is None else str(v)) for k, v in data["columns"].items()}
-    delimiter = str(data.get("delimiter", ","))
-    if len(delimiter) != 1:
-        raise CrmError(f"{path}: `delimiter:` is one character")
-    return Mapping(
-        columns,
-        {str(k): {str(a): b for a, b in v.items()} for k, v in values.items()},
-        {str(k): v for k, v in defaults.items()},
-        str(data.get("separator", ";")),
-        delimiter,
-        str(data.get("encoding", "utf-8-sig")),
-    )
+    already: int = 0  # rows whose key a record has already (skipped)
 
 
 @dataclass
@@ -124,6 +90,7 @@ class _Row:
     id: str | None = None
     path: str | None = None
     text: str | None = None
+    key: str | None = None
 
 
 def import_csv(
@@ -140,6 +107,9 @@ def import_csv(
         raise CrmError(f"cannot import {folder}", hint=f"one of: {', '.join(IMPORTABLE)}")
     repo = Repository(root)
     rows, warnings = _read(source, folder, mapping)
+    done = _imported_keys(root, folder) if mapping.key else {}
+    already = [r for r in rows if r.key is not None and r.key in done and not r.reasons]
+    rows = [r for r in rows if r not in already]
     with progress(f"Importing {folder}", len(rows)) as bar:
         # every file's name counts, read or not: an import never takes a broken file's id
         taken = {p.stem for p in (root / folder).rglob("*") if p.suffix in (".yaml", ".yml")}
@@ -149,34 +119,38 @@ def import_csv(
         checkable = [r for r in rows if not r.reasons]
         warnings += _check(root, checkable, again=partial)
     refused = [Refusal(r.number, r.line, r.id, r.reasons) for r in rows if r.reasons]
-    result = ImportResult(len(rows), [], refused, warnings=warnings)
+    result = ImportResult(len(rows) + len(already), [], refused, warnings=warnings)
+    result.already = len(already)
     good = [r for r in rows if not r.reasons]
     if (refused and not partial) or dry_run or not good:
         return result
-    from crmfiles.records.edit import write_atomic
+    from crmfiles.import_write import write_all
 
-    paths = []
-    for row in good:
-        assert row.path is not None and row.text is not None
-        write_atomic(root / row.path, row.text)
-        paths.append(row.path)
-    result.written = paths
-    if commit:
-        plural = folder if len(paths) != 1 else RECORD_FOLDERS[folder]
-        message = (
-            f"crm: import {len(paths)} {plural} from {source.name}\n\nCrm-Import: {source.name}"
-        )
-        git.run(["add", "--", *paths], root)
-        try:
-            git.run(["commit", "-q", "-m", message, "--only", "--", *paths], root)
-        except git.GitError as err:
-            raise GitFailed(
-                f"the {len(paths)} records are written and staged but git could not commit them",
-                err.message,
-                hint="fix what git reports, then `git commit`",
-            ) from None
-        result.commit = git.out(["rev-parse", "HEAD"], root).strip()
+    texts = {row.path: row.text for row in good if row.path is not None and row.text is not None}
+    plural = folder if len(texts) != 1 else RECORD_FOLDERS[folder]
+    message = f"crm: import {len(texts)} {plural} from {source.name}\n\nCrm-Import: {source.name}"
+    result.commit = write_all(root, texts, message if commit else None)
+    result.written = list(texts)
     return result
+
+
+def _imported_keys(root: Path, folder: str) -> dict[str, str]:
+    """key -> path of every record of ``folder`` (committed or not) that has one."""
+    found: dict[str, str] = {}
+    for path in sorted((root / folder).rglob("*.yaml")):
+        try:
+            content = path.read_bytes()
+        except OSError:
+            continue
+        if KEY_FIELD.encode() not in content:
+            continue  # (most records: not parsed)
+        try:
+            data = parse(content.decode("utf-8"))
+        except (UnicodeDecodeError, ParseError):
+            continue
+        if isinstance(data, dict) and isinstance(data.get(KEY_FIELD), str):
+            found.setdefault(data[KEY_FIELD], path.relative_to(root).as_posix())
+    return found
 
 
 def _read(source: Path, folder: str, mapping: Mapping) -> tuple[list[_Row], list[str]]:
@@ -196,7 +170,7 @@ def _read(source: Path, folder: str, mapping: Mapping) -> tuple[list[_Row], list
     except csv.Error as exc:
         raise CrmError(f"{source}:1: {exc}") from None
     header = [h.strip() for h in header]
-    missing = [c for c in mapping.columns if c not in header]
+    missing = [c for c in [*mapping.columns, *filter(None, [mapping.key])] if c not in header]
     if missing:
         raise CrmError(
             f"{source}: the mapping names column(s) the file does not have: "
@@ -204,13 +178,14 @@ def _read(source: Path, folder: str, mapping: Mapping) -> tuple[list[_Row], list
             hint=f"the file's columns: {', '.join(map(repr, header))}",
         )
     warnings = []
-    unmapped = [h for h in header if h and h not in mapping.columns]
+    unmapped = [h for h in header if h and h not in mapping.columns and h != mapping.key]
     if unmapped:
         warnings.append(f"column(s) not in the mapping, ignored: {', '.join(map(repr, unmapped))}")
     from crmfiles.export import field_types
 
     types = field_types(RECORD_FOLDERS[folder])
     rows: list[_Row] = []
+    keys: dict[str, int] = {}  # key -> the row that has it
     start = reader.line_num + 1
     number = 0
     while True:
@@ -239,9 +214,23 @@ def _read(source: Path, folder: str, mapping: Mapping) -> tuple[list[_Row], list
         for target, value in mapping.defaults.items():
             if _get(row.data, target) is None:
                 _set(row, target, value)
+        if mapping.key is not None:
+            _keyed(row, by_column.get(mapping.key, "").strip(), mapping.key, keys)
         rows.append(row)
         start = reader.line_num + 1
     return rows, warnings
+
+
+def _keyed(row: _Row, key: str, column: str, keys: dict[str, int]) -> None:
+    """Give the row its key (stored as external_id), or a reason to refuse it."""
+    if not key:
+        row.reasons.append(f"no key: column {column!r} is empty")
+    elif key in keys:
+        row.reasons.append(f"key {key!r} (column {column!r}) is on row {keys[key]} too")
+    else:
+        keys[key] = row.number
+        row.key = key
+        row.data[KEY_FIELD] = key
 
 
 def _convert(

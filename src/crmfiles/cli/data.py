@@ -117,7 +117,7 @@ def run_import(args: argparse.Namespace) -> int:
             sys.stdout.write(
                 f"{source}:{refusal.line}: row {refusal.row}{who}: refused: {reason}\n"
             )
-    good = result.rows - len(result.refused)
+    good = result.rows - len(result.refused) - result.already
     kind = args.type if len(result.written) != 1 else RECORD_FOLDERS[args.type]
     if result.refused and not args.partial:
         sys.stderr.write(
@@ -129,6 +129,10 @@ def run_import(args: argparse.Namespace) -> int:
     if args.dry_run:
         sys.stderr.write(f"crm: {good} of {result.rows} rows would be imported (dry run)\n")
         return 1 if result.refused else 0
+    if mapping.key is not None:  # rows found by their key are not new
+        sys.stderr.write(f"crm: {result.already} already imported, {len(result.written)} new\n")
+        if not result.written:
+            return 0
     where = f" in commit {result.commit[:9]}" if result.commit else ""
     sys.stderr.write(f"crm: imported {len(result.written)} {kind} from {source.name}{where}\n")
     return 0

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import os
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,7 +19,7 @@ from crmfiles import git
 from crmfiles.config import Config
 from crmfiles.errors import CrmError, GitFailed
 from crmfiles.ops.init import with_schema_comment
-from crmfiles.records import CONFIG_FILE, classify, iso_date
+from crmfiles.records import CONFIG_FILE, RECORD_FOLDERS, classify, iso_date
 from crmfiles.records.edit import write_atomic
 from crmfiles.records.sources import WorkTree
 
@@ -114,11 +115,23 @@ def layout_target(path: str, data: Any, config: Config, fallback: dt.date) -> st
 
 
 def relayout(root: Path, config: Config, *, commit: bool = True) -> list[tuple[str, str]]:
-    """Move every record into the configured layout, in one commit."""
+    """Move every record into the configured layout, in one commit: every move is
+    planned, and every reason to refuse found, before the first file moves; when git
+    refuses (a hook, a held index lock) the files and the index are put back."""
+    moves = plan_layout(root, config)
+    if moves:
+        _apply(root, moves, commit=commit)
+    return moves
+
+
+def plan_layout(root: Path, config: Config) -> list[tuple[str, str]]:
+    """The moves ``crm fmt --layout`` would make, ``(from, to)``; a CrmError naming
+    every problem when it cannot make them all (then it makes none)."""
     from crmfiles.records.yamlio import ParseError, parse
 
     status = git.out(["status", "--porcelain", "-z", "--untracked-files=all"], root)
     dirty = {item[3:] for item in status.split("\0") if item[:2].strip() and item[:2] != "??"}
+    tracked = set(git.out(["ls-files", "-z", "--", *RECORD_FOLDERS], root).split("\0"))
     moves: list[tuple[str, str]] = []
     for raw in WorkTree(root).files():
         if raw.content is None:
@@ -127,41 +140,86 @@ def relayout(root: Path, config: Config, *, commit: bool = True) -> list[tuple[s
             data = parse(raw.content.decode("utf-8"))
         except (UnicodeDecodeError, ParseError):
             continue
-        fallback = _added_on(root, raw.path)
+        fallback = _added_on(root, raw.path) if raw.path in tracked else dt.date.today()
         target = layout_target(raw.path, data, config, fallback)
         if target and target != raw.path:
-            if (root / target).exists():
-                raise CrmError(f"cannot move {raw.path} to {target}: a file is already there")
             moves.append((raw.path, target))
-    busy = sorted(p for move in moves for p in move if p in dirty)
-    if busy:
-        raise CrmError(
-            f"{busy[0]} has uncommitted changes; commit or stash them before `crm fmt --layout`"
-        )
-    tracked = set(git.out(["ls-files", "-z"], root).split("\0"))
+    problems: list[str] = []
+    bound: dict[str, list[str]] = {}
     for old, new in moves:
-        (root / new).parent.mkdir(parents=True, exist_ok=True)
-        if old in tracked:
-            git.run(["mv", "--", old, new], root)
-        else:
-            (root / old).rename(root / new)
-            git.run(["add", "--", new], root)
-        _prune_empty(root, (root / old).parent)
-    if commit and moves:
-        paths = [p for move in moves for p in move]
-        message = (
-            f"crm: fmt --layout ({len(moves)} record{'s' if len(moves) != 1 else ''} "
-            "moved into the configured layout)"
+        bound.setdefault(new, []).append(old)
+    leaving = {old for old, _ in moves}
+    for new, olds in bound.items():
+        if len(olds) > 1:
+            problems.append(f"{' and '.join(olds)} would both move to {new} (one id, two records)")
+        elif new not in leaving and (os.path.lexists(root / new)):
+            problems.append(f"cannot move {olds[0]} to {new}: a file is already there")
+    problems += [
+        f"{old} is not committed: commit it (or remove it) first" for old in leaving - tracked
+    ]
+    busy = sorted(p for move in moves for p in move if p in dirty)
+    problems += [f"{path} has uncommitted changes; commit or stash them first" for path in busy]
+    if problems:
+        raise CrmError(
+            "crm fmt --layout moved nothing:\n  " + "\n  ".join(sorted(set(problems))),
+            hint="a layout change moves every misplaced record or none",
         )
-        try:
-            git.run(["commit", "-q", "-m", message, "--only", "--", *paths], root)
-        except git.GitError as err:
-            raise GitFailed(
-                "the records are moved and staged but git could not commit them",
-                err.message,
-                hint="fix what git reports, then `git commit`",
-            ) from None
     return moves
+
+
+def _apply(root: Path, moves: list[tuple[str, str]], *, commit: bool) -> None:
+    """Rename, stage and commit the moves; on any refusal undo what was done."""
+    done: list[tuple[str, str]] = []
+    made: list[Path] = []  # folders created for the moves
+    paths = [p for move in moves for p in move]
+    staged = False
+    try:
+        for old, new in moves:
+            made += _parents(root, new)
+            os.rename(root / old, root / new)
+            done.append((old, new))
+        _git(root, ["update-index", "--add", "--remove", "--", *paths], "stage the moves")
+        staged = True
+        if commit:
+            message = (
+                f"crm: fmt --layout ({len(moves)} record{'s' if len(moves) != 1 else ''} "
+                "moved into the configured layout)"
+            )
+            _git(root, ["commit", "-q", "-m", message, "--only", "--", *paths], "make the commit")
+    except (OSError, CrmError) as exc:
+        if staged:  # the index entries of the moved paths back to HEAD's
+            git.run(["reset", "-q", "HEAD", "--", *paths], root, check=False)
+        for old, new in reversed(done):
+            os.rename(root / new, root / old)
+        for folder in reversed(made):
+            _prune_empty(root, folder)
+        why = exc.message if isinstance(exc, CrmError) else f"{exc.filename}: {exc.strerror}"
+        failure = GitFailed if isinstance(exc, GitFailed) else CrmError
+        raise failure(
+            f"{why}\nnothing was moved: the records, the index and HEAD are as they were",
+            hint="fix what git reports, then run `crm fmt --layout` again",
+        ) from None
+    for old, _ in moves:
+        _prune_empty(root, (root / old).parent)
+
+
+def _git(root: Path, args: list[str], what: str) -> None:
+    proc = git.run(args, root, check=False)
+    if proc.returncode != 0:
+        output = (proc.stdout + proc.stderr).decode("utf-8", "replace").strip()
+        raise GitFailed(f"git could not {what}:\n{output}", output)
+
+
+def _parents(root: Path, path: str) -> list[Path]:
+    """Create the folders ``path`` needs; those created, outermost first."""
+    missing = []
+    folder = (root / path).parent
+    while not folder.exists():
+        missing.append(folder)
+        folder = folder.parent
+    for folder in reversed(missing):
+        folder.mkdir()
+    return list(reversed(missing))
 
 
 def _added_on(root: Path, path: str) -> dt.date:

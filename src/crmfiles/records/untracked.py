@@ -25,9 +25,10 @@ from pathlib import Path
 
 from crmfiles import git
 
-FILE = "untracked-v1.marshal"
+FILE = "untracked-v2.marshal"
 MARGIN_NS = 1_000_000_000
-Identity = tuple[int, int, int] | None
+Identity = tuple[int, int, int, int, int] | None  # device, inode, size, mtime, ctime
+MTIME = 3
 
 
 def started() -> int:
@@ -43,13 +44,13 @@ def known(root: Path, gitdir: Path, tops: list[str]) -> list[str] | None:
             stored = marshal.load(handle)
         if not isinstance(stored, dict) or stored.get("tops") != tops:
             return None
-        if stored["index"] != git.file_identity(_index(root, gitdir)) or stored["index"] is None:
+        if stored["index"] != identity(_index(root, gitdir)) or stored["index"] is None:
             return None
-        for rel, mtime in stored["dirs"].items():
-            if os.lstat(root / rel).st_mtime_ns != mtime:
+        for rel, recorded in stored["dirs"].items():
+            if _folder(os.lstat(root / rel)) != recorded:
                 return None
-        for path, identity in stored["ignores"].items():
-            if git.file_identity(Path(path)) != identity:
+        for path, recorded in stored["ignores"].items():
+            if identity(Path(path)) != recorded:
                 return None
         paths = stored["paths"]
     except (OSError, EOFError, ValueError, TypeError, KeyError, AttributeError):
@@ -60,8 +61,8 @@ def known(root: Path, gitdir: Path, tops: list[str]) -> list[str] | None:
 def remember(root: Path, gitdir: Path, tops: list[str], paths: list[str], since: int) -> None:
     """Record ``paths``, what ``git ls-files --others`` listed for ``tops`` in a
     listing that started at ``since`` (:func:`started`)."""
-    index = git.file_identity(_index(root, gitdir))
-    dirs: dict[str, int] = {"": os.lstat(root).st_mtime_ns}
+    index = identity(_index(root, gitdir))
+    dirs: dict[str, tuple[int, int, int]] = {"": _folder(os.lstat(root))}
     for top in tops:
         full = root / top
         if full.is_dir() and not full.is_symlink():
@@ -71,9 +72,9 @@ def remember(root: Path, gitdir: Path, tops: list[str], paths: list[str], since:
     out = {
         "tops": tops,
         # changed during the listing (or too close to it to tell): not trusted
-        "index": index if index is not None and index[2] < since - MARGIN_NS else None,
-        "dirs": {rel: (m if m < since - MARGIN_NS else -1) for rel, m in dirs.items()},
-        "ignores": {str(p): _recent(git.file_identity(p), since) for p in ignores if p is not None},
+        "index": index if index is not None and index[MTIME] < since - MARGIN_NS else None,
+        "dirs": {rel: (d if d[1] < since - MARGIN_NS else (-1, -1, -1)) for rel, d in dirs.items()},
+        "ignores": {str(p): _recent(identity(p), since) for p in ignores if p is not None},
         "paths": paths,
     }
     from crmfiles.records.edit import write_bytes_atomic
@@ -81,18 +82,32 @@ def remember(root: Path, gitdir: Path, tops: list[str], paths: list[str], since:
     write_bytes_atomic(gitdir / "crmfiles" / FILE, marshal.dumps(out), durable=False)
 
 
-def _folders(full: Path, rel: str, out: dict[str, int]) -> None:
-    out[rel] = os.lstat(full).st_mtime_ns
+def identity(path: Path) -> Identity:
+    """The stat data a copy of the file cannot have (None: no such file)."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+
+
+def _folder(st: os.stat_result) -> tuple[int, int, int]:
+    """A folder's inode, modification and inode change times (from the one lstat)."""
+    return (st.st_ino, st.st_mtime_ns, st.st_ctime_ns)
+
+
+def _folders(full: Path, rel: str, out: dict[str, tuple[int, int, int]]) -> None:
+    out[rel] = _folder(os.lstat(full))
     with os.scandir(full) as entries:
         subs = [e.name for e in entries if e.is_dir(follow_symlinks=False)]
     for name in subs:
         _folders(full / name, f"{rel}/{name}", out)
 
 
-def _recent(identity: Identity, since: int) -> Identity:
-    if identity is not None and identity[2] >= since - MARGIN_NS:
-        return (-1, -1, -1)  # never equal: ask git next time
-    return identity
+def _recent(stat: Identity, since: int) -> Identity:
+    if stat is not None and stat[MTIME] >= since - MARGIN_NS:
+        return (-1, -1, -1, -1, -1)  # never equal: ask git next time
+    return stat
 
 
 def _index(root: Path, gitdir: Path) -> Path:
