@@ -124,7 +124,7 @@ def test_a_refusing_hook_leaves_everything_as_it_was(repo: Path) -> None:
     hook.chmod(0o755)
     before = state(repo)
     proc = crm(repo)
-    assert proc.returncode == 2
+    assert proc.returncode == 3  # git refused (exit 3, docs/cli.md)
     assert "no moves today" in proc.stderr
     assert "nothing was moved" in proc.stderr
     assert state(repo) == before
@@ -137,7 +137,7 @@ def test_a_held_index_lock_leaves_everything_as_it_was(repo: Path) -> None:
     lock.write_text("")
     proc = crm(repo)
     lock.unlink()
-    assert proc.returncode == 2
+    assert proc.returncode == 3
     assert "index.lock" in proc.stderr and "nothing was moved" in proc.stderr
     assert state(repo) == before
     assert crm(repo).returncode == 0  # and once the lock is gone, it works

@@ -50,7 +50,7 @@ def test_a_refusing_hook_leaves_no_file_behind(repo: Path) -> None:
     hook.chmod(0o755)
     head = git(repo, "rev-parse", "HEAD").strip()
     proc = crm_import(repo)
-    assert proc.returncode == 2
+    assert proc.returncode == 3  # git refused (exit 3, docs/cli.md)
     assert "imports need a review" in proc.stderr
     assert f"nothing was imported: the {ROWS} files it wrote are removed" in proc.stderr
     assert "Traceback" not in proc.stderr
@@ -68,7 +68,7 @@ def test_a_held_index_lock_leaves_no_file_behind(repo: Path) -> None:
     before = status(repo)
     proc = crm_import(repo)
     lock.unlink()
-    assert proc.returncode == 2
+    assert proc.returncode == 3
     assert "index.lock" in proc.stderr and "nothing was imported" in proc.stderr
     assert status(repo) == before == "" and imported(repo) == []
 

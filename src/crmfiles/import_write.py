@@ -17,9 +17,10 @@ from crmfiles.records.edit import write_atomic
 
 
 class _Refused(Exception):
-    def __init__(self, why: str) -> None:
+    def __init__(self, why: str, output: str) -> None:
         super().__init__(why)
         self.why = why
+        self.output = output
 
 
 def write_all(root: Path, texts: dict[str, str], message: str | None) -> str | None:
@@ -53,13 +54,15 @@ def write_all(root: Path, texts: dict[str, str], message: str | None) -> str | N
             if folder.is_dir() and not any(folder.iterdir()):
                 folder.rmdir()
         n = len(written)
-        failure = GitFailed if isinstance(exc, _Refused) else CrmError
-        raise failure(
-            f"{why}\nnothing was imported: the {n} file{'s' if n != 1 else ''} it wrote "
+        said = (
+            f"\nnothing was imported: the {n} file{'s' if n != 1 else ''} it wrote "
             f"{'are' if n != 1 else 'is'} removed{' and unstaged' if staged else ''}; "
-            "the repository is as it was",
-            hint="fix what git reports, then run the same import again",
-        ) from None
+            "the repository is as it was"
+        )
+        hint = "fix what git reports, then run the same import again"
+        if isinstance(exc, _Refused):
+            raise GitFailed(why + said, exc.output, hint=hint) from None
+        raise CrmError(why + said, hint=hint) from None
     return git.resolve("HEAD", root)
 
 
@@ -67,7 +70,7 @@ def _git(root: Path, args: list[str], listed: bytes, what: str) -> None:
     proc = git.run(args, root, input=listed, check=False)
     if proc.returncode != 0:
         output = (proc.stdout + proc.stderr).decode("utf-8", "replace").strip()
-        raise _Refused(f"git could not {what}:\n{output}")
+        raise _Refused(f"git could not {what}", output)
 
 
 def _missing_folders(root: Path, path: str) -> list[Path]:

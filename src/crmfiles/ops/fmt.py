@@ -194,11 +194,11 @@ def _apply(root: Path, moves: list[tuple[str, str]], *, commit: bool) -> None:
         for folder in reversed(made):
             _prune_empty(root, folder)
         why = exc.message if isinstance(exc, CrmError) else f"{exc.filename}: {exc.strerror}"
-        failure = GitFailed if isinstance(exc, GitFailed) else CrmError
-        raise failure(
-            f"{why}\nnothing was moved: the records, the index and HEAD are as they were",
-            hint="fix what git reports, then run `crm fmt --layout` again",
-        ) from None
+        said = "\nnothing was moved: the records, the index and HEAD are as they were"
+        hint = "fix what git reports, then run `crm fmt --layout` again"
+        if isinstance(exc, GitFailed):
+            raise GitFailed(why + said, exc.output, hint=hint) from None
+        raise CrmError(why + said, hint=hint) from None
     for old, _ in moves:
         _prune_empty(root, (root / old).parent)
 
@@ -207,7 +207,7 @@ def _git(root: Path, args: list[str], what: str) -> None:
     proc = git.run(args, root, check=False)
     if proc.returncode != 0:
         output = (proc.stdout + proc.stderr).decode("utf-8", "replace").strip()
-        raise GitFailed(f"git could not {what}:\n{output}", output)
+        raise GitFailed(f"git could not {what}", output)
 
 
 def _parents(root: Path, path: str) -> list[Path]:
