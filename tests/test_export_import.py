@@ -175,6 +175,11 @@ def test_import_maps_converts_places_and_commits(repo: Path) -> None:
     assert "call back" not in text  # a column mapped to null is ignored
     assert git(repo, "status", "--porcelain") == ""
     assert main(["validate"]) == 0
+    # imported deals may be under way already: 'racking' starts at proposal, and the
+    # import's commit passes lint (stage-start exempts origin type import)
+    racking = (repo / files[1]).read_text()
+    assert "stage: proposal" in racking and "type: import" in racking
+    assert main(["lint", "--base", "HEAD~1", "--head", "HEAD"]) == 0
 
 
 def test_import_refuses_rows_with_their_numbers_and_writes_nothing(

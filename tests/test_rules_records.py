@@ -860,8 +860,8 @@ def test_money_range_breaks_on_a_product_of_bounded_values(repo: Path) -> None:
 def test_money_range_keeps_large_but_possible_deals(repo: Path) -> None:
     _opportunity_with(
         repo,
-        "amount: 999999999999.99\nlines:\n  - description: x\n    quantity: 1000\n    unit_price: 999999999.99\n"
-        "    duration_months: 1\n",
+        "amount: 999999999999.99\nlines:\n  - description: x\n    quantity: 1000\n"
+        "    unit_price: 999999999.99\n    duration_months: 1\n",
     )
     assert [r for r in report(repo) if "money-range" in r or "schema" in r] == []
 

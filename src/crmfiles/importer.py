@@ -320,6 +320,11 @@ def _place(repo: Repository, folder: str, row: _Row, taken: set[str]) -> None:
     taken.add(record_id)
     row.id = record_id
     row.data["id"] = record_id
+    if folder == "opportunities":
+        # a deal brought in from another system may be at any stage (stage-start
+        # exempts it), and is as new to this repository as one made with `crm new`
+        row.data.setdefault("origin", {"type": "import"})
+        row.data.setdefault("opened", dt.date.today().isoformat())
     data = ordered(folder, row.data)
     path = layout_target(f"{folder}/{record_id}.yaml", data, repo.config, dt.date.today())
     assert path is not None

@@ -216,6 +216,13 @@ _RULES = [
         transition=True,
     ),
     RuleInfo(
+        "stage-start",
+        "a new standard-kind opportunity that does not start at the first stage",
+        "Create it at the kind's first stage and move it on; records imported with "
+        "origin: {type: import} may start anywhere.",
+        transition=True,
+    ),
+    RuleInfo(
         "kind-changed",
         "kind changed after the first stage",
         "The kind can change only while the opportunity is in its first stage.",

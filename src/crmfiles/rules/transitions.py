@@ -242,6 +242,31 @@ def kind_rules(step: Step, change: Change) -> Iterator[Finding]:
         )
 
 
+def stage_start(step: Step, change: Change) -> Iterator[Finding]:
+    """stage-start: a new opportunity of a standard kind begins at the kind's first
+    stage (an import, ``origin: {type: import}``, brings deals already under way)."""
+    new = change.new
+    if change.folder != "opportunities" or change.old is not None or new is None:
+        return
+    kind = _kind(step, new)
+    stages = _stages(kind)
+    if kind.get("type") != "standard" or not stages:
+        return
+    stage = new.get("stage")
+    origin = new.get("origin")
+    if stage is None or stage == stages[0] or stage not in stages:
+        return  # stage-missing / stage-not-in-kind say the rest
+    if isinstance(origin, dict) and origin.get("type") == "import":
+        return
+    yield _find(
+        "stage-start",
+        change,
+        f"a new '{new.get('kind')}' opportunity starts at '{stages[0]}', not '{stage}'",
+        ("stage",),
+        f"create it at '{stages[0]}' and move it on; a standard kind goes through every stage",
+    )
+
+
 def identity(step: Step, change: Change) -> Iterator[Finding]:
     """id-changed and record-deleted."""
     if change.new is None:
@@ -395,6 +420,7 @@ CHANGE_RULES: tuple[Callable[[Step, Change], Iterator[Finding]], ...] = (
     closed_records,
     closed_source,
     kind_rules,
+    stage_start,
     identity,
     primary_demand,
     stage_requirements,
