@@ -146,14 +146,11 @@ class Workspace:
 
     @cached_property
     def me(self) -> str | None:
-        """The person (catalogs/people.yaml) whose e-mail is the git author's; else
-        crm.yaml's ``me``."""
-        email = (self.author_email or "").casefold()
-        for person_id, person in self.catalog("people").items():
-            emails = person.get("emails")
-            if email and isinstance(emails, list) and email in (str(e).casefold() for e in emails):
-                return person_id
-        return self.config.me if isinstance(self.config.me, str) else None
+        """Who I am (crmfiles/people.py): the person whose e-mail is the git author's;
+        else crm.yaml's ``me``."""
+        from crmfiles.people import who_am_i
+
+        return who_am_i(self.catalog("people"), self.author_email, self.config.me).id
 
     # --- finding records ------------------------------------------------------------
 

@@ -167,14 +167,11 @@ class Snapshot:
         return str((self.catalogs["kinds"].get(str(kind)) or {}).get("type") or "")
 
     def me(self, email: str | None) -> str | None:
-        """The person configured as me: crm.yaml ``me``, else the git e-mail's owner."""
-        if self.repo.config.me:
-            return str(self.repo.config.me)
-        for pid, person in self.catalogs["people"].items():
-            emails = [str(e).casefold() for e in as_list(person.get("emails"))]
-            if email and email.casefold() in emails:
-                return pid
-        return None
+        """Who I am (crmfiles/people.py): the git e-mail's person, else crm.yaml's
+        ``me`` (for My tasks; lint goes by the e-mail alone)."""
+        from crmfiles.people import who_am_i
+
+        return who_am_i(self.catalogs["people"], email, self.repo.config.me).id
 
     def views(self) -> list[dict[str, Any]]:
         """Saved opportunity views, the default one first, then by name."""
