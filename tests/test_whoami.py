@@ -76,3 +76,17 @@ def test_workspace_and_tui_agree(repo: Path, email: str) -> None:
         from_ops = ws.me
     from_tui = Snapshot.load(repo).me(email)
     assert from_ops == from_tui == "alice"
+
+
+def test_the_demo_acts_as_a_salesperson_of_the_example_company(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from crmfiles.ops.demo import make_demo
+
+    for variable in ("GIT_AUTHOR_EMAIL", "GIT_AUTHOR_NAME", "GIT_COMMITTER_EMAIL"):
+        monkeypatch.delenv(variable, raising=False)
+    root = make_demo(tmp_path / "demo")
+    proc = crm(root, "whoami", "--format", "json", email=None)
+    payload = json.loads(proc.stdout)
+    assert payload["person"] == "anna.becker"
+    assert payload["roles"] == ["sales"]

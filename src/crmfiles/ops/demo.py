@@ -54,7 +54,27 @@ def make_demo(target: Path | None = None) -> Path:
     git.run(["fast-import", "--quiet", "--done"], root, input=_stream(events))
     git.run(["symbolic-ref", "HEAD", "refs/heads/main"], root)
     git.run(["reset", "-q", "--hard", "main"], root)
+    name, email = demo_identity(files)
+    # the demo's own git identity: a salesperson of the example company, so a move made
+    # in the demo is by someone crm knows (not author-not-allowed)
+    git.run(["config", "user.name", name], root)
+    git.run(["config", "user.email", email], root)
     return root
+
+
+def demo_identity(files: dict[str, str]) -> tuple[str, str]:
+    """(name, e-mail) of crm.yaml's ``me`` when a salesperson, else the first
+    salesperson of the people catalog."""
+    config = _safe_parse(files.get("crm.yaml", ""))
+    wanted = config.get("me") if isinstance(config, dict) else None
+    people = _people(files)
+    sales = [
+        str(p["id"])
+        for p in _catalog(files, "people")
+        if "sales" in (p.get("roles") or []) and str(p.get("id")) in people
+    ]
+    chosen = wanted if wanted in sales else (sales[0] if sales else next(iter(people)))
+    return people[str(chosen)]
 
 
 def plan_history(files: dict[str, str]) -> list[Event]:
