@@ -141,3 +141,37 @@ def test_reopen_is_for_managers(repo: Path, monkeypatch: pytest.MonkeyPatch) -> 
 def test_reopen_an_open_one(repo: Path) -> None:
     with pytest.raises(CrmError, match="nothing to reopen"):
         reopen(repo, "acme-forklifts")
+
+
+def test_winning_makes_a_prospect_a_customer_in_the_same_commit(repo: Path) -> None:
+    write(
+        repo,
+        {"partners/acme.yaml": "id: acme\nname: Acme GmbH  # since 2019\nroles: [prospect]\n"},
+    )
+    at_last_stage(repo)
+    result = close(repo, "acme-forklifts", won=True)
+    assert sorted(git(repo, "show", "--name-only", "--format=", "HEAD").split()) == [
+        OPP,
+        "partners/acme.yaml",
+    ]
+    assert (repo / "partners/acme.yaml").read_text() == (
+        "id: acme\nname: Acme GmbH  # since 2019\nroles: [prospect, customer]\n"
+    )
+    assert git(repo, "log", "-1", "--format=%s").strip() == (
+        "crm: close acme-forklifts won; acme is a customer now"
+    )
+    assert "acme is a customer now" in result.message
+    assert main(["validate"]) == 0
+
+
+def test_winning_leaves_a_customer_alone(repo: Path) -> None:
+    at_last_stage(repo)  # the fixture's acme is a customer already
+    close(repo, "acme-forklifts", won=True)
+    assert git(repo, "show", "--name-only", "--format=", "HEAD").split() == [OPP]
+
+
+def test_losing_does_not_make_a_customer(repo: Path) -> None:
+    write(repo, {"partners/acme.yaml": "id: acme\nname: Acme GmbH\nroles: [prospect]\n"})
+    commit_all(repo, "a prospect")
+    close(repo, "acme-forklifts", won=False, reason="price")
+    assert "roles: [prospect]" in (repo / "partners/acme.yaml").read_text()

@@ -203,10 +203,15 @@ def close(
         trailers = [("Crm-Record", record.path), ("Crm-Status", "won" if won else "lost")]
         if not won:
             trailers.append(("Crm-Loss-Reason", str(reason)))
+        texts = {record.path: set_values(record.text, changes)}
+        customer = _becomes_customer(ws, data) if won else None
+        if customer is not None:
+            texts[customer[0]] = customer[1]
+            outcome += f"; {data.get('partner')} is a customer now"
         plan = Plan(
             verb="close",
             record=record.id,
-            texts={record.path: set_values(record.text, changes)},
+            texts=texts,
             created=[],
             subject=f"crm: close {record.id} {outcome}",
             trailers=trailers,
@@ -215,6 +220,23 @@ def close(
             + (" (kept open: it can still change)" if keep_open else ""),
         )
         return execute(ws, plan, commit=commit, branch=branch)
+
+
+def _becomes_customer(ws: Workspace, data: dict[str, Any]) -> tuple[str, str] | None:
+    """(path, new text) of the won deal's partner with the customer role added, or None
+    when it has the role already (or cannot be found: validate reports that)."""
+    partner_id = data.get("partner")
+    if not isinstance(partner_id, str):
+        return None
+    try:
+        partner = ws.find(partner_id, ("partners",))
+    except CrmError:
+        return None
+    roles = partner.data.get("roles")
+    roles = [str(r) for r in roles] if isinstance(roles, list) else []
+    if "customer" in roles:
+        return None
+    return partner.path, set_values(partner.text, {"roles": [*roles, "customer"]})
 
 
 def reopen(root: Path, record_id: str, *, commit: bool = True, branch: bool = False) -> OpResult:
