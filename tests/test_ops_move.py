@@ -93,6 +93,31 @@ def test_probability_set_by_hand_is_kept_and_the_move_is_one_line(repo: Path) ->
     assert "probability 25, kept: set by hand" in result.message
 
 
+def test_a_stage_moved_by_hand_leaves_a_default_that_the_next_move_replaces(
+    repo: Path,
+) -> None:
+    # an edit merged from a pull request: the stage moved, the probability left at the
+    # old stage's default; nobody set it by hand
+    write(repo, {OPP: BASE.replace("stage: qualify", "stage: proposal")})
+    commit_all(repo, "moved by hand")
+    result = move(repo, "acme-forklifts", "negotiate")
+    assert diff_lines(repo) == [
+        "-stage: proposal",
+        "+stage: negotiate",
+        "-probability: 10",
+        "+probability: 70",
+    ]
+    assert "kept" not in result.message
+
+
+def test_a_probability_set_by_hand_after_a_hand_move_is_kept(repo: Path) -> None:
+    text = BASE.replace("stage: qualify", "stage: proposal")
+    write(repo, {OPP: text.replace("probability: 10", "probability: 55")})
+    commit_all(repo, "moved by hand, and 55 by feel")
+    result = move(repo, "acme-forklifts", "negotiate")
+    assert "probability 55, kept: set by hand" in result.message
+
+
 def test_probability_given_wins(repo: Path) -> None:
     move(repo, "acme-forklifts", "proposal", probability=55)
     assert diff_lines(repo)[-1] == "+probability: 55"

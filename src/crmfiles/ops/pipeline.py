@@ -48,17 +48,30 @@ def _did_you_mean(word: str, options: list[str]) -> str:
 
 
 def _set_by_hand(ws: Workspace, now: dict[str, Any], committed: dict[str, Any] | None) -> bool:
-    """Whether the probability was set by hand since the last move: HEAD's value is
-    not its stage's default, or the work tree changed it since HEAD.  When in doubt
-    (no default to compare with), it counts as set by hand: a manual value is never
-    silently overwritten."""
+    """Whether a person set the probability without a stage change: HEAD's value is
+    not a default it could have been left with, or the work tree changed it since HEAD.
+    A stage moved by hand (an edit merged from a pull request) leaves the previous
+    stage's default behind: that is still a default, which the next move replaces.
+    When in doubt (no default to compare with), it counts as set by hand: a manual
+    value is never silently overwritten."""
     if now.get("probability") is None:
         return False
     if committed is None:
-        return now.get("probability") != stage_probability(ws, now.get("stage"))
-    if committed.get("probability") != stage_probability(ws, committed.get("stage")):
+        return now.get("probability") not in _defaults_up_to(ws, now)
+    if committed.get("probability") not in _defaults_up_to(ws, committed):
         return True
     return now.get("probability") != committed.get("probability")
+
+
+def _defaults_up_to(ws: Workspace, data: dict[str, Any]) -> set[int]:
+    """The default probabilities of the record's stage and of the stages its kind puts
+    before it: what a probability that nobody set by hand can be."""
+    stage = data.get("stage")
+    kind = ws.catalog("kinds").get(str(data.get("kind"))) or {}
+    order = [str(s) for s in kind.get("stages") or []]
+    passed = order[: order.index(stage) + 1] if stage in order else [stage]
+    found = (stage_probability(ws, s) for s in passed)
+    return {p for p in found if p is not None}
 
 
 def move(
