@@ -111,3 +111,38 @@ def test_disqualify(lead: Path, capsys: pytest.CaptureFixture[str]) -> None:
 def test_disqualify_needs_a_known_reason(lead: Path) -> None:
     with pytest.raises(CrmError, match="unknown reason 'bored'"):
         disqualify(lead, "hafen-cranes", reason="bored")
+
+
+def _kind_of_new_opportunity(root: Path) -> str:
+    [path] = [p for p in root.glob("opportunities/**/*.yaml") if "acme-forklifts" not in p.name]
+    return next(line for line in path.read_text().splitlines() if line.startswith("kind:"))
+
+
+def test_qualify_asks_for_a_kind_only_when_nothing_says(lead: Path) -> None:
+    with pytest.raises(CrmError) as raised:
+        qualify(lead, "hafen-cranes")
+    assert raised.value.message == "which kind of opportunity?"
+    assert "defaults.kind in crm.yaml" in (raised.value.hint or "")
+
+
+def test_qualify_takes_the_kind_of_the_lead(lead: Path) -> None:
+    text = (lead / LEAD).read_text()
+    write(lead, {LEAD: text + "kind: custom-deal\n"})
+    commit_all(lead, "the lead says what it is")
+    qualify(lead, "hafen-cranes")
+    assert _kind_of_new_opportunity(lead) == "kind: custom-deal"
+
+
+def test_qualify_falls_back_to_crm_yaml_defaults(lead: Path) -> None:
+    with (lead / "crm.yaml").open("a") as handle:
+        handle.write("defaults:\n  kind: standard-sale\n")
+    commit_all(lead, "a default kind")
+    qualify(lead, "hafen-cranes")
+    assert _kind_of_new_opportunity(lead) == "kind: standard-sale"
+    assert main(["validate"]) == 0
+
+
+def test_a_default_kind_that_is_not_a_kind_is_a_validate_error(repo: Path) -> None:
+    with (repo / "crm.yaml").open("a") as handle:
+        handle.write("defaults:\n  kind: no-such-kind\n")
+    assert main(["validate"]) == 1

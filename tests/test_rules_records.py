@@ -897,3 +897,25 @@ def test_an_amount_past_the_bound_is_a_schema_error_and_readers_go_on(repo: Path
     with sqlite3.connect(repo / "out.db") as db:
         [(kept,)] = db.execute("select count(*) from opportunities where id = 'acme-forklifts'")
     assert kept == 1
+
+
+# --- unknown-reference in crm.yaml ---------------------------------------------------------
+
+
+def test_crm_yaml_references_break_at_their_value(repo: Path) -> None:
+    with (repo / "crm.yaml").open("a") as handle:
+        handle.write("me: alise\ndefaults:\n  kind: standard-sael\n")
+    lines = (repo / "crm.yaml").read_text().splitlines()
+    me_line = lines.index("me: alise") + 1
+    assert report(repo) == [
+        f"crm.yaml:{me_line}:5: error [unknown-reference]",
+        f"crm.yaml:{me_line + 2}:9: error [unknown-reference]",
+    ]
+    hints = [d.hint for d in found(repo)]
+    assert hints == ["did you mean 'alice'?", "did you mean 'standard-sale'?"]
+
+
+def test_crm_yaml_references_keep_the_rule(repo: Path) -> None:
+    with (repo / "crm.yaml").open("a") as handle:
+        handle.write("me: alice\ndefaults:\n  kind: standard-sale\n")
+    assert report(repo) == []

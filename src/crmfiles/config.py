@@ -25,6 +25,7 @@ class Config:
     features: dict[str, bool] = field(default_factory=dict)
     people: str = "catalogs/people.yaml"
     me: str | None = None
+    defaults: dict[str, Any] = field(default_factory=dict)
     levels: dict[str, str] = field(default_factory=dict)
     raw: dict[str, Any] = field(default_factory=dict)
 
@@ -116,6 +117,7 @@ def parse_config(content: bytes | None, path: str = CONFIG_FILE) -> Config:
         layout=_layout(data.get("layout")),
         features=dict(data.get("features") or {}),
         people=people,
+        defaults=dict(data.get("defaults") or {}),
         me=data.get("me"),
         levels=_levels(data.get("lint") or {}, path),
         raw=data,

@@ -91,6 +91,9 @@ def _qualify_plan(
         "responsible": responsible,
         "origin": {"type": "lead", "id": lead.id},
     }
+    # the kind: the one asked for, else the lead's own, else crm.yaml's defaults.kind
+    # (new_record's default); only when none says is the user asked
+    kind = kind if kind is not None else data.get("kind")
     if kind is not None:
         fields["kind"] = kind
     if contact_id:

@@ -60,11 +60,15 @@ def default_kind(ws: Workspace, wanted: str | None) -> tuple[str, dict[str, Any]
                 f"unknown kind '{wanted}'", hint=f"one of: {', '.join(sorted(kinds)) or '(none)'}"
             )
         return wanted, kinds[wanted]
+    configured = ws.config.defaults.get("kind")
+    if isinstance(configured, str) and configured in kinds:
+        return configured, kinds[configured]
     allowed = [k for k, v in kinds.items() if v.get("allowed") is not False]
     if len(allowed) != 1:
         raise CrmError(
             "which kind of opportunity?",
-            hint=f"pass --kind, one of: {', '.join(allowed) or '(none in catalogs/kinds.yaml)'}",
+            hint=f"pass --kind (or set defaults.kind in crm.yaml), one of: "
+            f"{', '.join(allowed) or '(none in catalogs/kinds.yaml)'}",
         )
     return allowed[0], kinds[allowed[0]]
 

@@ -42,7 +42,7 @@ def unknown_references(ctx: Context) -> Iterator[Finding]:
     unlisted_base = (
         ctx.config.currency if currencies and ctx.config.currency not in currencies else None
     )
-    files = [f for f in ctx.files if f.place.kind == "catalog"] + [
+    files = [f for f in ctx.files if f.place.kind in ("catalog", "config")] + [
         f for f in ctx.scope() if f.place.kind == "record"
     ]
     for f in files:
@@ -61,6 +61,51 @@ def unknown_references(ctx: Context) -> Iterator[Finding]:
                 pointer,
                 hint=_hint(ctx, target, ref),
             )
+
+
+CONFIG_REFS: tuple[tuple[tuple[str, ...], str], ...] = (
+    (("me",), "people"),
+    (("defaults", "kind"), "kinds"),
+)
+
+
+def config_references(ctx: Context) -> Iterator[Finding]:
+    """crm.yaml's own references (``me``, ``defaults.kind``) name catalog entries that
+    exist; read from the settings already parsed, located only when one is wrong."""
+    for pointer, target in CONFIG_REFS:
+        value: Any = ctx.config.raw
+        for part in pointer:
+            value = value.get(part) if isinstance(value, dict) else None
+        known = ctx.catalogs.get(target)
+        if not isinstance(value, str) or known is None or value in known:
+            continue
+        yield _config_finding(ctx, pointer, f"unknown {noun(target)} {value!r}", target, value)
+
+
+def _config_finding(
+    ctx: Context, pointer: tuple[str, ...], message: str, target: str, ref: str
+) -> Finding:
+    from crmfiles.records import CONFIG_FILE
+    from crmfiles.records.yamlio import compose, locate
+
+    line = column = 1
+    end_line = end_column = None
+    try:
+        text = ctx.source.read_config().decode("utf-8").removeprefix("\ufeff")
+        span = locate(compose(text), pointer)
+        line, column, end_line, end_column = span.line, span.column, span.end_line, span.end_column
+    except Exception:  # the settings parsed once already; a place is a nicety
+        pass
+    return Finding(
+        "unknown-reference",
+        CONFIG_FILE,
+        message,
+        line=line,
+        column=column,
+        end_line=end_line,
+        end_column=end_column,
+        hint=_hint(ctx, target, ref),
+    )
 
 
 def _hint(ctx: Context, target: str, ref: str) -> str:

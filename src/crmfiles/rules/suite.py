@@ -24,7 +24,12 @@ from crmfiles.rules.opportunity import (
     stage_fits_kind,
     status_consistent,
 )
-from crmfiles.rules.references import competitor_roles, duplicate_ids, unknown_references
+from crmfiles.rules.references import (
+    competitor_roles,
+    config_references,
+    duplicate_ids,
+    unknown_references,
+)
 
 RECORD_RULES: dict[str, tuple[RecordRule, ...]] = {
     "opportunities": (
@@ -49,4 +54,5 @@ COLLECTIVE_RULES: tuple[GlobalRule, ...] = (
     unique_names,
     catalogs_consistent,
     currencies_follow_sources,
+    config_references,
 )
