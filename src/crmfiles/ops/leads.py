@@ -8,7 +8,7 @@ from typing import Any
 
 from crmfiles.errors import CrmError
 from crmfiles.ops.commit import Plan, execute
-from crmfiles.ops.new import new_record
+from crmfiles.ops.new import new_record, with_entry_tasks
 from crmfiles.ops.result import OpResult, Refused
 from crmfiles.ops.workspace import RecordFile, Workspace
 from crmfiles.ops.yamltext import set_values
@@ -108,7 +108,7 @@ def _qualify_plan(
     texts = {lead.path: set_values(lead.text, {"status": "qualified", "qualified": qualified})}
     texts.update({r.path: r.text for r in records})
     made = ", ".join(f"{RECORD_FOLDERS[r.folder]} {r.id}" for r in records)
-    return Plan(
+    plan = Plan(
         verb="qualify",
         record=lead.id,
         texts=texts,
@@ -121,6 +121,7 @@ def _qualify_plan(
         summary=f"qualified lead {lead.id}: created {made}",
         notes=[f"  created {r.path}" for r in records],
     )
+    return with_entry_tasks(ws, plan, opportunity)
 
 
 def disqualify(

@@ -9,6 +9,7 @@ e-mail git records as the author).  It is placed by crm.yaml's layout.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Mapping
 from pathlib import Path
@@ -169,7 +170,7 @@ def create(
     with Workspace(root, staging=commit and not branch) as ws:
         folder = folder_of(folder)
         record = new_record(ws, folder, fields)
-        return execute(ws, _plan(record), commit=commit, branch=branch)
+        return execute(ws, _plan(ws, record), commit=commit, branch=branch)
 
 
 def template(root: Path, folder: str, fields: Mapping[str, Any]) -> RecordFile:
@@ -205,9 +206,8 @@ def create_text(
         if text.startswith(SCHEMA_COMMENT):  # the one for where the record goes
             text = text.split("\n", 1)[1] if "\n" in text else ""
         text = with_schema_comment(path, text)
-        return execute(
-            ws, _plan(RecordFile(folder, record_id, path, text, data)), commit=commit, branch=branch
-        )
+        record = RecordFile(folder, record_id, path, text, data)
+        return execute(ws, _plan(ws, record), commit=commit, branch=branch)
 
 
 def _usable_id(record_id: str) -> bool:
@@ -216,13 +216,13 @@ def _usable_id(record_id: str) -> bool:
     return is_valid_id(record_id)
 
 
-def _plan(record: RecordFile) -> Plan:
+def _plan(ws: Workspace, record: RecordFile) -> Plan:
     kind = RECORD_FOLDERS[record.folder]
     trailers = [("Crm-Record", record.path)]
     stage = record.data.get("stage") if record.folder == "opportunities" else None
     if stage:
         trailers.append(("Crm-Stage-To", str(stage)))
-    return Plan(
+    plan = Plan(
         verb="new",
         record=record.id,
         texts={record.path: record.text},
@@ -231,6 +231,25 @@ def _plan(record: RecordFile) -> Plan:
         trailers=trailers,
         branch=f"crm/{record.id}-new",
         summary=f"created {kind} {record.id} ({record.path})",
+    )
+    return with_entry_tasks(ws, plan, record)
+
+
+def with_entry_tasks(ws: Workspace, plan: Plan, opportunity: RecordFile) -> Plan:
+    """``plan`` with the tasks the templates of the opportunity's stage make: an
+    opportunity entering a stage by any operation (created, moved, duplicated,
+    qualified, reopened) gets them; an import does not."""
+    stage = opportunity.data.get("stage") if opportunity.folder == "opportunities" else None
+    if not isinstance(stage, str):
+        return plan
+    tasks = stage_tasks(ws, opportunity, stage, set())
+    if not tasks:
+        return plan
+    return dataclasses.replace(
+        plan,
+        texts={**plan.texts, **{t.path: t.text for t in tasks}},
+        created=[*plan.created, *(t.path for t in tasks)],
+        notes=[*plan.notes, *(f"  created task {t.path}: {t.data.get('title')}" for t in tasks)],
     )
 
 

@@ -16,7 +16,7 @@ from typing import Any
 from crmfiles.errors import CrmError
 from crmfiles.ops.commit import Plan, execute
 from crmfiles.ops.init import SCHEMA_COMMENT, with_schema_comment
-from crmfiles.ops.new import stage_probability, stage_tasks, stages_of
+from crmfiles.ops.new import stage_probability, stage_tasks, stages_of, with_entry_tasks
 from crmfiles.ops.result import OpResult, Refused
 from crmfiles.ops.workspace import RecordFile, Workspace, slug
 from crmfiles.ops.yamltext import set_values
@@ -270,17 +270,19 @@ def reopen(root: Path, record_id: str, *, commit: bool = True, branch: bool = Fa
         changes.update(
             {k: DELETE for k in ("closed_on", "loss_reason", "loss_comment") if k in data}
         )
+        reopened = set_values(record.text, changes)
+        again = RecordFile(record.folder, record.id, record.path, reopened, {**data, **changes})
         plan = Plan(
             verb="reopen",
             record=record.id,
-            texts={record.path: set_values(record.text, changes)},
+            texts={record.path: reopened},
             created=[],
             subject=f"crm: reopen {record.id}",
             trailers=[("Crm-Record", record.path), ("Crm-Status", "in_progress")],
             branch=f"crm/{record.id}-reopen",
             summary=f"reopened {record.id} (was {data.get('status')})",
         )
-        return execute(ws, plan, commit=commit, branch=branch)
+        return execute(ws, with_entry_tasks(ws, plan, again), commit=commit, branch=branch)
 
 
 def duplicate(
@@ -342,7 +344,7 @@ def _duplicate_plan(ws: Workspace, source: RecordFile, name: str) -> Plan:
     copy = {**data, **changes}
     path = ws.place("opportunities", new_id, copy)
     text = with_schema_comment(path, set_values(text, changes))
-    return Plan(
+    plan = Plan(
         verb="duplicate",
         record=new_id,
         texts={path: text},
@@ -352,3 +354,4 @@ def _duplicate_plan(ws: Workspace, source: RecordFile, name: str) -> Plan:
         branch=f"crm/{new_id}-new",
         summary=f"duplicated {source.id} as {new_id} ({path})",
     )
+    return with_entry_tasks(ws, plan, RecordFile("opportunities", new_id, path, text, copy))

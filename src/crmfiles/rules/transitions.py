@@ -199,7 +199,7 @@ def closed_source(step: Step, change: Change) -> Iterator[Finding]:
     if not isinstance(link, str):
         return
     opportunity = step.old_record("opportunities", link)
-    if _closed(opportunity):
+    if _closed(opportunity) and not _reopened_here(step, link):
         noun = change.folder.rstrip("s")
         yield _find(
             "closed-source",
@@ -209,6 +209,14 @@ def closed_source(step: Step, change: Change) -> Iterator[Finding]:
             "closed opportunities take no new quotes, tasks or interactions; "
             "a manager may reopen it",
         )
+
+
+def _reopened_here(step: Step, opportunity: str) -> bool:
+    """The opportunity is open again after this very step (a reopen with its tasks)."""
+    return any(
+        c.folder == "opportunities" and c.id == opportunity and c.new and not _closed(c.new)
+        for c in step.changes
+    )
 
 
 def kind_rules(step: Step, change: Change) -> Iterator[Finding]:
