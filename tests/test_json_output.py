@@ -71,6 +71,7 @@ RUNS: dict[str, list[list[str]]] = {
     "qualify": [["qualify", "hafen-cranes", "--kind", "standard-sale"]],
     "disqualify": [["disqualify", "hafen-cranes", "--reason", "no-budget"]],
     "whoami": [["whoami"]],
+    "tasks": [["tasks"], ["tasks", "--all", "--overdue"]],
 }
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 ROLE_ALLOWS = {
@@ -44,6 +45,21 @@ def person_for_email(people: Mapping[str, Mapping[str, Any]], email: str | None)
         if isinstance(emails, list) and wanted in (str(e).casefold() for e in emails):
             return str(person_id)
     return None
+
+
+def read_people(root: Path) -> dict[str, dict[str, Any]]:
+    """catalogs/people.yaml of the work tree, by id ({} when it cannot be read:
+    `crm validate` says why). Reads that one file, not the repository."""
+    from crmfiles.records.opener import Unreadable, read_regular
+    from crmfiles.records.yamlio import ParseError, parse
+
+    try:
+        text = read_regular(root / "catalogs" / "people.yaml").decode("utf-8")
+        data = parse(text.removeprefix("\ufeff"))
+    except (OSError, Unreadable, UnicodeDecodeError, ParseError):
+        return {}
+    entries = data if isinstance(data, list) else []
+    return {str(e["id"]): e for e in entries if isinstance(e, dict) and "id" in e}
 
 
 def who_am_i(

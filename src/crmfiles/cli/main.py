@@ -37,6 +37,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "duplicate": ("ops", "copy an opportunity, back at its first stage"),
     "qualify": ("ops", "turn a lead into a partner, a contact and an opportunity"),
     "disqualify": ("ops", "drop a lead, with a reason"),
+    "tasks": ("tasks", "my tasks: open, by due date (--all: everyone's, --overdue)"),
+    "task": ("tasks", "start a task, or mark it done with its result"),
     "whoami": ("whoami", "who git's e-mail is in catalogs/people.yaml, and what their roles allow"),
     "history": ("reports", "stage and status changes from git: when, who, from, to, days"),
     "report": ("reports", "funnel, forecast, dropoff, winloss or activity report"),

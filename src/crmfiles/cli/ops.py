@@ -28,7 +28,7 @@ TYPES = ("opportunity", "partner", "contact", "lead", "interaction", "task")
 # --- shared -------------------------------------------------------------------------
 
 
-def _add_common(parser: argparse.ArgumentParser) -> None:
+def add_common(parser: argparse.ArgumentParser) -> None:
     where = parser.add_mutually_exclusive_group()
     where.add_argument(
         "--no-commit", action="store_true", help="write the change but do not commit it"
@@ -52,7 +52,7 @@ def _diagnostics_json(diagnostics: list[Any]) -> list[Any]:
     return list(json.loads(buffer.getvalue())["diagnostics"])
 
 
-def _perform(args: argparse.Namespace, operation: Callable[[Path], Any]) -> int:
+def perform(args: argparse.Namespace, operation: Callable[[Path], Any]) -> int:
     """Run an operation; print its result or its refusal; the exit status."""
     from crmfiles.ops.result import CommitFailed, Refused
 
@@ -136,7 +136,7 @@ def _json_out(value: Any) -> None:
     sys.stdout.write("\n")
 
 
-def _commit_flags(args: argparse.Namespace) -> dict[str, bool]:
+def commit_flags(args: argparse.Namespace) -> dict[str, bool]:
     return {"commit": not args.no_commit, "branch": args.branch}
 
 
@@ -214,7 +214,7 @@ def add_new_arguments(parser: argparse.ArgumentParser) -> None:
             metavar="VALUE",
             help=f"{spec.field} ({types})" + ("; repeatable" if spec.repeat else ""),
         )
-    _add_common(parser)
+    add_common(parser)
 
 
 def _convert(option: str, kind: str, value: Any) -> Any:
@@ -288,7 +288,7 @@ def run_new(args: argparse.Namespace) -> int:
         from crmfiles.cli.editor import edit_new
 
         return edit_new(args, folder, fields)
-    return _perform(args, lambda root: create(root, folder, fields, **_commit_flags(args)))
+    return perform(args, lambda root: create(root, folder, fields, **commit_flags(args)))
 
 
 # --- the pipeline -------------------------------------------------------------------
@@ -303,16 +303,16 @@ def add_move_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="N",
         help="set the probability (default: the stage's, unless it was set by hand)",
     )
-    _add_common(parser)
+    add_common(parser)
 
 
 def run_move(args: argparse.Namespace) -> int:
     from crmfiles.ops.pipeline import move
 
-    return _perform(
+    return perform(
         args,
         lambda root: move(
-            root, args.id, args.stage, probability=args.probability, **_commit_flags(args)
+            root, args.id, args.stage, probability=args.probability, **commit_flags(args)
         ),
     )
 
@@ -329,7 +329,7 @@ def add_close_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="set won or lost but do not close it (closed records are read-only)",
     )
-    _add_common(parser)
+    add_common(parser)
 
 
 def run_close(args: argparse.Namespace) -> int:
@@ -337,7 +337,7 @@ def run_close(args: argparse.Namespace) -> int:
 
     if args.lost and not args.reason:
         raise CrmError("--lost needs --reason R", hint="the reasons are in catalogs/loss-reasons")
-    return _perform(
+    return perform(
         args,
         lambda root: close(
             root,
@@ -346,33 +346,33 @@ def run_close(args: argparse.Namespace) -> int:
             reason=args.reason,
             comment=args.comment,
             keep_open=args.keep_open,
-            **_commit_flags(args),
+            **commit_flags(args),
         ),
     )
 
 
 def add_reopen_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("id", metavar="ID", help="the opportunity")
-    _add_common(parser)
+    add_common(parser)
 
 
 def run_reopen(args: argparse.Namespace) -> int:
     from crmfiles.ops.pipeline import reopen
 
-    return _perform(args, lambda root: reopen(root, args.id, **_commit_flags(args)))
+    return perform(args, lambda root: reopen(root, args.id, **commit_flags(args)))
 
 
 def add_duplicate_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("id", metavar="ID", help="the opportunity to copy")
     parser.add_argument("--name", metavar="NEW", help="the new one's name (default: '... (copy)')")
-    _add_common(parser)
+    add_common(parser)
 
 
 def run_duplicate(args: argparse.Namespace) -> int:
     from crmfiles.ops.pipeline import duplicate
 
-    return _perform(
-        args, lambda root: duplicate(root, args.id, name=args.name, **_commit_flags(args))
+    return perform(
+        args, lambda root: duplicate(root, args.id, name=args.name, **commit_flags(args))
     )
 
 
@@ -385,16 +385,16 @@ def add_qualify_arguments(parser: argparse.ArgumentParser) -> None:
         "--partner", metavar="ID", help="an existing partner (default: a new one from the lead)"
     )
     parser.add_argument("--kind", metavar="KIND", help="the opportunity's kind")
-    _add_common(parser)
+    add_common(parser)
 
 
 def run_qualify(args: argparse.Namespace) -> int:
     from crmfiles.ops.leads import qualify
 
-    return _perform(
+    return perform(
         args,
         lambda root: qualify(
-            root, args.lead, partner=args.partner, kind=args.kind, **_commit_flags(args)
+            root, args.lead, partner=args.partner, kind=args.kind, **commit_flags(args)
         ),
     )
 
@@ -404,12 +404,12 @@ def add_disqualify_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--reason", required=True, metavar="R", help="why (catalogs/loss-reasons.yaml)"
     )
-    _add_common(parser)
+    add_common(parser)
 
 
 def run_disqualify(args: argparse.Namespace) -> int:
     from crmfiles.ops.leads import disqualify
 
-    return _perform(
-        args, lambda root: disqualify(root, args.lead, reason=args.reason, **_commit_flags(args))
+    return perform(
+        args, lambda root: disqualify(root, args.lead, reason=args.reason, **commit_flags(args))
     )

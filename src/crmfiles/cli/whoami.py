@@ -6,26 +6,13 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from typing import Any
 
 from crmfiles.config import PEOPLE_FILE, find_root, parse_config, read_config_file
-from crmfiles.people import ROLE_ALLOWS, who_am_i
+from crmfiles.people import ROLE_ALLOWS, read_people, who_am_i
 
 
 def add_whoami_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--format", choices=("text", "json"), default="text")
-
-
-def _people(root: Any) -> dict[str, dict[str, Any]]:
-    from crmfiles.records.opener import Unreadable, read_regular
-    from crmfiles.records.yamlio import ParseError, parse
-
-    try:
-        data = parse(read_regular(root / PEOPLE_FILE).decode("utf-8").removeprefix("\ufeff"))
-    except (OSError, Unreadable, UnicodeDecodeError, ParseError):
-        return {}  # `crm validate` says why
-    entries = data if isinstance(data, list) else []
-    return {str(e["id"]): e for e in entries if isinstance(e, dict) and "id" in e}
 
 
 def run_whoami(args: argparse.Namespace) -> int:
@@ -33,7 +20,7 @@ def run_whoami(args: argparse.Namespace) -> int:
 
     root = find_root(explicit=args.repo)
     config = parse_config(read_config_file(root))
-    people = _people(root)
+    people = read_people(root)
     me = who_am_i(people, _author_email(root), config.me)
     person = people.get(me.person or "", {})
     roles = [str(r) for r in person.get("roles") or []] if me.person else []

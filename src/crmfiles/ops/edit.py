@@ -36,13 +36,15 @@ def update(
     expected_hash: str | None = None,
     commit: bool = True,
     branch: bool = False,
+    verb: str = "edit",
+    folders: tuple[str, ...] | None = None,
 ) -> OpResult:
     """Set fields of a record (``DELETE`` removes one), changing only their lines.
 
     ``record_id`` is an id, ``type/id`` or the record's path.  A change of stage made
     here is a change by hand: it creates no tasks (``move`` does)."""
     with Workspace(root, staging=commit and not branch) as ws:
-        record = ws.find(_as_id(record_id))
+        record = ws.find(_as_id(record_id), folders)
         if expected_hash is not None:
             now = content_hash((root / record.path).read_bytes())
             if now != expected_hash:
@@ -64,14 +66,14 @@ def update(
         if old.get("status") != new.get("status"):
             trailers.append(("Crm-Status", str(new.get("status"))))
         plan = Plan(
-            verb="edit",
+            verb=verb,
             record=record.id,
             texts={record.path: text},
             created=[],
-            subject=f"crm: edit {record.id} ({', '.join(changed)})",
+            subject=f"crm: {verb} {record.id} ({', '.join(changed)})",
             trailers=trailers,
-            branch=f"crm/{record.id}-edit",
-            summary=f"saved {record.id} ({', '.join(changed)})",
+            branch=f"crm/{record.id}-{verb.replace(' ', '-')}",
+            summary=f"{'saved' if verb == 'edit' else verb} {record.id} ({', '.join(changed)})",
         )
         return execute(ws, plan, commit=commit, branch=branch)
 
