@@ -82,7 +82,7 @@ def test_start_and_done_commit_once_each(tasks: Path) -> None:
     assert git(tasks, "log", "-1", "--format=%s").strip() == "crm: task start a-late (started)"
     text = (tasks / "tasks/a-late.yaml").read_text()
     started = next(line for line in text.splitlines() if line.startswith("started:"))
-    assert started.strip('started: "').startswith(TODAY.isoformat())
+    assert started.removeprefix("started: ").strip('"').startswith(TODAY.isoformat())
     assert main(["task", "done", "a-late", "--result", "Spoke to the buyer", "--on", PAST]) == 0
     text = (tasks / "tasks/a-late.yaml").read_text()
     assert "completed: true" in text and f"completed_on: {PAST}" in text
