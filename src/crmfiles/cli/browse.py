@@ -1,4 +1,4 @@
-"""``crm list`` and ``crm show``."""
+"""``crm list``: every record type as a table, CSV or JSON."""
 
 from __future__ import annotations
 
@@ -295,29 +295,3 @@ def _totals(folder: str, result: Any) -> list[str]:
         others = ", ".join(k for k in sorted(amount.by_currency) if k != base)
         parts.append(f"({others} converted to {base} at the rates of catalogs/currencies.yaml)")
     return parts
-
-
-def run_show(args: argparse.Namespace) -> int:
-    repo = Repository.find(args.repo)
-    record = repo.get(args.id)
-    if args.format == "json":
-        json.dump(
-            {"version": 1, "type": record.folder, "path": record.path, "record": record.data},
-            sys.stdout,
-            indent=2,
-            ensure_ascii=False,
-            default=str,
-        )
-        sys.stdout.write("\n")
-        return 0
-    if not record.text:
-        raise CrmError(f"{record.path} is empty")
-    if sys.stdout.isatty():
-        from rich.console import Console
-        from rich.syntax import Syntax
-
-        Console().print(f"[bold]{record.path}[/bold]")
-        Console().print(Syntax(record.text, "yaml", background_color="default"))
-    else:
-        sys.stdout.write(record.text if record.text.endswith("\n") else record.text + "\n")
-    return 0

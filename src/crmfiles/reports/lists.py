@@ -269,10 +269,10 @@ class Item:
     """One record in a list."""
 
     record: Record
-    read: Callable[[str], Any]
+    ctx: Context
 
     def value(self, column: str) -> Any:
-        return self.read(column)
+        return self.ctx.value(self.record.folder, self.record.data, column)
 
 
 @dataclass
@@ -350,7 +350,7 @@ def item_listing(
     check_filters(ctx, folder, filters)
     check_sort(sort, known_columns(folder))
     chosen = [
-        Item(record, lambda c, d=record.data: ctx.value(folder, d, c))
+        Item(record, ctx)
         for record in repo.records(folder)
         if _matches(ctx, folder, record.data, filters)
     ]
