@@ -40,7 +40,7 @@ KINDS: dict[str, Kind] = {
     for k in (
         Kind(
             "partners",
-            ("id", "name", "roles", "country", "responsible", "tag/tags"),
+            ("id", "name", "roles", "country", "responsible", "tags"),
             ("role", "tag", "responsible"),
             ("responsible_name",),
         ),
@@ -293,10 +293,10 @@ def check_filters(ctx: Context, folder: str, filters: Mapping[str, Any]) -> None
         "status": lambda: (schema_enum(RECORD_FOLDERS[folder], "status"), "status/statuses"),
         "responsible": lambda: (ctx.people, "person/people"),
         "assignee": lambda: (ctx.people, "person/people"),
-        "tag": lambda: (repo.catalog("tag/tags"), "tag/tags"),
-        "stage": lambda: (repo.catalog("stage/stages"), "stage/stages"),
-        "kind": lambda: (repo.catalog("kind/kinds"), "kind/kinds"),
-        "role": lambda: (schema_enum("partner", "role/roles"), "role/roles"),
+        "tag": lambda: (repo.catalog("tags"), "tag/tags"),
+        "stage": lambda: (repo.catalog("stages"), "stage/stages"),
+        "kind": lambda: (repo.catalog("kinds"), "kind/kinds"),
+        "role": lambda: (schema_enum("partner", "roles"), "role/roles"),
         "type": lambda: (schema_enum("interaction", "type"), "type/types"),
         "partner": lambda: (ctx.folder("partners"), "partner/partners"),
         "opportunity": lambda: (ctx.folder("opportunities"), "opportunity/opportunities"),
@@ -318,7 +318,7 @@ def _matches(
         if not wanted:
             continue
         if key in ("tag", "role"):
-            have = as_list(data.get("tags" if key == "tag" else "role/roles"))
+            have = as_list(data.get("tags" if key == "tag" else "roles"))
             if not any(v in wanted for v in have):
                 return False
         elif key == "since":
