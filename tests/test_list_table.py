@@ -124,7 +124,15 @@ def test_the_columns_that_matter_stay_at_80(example: Path) -> None:
 
 @pytest.mark.parametrize("width", (80, 160))
 def test_columns_picks_and_orders(example: Path, width: int) -> None:
-    done = crm(example, "list", "opportunities", "--no-view", "--columns", "id,name,stage,amount", columns=width)
+    done = crm(
+        example,
+        "list",
+        "opportunities",
+        "--no-view",
+        "--columns",
+        "id,name,stage,amount",
+        columns=width,
+    )
     assert done.returncode == 0, done.stderr
     assert_snapshot(done.stdout, f"list-opportunities-columns-{width}")
     assert done.stdout.splitlines()[0].split() == ["id", "name", "stage", "amount"]
@@ -132,7 +140,9 @@ def test_columns_picks_and_orders(example: Path, width: int) -> None:
 
 
 def test_columns_select_the_csv_and_json_too(example: Path) -> None:
-    done = crm(example, "list", "opportunities", "--no-view", "--columns", "amount,id", "--format", "csv")
+    done = crm(
+        example, "list", "opportunities", "--no-view", "--columns", "amount,id", "--format", "csv"
+    )
     assert done.stdout.splitlines()[:2] == ["amount,id", "10800.00,alpenfrost-layout-study"]
     deals = facts(example)
     assert list(deals[0]) == ["id", "amount", "probability", "weighted"]

@@ -100,7 +100,7 @@ def _print(shown: Any) -> None:
     head = Text(f"{SINGULAR.get(record.folder, record.folder)} {record.id}", style="bold")
     if shown.title != record.id:
         head.append(f" – {shown.title}", style="bold")
-    console.print(head, soft_wrap=True)
+    console.print(head)
     console.print(Text(record.path, style="dim"), soft_wrap=True)
     console.print()
     rows = [(k.replace("_", " "), v) for k, v in shown.fields]
