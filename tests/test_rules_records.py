@@ -841,8 +841,7 @@ def _opportunity_with(repo: Path, body: str) -> None:
 
 def test_money_range_breaks_on_lines_adding_up_past_the_bound(repo: Path) -> None:
     _opportunity_with(
-        repo,
-        "lines:\n  - description: x\n    quantity: 1000000000\n    unit_price: 100000000000000\n",
+        repo, "lines:\n  - description: x\n    quantity: 1000000000\n    unit_price: 100000000000000\n"
     )
     assert sorted(report(repo)) == [
         "opportunities/2026/01/big.yaml:11:3: error [money-range]",
@@ -851,9 +850,7 @@ def test_money_range_breaks_on_lines_adding_up_past_the_bound(repo: Path) -> Non
 
 
 def test_money_range_breaks_on_a_product_of_bounded_values(repo: Path) -> None:
-    _opportunity_with(
-        repo, "lines:\n  - description: x\n    quantity: 2\n    unit_price: 999999999999.99\n"
-    )
+    _opportunity_with(repo, "lines:\n  - description: x\n    quantity: 2\n    unit_price: 999999999999.99\n")
     assert report(repo) == ["opportunities/2026/01/big.yaml:11:3: error [money-range]"]
 
 
