@@ -55,7 +55,7 @@ RUNS: dict[str, list[list[str]]] = {
     "validate": [["validate"]],
     "lint": [["lint", "--base", "HEAD~1"]],
     "rules": [["rules"]],
-    "list": [["list", "opportunities"]],
+    "list": [["list", "opportunities"], ["list", "tasks"], ["list", "interactions"]],
     "show": [["show", "acme-forklifts"], ["show", "2026-02-01-acme-call"]],
     "changes": [["changes", "--base", "HEAD~1"]],
     "history": [["history"], ["history", "acme-forklifts"], ["history", "-n", "1"]],

@@ -72,6 +72,7 @@ def facts(repo: Path) -> list[dict[str, object]]:
         repo,
         "list",
         "opportunities",
+        "--no-view",
         "--format",
         "json",
         "--columns",
@@ -87,7 +88,7 @@ def money(value: object) -> str:
 
 @pytest.mark.parametrize("width", WIDTHS)
 def test_the_list_at_a_terminal_width(example: Path, width: int) -> None:
-    done = crm(example, "list", "opportunities", columns=width)
+    done = crm(example, "list", "opportunities", "--no-view", columns=width)
     assert done.returncode == 0 and done.stderr == ""
     assert_snapshot(done.stdout, f"list-opportunities-{width}")
     lines = done.stdout.splitlines()
@@ -111,11 +112,11 @@ def test_the_list_at_a_terminal_width(example: Path, width: int) -> None:
 
 
 def test_the_columns_that_matter_stay_at_80(example: Path) -> None:
-    header = crm(example, "list", "opportunities", columns=80).stdout.splitlines()[0]
+    header = crm(example, "list", "opportunities", "--no-view", columns=80).stdout.splitlines()[0]
     assert header.split() == ["id", "stage", "amount", "cur", "prob%"]
-    header = crm(example, "list", "opportunities", columns=100).stdout.splitlines()[0]
+    header = crm(example, "list", "opportunities", "--no-view", columns=100).stdout.splitlines()[0]
     assert header.split() == ["id", "stage", "amount", "currency", "probability", "weighted"]
-    wide = crm(example, "list", "opportunities", columns=160).stdout.splitlines()
+    wide = crm(example, "list", "opportunities", "--no-view", columns=160).stdout.splitlines()
     # room for the name, shortened; the low-value partner and kind went first
     assert "partner" not in wide[0] and "kind" not in wide[0]
     assert "Alpenfrost – layout study f…" in wide[1]
@@ -123,7 +124,15 @@ def test_the_columns_that_matter_stay_at_80(example: Path) -> None:
 
 @pytest.mark.parametrize("width", (80, 160))
 def test_columns_picks_and_orders(example: Path, width: int) -> None:
-    done = crm(example, "list", "opportunities", "--columns", "id,name,stage,amount", columns=width)
+    done = crm(
+        example,
+        "list",
+        "opportunities",
+        "--no-view",
+        "--columns",
+        "id,name,stage,amount",
+        columns=width,
+    )
     assert done.returncode == 0, done.stderr
     assert_snapshot(done.stdout, f"list-opportunities-columns-{width}")
     assert done.stdout.splitlines()[0].split() == ["id", "name", "stage", "amount"]
@@ -131,19 +140,21 @@ def test_columns_picks_and_orders(example: Path, width: int) -> None:
 
 
 def test_columns_select_the_csv_and_json_too(example: Path) -> None:
-    done = crm(example, "list", "opportunities", "--columns", "amount,id", "--format", "csv")
+    done = crm(
+        example, "list", "opportunities", "--no-view", "--columns", "amount,id", "--format", "csv"
+    )
     assert done.stdout.splitlines()[:2] == ["amount,id", "10800.00,alpenfrost-layout-study"]
     deals = facts(example)
     assert list(deals[0]) == ["id", "amount", "probability", "weighted"]
 
 
 def test_an_unknown_column_is_exit_2_with_a_suggestion(example: Path) -> None:
-    done = crm(example, "list", "opportunities", "--columns", "id,amonut")
+    done = crm(example, "list", "opportunities", "--no-view", "--columns", "id,amonut")
     assert done.returncode == 2 and done.stdout == ""
     assert "no column 'amonut'" in done.stderr
     assert "did you mean 'amount'?" in done.stderr
     assert "Traceback" not in done.stderr
-    done = crm(example, "list", "opportunities", "--columns", ",")
+    done = crm(example, "list", "opportunities", "--no-view", "--columns", ",")
     assert done.returncode == 2 and "names no column" in done.stderr
 
 
@@ -159,7 +170,7 @@ def test_a_view_without_ids_still_leads_with_them(example: Path) -> None:
 
 
 def test_piped_without_a_width_shows_every_column_whole(example: Path) -> None:
-    done = crm(example, "list", "opportunities")
+    done = crm(example, "list", "opportunities", "--no-view")
     lines = done.stdout.splitlines()
     assert lines[0].split() == [
         "id", "name", "partner", "kind", "stage", "status", "amount", "currency",
@@ -172,18 +183,18 @@ def test_piped_without_a_width_shows_every_column_whole(example: Path) -> None:
 
 
 def test_the_footer_wraps_between_its_parts(example: Path) -> None:
-    lines = crm(example, "list", "opportunities", columns=80).stdout.splitlines()
+    lines = crm(example, "list", "opportunities", "--no-view", columns=80).stdout.splitlines()
     assert lines[-2:] == [
         "51 opportunities   total 4,480,076.40 EUR   weighted 2,136,469.12 EUR",
         "(CHF, GBP, USD converted to EUR at the rates of catalogs/currencies.yaml)",
     ]
-    lines = crm(example, "list", "opportunities", columns=40).stdout.splitlines()
+    lines = crm(example, "list", "opportunities", "--no-view", columns=40).stdout.splitlines()
     assert lines[-5:-3] == ["51 opportunities", "total 4,480,076.40 EUR"]
     assert all(cell_len(line) <= 40 for line in lines[-5:])
 
 
 def test_an_id_wider_than_the_terminal_is_kept_whole(example: Path) -> None:
-    lines = crm(example, "list", "opportunities", columns=30).stdout.splitlines()
+    lines = crm(example, "list", "opportunities", "--no-view", columns=30).stdout.splitlines()
     assert lines[0] == "id"
     assert "great-lakes-packaging-pallet-trucks" in lines
 

@@ -1,9 +1,8 @@
-"""``crm list`` and ``crm show``."""
+"""``crm list``: every record type as a table, CSV or JSON."""
 
 from __future__ import annotations
 
 import argparse
-import difflib
 import json
 import os
 import shutil
@@ -13,32 +12,64 @@ from typing import Any
 
 from crmfiles import csvsafe
 from crmfiles.errors import CrmError
-from crmfiles.money import CENT, fmt
+from crmfiles.money import fmt, plain
 from crmfiles.records.store import Repository
 
-LIST_TYPES = ("opportunities",)
+LIST_TYPES = ("opportunities", "partners", "contacts", "leads", "interactions", "tasks",
+              "quotes", "orders", "invoices")  # fmt: skip
+# the filters of the opportunity list; the others' are in reports/lists.py
+OPPORTUNITY_FILTERS = ("stage", "status", "responsible", "tag", "kind", "partner", "open")
+# filter option -> (dest, help)
+MANY = {
+    "stage": "stage id (opportunities)",
+    "status": "status (opportunities, leads, quotes, orders, invoices)",
+    "responsible": "person id (opportunities, partners, contacts, leads, interactions)",
+    "tag": "tag id (opportunities, partners, contacts, leads)",
+    "kind": "kind id (opportunities)",
+    "partner": "partner id (opportunities, contacts, interactions, quotes, orders, invoices)",
+    "role": "partner role (partners)",
+    "opportunity": "opportunity id (interactions, quotes, orders, invoices)",
+    "type": "interaction type: call, meeting, ... (interactions)",
+    "assignee": "person id (tasks)",
+    "subject": "the record a task is about (tasks)",
+}
+SWITCHES = {
+    "open": "opportunities in progress; tasks not done",
+    "done": "tasks done",
+    "overdue": "tasks not done and due before today",
+}
 
 
 def add_list_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("type", choices=LIST_TYPES, help="what to list")
-    for key, help_text in (
-        ("stage", "stage id"),
-        ("status", "in_progress, won or lost"),
-        ("responsible", "person id"),
-        ("tag", "tag id"),
-        ("kind", "kind id"),
-        ("partner", "partner id"),
-    ):
+    parser.add_argument(
+        "type",
+        nargs="?",
+        default="opportunities",
+        choices=LIST_TYPES,
+        help="what to list (default: opportunities)",
+    )
+    for key, help_text in MANY.items():
         parser.add_argument(
             f"--{key}",
+            dest=f"filter_{key}",
             action="append",
             default=[],
             metavar=key.upper(),
             help=f"only these ({help_text}); repeat for several",
         )
-    parser.add_argument("--open", action="store_true", help="only opportunities in progress")
     parser.add_argument(
-        "--view", metavar="V", help="a saved view of views/ ('default' for the default one)"
+        "--since", metavar="DATE", help="interactions on or after DATE (YYYY-MM-DD)"
+    )
+    for key, help_text in SWITCHES.items():
+        parser.add_argument(f"--{key}", dest=f"filter_{key}", action="store_true", help=help_text)
+    views = parser.add_mutually_exclusive_group()
+    views.add_argument(
+        "--view",
+        metavar="V",
+        help="a saved view of views/ (opportunities; default: the view marked default)",
+    )
+    views.add_argument(
+        "--no-view", action="store_true", help="every opportunity, ignoring the default view"
     )
     parser.add_argument(
         "--sort",
@@ -55,61 +86,120 @@ def add_list_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--format", choices=("table", "json", "csv"), default="table")
 
 
-def add_show_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("id", metavar="ID", help="a record id, or TYPE/ID")
-    parser.add_argument("--format", choices=("yaml", "json"), default="yaml")
-
-
 def _json_value(value: Any) -> Any:
     if isinstance(value, Decimal):
-        return str(value.quantize(CENT))
+        return plain(value)
     return value
 
 
+def _filters(args: argparse.Namespace) -> dict[str, Any]:
+    """The filters given, refused when they do not fit the type listed."""
+    from crmfiles.reports.common import parse_date
+    from crmfiles.reports.lists import KINDS
+
+    folder = args.type
+    fits = OPPORTUNITY_FILTERS if folder == "opportunities" else KINDS[folder].filters
+    given: dict[str, Any] = {
+        key: getattr(args, f"filter_{key}")
+        for key in (*MANY, *SWITCHES)
+        if getattr(args, f"filter_{key}")
+    }
+    if args.since is not None:
+        given["since"] = parse_date(args.since, "--since")
+    for key in given:
+        if key not in fits:
+            raise CrmError(
+                f"--{key} is not a filter of {folder}",
+                hint=f"filters of {folder}: {', '.join('--' + k for k in fits)}",
+            )
+    if (args.view or args.no_view) and folder != "opportunities":
+        raise CrmError(
+            "saved views are of opportunities", hint=f"crm list {folder} takes no --view"
+        )
+    return given
+
+
 def run_list(args: argparse.Namespace) -> int:
-    from crmfiles.reports.pipeline import listing
+    from crmfiles.reports.lists import item_listing, known_columns
 
     repo = Repository.find(args.repo)
-    filters = {
-        key: getattr(args, key)
-        for key in ("stage", "status", "responsible", "tag", "kind", "partner")
-    }
-    if args.open:
-        filters["status"] = ["in_progress"]
-    result = listing(repo, filters, args.view, args.sort)
-    asked = getattr(args, "columns", None)
-    if asked is not None:
-        result.columns = _columns(asked)
-    elif args.format == "table" and "id" not in result.columns:
+    filters = _filters(args)
+    known = known_columns(args.type)
+    asked = _columns(args.columns, known) if args.columns is not None else None
+    if args.type == "opportunities":
+        result: Any = _opportunities(repo, args, filters, asked)
+    else:
+        result = item_listing(repo, args.type, filters, args.sort, asked)
+    if asked is None and args.format == "table" and "id" not in result.columns:
         # a view without ids: the table still leads with the one handle every command takes
         result.columns = ("id", *result.columns)
     if args.format == "json":
-        payload = {
-            "version": 1,
-            "opportunities": [
-                {c: _json_value(r.value(c)) for c in result.columns} for r in result.rows
-            ],
-            "totals": {
-                "count": len(result.rows),
-                "currency": result.base,
-                "amount": _json_value(result.amount.in_base),
-                "weighted": _json_value(result.weighted.in_base),
-                "by_currency": {k: str(v) for k, v in sorted(result.amount.by_currency.items())},
-                "converted": result.amount.converted,
-                "missing_rates": result.amount.missing_rates,
-            },
-        }
-        json.dump(payload, sys.stdout, indent=2, ensure_ascii=False)
-        sys.stdout.write("\n")
-        return 0
-    if args.format == "csv":
+        _print_json(args.type, result)
+    elif args.format == "csv":
         writer = csvsafe.Writer(sys.stdout)
         writer.writerow(result.columns)
         for row in result.rows:
             writer.writerow([_csv_value(row.value(c)) for c in result.columns])
-        return 0
-    _print_table(result)
+    else:
+        _print_table(args.type, result)
     return 0
+
+
+def _opportunities(
+    repo: Repository, args: argparse.Namespace, filters: dict[str, Any], asked: Any
+) -> Any:
+    from crmfiles.reports.lists import Context, check_filters, check_sort, known_columns
+    from crmfiles.reports.pipeline import as_list, listing, view
+
+    check_filters(Context(repo), "opportunities", filters)
+    check_sort(args.sort, known_columns("opportunities"))
+    if filters.pop("open", False):
+        filters["status"] = ["in_progress"]
+    view_id = None if args.no_view else args.view or "default"
+    chosen = view(repo, view_id)
+    wanted = [*(asked or chosen.get("columns") or ()), *args.sort, *as_list(chosen.get("sort"))]
+    days = _days(repo) if any(w.lstrip("-+").startswith("days_in_stage") for w in wanted) else None
+    result = listing(repo, filters, view_id, args.sort, days=days)
+    if asked is not None:
+        result.columns = asked
+    return result
+
+
+def _days(repo: Repository) -> dict[str, int]:
+    """Days in the current stage, from git history (as the TUI shows them); none
+    outside git."""
+    from crmfiles import git
+    from crmfiles.history import days_in_stage
+
+    try:
+        return days_in_stage(repo.root)
+    except git.GitError:
+        return {}
+
+
+def _print_json(folder: str, result: Any) -> None:
+    payload: dict[str, Any] = {
+        "version": 1,
+        folder: [{c: _json_value(r.value(c)) for c in result.columns} for r in result.rows],
+    }
+    totals: dict[str, Any] = {"count": len(result.rows)}
+    if result.amount is not None:
+        totals.update(
+            currency=result.amount.base,
+            amount=plain(result.amount.in_base),
+        )
+        if result.weighted is not None:
+            totals["weighted"] = plain(result.weighted.in_base)
+        totals.update(
+            by_currency={k: plain(v) for k, v in sorted(result.amount.by_currency.items())},
+            converted=result.amount.converted,
+            missing_rates=result.amount.missing_rates,
+        )
+    payload["totals"] = totals
+    if folder == "opportunities":
+        payload["view"] = result.view
+    json.dump(payload, sys.stdout, indent=2, ensure_ascii=False, default=str)
+    sys.stdout.write("\n")
 
 
 def _csv_value(value: Any) -> str:
@@ -117,34 +207,30 @@ def _csv_value(value: Any) -> str:
         return ""
     if isinstance(value, list):
         return ";".join(map(str, value))
+    if isinstance(value, dict):
+        return ";".join(f"{k}={v}" for k, v in value.items())
     if isinstance(value, bool):
         return "true" if value else "false"
     return str(value)
 
 
-def _cell(value: Any) -> str:
+def _cell(value: Any, column: str = "") -> str:
     if isinstance(value, Decimal):
         return fmt(value)
+    if column == "at" and isinstance(value, str) and len(value) > 16 and value[10:11] == "T":
+        return f"{value[:10]} {value[11:16]}"  # a time to the minute, as people read it
     return _csv_value(value).replace(";", ", ")
 
 
-def _columns(asked: str) -> tuple[str, ...]:
+def _columns(asked: str, known: list[str]) -> tuple[str, ...]:
     """``--columns id,name,stage``: known column names, in the asked order."""
-    from crmfiles.reports.pipeline import DERIVED
-    from crmfiles.schema import all_schemas
+    from crmfiles.reports.lists import check_column
 
-    known = [
-        *all_schemas()["opportunity"]["properties"],
-        *sorted(DERIVED | {"days_in_stage"}),
-    ]
     chosen: list[str] = []
     for name in (part.strip() for part in asked.split(",")):
         if not name or name in chosen:
             continue
-        if name not in known:
-            close = difflib.get_close_matches(name, known, n=1)
-            hint = f"did you mean '{close[0]}'? " if close else ""
-            raise CrmError(f"no column '{name}'", hint=f"{hint}columns: {', '.join(known)}")
+        check_column(name, known)
         chosen.append(name)
     if not chosen:
         raise CrmError("--columns names no column", hint="for example --columns id,name,amount")
@@ -162,69 +248,50 @@ def _terminal_width() -> int | None:
     return None
 
 
-def _print_table(result: Any) -> None:
+def _print_table(folder: str, result: Any) -> None:
     from rich.console import Console
     from rich.text import Text
 
-    from crmfiles.cli.table_fit import Table, fill
+    from crmfiles.cli.table_fit import BY_TYPE, Table, fill
 
     width = _terminal_width()
     table = Table(
-        result.columns, [[_cell(row.value(c)) for c in result.columns] for row in result.rows]
+        result.columns,
+        [[_cell(row.value(c), c) for c in result.columns] for row in result.rows],
+        BY_TYPE.get(folder),
     )
     header, *body = table.lines(table.fit(width))
     # the lines are laid out already (soft_wrap: rich neither wraps nor crops them);
     # rich only makes the header bold on a terminal
     console = Console(soft_wrap=True, highlight=False, markup=False, emoji=False)
     console.print(Text(header, style="bold"))
-    body.extend(fill(_totals(result), width))
+    body.extend(fill(_totals(folder, result), width))
     sys.stdout.write("\n".join(body) + "\n")
 
 
-def _totals(result: Any) -> list[str]:
+def _totals(folder: str, result: Any) -> list[str]:
     """The footer in parts that are never split across lines."""
-    count = f"{len(result.rows)} opportunities"
-    base = result.base
+    from crmfiles.records import RECORD_FOLDERS
+
+    n = len(result.rows)
+    parts = [f"{n} {folder if n != 1 else RECORD_FOLDERS[folder]}"]
+    if getattr(result, "view", None):
+        parts.append(f"(view {result.view})")
     amount, weighted = result.amount, result.weighted
+    if amount is None:
+        return parts
+    base = amount.base
     if amount.in_base is None:
         return [
-            count,
+            *parts,
             "totals per currency: "
             + ", ".join(f"{fmt(v)} {k}" for k, v in sorted(amount.by_currency.items())),
             f"(no rate for {', '.join(amount.missing_rates)} in catalogs/currencies.yaml)",
         ]
-    parts = [
-        count,
-        f"total {fmt(amount.in_base)} {base}",
-        f"weighted {fmt(weighted.in_base)} {base}",
-    ]
+    parts.append(f"total {fmt(amount.in_base)} {base}")
+    if weighted is not None:
+        parts.append(f"weighted {fmt(weighted.in_base)} {base}")
     if amount.converted:
         others = ", ".join(k for k in sorted(amount.by_currency) if k != base)
         parts.append(f"({others} converted to {base} at the rates of catalogs/currencies.yaml)")
     return parts
-
-
-def run_show(args: argparse.Namespace) -> int:
-    repo = Repository.find(args.repo)
-    record = repo.get(args.id)
-    if args.format == "json":
-        json.dump(
-            {"version": 1, "type": record.folder, "path": record.path, "record": record.data},
-            sys.stdout,
-            indent=2,
-            ensure_ascii=False,
-            default=str,
-        )
-        sys.stdout.write("\n")
-        return 0
-    if not record.text:
-        raise CrmError(f"{record.path} is empty")
-    if sys.stdout.isatty():
-        from rich.console import Console
-        from rich.syntax import Syntax
-
-        Console().print(f"[bold]{record.path}[/bold]")
-        Console().print(Syntax(record.text, "yaml", background_color="default"))
-    else:
-        sys.stdout.write(record.text if record.text.endswith("\n") else record.text + "\n")
-    return 0

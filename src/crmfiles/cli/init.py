@@ -54,21 +54,9 @@ def run_demo(args: argparse.Namespace) -> int:
     sys.stderr.write(f"Demo repository with history: {root}\n")
     if args.no_tui or not sys.stdout.isatty():
         from crmfiles.cli.browse import run_list
+        from crmfiles.cli.main import build_parser
 
-        list_args = argparse.Namespace(
-            repo=str(root),
-            stage=[],
-            status=[],
-            responsible=[],
-            tag=[],
-            kind=[],
-            partner=[],
-            open=False,
-            view=None,
-            sort=[],
-            columns=None,
-            format="table",
-        )
+        list_args = build_parser("list").parse_args(["list", "opportunities", "--repo", str(root)])
         code = run_list(list_args)
         sys.stderr.write(f"\nTry: cd {root} && crm validate && git log --oneline | head\n")
         return code

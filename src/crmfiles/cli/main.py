@@ -26,7 +26,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "lint": ("validate", "check what changed between two revisions"),
     "fmt": ("fmt", "canonical formatting; --layout moves records into the configured layout"),
     "list": ("browse", "list records"),
-    "show": ("browse", "show one record"),
+    "show": ("show", "one record for a person: names, money, tasks, documents"),
     "rules": ("validate", "list every rule"),
     "changes": ("forge", "what moved between two revisions (the pull-request summary)"),
     "codeowners": ("forge", "write CODEOWNERS: each opportunity to its responsible person"),

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import re
 import textwrap
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from rich.cells import cell_len, set_cell_size
@@ -61,8 +61,38 @@ SPECS: dict[str, Spec] = {
     "days_in_stage": Spec(25, numeric=True, short="days"),
     "age": Spec(25, numeric=True),
     "tags": Spec(20, min_width=10),
+    # the other record types' columns
+    "due": Spec(75),
+    "at": Spec(75),
+    "state": Spec(72),
+    "title": Spec(70, min_width=12),
+    "type": Spec(65),
+    "date": Spec(55),
+    "assignee": Spec(50),
+    "opportunity": Spec(45),
+    "quote": Spec(45),
+    "order": Spec(45),
+    "company": Spec(60, min_width=12),
+    "roles": Spec(60, min_width=10),
+    "country": Spec(45),
+    "email": Spec(36),
+    "subject": Spec(38, min_width=12),  # an interaction's topic
+    "position": Spec(35, min_width=12),
+    "contact_name": Spec(35, min_width=12),
+    "importance": Spec(32),
+    "phone": Spec(30),
+    "revision": Spec(30, numeric=True, short="rev"),
+    "valid_until": Spec(30),
+    "paid_on": Spec(30),
+    "channel": Spec(28),
+    "created": Spec(26),
 }
 OTHER = Spec(10, min_width=10)
+# where a column means something else in one list
+BY_TYPE: dict[str, dict[str, Spec]] = {
+    "tasks": {"subject": Spec(40)},  # the id of the record the task is about
+    "interactions": {"partner": Spec(55)},  # whom it was with, before who did it
+}
 
 
 # one cell per character for sure: printable ASCII, Latin, Greek, Cyrillic (without their
@@ -75,7 +105,9 @@ def width_of(text: str) -> int:
     return len(text) if _NARROW.fullmatch(text) else cell_len(text)
 
 
-def spec(column: str) -> Spec:
+def spec(column: str, overrides: Mapping[str, Spec] | None = None) -> Spec:
+    if overrides and column in overrides:
+        return overrides[column]
     return SPECS.get(column, OTHER)
 
 
@@ -96,7 +128,13 @@ class Table:
     column whose every value is narrow is measured and padded by ``str``'s C code
     and only the others character by character (rich's ``cell_len``)."""
 
-    def __init__(self, columns: Sequence[str], cells: Sequence[Sequence[str]]) -> None:
+    def __init__(
+        self,
+        columns: Sequence[str],
+        cells: Sequence[Sequence[str]],
+        overrides: Mapping[str, Spec] | None = None,
+    ) -> None:
+        self.overrides = overrides
         self.columns = tuple(columns)
         self.values = [[row[i] for row in cells] for i in range(len(columns))]
         self.narrow = [bool(_NARROW.fullmatch("".join(v))) for v in self.values]
@@ -110,10 +148,12 @@ class Table:
         (output piped to a file or a program) shows every column whole."""
         columns = self.columns
         natural = [max(cell_len(c), self.widest[i]) for i, c in enumerate(columns)]
-        headers = {i: c if width is None else spec(c).short or c for i, c in enumerate(columns)}
+        headers = {
+            i: c if width is None else self._spec(c).short or c for i, c in enumerate(columns)
+        }
         widths: dict[int, int] = {}
         for i, column in enumerate(columns):
-            least = spec(column).min_width
+            least = self._spec(column).min_width
             if width is None:
                 widths[i] = natural[i]
             elif least is None:
@@ -122,19 +162,19 @@ class Table:
                 widths[i] = min(natural[i], max(least, cell_len(column)))
         chosen: list[int] = []
         used = -GAP
-        for i in sorted(range(len(columns)), key=lambda i: -spec(columns[i]).priority):
+        for i in sorted(range(len(columns)), key=lambda i: -self._spec(columns[i]).priority):
             if width is not None and chosen and used + GAP + widths[i] > width:
                 continue
             chosen.append(i)
             used += GAP + widths[i]
-            if width is not None and spec(columns[i]).min_width is not None:
+            if width is not None and self._spec(columns[i]).min_width is not None:
                 # a name readable enough before a lesser column takes the room
                 grow = min(natural[i], max(widths[i], READABLE)) - widths[i]
                 widths[i] += max(min(grow, width - used), 0)
                 used += max(min(grow, width - used), 0)
         room = 0 if width is None else width - used
         # the room left: longer names first, then the full headers
-        flexible = [i for i in chosen if spec(columns[i]).min_width is not None]
+        flexible = [i for i in chosen if self._spec(columns[i]).min_width is not None]
         while room > 0 and any(widths[i] < natural[i] for i in flexible):
             for i in flexible:
                 if room > 0 and widths[i] < natural[i]:
@@ -147,9 +187,14 @@ class Table:
                 widths[i] += extra
                 room -= extra
         return [
-            Placed(i, columns[i], headers[i], widths[i], spec(columns[i]).numeric, self.narrow[i])
+            Placed(
+                i, columns[i], headers[i], widths[i], self._spec(columns[i]).numeric, self.narrow[i]
+            )
             for i in sorted(chosen)
         ]
+
+    def _spec(self, column: str) -> Spec:
+        return spec(column, self.overrides)
 
     def lines(self, placed: Sequence[Placed]) -> list[str]:
         """The header line and one line per row, without trailing spaces."""

@@ -49,6 +49,9 @@ class Source(ABC):
     """A revision of a CRM repository."""
 
     label: str = ""
+    # folder_files reads one folder without listing the others (a list of tasks need
+    # not read 100,000 opportunities)
+    by_folder: bool = False
 
     def __init__(self, root: Path) -> None:
         self.root = root
@@ -77,6 +80,11 @@ class Source(ABC):
     @abstractmethod
     def files_at(self, paths: list[str]) -> Iterator[RawFile]:
         """The given files (those that exist), in the order given."""
+
+    def folder_files(self, folder: str) -> Iterator[RawFile]:
+        """The files of one record folder, in path order."""
+        prefix = folder + "/"
+        yield from (raw for raw in self.files() if raw.path.startswith(prefix))
 
     def entries(self) -> list[Entry]:
         """Every file that matters, in path order, without reading it: with the blob
@@ -116,6 +124,7 @@ def _split_z(raw: bytes) -> list[str]:
 
 class WorkTree(Source):
     label = "work tree"
+    by_folder = True
 
     def entries(self) -> list[Entry]:
         """From git's index and stat data when the repository is a git work tree: the
@@ -147,6 +156,9 @@ class WorkTree(Source):
 
     def files(self) -> Iterator[RawFile]:
         yield from self.files_at(self._walk())
+
+    def folder_files(self, folder: str) -> Iterator[RawFile]:
+        yield from self.files_at(self._walk((folder,)))
 
     def catalog_files(self) -> list[RawFile]:
         folder = self.root / CATALOG_DIR
@@ -215,9 +227,9 @@ class WorkTree(Source):
         paths = _split_z(changed) + others
         return [p for p in paths if _wanted(p) or os.path.islink(self.root / p)]
 
-    def _walk(self) -> list[str]:
+    def _walk(self, tops: tuple[str, ...] = TOP_LEVEL) -> list[str]:
         found: list[str] = []
-        for top in TOP_LEVEL:
+        for top in tops:
             full = self.root / top
             if top == CONFIG_FILE:
                 if full.exists() or full.is_symlink():
@@ -267,6 +279,8 @@ class WorkTree(Source):
 
 
 class _GitSource(Source):
+    by_folder = True
+
     @abstractmethod
     def _entries(self, paths: list[str] | None) -> list[git.TreeEntry]:
         """The tree or index entries under ``paths`` (default: every CRM folder)."""
@@ -282,6 +296,9 @@ class _GitSource(Source):
             yield from (raw for raw in self.files() if raw.path in wanted)
             return
         yield from self._emit(self._entries(paths))
+
+    def folder_files(self, folder: str) -> Iterator[RawFile]:
+        yield from self._emit(self._entries([folder]))
 
     _config: tuple[bytes | None] | None = None  # crm.yaml, read with the catalogs
 
@@ -397,6 +414,17 @@ class Overlay(Source):
         self.base = base
         self.changes = changes
         self.label = f"{base.label} with changes"
+        self.by_folder = base.by_folder
+
+    def folder_files(self, folder: str) -> Iterator[RawFile]:
+        prefix = folder + "/"
+        mine = {p: c for p, c in self.changes.items() if p.startswith(prefix)}
+        out = [raw for raw in self.base.folder_files(folder) if raw.path not in mine]
+        out.extend(
+            RawFile(path, None, content) for path, content in mine.items() if content is not None
+        )
+        out.sort(key=lambda raw: raw.path)
+        yield from out
 
     def files(self) -> Iterator[RawFile]:
         seen: set[str] = set()

@@ -7,6 +7,7 @@ reported by ``crm validate``.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -16,7 +17,7 @@ from crmfiles import notices
 from crmfiles.config import Config, find_root, parse_config
 from crmfiles.errors import CrmError
 from crmfiles.records import CATALOG_DIR, RECORD_FOLDERS, classify
-from crmfiles.records.sources import Source, WorkTree
+from crmfiles.records.sources import RawFile, Source, WorkTree
 from crmfiles.records.yamlio import ParseError, parse
 
 
@@ -30,9 +31,14 @@ class Record:
 
 
 class Repository:
+    """The records of one revision, read a folder at a time as they are asked for
+    (when the source can; otherwise everything at the first question)."""
+
     def __init__(self, root: Path, source: Source | None = None) -> None:
         self.root = root
         self.source = source or WorkTree(root)
+        self._folders: dict[str, dict[str, Record]] = {}
+        self._catalog_data: dict[str, list[dict[str, Any]]] | None = None
 
     @classmethod
     def find(cls, explicit: str | None = None) -> Repository:
@@ -42,12 +48,34 @@ class Repository:
     def config(self) -> Config:
         return parse_config(self.source.read_config())
 
-    @cached_property
-    def _records(self) -> dict[str, dict[str, Record]]:
-        self.config  # noqa: B018 - a repository whose crm.yaml cannot be read is none
-        out: dict[str, dict[str, Record]] = {folder: {} for folder in RECORD_FOLDERS}
-        self._catalog_data: dict[str, list[dict[str, Any]]] = {}
-        for raw in self.source.files():
+    def _folder(self, folder: str) -> dict[str, Record]:
+        if folder not in self._folders:
+            self.config  # noqa: B018 - a repository whose crm.yaml cannot be read is none
+            if self.source.by_folder:
+                self._folders[folder] = {}
+                self._read(self.source.folder_files(folder))
+            else:
+                self._read_everything()
+        return self._folders[folder]
+
+    def _catalogs(self) -> dict[str, list[dict[str, Any]]]:
+        if self._catalog_data is None:
+            self.config  # noqa: B018
+            if self.source.by_folder:
+                self._catalog_data = {}
+                self._read(self.source.catalog_files())
+            else:
+                self._read_everything()
+        assert self._catalog_data is not None
+        return self._catalog_data
+
+    def _read_everything(self) -> None:
+        self._folders = {folder: {} for folder in RECORD_FOLDERS}
+        self._catalog_data = {}
+        self._read(self.source.files())
+
+    def _read(self, files: Iterable[RawFile]) -> None:
+        for raw in files:
             place = classify(raw.path)
             if place is None:
                 continue
@@ -63,19 +91,22 @@ class Repository:
             except (UnicodeDecodeError, ParseError):
                 continue
             if place.kind == "catalog" and isinstance(data, list):
+                assert self._catalog_data is not None
                 self._catalog_data[place.name] = [e for e in data if isinstance(e, dict)]
             elif place.kind == "record" and isinstance(data, dict):
-                out[place.name].setdefault(
+                self._folders.setdefault(place.name, {}).setdefault(
                     place.id, Record(place.name, place.id, raw.path, data, text)
                 )
-        return out
 
     def records(self, folder: str) -> list[Record]:
-        return sorted(self._records[folder].values(), key=lambda r: r.path)
+        return sorted(self._folder(folder).values(), key=lambda r: r.path)
+
+    def by_id(self, folder: str) -> dict[str, Record]:
+        """One folder's records by id."""
+        return self._folder(folder)
 
     def catalog(self, name: str) -> dict[str, dict[str, Any]]:
-        self._records  # noqa: B018 - loads the catalogs too
-        return {str(e.get("id")): e for e in self._catalog_data.get(name, [])}
+        return {str(e.get("id")): e for e in self._catalogs().get(name, [])}
 
     def get(self, record_id: str, folder: str | None = None) -> Record:
         """A record by id (``folder/id`` or a bare id searched in every folder)."""
@@ -86,7 +117,7 @@ class Repository:
             raise CrmError(
                 f"unknown record type '{folder}'", hint=f"one of: {', '.join(RECORD_FOLDERS)}"
             )
-        found = [self._records[f][record_id] for f in folders if record_id in self._records[f]]
+        found = [self._folder(f)[record_id] for f in folders if record_id in self._folder(f)]
         if not found:
             raise CrmError(
                 f"no record with id '{record_id}'" + (f" in {folder}/" if folder else ""),

@@ -6,7 +6,7 @@ import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 from crmfiles.errors import CrmError
 from crmfiles.money import Total, amount_of, rates_from, weighted
@@ -27,6 +27,7 @@ DEFAULT_COLUMNS = (
     "responsible",
 )
 DERIVED = {"weighted", "age", "partner_name", "stage_name", "responsible_name"}
+R = TypeVar("R", bound="_Valued")
 FILTER_KEYS = ("stage", "status", "responsible", "tag", "kind", "partner", "closed")
 
 
@@ -37,9 +38,12 @@ class Row:
     weighted: Decimal | None
     currency: str
     names: Mapping[str, str] = field(default_factory=dict)
+    days: int | None = None  # in the current stage, when the list asked git
 
     def value(self, column: str) -> Any:
         data = self.record.data
+        if column == "days_in_stage":
+            return self.days
         if column == "amount":
             return self.amount
         if column == "weighted":
@@ -63,6 +67,7 @@ class Listing:
     columns: tuple[str, ...]
     amount: Total
     weighted: Total
+    view: str | None = None  # the saved view's id
 
     @property
     def base(self) -> str:
@@ -136,7 +141,11 @@ def listing(
     filters: Mapping[str, Iterable[str]] | None = None,
     view_id: str | None = None,
     sort: Sequence[str] = (),
+    days: Mapping[str, int] | None = None,
 ) -> Listing:
+    """The opportunities a view (and the filters given beside it) selects, sorted;
+    ``days`` fills the ``days_in_stage`` column (from git history: the caller's to
+    read, when the column is asked for)."""
     chosen = view(repo, view_id)
     merged: dict[str, list[str]] = {k: as_list(v) for k, v in (chosen.get("filter") or {}).items()}
     for key, values in (filters or {}).items():
@@ -145,21 +154,35 @@ def listing(
             merged[key] = values
     columns = tuple(chosen.get("columns") or DEFAULT_COLUMNS)
     selected = [row for row in rows(repo) if matches(row, merged)]
-    for key in reversed(list(sort) or as_list(chosen.get("sort")) or ["id"]):
-        # "-amount" or "amount:desc" (a leading "-" on a command line needs --sort=-amount)
-        descending = key.startswith("-") or key.endswith(":desc")
-        name = key.lstrip("-+").removesuffix(":desc").removesuffix(":asc")
-        # rows without the value go last whichever way the column is sorted
-        present = [r for r in selected if r.value(name) is not None]
-        missing = [r for r in selected if r.value(name) is None]
-        present.sort(key=lambda r: _sort_key(r.value(name)), reverse=descending)
-        selected = present + missing
+    if days is not None:
+        for row in selected:
+            row.days = days.get(row.record.id)
+    selected = sort_rows(selected, list(sort) or as_list(chosen.get("sort")) or ["id"])
     rates = rates_from(repo.catalog("currencies").values())
     total, total_weighted = Total(repo.config.currency, rates), Total(repo.config.currency, rates)
     for row in selected:
         total.add(row.amount, row.currency)
         total_weighted.add(row.weighted, row.currency)
-    return Listing(selected, columns, total, total_weighted)
+    return Listing(selected, columns, total, total_weighted, chosen.get("id"))
+
+
+class _Valued(Protocol):
+    def value(self, column: str) -> Any: ...
+
+
+def sort_rows(selected: Sequence[R], keys: Sequence[str]) -> list[R]:
+    """Rows sorted by ``keys``, the first the main one; ``-amount`` or ``amount:desc``
+    sorts descending (a leading "-" on a command line needs ``--sort=-amount``)."""
+    out = list(selected)
+    for key in reversed(keys):
+        descending = key.startswith("-") or key.endswith(":desc")
+        name = key.lstrip("-+").removesuffix(":desc").removesuffix(":asc")
+        # rows without the value go last whichever way the column is sorted
+        present = [r for r in out if r.value(name) is not None]
+        missing = [r for r in out if r.value(name) is None]
+        present.sort(key=lambda r: _sort_key(r.value(name)), reverse=descending)
+        out = present + missing
+    return out
 
 
 def _sort_key(value: Any) -> tuple[int, Decimal, str]:
