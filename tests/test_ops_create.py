@@ -223,3 +223,53 @@ def test_duplicate(repo: Path) -> None:
     again = duplicate(repo, "acme-forklifts")  # the name "(copy)" is taken: "(copy 2)"
     assert again.id == "acme-forklifts-copy-2"
     assert main(["validate"]) == 0
+
+
+# --- records made from another -----------------------------------------------------------
+
+
+def test_a_task_about_an_opportunity(repo: Path) -> None:
+    assert main(["new", "task", "--opportunity", "acme-forklifts", "--title", "Send specs"]) == 0
+    [path] = git(repo, "show", "--name-only", "--format=", "HEAD").split()
+    text = (repo / path).read_text()
+    assert "subject:\n  type: opportunity\n  id: acme-forklifts\n" in text
+    assert "assignee: alice" in text  # the opportunity's responsible person
+
+
+def test_an_interaction_about_an_opportunity_takes_its_partner_and_contacts(repo: Path) -> None:
+    opp = "opportunities/2026/01/acme-forklifts.yaml"
+    text = (repo / opp).read_text().replace("partner: acme\n", "partner: acme\ncontacts: [jane]\n")
+    write(repo, {opp: text})
+    commit_all(repo, "jane is the contact")
+    args = ["new", "interaction", "--opportunity", "acme-forklifts", "--type", "call"]
+    assert main([*args, "--summary", "Asked for specs"]) == 0
+    [path] = git(repo, "show", "--name-only", "--format=", "HEAD").split()
+    text = (repo / path).read_text()
+    assert "partner: acme" in text and "- jane" in text
+    assert "opportunity: acme-forklifts" in text
+    assert main(["validate"]) == 0
+
+
+def test_an_opportunity_from_an_interaction(repo: Path) -> None:
+    write(
+        repo,
+        {
+            "interactions/2026/02/acme-call.yaml": "id: acme-call\ntype: call\nat: 2026-02-01\n"
+            "partner: acme\ncontacts: [jane]\nsubject: Racking for the new hall\n"
+        },
+    )
+    commit_all(repo, "a call")
+    args = ["new", "opportunity", "--from-interaction", "acme-call", "--kind", "standard-sale"]
+    assert main(args) == 0
+    [path] = git(repo, "show", "--name-only", "--format=", "HEAD").split()
+    text = (repo / path).read_text()
+    assert "name: Racking for the new hall" in text
+    assert "partner: acme" in text and "- jane" in text
+    assert "origin:\n  type: interaction\n  id: acme-call\n" in text
+
+
+def test_from_interaction_is_for_opportunities(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["new", "task", "--from-interaction", "x", "--title", "t"]) == 2
+    assert "--from-interaction makes an opportunity" in capsys.readouterr().err

@@ -204,6 +204,12 @@ def add_new_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="KEY=VALUE",
         help="any field, VALUE read as YAML (insight.problem=..., lines=[...]); repeatable",
     )
+    parser.add_argument(
+        "--from-interaction",
+        metavar="ID",
+        help="an opportunity from this interaction: its partner, contacts and subject "
+        "(as the name), and origin pointing at it",
+    )
     fields = parser.add_argument_group("fields (those that fit the type)")
     for option, spec in sorted(field_options().items()):
         types = ", ".join(sorted(spec.kinds))
@@ -266,6 +272,9 @@ def new_fields(args: argparse.Namespace, folder: str) -> dict[str, Any]:
         value = getattr(args, f"field_{option.replace('-', '_')}", None)
         if value is None:
             continue
+        if folder == "tasks" and option == "opportunity":
+            fields["subject"] = {"type": "opportunity", "id": value}  # a task about it
+            continue
         kind = spec.kinds.get(folder)
         if kind is None:
             raise CrmError(f"--{option} is not a field of a {record_type}")
@@ -274,6 +283,10 @@ def new_fields(args: argparse.Namespace, folder: str) -> dict[str, Any]:
             fields[spec.field] = items
         else:
             fields[spec.field] = _convert(option, kind, value)
+    if getattr(args, "from_interaction", None):
+        if folder != "opportunities":
+            raise CrmError("--from-interaction makes an opportunity: crm new opportunity")
+        fields["origin"] = {"type": "interaction", "id": args.from_interaction}
     for item in args.set:
         _set_value(fields, item)
     return fields

@@ -88,7 +88,7 @@ def stage_probability(ws: Workspace, stage: Any) -> int | None:
 def with_defaults(ws: Workspace, folder: str, fields: Mapping[str, Any]) -> dict[str, Any]:
     """The fields a person gave, and the defaults for the rest."""
     today = ws.today.isoformat()
-    given = dict(fields)
+    given = prefilled(ws, folder, fields)
     out: dict[str, Any] = {}
     if folder == "opportunities":
         kind_id, kind = default_kind(ws, given.get("kind"))
@@ -120,6 +120,37 @@ def with_defaults(ws: Workspace, folder: str, fields: Mapping[str, Any]) -> dict
         out = {"assignee": ws.me, "created": today}
     out.update(given)
     return out
+
+
+def prefilled(ws: Workspace, folder: str, fields: Mapping[str, Any]) -> dict[str, Any]:
+    """The fields given, with what the record they come from says where nobody gave
+    it: an interaction or a task about an opportunity takes its partner and contacts;
+    an opportunity from an interaction (``origin: {type: interaction}``) takes the
+    interaction's partner, contacts and subject as its name."""
+    given = dict(fields)
+    source: dict[str, Any] | None = None
+    if folder == "interactions" and isinstance(given.get("opportunity"), str):
+        source = ws.find(given["opportunity"], ("opportunities",)).data
+    elif folder == "tasks":
+        subject = given.get("subject")
+        about_a_deal = isinstance(subject, dict) and subject.get("type") == "opportunity"
+        if about_a_deal and "assignee" not in given:
+            # (an opportunity being created with its stage's tasks is not on disk yet:
+            # those tasks name their assignee)
+            opportunity = ws.find(str(subject.get("id")), ("opportunities",)).data
+            given["assignee"] = opportunity.get("responsible") or ws.me
+        return given
+    elif folder == "opportunities":
+        origin = given.get("origin")
+        if isinstance(origin, dict) and origin.get("type") == "interaction":
+            source = ws.find(str(origin.get("id")), ("interactions",)).data
+            if isinstance(source.get("subject"), str):
+                given.setdefault("name", source["subject"])
+    if source is not None:
+        for key in ("partner", "contacts"):
+            if source.get(key) is not None:
+                given.setdefault(key, source[key])
+    return given
 
 
 def new_id(ws: Workspace, folder: str, data: Mapping[str, Any], taken: set[str]) -> str:
