@@ -6,7 +6,8 @@ hide behind a compliant end state) or, for a head in the work tree or the index,
 last commit against that head.  Commits come from one streamed ``git log --raw``;
 merge commits are checked against their first parent, but only for the paths the
 merge itself changed (conflict resolutions): what a merge brings in from the other
-branch was checked on that branch's own commits.
+branch was checked on that branch's own commits.  A record the merge only combined
+field by field passes when it is a lawful step from either parent (merge/combined.py).
 """
 
 from __future__ import annotations
