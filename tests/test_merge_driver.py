@@ -161,7 +161,9 @@ def test_catalog_entries_added_on_both_sides_merge_by_id(crm: Path) -> None:
     merged = run_git(crm, "merge", "--no-edit", "feature")
     assert merged.returncode == 0, merged.stdout + merged.stderr
     assert (crm / "catalogs/tags.yaml").read_text() == (
-        "- id: priority\n  name: Top priority\n- id: hot\n  name: Hot lead\n- id: cold\n  name: Cold\n"
+        "- id: priority\n  name: Top priority\n"
+        "- id: hot\n  name: Hot lead\n"
+        "- id: cold\n  name: Cold\n"
     )
 
 
@@ -205,8 +207,10 @@ def test_a_conflict_in_a_file_that_is_not_yaml_has_gits_markers(crm: Path) -> No
     )
     merged = run_git(crm, "merge", "--no-edit", "feature")
     assert merged.returncode == 1
-    assert (crm / OPPORTUNITY).read_text().endswith(
-        "<<<<<<< ours\nnotes: [mine\n=======\nnotes: [yours\n>>>>>>> theirs\n"
+    assert (
+        (crm / OPPORTUNITY)
+        .read_text()
+        .endswith("<<<<<<< ours\nnotes: [mine\n=======\nnotes: [yours\n>>>>>>> theirs\n")
     )
 
 
@@ -226,6 +230,7 @@ def test_install_in_a_fresh_clone_makes_merges_use_the_driver(
     # merge conflicts on the neighbouring lines
     assert run_git(clone, "config", "merge.crm.driver").returncode == 1
     assert run_git(clone, "merge", "--no-edit", "feature").returncode == 1
+    assert "<<<<<<< HEAD\nprobability: 15\namount: 30000\n" in (clone / OPPORTUNITY).read_text()
     git(clone, "merge", "--abort")
 
     assert main(["install", "--repo", str(clone)]) == 0
@@ -292,3 +297,86 @@ def test_a_merge_of_moves_made_step_by_step_on_a_branch_is_clean(crm: Path) -> N
     assert merged.returncode == 0, merged.stdout + merged.stderr
     assert "stage: negotiate\n" in (crm / OPPORTUNITY).read_text()
     assert lint(crm, base=base).report.diagnostics == []
+
+
+# --- the driver on its own: `crm merge-driver BASE OURS THEIRS PATH` ------------------
+
+
+def drive(tmp_path: Path, path: str, base: str, ours: str, theirs: str) -> tuple[int, str]:
+    files = []
+    for name, text in (("base", base), ("ours", ours), ("theirs", theirs)):
+        (tmp_path / name).write_text(text, encoding="utf-8")
+        files.append(str(tmp_path / name))
+    code = main(["merge-driver", *files, path])
+    return code, (tmp_path / "ours").read_text(encoding="utf-8")
+
+
+RECORD = """\
+id: acme-forklifts
+insight:
+  pain: slow trucks
+lines:
+  - product: forklift
+    quantity: 2
+  - product: mast
+    quantity: 1
+comment: call back
+"""
+
+
+@pytest.mark.parametrize(
+    ("path", "base", "ours", "theirs", "code", "expected"),
+    [
+        pytest.param(
+            OPPORTUNITY,
+            RECORD,
+            RECORD.replace("pain: slow trucks", "pain: slow trucks\n  problem: old fleet"),
+            RECORD.replace("pain: slow trucks", "pain: slower trucks").replace(
+                "comment: call back\n", ""
+            ),
+            0,
+            RECORD.replace("comment: call back\n", "").replace(
+                "pain: slow trucks", "pain: slower trucks\n  problem: old fleet"
+            ),
+            id="nested-keys-and-a-removed-field",
+        ),
+        pytest.param(
+            OPPORTUNITY,
+            RECORD,
+            RECORD.replace("  - product: mast\n    quantity: 1\n", ""),
+            RECORD.replace("quantity: 1", "quantity: 4"),
+            1,
+            RECORD.replace(
+                "lines:\n  - product: forklift\n    quantity: 2\n  - product: mast\n"
+                "    quantity: 1\n",
+                "<<<<<<< ours\nlines:\n  - product: forklift\n    quantity: 2\n=======\n"
+                "lines:\n  - product: forklift\n    quantity: 2\n  - product: mast\n"
+                "    quantity: 4\n>>>>>>> theirs\n",
+            ),
+            id="a-line-removed-and-changed",
+        ),
+        pytest.param(
+            "catalogs/stages.yaml",
+            "- id: a\n  probability: 10\n- id: b\n  probability: 50\n",
+            "- id: a\n  probability: 15\n- id: b\n  probability: 60\n",
+            "- id: a\n  probability: 10\n- id: b\n  probability: 55\n",
+            1,
+            "- id: a\n  probability: 15\n<<<<<<< ours\n- id: b\n  probability: 60\n=======\n"
+            "- id: b\n  probability: 55\n>>>>>>> theirs\n",
+            id="a-catalog-entry-both-changed",
+        ),
+        pytest.param(
+            "notes/todo.yaml",
+            "a: 1\nb: 2\n",
+            "a: 3\nb: 2\n",
+            "a: 1\nb: 4\n",
+            1,
+            "<<<<<<< ours\na: 3\nb: 2\n=======\na: 1\nb: 4\n>>>>>>> theirs\n",
+            id="not-a-crm-file-line-merge",
+        ),
+    ],
+)
+def test_the_driver(
+    tmp_path: Path, path: str, base: str, ours: str, theirs: str, code: int, expected: str
+) -> None:
+    assert drive(tmp_path, path, base, ours, theirs) == (code, expected)

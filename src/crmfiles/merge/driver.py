@@ -52,8 +52,13 @@ def merge_files(base: Path, ours: Path, theirs: Path, name: str) -> int:
 def line_merge(base: Path, ours: Path, theirs: Path) -> int:
     """git's own three-way line merge, into ``ours``."""
     labels = [arg for label in LABELS for arg in ("-L", label)]
+    # `git merge-file` ignores merge.conflictStyle; the user's choice still holds here
+    style = git.run(["config", "merge.conflictStyle"], ours.parent, check=False)
+    chosen = style.stdout.decode("utf-8", "replace").strip()
+    options = [f"--{chosen}"] if chosen in ("diff3", "zdiff3") else []
+    files = [str(ours), str(base), str(theirs)]
     proc = git.run(
-        ["merge-file", f"--marker-size={MARKER_SIZE}", *labels, str(ours), str(base), str(theirs)],
+        ["merge-file", f"--marker-size={MARKER_SIZE}", *options, *labels, *files],
         ours.parent,
         check=False,
     )

@@ -201,8 +201,11 @@ class _Editor:
         markers: bool = False,
     ) -> list[tuple[int, int, str]]:
         slots = _slots(self.text, node)
-        theirs_slots = _slots(self.theirs_text, theirs_node) if _block(theirs_node) else {}
-        assert theirs_node is None or _block(theirs_node) or not theirs_slots
+        theirs_slots = (
+            _slots(self.theirs_text, theirs_node)
+            if theirs_node is not None and _block(theirs_node)
+            else {}
+        )
         is_map = isinstance(node, yaml.MappingNode)
         ours_items = ours if is_map else {identity(i): i for i in ours}
         if is_map:
