@@ -308,7 +308,7 @@ def drive(tmp_path: Path, path: str, base: str, ours: str, theirs: str) -> tuple
         (tmp_path / name).write_text(text, encoding="utf-8")
         files.append(str(tmp_path / name))
     code = main(["merge-driver", *files, path])
-    return code, (tmp_path / "ours").read_text(encoding="utf-8")
+    return code, (tmp_path / "ours").read_bytes().decode("utf-8")
 
 
 RECORD = """\
@@ -380,3 +380,11 @@ def test_the_driver(
     tmp_path: Path, path: str, base: str, ours: str, theirs: str, code: int, expected: str
 ) -> None:
     assert drive(tmp_path, path, base, ours, theirs) == (code, expected)
+
+
+def test_crlf_files_get_gits_line_merge(tmp_path: Path) -> None:
+    code, text = drive(
+        tmp_path, OPPORTUNITY, "a: 1\r\nb: 2\r\n", "a: 3\r\nb: 2\r\n", "a: 1\r\nb: 4\r\n"
+    )
+    assert code == 1
+    assert "a: 3\r\nb: 2\r\n" in text and "a: 1\r\nb: 4\r\n" in text

@@ -64,6 +64,8 @@ class _Slot:
 
 def merge_text(base_text: str, ours_text: str, theirs_text: str) -> Merged | None:
     """The merged text, or None when a field-level merge cannot be trusted."""
+    if "\r" in base_text or "\r" in ours_text or "\r" in theirs_text:
+        return None  # CRLF lines: new lines would mix endings; git's merge keeps them
     try:
         base = parse(base_text) if base_text.strip() else None
         ours, theirs = parse(ours_text), parse(theirs_text)
