@@ -6,7 +6,8 @@ hide behind a compliant end state) or, for a head in the work tree or the index,
 last commit against that head.  Commits come from one streamed ``git log --raw``;
 merge commits are checked against their first parent, but only for the paths the
 merge itself changed (conflict resolutions): what a merge brings in from the other
-branch was checked on that branch's own commits.
+branch was checked on that branch's own commits.  A record the merge only combined
+field by field passes when it is a lawful step from either parent (merge/combined.py).
 """
 
 from __future__ import annotations
@@ -176,7 +177,11 @@ def lint(
     for number, step in enumerate(steps):
         order[step.commit] = number
         findings = [
-            f for change in step.changes for rule in CHANGE_RULES for f in rule(step, change)
+            f
+            for change in step.changes
+            if change.path not in step.combined
+            for rule in CHANGE_RULES
+            for f in rule(step, change)
         ]
         findings.extend(catalog_in_use(step))
         if not findings:
@@ -393,26 +398,45 @@ def _commit_steps(root: Path, base: str, head: str) -> list[Step]:
             )
         after[commit.commit] = new_catalogs
         parent_index, commit_index = RevisionIndex(root, parent), RevisionIndex(root, commit.commit)
-        steps.append(
-            Step(
-                changes=_changes(commit.changes, old_files, new_files),
-                old_catalogs=catalogs,
-                new_catalogs=new_catalogs,
-                commit=commit.commit,
-                author_email=commit.email,
-                author_name=commit.name,
-                range_mode=True,
-                old_record=parent_index.get,
-                open_quotes=commit_index.open_quotes,
-                usage=commit_index.usage,
-                texts={
-                    c.path: contents[c.new_blob].decode("utf-8", "replace")
-                    for c in commit.changes
-                    if c.new_blob in contents
-                },
-            )
+        step = Step(
+            changes=_changes(commit.changes, old_files, new_files),
+            old_catalogs=catalogs,
+            new_catalogs=new_catalogs,
+            commit=commit.commit,
+            author_email=commit.email,
+            author_name=commit.name,
+            range_mode=True,
+            old_record=parent_index.get,
+            open_quotes=commit_index.open_quotes,
+            usage=commit_index.usage,
+            texts={
+                c.path: contents[c.new_blob].decode("utf-8", "replace")
+                for c in commit.changes
+                if c.new_blob in contents
+            },
         )
+        if len(commit.parents) > 1:
+            step.combined = _combined(root, commit.parents, step)
+        steps.append(step)
     return steps
+
+
+def _combined(root: Path, parents: list[str], step: Step) -> frozenset[str]:
+    """The merge's records that only combine its parents lawfully (merge/combined.py)."""
+    from dataclasses import replace
+
+    from crmfiles.merge.combined import combined_paths
+
+    def other_step(rev: str) -> Step:
+        catalogs = _catalogs_of(_catalog_paths(root, rev))
+        return replace(
+            step, changes=[], old_catalogs=catalogs, old_record=RevisionIndex(root, rev).get
+        )
+
+    def load(rev: str, paths: list[str]) -> dict[str, Any]:
+        return _load_revision_files(root, rev, paths)
+
+    return combined_paths(root, parents, step, load, other_step)
 
 
 __all__ = ["TOP_LEVEL", "LintResult", "lint"]

@@ -45,6 +45,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "export": ("data", "write the records as CSV files or a SQLite database"),
     "import": ("data", "records from a CSV file, through a column mapping"),
     "completion": ("completion", "print the shell completion script: bash, zsh or fish"),
+    "install": ("merge", "set up this clone's merge driver (field-by-field merges of records)"),
+    "merge-driver": ("merge", "git's merge driver for CRM files (run by git, set by install)"),
 }
 
 

@@ -51,8 +51,8 @@ def write_files(root: Path, source: Path) -> list[str]:
         rel = item.relative_to(source).as_posix()
         if item.is_dir() or rel.startswith(".git/") or "__pycache__" in rel:
             continue
-        if rel.startswith(f"{SCHEMA_HOME}/"):
-            continue  # written fresh from the packaged schemas below
+        if rel.startswith(f"{SCHEMA_HOME}/") or rel == ".gitattributes":
+            continue  # written fresh below (the schemas), or by init_repo (attributes)
         target = root / rel
         target.parent.mkdir(parents=True, exist_ok=True)
         if item.suffix == ".yaml":
@@ -116,6 +116,13 @@ def init_repo(target: Path, *, example: bool = False, commit: bool = True) -> Pa
     written = write_files(target, source)
     if not example:
         _introduce_user(target)
+    # merges of records go field by field: the attributes are committed, the driver's
+    # command is this clone's (a clone runs `crm install`)
+    from crmfiles.merge import setup
+
+    if setup.write_attributes(target) or (target / setup.ATTRIBUTES_FILE).is_file():
+        written.append(setup.ATTRIBUTES_FILE)
+    setup.configure(target)
     if commit:
         git.run(["add", "--", *written], target)
         proc = git.run(

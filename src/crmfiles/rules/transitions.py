@@ -53,6 +53,8 @@ class Step:
     usage: Callable[[str, str], int] = lambda target, entry: 0
     catalog_paths: dict[str, str] = field(default_factory=dict)
     texts: dict[str, str] = field(default_factory=dict)  # new texts, for positions
+    # a merge's records that only combine both parents lawfully (merge/combined.py)
+    combined: frozenset[str] = frozenset()
 
     def person(self) -> dict[str, Any] | None:
         """The person in catalogs/people.yaml whose e-mail made this step, as the
