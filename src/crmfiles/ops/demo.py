@@ -49,6 +49,9 @@ def make_demo(target: Path | None = None) -> Path:
         files = {rel: (scratch / rel).read_text("utf-8") for rel in written}
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
+    from crmfiles.merge.setup import attributes_text
+
+    files[".gitattributes"] = attributes_text("") or ""
     events = plan_history(files)
     git.run(["init", "-q"], root)
     git.run(["fast-import", "--quiet", "--done"], root, input=_stream(events))
@@ -59,6 +62,9 @@ def make_demo(target: Path | None = None) -> Path:
     # in the demo is by someone crm knows (not author-not-allowed)
     git.run(["config", "user.name", name], root)
     git.run(["config", "user.email", email], root)
+    from crmfiles.merge.setup import configure
+
+    configure(root)  # record files merge field by field (the driver; .gitattributes is in)
     return root
 
 

@@ -133,8 +133,9 @@ def prefilled(ws: Workspace, folder: str, fields: Mapping[str, Any]) -> dict[str
         source = ws.find(given["opportunity"], ("opportunities",)).data
     elif folder == "tasks":
         subject = given.get("subject")
-        about_a_deal = isinstance(subject, dict) and subject.get("type") == "opportunity"
-        if about_a_deal and "assignee" not in given:
+        if not isinstance(subject, dict) or subject.get("type") != "opportunity":
+            return given
+        if "assignee" not in given:
             # (an opportunity being created with its stage's tasks is not on disk yet:
             # those tasks name their assignee)
             opportunity = ws.find(str(subject.get("id")), ("opportunities",)).data
