@@ -164,6 +164,9 @@ def closed_records(step: Step, change: Change) -> Iterator[Finding]:
     assert old is not None
     if old == new and not change.renamed:
         return  # a reformat, a comment: the record's content is the same
+    merges = _merges(step)
+    if merges and _renamed_refs(old, merges) == new:
+        return  # only references to a merged duplicate, now naming the one kept
     if not _closed(new):
         reopened = {k for k in set(old) | set(new) if old.get(k) != new.get(k)}
         if reopened <= CLOSING_KEYS:
@@ -277,9 +280,47 @@ def stage_start(step: Step, change: Change) -> Iterator[Finding]:
     )
 
 
+MERGEABLE = ("partners", "contacts")
+
+
+def merged_into(step: Step, folder: str, dropped: str) -> str | None:
+    """The record of ``folder`` that lists ``dropped`` in its ``merged_from`` after this
+    step (``crm merge``): the duplicate it replaces."""
+    for c in step.changes:
+        if c.folder == folder and c.new is not None and c.id != dropped:
+            merged = c.new.get("merged_from")
+            if isinstance(merged, list) and dropped in merged:
+                return c.id
+    return None
+
+
+def _merges(step: Step) -> dict[str, str]:
+    """Dropped id -> kept id, for every duplicate merged away in this step."""
+    out: dict[str, str] = {}
+    for c in step.changes:
+        if c.new is None and c.folder in MERGEABLE:
+            kept = merged_into(step, c.folder, c.id)
+            if kept is not None:
+                out[c.id] = kept
+    return out
+
+
+def _renamed_refs(value: Any, merges: dict[str, str]) -> Any:
+    if isinstance(value, str):
+        return merges.get(value, value)
+    if isinstance(value, list):
+        return [_renamed_refs(v, merges) for v in value]
+    if isinstance(value, dict):
+        return {k: _renamed_refs(v, merges) for k, v in value.items()}
+    return value
+
+
 def identity(step: Step, change: Change) -> Iterator[Finding]:
-    """id-changed and record-deleted."""
+    """id-changed and record-deleted (but for a duplicate merged into another: lint's
+    one-revision checks then hold that nothing refers to it any more)."""
     if change.new is None:
+        if change.folder in MERGEABLE and merged_into(step, change.folder, change.id):
+            return
         yield Finding(
             "record-deleted",
             change.path,
