@@ -7,13 +7,14 @@ import argparse
 import contextlib
 import gc
 import os
+import signal
 import sys
 from collections.abc import Sequence
 from importlib import import_module
 
-import crmfiles
 from crmfiles import __version__
 from crmfiles.errors import CrmError
+from crmfiles.runtime import Runtime
 
 # command -> (module in crmfiles.cli, one-line help); modules load only when used, so
 # `crm validate` does not pay for the TUI's imports
@@ -85,11 +86,12 @@ INTERACTIVE = ("tui", "demo")  # long-running: they keep Python's usual memory m
 def main(argv: Sequence[str] | None = None) -> int:
     words = list(sys.argv[1:] if argv is None else argv)
     if argv is None:  # the command line itself: a short-lived process
-        crmfiles.command_line = True
+        runtime = Runtime.command()
         if _command(words) not in INTERACTIVE:
-            code = _run(words, fast=True)
+            code = _run(words, runtime, fast=True)
             _leave(code)
-    return _run(words, fast=False)
+        return _run(words, runtime, fast=False)
+    return _run(words, Runtime.library(), fast=False)
 
 
 def _leave(code: int) -> None:
@@ -105,7 +107,7 @@ def _leave(code: int) -> None:
     os._exit(code)
 
 
-def _run(words: list[str], *, fast: bool) -> int:
+def _run(words: list[str], runtime: Runtime, *, fast: bool) -> int:
     if fast:
         # the objects a check makes (parsed records, findings) form no cycles worth
         # collecting in a process that ends in seconds; the collector's passes over
@@ -116,6 +118,7 @@ def _run(words: list[str], *, fast: bool) -> int:
     if not getattr(args, "handler", None):
         parser.print_help()
         return 2
+    args.runtime = runtime  # how crm runs, for what behaves differently from a program
     try:
         return int(args.handler(args))
     except CrmError as err:
@@ -123,9 +126,10 @@ def _run(words: list[str], *, fast: bool) -> int:
         if err.hint:
             sys.stderr.write(f"  hint: {err.hint}\n")
         return 2
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as interrupt:
+        # (an operation interrupted before its commit has undone what it did)
         sys.stderr.write("crm: interrupted\n")
-        return 130
+        return 128 + getattr(interrupt, "signum", signal.SIGINT)
     except BrokenPipeError:
         # the reader went away (`crm list | head`): not an error of ours
         devnull = os.open(os.devnull, os.O_WRONLY)

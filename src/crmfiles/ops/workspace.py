@@ -24,8 +24,10 @@ from crmfiles.cache import Cache, blob_id
 from crmfiles.config import Config, parse_config
 from crmfiles.errors import CrmError
 from crmfiles.ops.fmt import layout_target
+from crmfiles.ops.leftovers import tidy
 from crmfiles.records import CATALOG_DIR, CONFIG_FILE, RECORD_FOLDERS, is_valid_id
 from crmfiles.records.yamlio import ParseError, parse
+from crmfiles.runtime import Runtime
 
 MAX_ID = 80
 
@@ -53,7 +55,14 @@ class Workspace:
     ``staging``, the operation will commit in place, and the index it will need is
     begun at once (:meth:`side_index`); leaving the block drops it if unused."""
 
-    def __init__(self, root: Path, today: dt.date | None = None, *, staging: bool = False) -> None:
+    def __init__(
+        self,
+        root: Path,
+        today: dt.date | None = None,
+        *,
+        staging: bool = False,
+        runtime: Runtime | None = None,
+    ) -> None:
         self.root = root
         # what the check before the write and the commit need: read and asked while
         # the operation finds and reads its record
@@ -61,6 +70,10 @@ class Workspace:
         self.situation = git.Situation(root)
         self._side: _Early | None = _Early(self.situation, root) if staging else None
         Cache.prefetch(root)
+        self.runtime = runtime or Runtime.library()
+        # what killed crm commands left here, repaired before this one writes
+        found = git.find_git_dir(root)
+        self.repaired = tidy(root, found) if found is not None else []
         self.today = today or dt.date.today()
         self._walked: dict[str, list[tuple[str, list[str]]]] = {}
         self._names: dict[str, set[str]] = {}
@@ -123,13 +136,29 @@ class Workspace:
     def head(self) -> git.Head:
         return self.situation.head
 
+    def move_head(self, commit: str | None) -> None:
+        """HEAD moved to ``commit`` while the operation worked: what was read of HEAD
+        and of the index is read again when next asked."""
+        self.__dict__["head"] = git.Head(commit, self.head.ref)
+        self._head_blobs.clear()
+        self._head_modes.clear()
+        if self._index_asked is not None:
+            with contextlib.suppress(git.GitError):
+                self._index_asked[1]()
+            self._index_asked = None
+        self._index_blobs.clear()
+
     @cached_property
-    def repository_state(self) -> tuple[str | None, list[str]]:
+    def git_dir(self) -> Path:
+        return git.find_git_dir(self.root) or self.situation.git_dir
+
+    @cached_property
+    def repository_state(self) -> git.RepoState:
         """What git is in the middle of (or None), and the commit hooks it would run."""
         return self.situation.state
 
     @cached_property
-    def identity(self) -> tuple[str | None, str | None]:
+    def identity(self) -> git.Identity:
         """Why git could not commit here for want of a name or e-mail (or None), and
         the author's e-mail it would record."""
         return self.situation.identity

@@ -1,0 +1,100 @@
+"""A thin wrapper over the git command line: trees, blobs, the index, commits.
+
+We call ``git`` directly rather than through GitPython: one streamed
+``cat-file --batch`` reads thousands of blobs in one process, and nothing lingers
+in a long-running TUI.  One module per concern: running git (:mod:`.process`),
+reading (:mod:`.read`), writing objects and refs (:mod:`.trees`), the index and its
+lock (:mod:`.index`), the repository's situation before a commit (:mod:`.situation`).
+"""
+
+from crmfiles.git.index import COPY_INFIX, IndexLock, SideIndex, file_identity, index_with
+from crmfiles.git.process import (
+    EMPTY_TREE,
+    NO_INDEX,
+    ZERO,
+    Answer,
+    GitError,
+    ask,
+    out,
+    run,
+    start,
+)
+from crmfiles.git.read import (
+    LoggedCommit,
+    RawChange,
+    TreeEntry,
+    cat_blobs,
+    diff,
+    has_commits,
+    log_changes,
+    ls_files,
+    ls_files_fast,
+    ls_tree,
+    ref_exists,
+    resolve,
+    start_diff,
+    start_ls_files,
+    toplevel,
+    tree_changes,
+    untracked,
+    user_email,
+    write_tree,
+)
+from crmfiles.git.situation import (
+    HOOK_NAMES,
+    Head,
+    Identity,
+    RepoState,
+    Situation,
+    find_git_dir,
+    head,
+)
+from crmfiles.git.trees import commit_tree, edit_tree, gc_auto, hash_blobs, update_ref
+
+__all__ = [
+    "COPY_INFIX",
+    "EMPTY_TREE",
+    "HOOK_NAMES",
+    "NO_INDEX",
+    "ZERO",
+    "Answer",
+    "GitError",
+    "Head",
+    "Identity",
+    "IndexLock",
+    "LoggedCommit",
+    "RawChange",
+    "RepoState",
+    "SideIndex",
+    "Situation",
+    "TreeEntry",
+    "ask",
+    "cat_blobs",
+    "commit_tree",
+    "diff",
+    "edit_tree",
+    "file_identity",
+    "find_git_dir",
+    "gc_auto",
+    "has_commits",
+    "hash_blobs",
+    "head",
+    "index_with",
+    "log_changes",
+    "ls_files",
+    "ls_files_fast",
+    "ls_tree",
+    "out",
+    "ref_exists",
+    "resolve",
+    "run",
+    "start",
+    "start_diff",
+    "start_ls_files",
+    "toplevel",
+    "tree_changes",
+    "untracked",
+    "update_ref",
+    "user_email",
+    "write_tree",
+]

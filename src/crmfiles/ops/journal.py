@@ -1,0 +1,158 @@
+"""What a committing crm process holds and leaves, so that a kill is repaired.
+
+crm's own lock (``<git dir>/crmfiles/commit.lock``, an ``flock``) is held from the
+first phase of a commit to the last: two crm commands in one work tree check, write
+and publish one after the other, and the second sees the first's commit.  The kernel
+lets go of it when a process dies, so it is never stale.
+
+The journal (``<git dir>/crmfiles/ops/<pid>.json``) is written before the first file
+is and removed after the last step: which files the operation writes, what they held
+before, a hash of what it wrote, HEAD before, and (once made) the new commit and the
+index lock it filled.  A process killed half way leaves it behind, and the next crm
+command reads it to finish the operation (HEAD is the new commit) or to undo it
+(HEAD is not): :mod:`crmfiles.ops.leftovers`.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import hashlib
+import json
+import os
+import socket
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import IO
+
+from crmfiles.errors import CrmError
+from crmfiles.records.edit import write_bytes_atomic
+
+FOLDER = "crmfiles"  # under the git directory, beside the caches
+LOCK = "commit.lock"
+JOURNALS = "ops"
+
+
+def digest(content: bytes) -> str:
+    return hashlib.sha256(content).hexdigest()
+
+
+class CommitLock:
+    """crm's lock on committing in one work tree (see the module's docstring)."""
+
+    def __init__(self, git_dir: Path) -> None:
+        self.path = git_dir / FOLDER / LOCK
+        self._handle: IO[str] | None = None
+
+    def acquire(self, *, timeout: float = 120.0, blocking: bool = True) -> bool:
+        """Take the lock, waiting for another crm command to finish (an interrupt
+        stops the wait); False when not ``blocking`` and another holds it."""
+        import fcntl
+
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        handle = open(self.path, "a+")  # noqa: SIM115 - held until release()
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if not blocking or time.monotonic() > deadline:
+                    handle.seek(0)
+                    owner = handle.read().strip()
+                    handle.close()
+                    if not blocking:
+                        return False
+                    raise CrmError(
+                        f"another crm command (pid {owner or '?'}) has been committing "
+                        f"here for over {timeout:.0f} s; nothing was written",
+                        hint="wait for it to finish and run the command again",
+                    ) from None
+                time.sleep(0.01)
+        handle.seek(0)
+        handle.truncate()
+        handle.write(f"{os.getpid()}\n")
+        handle.flush()
+        self._handle = handle
+        return True
+
+    def release(self) -> None:
+        handle, self._handle = self._handle, None
+        if handle is not None:
+            handle.close()  # (closing lets go of the flock)
+
+
+@dataclass
+class Journal:
+    """One operation's record of what it is doing (see the module's docstring)."""
+
+    pid: int
+    host: str
+    started: float
+    what: str  # "crm close acme-forklifts", for a person
+    head: str | None  # HEAD when the operation began to write
+    subject: str  # the commit's first line (how a commit made by git commit is known)
+    before: dict[str, str | None] = field(default_factory=dict)  # path -> base64 content
+    ours: dict[str, str] = field(default_factory=dict)  # path -> digest of what we wrote
+    commit: str | None = None  # the new commit, once made
+    lock: list[int] | None = None  # identity of the index lock we filled
+    index: str | None = None  # the index file that lock is for
+    path: str = ""  # where this journal lives (not stored)
+
+    @classmethod
+    def begin(cls, git_dir: Path, what: str, head: str | None, subject: str) -> Journal:
+        folder = git_dir / FOLDER / JOURNALS
+        journal = cls(os.getpid(), socket.gethostname(), time.time(), what, head, subject)
+        journal.path = str(folder / f"{os.getpid()}.json")
+        return journal
+
+    def writing(self, files: dict[str, tuple[bytes | None, bytes]]) -> None:
+        """Say, before writing, what each path held and what it will hold."""
+        for path, (before, ours) in files.items():
+            self.before[path] = base64.b64encode(before).decode() if before is not None else None
+            self.ours[path] = digest(ours)
+        self.save()
+
+    def publishing(self, commit: str, index: Path, lock: tuple[int, int, int] | None) -> None:
+        """Say, before HEAD moves, the commit it moves to and the index lock filled."""
+        self.commit = commit
+        self.index = str(index)
+        self.lock = list(lock) if lock is not None else None
+        self.save()
+
+    def save(self) -> None:
+        data = {k: v for k, v in asdict(self).items() if k != "path"}
+        # (not forced to the disk: it is about processes killed, not power lost)
+        write_bytes_atomic(Path(self.path), json.dumps(data).encode(), durable=False)
+
+    def end(self) -> None:
+        with contextlib.suppress(OSError):
+            os.unlink(self.path)
+
+    def previous(self, path: str) -> bytes | None:
+        encoded = self.before.get(path)
+        return base64.b64decode(encoded) if encoded is not None else None
+
+    @classmethod
+    def load(cls, path: Path) -> Journal | None:
+        try:
+            data = json.loads(path.read_bytes())
+            journal = cls(**data)
+        except (OSError, ValueError, TypeError):
+            return None
+        journal.path = str(path)
+        return journal
+
+
+def alive(pid: int) -> bool:
+    """Whether a process with this id runs (on this machine)."""
+    if pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # someone else's process: alive
+    return True
