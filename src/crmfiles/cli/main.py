@@ -41,6 +41,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "report": ("reports", "funnel, forecast, dropoff, winloss or activity report"),
     "export": ("data", "write the records as CSV files or a SQLite database"),
     "import": ("data", "records from a CSV file, through a column mapping"),
+    "doctor": ("doctor", "explain (--fix: repair) what interrupted git or crm commands left"),
 }
 
 

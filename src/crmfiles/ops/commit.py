@@ -95,6 +95,7 @@ def execute(ws: Workspace, plan: Plan, *, commit: bool = True, branch: bool = Fa
     lock = CommitLock(ws.git_dir)
     with Interrupts() as signals:
         try:
+            checkpoint("prepare")
             lock.acquire()
             checkpoint("locked")
             step = _Steps(ws, plan, signals, commit=commit, hooks=hooks, sign=sign)
@@ -132,8 +133,14 @@ class _Steps:
     def run(self, ahead: Ahead | None) -> tuple[OpResult, Callable[[], None] | None]:
         ws, plan = self.ws, self.plan
         for _ in range(ATTEMPTS):
+            # HEAD again, now that no other crm command commits (asked while the files
+            # are looked at: against a HEAD that moved they may look changed)
             asked = git.ask(ws.root, ["rev-parse", "-q", "--verify", "HEAD^{commit}"])
-            _preflight(ws, plan, commit=self.commit, branch=False)
+            problem: CrmError | None = None
+            try:
+                _preflight(ws, plan, commit=self.commit, branch=False)
+            except CrmError as err:
+                problem = err
             answer = asked()[0]
             now = answer.output.decode().strip() or None if answer.status == 0 else None
             if self.commit and now != ws.head.commit:
@@ -142,6 +149,8 @@ class _Steps:
                     ahead = None
                 rebase(ws, plan.texts, plan.created, now)
                 _preflight(ws, plan, commit=True, branch=False)
+            elif problem is not None:
+                raise problem
             verdict = guard(
                 ws.root,
                 plan.texts,
@@ -157,8 +166,8 @@ class _Steps:
                 ws.git_dir, f"crm {plan.verb} {plan.record}", ws.head.commit, plan.subject
             )
             previous = _write(ws.root, plan, journal)
-            checkpoint("written")
             try:
+                checkpoint("written")
                 if not self.commit:
                     journal.end()
                     return self._result(verdict, None, "not committed (--no-commit)"), None

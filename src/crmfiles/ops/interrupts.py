@@ -21,13 +21,17 @@ from types import FrameType, TracebackType
 # named phase until the test opens the FIFO and closes it (without a FIFO: sleeps
 # ``CRM_TEST_PAUSE_SECONDS``), so a test can race a git command against it or send it
 # a signal there.  The phases, in order: blob, tree, commit-object (built beside the
-# check, on a thread), locked, checked, written, index-locked, ref, index.
+# check, on a thread), prepare, locked, checked, written, index-locked, ref, index.
 PAUSE_AT = os.environ.get("CRM_TEST_PAUSE_AT", "")
 
 
+_PAUSED: list[str] = []
+
+
 def checkpoint(phase: str) -> None:
-    if not PAUSE_AT or PAUSE_AT.partition(":")[0] != phase:
+    if not PAUSE_AT or PAUSE_AT.partition(":")[0] != phase or _PAUSED:
         return
+    _PAUSED.append(phase)  # (once: a phase tried again after a commit meanwhile goes on)
     fifo = PAUSE_AT.partition(":")[2]
     if fifo:
         with open(fifo, "rb") as handle:  # blocks until the test opens it to write

@@ -120,7 +120,7 @@ def repair(root: Path, leftover: Leftover) -> str:
         return _replay(root, leftover.journal)
     with contextlib.suppress(FileNotFoundError):
         os.unlink(leftover.path)
-    return f"removed {leftover.path}"
+    return f"removed {leftover.path.name}"
 
 
 def _replay(root: Path, journal: Journal) -> str:
