@@ -171,7 +171,7 @@ def test_the_same_field_changed_by_two_commands_is_refused(repo: Path, tmp_path:
         landed = head(repo)
         go_on()
         code = late.wait(timeout=60)
-        out, err = late.communicate()
+        _, err = late.communicate()
     assert code != 0
     assert "changed `loss_reason`" in err and "meanwhile" in err and "nothing was written" in err
     assert head(repo) == landed
