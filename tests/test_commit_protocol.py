@@ -348,3 +348,41 @@ def test_doctor_leaves_a_fresh_index_lock_alone(repo: Path) -> None:
     assert crm(repo, "doctor", "--fix").returncode == 0
     assert (git_dir(repo) / "index.lock").exists()
     (git_dir(repo) / "index.lock").unlink()
+
+
+# --- git failing at a phase ----------------------------------------------------------
+
+
+@pytest.mark.parametrize("locked", ["index.lock", "refs/heads/main.lock"])
+def test_git_failing_before_head_moves_leaves_everything_as_it_was(repo: Path, locked: str) -> None:
+    """Another git holds the index (publish cannot begin) or the branch (the ref update
+    fails): the command says so, exits non-zero, and nothing of it is left."""
+    before = (head(repo), (repo / OPP).read_bytes(), git(repo, "ls-files", "-s"))
+    lock = git_dir(repo) / locked
+    lock.write_bytes(b"")
+    try:
+        failed = crm(repo, "move", "acme-forklifts", "proposal")
+    finally:
+        lock.unlink()
+    assert failed.returncode != 0
+    assert locked.rpartition("/")[2] in failed.stderr and "nothing was committed" in failed.stderr
+    assert (head(repo), (repo / OPP).read_bytes(), git(repo, "ls-files", "-s")) == before
+    assert not (repo / "tasks").exists()
+    consistent(repo)
+
+
+def test_a_git_commit_a_that_swept_crms_written_file_is_not_reverted(
+    repo: Path, tmp_path: Path
+) -> None:
+    """`git commit -a` between crm's write and its publish commits crm's file as crm
+    wrote it: crm then finds its change made, leaves that file alone and says so."""
+    with paused(repo, tmp_path, "written", "move", "acme-forklifts", "proposal") as (proc, go_on):
+        git(repo, "commit", "-q", "-a", "-m", "the user's, with everything")
+        users = head(repo)
+        go_on()
+        code = proc.wait(timeout=60)
+        _, err = proc.communicate()
+    assert code != 0 and "made this same change meanwhile" in err
+    assert head(repo) == users
+    assert "stage: proposal" in at_head(repo, OPP)
+    consistent(repo)

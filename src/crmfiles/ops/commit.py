@@ -174,8 +174,11 @@ class _Steps:
                 made = ahead
                 ahead = None
                 new, warning, built = self._publish(made, journal)
-            except HeadMoved:
-                _restore(ws.root, previous, plan.texts)
+            except HeadMoved as moved:
+                # (a `git commit -a` meanwhile may have committed our files as we wrote
+                # them: those stay, and the check at the top sees the change made)
+                kept = _committed_as_written(ws.root, moved.head, plan.texts)
+                _restore(ws.root, {p: c for p, c in previous.items() if p not in kept}, plan.texts)
                 journal.end()
                 continue  # moved onto the new HEAD at the top
             except BaseException:
@@ -237,9 +240,14 @@ class _Steps:
             # (with a HEAD, the guard checked HEAD plus the edits: the commit itself)
             verdict.context if ws.head.commit else None,
         )
-        works = [w for hook in runtime.after_commit if (w := hook(done, runtime)) is not None]
+        works = []
+        for hook in runtime.after_commit:
+            with contextlib.suppress(Exception):  # (a cache is never worth an error)
+                work = hook(done, runtime)
+                if work is not None:
+                    works.append(work)
 
-        def work() -> None:
+        def run() -> None:
             directory = cache_dir(root)  # held throughout: a reader waits for all of it
             with writing(directory) if directory is not None else contextlib.nullcontext():
                 git.gc_auto(root)
@@ -247,7 +255,7 @@ class _Steps:
                     each()
 
         def start() -> None:
-            later(work, detach=runtime.detach)()
+            later(run, detach=runtime.detach)()
 
         return start
 
@@ -349,6 +357,15 @@ def _write(root: Path, plan: Plan, journal: Journal) -> dict[str, bytes | None]:
         journal.end()
         raise
     return previous
+
+
+def _committed_as_written(root: Path, head: str | None, texts: dict[str, str]) -> set[str]:
+    """The paths whose version at ``head`` is the text written for them."""
+    if head is None:
+        return set()
+    blobs = {e.path: e.blob for e in git.ls_tree(head, root, sorted(texts))}
+    contents = dict(git.cat_blobs(sorted(set(blobs.values())), root))
+    return {p for p, b in blobs.items() if contents.get(b) == texts[p].encode("utf-8")}
 
 
 def _restore(root: Path, previous: dict[str, bytes | None], texts: dict[str, str]) -> None:
