@@ -7,7 +7,15 @@ reading (:mod:`.read`), writing objects and refs (:mod:`.trees`), the index and 
 lock (:mod:`.index`), the repository's situation before a commit (:mod:`.situation`).
 """
 
-from crmfiles.git.index import COPY_INFIX, IndexLock, SideIndex, file_identity, index_with
+from crmfiles.git.index import (
+    COPY_INFIX,
+    EarlySideIndex,
+    IndexLock,
+    SideIndex,
+    file_identity,
+    index_with,
+    side_index_for,
+)
 from crmfiles.git.process import (
     EMPTY_TREE,
     NO_INDEX,
@@ -58,6 +66,7 @@ __all__ = [
     "NO_INDEX",
     "ZERO",
     "Answer",
+    "EarlySideIndex",
     "GitError",
     "Head",
     "Identity",
@@ -88,6 +97,7 @@ __all__ = [
     "ref_exists",
     "resolve",
     "run",
+    "side_index_for",
     "start",
     "start_diff",
     "start_ls_files",

@@ -6,10 +6,12 @@ import contextlib
 import os
 import shutil
 import subprocess
+import threading
 import time
 from pathlib import Path
 
 from crmfiles.git.process import GitError
+from crmfiles.git.situation import Situation
 
 COPY_INFIX = ".crm-"  # index.crm-<pid>: the copy a crm process makes beside the index
 
@@ -205,3 +207,30 @@ def _index_info(entries: dict[str, tuple[str, str] | None]) -> bytes:
         f"0 {'0' * 40}\t{path}\0" if entry is None else f"{entry[0]} {entry[1]}\t{path}\0"
         for path, entry in entries.items()
     ).encode("utf-8", "surrogateescape")
+
+
+def side_index_for(situation: Situation, root: Path) -> SideIndex | None:
+    """A :class:`SideIndex` begun now, or None when git commits another way here
+    (hooks, signing) or is in the middle of something."""
+    busy, hooks = situation.state
+    if busy or hooks or situation.signs:
+        return None  # git commit makes this commit, and updates the index itself
+    return SideIndex(root, situation.index)
+
+
+class EarlySideIndex:
+    """:func:`side_index_for` on a thread: it waits for git's answers about the
+    repository, then copies the index and starts git on the copy."""
+
+    def __init__(self, situation: Situation, root: Path) -> None:
+        self._made: SideIndex | None = None
+        self._thread = threading.Thread(target=self._run, args=(situation, root), daemon=True)
+        self._thread.start()
+
+    def _run(self, situation: Situation, root: Path) -> None:
+        with contextlib.suppress(Exception):  # not begun early: begun when needed
+            self._made = side_index_for(situation, root)
+
+    def result(self) -> SideIndex | None:
+        self._thread.join()
+        return self._made

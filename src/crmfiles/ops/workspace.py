@@ -11,7 +11,6 @@ import contextlib
 import datetime as dt
 import os
 import re
-import threading
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -68,7 +67,7 @@ class Workspace:
         # the operation finds and reads its record
         # (the processes first: the reading thread holds Python's lock while it loads)
         self.situation = git.Situation(root)
-        self._side: _Early | None = _Early(self.situation, root) if staging else None
+        self._side = git.EarlySideIndex(self.situation, root) if staging else None
         Cache.prefetch(root)
         self.runtime = runtime or Runtime.library()
         # what killed crm commands left here, repaired before this one writes
@@ -104,7 +103,7 @@ class Workspace:
         early, self._side = self._side, None
         if early is not None:
             return early.result()
-        return _side_index(self.situation, self.root)
+        return git.side_index_for(self.situation, self.root)
 
     @cached_property
     def config(self) -> Config:
@@ -383,31 +382,6 @@ class Workspace:
             ):
                 out[path] = "has uncommitted changes"
         return out
-
-
-def _side_index(situation: git.Situation, root: Path) -> git.SideIndex | None:
-    busy, hooks = situation.state
-    if busy or hooks or situation.signs:
-        return None  # git commit makes this commit, and updates the index itself
-    return git.SideIndex(root, situation.index)
-
-
-class _Early:
-    """:func:`_side_index` on a thread: it waits for git's answers about the
-    repository, then copies the index and starts git on the copy."""
-
-    def __init__(self, situation: git.Situation, root: Path) -> None:
-        self._made: git.SideIndex | None = None
-        self._thread = threading.Thread(target=self._run, args=(situation, root), daemon=True)
-        self._thread.start()
-
-    def _run(self, situation: git.Situation, root: Path) -> None:
-        with contextlib.suppress(Exception):  # not begun early: begun when needed
-            self._made = _side_index(situation, root)
-
-    def result(self) -> git.SideIndex | None:
-        self._thread.join()
-        return self._made
 
 
 def _subfolders(folder: Path, digits: int) -> list[str]:
