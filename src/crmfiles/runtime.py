@@ -11,7 +11,6 @@ tests, a script): none of that; the TUI keeps its own history.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
@@ -35,10 +34,18 @@ class Committed(NamedTuple):
 AfterCommit = Callable[[Committed, "Runtime"], Callable[[], None] | None]
 
 
-@dataclass(frozen=True)
 class Runtime:
-    command_line: bool = False
-    after_commit: tuple[AfterCommit, ...] = field(default=())
+    """How crm runs (see the module's docstring); a plain class, as it is made by
+    every command."""
+
+    __slots__ = ("after_commit", "command_line")
+
+    def __init__(
+        self, *, command_line: bool = False, after_commit: tuple[AfterCommit, ...] = ()
+    ) -> None:
+        self.command_line = command_line
+        # what runs once a commit stands (the caches): see crmfiles.ops.aftercommit
+        self.after_commit = after_commit
 
     @property
     def detach(self) -> bool:

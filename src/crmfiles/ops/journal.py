@@ -22,7 +22,6 @@ import json
 import os
 import socket
 import time
-from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import IO
 
@@ -83,22 +82,37 @@ class CommitLock:
             handle.close()  # (closing lets go of the flock)
 
 
-@dataclass
 class Journal:
-    """One operation's record of what it is doing (see the module's docstring)."""
+    """One operation's record of what it is doing (see the module's docstring).
+    (A plain class: a dataclass costs a millisecond of start-up to every command.)"""
 
-    pid: int
-    host: str
-    started: float
-    what: str  # "crm close acme-forklifts", for a person
-    head: str | None  # HEAD when the operation began to write
-    subject: str  # the commit's first line (how a commit made by git commit is known)
-    before: dict[str, str | None] = field(default_factory=dict)  # path -> base64 content
-    ours: dict[str, str] = field(default_factory=dict)  # path -> digest of what we wrote
-    commit: str | None = None  # the new commit, once made
-    lock: list[int] | None = None  # identity of the index lock we filled
-    index: str | None = None  # the index file that lock is for
-    path: str = ""  # where this journal lives (not stored)
+    FIELDS: tuple[str, ...] = ("pid", "host", "started", "what", "head", "subject")
+    FIELDS += ("before", "ours", "commit", "lock", "index")
+
+    def __init__(
+        self,
+        pid: int,
+        host: str,
+        started: float,
+        what: str,
+        head: str | None,
+        subject: str,
+        before: dict[str, str | None] | None = None,
+        ours: dict[str, str] | None = None,
+        commit: str | None = None,
+        lock: list[int] | None = None,
+        index: str | None = None,
+    ) -> None:
+        self.pid, self.host, self.started = pid, host, started
+        self.what = what  # "crm close acme-forklifts", for a person
+        self.head = head  # HEAD when the operation began to write
+        self.subject = subject  # the commit's first line (how git commit's is known)
+        self.before = before or {}  # path -> base64 of what it held (None: no file)
+        self.ours = ours or {}  # path -> digest of what this process wrote
+        self.commit = commit  # the new commit, once made
+        self.lock = lock  # identity of the index lock filled
+        self.index = index  # the index file that lock is for
+        self.path = ""  # where this journal lives (not stored)
 
     @classmethod
     def begin(cls, git_dir: Path, what: str, head: str | None, subject: str) -> Journal:
@@ -122,7 +136,7 @@ class Journal:
         self.save()
 
     def save(self) -> None:
-        data = {k: v for k, v in asdict(self).items() if k != "path"}
+        data = {name: getattr(self, name) for name in self.FIELDS}
         # (not forced to the disk: it is about processes killed, not power lost)
         write_bytes_atomic(Path(self.path), json.dumps(data).encode(), durable=False)
 
@@ -156,3 +170,15 @@ def alive(pid: int) -> bool:
     except PermissionError:
         return True  # someone else's process: alive
     return True
+
+
+def any_left(git_dir: Path) -> bool:
+    """Whether a journal or an index copy is there at all (a listing or two): only
+    then is :func:`crmfiles.ops.leftovers.tidy` worth loading."""
+    journals = git_dir / FOLDER / JOURNALS
+    try:
+        if journals.is_dir() and any(journals.iterdir()):
+            return True
+        return any(".crm-" in name for name in os.listdir(git_dir))
+    except OSError:
+        return False

@@ -23,7 +23,7 @@ from crmfiles.cache import Cache, blob_id
 from crmfiles.config import Config, parse_config
 from crmfiles.errors import CrmError
 from crmfiles.ops.fmt import layout_target
-from crmfiles.ops.leftovers import tidy
+from crmfiles.ops.journal import any_left
 from crmfiles.records import CATALOG_DIR, CONFIG_FILE, RECORD_FOLDERS, is_valid_id
 from crmfiles.records.yamlio import ParseError, parse
 from crmfiles.runtime import Runtime
@@ -72,7 +72,11 @@ class Workspace:
         self.runtime = runtime or Runtime.library()
         # what killed crm commands left here, repaired before this one writes
         found = git.find_git_dir(root)
-        self.repaired = tidy(root, found) if found is not None else []
+        self.repaired: list[str] = []
+        if found is not None and any_left(found):
+            from crmfiles.ops.leftovers import tidy
+
+            self.repaired = tidy(root, found)
         self.today = today or dt.date.today()
         self._walked: dict[str, list[tuple[str, list[str]]]] = {}
         self._names: dict[str, set[str]] = {}
