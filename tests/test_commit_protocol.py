@@ -386,3 +386,18 @@ def test_a_git_commit_a_that_swept_crms_written_file_is_not_reverted(
     assert head(repo) == users
     assert "stage: proposal" in at_head(repo, OPP)
     consistent(repo)
+
+
+def test_git_failing_to_store_a_file_leaves_everything_as_it_was(repo: Path) -> None:
+    """A clean filter that fails (git cannot store the blob): refused with git's
+    words, nothing written, nothing left."""
+    write(repo, {".gitattributes": "*.yaml filter=broken\n"})
+    commit_all(repo, "a filter")
+    git(repo, "config", "filter.broken.clean", "false")
+    git(repo, "config", "filter.broken.required", "true")
+    before = (head(repo), (repo / OPP).read_bytes(), git(repo, "ls-files", "-s"))
+    failed = crm(repo, "move", "acme-forklifts", "proposal")
+    assert failed.returncode != 0 and "crm: error" in failed.stderr
+    assert (head(repo), (repo / OPP).read_bytes(), git(repo, "ls-files", "-s")) == before
+    git(repo, "config", "--unset", "filter.broken.required")
+    consistent(repo)

@@ -5,8 +5,9 @@ journal of a dead process (:mod:`crmfiles.ops.journal`), finished or undone from
 it says; an index copy ``index.crm-<pid>`` (16 MB at 100,000 records) of a dead
 process, or older than a day (its id reused since).  Every writing command repairs
 these at its start (:func:`tidy`).  ``crm doctor`` also looks for what it cannot tell
-the owner of: an ``index.lock`` older than a while, and ``.<name>.yaml.<random>.tmp``
-files of an atomic write in the work tree; it removes them only when asked to.
+the owner of: an ``index.lock`` older than a while, when no git works in the
+repository, and ``.<name>.yaml.<random>.tmp`` files of an atomic write in the work
+tree; it removes them only when asked to.
 """
 
 from __future__ import annotations
@@ -86,7 +87,12 @@ def other_leftovers(root: Path, git_dir: Path, older_than: float) -> list[Leftov
     found: list[Leftover] = []
     lock = git_dir / "index.lock"
     holder = CommitLock(git_dir)
-    if lock.exists() and _age(lock) > older_than and holder.acquire(blocking=False):
+    if (
+        lock.exists()
+        and _age(lock) > older_than
+        and not _git_running_in(root)
+        and holder.acquire(blocking=False)
+    ):
         holder.release()  # (no crm command is committing)
         found.append(
             Leftover(
@@ -104,6 +110,26 @@ def other_leftovers(root: Path, git_dir: Path, older_than: float) -> list[Leftov
                 )
             )
     return found
+
+
+def _git_running_in(root: Path) -> bool:
+    """Whether a git process works in this repository now (where ``/proc`` tells)."""
+    proc, root = Path("/proc"), root.resolve()
+    if not proc.is_dir():
+        return False
+    for entry in proc.iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            command = (entry / "cmdline").read_bytes().split(b"\0")[0]
+            if os.path.basename(command) != b"git":
+                continue
+            where = Path(os.readlink(entry / "cwd"))
+        except OSError:
+            continue
+        if where == root or root in where.parents:
+            return True
+    return False
 
 
 def _temp_files(root: Path) -> Iterator[Path]:

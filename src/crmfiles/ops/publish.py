@@ -148,9 +148,10 @@ def publish(
         lock.commit()
     except OSError as err:
         lock.release()
+        paths = " ".join(sorted(built.blobs))
         return (
             f"the index could not be updated ({err.strerror}): "
-            "`git status` shows the change as staged to undo; `git reset -q` mends it"
+            f"`git reset -q -- {paths}` brings it to the commit"
         )
     checkpoint("index")
     return ""
