@@ -81,7 +81,7 @@ def execute(ws: Workspace, plan: Plan, *, commit: bool = True, branch: bool = Fa
     if branch and not commit:
         raise CrmError("--branch makes a commit; it does not go with --no-commit")
     if branch:
-        return _on_branch(ws, plan)
+        return _said(ws, _on_branch(ws, plan))
     hooks = bool(ws.repository_state.hooks) if commit else False
     sign = ws.situation.signs if commit else False
     ws.head_blobs(sorted(plan.texts))  # (read here, not raced for by two threads)
@@ -110,7 +110,12 @@ def execute(ws: Workspace, plan: Plan, *, commit: bool = True, branch: bool = Fa
             after()
         if signals.pending is not None:
             result.message += "\n  (interrupted after the commit was made: the command finished it)"
-    result.message = "\n".join([result.message, *ws.repaired]) if ws.repaired else result.message
+    return _said(ws, result)
+
+
+def _said(ws: Workspace, result: OpResult) -> OpResult:
+    """The result, with what was repaired of a killed command before this one."""
+    result.message = "\n".join([result.message, *ws.repaired])
     return result
 
 
