@@ -147,15 +147,21 @@ def test_update_ref_never_loses_a_commit_made_meanwhile(repo: Path) -> None:
     assert head(repo) != new
 
 
-def test_a_locked_index_is_said_not_hidden(repo: Path) -> None:
+def test_a_locked_index_refuses_the_commit_and_leaves_nothing(repo: Path) -> None:
+    """Another git holds the index: crm waits a moment, then commits nothing (moving
+    HEAD without the index would let that git's commit revert ours)."""
     lock = Path(git(repo, "rev-parse", "--absolute-git-dir").strip()) / "index.lock"
     lock.write_text("")
+    before = ((repo / OPP).read_bytes(), head(repo), git(repo, "ls-files", "-s"))
     try:
-        result = move(repo, "acme-forklifts", "proposal")
+        with pytest.raises(CommitFailed) as failed:
+            move(repo, "acme-forklifts", "proposal")
     finally:
         lock.unlink()
-    assert result.commit == head(repo)
-    assert "the index still holds the old version" in result.message
+    assert "index.lock" in failed.value.message
+    assert "crm doctor" in (failed.value.hint or "")
+    assert ((repo / OPP).read_bytes(), head(repo), git(repo, "ls-files", "-s")) == before
+    assert git(repo, "status", "--porcelain") == ""
 
 
 def _leftovers(root: Path) -> list[str]:
@@ -187,7 +193,10 @@ def test_an_index_changed_meanwhile_is_left_to_git(repo: Path) -> None:
     assert side.finish()
     write(repo, {"notes.txt": "meanwhile\n"})
     git(repo, "add", "notes.txt")  # another git wrote the index since the copy
-    assert not side.install()
+    lock = crmgit.IndexLock(index)
+    lock.acquire()
+    assert not side.into(lock)
+    lock.release()
     assert git(repo, "status", "--porcelain") == "A  notes.txt\n"  # nothing lost
     assert git(repo, "ls-files", "-s", OPP).split()[1] != blob
     assert _leftovers(repo) == []
@@ -206,7 +215,10 @@ def test_an_index_copy_never_given_its_entries_is_dropped(repo: Path, how: str) 
         side.discard()
     else:
         assert not side.finish()
-        assert not side.install()
+        lock = crmgit.IndexLock(index)
+        lock.acquire()
+        assert not side.into(lock)
+        lock.release()
     assert _leftovers(repo) == []
     assert index.read_bytes() == before
 

@@ -10,19 +10,18 @@ import sys
 import threading
 from collections.abc import Callable
 
-import crmfiles
 
-
-def later(work: Callable[[], None]) -> Callable[[], None]:
-    """Start ``work``; return what waits for it (nothing to wait for when a detached
-    process does it).  ``work`` must not raise what matters: a cache is never worth
+def later(work: Callable[[], None], *, detach: bool) -> Callable[[], None]:
+    """Start ``work``: in a detached process when ``detach`` (and this process has one
+    thread), else on a thread; return what waits for it (nothing to wait for when a
+    detached process does it).  ``work`` must not raise what matters: a cache is never worth
     an error, so everything it raises is dropped."""
 
     def quietly() -> None:
         with contextlib.suppress(Exception):
             work()
 
-    where = _detach() if crmfiles.command_line else None
+    where = _detach() if detach else None
     if where == "child":
         try:
             quietly()
@@ -49,11 +48,10 @@ _KEPT: list[object] = []
 
 
 def keep(thing: object) -> None:
-    """From the command line (which ends with ``os._exit``), hold ``thing`` until the
-    process ends: freeing a check's objects one by one as the last reference to them
+    """Hold ``thing`` until the process ends (for a process that ends with
+    ``os._exit``): freeing a check's objects one by one as the last reference to them
     goes (tens of milliseconds for a snapshot of 100,000 paths) is work for nobody."""
-    if crmfiles.command_line:
-        _KEPT.append(thing)
+    _KEPT.append(thing)
 
 
 def nothing() -> None:

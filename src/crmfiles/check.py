@@ -18,7 +18,6 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, NamedTuple
 
-import crmfiles
 from crmfiles import git
 from crmfiles.background import keep, later
 from crmfiles.cache import (
@@ -58,6 +57,7 @@ from crmfiles.records.yamlio import (
 from crmfiles.rules.base import Context
 from crmfiles.rules.files import load_file
 from crmfiles.rules.suite import COLLECTIVE_RULES, ID_RULE_IDS, ID_RULES, RECORD_RULES
+from crmfiles.runtime import Runtime
 
 
 @dataclass
@@ -577,10 +577,16 @@ def check(
     *,
     use_cache: bool = True,
     bar: bool = False,
+    runtime: Runtime | None = None,
 ) -> Report:
     """Every one-revision check of ``source``; ``only`` limits what is reported (not
-    what is read: references need the whole revision) to these paths or folders."""
-    ctx = load(source, config, use_cache=use_cache, bar=bar)
+    what is read: references need the whole revision) to these paths or folders.
+    ``runtime``: how crm runs (the command line shows a bar, and writes the cache
+    after the answer)."""
+    detach = runtime is not None and runtime.detach
+    ctx = load(
+        source, config, use_cache=use_cache, bar=bar or (runtime is not None and runtime.bar)
+    )
     collective = run_rules(ctx)
     texts: dict[str, str | None] = {}
     for f in ctx.files:
@@ -592,10 +598,11 @@ def check(
             texts[f.path] = f.text
             f.findings = locate_all(f.findings, texts)
         texts[f.path] = f.text
-    if crmfiles.command_line:
+    if detach:
         keep(ctx)
         if _worth_saving(ctx):
-            later(lambda: _save(ctx))  # written after the answer (see crmfiles.background)
+            # written after the answer (see crmfiles.background)
+            later(lambda: _save(ctx), detach=True)
     else:
         _save(ctx)
     located = [x for f in ctx.files for x in f.findings]

@@ -26,6 +26,7 @@ from crmfiles.records.sources import TOP_LEVEL, Index, Revision, Source, WorkTre
 from crmfiles.records.yamlio import ParseError, parse
 from crmfiles.rules.base import Context
 from crmfiles.rules.transitions import CHANGE_RULES, Change, Step, catalog_in_use
+from crmfiles.runtime import Runtime
 
 WATCHED = [CATALOG_DIR, *RECORD_FOLDERS]
 
@@ -134,12 +135,12 @@ def _changes(raw: list[git.RawChange], old: dict[str, Any], new: dict[str, Any])
     return out
 
 
-def _head_source(root: Path, staged: bool, head: str | None) -> Source:
+def _head_source(root: Path, staged: bool, head: str | None, detach: bool) -> Source:
     if staged:
         return Index(root)
     if head:
         return Revision(root, head)
-    return WorkTree(root)
+    return WorkTree(root, detach=detach)
 
 
 def lint(
@@ -149,8 +150,10 @@ def lint(
     staged: bool = False,
     *,
     bar: bool = False,
+    runtime: Runtime | None = None,
 ) -> LintResult:
-    head_source = _head_source(root, staged, head)
+    """``runtime``: how crm runs (see :mod:`crmfiles.runtime`)."""
+    head_source = _head_source(root, staged, head, runtime is not None and runtime.detach)
     current = git.resolve("HEAD", root) if git.has_commits(root) else git.EMPTY_TREE
     base_commit = current if base is None else git.resolve(base, root)
     # the index against HEAD, asked while the check runs (git reads the whole index)
@@ -159,7 +162,7 @@ def lint(
         if staged and head is None and current != git.EMPTY_TREE
         else None
     )
-    report = check(head_source, bar=bar)
+    report = check(head_source, bar=bar, runtime=runtime)
     ctx = report.context
     assert ctx is not None
     steps: list[Step] = []

@@ -8,13 +8,14 @@ import argparse
 import contextlib
 import gc
 import os
+import signal
 import sys
 from collections.abc import Sequence
 from importlib import import_module
 
-import crmfiles
 from crmfiles import __version__
 from crmfiles.errors import EXIT_GIT, EXIT_USAGE, CrmError, GitFailed
+from crmfiles.runtime import Runtime
 
 # command -> (module in crmfiles.cli, one-line help); modules load only when used, so
 # `crm validate` does not pay for the TUI's imports
@@ -47,6 +48,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "completion": ("completion", "print the shell completion script: bash, zsh or fish"),
     "install": ("merge", "set up this clone's merge driver (field-by-field merges of records)"),
     "merge-driver": ("merge", "git's merge driver for CRM files (run by git, set by install)"),
+    "doctor": ("doctor", "explain (--fix: repair) what interrupted git or crm commands left"),
 }
 
 
@@ -108,12 +110,13 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         complete(build_parser())
     if argv is None:  # the command line itself: a short-lived process
-        crmfiles.command_line = True
+        runtime = Runtime.command()
         if _command(words) not in INTERACTIVE:
             _escape_output()
-            code = _run(words, fast=True)
+            code = _run(words, runtime, fast=True)
             _leave(code)
-    return _run(words, fast=False)
+        return _run(words, runtime, fast=False)
+    return _run(words, Runtime.library(), fast=False)
 
 
 def _leave(code: int) -> None:
@@ -136,14 +139,14 @@ def _notices() -> None:
         sys.stderr.write(f"crm: warning: {message}\n")
 
 
-def _run(words: list[str], *, fast: bool) -> int:
+def _run(words: list[str], runtime: Runtime, *, fast: bool) -> int:
     if fast:
         # the objects a check makes (parsed records, findings) form no cycles worth
         # collecting in a process that ends in seconds; the collector's passes over
         # them cost a tenth of a cold run
         gc.disable()
     try:
-        code = _handle(words)
+        code = _handle(words, runtime)
     except SystemExit as stop:  # argparse: a usage error (2), or --help (0)
         if stop.code == EXIT_USAGE:
             _failed_report(words)
@@ -161,12 +164,13 @@ def _failed_report(words: list[str]) -> None:
         write_empty_report(words[1:])
 
 
-def _handle(words: list[str]) -> int:
+def _handle(words: list[str], runtime: Runtime) -> int:
     parser = build_parser(_command(words))
     args = parser.parse_args(words)
     if not getattr(args, "handler", None):
         parser.print_help()
         return EXIT_USAGE
+    args.runtime = runtime  # how crm runs, for what behaves differently from a program
     try:
         code = int(args.handler(args))
         _notices()
@@ -181,9 +185,10 @@ def _handle(words: list[str]) -> int:
         if err.hint:
             sys.stderr.write(f"  hint: {err.hint}\n")
         return EXIT_USAGE
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as interrupt:
+        # (an operation interrupted before its commit has undone what it did)
         sys.stderr.write("crm: interrupted\n")
-        return 130
+        return 128 + getattr(interrupt, "signum", signal.SIGINT)
     except BrokenPipeError:
         # the reader went away (`crm list | head`): not an error of ours
         devnull = os.open(os.devnull, os.O_WRONLY)

@@ -136,8 +136,8 @@ def _json_out(value: Any) -> None:
     sys.stdout.write("\n")
 
 
-def commit_flags(args: argparse.Namespace) -> dict[str, bool]:
-    return {"commit": not args.no_commit, "branch": args.branch}
+def commit_flags(args: argparse.Namespace) -> dict[str, Any]:
+    return {"commit": not args.no_commit, "branch": args.branch, "runtime": args.runtime}
 
 
 # --- crm new ------------------------------------------------------------------------

@@ -64,7 +64,9 @@ def run_history(args: argparse.Namespace) -> int:
     if args.id:
         wanted = record_id(args.id) if args.id.endswith((".yaml", ".yml")) else args.id
         wanted = wanted.rpartition("/")[2]
-        history = load_record(root, wanted)  # a warm run reads only this record's part
+        history = load_record(
+            root, wanted, args.runtime
+        )  # a warm run reads only this record's part
         if wanted not in history.timelines:
             raise CrmError(
                 f"no history for '{wanted}': no commit has an opportunity with that id",
@@ -79,10 +81,10 @@ def run_history(args: argparse.Namespace) -> int:
         return _one(wanted, events, position_of(history, wanted), args.format)
     if args.limit is not None and (window is None or window.open):
         # a warm run reads only the cache's newest changes
-        return _all(newest_events(root, args.limit), args.format)
+        return _all(newest_events(root, args.limit, args.runtime), args.format)
     events = [
         e
-        for e in all_events(load_history(root), moves_only=True)
+        for e in all_events(load_history(root, runtime=args.runtime), moves_only=True)
         if window is None or e.date.date() in window
     ]
     events.reverse()
@@ -227,7 +229,7 @@ def run_report(args: argparse.Namespace) -> int:
     root = find_root(explicit=args.repo)
     window = period(args.start, args.end)
     at = snapshot(root, args.at)
-    result = _compute(args.report, at, args.kind, window)
+    result = _compute(args.report, at, args.kind, window, args.runtime)
     payload = {"version": 1, **result.as_json()}
     payload["at"] = None if at.commit is None else {"rev": args.at, "commit": at.commit}
     if args.format == "json":
@@ -243,7 +245,7 @@ def run_report(args: argparse.Namespace) -> int:
     return 0
 
 
-def _compute(name: str, at: Any, kind: str | None, window: Any) -> Any:
+def _compute(name: str, at: Any, kind: str | None, window: Any, runtime: Any) -> Any:
     from crmfiles.progress import progress
 
     with progress(f"Computing the {name} report", None):
@@ -261,7 +263,7 @@ def _compute(name: str, at: Any, kind: str | None, window: Any) -> Any:
             return winloss(at.repo, kind, window)
         from crmfiles.history import load_history
 
-        history = load_history(at.repo.root, at.commit)
+        history = load_history(at.repo.root, at.commit, runtime=runtime)
         if name == "dropoff":
             from crmfiles.reports.dropoff import dropoff
 

@@ -43,7 +43,13 @@ def run_task(args: argparse.Namespace) -> int:
         flags = commit_flags(args)
         return perform(
             args,
-            lambda root: start(root, args.id, commit=flags["commit"], branch=flags["branch"]),
+            lambda root: start(
+                root,
+                args.id,
+                commit=flags["commit"],
+                branch=flags["branch"],
+                runtime=flags["runtime"],
+            ),
         )
     on = None
     if args.on:

@@ -58,12 +58,12 @@ def add_rules_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--format", choices=("table", "json"), default="table")
 
 
-def _source(root: Path, staged: bool, rev: str | None) -> Source:
+def _source(root: Path, staged: bool, rev: str | None, detach: bool) -> Source:
     if staged:
         return Index(root)
     if rev:
         return Revision(root, rev)
-    return WorkTree(root)
+    return WorkTree(root, detach=detach)
 
 
 def _relative(root: Path, paths: list[str]) -> list[str]:
@@ -130,7 +130,9 @@ def run_validate(args: argparse.Namespace) -> int:
 
     root = find_root(explicit=args.repo)
     only = _relative(root, args.paths) if args.paths else None
-    report = check(_source(root, args.staged, args.rev), only=only, bar=True)
+    runtime = args.runtime
+    source = _source(root, args.staged, args.rev, runtime.detach)
+    report = check(source, only=only, bar=True, runtime=runtime)
     if only and report.files == 0:
         raise CrmError(
             f"{', '.join(args.paths)}: no CRM file there",
@@ -143,7 +145,9 @@ def run_lint(args: argparse.Namespace) -> int:
     from crmfiles.lint import lint
 
     root = find_root(explicit=args.repo)
-    result = lint(root, base=args.base, head=args.head, staged=args.staged, bar=True)
+    result = lint(
+        root, base=args.base, head=args.head, staged=args.staged, bar=True, runtime=args.runtime
+    )
     diagnostics = result.report.diagnostics
     if args.summary:
         from crmfiles.reports.changes import markdown, movements

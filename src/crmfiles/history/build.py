@@ -17,19 +17,26 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
-import crmfiles
 from crmfiles import git
 from crmfiles.history import store
 from crmfiles.history.model import Event, History, recent_events, record_id
+from crmfiles.runtime import Runtime
 
 
-def load_history(root: Path, rev: str | None = None, *, cache: bool = True) -> History:
+def _detach(runtime: Runtime | None) -> bool:
+    """Whether caches are written after the answer by a detached process."""
+    return runtime is not None and runtime.detach
+
+
+def load_history(
+    root: Path, rev: str | None = None, *, cache: bool = True, runtime: Runtime | None = None
+) -> History:
     """The history of HEAD (cached, and brought up to date), or of ``rev``: a commit on
     HEAD's chain gives HEAD's history cut at that commit; any other is read afresh."""
     git_dir, head = _locate(root)
     if head is None:
         return History()
-    history = _current(root, git_dir, head, cache)
+    history = _current(root, git_dir, head, cache, _detach(runtime))
     if rev is None:
         return history
     commit = git.resolve(rev, root)
@@ -43,7 +50,7 @@ def load_history(root: Path, rev: str | None = None, *, cache: bool = True) -> H
     return build(root, commit, None)
 
 
-def newest_events(root: Path, count: int) -> list[Event]:
+def newest_events(root: Path, count: int, runtime: Runtime | None = None) -> list[Event]:
     """The ``count`` newest stage or status changes of HEAD's history, newest first
     (``crm history -n``): from the cache's recent section when it holds them all."""
     if count <= 0:
@@ -57,10 +64,10 @@ def newest_events(root: Path, count: int) -> list[Event]:
             if cached.head == head:
                 events = _newest(cached.recent(), count)
             else:
-                events = _newest_appended(root, cached, head, count)
+                events = _newest_appended(root, cached, head, count, _detach(runtime))
         if events is not None:
             return events
-    history = _current(root, git_dir, head, True)
+    history = _current(root, git_dir, head, True, _detach(runtime))
     if history.read_commits:  # just read: its newest records first, as the cache has them
         events = _newest(store.recent_part(history), count)
         if events is not None:
@@ -72,7 +79,7 @@ APPEND_AT_MOST = 1000  # new commits replayed onto a part of the cache; more: al
 
 
 def _newest_appended(
-    root: Path, cached: store.CacheFile, head: str, count: int
+    root: Path, cached: store.CacheFile, head: str, count: int, detach: bool
 ) -> list[Event] | None:
     """:func:`newest_events` when the cache is of an older head: the records the new
     commits touched (:func:`_appended`) beside the cache's recent section for every
@@ -81,7 +88,7 @@ def _newest_appended(
     if recent is None:
         return None
     cutoff, part = recent
-    appended = _appended(root, cached, head)
+    appended = _appended(root, cached, head, detach)
     if appended is None:
         return None
     history, touched = appended
@@ -89,7 +96,11 @@ def _newest_appended(
 
 
 def _appended(
-    root: Path, cached: store.CacheFile, head: str, also: frozenset[str] = frozenset()
+    root: Path,
+    cached: store.CacheFile,
+    head: str,
+    detach: bool,
+    also: frozenset[str] = frozenset(),
 ) -> tuple[History, set[str]] | None:
     """The new commits since the cache's head, when HEAD's chain continues it without a
     merge (commits made since, by crm or by hand), replayed onto the records they touch
@@ -128,10 +139,10 @@ def _appended(
         history = _Replay(root, base, scanned).run(head)
     except (NotAContinuation, git.GitError):
         return None
-    if crmfiles.command_line:
+    if detach:
         from crmfiles.background import later
 
-        later(lambda: follow(root, parent, head))
+        later(lambda: follow(root, parent, head), detach=True)
     return history, touched
 
 
@@ -163,7 +174,7 @@ def _newest(part: tuple[int | None, History] | None, count: int) -> list[Event] 
     return None
 
 
-def load_record(root: Path, record_id: str) -> History:
+def load_record(root: Path, record_id: str, runtime: Runtime | None = None) -> History:
     """HEAD's history of one record (no versions: it has none), as a partial history:
     from one section of the cache when that is of HEAD."""
     git_dir, head = _locate(root)
@@ -176,12 +187,12 @@ def load_record(root: Path, record_id: str) -> History:
             if cached.head == head:
                 part = cached.record(record_id)
             else:
-                appended = _appended(root, cached, head, frozenset([record_id]))
+                appended = _appended(root, cached, head, _detach(runtime), frozenset([record_id]))
                 if appended is not None:
                     part = _only(appended[0], record_id)
     if part is not None:
         return part
-    return _only(_current(root, git_dir, head, True), record_id)
+    return _only(_current(root, git_dir, head, True, _detach(runtime)), record_id)
 
 
 def _only(history: History, record_id: str) -> History:
@@ -225,7 +236,7 @@ def _stamp(path: Path) -> tuple[int, int] | None:
     return info.st_mtime_ns, info.st_size
 
 
-def _current(root: Path, git_dir: Path, head: str, use_cache: bool) -> History:
+def _current(root: Path, git_dir: Path, head: str, use_cache: bool, detach: bool) -> History:
     path = store.cache_path(git_dir)
     cached = _cached(path, head) if use_cache else None
     if cached is not None and cached.head == head:
@@ -236,15 +247,15 @@ def _current(root: Path, git_dir: Path, head: str, use_cache: bool) -> History:
     history: History | None = None
     if cached is not None and not cached.partial:
         try:
-            history = _build(root, head, cached, save)
+            history = _build(root, head, cached, save, detach)
         except (NotAContinuation, git.GitError):
             history = None
     if history is None:
-        history = _build(root, head, None, save)
+        history = _build(root, head, None, save, detach)
     return history
 
 
-def _build(root: Path, head: str, base: History | None, save: Path | None) -> History:
+def _build(root: Path, head: str, base: History | None, save: Path | None, detach: bool) -> History:
     """The history read from git, cached at ``save``: from the command line by a
     detached process after the answer (see :mod:`crmfiles.background`), else encoded
     while the gits exit and written."""
@@ -252,13 +263,13 @@ def _build(root: Path, head: str, base: History | None, save: Path | None) -> Hi
 
     payload = None
     with store.no_gc(), building(root, head, base) as history:
-        if save is not None and not crmfiles.command_line:
+        if save is not None and not detach:
             payload = store.encode(history)
     if save is not None:
-        if crmfiles.command_line:
+        if detach:
             from crmfiles.background import later
 
-            later(lambda: store.write(save, history))
+            later(lambda: store.write(save, history), detach=True)
             _LAST[save] = (None, history)
         else:
             store.write(save, history, payload)

@@ -1,41 +1,60 @@
-"""Carry out a planned operation: check it, write it, commit exactly its files.
+"""Carry out a planned operation: a transaction in named phases.
 
-The order leaves nothing half done.  Everything that can refuse runs before the first
-write: git's identity and state, the files being clean, the rules.  Then the files are
-written atomically and committed; when git refuses the commit (a hook says no, the
-branch moved meanwhile), the files are put back as they were and the error says why.
+- prepare: take crm's own lock (:class:`crmfiles.ops.journal.CommitLock`), so crm
+  commands in one work tree commit one after the other;
+- check: git's identity and state, the files clean, HEAD read again (when another
+  commit came meanwhile, the edits are moved onto it: :mod:`crmfiles.ops.rebase`),
+  and the rules;
+- write: the files, atomically, each announced in the journal first; its undo puts
+  back only files that still hold what this process wrote;
+- publish: HEAD and the index together, under git's index lock
+  (:func:`crmfiles.ops.publish.publish`) - the point of no return;
+- after: the journal and the lock go, and the after-commit hooks of the runtime (the
+  caches) run after the answer.
 
-Without hooks the commit is plumbing (``git.edit_tree`` + ``commit-tree`` +
-``update-ref`` with the old value, so a concurrent commit is never lost), and the user's
-index then learns our paths so ``git status`` shows them clean.  With commit hooks
-installed it is ``git commit --only -- <paths>``, so the hooks run and still only our
-paths are committed.  ``--branch`` is always plumbing: the commit goes on a new branch
-from HEAD, and the work tree, the index and HEAD are not touched (hooks, which check
-the work tree, cannot run for a commit that is not in it).
+Each phase before publish has its own undo, and a failure or a signal there undoes
+everything (:mod:`crmfiles.ops.interrupts`); nothing is undone after it, and an
+interrupt that arrives then waits for the operation to finish.  A process killed at
+any point leaves a journal from which the next command finishes or undoes it
+(:mod:`crmfiles.ops.leftovers`).
+
+With commit hooks installed the commit is ``git commit --only -- <paths>``, so the
+hooks run and still only our paths are committed.  ``--branch`` is plumbing only: the
+commit goes on a new branch from HEAD, and the work tree, the index and HEAD are not
+touched.
 """
 
 from __future__ import annotations
 
 import contextlib
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import NamedTuple
 
-import crmfiles
 from crmfiles import git
 from crmfiles.background import later
 from crmfiles.cache import cache_dir, writing
-from crmfiles.check import advanced
 from crmfiles.errors import CrmError
-from crmfiles.ops.guard import guard
+from crmfiles.ops.guard import Verdict, guard
+from crmfiles.ops.interrupts import Interrupts, checkpoint
+from crmfiles.ops.journal import CommitLock, Journal
+from crmfiles.ops.publish import (
+    Ahead,
+    Built,
+    HeadMoved,
+    build,
+    commit_to_branch,
+    commit_with_hooks,
+    publish,
+)
+from crmfiles.ops.rebase import rebase
 from crmfiles.ops.result import CommitFailed, OpResult
 from crmfiles.ops.workspace import Workspace
 from crmfiles.records.edit import write_atomic
-from crmfiles.rules.base import Context
+from crmfiles.runtime import Committed
 
 SHORT = 7
+ATTEMPTS = 5  # commits made by others meanwhile that an operation moves onto
 
 
 @dataclass
@@ -61,77 +80,224 @@ class Plan:
 def execute(ws: Workspace, plan: Plan, *, commit: bool = True, branch: bool = False) -> OpResult:
     if branch and not commit:
         raise CrmError("--branch makes a commit; it does not go with --no-commit")
-    hooks = bool(ws.repository_state[1]) if commit and not branch else False
+    if branch:
+        return _said(ws, _on_branch(ws, plan))
+    hooks = bool(ws.repository_state.hooks) if commit else False
     sign = ws.situation.signs if commit else False
     ws.head_blobs(sorted(plan.texts))  # (read here, not raced for by two threads)
     # the commit object needs no decision of the rules: build it on the other core while
-    # they run (objects nothing points at yet; git's gc removes them if refused) - not
-    # when git would sign it, which may ask the user for a passphrase
-    ahead = _Ahead(ws, plan, stage=not branch) if commit and not hooks and not sign else None
-    try:
-        _preflight(ws, plan, commit=commit, branch=branch)
-        committed = ws.head_texts(sorted(plan.texts))
-        verdict = guard(
-            ws.root,
-            plan.texts,
-            head=ws.head.commit,
-            commit=commit,
-            committed=committed,
-            what=f"crm {plan.verb} {plan.record}",
-            author=ws.author_email,
-        )
-    except BaseException:
-        if ahead is not None:
-            ahead.discard()
-        raise
-    paths = sorted(plan.texts)
-    result = OpResult(
-        paths=paths,
-        commit=None,
-        branch=None,
-        message="",
-        diagnostics=verdict.diagnostics,
-        id=plan.record,
-        created=sorted(plan.created),
+    # they run - not when git would sign it, which may ask the user for a passphrase
+    ahead = (
+        Ahead(ws, plan.texts, plan.message, stage=True)
+        if commit and not hooks and not sign
+        else None
     )
-    notes = list(plan.notes)
-    if branch:
-        made = ahead.result() if ahead is not None else _commit_tree(ws, plan, sign=sign)
-        result.branch, result.commit = _commit_to_branch(ws, plan, made.commit)
-        done = (
-            f"committed {result.commit[:SHORT]} on branch {result.branch}; "
-            "your work tree, index and HEAD are unchanged"
-        )
-        remotes = git.out(["remote"], ws.root).split()
-        if remotes:
-            remote = "origin" if "origin" in remotes else remotes[0]
-            notes.append(f"  for a pull request: git push -u {remote} {result.branch}")
-    else:
+    lock = CommitLock(ws.git_dir)
+    with Interrupts() as signals:
         try:
-            previous = _write(ws.root, plan)
+            checkpoint("prepare")
+            lock.acquire()
+            checkpoint("locked")
+            step = _Steps(ws, plan, signals, commit=commit, hooks=hooks, sign=sign)
+            result, after = step.run(ahead)
         except BaseException:
             if ahead is not None:
                 ahead.discard()
             raise
-        if commit:
-            built = None
-            try:
-                built = ahead.result() if ahead is not None else None
-                # (with a HEAD, the guard checked HEAD plus the edits: the commit itself)
-                checked = verdict.context if ws.head.commit else None
-                result.commit, warning = _commit(
-                    ws, plan, previous, built, sign=sign, checked=checked
-                )
-            except BaseException:
-                if built is not None and built.side is not None:
-                    built.side.discard()
-                _restore(ws.root, previous)
-                raise
-            done = f"committed {result.commit[:SHORT]}" + (f" ({warning})" if warning else "")
-        else:
-            done = "not committed (--no-commit)"
-    result.message = "\n".join([f"{plan.summary}, {done}", *notes])
+        finally:
+            lock.release()
+        if after is not None:
+            after()
+        if signals.pending is not None:
+            result.message += "\n  (interrupted after the commit was made: the command finished it)"
+    return _said(ws, result)
+
+
+def _said(ws: Workspace, result: OpResult) -> OpResult:
+    """The result, with what was repaired of a killed command before this one."""
+    result.message = "\n".join([result.message, *ws.repaired])
     return result
+
+
+class _Steps:
+    """The phases from check to publish, tried again on top of a commit made meanwhile."""
+
+    def __init__(
+        self,
+        ws: Workspace,
+        plan: Plan,
+        signals: Interrupts,
+        *,
+        commit: bool,
+        hooks: bool,
+        sign: bool,
+    ) -> None:
+        self.ws, self.plan, self.signals = ws, plan, signals
+        self.commit, self.hooks, self.sign = commit, hooks, sign
+
+    def run(self, ahead: Ahead | None) -> tuple[OpResult, Callable[[], None] | None]:
+        ws, plan = self.ws, self.plan
+        for _ in range(ATTEMPTS):
+            # HEAD again, now that no other crm command commits (asked while the files
+            # are looked at: against a HEAD that moved they may look changed)
+            asked = git.ask(ws.root, ["rev-parse", "-q", "--verify", "HEAD^{commit}"])
+            problem: CrmError | None = None
+            try:
+                _preflight(ws, plan, commit=self.commit, branch=False)
+            except CrmError as err:
+                problem = err
+            answer = asked()[0]
+            now = answer.output.decode().strip() or None if answer.status == 0 else None
+            if self.commit and now != ws.head.commit:
+                if ahead is not None:
+                    ahead.discard()
+                    ahead = None
+                rebase(ws, plan.texts, plan.created, now)
+                _preflight(ws, plan, commit=True, branch=False)
+            elif problem is not None:
+                raise problem
+            verdict = guard(
+                ws.root,
+                plan.texts,
+                head=ws.head.commit,
+                commit=self.commit,
+                committed=ws.head_texts(sorted(plan.texts)),
+                what=f"crm {plan.verb} {plan.record}",
+                author=ws.author_email,
+                runtime=ws.runtime,
+            )
+            checkpoint("checked")
+            journal = Journal.begin(
+                ws.git_dir, f"crm {plan.verb} {plan.record}", ws.head.commit, plan.subject
+            )
+            previous = _write(ws.root, plan, journal)
+            try:
+                checkpoint("written")
+                if not self.commit:
+                    journal.end()
+                    return self._result(verdict, None, "not committed (--no-commit)"), None
+                made = ahead
+                ahead = None
+                new, warning, built = self._publish(made, journal)
+            except HeadMoved as moved:
+                # (a `git commit -a` meanwhile may have committed our files as we wrote
+                # them: those stay, and the check at the top sees the change made)
+                kept = _committed_as_written(ws.root, moved.head, plan.texts)
+                _restore(ws.root, {p: c for p, c in previous.items() if p not in kept}, plan.texts)
+                journal.end()
+                continue  # moved onto the new HEAD at the top
+            except BaseException:
+                self.signals.undoing()
+                _restore(ws.root, previous, plan.texts)
+                journal.end()
+                raise
+            journal.end()
+            done = f"committed {new[:SHORT]}" + (f" ({warning})" if warning else "")
+            result = self._result(verdict, new, done)
+            return result, self._after(built, new, verdict)
+        raise CommitFailed(
+            f"HEAD moved {ATTEMPTS} times while the change was being committed; "
+            "nothing was committed",
+            hint="run the command again when the other commits are done",
+        )
+
+    def _publish(self, ahead: Ahead | None, journal: Journal) -> tuple[str, str, Built | None]:
+        ws, plan = self.ws, self.plan
+        if ahead is None and self.hooks:
+            self.signals.hold()
+            new_paths = [p for p in plan.created]
+            try:
+                new = commit_with_hooks(ws, sorted(plan.texts), new_paths, plan.message)
+            except BaseException:
+                self.signals.release()  # (raises a signal held meanwhile)
+                raise
+            return new, "", None
+        if ahead is not None:
+            built = ahead.result()
+        else:
+            built = build(ws, plan.texts, plan.message, sign=self.sign, stage=False)
+        return built.commit, publish(ws, built, plan.subject, journal, self.signals), built
+
+    def _result(self, verdict: Verdict, commit: str | None, done: str) -> OpResult:
+        plan = self.plan
+        return OpResult(
+            paths=sorted(plan.texts),
+            commit=commit,
+            branch=None,
+            message="\n".join([f"{plan.summary}, {done}", *plan.notes]),
+            diagnostics=verdict.diagnostics,
+            id=plan.record,
+            created=sorted(plan.created),
+        )
+
+    def _after(self, built: Built | None, new: str, verdict: Verdict) -> Callable[[], None]:
+        """The after-commit hooks' work, and git's housekeeping (plumbing commits never
+        trigger it), started after the answer: by a detached process from the command
+        line (see crmfiles.background), else on a thread that is waited for."""
+        ws = self.ws
+        root, runtime = ws.root, ws.runtime
+        done = Committed(
+            root,
+            built.parent if built is not None else ws.head.commit,
+            new,
+            built.tree if built is not None else None,
+            dict(built.blobs) if built is not None else {},
+            # (with a HEAD, the guard checked HEAD plus the edits: the commit itself)
+            verdict.context if ws.head.commit else None,
+        )
+        works = []
+        for hook in runtime.after_commit:
+            with contextlib.suppress(Exception):  # (a cache is never worth an error)
+                work = hook(done, runtime)
+                if work is not None:
+                    works.append(work)
+
+        def run() -> None:
+            directory = cache_dir(root)  # held throughout: a reader waits for all of it
+            with writing(directory) if directory is not None else contextlib.nullcontext():
+                git.gc_auto(root)
+                for each in works:
+                    each()
+
+        def start() -> None:
+            later(run, detach=runtime.detach)()
+
+        return start
+
+
+def _on_branch(ws: Workspace, plan: Plan) -> OpResult:
+    """``--branch``: check, commit on a new branch from HEAD; nothing else changes."""
+    _preflight(ws, plan, commit=True, branch=True)
+    verdict = guard(
+        ws.root,
+        plan.texts,
+        head=ws.head.commit,
+        commit=True,
+        committed=ws.head_texts(sorted(plan.texts)),
+        what=f"crm {plan.verb} {plan.record}",
+        author=ws.author_email,
+        runtime=ws.runtime,
+    )
+    made = build(ws, plan.texts, plan.message, sign=ws.situation.signs, stage=False)
+    name = commit_to_branch(ws, plan.branch, made.commit, plan.subject)
+    notes = list(plan.notes)
+    remotes = git.out(["remote"], ws.root).split()
+    if remotes:
+        remote = "origin" if "origin" in remotes else remotes[0]
+        notes.append(f"  for a pull request: git push -u {remote} {name}")
+    done = (
+        f"committed {made.commit[:SHORT]} on branch {name}; "
+        "your work tree, index and HEAD are unchanged"
+    )
+    return OpResult(
+        paths=sorted(plan.texts),
+        commit=made.commit,
+        branch=name,
+        message="\n".join([f"{plan.summary}, {done}", *notes]),
+        diagnostics=verdict.diagnostics,
+        id=plan.record,
+        created=sorted(plan.created),
+    )
 
 
 def _preflight(ws: Workspace, plan: Plan, *, commit: bool, branch: bool) -> None:
@@ -141,7 +307,7 @@ def _preflight(ws: Workspace, plan: Plan, *, commit: bool, branch: bool) -> None
             raise CrmError(f"{path} already exists", hint="give another --id")
     if not commit:
         return
-    problem = ws.identity[0]
+    problem = ws.identity.problem
     if problem:
         raise CrmError(
             f"git cannot make a commit here: {problem}",
@@ -159,7 +325,7 @@ def _preflight(ws: Workspace, plan: Plan, *, commit: bool, branch: bool) -> None
                 hint="check out a branch first (`git switch main`)",
             )
     else:
-        busy = ws.repository_state[0]
+        busy = ws.repository_state.busy
         if busy:
             raise CrmError(
                 f"git is in the middle of {busy}; a commit now would get mixed into it",
@@ -176,194 +342,53 @@ def _preflight(ws: Workspace, plan: Plan, *, commit: bool, branch: bool) -> None
         )
 
 
-def _write(root: Path, plan: Plan) -> dict[str, bytes | None]:
-    """Write the new texts atomically; return what each path held before."""
+def _write(root: Path, plan: Plan, journal: Journal) -> dict[str, bytes | None]:
+    """Write the new texts atomically, announced in the journal first; return what
+    each path held before."""
+    paths = sorted(plan.texts)
+    ours = {p: plan.texts[p].encode("utf-8") for p in paths}
+    before: dict[str, bytes | None] = {}
+    for path in paths:
+        full = root / path
+        before[path] = full.read_bytes() if full.exists() else None
+    journal.writing({p: (before[p], ours[p]) for p in paths})
     previous: dict[str, bytes | None] = {}
     try:
-        for path in sorted(plan.texts):
-            full = root / path
-            previous[path] = full.read_bytes() if full.exists() else None
-            write_atomic(full, plan.texts[path])
+        for path in paths:
+            previous[path] = before[path]
+            write_atomic(root / path, plan.texts[path])
     except BaseException:
-        _restore(root, previous)
+        _restore(root, previous, plan.texts)
+        journal.end()
         raise
     return previous
 
 
-def _restore(root: Path, previous: dict[str, bytes | None]) -> None:
+def _committed_as_written(root: Path, head: str | None, texts: dict[str, str]) -> set[str]:
+    """The paths whose version at ``head`` is the text written for them."""
+    if head is None:
+        return set()
+    blobs = {e.path: e.blob for e in git.ls_tree(head, root, sorted(texts))}
+    contents = dict(git.cat_blobs(sorted(set(blobs.values())), root))
+    return {p for p, b in blobs.items() if contents.get(b) == texts[p].encode("utf-8")}
+
+
+def _restore(root: Path, previous: dict[str, bytes | None], texts: dict[str, str]) -> None:
+    """Put back what ``previous`` says the paths held, where they still hold what this
+    process wrote (another process may have written one since: its file stays)."""
     for path, content in previous.items():
         full = root / path
+        try:
+            now = full.read_bytes()
+        except FileNotFoundError:
+            now = None
+        if now is not None and now != texts[path].encode("utf-8"):
+            continue
         if content is None:
             full.unlink(missing_ok=True)
             folder = full.parent
             while folder != root and folder.is_dir() and not any(folder.iterdir()):
                 folder.rmdir()
                 folder = folder.parent
-        else:
+        elif now is not None:
             write_atomic(full, content.decode("utf-8"))
-
-
-def _commit(
-    ws: Workspace,
-    plan: Plan,
-    previous: dict[str, bytes | None],
-    made: Built | None,
-    *,
-    sign: bool,
-    checked: Context | None,
-) -> tuple[str, str]:
-    """Commit the written files (``made``: the commit object, built already unless
-    hooks must run or git signs); (commit id, a warning for the user or "").
-    ``checked`` is what the guard checked, HEAD with the edits: exactly the commit, so
-    the check's cache moves on to it, while git updates the index on the other core."""
-    root, paths = ws.root, sorted(plan.texts)
-    if made is None and ws.repository_state[1]:
-        return _commit_with_hooks(root, plan, [p for p in paths if previous[p] is None]), ""
-    parent = ws.head.commit
-    built = made if made is not None else _commit_tree(ws, plan, sign=sign)
-    new = built.commit
-    try:
-        git.update_ref(root, "HEAD", new, parent, plan.subject)
-    except git.GitError as err:
-        raise CommitFailed(
-            "HEAD moved while the change was being committed; nothing was committed",
-            str(err),
-            hint="run the command again",
-        ) from None
-    waits: list[Callable[[], None]] = []
-
-    def after() -> None:
-        """What only the next command needs, done after the answer (a detached process
-        from the command line; see crmfiles.background): git's housekeeping, as git
-        commit does it, and the check's and the history's caches moved on to the
-        commit."""
-        save = advanced(checked, built.tree, built.blobs) if checked is not None else None
-
-        def work() -> None:
-            directory = cache_dir(root)  # held throughout: a reader waits for all of it
-            with writing(directory) if directory is not None else contextlib.nullcontext():
-                git.gc_auto(root)
-                if save is not None:
-                    save()
-                if parent is not None and crmfiles.command_line:  # (the TUI keeps its own)
-                    from crmfiles.history.build import follow
-
-                    follow(root, parent, new)
-
-        waits.append(later(work))
-
-    warning = ""
-    try:
-        if built.side is not None and built.side.install():
-            after()  # the index was updated beside it while the rules ran
-        else:
-            git.stage_paths(root, paths, meanwhile=after)
-    except git.GitError:
-        warning = f"the index still holds the old version: run `git reset -q -- {' '.join(paths)}`"
-    finally:
-        if not waits:
-            after()
-        for wait in waits:
-            wait()
-    return new, warning
-
-
-class Built(NamedTuple):
-    commit: str
-    tree: str
-    blobs: dict[str, str]  # path -> blob id of each written file
-    side: git.SideIndex | None = None  # the index with them, made beside the user's
-
-
-def _commit_tree(ws: Workspace, plan: Plan, *, sign: bool, stage: bool = False) -> Built:
-    """The commit of HEAD's tree with the plan's texts (as git would store them: the
-    paths' filters apply), not yet on any branch; with ``stage``, also the user's
-    index with those files, beside it (:class:`git.SideIndex`)."""
-    parent = ws.head.commit
-    side = ws.side_index() if stage else None
-    try:
-        blobs = git.hash_blobs(ws.root, {p: t.encode("utf-8") for p, t in plan.texts.items()})
-    except BaseException:
-        if side is not None:
-            side.discard()
-        raise
-    if side is not None:  # git writes the index copy while the trees and the commit are made
-        side.update({p: (ws.file_mode(p), blob) for p, blob in blobs.items()})
-    try:
-        tree = git.edit_tree(ws.root, parent, dict(blobs))
-        commit = git.commit_tree(ws.root, tree, [parent] if parent else [], plan.message, sign=sign)
-        if side is not None:
-            side.finish()
-        return Built(commit, tree, blobs, side)
-    except git.GitError as err:
-        if side is not None:
-            side.discard()
-        raise CommitFailed(f"git could not make the commit: {err.message}", err.message) from None
-
-
-def _commit_with_hooks(root: Path, plan: Plan, new_paths: list[str]) -> str:
-    paths = sorted(plan.texts)
-    if new_paths:  # `git commit --only` takes only paths git knows
-        git.run(["add", "--intent-to-add", "--", *new_paths], root)
-    proc = git.run(
-        ["commit", "--only", "-q", "-F", "-", "--", *paths],
-        root,
-        input=plan.message.encode(),
-        check=False,
-    )
-    if proc.returncode != 0:
-        if new_paths:
-            git.run(["rm", "--cached", "-q", "--ignore-unmatch", "--", *new_paths], root)
-        output = (proc.stdout + proc.stderr).decode("utf-8", "replace").strip()
-        raise CommitFailed(
-            "git refused the commit (a hook said no); the files are back as they were",
-            output,
-            hint="fix what the hook reports, or pass --no-commit to keep the change uncommitted",
-        )
-    return git.resolve("HEAD", root)
-
-
-class _Ahead:
-    """:func:`_commit_tree` on another thread (git does the work, in its own processes)."""
-
-    def __init__(self, ws: Workspace, plan: Plan, *, stage: bool) -> None:
-        self._made: Built | None = None
-        self._error: BaseException | None = None
-        ws.head  # noqa: B018 - read once here, not raced for by two threads
-        self._thread = threading.Thread(target=self._run, args=(ws, plan, stage), daemon=True)
-        self._thread.start()
-
-    def _run(self, ws: Workspace, plan: Plan, stage: bool) -> None:
-        try:
-            self._made = _commit_tree(ws, plan, sign=False, stage=stage)
-        except BaseException as err:  # handed to the caller by result()
-            self._error = err
-
-    def discard(self) -> None:
-        """Wait for it, and drop what it made beside the index."""
-        self._thread.join()
-        if self._made is not None and self._made.side is not None:
-            self._made.side.discard()
-
-    def result(self) -> Built:
-        self._thread.join()
-        if self._error is not None:
-            raise self._error
-        assert self._made is not None
-        return self._made
-
-
-def _commit_to_branch(ws: Workspace, plan: Plan, new: str) -> tuple[str, str]:
-    root = ws.root
-    name, n = plan.branch, 1
-    while git.ref_exists(root, f"refs/heads/{name}"):
-        n += 1
-        name = f"{plan.branch}-{n}"
-    try:
-        git.update_ref(root, f"refs/heads/{name}", new, None, plan.subject)
-    except git.GitError as err:
-        raise CommitFailed(
-            f"git could not make branch {name}: {err.message}", err.message
-        ) from None
-    git.gc_auto(root)
-    return name, new

@@ -21,6 +21,7 @@ from crmfiles.ops.result import OpResult, Stale
 from crmfiles.ops.workspace import Workspace
 from crmfiles.ops.yamltext import set_values
 from crmfiles.records import RECORD_FOLDERS, classify
+from crmfiles.runtime import Runtime
 
 
 def content_hash(content: bytes | str) -> str:
@@ -38,12 +39,13 @@ def update(
     branch: bool = False,
     verb: str = "edit",
     folders: tuple[str, ...] | None = None,
+    runtime: Runtime | None = None,
 ) -> OpResult:
     """Set fields of a record (``DELETE`` removes one), changing only their lines.
 
     ``record_id`` is an id, ``type/id`` or the record's path.  A change of stage made
     here is a change by hand: it creates no tasks (``move`` does)."""
-    with Workspace(root, staging=commit and not branch) as ws:
+    with Workspace(root, staging=commit and not branch, runtime=runtime) as ws:
         record = ws.find(_as_id(record_id), folders)
         if expected_hash is not None:
             now = content_hash((root / record.path).read_bytes())

@@ -20,7 +20,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import crmfiles
 from crmfiles import git
 from crmfiles.check import Report, check, resolve
 from crmfiles.diagnostics import Diagnostic, Severity
@@ -31,6 +30,7 @@ from crmfiles.records.sources import Overlay, Revision, Source, WorkTree
 from crmfiles.records.yamlio import ParseError, parse
 from crmfiles.rules.base import Context
 from crmfiles.rules.transitions import CHANGE_RULES, Step
+from crmfiles.runtime import Runtime
 
 
 @dataclass
@@ -51,6 +51,7 @@ def review(
     commit: bool = False,
     committed: Mapping[str, str | None] | None = None,
     author: str | None = None,
+    runtime: Runtime | None = None,
 ) -> Verdict:
     """Every diagnostic the edits would cause: ``texts`` maps each changed path to its
     new text; ``head`` is the commit they are judged against (None: no commit yet);
@@ -60,10 +61,14 @@ def review(
     changes: dict[str, bytes | None] = {p: text.encode("utf-8") for p, text in texts.items()}
     # a commit holds HEAD's files and ours, whatever else the work tree has: judge that
     # (and HEAD's listing is git's, where the work tree's needs a stat of every file)
-    base: Source = Revision(root, head, resolved=True) if commit and head else WorkTree(root)
+    base: Source = (
+        Revision(root, head, resolved=True)
+        if commit and head
+        else WorkTree(root, detach=runtime is not None and runtime.detach)
+    )
     # (the first check after an upgrade reads everything: from the command line, with
     # a bar and a helper process, as `crm validate` does)
-    report = check(Overlay(base, changes), bar=crmfiles.command_line)
+    report = check(Overlay(base, changes), runtime=runtime)
     diagnostics = _about(report, list(texts))
     ctx = report.context
     if ctx is not None:
@@ -86,9 +91,12 @@ def guard(
     committed: Mapping[str, str | None] | None = None,
     what: str = "the change",
     author: str | None = None,
+    runtime: Runtime | None = None,
 ) -> Verdict:
     """:func:`review`, raising :class:`Refused` when any diagnostic is an error."""
-    verdict = review(root, texts, head=head, commit=commit, committed=committed, author=author)
+    verdict = review(
+        root, texts, head=head, commit=commit, committed=committed, author=author, runtime=runtime
+    )
     if verdict.errors:
         count = len(verdict.errors)
         raise Refused(

@@ -13,6 +13,7 @@ from crmfiles.ops.result import OpResult, Refused
 from crmfiles.ops.workspace import RecordFile, Workspace
 from crmfiles.ops.yamltext import set_values
 from crmfiles.records import RECORD_FOLDERS
+from crmfiles.runtime import Runtime
 
 NAME_ATTEMPTS = 9
 
@@ -33,11 +34,12 @@ def qualify(
     kind: str | None = None,
     commit: bool = True,
     branch: bool = False,
+    runtime: Runtime | None = None,
 ) -> OpResult:
     """``crm qualify``: the lead becomes an opportunity with its partner (``partner``,
     an existing id, or a new one from the lead's company) and contact (from the lead's
     contact name, when it gives one)."""
-    with Workspace(root, staging=commit and not branch) as ws:
+    with Workspace(root, staging=commit and not branch, runtime=runtime) as ws:
         lead = _open_lead(ws, lead_id)
         base = str(lead.data.get("name") or lead.id)
         names = [base] + [f"{base} ({n})" for n in range(2, NAME_ATTEMPTS + 1)]
@@ -125,10 +127,16 @@ def _qualify_plan(
 
 
 def disqualify(
-    root: Path, lead_id: str, *, reason: str, commit: bool = True, branch: bool = False
+    root: Path,
+    lead_id: str,
+    *,
+    reason: str,
+    commit: bool = True,
+    branch: bool = False,
+    runtime: Runtime | None = None,
 ) -> OpResult:
     """``crm disqualify``: the lead is dropped, with a reason from the loss reasons."""
-    with Workspace(root, staging=commit and not branch) as ws:
+    with Workspace(root, staging=commit and not branch, runtime=runtime) as ws:
         lead = _open_lead(ws, lead_id)
         reasons = ws.catalog("loss-reasons")
         if reason not in reasons:

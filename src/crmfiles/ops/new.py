@@ -23,6 +23,7 @@ from crmfiles.ops.workspace import RecordFile, Workspace, check_id, slug
 from crmfiles.ops.yamltext import dump, plain
 from crmfiles.records import RECORD_FOLDERS
 from crmfiles.records.yamlio import ParseError, parse
+from crmfiles.runtime import Runtime
 from crmfiles.schema import all_schemas
 
 CREATABLE = ("opportunities", "partners", "contacts", "leads", "interactions", "tasks")
@@ -197,9 +198,10 @@ def create(
     *,
     commit: bool = True,
     branch: bool = False,
+    runtime: Runtime | None = None,
 ) -> OpResult:
     """``crm new``: a record from its fields and the defaults."""
-    with Workspace(root, staging=commit and not branch) as ws:
+    with Workspace(root, staging=commit and not branch, runtime=runtime) as ws:
         folder = folder_of(folder)
         record = new_record(ws, folder, fields)
         return execute(ws, _plan(ws, record), commit=commit, branch=branch)
@@ -219,10 +221,11 @@ def create_text(
     fallback_id: str,
     commit: bool = True,
     branch: bool = False,
+    runtime: Runtime | None = None,
 ) -> OpResult:
     """A new record from its whole text (``crm new --edit``), placed by its ``id`` (or
     ``fallback_id`` when it has none fit for a file name: the check then says why)."""
-    with Workspace(root, staging=commit and not branch) as ws:
+    with Workspace(root, staging=commit and not branch, runtime=runtime) as ws:
         folder = folder_of(folder)
         try:
             data = parse(text)

@@ -22,6 +22,7 @@ from crmfiles.ops.workspace import RecordFile, Workspace, slug
 from crmfiles.ops.yamltext import set_values
 from crmfiles.records.edit import DELETE
 from crmfiles.records.yamlio import ParseError, parse
+from crmfiles.runtime import Runtime
 
 OPPORTUNITIES = ("opportunities",)
 NAME_ATTEMPTS = 9
@@ -82,10 +83,11 @@ def move(
     probability: int | None = None,
     commit: bool = True,
     branch: bool = False,
+    runtime: Runtime | None = None,
 ) -> OpResult:
     """``crm move``: the next stage, its default probability (unless the probability
     was set by hand), and the tasks its templates describe, in one commit."""
-    with Workspace(root, staging=commit and not branch) as ws:
+    with Workspace(root, staging=commit and not branch, runtime=runtime) as ws:
         record = _opportunity(ws, record_id)
         stages = _kind_stages(ws, record)
         kind = record.data.get("kind")
@@ -175,10 +177,11 @@ def close(
     keep_open: bool = False,
     commit: bool = True,
     branch: bool = False,
+    runtime: Runtime | None = None,
 ) -> OpResult:
     """``crm close``: won (probability 100) or lost (probability 0, a reason from the
     catalog), and closed (read-only from now on) unless ``keep_open``."""
-    with Workspace(root, staging=commit and not branch) as ws:
+    with Workspace(root, staging=commit and not branch, runtime=runtime) as ws:
         record = _opportunity(ws, record_id)
         data = record.data
         if data.get("closed") is True:
@@ -252,10 +255,17 @@ def _becomes_customer(ws: Workspace, data: dict[str, Any]) -> tuple[str, str] | 
     return partner.path, set_values(partner.text, {"roles": [*roles, "customer"]})
 
 
-def reopen(root: Path, record_id: str, *, commit: bool = True, branch: bool = False) -> OpResult:
+def reopen(
+    root: Path,
+    record_id: str,
+    *,
+    commit: bool = True,
+    branch: bool = False,
+    runtime: Runtime | None = None,
+) -> OpResult:
     """``crm reopen``: back in progress at its stage's default probability.  Reopening a
     closed opportunity is for managers: the ``reopen-not-allowed`` rule decides."""
-    with Workspace(root, staging=commit and not branch) as ws:
+    with Workspace(root, staging=commit and not branch, runtime=runtime) as ws:
         record = _opportunity(ws, record_id)
         data = record.data
         if data.get("status") not in ("won", "lost") and data.get("closed") is not True:
@@ -292,10 +302,11 @@ def duplicate(
     name: str | None = None,
     commit: bool = True,
     branch: bool = False,
+    runtime: Runtime | None = None,
 ) -> OpResult:
     """``crm duplicate``: a new opportunity like this one (a repeat order, the same deal
     for another site), back at the first stage, in progress, pointing at its origin."""
-    with Workspace(root, staging=commit and not branch) as ws:
+    with Workspace(root, staging=commit and not branch, runtime=runtime) as ws:
         source = _opportunity(ws, record_id)
         base = str(source.data.get("name") or source.id)
         candidates = (

@@ -16,6 +16,7 @@ from typing import Any
 from crmfiles.errors import CrmError
 from crmfiles.ops.edit import update
 from crmfiles.ops.result import OpResult
+from crmfiles.runtime import Runtime
 
 IMPORTANCE = {"high": 0, "normal": 1, "low": 2}
 
@@ -76,6 +77,7 @@ def start(
     at: dt.datetime | None = None,
     commit: bool = True,
     branch: bool = False,
+    runtime: Runtime | None = None,
 ) -> OpResult:
     """``crm task start``: when work on the task began (now, to the second, with the
     local offset, unless ``at``)."""
@@ -86,6 +88,7 @@ def start(
         {"started": moment.isoformat()},
         commit=commit,
         branch=branch,
+        runtime=runtime,
         verb="task start",
         folders=("tasks",),
     )
@@ -99,6 +102,7 @@ def done(
     on: dt.date | None = None,
     commit: bool = True,
     branch: bool = False,
+    runtime: Runtime | None = None,
 ) -> OpResult:
     """``crm task done``: completed, on a date (today unless ``on``), with its result."""
     day = on or dt.date.today()
@@ -108,7 +112,14 @@ def done(
     if result:
         fields["result"] = result
     return update(
-        root, task_id, fields, commit=commit, branch=branch, verb="task done", folders=("tasks",)
+        root,
+        task_id,
+        fields,
+        commit=commit,
+        branch=branch,
+        runtime=runtime,
+        verb="task done",
+        folders=("tasks",),
     )
 
 

@@ -11,7 +11,6 @@ import contextlib
 import datetime as dt
 import os
 import re
-import threading
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -24,9 +23,11 @@ from crmfiles.cache import Cache, blob_id
 from crmfiles.config import Config, parse_config, read_config_file
 from crmfiles.errors import CrmError
 from crmfiles.ops.fmt import layout_target
+from crmfiles.ops.journal import any_left
 from crmfiles.records import CATALOG_DIR, RECORD_FOLDERS, is_valid_id
 from crmfiles.records.opener import Unreadable, read_regular
 from crmfiles.records.yamlio import ParseError, parse
+from crmfiles.runtime import Runtime
 
 MAX_ID = 80
 
@@ -54,14 +55,29 @@ class Workspace:
     ``staging``, the operation will commit in place, and the index it will need is
     begun at once (:meth:`side_index`); leaving the block drops it if unused."""
 
-    def __init__(self, root: Path, today: dt.date | None = None, *, staging: bool = False) -> None:
+    def __init__(
+        self,
+        root: Path,
+        today: dt.date | None = None,
+        *,
+        staging: bool = False,
+        runtime: Runtime | None = None,
+    ) -> None:
         self.root = root
         # what the check before the write and the commit need: read and asked while
         # the operation finds and reads its record
         # (the processes first: the reading thread holds Python's lock while it loads)
         self.situation = git.Situation(root)
-        self._side: _Early | None = _Early(self.situation, root) if staging else None
+        self._side = git.EarlySideIndex(self.situation, root) if staging else None
         Cache.prefetch(root)
+        self.runtime = runtime or Runtime.library()
+        # what killed crm commands left here, repaired before this one writes
+        found = git.find_git_dir(root)
+        self.repaired: list[str] = []
+        if found is not None and any_left(found):
+            from crmfiles.ops.leftovers import tidy
+
+            self.repaired = tidy(root, found)
         self.today = today or dt.date.today()
         self._walked: dict[str, list[tuple[str, list[str]]]] = {}
         self._names: dict[str, set[str]] = {}
@@ -92,7 +108,7 @@ class Workspace:
         early, self._side = self._side, None
         if early is not None:
             return early.result()
-        return _side_index(self.situation, self.root)
+        return git.side_index_for(self.situation, self.root)
 
     @cached_property
     def config(self) -> Config:
@@ -123,13 +139,29 @@ class Workspace:
     def head(self) -> git.Head:
         return self.situation.head
 
+    def move_head(self, commit: str | None) -> None:
+        """HEAD moved to ``commit`` while the operation worked: what was read of HEAD
+        and of the index is read again when next asked."""
+        self.__dict__["head"] = git.Head(commit, self.head.ref)
+        self._head_blobs.clear()
+        self._head_modes.clear()
+        if self._index_asked is not None:
+            with contextlib.suppress(git.GitError):
+                self._index_asked[1]()
+            self._index_asked = None
+        self._index_blobs.clear()
+
     @cached_property
-    def repository_state(self) -> tuple[str | None, list[str]]:
+    def git_dir(self) -> Path:
+        return git.find_git_dir(self.root) or self.situation.git_dir
+
+    @cached_property
+    def repository_state(self) -> git.RepoState:
         """What git is in the middle of (or None), and the commit hooks it would run."""
         return self.situation.state
 
     @cached_property
-    def identity(self) -> tuple[str | None, str | None]:
+    def identity(self) -> git.Identity:
         """Why git could not commit here for want of a name or e-mail (or None), and
         the author's e-mail it would record."""
         return self.situation.identity
@@ -359,31 +391,6 @@ class Workspace:
             ):
                 out[path] = "has uncommitted changes"
         return out
-
-
-def _side_index(situation: git.Situation, root: Path) -> git.SideIndex | None:
-    busy, hooks = situation.state
-    if busy or hooks or situation.signs:
-        return None  # git commit makes this commit, and updates the index itself
-    return git.SideIndex(root, situation.index)
-
-
-class _Early:
-    """:func:`_side_index` on a thread: it waits for git's answers about the
-    repository, then copies the index and starts git on the copy."""
-
-    def __init__(self, situation: git.Situation, root: Path) -> None:
-        self._made: git.SideIndex | None = None
-        self._thread = threading.Thread(target=self._run, args=(situation, root), daemon=True)
-        self._thread.start()
-
-    def _run(self, situation: git.Situation, root: Path) -> None:
-        with contextlib.suppress(Exception):  # not begun early: begun when needed
-            self._made = _side_index(situation, root)
-
-    def result(self) -> git.SideIndex | None:
-        self._thread.join()
-        return self._made
 
 
 def _subfolders(folder: Path, digits: int) -> list[str]:

@@ -126,6 +126,12 @@ class WorkTree(Source):
     label = "work tree"
     by_folder = True
 
+    def __init__(self, root: Path, *, detach: bool = False) -> None:
+        """``detach``: a cache written after the answer may go to a detached process
+        (:func:`crmfiles.background.later`; the command line's runtime)."""
+        super().__init__(root)
+        self.detach = detach
+
     def entries(self) -> list[Entry]:
         """From git's index and stat data when the repository is a git work tree: the
         index blob for every tracked file git sees unchanged, no blob for the files
@@ -220,7 +226,8 @@ class WorkTree(Source):
             if self._gitdir is not None:
                 gitdir, since = self._gitdir, self._since
                 self.settle = later(
-                    lambda: untracked.remember(self.root, gitdir, TOPS, others, since)
+                    lambda: untracked.remember(self.root, gitdir, TOPS, others, since),
+                    detach=self.detach,
                 )
         else:
             others = self._untracked or []
