@@ -72,6 +72,8 @@ RUNS: dict[str, list[list[str]]] = {
     "disqualify": [["disqualify", "hafen-cranes", "--reason", "no-budget"]],
     "whoami": [["whoami"]],
     "tasks": [["tasks"], ["tasks", "--all", "--overdue"]],
+    "set": [["set", "acme-forklifts", "next_milestone=Demo"], ["set", "acme-forklifts", "x.y=1"]],
+    "edit": [["edit", "acme-forklifts"]],
 }
 
 
@@ -92,8 +94,12 @@ def test_every_command_with_json_is_run_here() -> None:
 
 @pytest.mark.parametrize("words", [words for runs in RUNS.values() for words in runs], ids=" ".join)
 def test_json_is_an_object_with_a_version(
-    repo: Path, capsys: pytest.CaptureFixture[str], words: list[str]
+    repo: Path,
+    capsys: pytest.CaptureFixture[str],
+    words: list[str],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    monkeypatch.setenv("GIT_EDITOR", "true")  # crm edit: the editor quits at once
     write(
         repo,
         {

@@ -71,7 +71,7 @@ def show_refusal(args: argparse.Namespace, refused: Any) -> int:
     from crmfiles.diagnostics.formats import write_report
 
     if args.format == "json":
-        _json_out(
+        json_out(
             {
                 "version": 1,
                 "ok": False,
@@ -93,7 +93,7 @@ def show_failure(args: argparse.Namespace, failed: Any) -> int:
     from crmfiles.errors import EXIT_GIT
 
     if args.format == "json":
-        _json_out(
+        json_out(
             {
                 "version": 1,
                 "ok": False,
@@ -110,7 +110,7 @@ def show_result(args: argparse.Namespace, result: Any) -> int:
     from crmfiles.diagnostics.formats import format_diagnostic
 
     if args.format == "json":
-        _json_out(
+        json_out(
             {
                 "version": 1,
                 "ok": True,
@@ -131,7 +131,7 @@ def show_result(args: argparse.Namespace, result: Any) -> int:
     return 0
 
 
-def _json_out(value: Any) -> None:
+def json_out(value: Any) -> None:
     json.dump(value, sys.stdout, indent=2)
     sys.stdout.write("\n")
 
