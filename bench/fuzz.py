@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import faulthandler
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -37,14 +38,12 @@ OUT = BENCH / "work" / "fuzz"
 HANG_SECONDS = 120  # the parent's bound on one input (each property has its own below)
 
 
-def worker(seconds: float, out: Path, seed: int) -> int:
+def worker(seconds: float, out: Path, seed: int, tmp: Path) -> int:
     """Fuzz until ``seconds`` have passed; a failure is written to ``out``."""
     import fuzzing
 
     end = time.monotonic() + seconds
-    with tempfile.TemporaryDirectory(prefix="crm-fuzz-") as tmp:
-        repo = fuzzing.make_repo(Path(tmp) / "crm")
-        return _fuzz(fuzzing, repo, end, out, seed)
+    return _fuzz(fuzzing, fuzzing.make_repo(tmp / "crm"), end, out, seed)
 
 
 def _fuzz(fuzzing: Any, repo: Path, end: float, out: Path, seed: int) -> int:
@@ -60,8 +59,7 @@ def _fuzz(fuzzing: Any, repo: Path, end: float, out: Path, seed: int) -> int:
         def body(case: fuzzing.Input) -> None:
             if time.monotonic() > end:
                 return  # the budget is spent: let the round finish quickly
-            (out / "current.bin").write_bytes(case.data)
-            (out / "current.json").write_text(json.dumps({"kind": kind, **_meta(case)}))
+            _current(out, kind, case)
             faulthandler.dump_traceback_later(HANG_SECONDS, exit=True)
             try:
                 tried[kind] += 1
@@ -99,14 +97,19 @@ def _fuzz(fuzzing: Any, repo: Path, end: float, out: Path, seed: int) -> int:
             key = _signature(last["error"])
             if key not in seen:
                 seen.add(key)
-                failures.append(_save(out, len(failures) + 1, last["case"], kind, last["error"]))
+                name = f"failure-{seed}-{len(failures) + 1}"
+                failures.append(_save(out, name, last["case"], kind, last["error"]))
         _stats(out, tried, failures, done=False)
     _stats(out, tried, failures, done=True)
     return 1 if failures else 0
 
 
-def _meta(case: Any) -> dict[str, str]:
-    return {"path": case.path, "how": case.how}
+def _current(out: Path, kind: str, case: Any) -> None:
+    """The input about to run, for the parent should the worker never come back
+    (written whole or not at all: a kill may come at any moment)."""
+    meta = {"kind": kind, "path": case.path, "how": case.how, "data": case.data.hex()}
+    (out / "current.tmp").write_text(json.dumps(meta))
+    os.replace(out / "current.tmp", out / "current.json")
 
 
 def _signature(error: str) -> str:
@@ -115,10 +118,10 @@ def _signature(error: str) -> str:
     return (frames[-1].strip() if frames else "") + " " + error.strip().splitlines()[-1][:80]
 
 
-def _save(out: Path, n: int, case: Any, kind: str, error: str) -> str:
-    data = out / f"failure-{n}.bin"
+def _save(out: Path, name: str, case: Any, kind: str, error: str) -> str:
+    data = out / f"{name}.bin"
     data.write_bytes(case.data)
-    note = out / f"failure-{n}.txt"
+    note = out / f"{name}.txt"
     note.write_text(
         f"property: {kind}\npath: {case.path}\nmutations: {case.how}\ninput: {data}\n"
         f"replay: {sys.executable} bench/fuzz.py --replay {note}\n\n{error}"
@@ -162,13 +165,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=None, help="default: from the clock")
     parser.add_argument("--out", type=Path, default=OUT, help="where failures are written")
     parser.add_argument("--replay", type=Path, metavar="FILE", help="a failure-N.txt to replay")
-    parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--worker", type=Path, metavar="TMP", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.replay:
         return replay(args.replay)
     args.out.mkdir(parents=True, exist_ok=True)
     if args.worker:
-        return worker(args.seconds, args.out, args.seed)
+        return worker(args.seconds, args.out, args.seed, args.worker)
     seed = args.seed if args.seed is not None else int(time.time()) % 100_000
     print(f"fuzzing for {args.seconds:g} s (seed {seed}); failures go to {args.out}/", flush=True)
     for old in args.out.glob("failure-*"):
@@ -183,7 +186,7 @@ def main(argv: list[str] | None = None) -> int:
         failures += stats.get("failures", [])
         if stats.get("done"):
             break
-        failures.append(_died(args.out, len(failures) + 1, code))
+        failures.append(_died(args.out, seed, code))
         seed += 1  # the next worker goes on with other inputs
     total = sum(tried.values())
     print(
@@ -197,27 +200,33 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _spawn(out: Path, seconds: float, seed: int) -> tuple[int, dict[str, Any]]:
-    (out / "stats.json").unlink(missing_ok=True)
-    argv = [sys.executable, __file__, "--worker", "--out", str(out), "--seed", str(seed)]
-    try:
-        code = subprocess.run(
-            [*argv, "--seconds", str(seconds)], check=False, timeout=seconds + HANG_SECONDS + 60
-        ).returncode
-    except subprocess.TimeoutExpired:  # run() has killed it
-        code = -9
+    for name in ("stats.json", "current.json"):
+        (out / name).unlink(missing_ok=True)
+    argv = [sys.executable, __file__, "--out", str(out), "--seed", str(seed)]
+    with tempfile.TemporaryDirectory(prefix="crm-fuzz-") as tmp:  # removed even after a kill
+        try:
+            code = subprocess.run(
+                [*argv, "--worker", tmp, "--seconds", str(seconds)],
+                check=False,
+                timeout=seconds + HANG_SECONDS + 60,
+            ).returncode
+        except subprocess.TimeoutExpired:  # run() has killed it
+            code = -9
     try:
         return code, json.loads((out / "stats.json").read_text())
     except (OSError, ValueError):
         return code, {}
 
 
-def _died(out: Path, n: int, code: int) -> str:
+def _died(out: Path, seed: int, code: int) -> str:
     """The worker stopped answering or crashed: keep the input it was working on."""
-    meta = json.loads((out / "current.json").read_text())
-    case_bytes = (out / "current.bin").read_bytes()
-    data = out / f"failure-{n}.bin"
-    data.write_bytes(case_bytes)
-    note = out / f"failure-{n}.txt"
+    try:
+        meta = json.loads((out / "current.json").read_text())
+    except OSError:
+        meta = {"kind": "none", "path": "-", "how": "before the first input", "data": ""}
+    data = out / f"failure-{seed}-died.bin"
+    data.write_bytes(bytes.fromhex(meta["data"]))
+    note = out / f"failure-{seed}-died.txt"
     why = f"no answer in {HANG_SECONDS} s" if code == 1 else f"the worker died (status {code})"
     note.write_text(
         f"property: hang\npath: {meta['path']}\nmutations: {meta['how']}\ninput: {data}\n"
