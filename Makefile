@@ -17,7 +17,7 @@ $(STAMP): pyproject.toml constraints.txt
 	$(BIN)/python -m compileall -q src  # start-up reads bytecode even where writing it is off
 	touch $(STAMP)
 
-.PHONY: install demo test lint bench lock
+.PHONY: install demo test lint bench fuzz lock
 install: $(STAMP)
 
 demo: $(STAMP)
@@ -33,6 +33,12 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/run.py
+
+# Mutated example files and random bytes through the loader, the validator and
+# `crm validate` for FUZZ_SECONDS; failures are written to bench/work/fuzz/.
+FUZZ_SECONDS ?= 300
+fuzz: $(STAMP)
+	$(BIN)/python bench/fuzz.py --seconds $(FUZZ_SECONDS)
 
 # Refresh constraints.txt: resolve pyproject.toml's ranges afresh in a scratch
 # environment and record every version (the build backend's too). Run it, then

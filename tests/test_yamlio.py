@@ -159,6 +159,24 @@ EDGE_CASES = {
     "deep-flow": "a: " + "[" * 65 + "]" * 65 + "\n",
     "deep-block": "a:\n  " + "- " * 65 + "x\n",
     "not-too-deep": "a: " + "[" * 63 + "]" * 63 + "\n",
+    # found by fuzzing (bench/fuzz.py): yaml_rs read these, libyaml refuses them
+    "empty-key": ": x\n",
+    "empty-key-in-a-list": "a:\n  - : x\n",
+    "colon-scalar-in-flow": "a: [b, :c]\n",
+    "odd-anchor-name": "a: &a.b x\nb: *a.b\n",
+    "non-ascii-anchor-name": "a: &\u00e9 x\n",
+    "anchor-defined-twice": "a: &a x\nb: &a y\n",
+    "content-after-document-end": "a: 1\n...\nb: 2\n",
+    "document-end-first": "...\na: 1\n",
+    "lone-cr": "a: |\rb\n",
+    "block-scalar-at-the-root": "|-\n- id: x\n",
+    "int-too-long": "a: " + "9" * 4301 + "\n",
+    "hex-too-long": "a: 0x" + "f" * 3573 + "\n",
+    # and these they read alike
+    "document-end-last": "a: 1\n...\n",
+    "int-longest": "a: -" + "9" * 4300 + "\n",
+    "ampersand-in-a-name": "a: Müller & Søn\nb: R&D *new*\n",
+    "anchor-with-dash": "a: &x-1 [1]\nb: *x-1\n",
     # the "billion laughs" shape: each line ten aliases of the one before
     "alias-bomb": "a: &a [x, x, x, x, x, x, x, x, x, x]\n"
     + "".join(
@@ -220,6 +238,35 @@ def test_parse_errors_have_a_position(
         read(EDGE_CASES[name])
     assert (error.value.line, error.value.column) == (line, column)
     assert message in error.value.message
+
+
+FOUND_BY_FUZZING = [
+    "empty-key", "empty-key-in-a-list", "colon-scalar-in-flow", "odd-anchor-name",
+    "non-ascii-anchor-name", "anchor-defined-twice", "content-after-document-end",
+    "document-end-first", "lone-cr", "block-scalar-at-the-root", "int-too-long", "hex-too-long",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("name", FOUND_BY_FUZZING)
+def test_what_libyaml_refuses_is_refused_on_the_fast_path_too(name: str) -> None:
+    """The fast path once returned data for each (a second document, a null key, an
+    integer no message can print); now both paths refuse it, at a position."""
+    text = EDGE_CASES[name]
+    with pytest.raises(ParseError) as error:
+        parse(text)
+    assert error.value.line is not None and error.value.line >= 1
+
+
+def test_an_integer_past_4300_digits_is_refused_where_it_starts() -> None:
+    for read in (parse, parse_reference):
+        with pytest.raises(ParseError) as error:
+            read("id: x\nn: " + "9" * 4301 + "\n")
+        assert (error.value.message, error.value.line, error.value.column) == (
+            "an integer of more than 4300 digits",
+            2,
+            4,
+        )
+    assert len(str(parse("n: " + "9" * 4300 + "\n")["n"])) == 4300
 
 
 # --- generated documents ----------------------------------------------------------

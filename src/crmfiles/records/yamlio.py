@@ -33,6 +33,11 @@ else:  # loaded when first used
 
 MAX_DEPTH = 64
 MAX_ALIAS_EXPANSIONS = 10_000
+# Python writes no integer longer than this in decimal (sys.get_int_max_str_digits):
+# a longer one would turn every message, JSON report or export that shows it into an
+# internal error, so the file is refused where it is read
+MAX_INT_DIGITS = 4300
+_INT_LIMIT = 10**MAX_INT_DIGITS
 
 
 @cache
@@ -86,6 +91,10 @@ def parse(text: str) -> Any:
         second = _second_document(text)
         if second is not None:
             raise ParseError(_MULTI_DOC, second, 1)
+    elif isinstance(data, str):
+        # a scalar document, rare in a record: yaml_rs reads lines at column 0 into a
+        # block scalar at the root (`|` then `- x`), libyaml refuses them
+        return parse_reference(text)
     return data
 
 
@@ -95,8 +104,10 @@ def parse(text: str) -> Any:
 # directives; explicit keys; surrogate escapes; numbers YAML 1.2 reads as strings
 # (1_000, _1, 0b10, 0X1F, +0x1F); an empty block scalar at the end ("\n" for "");
 # nesting that may pass MAX_DEPTH (it overflows the C stack some 10,000 block levels
-# down).  Each test is a substring search or a regex with a literal prefix: a few
-# microseconds a file.
+# down); integers that may pass MAX_INT_DIGITS (it reads them); empty keys; anchor
+# names libyaml refuses, or defined twice; a document end marker; a lone CR.  Each
+# test is a substring search or a regex with a literal prefix: a few microseconds a
+# file.
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029\ufeff\ufffe\uffff]")
 # the ASCII characters YAML allows, except tab
 _ASCII_OK = bytes([10, 13, *range(32, 127)])
@@ -112,6 +123,20 @@ _DEEP = re.compile(r"^[ ?:-]{24,}", re.MULTILINE)
 _EMPTY_BLOCK_AT_END = re.compile(r"(?:^|[ :?-])[|>][-+0-9]*(?: +#.*)?$")
 _MAX_FLOW_OPENERS = 24  # flow nesting deeper than this may pass MAX_DEPTH in yaml_rs
 _SHORT = 8192  # a shorter text cannot nest deep enough to hurt yaml_rs
+# a run of digits that may be an integer past MAX_INT_DIGITS (3,573 hex digits are
+# 4,301 decimal ones); only a run's first character may start a match: linear time
+_LONG_DIGITS = re.compile(r"(?<![0-9A-Fa-f])[0-9A-Fa-f]{3500}")
+# an empty key (`: x`, `- : x`) or a plain scalar that starts with `:` in a flow
+# collection (`[:x]`): yaml_rs reads a null key or ':x', libyaml refuses both.  The
+# pattern starts with its literal `:` (the lookbehinds come after), so it is fast.
+_EMPTY_KEY = re.compile(r":(?:(?<![^\s\[{,]:)(?![^\s,\[\]{}])|(?<=[\[{,]:)|(?<=[\[{,][ \t]:))")
+# an anchor or alias whose name libyaml would not read (`&a.b`, `&:`), and a
+# document end marker (yaml_rs reads on after it, even a second document)
+_ODD_ANCHOR = re.compile(r"(?:^|[\s\[{,])[&*](?=\S)(?![A-Za-z0-9_-]+(?:[\s,\]}]|$))", re.MULTILINE)
+_DOC_END = re.compile(r"^\.\.\.(?:[ \t]|$)", re.MULTILINE)
+# an anchor defined twice (libyaml refuses it) and a CR that ends a line alone
+_ANCHOR = re.compile(r"(?:^|[\s\[{,])&([\w-]+)", re.MULTILINE)
+_LONE_CR = re.compile(r"\r(?!\n)")
 
 
 def _needs_reference(text: str) -> bool:
@@ -131,8 +156,24 @@ def _needs_reference(text: str) -> bool:
         return True
     if ("        " in text or "- - " in text or len(text) > _SHORT) and _DEEP.search(text):
         return True
+    if len(text) >= 3500 and _LONG_DIGITS.search(text):
+        return True
+    if _EMPTY_KEY.search(text):
+        return True
+    if ("&" in text or "*" in text) and _ODD_ANCHOR.search(text):
+        return True
+    if "&" in text and _twice(_ANCHOR.findall(text)):
+        return True
+    if "\r" in text and _LONE_CR.search(text):
+        return True
+    if "..." in text and _DOC_END.search(text):
+        return True
     last = text.rstrip().rpartition("\n")[2]
     return ("|" in last or ">" in last) and bool(_EMPTY_BLOCK_AT_END.search(last))
+
+
+def _twice(names: list[str]) -> bool:
+    return len(names) != len(set(names))
 
 
 _QUOTE_START = re.compile(r"(?:^|[\s\[{,:?])[\"']", re.MULTILINE)
@@ -221,9 +262,18 @@ def _find_duplicate_key(text: str) -> tuple[int | None, int | None]:
 
 def _construct_int(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> int:
     value = str(loader.construct_scalar(node))
-    if value.startswith("0o"):
-        return int(value[2:], 8)
-    return int(value, 0) if value.startswith("0x") else int(value, 10)
+    digits = value.lstrip("+-")
+    if len(digits) > MAX_INT_DIGITS:
+        number = None  # int() refuses a decimal this long; hex and octal are counted
+    elif digits.startswith("0o"):
+        number = int(value.replace("0o", "", 1), 8)
+    else:
+        number = int(value, 0) if digits.startswith("0x") else int(value, 10)
+    if number is None or abs(number) >= _INT_LIMIT:
+        raise yaml.constructor.ConstructorError(
+            None, None, f"an integer of more than {MAX_INT_DIGITS} digits", node.start_mark
+        )
+    return number
 
 
 def _construct_float(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> float:
