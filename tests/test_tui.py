@@ -459,7 +459,9 @@ async def test_new_opportunity_with_pickers(demo: Path) -> None:
         [done] = finished(messages)
         assert done.outcome.ok, done.outcome.details
         assert not isinstance(app.screen, Dialog)
-    [created] = done.outcome.paths
+    # the opportunity, and the tasks of its first stage (a new deal enters that stage)
+    [created] = [p for p in done.outcome.paths if p.startswith("opportunities/")]
+    assert all(p.startswith("tasks/") for p in done.outcome.paths if p != created)
     data = parse((demo / created).read_text("utf-8"))
     assert data["partner"] == "brauerei-falkenstein"
     assert data["kind"] == "service-contract"
@@ -711,3 +713,54 @@ async def test_hostile_names_are_shown_escaped(demo: Path) -> None:
 
         drawn = html.unescape(re.sub(r"<[^>]+>", "", screen)).replace("\xa0", " ")
         assert "Conveyor \\x1b]0;pwned\\x07" in drawn
+
+
+@sync
+async def test_the_status_bar_says_plainly_when_git_is_nobody(
+    demo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from crmfiles.tui.widgets.statusbar import StatusBar
+
+    act_as(monkeypatch, "stranger@example.org")
+    app = make_app(demo)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        bar = shown(app.screen.query_one(StatusBar))
+    assert "git e-mail stranger@example.org is nobody in people" in bar
+    assert "author-not-allowed" in bar
+
+
+@sync
+async def test_an_operations_warning_is_shown_not_only_in_ci(
+    demo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from crmfiles.tui import ops
+
+    kinds = {k["id"]: k for k in parse((demo / "catalogs/kinds.yaml").read_text("utf-8"))}
+    deal, stage = next(
+        (
+            data["id"],
+            kinds[data["kind"]]["stages"][kinds[data["kind"]]["stages"].index(data["stage"]) + 1],
+        )
+        for path in sorted(demo.glob("opportunities/**/*.yaml"))
+        for data in [parse(path.read_text("utf-8"))]
+        if data.get("status") == "in_progress"
+        and data.get("responsible") != "anna.becker"
+        and kinds.get(data.get("kind"), {}).get("type") == "standard"
+        and data.get("stage") in kinds[data["kind"]]["stages"][:-1]
+        and "anna.becker" not in (data.get("team") or [])
+    )
+    notes: list[tuple[str, str]] = []
+    app = make_app(demo)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        monkeypatch.setattr(
+            app, "notify", lambda text, **kw: notes.append((str(text), kw.get("severity", "")))
+        )
+        # a deal someone else is responsible for, moved by Anna (sales): lint warns
+        outcome = ops.call("move", demo, deal, stage)
+        app.post_message(OpFinished("Move", outcome, None, None, None, None))
+        await settle(pilot)
+    assert outcome.ok, outcome.details
+    assert [d.rule for d in outcome.diagnostics] == ["author-not-allowed"]
+    assert any(sev == "warning" and "[author-not-allowed]" in text for text, sev in notes)

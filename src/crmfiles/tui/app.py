@@ -20,7 +20,6 @@ from textual.binding import Binding, BindingType
 from textual.message import Message
 from textual.reactive import var
 
-from crmfiles import git
 from crmfiles.errors import CrmError
 from crmfiles.records.store import Record
 from crmfiles.tui import ops
@@ -157,6 +156,7 @@ class CrmApp(App[int]):
     branch_mode: var[bool] = var(False)
     busy: var[str] = var("")
     me: var[str | None] = var(None)
+    author_email: var[str | None] = var(None)  # what git records as the author
 
     def __init__(
         self,
@@ -204,7 +204,10 @@ class CrmApp(App[int]):
     def read_rest(self, partial: bool, started: int) -> None:
         """After the first frame: who I am, git's state, the fingerprint to poll
         against, the folders the first screen did not need, the days in stage."""
-        self.post_message(Identified(git.user_email(self.root)))
+        from crmfiles.lint import _author_email
+
+        # the e-mail git records as the author, as lint judges it (GIT_AUTHOR_EMAIL too)
+        self.post_message(Identified(_author_email(self.root)))
         self.post_message(GitRead(read_state(self.root)))
         self.post_message(Fingerprinted(tree_fingerprint(self.root, since_ns=started)))
         if partial:
@@ -214,6 +217,7 @@ class CrmApp(App[int]):
     @on(Identified)
     def _identified(self, message: Identified) -> None:
         self._email = message.email
+        self.author_email = message.email
         if self.snapshot is not None:
             self.me = self.snapshot.me(message.email)
 
@@ -331,6 +335,15 @@ class CrmApp(App[int]):
         if outcome.ok:
             where = f" (on branch {outcome.branch})" if outcome.branch else ""
             self.notify(f"{outcome.message}{where}", title=message.label, markup=False)
+            warnings = [d for d in outcome.diagnostics if d.severity == "warning"]
+            if warnings:  # what CI will say of this commit, said now
+                self.notify(
+                    "\n".join(f"{d.message} [{d.rule}]" for d in warnings),
+                    title=f"{message.label}: warnings",
+                    severity="warning",
+                    timeout=12,
+                    markup=False,
+                )
         elif message.reply is None:
             self.notify(
                 outcome.details,

@@ -11,6 +11,22 @@ if TYPE_CHECKING:
     from crmfiles.tui.app import CrmApp
 
 
+def _who(app: CrmApp) -> Text:
+    """Who commits here: the person git's e-mail is in people, or plainly nobody (then
+    lint reports this user's stage changes as author-not-allowed)."""
+    from crmfiles.people import who_am_i
+
+    snapshot = app.snapshot
+    email = app.author_email
+    if snapshot is None:
+        return Text(f"me: {app.me}" if app.me else "")
+    me = who_am_i(snapshot.catalogs.get("people", {}), email, snapshot.repo.config.me)
+    if me.person is not None:
+        return Text(f"me: {snapshot.name('people', me.person)}")
+    said = f"git e-mail {email} is nobody in people" if email else "git has no user.email"
+    return Text(f"{said}: lint warns author-not-allowed", style="bold yellow")
+
+
 class StatusBar(Static):
     DEFAULT_CSS = """
     StatusBar { height: 1; background: $panel; color: $text-muted; padding: 0 1; }
@@ -18,7 +34,7 @@ class StatusBar(Static):
 
     def on_mount(self) -> None:
         app = cast("CrmApp", self.app)
-        for name in ("git_state", "branch_mode", "busy", "snapshot", "me"):
+        for name in ("git_state", "branch_mode", "busy", "snapshot", "me", "author_email"):
             self.watch(app, name, self._changed, init=False)
         self._changed()
 
@@ -48,10 +64,8 @@ class StatusBar(Static):
         else:
             text.append("commits on ")
             text.append(state.branch or "HEAD")
-        if app.me:
-            text.append(
-                f"  │  me: {app.snapshot.name('people', app.me) if app.snapshot else app.me}"
-            )
+        text.append("  │  ")
+        text.append_text(_who(app))
         if app.busy:
             text.append(f"  │  {app.busy}…", style="italic")
         self.update(text, layout=False)
