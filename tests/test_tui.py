@@ -764,3 +764,21 @@ async def test_an_operations_warning_is_shown_not_only_in_ci(
     assert outcome.ok, outcome.details
     assert [d.rule for d in outcome.diagnostics] == ["author-not-allowed"]
     assert any(sev == "warning" and "[author-not-allowed]" in text for text, sev in notes)
+
+
+@sync
+async def test_search_ignores_case_and_accents(demo: Path) -> None:
+    app = make_app(demo)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await type_text(pilot, "/MOBELWERKE")
+        await settle(pilot)
+        keys = list_keys(app)
+    assert keys and all("ostsee" in key for key in keys)
+
+
+def test_fold_is_what_people_compare() -> None:
+    from crmfiles.folding import fold
+
+    assert fold("  Müller   Logistik ") == fold("muller logistik") == "muller logistik"
+    assert fold("Straße") == "strasse" and fold("CHÂTEAU") == "chateau"

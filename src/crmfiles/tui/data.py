@@ -15,6 +15,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
+from crmfiles.folding import fold
 from crmfiles.money import Total, amount_of, fmt, rates_from, weighted
 from crmfiles.records import CATALOG_DIR, CATALOGS, CONFIG_FILE, RECORD_FOLDERS, classify
 from crmfiles.records.sources import RawFile, Source, WorkTree
@@ -260,7 +261,7 @@ class Snapshot:
         sort: Sequence[str] = (),
     ) -> Selection:
         """The rows that pass the filters and the search, sorted, with totals."""
-        words = search.casefold().split()
+        words = fold(search).split()
         chosen = self.ordered(tuple(sort) or ("name",))
         if words:
             chosen = [lr for lr in chosen if all(w in lr.hay for w in words)]
@@ -292,7 +293,7 @@ class Snapshot:
         )
         tags = " ".join(as_list(data.get("tags")))
         hay = f"{data.get('name', '')} {record.id} {data.get('partner', '')} {partner} {tags}"
-        return ListRow(record.id, row, hay.casefold())
+        return ListRow(record.id, row, fold(hay))
 
     def patched(self, paths: Iterable[str]) -> Snapshot:
         """A new snapshot with these files re-read from the work tree; a changed
