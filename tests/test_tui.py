@@ -771,7 +771,8 @@ async def test_search_ignores_case_and_accents(demo: Path) -> None:
     app = make_app(demo)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        await type_text(pilot, "/MOBELWERKE")
+        await pilot.press("slash")
+        await type_text(pilot, "mobelwerke")  # the name says Möbelwerke
         await settle(pilot)
         keys = list_keys(app)
     assert keys and all("ostsee" in key for key in keys)
@@ -782,3 +783,16 @@ def test_fold_is_what_people_compare() -> None:
 
     assert fold("  Müller   Logistik ") == fold("muller logistik") == "muller logistik"
     assert fold("Straße") == "strasse" and fold("CHÂTEAU") == "chateau"
+
+
+@sync
+async def test_escape_in_the_search_box_returns_to_the_list(demo: Path) -> None:
+    app = make_app(demo)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("slash")
+        await type_text(pilot, "falkenstein")
+        await pilot.press("escape")
+        await settle(pilot)
+        assert app.focused is app.screen.query_one("#list")
+        assert all("falkenstein" in k for k in list_keys(app))

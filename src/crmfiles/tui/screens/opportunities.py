@@ -212,12 +212,10 @@ class OpportunitiesScreen(OpportunityActions):
         self.table.focus()
 
     def key_escape(self) -> None:
-        search = self.query_one("#search", Input)
-        if search.has_focus:
-            if search.value:
-                search.value = ""
-            else:
-                self.table.focus()
+        # Escape in the search box returns to the list, the search kept (as Enter
+        # does); `x` clears it
+        if self.query_one("#search", Input).has_focus:
+            self.table.focus()
 
     # --- table events -----------------------------------------------------------------
 
