@@ -796,3 +796,18 @@ async def test_escape_in_the_search_box_returns_to_the_list(demo: Path) -> None:
         await settle(pilot)
         assert app.focused is app.screen.query_one("#list")
         assert all("falkenstein" in k for k in list_keys(app))
+
+
+@sync
+async def test_the_command_palette_finds_records_by_name(demo: Path) -> None:
+    app = make_app(demo)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("ctrl+p")
+        await settle(pilot)
+        await type_text(pilot, "mobelwerke")  # Ostsee Möbelwerke: accents folded
+        await pilot.pause(0.5)
+        await settle(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, RecordScreen)

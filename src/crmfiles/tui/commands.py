@@ -14,7 +14,10 @@ from typing import Any
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.markup import escape
 
+from crmfiles.folding import fold
+
 Command = tuple[str, Callable[[], Any], str]
+RECORD_HITS = 20
 
 
 class CrmCommands(Provider):
@@ -56,3 +59,24 @@ class CrmCommands(Provider):
                 yield Hit(
                     score, matcher.highlight(escape(name)), command, name, escape(help_text) or None
                 )
+        for hit in self._records(query):
+            yield hit
+
+    def _records(self, query: str) -> list[Hit]:
+        """Opportunities whose name, id, partner or tags hold every word of the query
+        (case and accents ignored, as the list's search): at most RECORD_HITS, found
+        by a scan of the search text the list keeps, not by fuzzy matching 100,000
+        names."""
+        snapshot = getattr(self.app, "snapshot", None)
+        words = fold(query).split()
+        if snapshot is None or not words or len("".join(words)) < 2:
+            return []
+        hits: list[Hit] = []
+        for row in snapshot.rows.values():
+            if all(w in row.hay for w in words):
+                name = f"Open {row.record.data.get('name') or row.id}  ({row.id})"
+                opener = partial(self.app.open_record, row.id)  # type: ignore[attr-defined]
+                hits.append(Hit(0.5, escape(name), opener, name, "open this opportunity"))
+                if len(hits) >= RECORD_HITS:
+                    break
+        return hits
