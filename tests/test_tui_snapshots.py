@@ -153,3 +153,27 @@ def test_help(snap_compare: Compare, demo: Path) -> None:
         await ready(pilot, "question_mark")
 
     assert snap_compare(make_app(demo), terminal_size=SIZE, run_before=run_before)
+
+
+# --- narrow and wide terminals ------------------------------------------------------------
+
+
+@pytest.mark.parametrize("size", [(80, 24), (200, 40)], ids=["80x24", "200x40"])
+def test_list_at_size(snap_compare: Compare, demo: Path, size: tuple[int, int]) -> None:
+    """80 columns: low-value columns left out, no number cut, the footer whole keys;
+    200: the names get the room."""
+
+    async def run_before(pilot: Pilot[object]) -> None:
+        await ready(pilot)
+
+    assert snap_compare(make_app(demo), terminal_size=size, run_before=run_before)
+
+
+@pytest.mark.parametrize("size", [(80, 24), (200, 40)], ids=["80x24", "200x40"])
+def test_kanban_at_size(snap_compare: Compare, demo: Path, size: tuple[int, int]) -> None:
+    """Cards wrap between words; a word wider than a card ends in '…'."""
+
+    async def run_before(pilot: Pilot[object]) -> None:
+        await ready(pilot, "2")
+
+    assert snap_compare(make_app(demo), terminal_size=size, run_before=run_before)

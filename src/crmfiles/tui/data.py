@@ -47,6 +47,27 @@ LABELS = {
     "opened": "Opened",
     "age": "Age",
 }
+# what a narrow screen keeps: 0 always, then 1, 2...; the highest numbers go first
+PRIORITY = {
+    "name": 0,
+    "id": 0,
+    "amount": 0,
+    "stage": 1,
+    "currency": 1,
+    "probability": 2,
+    "weighted": 2,
+    "partner": 3,
+    "expected_close": 3,
+    "status": 4,
+    "responsible": 4,
+    "closed_on": 4,
+    "loss_reason": 5,
+    "days_in_stage": 6,
+    "kind": 6,
+    "opened": 7,
+    "age": 7,
+    "tags": 8,
+}
 # the list shows names where a column holds a reference
 NAMED = {"partner": "partners", "responsible": "people", "kind": "kinds", "loss_reason": ""}
 FILTERS = ("stage", "status", "responsible", "tag", "kind")

@@ -4,8 +4,10 @@ refused it).  One OptionList per stage, not one widget per card."""
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any, ClassVar
 
+from rich.cells import cell_len
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
@@ -34,23 +36,92 @@ class CardList(OptionList):
         self.stage = stage
 
 
-def card(snapshot: Snapshot, row: ListRow, pending: list[str] | None = None) -> Text:
+def card(
+    snapshot: Snapshot, row: ListRow, pending: list[str] | None = None, width: int = 0
+) -> Text:
+    """A card's lines; with ``width``, words wrap whole (a word wider than the card is
+    cut with '…', never broken onto the next line) and the figures are packed so no
+    number is split."""
     data = row.data
-    text = Text(no_wrap=False, overflow="ellipsis")
-    text.append(str(data.get("name") or row.id), style="bold")
-    text.append("\n")
-    text.append(snapshot.name("partners", data.get("partner")), style="dim")
-    text.append("\n")
+    text = Text(no_wrap=True, overflow="ellipsis")
+    for line in _words(str(data.get("name") or row.id), width, 3):
+        text.append(line + "\n", style="bold")
+    for line in _words(snapshot.name("partners", data.get("partner")), width, 1):
+        text.append(line + "\n", style="dim")
     amount = row.row.amount
-    text.append(f"{fmt(amount)} {row.row.currency}" if amount is not None else "no amount")
+    parts: list[tuple[str, str]] = []
+    if amount is None:
+        parts.append(("no amount", ""))
+    elif width and cell_len(f"{fmt(amount)} {row.row.currency}") > width:
+        figure = fmt(amount) if cell_len(fmt(amount)) <= width else _short(amount)
+        parts += [(figure, ""), (row.row.currency, "")]
+    else:
+        parts.append((f"{fmt(amount)} {row.row.currency}", ""))
     if isinstance(data.get("probability"), int):
-        text.append(f" · {data['probability']}%")
+        parts.append((f"{data['probability']}%", ""))
     days = snapshot.days.get(row.id)
     if days is not None:
-        text.append(f" · {days}d", style="yellow" if days > 30 else "")
+        parts.append((f"{days}d", "yellow" if days > 30 else ""))
+    used = 0
+    for i, (part, style) in enumerate(parts):
+        joint = " · " if i else ""
+        if i and width and used + len(joint) + cell_len(part) > width:
+            text.append("\n")
+            joint, used = "", 0
+        text.append(joint)
+        text.append(part, style=style)
+        used += cell_len(joint) + cell_len(part)
     if pending:
         text.append(f"\n⎇ {pending[0]}", style="yellow")
     return text
+
+
+def _short(amount: Decimal) -> str:
+    """An amount for a narrow card: 119.4k, 2.5M (the list and the record are exact)."""
+    for limit, suffix in ((Decimal(1_000_000), "M"), (Decimal(1_000), "k")):
+        if abs(amount) >= limit:
+            return f"{(amount / limit).quantize(Decimal('0.1'))}{suffix}"
+    return f"{amount.quantize(Decimal('1'))}"
+
+
+def _words(value: str, width: int, most: int) -> list[str]:
+    """``value`` in lines of at most ``width`` cells, broken between words only; at
+    most ``most`` lines, the last ending in '…' when there was more."""
+    if not width:
+        return [value]
+    lines: list[str] = []
+    current = ""
+    for word in value.split():
+        if cell_len(word) > width:
+            word = _cut(word, width)
+        candidate = f"{current} {word}" if current else word
+        if cell_len(candidate) <= width:
+            current = candidate
+            continue
+        lines.append(current)
+        current = word
+    if current:
+        lines.append(current)
+    if len(lines) > most:
+        lines = lines[:most]
+        lines[-1] = (
+            _cut(lines[-1] + " …", width)
+            if cell_len(lines[-1]) + 2 <= width
+            else (_cut(lines[-1] + "……", width))
+        )
+    return lines or [""]
+
+
+def _cut(word: str, width: int) -> str:
+    if cell_len(word) <= width:
+        return word
+    out, used = [], 0
+    for ch in word:
+        if used + cell_len(ch) > width - 1:
+            break
+        out.append(ch)
+        used += cell_len(ch)
+    return "".join(out) + "…"
 
 
 class KanbanScreen(OpportunityActions):
@@ -88,6 +159,14 @@ class KanbanScreen(OpportunityActions):
         yield Horizontal(id="board")
         yield StatusBar()
         yield CrmFooter()
+
+    def _card_width(self, columns: int) -> int:
+        """The cells a card's text has: the board's width shared by the stages, less
+        each column's border, padding and scrollbar (before the first layout, the
+        screen's width)."""
+        board = self.query_one("#board", Horizontal)
+        total = board.size.width or self.app.size.width
+        return max(total // max(columns, 1) - 7, 8)
 
     def kinds(self) -> list[str]:
         snapshot = self.snapshot
@@ -154,8 +233,9 @@ class KanbanScreen(OpportunityActions):
             cards.stage = stage
             highlighted = cards.highlighted
             shown: list[Option | None] = []  # None: a divider
+            inner = self._card_width(len(stages))
             for r in rows[:MAX_CARDS]:
-                shown += [Option(card(snapshot, r, pending.get(r.id)), id=r.id), None]
+                shown += [Option(card(snapshot, r, pending.get(r.id), inner), id=r.id), None]
             cards.set_options(shown[:-1])
             ids = [r.id for r in rows[:MAX_CARDS]]
             if follow in ids:

@@ -18,6 +18,7 @@ from crmfiles.tui.data import (
     FILTERS,
     LABELS,
     NUMERIC,
+    PRIORITY,
     Selection,
     Snapshot,
     view_columns,
@@ -163,7 +164,12 @@ class OpportunitiesScreen(OpportunityActions):
             table.set_columns(
                 [
                     Column(
-                        c, LABELS.get(c, c.replace("_", " ").title()), 8, c in NUMERIC, c == "name"
+                        c,
+                        LABELS.get(c, c.replace("_", " ").title()),
+                        8,
+                        c in NUMERIC,
+                        c == "name",
+                        PRIORITY.get(c, 5),
                     )
                     for c in columns
                 ]

@@ -72,17 +72,22 @@ class CrmFooter(Widget):
 
     def render(self) -> Text:
         width = self.size.width
-        line = self._text.copy()
         room = width - len(self._palette)
+        line = self._text.copy()
         if len(line) > room:
-            line.truncate(max(room, 0), overflow="ellipsis")
+            # whole keys only, as many as fit (every action is in the palette too):
+            # never a description cut in the middle of a word
+            fitting = [span for span in self._spans if span[1] <= room]
+            end = fitting[-1][1] if fitting else 0
+            line = line[:end]
         line.pad_right(max(room - len(line), 0))
         line.append_text(self._palette)
         return line
 
     async def _on_click(self, event: events.Click) -> None:
+        room = self.size.width - len(self._palette)
         for start, end, action, node in self._spans:
-            if start <= event.x < end:
+            if start <= event.x < end <= room:
                 await self.app.run_action(action, node)
                 return
         if event.x >= self.size.width - len(self._palette):

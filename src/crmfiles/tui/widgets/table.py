@@ -40,6 +40,7 @@ class Column:
     width: int = 10
     right: bool = False  # numbers align right
     flexible: bool = False  # takes the room left over
+    priority: int = 5  # 0 first; on a narrow screen the highest numbers go first
 
 
 def _fit(text: str, width: int, right: bool) -> str:
@@ -169,6 +170,7 @@ class RecordTable(ScrollView, can_focus=True):
                     max(min(widest, cap), cell_len(column.label) + 1, 3),
                     column.right,
                     column.flexible,
+                    column.priority,
                 )
             )
         self.columns = measured
@@ -193,7 +195,8 @@ class RecordTable(ScrollView, can_focus=True):
     def _layout_columns(self) -> None:
         """Widths that fit the widget: the flexible column takes what is left over;
         when the columns are too wide, the widest text columns give way, down to
-        their label (24 for the flexible one); past that the table scrolls."""
+        their label (24 for the flexible one); past that the least important columns
+        are left out (width 0), never a number or an id cut."""
         available = max(self.size.width - 2 - 1, 0)  # the mark gutter, the scrollbar
         widths = [c.width for c in self.columns]
         overflow = sum(w + 2 for w in widths) - available
@@ -213,13 +216,27 @@ class RecordTable(ScrollView, can_focus=True):
             )
             widths[widest] -= 1
             overflow -= 1
-        if flexible and overflow < 0:
+        if overflow > 0 and available > 0:
+            # still too wide: leave out columns, the least important first (the
+            # flexible one, the name, goes down to 16 before anything of priority 0)
+            order = sorted(range(len(widths)), key=lambda i: -self.columns[i].priority)
+            for i in order:
+                if overflow <= 0 or self.columns[i].priority <= 0:
+                    break
+                overflow -= widths[i] + 2
+                widths[i] = 0
+            for i in flexible:
+                if overflow > 0 and widths[i] > 16:
+                    give = min(widths[i] - 16, overflow)
+                    widths[i] -= give
+                    overflow -= give
+        if flexible and overflow < 0 and widths[flexible[0]]:
             widths[flexible[0]] -= overflow
         self._widths = widths
         self._update_virtual_size()
 
     def _update_virtual_size(self) -> None:
-        size = Size(2 + sum(w + 2 for w in self._widths), len(self.keys) + 1)
+        size = Size(2 + sum(w + 2 for w in self._widths if w), len(self.keys) + 1)
         if size != self.virtual_size:  # a new size lays out the screen again
             self.virtual_size = size
 
@@ -271,6 +288,8 @@ class RecordTable(ScrollView, can_focus=True):
         if event.y == 0:
             x = event.x + int(self.scroll_x) - 2
             for column, width in zip(self.columns, self._widths, strict=False):
+                if not width:
+                    continue  # left out on this screen
                 if x < width + 2:
                     self.post_message(self.HeaderClicked(self, column.key))
                     return
@@ -303,6 +322,8 @@ class RecordTable(ScrollView, can_focus=True):
         style = self.get_component_rich_style("rtable--header")
         parts = [Segment("  ", style)]
         for column, width in zip(self.columns, self._widths, strict=False):
+            if not width:
+                continue
             label = column.label
             if column.key == self.sort_column:
                 label += " ▼" if self.sort_descending else " ▲"
@@ -330,6 +351,8 @@ class RecordTable(ScrollView, can_focus=True):
         mark_style = style + Style(color=self.get_component_rich_style("rtable--mark").color)
         parts = [Segment(_fit(mark, 2, False), mark_style)]
         for column, width in zip(self.columns, self._widths, strict=False):
+            if not width:
+                continue
             # segments reach the terminal as they are: escape what a value could hold
             text = controls.escape(self._cell(key, column.key))
             parts.append(Segment(" " + _fit(text, width, column.right) + " ", text_style))
