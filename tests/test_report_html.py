@@ -105,8 +105,12 @@ def funnel_rows(payload: dict[str, Any], names: dict[str, str]) -> list[list[str
         for s in payload["stages"]
     ]
     rows.append(
-        ["open", str(payload["open"]["count"]), eur(payload["open"]["amount"]),
-         eur(payload["open"]["weighted"])]
+        [
+            "open",
+            str(payload["open"]["count"]),
+            eur(payload["open"]["amount"]),
+            eur(payload["open"]["weighted"]),
+        ]
     )
     rows += [[g, str(payload[g]["count"]), eur(payload[g]["amount"]), ""] for g in ("won", "lost")]
     return rows
@@ -134,8 +138,15 @@ def test_the_forecast_is_the_clis(
 ) -> None:
     payload = cli_json(capsys, demo, "report", "forecast")
     expected = [
-        [m["month"], str(m["count"]), eur(m["amount"]), eur(m["weighted"]), str(m["overdue"]),
-         str(m["won_count"]), eur(m["won"])]
+        [
+            m["month"],
+            str(m["count"]),
+            eur(m["amount"]),
+            eur(m["weighted"]),
+            str(m["overdue"]),
+            str(m["won_count"]),
+            eur(m["won"]),
+        ]
         for m in payload["months"]
     ]
     u = payload["undated"]

@@ -5,13 +5,11 @@ formatted for people; every value from the repository is escaped."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
 from decimal import Decimal
-from html import escape
-from typing import Any
 
-from crmfiles.dashboard.svg import Bar, Row, Series, bar_chart, drawable
+from crmfiles.dashboard.blocks import e, pair, table
 from crmfiles.dashboard.style import CSS
+from crmfiles.dashboard.svg import Bar, Row, Series
 from crmfiles.money import fmt
 from crmfiles.reports.dashboard import Dashboard
 
@@ -19,7 +17,6 @@ AMOUNT = Series("Amount", "s-amount")
 WEIGHTED = Series("Weighted", "s-weighted")
 WON = Series("Won", "s-won")
 LOST = Series("Lost", "s-lost")
-COUNT = Series("Deals", "s-amount")
 REACHED = Series("Reached", "s-amount")
 
 SECTIONS = [
@@ -31,10 +28,6 @@ SECTIONS = [
     ("moved", "What moved"),
     ("overdue", "Overdue tasks"),
 ]
-
-
-def e(value: Any) -> str:
-    return "" if value is None else escape(str(value))
 
 
 def _num(value: str | None) -> Decimal | None:
@@ -69,40 +62,6 @@ class Page:
     def kind(self, kind: str | None) -> str:
         return "all kinds" if kind is None else self.board.kind_names.get(kind, kind)
 
-    # --- building blocks --------------------------------------------------------------
-
-    @staticmethod
-    def table(
-        table_id: str,
-        caption: str,
-        headers: Sequence[str],
-        rows: Iterable[Sequence[str]],
-        numeric: Iterable[int] = (),
-    ) -> str:
-        right = set(numeric)
-
-        def cells(tag: str, values: Sequence[str]) -> str:
-            return "".join(
-                f'<{tag}{" class=num" if i in right else ""}>{e(v)}</{tag}>'
-                for i, v in enumerate(values)
-            )
-
-        body = "".join(f"<tr>{cells('td', row)}</tr>" for row in rows)
-        return (
-            f'<table id="{e(table_id)}"><caption>{e(caption)}</caption>'
-            f"<thead><tr>{cells('th', headers)}</tr></thead><tbody>{body}</tbody></table>"
-        )
-
-    def pair(
-        self, title: str, table_id: str, series: Sequence[Series], rows: Sequence[Row], table: str
-    ) -> str:
-        """A chart with its table beside it (the table alone when there is no bar)."""
-        if not drawable(rows):
-            chart = '<p class="empty">Nothing to chart.</p>'
-        else:
-            chart = f"<figure>{bar_chart(title, series, rows, table_id)}</figure>"
-        return f'<div class="pair">{chart}{table}</div>'
-
     # --- sections ---------------------------------------------------------------------
 
     def funnel(self) -> str:
@@ -115,18 +74,29 @@ class Page:
                 for s in f["stages"]
             ]
             lines = [
-                [self.stage(s["stage"]), str(s["count"]), self.money(s["amount"]),
-                 self.money(s["weighted"])]
+                [
+                    self.stage(s["stage"]),
+                    str(s["count"]),
+                    self.money(s["amount"]),
+                    self.money(s["weighted"]),
+                ]
                 for s in f["stages"]
             ]
             lines.append(
-                ["open", str(f["open"]["count"]), self.money(f["open"]["amount"]),
-                 self.money(f["open"]["weighted"])]
+                [
+                    "open",
+                    str(f["open"]["count"]),
+                    self.money(f["open"]["amount"]),
+                    self.money(f["open"]["weighted"]),
+                ]
             )
             for group in ("won", "lost"):
                 lines.append([group, str(f[group]["count"]), self.money(f[group]["amount"]), ""])
-            table = self.table(
-                tid, f"Open {kind} by stage", ["stage", "count", "amount", "weighted"], lines,
+            grid = table(
+                tid,
+                f"Open {kind} by stage",
+                ["stage", "count", "amount", "weighted"],
+                lines,
                 (1, 2, 3),
             )
             notes = []
@@ -137,33 +107,58 @@ class Page:
             note = f'<p class="note">{e("; ".join(notes))}</p>' if notes else ""
             parts.append(
                 f"<h3>{e(kind)}</h3>"
-                + self.pair(f"Funnel: {kind}", tid, [AMOUNT, WEIGHTED], rows, table)
+                + pair(f"Funnel: {kind}", tid, [AMOUNT, WEIGHTED], rows, grid)
                 + note
             )
         return "".join(parts) or '<p class="empty">No kind in catalogs/kinds.yaml has stages.</p>'
 
     def forecast(self) -> str:
         f = self.board.forecast
-        rows = [Row(m["month"], [self.mbar(m["weighted"]), self.mbar(m["won"])]) for m in f["months"]]
+        rows = [
+            Row(m["month"], [self.mbar(m["weighted"]), self.mbar(m["won"])]) for m in f["months"]
+        ]
         lines = [
-            [m["month"], str(m["count"]), self.money(m["amount"]), self.money(m["weighted"]),
-             str(m["overdue"]), str(m["won_count"]), self.money(m["won"])]
+            [
+                m["month"],
+                str(m["count"]),
+                self.money(m["amount"]),
+                self.money(m["weighted"]),
+                str(m["overdue"]),
+                str(m["won_count"]),
+                self.money(m["won"]),
+            ]
             for m in f["months"]
         ]
         u = f["undated"]
         lines.append(
-            ["undated", str(u["count"]), self.money(u["amount"]), self.money(u["weighted"]),
-             "", "", ""]
+            [
+                "undated",
+                str(u["count"]),
+                self.money(u["amount"]),
+                self.money(u["weighted"]),
+                "",
+                "",
+                "",
+            ]
         )
         headers = ["month", "open", "amount", "weighted", "overdue", "won", "won amount"]
-        table = self.table("forecast-table", "Forecast by month of expected close", headers,
-                           lines, range(1, 7))
+        grid = table(
+            "forecast-table", "Forecast by month of expected close", headers, lines, range(1, 7)
+        )
         note = (
             f'<p class="note">{f["overdue"]} open past their expected close '
             f"(as of {e(f['today'])}).</p>"
         )
-        return self.pair("Forecast: weighted and won by month", "forecast-table",
-                         [WEIGHTED, WON], rows, table) + note
+        return (
+            pair(
+                "Forecast: weighted and won by month",
+                "forecast-table",
+                [WEIGHTED, WON],
+                rows,
+                grid,
+            )
+            + note
+        )
 
     def dropoff(self) -> str:
         parts = []
@@ -175,20 +170,29 @@ class Page:
                 for s in d["stages"]
             ]
             lines = [
-                [self.stage(s["stage"]), str(s["reached"]), str(s["lost"]), str(s["open"]),
-                 self.percent(s["conversion"])]
+                [
+                    self.stage(s["stage"]),
+                    str(s["reached"]),
+                    str(s["lost"]),
+                    str(s["open"]),
+                    self.percent(s["conversion"]),
+                ]
                 for s in d["stages"]
             ]
-            table = self.table(tid, f"{kind}: reached, lost and conversion per stage",
-                               ["stage", "reached", "lost", "open", "conversion"], lines,
-                               (1, 2, 3, 4))
+            grid = table(
+                tid,
+                f"{kind}: reached, lost and conversion per stage",
+                ["stage", "reached", "lost", "open", "conversion"],
+                lines,
+                (1, 2, 3, 4),
+            )
             summary = (
                 f'<p class="note">{d["total"]} opportunities: {d["won"]} won, {d["lost"]} lost, '
-                f'{d["open"]} open; win rate {e(self.percent(d["win_rate"]) or "—")}.</p>'
+                f"{d['open']} open; win rate {e(self.percent(d['win_rate']) or '—')}.</p>"
             )
             parts.append(
                 f"<h3>{e(kind)}</h3>"
-                + self.pair(f"Drop-off: {kind}", tid, [REACHED, LOST], rows, table)
+                + pair(f"Drop-off: {kind}", tid, [REACHED, LOST], rows, grid)
                 + summary
             )
         return "".join(parts) or '<p class="empty">No kind in catalogs/kinds.yaml has stages.</p>'
@@ -197,24 +201,33 @@ class Page:
         w = self.board.winloss
         head = (
             f'<p class="note">Won {w["won"]["count"]} ({e(self.money(w["won"]["amount"]))}), '
-            f'lost {w["lost"]["count"]} ({e(self.money(w["lost"]["amount"]))}); '
-            f'win rate {e(self.percent(w["win_rate"]) or "—")}.</p>'
+            f"lost {w['lost']['count']} ({e(self.money(w['lost']['amount']))}); "
+            f"win rate {e(self.percent(w['win_rate']) or '—')}.</p>"
         )
         reasons = [Row(r["name"], [self.cbar(r["count"])]) for r in w["by_reason"]]
-        reason_table = self.table(
-            "winloss-reasons", "Lost deals by reason", ["reason", "lost", "amount"],
+        reason_table = table(
+            "winloss-reasons",
+            "Lost deals by reason",
+            ["reason", "lost", "amount"],
             [[r["name"], str(r["count"]), self.money(r["amount"])] for r in w["by_reason"]],
             (1, 2),
         )
         rivals = [
             Row(c["name"], [self.cbar(c["won"]), self.cbar(c["lost"])]) for c in w["by_competitor"]
         ]
-        rival_table = self.table(
-            "winloss-competitors", "Closed deals by competitor",
+        rival_table = table(
+            "winloss-competitors",
+            "Closed deals by competitor",
             ["competitor", "deals", "won", "lost", "lost to them", "win rate"],
             [
-                [c["name"], str(c["deals"]), str(c["won"]), str(c["lost"]), str(c["lost_to"]),
-                 self.percent(c["win_rate"])]
+                [
+                    c["name"],
+                    str(c["deals"]),
+                    str(c["won"]),
+                    str(c["lost"]),
+                    str(c["lost_to"]),
+                    self.percent(c["win_rate"]),
+                ]
                 for c in w["by_competitor"]
             ],
             (1, 2, 3, 4, 5),
@@ -222,10 +235,15 @@ class Page:
         return (
             head
             + "<h3>By reason</h3>"
-            + self.pair("Lost deals by reason", "winloss-reasons", [LOST], reasons, reason_table)
+            + pair("Lost deals by reason", "winloss-reasons", [LOST], reasons, reason_table)
             + "<h3>By competitor</h3>"
-            + self.pair("Won and lost by competitor", "winloss-competitors", [WON, LOST], rivals,
-                        rival_table)
+            + pair(
+                "Won and lost by competitor",
+                "winloss-competitors",
+                [WON, LOST],
+                rivals,
+                rival_table,
+            )
         )
 
     def pipeline(self) -> str:
@@ -235,15 +253,24 @@ class Page:
             for x in p["people"]
         ]
         lines = [
-            [x["name"] or "(nobody)", str(x["count"]), self.money(x["amount"]),
-             self.money(x["weighted"])]
+            [
+                x["name"] or "(nobody)",
+                str(x["count"]),
+                self.money(x["amount"]),
+                self.money(x["weighted"]),
+            ]
             for x in p["people"]
         ]
         t = p["total"]
         lines.append(["total", str(t["count"]), self.money(t["amount"]), self.money(t["weighted"])])
-        table = self.table("pipeline-table", "Open opportunities per responsible person",
-                           ["person", "open", "amount", "weighted"], lines, (1, 2, 3))
-        return self.pair("Pipeline per person", "pipeline-table", [AMOUNT, WEIGHTED], rows, table)
+        grid = table(
+            "pipeline-table",
+            "Open opportunities per responsible person",
+            ["person", "open", "amount", "weighted"],
+            lines,
+            (1, 2, 3),
+        )
+        return pair("Pipeline per person", "pipeline-table", [AMOUNT, WEIGHTED], rows, grid)
 
     def moved(self) -> str:
         since = self.board.since
@@ -252,30 +279,53 @@ class Page:
         if not self.board.moved:
             return f'<p class="empty">No opportunity changed stage or status since {e(since)}.</p>'
         lines = [
-            [f"{m['name']} ({m['id']})", m["from"], m["to"],
-             "" if m["amount"] is None else f"{fmt(Decimal(m['amount']))} {m['currency']}".strip(),
-             ", ".join(m["by"])]
+            [
+                f"{m['name']} ({m['id']})",
+                m["from"],
+                m["to"],
+                ""
+                if m["amount"] is None
+                else f"{fmt(Decimal(m['amount']))} {m['currency']}".strip(),
+                ", ".join(m["by"]),
+            ]
             for m in self.board.moved
         ]
-        return self.table("moved-table", f"Stage and status changes since {since}",
-                          ["opportunity", "from", "to", "amount", "by"], lines, (3,))
+        return table(
+            "moved-table",
+            f"Stage and status changes since {since}",
+            ["opportunity", "from", "to", "amount", "by"],
+            lines,
+            (3,),
+        )
 
     def overdue(self) -> str:
         if not self.board.overdue:
             return f'<p class="empty">No open task was due before {e(self.board.today)}.</p>'
         lines = [
-            [t["due"] or "", t["title"] or t["id"], t["assignee_name"], t["subject"] or "",
-             t["importance"] or "normal"]
+            [
+                t["due"] or "",
+                t["title"] or t["id"],
+                t["assignee_name"],
+                t["subject"] or "",
+                t["importance"] or "normal",
+            ]
             for t in self.board.overdue
         ]
-        return self.table("overdue-table", f"Open tasks due before {self.board.today}",
-                          ["due", "task", "assignee", "about", "importance"], lines)
+        return table(
+            "overdue-table",
+            f"Open tasks due before {self.board.today}",
+            ["due", "task", "assignee", "about", "importance"],
+            lines,
+        )
 
     # --- the page ---------------------------------------------------------------------
 
     def render(self) -> str:
-        shown = [(key, title) for key, title in SECTIONS
-                 if key != "moved" or self.board.since is not None]
+        shown = [
+            (key, title)
+            for key, title in SECTIONS
+            if key != "moved" or self.board.since is not None
+        ]
         nav = "".join(f'<a href="#{key}">{e(title)}</a>' for key, title in shown)
         body = "".join(
             f'<section id="{key}"><h2>{e(title)}'
@@ -289,7 +339,7 @@ class Page:
             '<meta name="viewport" content="width=device-width, initial-scale=1">'
             f"<title>CRM dashboard — {e(self.board.label)}</title>"
             f"<style>{CSS}</style></head><body>"
-            f"<header><h1>CRM dashboard</h1><p class=\"note\">{e(self.notes())}</p>"
+            f'<header><h1>CRM dashboard</h1><p class="note">{e(self.notes())}</p>'
             f"<nav>{nav}</nav></header><main>{body}</main></body></html>\n"
         )
 
@@ -300,7 +350,9 @@ class Page:
         missing = sorted({c for p in payloads for c in p.get("missing_rates", [])})
         notes = [f"As of {b.label}", f"amounts in {b.currency}"]
         if converted:
-            notes.append(f"{', '.join(converted)} converted at the rates of catalogs/currencies.yaml")
+            notes.append(
+                f"{', '.join(converted)} converted at the rates of catalogs/currencies.yaml"
+            )
         if missing:
             notes.append(f"no rate for {', '.join(missing)}: totals with it show as —")
         period = b.forecast.get("period") or {}

@@ -66,7 +66,9 @@ def pipeline_per_person(repo: Repository, kind: str | None = None) -> Pipeline:
         if not _is_open(row) or (kind is not None and data.get("kind") != kind):
             continue
         person = str(data.get("responsible") or "")
-        entry = people.setdefault(person, PersonPipeline(person, names.get(person, person), bucket()))
+        entry = people.setdefault(
+            person, PersonPipeline(person, names.get(person, person), bucket())
+        )
         entry.open.add(row)
         total.add(row)
 
