@@ -9,7 +9,7 @@ from typing import Any
 from crmfiles.money import Total
 from crmfiles.records.store import Repository
 from crmfiles.reports.common import money, money_note, new_total
-from crmfiles.reports.funnel import Bucket, _is_open
+from crmfiles.reports.funnel import Bucket, is_open
 from crmfiles.reports.pipeline import rows
 
 
@@ -63,7 +63,7 @@ def pipeline_per_person(repo: Repository, kind: str | None = None) -> Pipeline:
     total = bucket()
     for row in rows(repo):
         data = row.record.data
-        if not _is_open(row) or (kind is not None and data.get("kind") != kind):
+        if not is_open(row) or (kind is not None and data.get("kind") != kind):
             continue
         person = str(data.get("responsible") or "")
         entry = people.setdefault(
