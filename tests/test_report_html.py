@@ -183,6 +183,32 @@ def test_winloss_dropoff_and_pipeline_are_the_reports(
     assert total[2] == eur(str(sum(Decimal(b["amount"]) for b in buckets)))
 
 
+def test_the_pipeline_per_person_is_crm_list(
+    demo: Path, page: tuple[Path, str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    from crmfiles.records.store import Repository
+
+    ids = {str(v.get("name")): k for k, v in Repository(demo).catalog("people").items()}
+    *people, _total = Tables(page[1]).tables["pipeline-table"][1:]
+    assert len(people) >= 3
+    for name, count, amount, weighted in people:
+        listed = cli_json(
+            capsys,
+            demo,
+            "list",
+            "opportunities",
+            "--responsible",
+            ids[name],
+            "--status",
+            "in_progress",
+        )["totals"]
+        assert [count, amount, weighted] == [
+            str(listed["count"]),
+            eur(listed["amount"]),
+            eur(listed["weighted"]),
+        ], name
+
+
 def test_what_moved_is_crm_changes_and_overdue_tasks_are_crm_tasks(
     demo: Path, page: tuple[Path, str], capsys: pytest.CaptureFixture[str]
 ) -> None:
