@@ -371,7 +371,8 @@ def test_github_workflow_does_what_design_asks() -> None:
     assert doc["permissions"] == {"contents": "read"}
     assert doc["env"]["CRMFILES_REPO"] == REMOTE_URL
     assert doc["env"]["CRMFILES_REF"] == f"v{PROJECT_VERSION}"
-    [job] = doc["jobs"].values()
+    assert list(doc["jobs"]) == ["crm-lint", "pages"]
+    job = doc["jobs"]["crm-lint"]
     steps = job["steps"]
     checkout = next(s for s in steps if s.get("uses", "").startswith("actions/checkout@"))
     assert checkout["with"]["fetch-depth"] == 0
@@ -391,6 +392,32 @@ def test_github_workflow_does_what_design_asks() -> None:
     assert validate["if"] == "github.event_name == 'push'"
     # No expression is expanded inside a shell script (script injection).
     assert not any("${{" in r for r in runs)
+
+
+def test_github_workflow_publishes_the_dashboard() -> None:
+    doc = load(GITHUB_WORKFLOW)
+    steps = doc["jobs"]["crm-lint"]["steps"]
+    default = "github.ref_name == github.event.repository.default_branch"
+    runs = {s["run"]: s for s in steps if "run" in s}
+    pull = runs['crm report html -o crm-dashboard --since "origin/${BASE_REF}"']
+    assert pull["env"]["BASE_REF"] == "${{ github.base_ref }}"
+    assert "github.event_name == 'pull_request'" in pull["if"]
+    upload = next(s for s in steps if s.get("uses", "").startswith("actions/upload-artifact@"))
+    assert upload["with"]["path"] == "crm-dashboard/"
+    assert upload["if"] == pull["if"] and steps.index(upload) > steps.index(pull)
+    push = runs["crm report html -o crm-dashboard"]
+    assert push["if"] == f"github.event_name == 'push' && {default}"
+    pages = next(s for s in steps if s.get("uses", "").startswith("actions/upload-pages-artifact@"))
+    assert pages["with"]["path"] == "crm-dashboard/"
+    assert pages["if"] == push["if"] and steps.index(pages) > steps.index(push)
+    deploy = doc["jobs"]["pages"]
+    assert deploy["needs"] == "crm-lint"
+    assert deploy["if"] == push["if"]
+    # only the deploying job may write Pages; the workflow's default stays read-only
+    assert deploy["permissions"] == {"pages": "write", "id-token": "write"}
+    assert deploy["environment"]["name"] == "github-pages"
+    [step] = deploy["steps"]
+    assert step["uses"].startswith("actions/deploy-pages@")
 
 
 def test_gitlab_ci_passes_the_vendored_schema(tool_env: dict[str, str]) -> None:
@@ -441,6 +468,21 @@ def test_gitlab_ci_does_what_design_asks() -> None:
     assert validate["script"] == ["crm validate"]
     [rule] = validate["rules"]
     assert "$CI_COMMIT_BRANCH == $CI_DEFAULT_BRANCH" in rule["if"]
+
+    # the dashboard: an artifact of every merge request, GitLab Pages on the default branch
+    dashboard = doc["crm-dashboard"]
+    assert dashboard["extends"] == ".crm"
+    assert dashboard["script"][0] == lint["script"][0]  # the target branch is fetched
+    assert dashboard["script"][-1] == (
+        f'crm report html -o crm-dashboard --since "origin/{target}"'
+    )
+    assert dashboard["artifacts"]["paths"] == ["crm-dashboard/"]
+    assert dashboard["rules"] == lint["rules"]
+    pages = doc["pages"]
+    assert pages["extends"] == ".crm"
+    assert pages["script"] == ["crm report html -o public"]
+    assert pages["artifacts"]["paths"] == ["public"]
+    assert pages["rules"] == validate["rules"]
 
 
 # --- what the templates run exists ---------------------------------------------------
@@ -493,7 +535,7 @@ def test_every_crm_command_the_templates_run_exists() -> None:
         except SystemExit as exit:  # argparse's way of saying no
             raise AssertionError(f"{where}: `{line}` does not parse") from exit
         assert getattr(parsed, "handler", None), f"{where}: `{line}` runs no command"
-    assert seen >= 8  # lint, summary, validate in both CIs, and the three hooks
+    assert seen >= 12  # lint, summary, validate, dashboards in both CIs, and the three hooks
 
 
 def test_a_template_running_a_missing_option_is_caught() -> None:

@@ -44,7 +44,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "task": ("tasks", "start a task, or mark it done with its result"),
     "whoami": ("whoami", "who git's e-mail is in catalogs/people.yaml, and what their roles allow"),
     "history": ("reports", "stage and status changes from git: when, who, from, to, days"),
-    "report": ("reports", "funnel, forecast, dropoff, winloss or activity report"),
+    "report": (
+        "reports",
+        "funnel, forecast, dropoff, winloss or activity report; html: all as a web page",
+    ),
     "export": ("data", "write the records as CSV files or a SQLite database"),
     "import": ("data", "records from a CSV file, through a column mapping"),
     "completion": ("completion", "print the shell completion script: bash, zsh or fish"),

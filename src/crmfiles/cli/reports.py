@@ -14,6 +14,7 @@ from crmfiles.errors import CrmError
 
 FORMATS = ("table", "json", "csv")
 REPORTS = ("funnel", "forecast", "dropoff", "winloss", "activity")
+SITE = "html"  # not a report of its own: every report above as a static web page
 
 
 def add_history_arguments(parser: argparse.ArgumentParser) -> None:
@@ -29,7 +30,9 @@ def add_history_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def add_report_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("report", choices=REPORTS, help="which report")
+    parser.add_argument(
+        "report", choices=(*REPORTS, SITE), help="which report (html: all of them as a web page)"
+    )
     parser.add_argument("--kind", metavar="K", help="one opportunity kind (funnel, dropoff: one)")
     parser.add_argument("--from", dest="start", metavar="DATE", help="period start (YYYY-MM-DD)")
     parser.add_argument("--to", dest="end", metavar="DATE", help="period end (YYYY-MM-DD)")
@@ -39,6 +42,12 @@ def add_report_arguments(parser: argparse.ArgumentParser) -> None:
         help="the repository as it was: the last commit on or before DATE, or a revision",
     )
     parser.add_argument("--format", choices=FORMATS, default="table")
+    parser.add_argument(
+        "-o", "--output", metavar="DIR", help="html: the folder to write index.html into"
+    )
+    parser.add_argument(
+        "--since", metavar="REV", help="html: also show what moved from REV to the report"
+    )
 
 
 # --- history ---------------------------------------------------------------------------
@@ -226,6 +235,11 @@ def _table(headers: Sequence[str], rows: Sequence[Sequence[str]], right: set[int
 def run_report(args: argparse.Namespace) -> int:
     from crmfiles.reports.common import period, snapshot
 
+    if args.report == SITE:
+        return _run_site(args)
+    for option, value in (("-o/--output", args.output), ("--since", args.since)):
+        if value is not None:
+            raise CrmError(f"{option} is for `crm report html` only")
     root = find_root(explicit=args.repo)
     window = period(args.start, args.end)
     at = snapshot(root, args.at)
@@ -242,6 +256,33 @@ def run_report(args: argparse.Namespace) -> int:
     from crmfiles.cli import report_tables
 
     report_tables.render(args.report, result, payload, at.label)
+    return 0
+
+
+def _run_site(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from crmfiles.dashboard.page import render
+    from crmfiles.dashboard.site import write_site
+    from crmfiles.progress import progress
+    from crmfiles.reports.common import period, snapshot
+    from crmfiles.reports.dashboard import dashboard
+
+    if args.output is None:
+        raise CrmError(
+            "crm report html writes a web page: say where", hint="crm report html -o site"
+        )
+    if args.format != "table":
+        raise CrmError(f"--format {args.format}: crm report html writes HTML only")
+    root = find_root(explicit=args.repo)
+    window = period(args.start, args.end)
+    at = snapshot(root, args.at)
+    with progress("Computing the dashboard", None):
+        board = dashboard(
+            root, at, kind=args.kind, period=window, since=args.since, runtime=args.runtime
+        )
+    written = write_site(Path(args.output), render(board))
+    sys.stdout.write(f"wrote {written}\n")
     return 0
 
 

@@ -109,11 +109,12 @@ def choose_kind(repo: Repository, wanted: str | None, all_rows: Sequence[Row]) -
         return wanted
     if not kinds:
         raise CrmError("no kind in catalogs/kinds.yaml has stages")
-    busy = {str(r.record.data.get("kind")) for r in all_rows if _is_open(r)}
+    busy = {str(r.record.data.get("kind")) for r in all_rows if is_open(r)}
     return next((k for k in kinds if k in busy), next(iter(kinds)))
 
 
-def _is_open(row: Row) -> bool:
+def is_open(row: Row) -> bool:
+    """In the pipeline: in progress and not closed (the funnel's and the pipeline's open)."""
     data = row.record.data
     return data.get("status") == "in_progress" and data.get("closed") is not True
 
@@ -156,7 +157,7 @@ def funnel(repo: Repository, kind: str | None = None, period: Period | None = No
             if period.open or closed_on(row) in period:
                 (result.won if status == "won" else result.lost).add(row)
             continue
-        if not _is_open(row):
+        if not is_open(row):
             continue
         if not period.open:
             expected = iso_date(data.get("expected_close"))

@@ -1,0 +1,1 @@
+"""The static HTML dashboard: `crm report html`."""
