@@ -240,3 +240,18 @@ def test_edit_tree_without_a_base_makes_the_tree_git_would(tmp_path: Path) -> No
     for path, blob in blobs.items():
         git(root, "update-index", "--add", "--cacheinfo", f"100644,{blob},{path}")
     assert ours == git(root, "write-tree").strip()
+
+
+def test_the_operations_check_judges_a_catalog_edit_as_lint_does(repo: Path) -> None:
+    """An operation that edits a catalog meets stage-in-use, as `crm lint` would."""
+    from crmfiles.ops.guard import review
+
+    stages = (repo / "catalogs/stages.yaml").read_text()
+    without_qualify = stages.split("- id: proposal", 1)[1]
+    verdict = review(
+        repo,
+        {"catalogs/stages.yaml": "- id: proposal" + without_qualify},
+        head=git(repo, "rev-parse", "HEAD").strip(),
+        commit=True,
+    )
+    assert "stage-in-use" in [d.rule for d in verdict.errors]

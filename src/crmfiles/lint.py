@@ -25,7 +25,7 @@ from crmfiles.records import CATALOG_DIR, RECORD_FOLDERS, classify
 from crmfiles.records.sources import TOP_LEVEL, Index, Revision, Source, WorkTree
 from crmfiles.records.yamlio import ParseError, parse
 from crmfiles.rules.base import Context
-from crmfiles.rules.transitions import CHANGE_RULES, Change, Step, catalog_in_use
+from crmfiles.rules.transitions import Change, Step, step_findings
 from crmfiles.runtime import Runtime
 
 WATCHED = [CATALOG_DIR, *RECORD_FOLDERS]
@@ -179,14 +179,7 @@ def lint(
     diagnostics = list(report.diagnostics)
     for number, step in enumerate(steps):
         order[step.commit] = number
-        findings = [
-            f
-            for change in step.changes
-            if change.path not in step.combined
-            for rule in CHANGE_RULES
-            for f in rule(step, change)
-        ]
-        findings.extend(catalog_in_use(step))
+        findings = step_findings(step)
         if not findings:
             continue
         # a finding in an intermediate commit is shown in that commit's text, so the

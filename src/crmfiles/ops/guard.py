@@ -29,7 +29,7 @@ from crmfiles.records import CATALOG_DIR
 from crmfiles.records.sources import Overlay, Revision, Source, WorkTree
 from crmfiles.records.yamlio import ParseError, parse
 from crmfiles.rules.base import Context
-from crmfiles.rules.transitions import CHANGE_RULES, Step
+from crmfiles.rules.transitions import Step, step_findings
 from crmfiles.runtime import Runtime
 
 
@@ -73,9 +73,7 @@ def review(
     ctx = report.context
     if ctx is not None:
         step = _step(root, head, ctx, texts, commit, committed or {}, author)
-        findings = [
-            f for change in step.changes for rule in CHANGE_RULES for f in rule(step, change)
-        ]
+        findings = step_findings(step)
         if findings:
             diagnostics += resolve(findings, ctx, dict(texts))
     diagnostics.sort(key=Diagnostic.sort_key)

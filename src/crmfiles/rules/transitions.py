@@ -504,3 +504,19 @@ def catalog_in_use(step: Step) -> Iterator[Finding]:
                     column=1,
                     hint="move those records off it first, or keep the entry",
                 )
+
+
+def step_findings(step: Step) -> list[Finding]:
+    """Every transition rule on one step: each change's rules, and the catalogs' (an
+    entry removed while records use it). ``crm lint`` and the operations' check both
+    judge a step with this one function, so an operation that edits a catalog is
+    checked as lint checks it."""
+    findings = [
+        f
+        for change in step.changes
+        if change.path not in step.combined
+        for rule in CHANGE_RULES
+        for f in rule(step, change)
+    ]
+    findings.extend(catalog_in_use(step))
+    return findings
