@@ -60,7 +60,10 @@ def add_set_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run_set(args: argparse.Namespace) -> int:
-    from crmfiles.ops.setfields import Assignment, parse_assignment, set_fields
+    from crmfiles.ops.registry import OPERATIONS
+    from crmfiles.ops.setfields import Assignment, parse_assignment
+
+    set_fields = OPERATIONS["set"]
 
     assignments = [parse_assignment(text) for text in args.assignments]
     for field in args.unset:
@@ -93,8 +96,11 @@ def _body(text: str) -> str:
 
 def run_edit(args: argparse.Namespace) -> int:
     from crmfiles.ops.edit import content_hash
+    from crmfiles.ops.registry import OPERATIONS
     from crmfiles.ops.result import CommitFailed, Refused, Stale
-    from crmfiles.ops.setfields import find_record, save_text
+    from crmfiles.ops.setfields import find_record
+
+    save_text = OPERATIONS["edit"]
     from crmfiles.ops.workspace import Workspace
 
     root = find_root(explicit=args.repo)

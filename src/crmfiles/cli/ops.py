@@ -293,7 +293,10 @@ def new_fields(args: argparse.Namespace, folder: str) -> dict[str, Any]:
 
 
 def run_new(args: argparse.Namespace) -> int:
-    from crmfiles.ops.new import create, folder_of
+    from crmfiles.ops.new import folder_of
+    from crmfiles.ops.registry import OPERATIONS
+
+    create = OPERATIONS["create"]
 
     folder = folder_of(args.type)
     fields = new_fields(args, folder)
@@ -320,7 +323,9 @@ def add_move_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run_move(args: argparse.Namespace) -> int:
-    from crmfiles.ops.pipeline import move
+    from crmfiles.ops.registry import OPERATIONS
+
+    move = OPERATIONS["move"]
 
     return perform(
         args,
@@ -346,7 +351,9 @@ def add_close_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run_close(args: argparse.Namespace) -> int:
-    from crmfiles.ops.pipeline import close
+    from crmfiles.ops.registry import OPERATIONS
+
+    close = OPERATIONS["close"]
 
     if args.lost and not args.reason:
         raise CrmError("--lost needs --reason R", hint="the reasons are in catalogs/loss-reasons")
@@ -370,7 +377,9 @@ def add_reopen_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run_reopen(args: argparse.Namespace) -> int:
-    from crmfiles.ops.pipeline import reopen
+    from crmfiles.ops.registry import OPERATIONS
+
+    reopen = OPERATIONS["reopen"]
 
     return perform(args, lambda root: reopen(root, args.id, **commit_flags(args)))
 
@@ -382,7 +391,9 @@ def add_duplicate_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run_duplicate(args: argparse.Namespace) -> int:
-    from crmfiles.ops.pipeline import duplicate
+    from crmfiles.ops.registry import OPERATIONS
+
+    duplicate = OPERATIONS["duplicate"]
 
     return perform(
         args, lambda root: duplicate(root, args.id, name=args.name, **commit_flags(args))
@@ -402,7 +413,9 @@ def add_qualify_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run_qualify(args: argparse.Namespace) -> int:
-    from crmfiles.ops.leads import qualify
+    from crmfiles.ops.registry import OPERATIONS
+
+    qualify = OPERATIONS["qualify"]
 
     return perform(
         args,
@@ -421,7 +434,9 @@ def add_disqualify_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run_disqualify(args: argparse.Namespace) -> int:
-    from crmfiles.ops.leads import disqualify
+    from crmfiles.ops.registry import OPERATIONS
+
+    disqualify = OPERATIONS["disqualify"]
 
     return perform(
         args, lambda root: disqualify(root, args.lead, reason=args.reason, **commit_flags(args))

@@ -37,7 +37,9 @@ def add_task_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run_task(args: argparse.Namespace) -> int:
     from crmfiles.cli.ops import commit_flags, perform
-    from crmfiles.ops.tasks import done, start
+    from crmfiles.ops.registry import OPERATIONS
+
+    start, done = OPERATIONS["task_start"], OPERATIONS["task_done"]
 
     if args.action == "start":
         flags = commit_flags(args)

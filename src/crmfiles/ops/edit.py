@@ -15,13 +15,13 @@ from crmfiles import git
 from crmfiles.cache import blob_id
 from crmfiles.diagnostics import Diagnostic
 from crmfiles.errors import CrmError
-from crmfiles.ops.commit import Plan, execute
+from crmfiles.ops.commit import Plan
 from crmfiles.ops.guard import review
-from crmfiles.ops.result import OpResult, Stale
+from crmfiles.ops.result import Stale
+from crmfiles.ops.runner import Unchanged, operation
 from crmfiles.ops.workspace import Workspace
 from crmfiles.ops.yamltext import set_values
 from crmfiles.records import RECORD_FOLDERS, classify
-from crmfiles.runtime import Runtime
 
 
 def content_hash(content: bytes | str) -> str:
@@ -29,55 +29,54 @@ def content_hash(content: bytes | str) -> str:
     return blob_id(content.encode("utf-8") if isinstance(content, str) else content)
 
 
-def update(
-    root: Path,
+def plan_update(
+    ws: Workspace,
     record_id: str,
     fields: Mapping[str, Any],
     *,
     expected_hash: str | None = None,
-    commit: bool = True,
-    branch: bool = False,
     verb: str = "edit",
     folders: tuple[str, ...] | None = None,
-    runtime: Runtime | None = None,
-) -> OpResult:
+) -> Plan | Unchanged:
     """Set fields of a record (``DELETE`` removes one), changing only their lines.
 
     ``record_id`` is an id, ``type/id`` or the record's path.  A change of stage made
     here is a change by hand: it creates no tasks (``move`` does)."""
-    with Workspace(root, staging=commit and not branch, runtime=runtime) as ws:
-        record = ws.find(_as_id(record_id), folders)
-        if expected_hash is not None:
-            now = content_hash((root / record.path).read_bytes())
-            if now != expected_hash:
-                raise Stale(
-                    f"{record.path} changed on disk since it was loaded; nothing was written",
-                    hint="reload it, then make the change again",
-                )
-        text = set_values(record.text, fields)
-        if text == record.text:
-            return OpResult([], None, None, f"{record.id}: nothing changed", id=record.id)
-        changed = [k for k in fields if record.data.get(k) != fields[k]]
-        trailers = [("Crm-Record", record.path)]
-        old, new = record.data, {**record.data, **fields}
-        if record.folder == "opportunities" and old.get("stage") != new.get("stage"):
-            trailers += [
-                ("Crm-Stage-From", str(old.get("stage"))),
-                ("Crm-Stage-To", str(new.get("stage"))),
-            ]
-        if old.get("status") != new.get("status"):
-            trailers.append(("Crm-Status", str(new.get("status"))))
-        plan = Plan(
-            verb=verb,
-            record=record.id,
-            texts={record.path: text},
-            created=[],
-            subject=f"crm: {verb} {record.id} ({', '.join(changed)})",
-            trailers=trailers,
-            branch=f"crm/{record.id}-{verb.replace(' ', '-')}",
-            summary=f"{'saved' if verb == 'edit' else verb} {record.id} ({', '.join(changed)})",
-        )
-        return execute(ws, plan, commit=commit, branch=branch)
+    record = ws.find(_as_id(record_id), folders)
+    if expected_hash is not None:
+        now = content_hash((ws.root / record.path).read_bytes())
+        if now != expected_hash:
+            raise Stale(
+                f"{record.path} changed on disk since it was loaded; nothing was written",
+                hint="reload it, then make the change again",
+            )
+    text = set_values(record.text, fields)
+    if text == record.text:
+        return Unchanged(record.id, f"{record.id}: nothing changed")
+    changed = [k for k in fields if record.data.get(k) != fields[k]]
+    trailers = [("Crm-Record", record.path)]
+    old, new = record.data, {**record.data, **fields}
+    if record.folder == "opportunities" and old.get("stage") != new.get("stage"):
+        trailers += [
+            ("Crm-Stage-From", str(old.get("stage"))),
+            ("Crm-Stage-To", str(new.get("stage"))),
+        ]
+    if old.get("status") != new.get("status"):
+        trailers.append(("Crm-Status", str(new.get("status"))))
+    plan = Plan(
+        verb=verb,
+        record=record.id,
+        texts={record.path: text},
+        created=[],
+        subject=f"crm: {verb} {record.id} ({', '.join(changed)})",
+        trailers=trailers,
+        branch=f"crm/{record.id}-{verb.replace(' ', '-')}",
+        summary=f"{'saved' if verb == 'edit' else verb} {record.id} ({', '.join(changed)})",
+    )
+    return plan
+
+
+update = operation(plan_update)
 
 
 def _as_id(record_id: str) -> str:

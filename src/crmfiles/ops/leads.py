@@ -3,17 +3,15 @@ lead marked ``qualified`` and pointing at all three), or disqualified with a rea
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from crmfiles.errors import CrmError
-from crmfiles.ops.commit import Plan, execute
+from crmfiles.ops.commit import Plan
 from crmfiles.ops.new import new_record, with_entry_tasks
-from crmfiles.ops.result import OpResult, Refused
+from crmfiles.ops.runner import Alternatives, operation
 from crmfiles.ops.workspace import RecordFile, Workspace
 from crmfiles.ops.yamltext import set_values
 from crmfiles.records import RECORD_FOLDERS
-from crmfiles.runtime import Runtime
 
 NAME_ATTEMPTS = 9
 
@@ -26,33 +24,20 @@ def _open_lead(ws: Workspace, lead_id: str) -> RecordFile:
     return lead
 
 
-def qualify(
-    root: Path,
-    lead_id: str,
-    *,
-    partner: str | None = None,
-    kind: str | None = None,
-    commit: bool = True,
-    branch: bool = False,
-    runtime: Runtime | None = None,
-) -> OpResult:
+def plan_qualify(
+    ws: Workspace, lead_id: str, *, partner: str | None = None, kind: str | None = None
+) -> Alternatives:
     """``crm qualify``: the lead becomes an opportunity with its partner (``partner``,
     an existing id, or a new one from the lead's company) and contact (from the lead's
-    contact name, when it gives one)."""
-    with Workspace(root, staging=commit and not branch, runtime=runtime) as ws:
-        lead = _open_lead(ws, lead_id)
-        base = str(lead.data.get("name") or lead.id)
-        names = [base] + [f"{base} ({n})" for n in range(2, NAME_ATTEMPTS + 1)]
-        for attempt, name in enumerate(names):
-            try:
-                return execute(
-                    ws, _qualify_plan(ws, lead, partner, kind, name), commit=commit, branch=branch
-                )
-            except Refused as refused:
-                last = attempt == len(names) - 1
-                if last or not any(d.rule == "duplicate-name" for d in refused.errors):
-                    raise
-        raise AssertionError("unreachable")
+    contact name, when it gives one); the opportunity is named after the lead, "X (2)"
+    when another has that name."""
+    lead = _open_lead(ws, lead_id)
+    base = str(lead.data.get("name") or lead.id)
+    names = [base] + [f"{base} ({n})" for n in range(2, NAME_ATTEMPTS + 1)]
+    return Alternatives(_qualify_plan(ws, lead, partner, kind, name) for name in names)
+
+
+qualify = operation(plan_qualify)
 
 
 def _qualify_plan(
@@ -126,37 +111,36 @@ def _qualify_plan(
     return with_entry_tasks(ws, plan, opportunity)
 
 
-def disqualify(
-    root: Path,
+def plan_disqualify(
+    ws: Workspace,
     lead_id: str,
     *,
     reason: str,
-    commit: bool = True,
-    branch: bool = False,
-    runtime: Runtime | None = None,
-) -> OpResult:
+) -> Plan:
     """``crm disqualify``: the lead is dropped, with a reason from the loss reasons."""
-    with Workspace(root, staging=commit and not branch, runtime=runtime) as ws:
-        lead = _open_lead(ws, lead_id)
-        reasons = ws.catalog("loss-reasons")
-        if reason not in reasons:
-            raise CrmError(
-                f"unknown reason '{reason}'",
-                hint=f"one of catalogs/loss-reasons.yaml: {', '.join(reasons) or '(none)'}",
-            )
-        changes = {"status": "disqualified", "disqualify_reason": reason}
-        plan = Plan(
-            verb="disqualify",
-            record=lead.id,
-            texts={lead.path: set_values(lead.text, changes)},
-            created=[],
-            subject=f"crm: disqualify {lead.id} ({reason})",
-            trailers=[
-                ("Crm-Record", lead.path),
-                ("Crm-Status", "disqualified"),
-                ("Crm-Loss-Reason", reason),
-            ],
-            branch=f"crm/{lead.id}-disqualified",
-            summary=f"disqualified lead {lead.id} ({reason})",
+    lead = _open_lead(ws, lead_id)
+    reasons = ws.catalog("loss-reasons")
+    if reason not in reasons:
+        raise CrmError(
+            f"unknown reason '{reason}'",
+            hint=f"one of catalogs/loss-reasons.yaml: {', '.join(reasons) or '(none)'}",
         )
-        return execute(ws, plan, commit=commit, branch=branch)
+    changes = {"status": "disqualified", "disqualify_reason": reason}
+    plan = Plan(
+        verb="disqualify",
+        record=lead.id,
+        texts={lead.path: set_values(lead.text, changes)},
+        created=[],
+        subject=f"crm: disqualify {lead.id} ({reason})",
+        trailers=[
+            ("Crm-Record", lead.path),
+            ("Crm-Status", "disqualified"),
+            ("Crm-Loss-Reason", reason),
+        ],
+        branch=f"crm/{lead.id}-disqualified",
+        summary=f"disqualified lead {lead.id} ({reason})",
+    )
+    return plan
+
+
+disqualify = operation(plan_disqualify)

@@ -16,14 +16,13 @@ from pathlib import Path
 from typing import Any
 
 from crmfiles.errors import CrmError
-from crmfiles.ops.commit import Plan, execute
+from crmfiles.ops.commit import Plan
 from crmfiles.ops.init import SCHEMA_COMMENT, with_schema_comment
-from crmfiles.ops.result import OpResult
+from crmfiles.ops.runner import operation
 from crmfiles.ops.workspace import RecordFile, Workspace, check_id, slug
 from crmfiles.ops.yamltext import dump, plain
 from crmfiles.records import RECORD_FOLDERS
 from crmfiles.records.yamlio import ParseError, parse
-from crmfiles.runtime import Runtime
 from crmfiles.schema import all_schemas
 
 CREATABLE = ("opportunities", "partners", "contacts", "leads", "interactions", "tasks")
@@ -191,20 +190,18 @@ def new_record(
     return RecordFile(folder, record_id, path, dump(path, data), data)
 
 
-def create(
-    root: Path,
+def plan_create(
+    ws: Workspace,
     folder: str,
     fields: Mapping[str, Any],
-    *,
-    commit: bool = True,
-    branch: bool = False,
-    runtime: Runtime | None = None,
-) -> OpResult:
+) -> Plan:
     """``crm new``: a record from its fields and the defaults."""
-    with Workspace(root, staging=commit and not branch, runtime=runtime) as ws:
-        folder = folder_of(folder)
-        record = new_record(ws, folder, fields)
-        return execute(ws, _plan(ws, record), commit=commit, branch=branch)
+    folder = folder_of(folder)
+    record = new_record(ws, folder, fields)
+    return _plan(ws, record)
+
+
+create = operation(plan_create)
 
 
 def template(root: Path, folder: str, fields: Mapping[str, Any]) -> RecordFile:
@@ -213,36 +210,35 @@ def template(root: Path, folder: str, fields: Mapping[str, Any]) -> RecordFile:
     return new_record(Workspace(root), folder_of(folder), fields)
 
 
-def create_text(
-    root: Path,
+def plan_create_text(
+    ws: Workspace,
     folder: str,
     text: str,
     *,
     fallback_id: str,
-    commit: bool = True,
-    branch: bool = False,
-    runtime: Runtime | None = None,
-) -> OpResult:
+) -> Plan:
     """A new record from its whole text (``crm new --edit``), placed by its ``id`` (or
     ``fallback_id`` when it has none fit for a file name: the check then says why)."""
-    with Workspace(root, staging=commit and not branch, runtime=runtime) as ws:
-        folder = folder_of(folder)
-        try:
-            data = parse(text)
-        except ParseError:
-            data = None
-        data = data if isinstance(data, dict) else {}
-        record_id = str(data.get("id", ""))
-        if not _usable_id(record_id):
-            record_id = fallback_id
-        if ws.exists(folder, record_id):
-            raise CrmError(f"{RECORD_FOLDERS[folder]} '{record_id}' already exists")
-        path = ws.place(folder, record_id, data)
-        if text.startswith(SCHEMA_COMMENT):  # the one for where the record goes
-            text = text.split("\n", 1)[1] if "\n" in text else ""
-        text = with_schema_comment(path, text)
-        record = RecordFile(folder, record_id, path, text, data)
-        return execute(ws, _plan(ws, record), commit=commit, branch=branch)
+    folder = folder_of(folder)
+    try:
+        data = parse(text)
+    except ParseError:
+        data = None
+    data = data if isinstance(data, dict) else {}
+    record_id = str(data.get("id", ""))
+    if not _usable_id(record_id):
+        record_id = fallback_id
+    if ws.exists(folder, record_id):
+        raise CrmError(f"{RECORD_FOLDERS[folder]} '{record_id}' already exists")
+    path = ws.place(folder, record_id, data)
+    if text.startswith(SCHEMA_COMMENT):  # the one for where the record goes
+        text = text.split("\n", 1)[1] if "\n" in text else ""
+    text = with_schema_comment(path, text)
+    record = RecordFile(folder, record_id, path, text, data)
+    return _plan(ws, record)
+
+
+create_text = operation(plan_create_text)
 
 
 def _usable_id(record_id: str) -> bool:

@@ -10,19 +10,17 @@ the rules cannot say: that the stage, the reason, the record exist.
 from __future__ import annotations
 
 import difflib
-from pathlib import Path
 from typing import Any
 
 from crmfiles.errors import CrmError
-from crmfiles.ops.commit import Plan, execute
+from crmfiles.ops.commit import Plan
 from crmfiles.ops.init import SCHEMA_COMMENT, with_schema_comment
 from crmfiles.ops.new import stage_probability, stage_tasks, stages_of, with_entry_tasks
-from crmfiles.ops.result import OpResult, Refused
+from crmfiles.ops.runner import Alternatives, operation
 from crmfiles.ops.workspace import RecordFile, Workspace, slug
 from crmfiles.ops.yamltext import set_values
 from crmfiles.records.edit import DELETE
 from crmfiles.records.yamlio import ParseError, parse
-from crmfiles.runtime import Runtime
 
 OPPORTUNITIES = ("opportunities",)
 NAME_ATTEMPTS = 9
@@ -75,85 +73,80 @@ def _defaults_up_to(ws: Workspace, data: dict[str, Any]) -> set[int]:
     return {p for p in found if p is not None}
 
 
-def move(
-    root: Path,
+def plan_move(
+    ws: Workspace,
     record_id: str,
     stage: str,
     *,
     probability: int | None = None,
-    commit: bool = True,
-    branch: bool = False,
-    runtime: Runtime | None = None,
-) -> OpResult:
+) -> Plan:
     """``crm move``: the next stage, its default probability (unless the probability
     was set by hand), and the tasks its templates describe, in one commit."""
-    with Workspace(root, staging=commit and not branch, runtime=runtime) as ws:
-        record = _opportunity(ws, record_id)
-        stages = _kind_stages(ws, record)
-        kind = record.data.get("kind")
-        if not stages:
-            raise CrmError(
-                f"{record.id} is of the stageless kind '{kind}': it has no stages to move"
-            )
-        if stage not in stages:
-            known = stage in ws.catalog("stages")
-            raise CrmError(
-                f"'{stage}' is not a stage of kind '{kind}'"
-                if known
-                else f"unknown stage '{stage}'",
-                hint=f"{_did_you_mean(stage, stages)}the stages of '{kind}': {', '.join(stages)}",
-            )
-        current = record.data.get("stage")
-        if stage == current:
-            raise CrmError(f"{record.id} is already in stage '{stage}'")
-        status = record.data.get("status")
-        if status in ("won", "lost"):
-            raise CrmError(
-                f"{record.id} is {status}: only an opportunity in progress moves",
-                hint="`crm reopen` it first" if record.data.get("closed") else None,
-            )
-        kept = False
-        if probability is not None:
-            if not 0 <= probability <= 99:
-                raise CrmError(
-                    f"probability {probability} is out of range",
-                    hint="an opportunity in progress has a probability of 0 to 99; "
-                    "`crm close --won` sets 100",
-                )
-            new_probability: Any = probability
-        elif _set_by_hand(ws, record.data, _committed(ws, record.path)):
-            kept, new_probability = True, record.data.get("probability")
-        else:
-            new_probability = stage_probability(ws, stage)
-        changes: dict[str, Any] = {"stage": stage}
-        if new_probability is not None and new_probability != record.data.get("probability"):
-            changes["probability"] = new_probability
-        moved = RecordFile(record.folder, record.id, record.path, "", {**record.data, **changes})
-        tasks = stage_tasks(ws, moved, stage, set())
-        shown = (
-            f"probability {new_probability}" + (", kept: set by hand" if kept else "")
-            if new_probability is not None
-            else "no probability"
+    record = _opportunity(ws, record_id)
+    stages = _kind_stages(ws, record)
+    kind = record.data.get("kind")
+    if not stages:
+        raise CrmError(f"{record.id} is of the stageless kind '{kind}': it has no stages to move")
+    if stage not in stages:
+        known = stage in ws.catalog("stages")
+        raise CrmError(
+            f"'{stage}' is not a stage of kind '{kind}'" if known else f"unknown stage '{stage}'",
+            hint=f"{_did_you_mean(stage, stages)}the stages of '{kind}': {', '.join(stages)}",
         )
-        plan = Plan(
-            verb="move",
-            record=record.id,
-            texts={
-                record.path: set_values(record.text, changes),
-                **{t.path: t.text for t in tasks},
-            },
-            created=[t.path for t in tasks],
-            subject=f"crm: move {record.id} {current} -> {stage}",
-            trailers=[
-                ("Crm-Record", record.path),
-                ("Crm-Stage-From", str(current)),
-                ("Crm-Stage-To", stage),
-            ],
-            branch=f"crm/{record.id}-{stage}",
-            summary=f"moved {record.id} {current} -> {stage} ({shown})",
-            notes=[f"  created task {t.path}: {t.data.get('title')}" for t in tasks],
+    current = record.data.get("stage")
+    if stage == current:
+        raise CrmError(f"{record.id} is already in stage '{stage}'")
+    status = record.data.get("status")
+    if status in ("won", "lost"):
+        raise CrmError(
+            f"{record.id} is {status}: only an opportunity in progress moves",
+            hint="`crm reopen` it first" if record.data.get("closed") else None,
         )
-        return execute(ws, plan, commit=commit, branch=branch)
+    kept = False
+    if probability is not None:
+        if not 0 <= probability <= 99:
+            raise CrmError(
+                f"probability {probability} is out of range",
+                hint="an opportunity in progress has a probability of 0 to 99; "
+                "`crm close --won` sets 100",
+            )
+        new_probability: Any = probability
+    elif _set_by_hand(ws, record.data, _committed(ws, record.path)):
+        kept, new_probability = True, record.data.get("probability")
+    else:
+        new_probability = stage_probability(ws, stage)
+    changes: dict[str, Any] = {"stage": stage}
+    if new_probability is not None and new_probability != record.data.get("probability"):
+        changes["probability"] = new_probability
+    moved = RecordFile(record.folder, record.id, record.path, "", {**record.data, **changes})
+    tasks = stage_tasks(ws, moved, stage, set())
+    shown = (
+        f"probability {new_probability}" + (", kept: set by hand" if kept else "")
+        if new_probability is not None
+        else "no probability"
+    )
+    plan = Plan(
+        verb="move",
+        record=record.id,
+        texts={
+            record.path: set_values(record.text, changes),
+            **{t.path: t.text for t in tasks},
+        },
+        created=[t.path for t in tasks],
+        subject=f"crm: move {record.id} {current} -> {stage}",
+        trailers=[
+            ("Crm-Record", record.path),
+            ("Crm-Stage-From", str(current)),
+            ("Crm-Stage-To", stage),
+        ],
+        branch=f"crm/{record.id}-{stage}",
+        summary=f"moved {record.id} {current} -> {stage} ({shown})",
+        notes=[f"  created task {t.path}: {t.data.get('title')}" for t in tasks],
+    )
+    return plan
+
+
+move = operation(plan_move)
 
 
 def _committed(ws: Workspace, path: str) -> dict[str, Any] | None:
@@ -167,75 +160,72 @@ def _committed(ws: Workspace, path: str) -> dict[str, Any] | None:
     return data if isinstance(data, dict) else None
 
 
-def close(
-    root: Path,
+def plan_close(
+    ws: Workspace,
     record_id: str,
     *,
     won: bool,
     reason: str | None = None,
     comment: str | None = None,
     keep_open: bool = False,
-    commit: bool = True,
-    branch: bool = False,
-    runtime: Runtime | None = None,
-) -> OpResult:
+) -> Plan:
     """``crm close``: won (probability 100) or lost (probability 0, a reason from the
     catalog), and closed (read-only from now on) unless ``keep_open``."""
-    with Workspace(root, staging=commit and not branch, runtime=runtime) as ws:
-        record = _opportunity(ws, record_id)
-        data = record.data
-        if data.get("closed") is True:
-            raise CrmError(
-                f"{record.id} is already closed ({data.get('status')})",
-                hint="a manager may `crm reopen` it",
-            )
-        changes: dict[str, Any]
-        if won:
-            if reason or comment:
-                raise CrmError(
-                    "--reason and --comment say why a deal was lost; they go with --lost"
-                )
-            changes = {"status": "won", "probability": 100}
-            changes.update({k: DELETE for k in ("loss_reason", "loss_comment") if k in data})
-            outcome = "won"
-        else:
-            reasons = ws.catalog("loss-reasons")
-            if not reason:
-                raise CrmError(
-                    "a lost opportunity needs a reason",
-                    hint=f"pass --reason, one of: {', '.join(reasons) or '(none in the catalog)'}",
-                )
-            if reason not in reasons:
-                raise CrmError(
-                    f"unknown loss reason '{reason}'",
-                    hint=f"{_did_you_mean(reason, list(reasons))}one of: {', '.join(reasons)}",
-                )
-            changes = {"status": "lost", "probability": 0, "loss_reason": reason}
-            if comment:
-                changes["loss_comment"] = comment
-            outcome = f"lost ({reason})"
-        if not keep_open:
-            changes.update({"closed": True, "closed_on": ws.today.isoformat()})
-        trailers = [("Crm-Record", record.path), ("Crm-Status", "won" if won else "lost")]
-        if not won:
-            trailers.append(("Crm-Loss-Reason", str(reason)))
-        texts = {record.path: set_values(record.text, changes)}
-        customer = _becomes_customer(ws, data) if won else None
-        if customer is not None:
-            texts[customer[0]] = customer[1]
-            outcome += f"; {data.get('partner')} is a customer now"
-        plan = Plan(
-            verb="close",
-            record=record.id,
-            texts=texts,
-            created=[],
-            subject=f"crm: close {record.id} {outcome}",
-            trailers=trailers,
-            branch=f"crm/{record.id}-{'won' if won else 'lost'}",
-            summary=f"closed {record.id} as {outcome}"
-            + (" (kept open: it can still change)" if keep_open else ""),
+    record = _opportunity(ws, record_id)
+    data = record.data
+    if data.get("closed") is True:
+        raise CrmError(
+            f"{record.id} is already closed ({data.get('status')})",
+            hint="a manager may `crm reopen` it",
         )
-        return execute(ws, plan, commit=commit, branch=branch)
+    changes: dict[str, Any]
+    if won:
+        if reason or comment:
+            raise CrmError("--reason and --comment say why a deal was lost; they go with --lost")
+        changes = {"status": "won", "probability": 100}
+        changes.update({k: DELETE for k in ("loss_reason", "loss_comment") if k in data})
+        outcome = "won"
+    else:
+        reasons = ws.catalog("loss-reasons")
+        if not reason:
+            raise CrmError(
+                "a lost opportunity needs a reason",
+                hint=f"pass --reason, one of: {', '.join(reasons) or '(none in the catalog)'}",
+            )
+        if reason not in reasons:
+            raise CrmError(
+                f"unknown loss reason '{reason}'",
+                hint=f"{_did_you_mean(reason, list(reasons))}one of: {', '.join(reasons)}",
+            )
+        changes = {"status": "lost", "probability": 0, "loss_reason": reason}
+        if comment:
+            changes["loss_comment"] = comment
+        outcome = f"lost ({reason})"
+    if not keep_open:
+        changes.update({"closed": True, "closed_on": ws.today.isoformat()})
+    trailers = [("Crm-Record", record.path), ("Crm-Status", "won" if won else "lost")]
+    if not won:
+        trailers.append(("Crm-Loss-Reason", str(reason)))
+    texts = {record.path: set_values(record.text, changes)}
+    customer = _becomes_customer(ws, data) if won else None
+    if customer is not None:
+        texts[customer[0]] = customer[1]
+        outcome += f"; {data.get('partner')} is a customer now"
+    plan = Plan(
+        verb="close",
+        record=record.id,
+        texts=texts,
+        created=[],
+        subject=f"crm: close {record.id} {outcome}",
+        trailers=trailers,
+        branch=f"crm/{record.id}-{'won' if won else 'lost'}",
+        summary=f"closed {record.id} as {outcome}"
+        + (" (kept open: it can still change)" if keep_open else ""),
+    )
+    return plan
+
+
+close = operation(plan_close)
 
 
 def _becomes_customer(ws: Workspace, data: dict[str, Any]) -> tuple[str, str] | None:
@@ -255,75 +245,57 @@ def _becomes_customer(ws: Workspace, data: dict[str, Any]) -> tuple[str, str] | 
     return partner.path, set_values(partner.text, {"roles": [*roles, "customer"]})
 
 
-def reopen(
-    root: Path,
+def plan_reopen(
+    ws: Workspace,
     record_id: str,
-    *,
-    commit: bool = True,
-    branch: bool = False,
-    runtime: Runtime | None = None,
-) -> OpResult:
+) -> Plan:
     """``crm reopen``: back in progress at its stage's default probability.  Reopening a
     closed opportunity is for managers: the ``reopen-not-allowed`` rule decides."""
-    with Workspace(root, staging=commit and not branch, runtime=runtime) as ws:
-        record = _opportunity(ws, record_id)
-        data = record.data
-        if data.get("status") not in ("won", "lost") and data.get("closed") is not True:
-            raise CrmError(f"{record.id} is in progress: there is nothing to reopen")
-        probability = stage_probability(ws, data.get("stage"))
-        changes: dict[str, Any] = {
-            "status": "in_progress",
-            "probability": probability if probability is not None else DELETE,
-        }
-        if "closed" in data:
-            changes["closed"] = False
-        changes.update(
-            {k: DELETE for k in ("closed_on", "loss_reason", "loss_comment") if k in data}
-        )
-        reopened = set_values(record.text, changes)
-        again = RecordFile(record.folder, record.id, record.path, reopened, {**data, **changes})
-        plan = Plan(
-            verb="reopen",
-            record=record.id,
-            texts={record.path: reopened},
-            created=[],
-            subject=f"crm: reopen {record.id}",
-            trailers=[("Crm-Record", record.path), ("Crm-Status", "in_progress")],
-            branch=f"crm/{record.id}-reopen",
-            summary=f"reopened {record.id} (was {data.get('status')})",
-        )
-        return execute(ws, with_entry_tasks(ws, plan, again), commit=commit, branch=branch)
+    record = _opportunity(ws, record_id)
+    data = record.data
+    if data.get("status") not in ("won", "lost") and data.get("closed") is not True:
+        raise CrmError(f"{record.id} is in progress: there is nothing to reopen")
+    probability = stage_probability(ws, data.get("stage"))
+    changes: dict[str, Any] = {
+        "status": "in_progress",
+        "probability": probability if probability is not None else DELETE,
+    }
+    if "closed" in data:
+        changes["closed"] = False
+    changes.update({k: DELETE for k in ("closed_on", "loss_reason", "loss_comment") if k in data})
+    reopened = set_values(record.text, changes)
+    again = RecordFile(record.folder, record.id, record.path, reopened, {**data, **changes})
+    plan = Plan(
+        verb="reopen",
+        record=record.id,
+        texts={record.path: reopened},
+        created=[],
+        subject=f"crm: reopen {record.id}",
+        trailers=[("Crm-Record", record.path), ("Crm-Status", "in_progress")],
+        branch=f"crm/{record.id}-reopen",
+        summary=f"reopened {record.id} (was {data.get('status')})",
+    )
+    return with_entry_tasks(ws, plan, again)
 
 
-def duplicate(
-    root: Path,
-    record_id: str,
-    *,
-    name: str | None = None,
-    commit: bool = True,
-    branch: bool = False,
-    runtime: Runtime | None = None,
-) -> OpResult:
+reopen = operation(plan_reopen)
+
+
+def plan_duplicate(ws: Workspace, record_id: str, *, name: str | None = None) -> Alternatives:
     """``crm duplicate``: a new opportunity like this one (a repeat order, the same deal
-    for another site), back at the first stage, in progress, pointing at its origin."""
-    with Workspace(root, staging=commit and not branch, runtime=runtime) as ws:
-        source = _opportunity(ws, record_id)
-        base = str(source.data.get("name") or source.id)
-        candidates = (
-            [name]
-            if name
-            else [f"{base} (copy)"] + [f"{base} (copy {n})" for n in range(2, NAME_ATTEMPTS + 1)]
-        )
-        for attempt, candidate in enumerate(candidates):
-            try:
-                return execute(
-                    ws, _duplicate_plan(ws, source, candidate), commit=commit, branch=branch
-                )
-            except Refused as refused:
-                last = attempt == len(candidates) - 1
-                if name or last or not any(d.rule == "duplicate-name" for d in refused.errors):
-                    raise
-        raise AssertionError("unreachable")
+    for another site), back at the first stage, in progress, pointing at its origin;
+    without a ``name``, "X (copy)", else "X (copy 2)"... whichever no other has."""
+    source = _opportunity(ws, record_id)
+    base = str(source.data.get("name") or source.id)
+    candidates = (
+        [name]
+        if name
+        else [f"{base} (copy)"] + [f"{base} (copy {n})" for n in range(2, NAME_ATTEMPTS + 1)]
+    )
+    return Alternatives(_duplicate_plan(ws, source, candidate) for candidate in candidates)
+
+
+duplicate = operation(plan_duplicate)
 
 
 def _duplicate_plan(ws: Workspace, source: RecordFile, name: str) -> Plan:

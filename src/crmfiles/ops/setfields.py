@@ -23,18 +23,17 @@ import difflib
 import io
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from crmfiles.errors import CrmError
-from crmfiles.ops.commit import Plan, execute
-from crmfiles.ops.result import OpResult, Stale
+from crmfiles.ops.commit import Plan
+from crmfiles.ops.result import Stale
+from crmfiles.ops.runner import Unchanged, operation
 from crmfiles.ops.workspace import RecordFile, Workspace
 from crmfiles.ops.yamltext import set_values
 from crmfiles.records import RECORD_FOLDERS
 from crmfiles.records.edit import DELETE
 from crmfiles.records.yamlio import ParseError, parse
-from crmfiles.runtime import Runtime
 
 
 @dataclass(frozen=True)
@@ -219,69 +218,65 @@ def _blocks(lines: list[str]) -> dict[int, str | None]:
     return out
 
 
-def set_fields(
-    root: Path,
+def plan_set_fields(
+    ws: Workspace,
     record_id: str,
     assignments: Sequence[Assignment],
     *,
     folder: str | None = None,
-    commit: bool = True,
-    branch: bool = False,
-    runtime: Runtime | None = None,
-) -> OpResult:
+) -> Plan | Unchanged:
     """``crm set``: the assignments made on one record, checked, in one commit."""
     if not assignments:
         raise CrmError("nothing to set", hint="crm set ID FIELD=VALUE... [--unset FIELD]")
     if any(a.path == ("id",) for a in assignments):
         raise CrmError("a record's id is its file name and never changes")
-    with Workspace(root, staging=commit and not branch, runtime=runtime) as ws:
-        record = find_record(ws, record_id, folder)
-        new = apply(record.data, assignments)
-        fields = list(dict.fromkeys(a.field for a in assignments))
-        if new == record.data:
-            return OpResult([], None, None, f"{record.id}: nothing changed", id=record.id)
-        text = edited_text(record.text, record.data, new)
-        plan = _plan(record, text, new, "set", f"crm: set {record.id} {', '.join(fields)}")
-        plan.summary = f"set {', '.join(fields)} of {record.id}"
-        return execute(ws, plan, commit=commit, branch=branch)
+    record = find_record(ws, record_id, folder)
+    new = apply(record.data, assignments)
+    fields = list(dict.fromkeys(a.field for a in assignments))
+    if new == record.data:
+        return Unchanged(record.id, f"{record.id}: nothing changed")
+    text = edited_text(record.text, record.data, new)
+    plan = _plan(record, text, new, "set", f"crm: set {record.id} {', '.join(fields)}")
+    plan.summary = f"set {', '.join(fields)} of {record.id}"
+    return plan
 
 
-def save_text(
-    root: Path,
+set_fields = operation(plan_set_fields)
+
+
+def plan_save_text(
+    ws: Workspace,
     record_id: str,
     text: str,
     *,
     folder: str | None = None,
     expected_hash: str | None = None,
-    commit: bool = True,
-    branch: bool = False,
-    runtime: Runtime | None = None,
-) -> OpResult:
+) -> Plan | Unchanged:
     """``crm edit``: a record's whole new text (as the user saved it), checked, in one
     commit; refused when the file changed on disk since it was read (``expected_hash``)."""
     from crmfiles.ops.edit import content_hash
 
-    with Workspace(root, staging=commit and not branch, runtime=runtime) as ws:
-        record = find_record(ws, record_id, folder)
-        if expected_hash is not None and content_hash(record.text) != expected_hash:
-            raise Stale(
-                f"{record.path} changed on disk while it was being edited; nothing was written",
-                hint="run `crm edit` again to edit what is there now",
-            )
-        if text == record.text:
-            return OpResult([], None, None, f"{record.id}: nothing changed", id=record.id)
-        try:
-            data = parse(text)
-        except ParseError:
-            data = None  # the check says where
-        new = data if isinstance(data, dict) else {}
-        changed = [
-            k for k in dict.fromkeys([*record.data, *new]) if record.data.get(k) != new.get(k)
-        ]
-        subject = f"crm: edit {record.id}" + (f" {', '.join(changed)}" if changed else "")
-        plan = _plan(record, text, new, "edit", subject)
-        plan.summary = f"saved {record.id}" + (f" ({', '.join(changed)})" if changed else "")
-        return execute(ws, plan, commit=commit, branch=branch)
+    record = find_record(ws, record_id, folder)
+    if expected_hash is not None and content_hash(record.text) != expected_hash:
+        raise Stale(
+            f"{record.path} changed on disk while it was being edited; nothing was written",
+            hint="run `crm edit` again to edit what is there now",
+        )
+    if text == record.text:
+        return Unchanged(record.id, f"{record.id}: nothing changed")
+    try:
+        data = parse(text)
+    except ParseError:
+        data = None  # the check says where
+    new = data if isinstance(data, dict) else {}
+    changed = [k for k in dict.fromkeys([*record.data, *new]) if record.data.get(k) != new.get(k)]
+    subject = f"crm: edit {record.id}" + (f" {', '.join(changed)}" if changed else "")
+    plan = _plan(record, text, new, "edit", subject)
+    plan.summary = f"saved {record.id}" + (f" ({', '.join(changed)})" if changed else "")
+    return plan
+
+
+save_text = operation(plan_save_text)
 
 
 def find_record(ws: Workspace, record_id: str, folder: str | None) -> RecordFile:

@@ -5,7 +5,6 @@ or the rules refused them.  No rule and no git logic lives here.
 
 from __future__ import annotations
 
-import importlib
 import inspect
 import threading
 from collections.abc import Callable
@@ -45,13 +44,11 @@ class Outcome:
 
 
 def find(name: str) -> Callable[..., Any] | None:
-    """``crmfiles.ops.<name>``, imported on first use (the TUI starts without it)."""
-    package = importlib.import_module("crmfiles.ops")
-    try:
-        found = getattr(package, name, None)
-    except ImportError:
-        return None
-    return found if callable(found) else None
+    """The operation ``name`` of :mod:`crmfiles.ops.registry` (the table the CLI reads
+    too), imported on first use: the TUI starts without the operations."""
+    from crmfiles.ops.registry import OPERATIONS
+
+    return OPERATIONS.get(name)
 
 
 def accepts(fn: Callable[..., Any], parameter: str) -> bool:

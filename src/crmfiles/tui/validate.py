@@ -8,12 +8,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from crmfiles import lazy_module
-from crmfiles.check import check
 from crmfiles.diagnostics import Diagnostic
 from crmfiles.records.edit import DELETE
-from crmfiles.records.sources import Overlay, WorkTree
 from crmfiles.records.yamlio import compose
-from crmfiles.tui import ops
 
 if TYPE_CHECKING:
     import yaml
@@ -25,21 +22,17 @@ __all__ = ["DELETE", "candidate_text", "field_of", "validate"]
 
 def candidate_text(text: str, changes: Mapping[str, Any]) -> str:
     """The record's text with the form's changes, spliced the way a save splices them."""
-    try:
-        from crmfiles.ops.yamltext import set_values
-    except ImportError:
-        from crmfiles.records.edit import set_fields as set_values
+    from crmfiles.ops.yamltext import set_values
+
     return set_values(text, changes)
 
 
 def validate(root: Path, path: str, text: str) -> list[Diagnostic]:
-    """``check_edit`` when the operations offer it, else the engine on an overlay of
-    the work tree: the same checks as ``crm validate``, reported for this file."""
-    check_edit = ops.find("check_edit")
-    if check_edit is not None:
-        return list(check_edit(root, path, text))
-    report = check(Overlay(WorkTree(root), {path: text.encode("utf-8")}), only=[path])
-    return report.diagnostics
+    """The checks a save would meet (every one-revision check, and the lifecycle rules
+    against HEAD), reported for this file: the operations' own check."""
+    from crmfiles.ops.edit import check_edit
+
+    return list(check_edit(root, path, text))
 
 
 def field_of(text: str, line: int) -> str | None:
