@@ -38,6 +38,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "duplicate": ("ops", "copy an opportunity, back at its first stage"),
     "qualify": ("ops", "turn a lead into a partner, a contact and an opportunity"),
     "disqualify": ("ops", "drop a lead, with a reason"),
+    "merge": ("ops", "merge two duplicate partners or contacts, rewriting every reference"),
     "tasks": ("tasks", "my tasks: open, by due date (--all: everyone's, --overdue)"),
     "task": ("tasks", "start a task, or mark it done with its result"),
     "whoami": ("whoami", "who git's e-mail is in catalogs/people.yaml, and what their roles allow"),

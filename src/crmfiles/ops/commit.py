@@ -396,9 +396,7 @@ def _encoded(text: str | None) -> bytes | None:
     return text.encode("utf-8") if text is not None else None
 
 
-def _committed_as_written(
-    root: Path, head: str | None, files: dict[str, str | None]
-) -> set[str]:
+def _committed_as_written(root: Path, head: str | None, files: dict[str, str | None]) -> set[str]:
     """The paths whose version at ``head`` is the text written for them (for a
     removed path: that ``head`` has no such file either)."""
     if head is None:
@@ -406,13 +404,15 @@ def _committed_as_written(
     blobs = {e.path: e.blob for e in git.ls_tree(head, root, sorted(files))}
     contents = dict(git.cat_blobs(sorted(set(blobs.values())), root))
     gone = {p for p, text in files.items() if text is None and p not in blobs}
-    same = {p for p, b in blobs.items() if files[p] is not None and contents.get(b) == _encoded(files[p])}
+    same = {
+        p
+        for p, b in blobs.items()
+        if files[p] is not None and contents.get(b) == _encoded(files[p])
+    }
     return gone | same
 
 
-def _restore(
-    root: Path, previous: dict[str, bytes | None], files: dict[str, str | None]
-) -> None:
+def _restore(root: Path, previous: dict[str, bytes | None], files: dict[str, str | None]) -> None:
     """Put back what ``previous`` says the paths held, where they still hold what this
     process wrote, or are still gone where it removed them (another process may have
     written one since: its file stays)."""

@@ -153,6 +153,7 @@ def _step(
         contents = dict(git.cat_blobs(sorted(set(blobs.values())), root))
         for path, blob in blobs.items():
             old_texts[path] = contents[blob].decode("utf-8", "replace").removeprefix("\ufeff")
+
     def status(path: str) -> str:
         if texts[path] is None:
             return "D"

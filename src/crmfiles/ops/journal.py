@@ -7,10 +7,10 @@ lets go of it when a process dies, so it is never stale.
 
 The journal (``<git dir>/crmfiles/ops/<pid>.json``) is written before the first file
 is and removed after the last step: which files the operation writes, what they held
-before, a hash of what it wrote (null for a file it removes), HEAD before, and (once made) the new commit and the
-index lock it filled.  A process killed half way leaves it behind, and the next crm
-command reads it to finish the operation (HEAD is the new commit) or to undo it
-(HEAD is not): :mod:`crmfiles.ops.leftovers`.
+before, a hash of what it wrote (null for a file it removes), HEAD before, and (once
+made) the new commit and the index lock it filled.  A process killed half way leaves
+it behind, and the next crm command reads it to finish the operation (HEAD is the
+new commit) or to undo it (HEAD is not): :mod:`crmfiles.ops.leftovers`.
 """
 
 from __future__ import annotations

@@ -70,7 +70,10 @@ def merge(
         texts, count = _rewritten(root, folder, drop, keep, skip=dropped.path)
         records = len(texts)
         changes, differing = _carried(kept, dropped)
-        texts[kept.path] = set_values(texts.get(kept.path, kept.text), changes)
+        text = texts.get(kept.path, kept.text)
+        for key, value in changes.items():  # (one at a time: new keys in this order)
+            text = set_values(text, {key: value})
+        texts[kept.path] = text
         notes = []
         if differing:
             fields = ", ".join(differing)
@@ -122,7 +125,9 @@ def _renamed(path: str, text: str, pointers: list[tuple[str | int, ...]], new: s
     try:
         root = compose(text)
     except ParseError as err:
-        raise CrmError(f"{path}: {err.message}", hint="fix the file first (`crm validate`)") from None
+        raise CrmError(
+            f"{path}: {err.message}", hint="fix the file first (`crm validate`)"
+        ) from None
     edits: list[tuple[int, int, str]] = []
     for pointer in pointers:
         node = _node_at(root, pointer)

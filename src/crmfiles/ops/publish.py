@@ -104,9 +104,7 @@ class Ahead:
         )
         self._thread.start()
 
-    def _run(
-        self, ws: Workspace, texts: dict[str, str | None], message: str, stage: bool
-    ) -> None:
+    def _run(self, ws: Workspace, texts: dict[str, str | None], message: str, stage: bool) -> None:
         try:
             self._made = build(ws, texts, message, sign=False, stage=stage)
         except BaseException as err:  # handed to the caller by result()
