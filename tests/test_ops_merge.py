@@ -368,3 +368,42 @@ def test_no_catalog_refers_to_partners_or_contacts() -> None:
         targets = {spec.target for spec in ref_specs(name)}
         targets |= {t for spec in ref_specs(name) for _, t in spec.targets}
         assert not targets & {"partners", "contacts"}, name
+
+
+def _paused_merge(root: Path, fifo: Path) -> subprocess.Popen[str]:
+    import os
+
+    os.mkfifo(fifo)
+    return subprocess.Popen(
+        [sys.executable, "-m", "crmfiles", "merge", "partner", "acme", "acme-dup"],
+        cwd=root,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "CRM_TEST_PAUSE_AT": f"prepare:{fifo}"},
+    )
+
+
+def test_a_duplicate_changed_meanwhile_is_refused(dups: Path, tmp_path: Path) -> None:
+    proc = _paused_merge(dups, tmp_path / "pause")
+    with open(tmp_path / "pause", "wb"):  # crm has read everything, not yet committed
+        write(dups, {DUP: (dups / DUP).read_text() + "comment: changed meanwhile\n"})
+        other = commit_all(dups, "a comment on the duplicate")
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 1, out + err
+    assert f"{DUP} was changed meanwhile by commit" in err and "this command removes it" in err
+    assert head(dups) == other and (dups / DUP).exists()
+    assert git(dups, "status", "--porcelain") == ""
+
+
+def test_a_commit_elsewhere_meanwhile_is_kept_and_the_merge_lands_on_top(
+    dups: Path, tmp_path: Path
+) -> None:
+    proc = _paused_merge(dups, tmp_path / "pause")
+    with open(tmp_path / "pause", "wb"):
+        write(dups, {"partners/rival.yaml": "id: rival\nname: Rival AG\nroles: [competitor]\n"})
+        other = commit_all(dups, "rival renamed")
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 0, out + err
+    assert git(dups, "rev-parse", "HEAD~1").strip() == other
+    assert DUP not in git(dups, "ls-files") and git(dups, "status", "--porcelain") == ""
