@@ -70,6 +70,7 @@ RUNS: dict[str, list[list[str]]] = {
     "duplicate": [["duplicate", "acme-forklifts"]],
     "qualify": [["qualify", "hafen-cranes", "--kind", "standard-sale"]],
     "disqualify": [["disqualify", "hafen-cranes", "--reason", "no-budget"]],
+    "merge": [["merge", "partner", "acme", "rival"]],
     "whoami": [["whoami"]],
     "tasks": [["tasks"], ["tasks", "--all", "--overdue"]],
     "set": [["set", "acme-forklifts", "next_milestone=Demo"], ["set", "acme-forklifts", "x.y=1"]],

@@ -40,6 +40,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "disqualify": ("ops", "drop a lead, with a reason"),
     "set": ("edit", "set fields of any record: FIELD=VALUE, dotted paths, += and -= on lists"),
     "edit": ("edit", "edit a record in $EDITOR, checked before it is committed"),
+    "merge": ("ops", "merge two duplicate partners or contacts, rewriting every reference"),
     "tasks": ("tasks", "my tasks: open, by due date (--all: everyone's, --overdue)"),
     "task": ("tasks", "start a task, or mark it done with its result"),
     "whoami": ("whoami", "who git's e-mail is in catalogs/people.yaml, and what their roles allow"),

@@ -117,6 +117,7 @@ def show_result(args: argparse.Namespace, result: Any) -> int:
                 "id": result.id,
                 "paths": result.paths,
                 "created": result.created,
+                "removed": result.removed,
                 "commit": result.commit,
                 "branch": result.branch,
                 "message": result.message,
@@ -368,6 +369,25 @@ def run_close(args: argparse.Namespace) -> int:
             keep_open=args.keep_open,
             **commit_flags(args),
         ),
+    )
+
+
+def add_merge_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("type", choices=("partner", "contact"), help="what the two records are")
+    parser.add_argument("keep", metavar="KEEP", help="the record that stays")
+    parser.add_argument(
+        "drop", metavar="DROP", help="its duplicate: merged into KEEP, then removed"
+    )
+    add_common(parser)
+
+
+def run_merge(args: argparse.Namespace) -> int:
+    from crmfiles.ops.registry import OPERATIONS
+
+    merge = OPERATIONS["merge"]
+
+    return perform(
+        args, lambda root: merge(root, args.type, args.keep, args.drop, **commit_flags(args))
     )
 
 

@@ -18,6 +18,12 @@ interrupt that arrives then waits for the operation to finish.  A process killed
 any point leaves a journal from which the next command finishes or undoes it
 (:mod:`crmfiles.ops.leftovers`).
 
+A plan may also remove files (``crm merge`` drops a duplicate): a removed file must be
+unchanged since HEAD; the write phase unlinks it (the journal keeps its bytes, so an
+undo, or the next command after a kill, puts it back), and the commit and the index
+lose its entry.  With ``--no-commit`` the file is gone from the work tree and nothing
+is staged, as with every other operation.
+
 With commit hooks installed the commit is ``git commit --only -- <paths>``, so the
 hooks run and still only our paths are committed.  ``--branch`` is plumbing only: the
 commit goes on a new branch from HEAD, and the work tree, the index and HEAD are not
@@ -50,7 +56,7 @@ from crmfiles.ops.publish import (
 from crmfiles.ops.rebase import rebase
 from crmfiles.ops.result import CommitFailed, OpResult
 from crmfiles.ops.workspace import Workspace
-from crmfiles.records.edit import write_atomic
+from crmfiles.records.edit import write_atomic, write_bytes_atomic
 from crmfiles.runtime import Committed
 
 SHORT = 7
@@ -70,6 +76,12 @@ class Plan:
     branch: str  # the branch name --branch uses: crm/<id>-<what>
     summary: str  # what happened, for a person
     notes: list[str] = field(default_factory=list)  # more lines for a person
+    removed: list[str] = field(default_factory=list)  # files the operation deletes
+
+    @property
+    def files(self) -> dict[str, str | None]:
+        """Every path the operation changes: its new text, or None when removed."""
+        return {**self.texts, **dict.fromkeys(self.removed)}
 
     @property
     def message(self) -> str:
@@ -84,11 +96,11 @@ def execute(ws: Workspace, plan: Plan, *, commit: bool = True, branch: bool = Fa
         return _said(ws, _on_branch(ws, plan))
     hooks = bool(ws.repository_state.hooks) if commit else False
     sign = ws.situation.signs if commit else False
-    ws.head_blobs(sorted(plan.texts))  # (read here, not raced for by two threads)
+    ws.head_blobs(sorted(plan.files))  # (read here, not raced for by two threads)
     # the commit object needs no decision of the rules: build it on the other core while
     # they run - not when git would sign it, which may ask the user for a passphrase
     ahead = (
-        Ahead(ws, plan.texts, plan.message, stage=True)
+        Ahead(ws, plan.files, plan.message, stage=True)
         if commit and not hooks and not sign
         else None
     )
@@ -152,16 +164,16 @@ class _Steps:
                 if ahead is not None:
                     ahead.discard()
                     ahead = None
-                rebase(ws, plan.texts, plan.created, now)
+                rebase(ws, plan.texts, plan.created, now, removed=plan.removed)
                 _preflight(ws, plan, commit=True, branch=False)
             elif problem is not None:
                 raise problem
             verdict = guard(
                 ws.root,
-                plan.texts,
+                plan.files,
                 head=ws.head.commit,
                 commit=self.commit,
-                committed=ws.head_texts(sorted(plan.texts)),
+                committed=ws.head_texts(sorted(plan.files)),
                 what=f"crm {plan.verb} {plan.record}",
                 author=ws.author_email,
                 runtime=ws.runtime,
@@ -182,13 +194,13 @@ class _Steps:
             except HeadMoved as moved:
                 # (a `git commit -a` meanwhile may have committed our files as we wrote
                 # them: those stay, and the check at the top sees the change made)
-                kept = _committed_as_written(ws.root, moved.head, plan.texts)
-                _restore(ws.root, {p: c for p, c in previous.items() if p not in kept}, plan.texts)
+                kept = _committed_as_written(ws.root, moved.head, plan.files)
+                _restore(ws.root, {p: c for p, c in previous.items() if p not in kept}, plan.files)
                 journal.end()
                 continue  # moved onto the new HEAD at the top
             except BaseException:
                 self.signals.undoing()
-                _restore(ws.root, previous, plan.texts)
+                _restore(ws.root, previous, plan.files)
                 journal.end()
                 raise
             journal.end()
@@ -207,7 +219,7 @@ class _Steps:
             self.signals.hold()
             new_paths = [p for p in plan.created]
             try:
-                new = commit_with_hooks(ws, sorted(plan.texts), new_paths, plan.message)
+                new = commit_with_hooks(ws, sorted(plan.files), new_paths, plan.message)
             except BaseException:
                 self.signals.release()  # (raises a signal held meanwhile)
                 raise
@@ -215,19 +227,20 @@ class _Steps:
         if ahead is not None:
             built = ahead.result()
         else:
-            built = build(ws, plan.texts, plan.message, sign=self.sign, stage=False)
+            built = build(ws, plan.files, plan.message, sign=self.sign, stage=False)
         return built.commit, publish(ws, built, plan.subject, journal, self.signals), built
 
     def _result(self, verdict: Verdict, commit: str | None, done: str) -> OpResult:
         plan = self.plan
         return OpResult(
-            paths=sorted(plan.texts),
+            paths=sorted(plan.files),
             commit=commit,
             branch=None,
             message="\n".join([f"{plan.summary}, {done}", *plan.notes]),
             diagnostics=verdict.diagnostics,
             id=plan.record,
             created=sorted(plan.created),
+            removed=sorted(plan.removed),
         )
 
     def _after(self, built: Built | None, new: str, verdict: Verdict) -> Callable[[], None]:
@@ -242,8 +255,9 @@ class _Steps:
             new,
             built.tree if built is not None else None,
             dict(built.blobs) if built is not None else {},
-            # (with a HEAD, the guard checked HEAD plus the edits: the commit itself)
-            verdict.context if ws.head.commit else None,
+            # (with a HEAD, the guard checked HEAD plus the edits: the commit itself;
+            # the check's cache is moved on only by edits, a removal is read again)
+            verdict.context if ws.head.commit and not self.plan.removed else None,
         )
         works = []
         for hook in runtime.after_commit:
@@ -270,15 +284,15 @@ def _on_branch(ws: Workspace, plan: Plan) -> OpResult:
     _preflight(ws, plan, commit=True, branch=True)
     verdict = guard(
         ws.root,
-        plan.texts,
+        plan.files,
         head=ws.head.commit,
         commit=True,
-        committed=ws.head_texts(sorted(plan.texts)),
+        committed=ws.head_texts(sorted(plan.files)),
         what=f"crm {plan.verb} {plan.record}",
         author=ws.author_email,
         runtime=ws.runtime,
     )
-    made = build(ws, plan.texts, plan.message, sign=ws.situation.signs, stage=False)
+    made = build(ws, plan.files, plan.message, sign=ws.situation.signs, stage=False)
     name = commit_to_branch(ws, plan.branch, made.commit, plan.subject)
     notes = list(plan.notes)
     remotes = git.out(["remote"], ws.root).split()
@@ -290,13 +304,14 @@ def _on_branch(ws: Workspace, plan: Plan) -> OpResult:
         "your work tree, index and HEAD are unchanged"
     )
     return OpResult(
-        paths=sorted(plan.texts),
+        paths=sorted(plan.files),
         commit=made.commit,
         branch=name,
         message="\n".join([f"{plan.summary}, {done}", *notes]),
         diagnostics=verdict.diagnostics,
         id=plan.record,
         created=sorted(plan.created),
+        removed=sorted(plan.removed),
     )
 
 
@@ -305,6 +320,14 @@ def _preflight(ws: Workspace, plan: Plan, *, commit: bool, branch: bool) -> None
     for path in plan.created:
         if (root / path).exists() and not branch:
             raise CrmError(f"{path} already exists", hint="give another --id")
+    if plan.removed:  # (its content would be lost, committed or not)
+        dirty = ws.changed_since_head(plan.removed)
+        if dirty:
+            path, why = next(iter(sorted(dirty.items())))
+            raise CrmError(
+                f"{path} {why}, and `crm {plan.verb}` removes it",
+                hint="commit or stash them first",
+            )
     if not commit:
         return
     problem = ws.identity.problem
@@ -331,7 +354,7 @@ def _preflight(ws: Workspace, plan: Plan, *, commit: bool, branch: bool) -> None
                 f"git is in the middle of {busy}; a commit now would get mixed into it",
                 hint="finish or abort it first, or pass --no-commit (or --branch)",
             )
-    edited = [p for p in plan.texts if p not in plan.created]
+    edited = [p for p in plan.files if p not in plan.created]
     dirty = ws.changed_since_head(edited)
     if dirty:
         path, why = next(iter(sorted(dirty.items())))
@@ -343,10 +366,11 @@ def _preflight(ws: Workspace, plan: Plan, *, commit: bool, branch: bool) -> None
 
 
 def _write(root: Path, plan: Plan, journal: Journal) -> dict[str, bytes | None]:
-    """Write the new texts atomically, announced in the journal first; return what
-    each path held before."""
-    paths = sorted(plan.texts)
-    ours = {p: plan.texts[p].encode("utf-8") for p in paths}
+    """Write the new texts atomically and remove the removed files, announced in the
+    journal first; return what each path held before."""
+    files = plan.files
+    paths = sorted(files)
+    ours = {p: _encoded(files[p]) for p in paths}
     before: dict[str, bytes | None] = {}
     for path in paths:
         full = root / path
@@ -356,33 +380,49 @@ def _write(root: Path, plan: Plan, journal: Journal) -> dict[str, bytes | None]:
     try:
         for path in paths:
             previous[path] = before[path]
-            write_atomic(root / path, plan.texts[path])
+            text = files[path]
+            if text is None:
+                (root / path).unlink(missing_ok=True)
+            else:
+                write_atomic(root / path, text)
     except BaseException:
-        _restore(root, previous, plan.texts)
+        _restore(root, previous, files)
         journal.end()
         raise
     return previous
 
 
-def _committed_as_written(root: Path, head: str | None, texts: dict[str, str]) -> set[str]:
-    """The paths whose version at ``head`` is the text written for them."""
+def _encoded(text: str | None) -> bytes | None:
+    return text.encode("utf-8") if text is not None else None
+
+
+def _committed_as_written(root: Path, head: str | None, files: dict[str, str | None]) -> set[str]:
+    """The paths whose version at ``head`` is the text written for them (for a
+    removed path: that ``head`` has no such file either)."""
     if head is None:
         return set()
-    blobs = {e.path: e.blob for e in git.ls_tree(head, root, sorted(texts))}
+    blobs = {e.path: e.blob for e in git.ls_tree(head, root, sorted(files))}
     contents = dict(git.cat_blobs(sorted(set(blobs.values())), root))
-    return {p for p, b in blobs.items() if contents.get(b) == texts[p].encode("utf-8")}
+    gone = {p for p, text in files.items() if text is None and p not in blobs}
+    same = {
+        p
+        for p, b in blobs.items()
+        if files[p] is not None and contents.get(b) == _encoded(files[p])
+    }
+    return gone | same
 
 
-def _restore(root: Path, previous: dict[str, bytes | None], texts: dict[str, str]) -> None:
+def _restore(root: Path, previous: dict[str, bytes | None], files: dict[str, str | None]) -> None:
     """Put back what ``previous`` says the paths held, where they still hold what this
-    process wrote (another process may have written one since: its file stays)."""
+    process wrote, or are still gone where it removed them (another process may have
+    written one since: its file stays)."""
     for path, content in previous.items():
         full = root / path
         try:
             now = full.read_bytes()
         except FileNotFoundError:
             now = None
-        if now is not None and now != texts[path].encode("utf-8"):
+        if now is not None and now != _encoded(files[path]):
             continue
         if content is None:
             full.unlink(missing_ok=True)
@@ -390,5 +430,5 @@ def _restore(root: Path, previous: dict[str, bytes | None], texts: dict[str, str
             while folder != root and folder.is_dir() and not any(folder.iterdir()):
                 folder.rmdir()
                 folder = folder.parent
-        elif now is not None:
-            write_atomic(full, content.decode("utf-8"))
+        elif now is not None or files[path] is None:
+            write_bytes_atomic(full, content)

@@ -3,7 +3,9 @@
 
 Two layers, as in ``crm lint``: every one-revision check of the repository as it would
 be, reported for the changed files; and the lifecycle rules on one step from HEAD to
-those edits, made by the person git will record as the author.  The step holds only
+those edits, made by the person git will record as the author.  An edit may remove
+a file (None for its text): references other files still make to the record removed
+count as its own diagnostics, and the step holds its deletion.  The step holds only
 the operation's own files, so the user's unrelated work in progress neither blocks an
 operation nor is judged by it.
 
@@ -17,7 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 from crmfiles import git
@@ -45,7 +47,7 @@ class Verdict:
 
 def review(
     root: Path,
-    texts: Mapping[str, str],
+    texts: Mapping[str, str | None],
     *,
     head: str | None = None,
     commit: bool = False,
@@ -58,7 +60,10 @@ def review(
     ``commit`` says the edits become a commit, so the rules that judge commits (who
     made a stage change) apply too; ``committed`` gives head's version of changed
     paths where the caller has read it already (None: head has no such file)."""
-    changes: dict[str, bytes | None] = {p: text.encode("utf-8") for p, text in texts.items()}
+    changes: dict[str, bytes | None] = {
+        p: text.encode("utf-8") if text is not None else None for p, text in texts.items()
+    }
+    written = {p: t for p, t in texts.items() if t is not None}
     # a commit holds HEAD's files and ours, whatever else the work tree has: judge that
     # (and HEAD's listing is git's, where the work tree's needs a stat of every file)
     base: Source = (
@@ -69,20 +74,21 @@ def review(
     # (the first check after an upgrade reads everything: from the command line, with
     # a bar and a helper process, as `crm validate` does)
     report = check(Overlay(base, changes), runtime=runtime)
-    diagnostics = _about(report, list(texts))
+    removed = [p for p, t in texts.items() if t is None]
+    diagnostics = _about(report, list(texts), removed)
     ctx = report.context
     if ctx is not None:
         step = _step(root, head, ctx, texts, commit, committed or {}, author)
         findings = step_findings(step)
         if findings:
-            diagnostics += resolve(findings, ctx, dict(texts))
+            diagnostics += resolve(findings, ctx, written)
     diagnostics.sort(key=Diagnostic.sort_key)
     return Verdict(diagnostics, ctx)
 
 
 def guard(
     root: Path,
-    texts: Mapping[str, str],
+    texts: Mapping[str, str | None],
     *,
     head: str | None = None,
     commit: bool = False,
@@ -104,15 +110,19 @@ def guard(
     return verdict
 
 
-def _about(report: Report, paths: list[str]) -> list[Diagnostic]:
+def _about(report: Report, paths: list[str], removed: list[str]) -> list[Diagnostic]:
     """The diagnostics of the changed files, and those of other files that name one of
     them: a rule across files (a duplicate name or id) reports the later file in path
-    order, which may be the one that was already there."""
+    order, which may be the one that was already there; and the references left, in
+    any file, to a record removed."""
     changed = set(paths)
+    gone = tuple(repr(PurePosixPath(p).stem) for p in removed)
     return [
         d
         for d in report.diagnostics
-        if d.path in changed or any(path in d.message for path in changed)
+        if d.path in changed
+        or any(path in d.message for path in changed)
+        or (gone and d.rule == "unknown-reference" and d.message.endswith(gone))
     ]
 
 
@@ -127,7 +137,7 @@ def _step(
     root: Path,
     head: str | None,
     ctx: Context,
-    texts: Mapping[str, str],
+    texts: Mapping[str, str | None],
     commit: bool,
     committed: Mapping[str, str | None],
     author: str | None,
@@ -141,16 +151,20 @@ def _step(
         contents = dict(git.cat_blobs(sorted(set(blobs.values())), root))
         for path, blob in blobs.items():
             old_texts[path] = contents[blob].decode("utf-8", "replace").removeprefix("\ufeff")
+
+    def status(path: str) -> str:
+        if texts[path] is None:
+            return "D"
+        return "M" if old_texts.get(path) is not None else "A"
+
     raw = [
         git.RawChange(
-            "M" if old_texts.get(path) is not None else "A",
-            path,
-            path if old_texts.get(path) is not None else None,
-            None,
-            None,
+            status(path), path, path if old_texts.get(path) is not None else None, None, None
         )
         for path in texts
+        if texts[path] is not None or old_texts.get(path) is not None
     ]
+    written = {p: t for p, t in texts.items() if t is not None}
     # checked on HEAD's files, the catalogs the check read are HEAD's unless edited
     same_catalogs = commit and head and not any(p.startswith(CATALOG_DIR + "/") for p in texts)
     return step_between(
@@ -159,9 +173,9 @@ def _step(
         ctx,
         raw,
         old_data={path: _parse(text) for path, text in old_texts.items()},
-        new_data={path: _parse(text) for path, text in texts.items()},
+        new_data={path: _parse(text) for path, text in written.items()},
         old_catalogs=ctx.catalogs if same_catalogs else None,
         range_mode=commit,
-        texts=dict(texts),
+        texts=written,
         author_email=author,
     )

@@ -7,10 +7,10 @@ lets go of it when a process dies, so it is never stale.
 
 The journal (``<git dir>/crmfiles/ops/<pid>.json``) is written before the first file
 is and removed after the last step: which files the operation writes, what they held
-before, a hash of what it wrote, HEAD before, and (once made) the new commit and the
-index lock it filled.  A process killed half way leaves it behind, and the next crm
-command reads it to finish the operation (HEAD is the new commit) or to undo it
-(HEAD is not): :mod:`crmfiles.ops.leftovers`.
+before, a hash of what it wrote (null for a file it removes), HEAD before, and (once
+made) the new commit and the index lock it filled.  A process killed half way leaves
+it behind, and the next crm command reads it to finish the operation (HEAD is the
+new commit) or to undo it (HEAD is not): :mod:`crmfiles.ops.leftovers`.
 """
 
 from __future__ import annotations
@@ -98,7 +98,7 @@ class Journal:
         head: str | None,
         subject: str,
         before: dict[str, str | None] | None = None,
-        ours: dict[str, str] | None = None,
+        ours: dict[str, str | None] | None = None,
         commit: str | None = None,
         lock: list[int] | None = None,
         index: str | None = None,
@@ -108,7 +108,7 @@ class Journal:
         self.head = head  # HEAD when the operation began to write
         self.subject = subject  # the commit's first line (how git commit's is known)
         self.before = before or {}  # path -> base64 of what it held (None: no file)
-        self.ours = ours or {}  # path -> digest of what this process wrote
+        self.ours = ours or {}  # path -> digest of what this process wrote (None: removed)
         self.commit = commit  # the new commit, once made
         self.lock = lock  # identity of the index lock filled
         self.index = index  # the index file that lock is for
@@ -121,11 +121,12 @@ class Journal:
         journal.path = str(folder / f"{os.getpid()}.json")
         return journal
 
-    def writing(self, files: dict[str, tuple[bytes | None, bytes]]) -> None:
-        """Say, before writing, what each path held and what it will hold."""
+    def writing(self, files: dict[str, tuple[bytes | None, bytes | None]]) -> None:
+        """Say, before writing, what each path held and what it will hold (None: the
+        file is removed)."""
         for path, (before, ours) in files.items():
             self.before[path] = base64.b64encode(before).decode() if before is not None else None
-            self.ours[path] = digest(ours)
+            self.ours[path] = digest(ours) if ours is not None else None
         self.save()
 
     def publishing(self, commit: str, index: Path, lock: tuple[int, int, int] | None) -> None:

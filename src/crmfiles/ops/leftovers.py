@@ -177,11 +177,14 @@ def _replay(root: Path, journal: Journal) -> str:
             now = full.read_bytes()
         except FileNotFoundError:
             now = None
-        if now is None or digest(now) != wrote:
+        if wrote is None:  # a file it removed: put back while still gone
+            if now is not None:
+                continue
+        elif now is None or digest(now) != wrote:
             continue  # not what it wrote (never written, or changed since): left alone
         before = journal.previous(path)
         if before is None:
-            full.unlink()
+            full.unlink(missing_ok=True)
             _remove_empty_folders(root, full.parent)
         else:
             write_bytes_atomic(full, before)

@@ -30,6 +30,7 @@ class Built(NamedTuple):
     tree: str
     blobs: dict[str, str]  # path -> blob id of each written file
     side: git.SideIndex | None = None  # the index with them, made beside the user's
+    removed: tuple[str, ...] = ()  # the paths the commit removes
 
 
 class HeadMoved(Exception):
@@ -40,29 +41,34 @@ class HeadMoved(Exception):
         self.head = head
 
 
-def build(ws: Workspace, texts: dict[str, str], message: str, *, sign: bool, stage: bool) -> Built:
+def build(
+    ws: Workspace, texts: dict[str, str | None], message: str, *, sign: bool, stage: bool
+) -> Built:
     """The commit of HEAD's tree with ``texts`` (as git would store them: the paths'
-    filters apply), not yet on any branch; with ``stage``, also the user's index with
-    those files, beside it."""
+    filters apply; None: the path is removed), not yet on any branch; with ``stage``,
+    also the user's index with those files, beside it."""
     parent = ws.head.commit
     side = ws.side_index() if stage else None
+    removed = tuple(sorted(p for p, t in texts.items() if t is None))
     try:
-        blobs = git.hash_blobs(ws.root, {p: t.encode("utf-8") for p, t in texts.items()})
+        blobs = git.hash_blobs(
+            ws.root, {p: t.encode("utf-8") for p, t in texts.items() if t is not None}
+        )
         checkpoint("blob")
     except BaseException:
         if side is not None:
             side.discard()
         raise
     if side is not None:  # git writes the index copy while the trees and the commit are made
-        side.update({p: (ws.file_mode(p), blob) for p, blob in blobs.items()})
+        side.update(_entries(ws, blobs, removed))
     try:
-        tree = git.edit_tree(ws.root, parent, dict(blobs))
+        tree = git.edit_tree(ws.root, parent, {**blobs, **dict.fromkeys(removed)})
         checkpoint("tree")
         commit = git.commit_tree(ws.root, tree, [parent] if parent else [], message, sign=sign)
         checkpoint("commit-object")
         if side is not None:
             side.finish()
-        return Built(commit, parent, tree, blobs, side)
+        return Built(commit, parent, tree, blobs, side, removed)
     except BaseException as err:
         if side is not None:
             side.discard()
@@ -73,10 +79,23 @@ def build(ws: Workspace, texts: dict[str, str], message: str, *, sign: bool, sta
         raise
 
 
+def _entries(
+    ws: Workspace, blobs: dict[str, str], removed: tuple[str, ...]
+) -> dict[str, tuple[str, str] | None]:
+    """The index entries a commit changes: (mode, blob) of each file, None to remove."""
+    entries: dict[str, tuple[str, str] | None] = {
+        p: (ws.file_mode(p), blob) for p, blob in blobs.items()
+    }
+    entries.update(dict.fromkeys(removed))
+    return entries
+
+
 class Ahead:
     """:func:`build` on another thread (git does the work, in its own processes)."""
 
-    def __init__(self, ws: Workspace, texts: dict[str, str], message: str, *, stage: bool) -> None:
+    def __init__(
+        self, ws: Workspace, texts: dict[str, str | None], message: str, *, stage: bool
+    ) -> None:
         self._made: Built | None = None
         self._error: BaseException | None = None
         ws.head  # noqa: B018 - read once here, not raced for by two threads
@@ -85,7 +104,7 @@ class Ahead:
         )
         self._thread.start()
 
-    def _run(self, ws: Workspace, texts: dict[str, str], message: str, stage: bool) -> None:
+    def _run(self, ws: Workspace, texts: dict[str, str | None], message: str, stage: bool) -> None:
         try:
             self._made = build(ws, texts, message, sign=False, stage=stage)
         except BaseException as err:  # handed to the caller by result()
@@ -117,9 +136,7 @@ def publish(
     signals.hold()
     try:
         lock.acquire()
-        entries: dict[str, tuple[str, str] | None] = {
-            p: (ws.file_mode(p), blob) for p, blob in built.blobs.items()
-        }
+        entries = _entries(ws, built.blobs, built.removed)
         if side is None or not side.into(lock):
             git.index_with(root, lock.index, entries, lock)
         journal.publishing(built.commit, lock.index, lock.identity)
@@ -148,7 +165,7 @@ def publish(
         lock.commit()
     except OSError as err:
         lock.release()
-        paths = " ".join(sorted(built.blobs))
+        paths = " ".join(sorted([*built.blobs, *built.removed]))
         return (
             f"the index could not be updated ({err.strerror}): "
             f"`git reset -q -- {paths}` brings it to the commit"
@@ -164,7 +181,8 @@ class _Stopped(Exception):
 def commit_with_hooks(ws: Workspace, paths: list[str], new_paths: list[str], message: str) -> str:
     """``git commit --only``, so that the user's hooks run; git takes the index lock
     and moves HEAD itself, and a Ctrl-C reaches it (it stops a hook, as it would in
-    ``git commit``).  The new commit's id."""
+    ``git commit``).  A removed path, gone from the work tree and still in the index,
+    is committed as removed by ``--only`` itself.  The new commit's id."""
     root = ws.root
     if new_paths:  # `git commit --only` takes only paths git knows
         git.run(["add", "--intent-to-add", "--", *new_paths], root)

@@ -4,12 +4,14 @@ Another crm command (or a ``git commit``) made a commit after this operation rea
 files.  Files that commit did not touch keep the operation's text; a record it
 changed gets the operation's changed fields laid over the new version, field by
 field; a field both changed (to different values) is refused, with the commit that
-changed it, and nothing is written.  The caller then checks the rules again against
+changed it, and nothing is written; so is a file the operation removes that the
+commit changed or removed.  The caller then checks the rules again against
 the new HEAD and commits on top of it.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from crmfiles import git
@@ -19,13 +21,28 @@ from crmfiles.records.edit import DELETE, set_fields
 from crmfiles.records.yamlio import ParseError, parse
 
 
-def rebase(ws: Workspace, texts: dict[str, str], created: list[str], head: str | None) -> None:
-    """Move ``texts`` (path -> new text, edited in place) from ``ws.head`` onto ``head``."""
+def rebase(
+    ws: Workspace,
+    texts: dict[str, str],
+    created: list[str],
+    head: str | None,
+    *,
+    removed: Sequence[str] = (),
+) -> None:
+    """Move ``texts`` (path -> new text, edited in place) and the removal of
+    ``removed`` from ``ws.head`` onto ``head``."""
     paths = sorted(texts)
-    base = ws.head_texts(paths)
+    base = ws.head_texts([*paths, *removed])
     ws.move_head(head)
-    theirs = ws.head_texts(paths)
+    theirs = ws.head_texts([*paths, *removed])
     changed = [p for p in paths if theirs[p] != base[p]]
+    touched = [p for p in removed if theirs[p] != base[p]]
+    if touched:
+        raise Refused(
+            f"{touched[0]} was changed meanwhile by {_who(ws, head, touched[0])}, and this "
+            "command removes it; nothing was written",
+            hint="run the command again: it starts from the new version",
+        )
     if not changed:
         return
     by = _who(ws, head, changed[0])

@@ -9,7 +9,7 @@ here, then its CLI arguments.
 
 from __future__ import annotations
 
-from crmfiles.ops import edit, leads, new, pipeline, setfields, tasks
+from crmfiles.ops import edit, leads, merge_records, new, pipeline, setfields, tasks
 from crmfiles.ops.runner import Operation
 
 OPERATIONS: dict[str, Operation] = {
@@ -24,6 +24,7 @@ OPERATIONS: dict[str, Operation] = {
     "duplicate": pipeline.duplicate,
     "qualify": leads.qualify,
     "disqualify": leads.disqualify,
+    "merge": merge_records.merge,
     "task_start": tasks.start,
     "task_done": tasks.done,
 }

@@ -13,7 +13,7 @@ from crmfiles.errors import CrmError, GitFailed
 class OpResult:
     """What an operation did.
 
-    ``paths`` are the files it wrote (or, with ``branch``, committed without writing);
+    ``paths`` are the files it wrote or removed (or, with ``branch``, committed without writing);
     ``commit`` the new commit (None with ``commit=False``); ``branch`` the branch that
     holds it when the operation ran with ``branch=True``; ``message`` what happened, in
     a few short lines for a person; ``diagnostics`` the warnings that did not block.
@@ -26,6 +26,7 @@ class OpResult:
     diagnostics: list[Diagnostic] = field(default_factory=list)
     id: str = ""  # the record the operation was about (the new one, for create/duplicate)
     created: list[str] = field(default_factory=list)  # the paths that are new files
+    removed: list[str] = field(default_factory=list)  # the paths among them it deleted
 
 
 class Refused(CrmError):
