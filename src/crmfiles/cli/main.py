@@ -50,6 +50,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "completion": ("completion", "print the shell completion script: bash, zsh or fish"),
     "install": ("merge", "set up this clone's merge driver (field-by-field merges of records)"),
     "merge-driver": ("merge", "git's merge driver for CRM files (run by git, set by install)"),
+    "server": ("server", "enforce the checks on push: install the pre-receive hook, check"),
     "doctor": ("doctor", "explain (--fix: repair) what interrupted git or crm commands left"),
 }
 

@@ -142,9 +142,11 @@ def run_validate(args: argparse.Namespace) -> int:
 
 
 def run_lint(args: argparse.Namespace) -> int:
+    from crmfiles.config import find_revisions_root
     from crmfiles.lint import lint
 
-    root = find_root(explicit=args.repo)
+    # two committed revisions need no work tree: a bare repository will do
+    root = find_revisions_root(args.repo) if args.head else find_root(explicit=args.repo)
     result = lint(
         root, base=args.base, head=args.head, staged=args.staged, bar=True, runtime=args.runtime
     )
