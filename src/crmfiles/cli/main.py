@@ -43,6 +43,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "tasks": ("tasks", "my tasks: open, by due date (--all: everyone's, --overdue)"),
     "task": ("tasks", "start a task, or mark it done with its result"),
     "whoami": ("whoami", "who git's e-mail is in catalogs/people.yaml, and what their roles allow"),
+    "blame": ("blame", "who last changed each field of a record: when, which commit, from what"),
     "history": ("reports", "stage and status changes from git: when, who, from, to, days"),
     "report": ("reports", "funnel, forecast, dropoff, winloss or activity report"),
     "export": ("data", "write the records as CSV files or a SQLite database"),
