@@ -153,8 +153,10 @@ def run_lint(args: argparse.Namespace) -> int:
     diagnostics = result.report.diagnostics
     if args.summary:
         from crmfiles.reports.changes import markdown, movements
+        from crmfiles.reports.delta import delta
 
-        sys.stdout.write(markdown(movements(result.steps), diagnostics))
+        money = delta(result.steps, result.report.context) if result.report.context else None
+        sys.stdout.write(markdown(movements(result.steps), diagnostics, money))
         errors = sum(d.severity.value == "error" for d in diagnostics)
         return 1 if errors or (args.strict and diagnostics) else 0
     return _report(args, diagnostics, result.report.files)
