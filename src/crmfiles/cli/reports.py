@@ -38,6 +38,11 @@ def add_report_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="DATE|REV",
         help="the repository as it was: the last commit on or before DATE, or a revision",
     )
+    parser.add_argument(
+        "--compare",
+        metavar="REV",
+        help="forecast: each month's weighted amount beside REV's, and the difference",
+    )
     parser.add_argument("--format", choices=FORMATS, default="table")
 
 
@@ -229,20 +234,42 @@ def run_report(args: argparse.Namespace) -> int:
     root = find_root(explicit=args.repo)
     window = period(args.start, args.end)
     at = snapshot(root, args.at)
+    if args.compare is not None and args.report != "forecast":
+        raise CrmError("--compare is for the forecast", hint="crm report forecast --compare main")
     result = _compute(args.report, at, args.kind, window, args.runtime)
     payload = {"version": 1, **result.as_json()}
     payload["at"] = None if at.commit is None else {"rev": args.at, "commit": at.commit}
+    if args.compare is not None:
+        payload["compare"] = _compare(root, args.compare, result, args.kind, window)
     if args.format == "json":
         _dump(payload)
         return 0
     if args.format == "csv":
+        if args.compare is not None:
+            columns = ["month", "weighted", "compare_weighted", "difference"]
+            _csv(payload["compare"]["months"], columns)
+            return 0
         columns, records = _csv_rows(args.report, payload)
         _csv(records, columns)
         return 0
     from crmfiles.cli import report_tables
 
     report_tables.render(args.report, result, payload, at.label)
+    if args.compare is not None:
+        report_tables.render_compare(payload["compare"], payload.get("currency"))
     return 0
+
+
+def _compare(root: Any, rev: str, this: Any, kind: str | None, window: Any) -> dict[str, Any]:
+    """The forecast of ``rev`` (same kind, period and day), beside this one."""
+    from crmfiles import git
+    from crmfiles.records.sources import Revision
+    from crmfiles.records.store import Repository
+    from crmfiles.reports.forecast import compare, forecast
+
+    commit = git.resolve(rev, root)
+    other = forecast(Repository(root, Revision(root, commit)), kind, window, this.today)
+    return compare(this, other, rev, commit)
 
 
 def _compute(name: str, at: Any, kind: str | None, window: Any, runtime: Any) -> Any:
