@@ -83,7 +83,7 @@ def run_history(args: argparse.Namespace) -> int:
         ]
         if args.limit is not None:
             events = events[-args.limit :] if args.limit > 0 else []
-        return _one(wanted, events, position_of(history, wanted), args.format)
+        return _one(root, wanted, events, position_of(history, wanted), args.format)
     if args.limit is not None and (window is None or window.open):
         # a warm run reads only the cache's newest changes
         return _all(newest_events(root, args.limit, args.runtime), args.format)
@@ -98,8 +98,17 @@ def run_history(args: argparse.Namespace) -> int:
     return _all(events, args.format)
 
 
-def _one(record_id: str, events: list[Any], where: Any, form: str) -> int:
+def _one(root: Any, record_id: str, events: list[Any], where: Any, form: str) -> int:
+    from crmfiles.history.approvals import approvals
+
     today = dt.date.today()
+    # a change that arrived by a merge: the merge, and who approved it (its message)
+    approved = approvals(root, [e.merge for e in events if e.merge])
+
+    def with_approval(e: Any) -> dict[str, Any]:
+        found = approved.get(e.merge) if e.merge else None
+        return {**e.as_dict(), "approval": found.as_dict() if found else None}
+
     if form == "json":
         payload = {
             "version": 1,
@@ -108,12 +117,18 @@ def _one(record_id: str, events: list[Any], where: Any, form: str) -> int:
             "status": where.status if where else None,
             "since": where.since.isoformat() if where else None,
             "days_in_stage": where.days(today) if where else None,
-            "events": [e.as_dict() for e in events],
+            "events": [with_approval(e) for e in events],
         }
         _dump(payload)
         return 0
     if form == "csv":
-        _csv([e.as_dict() for e in events])
+        rows = []
+        for e in events:
+            row = e.as_dict()
+            found = approved.get(e.merge) if e.merge else None
+            row["approved_by"] = "; ".join(found.approved_by) if found else None
+            rows.append(row)
+        _csv(rows)
         return 0
     if where is not None:
         state = where.stage or where.status or ""
@@ -135,10 +150,15 @@ def _one(record_id: str, events: list[Any], where: Any, form: str) -> int:
             _num(e.after.probability if e.after else None),
             _amount(e),
             _num(e.days_in_previous),
+            approved[e.merge].label() if e.merge in approved else "",
         ]
         for e in events
     ]
-    _table(["date", "by", "change", "from", "to", "prob", "amount", "days"], rows, {5, 6, 7})
+    headers = ["date", "by", "change", "from", "to", "prob", "amount", "days", "merged"]
+    if not approved:
+        headers.pop()
+        rows = [r[:-1] for r in rows]
+    _table(headers, rows, {5, 6, 7})
     return 0
 
 
