@@ -58,8 +58,12 @@ RUNS: dict[str, list[list[str]]] = {
     "list": [["list", "opportunities"], ["list", "tasks"], ["list", "interactions"]],
     "show": [["show", "acme-forklifts"], ["show", "2026-02-01-acme-call"]],
     "changes": [["changes", "--base", "HEAD~1"]],
+    "blame": [["blame", "acme-forklifts"], ["blame", "contacts/jane"]],
     "history": [["history"], ["history", "acme-forklifts"], ["history", "-n", "1"]],
-    "report": [["report", name] for name in REPORTS],
+    "report": [
+        *(["report", name] for name in REPORTS),
+        ["report", "forecast", "--compare", "HEAD~1"],
+    ],
     "new": [["new", "partner", "--name", "Beta AG", "--role", "customer"]],
     "move": [
         ["move", "acme-forklifts", "proposal"],

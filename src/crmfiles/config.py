@@ -58,6 +58,27 @@ def find_root(start: Path | None = None, explicit: str | None = None) -> Path:
     )
 
 
+def find_revisions_root(explicit: str | None = None) -> Path:
+    """The repository for a command that reads committed revisions only (``crm lint
+    --head REV``, ``crm changes --head REV``): as :func:`find_root`, or a bare
+    repository (``--repo`` or the current folder), whose revisions hold crm.yaml."""
+    try:
+        return find_root(explicit=explicit)
+    except CrmError:
+        import subprocess
+
+        place = Path(explicit or ".").expanduser().resolve()
+        proc = subprocess.run(
+            ["git", "rev-parse", "--is-bare-repository"],
+            cwd=place if place.is_dir() else None,
+            capture_output=True,
+            check=False,
+        )
+        if place.is_dir() and proc.returncode == 0 and proc.stdout.strip() == b"true":
+            return place
+        raise
+
+
 def read_config_file(root: Path) -> bytes:
     """crm.yaml's bytes from the work tree, opened as every record is (never waiting
     on a FIFO, no symlink, at most a record's size); what is wrong is a CrmError."""

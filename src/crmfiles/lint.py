@@ -155,7 +155,10 @@ def lint(
     """``runtime``: how crm runs (see :mod:`crmfiles.runtime`)."""
     head_source = _head_source(root, staged, head, runtime is not None and runtime.detach)
     current = git.resolve("HEAD", root) if git.has_commits(root) else git.EMPTY_TREE
-    base_commit = current if base is None else git.resolve(base, root)
+    # (the empty tree as the base: every commit of the head, from its root)
+    base_commit = (
+        current if base is None else base if base == git.EMPTY_TREE else git.resolve(base, root)
+    )
     # the index against HEAD, asked while the check runs (git reads the whole index)
     early = (
         git.start_diff(root, current, None, cached=True, paths=WATCHED)

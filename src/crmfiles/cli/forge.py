@@ -62,16 +62,20 @@ def add_changes_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run_changes(args: argparse.Namespace) -> int:
-    from crmfiles.config import find_root
+    from crmfiles.config import find_revisions_root, find_root
     from crmfiles.lint import lint
     from crmfiles.money import fmt
     from crmfiles.reports.changes import markdown, movements
+    from crmfiles.reports.delta import delta, text
 
-    root = find_root(explicit=args.repo)
+    # two committed revisions need no work tree: a bare repository will do
+    root = find_revisions_root(args.repo) if args.head else find_root(explicit=args.repo)
     result = lint(root, base=args.base, head=args.head)
     moves = sorted(movements(result.steps), key=lambda m: m.id)
+    assert result.report.context is not None
+    money = delta(result.steps, result.report.context)
     if args.format == "markdown":
-        sys.stdout.write(markdown(moves, result.report.diagnostics))
+        sys.stdout.write(markdown(moves, result.report.diagnostics, money))
         return 0
     rows = [
         {
@@ -93,6 +97,7 @@ def run_changes(args: argparse.Namespace) -> int:
                 "base": args.base or "HEAD",
                 "head": args.head or "work tree",
                 "moved": rows,
+                "pipeline": money.as_dict(),
             },
             sys.stdout,
             indent=2,
@@ -116,6 +121,9 @@ def run_changes(args: argparse.Namespace) -> int:
                 ]
             )
         return 0
+    for line in text(money):
+        print(line)
+    print()
     if not moves:
         print("No opportunity changed stage or status.")
         return 0

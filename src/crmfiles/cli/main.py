@@ -44,6 +44,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "tasks": ("tasks", "my tasks: open, by due date (--all: everyone's, --overdue)"),
     "task": ("tasks", "start a task, or mark it done with its result"),
     "whoami": ("whoami", "who git's e-mail is in catalogs/people.yaml, and what their roles allow"),
+    "blame": ("blame", "who last changed each field of a record: when, which commit, from what"),
     "history": ("reports", "stage and status changes from git: when, who, from, to, days"),
     "report": (
         "reports",
@@ -54,6 +55,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "completion": ("completion", "print the shell completion script: bash, zsh or fish"),
     "install": ("merge", "set up this clone's merge driver (field-by-field merges of records)"),
     "merge-driver": ("merge", "git's merge driver for CRM files (run by git, set by install)"),
+    "server": ("server", "enforce the checks on push: install the pre-receive hook, check"),
     "doctor": ("doctor", "explain (--fix: repair) what interrupted git or crm commands left"),
 }
 

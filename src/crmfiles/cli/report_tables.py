@@ -146,6 +146,27 @@ def _forecast(console: Any, result: Any, payload: dict[str, Any]) -> None:
     console.print(table)
 
 
+def render_compare(compare: dict[str, Any], currency: str | None) -> None:
+    """``--compare REV``: each month's weighted forecast beside REV's."""
+    console = _console()
+    rev = compare["rev"]
+    console.print()
+    console.print(f"[bold]Weighted forecast[/bold]: this revision against {rev}")
+    table = _table("month", "this", rev, "difference", numeric=("this", rev, "difference"))
+    for row in [*compare["months"], {"month": "total", **compare["total"]}]:
+        if row["month"] == "total":
+            table.add_section()
+        difference = row["difference"]
+        table.add_row(
+            row["month"],
+            _money(row["weighted"]),
+            _money(row["compare_weighted"]),
+            ("+" if difference and Decimal(difference) > 0 else "") + _money(difference),
+        )
+    console.print(table)
+    console.print(f"amounts in {currency}; {rev} is {compare['commit'][:9]}", style="dim")
+
+
 def _dropoff(console: Any, result: Any, payload: dict[str, Any]) -> None:
     console.print(
         f"[bold]Drop-off[/bold]: {result.kind_name} ({result.kind}), "

@@ -41,6 +41,11 @@ def add_report_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="DATE|REV",
         help="the repository as it was: the last commit on or before DATE, or a revision",
     )
+    parser.add_argument(
+        "--compare",
+        metavar="REV",
+        help="forecast: each month's weighted amount beside REV's, and the difference",
+    )
     parser.add_argument("--format", choices=FORMATS, default="table")
     parser.add_argument(
         "-o", "--output", metavar="DIR", help="html: the folder to write index.html into"
@@ -87,7 +92,7 @@ def run_history(args: argparse.Namespace) -> int:
         ]
         if args.limit is not None:
             events = events[-args.limit :] if args.limit > 0 else []
-        return _one(wanted, events, position_of(history, wanted), args.format)
+        return _one(root, wanted, events, position_of(history, wanted), args.format)
     if args.limit is not None and (window is None or window.open):
         # a warm run reads only the cache's newest changes
         return _all(newest_events(root, args.limit, args.runtime), args.format)
@@ -102,8 +107,17 @@ def run_history(args: argparse.Namespace) -> int:
     return _all(events, args.format)
 
 
-def _one(record_id: str, events: list[Any], where: Any, form: str) -> int:
+def _one(root: Any, record_id: str, events: list[Any], where: Any, form: str) -> int:
+    from crmfiles.history.approvals import approvals
+
     today = dt.date.today()
+    # a change that arrived by a merge: the merge, and who approved it (its message)
+    approved = approvals(root, [e.merge for e in events if e.merge])
+
+    def with_approval(e: Any) -> dict[str, Any]:
+        found = approved.get(e.merge) if e.merge else None
+        return {**e.as_dict(), "approval": found.as_dict() if found else None}
+
     if form == "json":
         payload = {
             "version": 1,
@@ -112,12 +126,18 @@ def _one(record_id: str, events: list[Any], where: Any, form: str) -> int:
             "status": where.status if where else None,
             "since": where.since.isoformat() if where else None,
             "days_in_stage": where.days(today) if where else None,
-            "events": [e.as_dict() for e in events],
+            "events": [with_approval(e) for e in events],
         }
         _dump(payload)
         return 0
     if form == "csv":
-        _csv([e.as_dict() for e in events])
+        rows = []
+        for e in events:
+            row = e.as_dict()
+            found = approved.get(e.merge) if e.merge else None
+            row["approved_by"] = "; ".join(found.approved_by) if found else None
+            rows.append(row)
+        _csv(rows)
         return 0
     if where is not None:
         state = where.stage or where.status or ""
@@ -139,10 +159,15 @@ def _one(record_id: str, events: list[Any], where: Any, form: str) -> int:
             _num(e.after.probability if e.after else None),
             _amount(e),
             _num(e.days_in_previous),
+            approved[e.merge].label() if e.merge in approved else "",
         ]
         for e in events
     ]
-    _table(["date", "by", "change", "from", "to", "prob", "amount", "days"], rows, {5, 6, 7})
+    headers = ["date", "by", "change", "from", "to", "prob", "amount", "days", "merged"]
+    if not approved:
+        headers.pop()
+        rows = [r[:-1] for r in rows]
+    _table(headers, rows, {5, 6, 7})
     return 0
 
 
@@ -243,19 +268,29 @@ def run_report(args: argparse.Namespace) -> int:
     root = find_root(explicit=args.repo)
     window = period(args.start, args.end)
     at = snapshot(root, args.at)
+    if args.compare is not None and args.report != "forecast":
+        raise CrmError("--compare is for the forecast", hint="crm report forecast --compare main")
     result = _compute(args.report, at, args.kind, window, args.runtime)
     payload = {"version": 1, **result.as_json()}
     payload["at"] = None if at.commit is None else {"rev": args.at, "commit": at.commit}
+    if args.compare is not None:
+        payload["compare"] = _compare(root, args.compare, result, args.kind, window)
     if args.format == "json":
         _dump(payload)
         return 0
     if args.format == "csv":
+        if args.compare is not None:
+            columns = ["month", "weighted", "compare_weighted", "difference"]
+            _csv(payload["compare"]["months"], columns)
+            return 0
         columns, records = _csv_rows(args.report, payload)
         _csv(records, columns)
         return 0
     from crmfiles.cli import report_tables
 
     report_tables.render(args.report, result, payload, at.label)
+    if args.compare is not None:
+        report_tables.render_compare(payload["compare"], payload.get("currency"))
     return 0
 
 
@@ -284,6 +319,18 @@ def _run_site(args: argparse.Namespace) -> int:
     written = write_site(Path(args.output), render(board))
     sys.stdout.write(f"wrote {written}\n")
     return 0
+
+
+def _compare(root: Any, rev: str, this: Any, kind: str | None, window: Any) -> dict[str, Any]:
+    """The forecast of ``rev`` (same kind, period and day), beside this one."""
+    from crmfiles import git
+    from crmfiles.records.sources import Revision
+    from crmfiles.records.store import Repository
+    from crmfiles.reports.forecast import compare, forecast
+
+    commit = git.resolve(rev, root)
+    other = forecast(Repository(root, Revision(root, commit)), kind, window, this.today)
+    return compare(this, other, rev, commit)
 
 
 def _compute(name: str, at: Any, kind: str | None, window: Any, runtime: Any) -> Any:

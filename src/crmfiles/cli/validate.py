@@ -142,17 +142,21 @@ def run_validate(args: argparse.Namespace) -> int:
 
 
 def run_lint(args: argparse.Namespace) -> int:
+    from crmfiles.config import find_revisions_root
     from crmfiles.lint import lint
 
-    root = find_root(explicit=args.repo)
+    # two committed revisions need no work tree: a bare repository will do
+    root = find_revisions_root(args.repo) if args.head else find_root(explicit=args.repo)
     result = lint(
         root, base=args.base, head=args.head, staged=args.staged, bar=True, runtime=args.runtime
     )
     diagnostics = result.report.diagnostics
     if args.summary:
         from crmfiles.reports.changes import markdown, movements
+        from crmfiles.reports.delta import delta
 
-        sys.stdout.write(markdown(movements(result.steps), diagnostics))
+        money = delta(result.steps, result.report.context) if result.report.context else None
+        sys.stdout.write(markdown(movements(result.steps), diagnostics, money))
         errors = sum(d.severity.value == "error" for d in diagnostics)
         return 1 if errors or (args.strict and diagnostics) else 0
     return _report(args, diagnostics, result.report.files)

@@ -6,11 +6,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from crmfiles.diagnostics import Diagnostic
 from crmfiles.money import amount_of, fmt
 from crmfiles.rules.transitions import Step
+
+if TYPE_CHECKING:
+    from crmfiles.reports.delta import Delta
 
 
 @dataclass
@@ -72,7 +75,10 @@ def movements(steps: Sequence[Step]) -> list[Movement]:
     return [m for m in found.values() if m.origin != m.target]
 
 
-def markdown(moves: Sequence[Movement], diagnostics: Sequence[Diagnostic]) -> str:
+def markdown(
+    moves: Sequence[Movement], diagnostics: Sequence[Diagnostic], money: Delta | None = None
+) -> str:
+    """``money``: the pipeline delta, shown after the verdict (reports/delta.py)."""
     findings: dict[str, list[Diagnostic]] = {}
     for d in diagnostics:
         findings.setdefault(d.path, []).append(d)
@@ -87,6 +93,10 @@ def markdown(moves: Sequence[Movement], diagnostics: Sequence[Diagnostic]) -> st
     )
     lines.append(verdict)
     lines.append("")
+    if money is not None:
+        from crmfiles.reports.delta import markdown as money_lines
+
+        lines += [*money_lines(money), "", "### Stage changes", ""]
     if not moves:
         lines.append("No opportunity changed stage or status.")
     else:

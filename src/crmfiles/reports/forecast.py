@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
-from crmfiles.money import Total
+from crmfiles.money import Total, plain
 from crmfiles.records import iso_date
 from crmfiles.records.store import Repository
 from crmfiles.reports.common import Period, money, money_note, new_total
@@ -122,3 +123,40 @@ def forecast(
         month.overdue += expected < today
     shown = [months[k] for k in sorted(months) if _overlaps(k, period)]
     return Forecast(kind, period, shown, undated, sum(m.overdue for m in shown), today)
+
+
+def compare(this: Forecast, other: Forecast, rev: str, commit: str) -> dict[str, Any]:
+    """``--compare REV``: per month, this revision's weighted forecast beside REV's and
+    the difference (this minus REV); every month either has, in order."""
+    mine = {m.month: m for m in this.months}
+    theirs = {m.month: m for m in other.months}
+
+    def weighted_of(month: Month | None) -> Decimal | None:
+        return Decimal(0) if month is None else month.open.weighted.in_base
+
+    rows = []
+    total_this, total_other = Decimal(0), Decimal(0)
+    for key in sorted(set(mine) | set(theirs)):
+        a, b = weighted_of(mine.get(key)), weighted_of(theirs.get(key))
+        if a == 0 and b == 0:
+            continue  # a month of wins only, on both sides
+        rows.append(
+            {
+                "month": key,
+                "weighted": plain(a),
+                "compare_weighted": plain(b),
+                "difference": plain(a - b) if a is not None and b is not None else None,
+            }
+        )
+        total_this += a or 0
+        total_other += b or 0
+    return {
+        "rev": rev,
+        "commit": commit,
+        "months": rows,
+        "total": {
+            "weighted": plain(total_this),
+            "compare_weighted": plain(total_other),
+            "difference": plain(total_this - total_other),
+        },
+    }

@@ -1,0 +1,278 @@
+"""The money a change moves: the open pipeline per stage and in total before and after
+it, and the deals it won and lost (the top of ``crm lint --summary`` and ``crm changes``).
+
+The head's pipeline is summed from the head's opportunities; the base's is the head's
+with each opportunity the range changed put back as it was before the range (its
+first step's old data), so the base needs no second read of the repository.  Amounts
+are in the base currency (crm.yaml ``currency``), converted at the rates of the
+``currencies`` catalog; an amount in a currency without a rate is left out and its
+currency named in ``missing_rates``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from crmfiles.money import amount_of, fmt, plain, rates_from, to_cent, weighted
+from crmfiles.rules.base import Context
+from crmfiles.rules.transitions import Step
+
+CLOSED = ("won", "lost")
+SYMBOLS = {"EUR": "€", "USD": "$", "GBP": "£", "JPY": "¥"}
+ZERO = Decimal(0)
+
+
+@dataclass
+class StageMoney:
+    stage: str
+    name: str
+    open_before: Decimal = ZERO
+    open_after: Decimal = ZERO
+    weighted_before: Decimal = ZERO
+    weighted_after: Decimal = ZERO
+
+    @property
+    def open_change(self) -> Decimal:
+        return self.open_after - self.open_before
+
+    @property
+    def weighted_change(self) -> Decimal:
+        return self.weighted_after - self.weighted_before
+
+
+@dataclass
+class Closed:
+    id: str
+    name: str
+    status: str
+    amount: Decimal | None
+    currency: str
+    reason: str | None
+
+
+@dataclass
+class Delta:
+    currency: str
+    stages: list[StageMoney]
+    total: StageMoney
+    won: list[Closed] = field(default_factory=list)
+    lost: list[Closed] = field(default_factory=list)
+    missing_rates: list[str] = field(default_factory=list)
+
+    def headlines(self) -> list[str]:
+        """ "+€120,000.00 weighted in Negotiation": the stages whose weighted pipeline
+        moved, largest change first; then what was won and lost."""
+        lines = [
+            f"{signed(s.weighted_change, self.currency)} weighted in {s.name}"
+            for s in sorted(self.stages, key=lambda s: (-abs(s.weighted_change), s.stage))
+            if s.weighted_change
+        ]
+        for label, deals in (("won", self.won), ("lost", self.lost)):
+            if deals:
+                amount = sum((d.amount or ZERO for d in deals if d.currency == self.currency), ZERO)
+                count = f"{len(deals)} deal{'s' if len(deals) != 1 else ''}"
+                lines.append(f"{count} {label}: {money(amount, self.currency)}")
+        return lines
+
+    def as_dict(self) -> dict[str, Any]:
+        def row(s: StageMoney) -> dict[str, Any]:
+            return {
+                "stage": s.stage,
+                "name": s.name,
+                "open_before": plain(s.open_before),
+                "open_after": plain(s.open_after),
+                "open_change": plain(s.open_change),
+                "weighted_before": plain(s.weighted_before),
+                "weighted_after": plain(s.weighted_after),
+                "weighted_change": plain(s.weighted_change),
+            }
+
+        def deal(d: Closed) -> dict[str, Any]:
+            return {
+                "id": d.id,
+                "name": d.name,
+                "amount": plain(d.amount),
+                "currency": d.currency,
+                "reason": d.reason,
+            }
+
+        total = row(self.total)
+        del total["stage"], total["name"]
+        return {
+            "currency": self.currency,
+            "stages": [row(s) for s in self.stages],
+            "total": total,
+            "won": [deal(d) for d in self.won],
+            "lost": [deal(d) for d in self.lost],
+            "missing_rates": self.missing_rates,
+        }
+
+
+def money(amount: Decimal, currency: str) -> str:
+    symbol = SYMBOLS.get(currency)
+    return f"{symbol}{fmt(amount)}" if symbol else f"{fmt(amount)} {currency}"
+
+
+def signed(amount: Decimal, currency: str) -> str:
+    sign = "+" if amount >= 0 else "−"
+    return sign + money(abs(amount), currency)
+
+
+def _open(data: Mapping[str, Any] | None) -> bool:
+    return (
+        data is not None
+        and data.get("status") not in CLOSED
+        and data.get("closed") is not True
+        and isinstance(data.get("stage"), str)
+    )
+
+
+class _Purse:
+    """What one opportunity adds to the pipeline, in the base currency."""
+
+    def __init__(self, base: str, rates: Mapping[str, Decimal], products: Mapping[str, Any]):
+        self.base, self.rates, self.products = base, rates, products
+        self.missing: set[str] = set()
+
+    def convert(self, amount: Decimal | None, currency: Any) -> Decimal | None:
+        code = currency if isinstance(currency, str) and currency else self.base
+        if amount is None:
+            return None
+        if code == self.base:
+            return amount
+        if code not in self.rates:
+            self.missing.add(code)
+            return None
+        return to_cent(amount * self.rates[code])
+
+    def of(self, data: Mapping[str, Any] | None) -> tuple[str, Decimal, Decimal] | None:
+        if data is None or not _open(data):
+            return None
+        amount = self.convert(amount_of(data, self.products), data.get("currency"))
+        if amount is None:
+            return None
+        return str(data["stage"]), amount, weighted(amount, data.get("probability")) or ZERO
+
+
+def ends(steps: Sequence[Step]) -> dict[str, tuple[dict[str, Any] | None, dict[str, Any] | None]]:
+    """Each opportunity the steps changed: as it was before the first, after the last."""
+    out: dict[str, tuple[dict[str, Any] | None, dict[str, Any] | None]] = {}
+    for step in steps:
+        for change in step.changes:
+            if change.folder == "opportunities":
+                first = out[change.id][0] if change.id in out else change.old
+                out[change.id] = (first, change.new)
+    return out
+
+
+def delta(steps: Sequence[Step], ctx: Context) -> Delta:
+    base = ctx.config.currency
+    rates = rates_from(ctx.catalogs.get("currencies", {}).values())
+    purse = _Purse(base, rates, ctx.catalogs.get("products", {}))
+    names = {k: str(v.get("name") or k) for k, v in ctx.catalogs.get("stages", {}).items()}
+    stages: dict[str, StageMoney] = {k: StageMoney(k, n) for k, n in names.items()}
+
+    def add(contribution: tuple[str, Decimal, Decimal] | None, sign: int, after: bool) -> None:
+        if contribution is None:
+            return
+        stage, amount, weight = contribution
+        entry = stages.setdefault(stage, StageMoney(stage, names.get(stage, stage)))
+        if after:
+            entry.open_after += sign * amount
+            entry.weighted_after += sign * weight
+        else:
+            entry.open_before += sign * amount
+            entry.weighted_before += sign * weight
+
+    changed = ends(steps)
+    for f in ctx.records("opportunities"):
+        contribution = purse.of(f.data)
+        add(contribution, 1, after=True)
+        if f.place.id not in changed:
+            add(contribution, 1, after=False)
+    won: list[Closed] = []
+    lost: list[Closed] = []
+    for record_id, (before, after) in sorted(changed.items()):
+        add(purse.of(before), 1, after=False)
+        status = (after or {}).get("status")
+        if status in CLOSED and (before or {}).get("status") != status:
+            assert after is not None
+            closed = Closed(
+                record_id,
+                str(after.get("name") or record_id),
+                str(status),
+                amount_of(after, purse.products),
+                str(after.get("currency") or base),
+                str(after["loss_reason"]) if after.get("loss_reason") else None,
+            )
+            (won if status == "won" else lost).append(closed)
+    shown = [s for s in stages.values() if _any(s)]
+    total = StageMoney("total", "Total")
+    for s in shown:
+        total.open_before += s.open_before
+        total.open_after += s.open_after
+        total.weighted_before += s.weighted_before
+        total.weighted_after += s.weighted_after
+    return Delta(base, shown, total, won, lost, sorted(purse.missing))
+
+
+def _any(s: StageMoney) -> bool:
+    return any((s.open_before, s.open_after, s.weighted_before, s.weighted_after))
+
+
+def markdown(found: Delta) -> list[str]:
+    """The delta as Markdown lines: headlines, the table per stage, won and lost."""
+    lines = ["### Pipeline", ""]
+    headlines = found.headlines()
+    lines += [f"- **{h}**" for h in headlines] or ["- the open pipeline did not change"]
+    c = found.currency
+    lines += [
+        "",
+        "| stage | open before | open after | change | weighted before | weighted after | change |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for s in [*found.stages, found.total]:
+        label = f"**{s.name}**" if s is found.total else s.name
+        lines.append(
+            f"| {label} | {money(s.open_before, c)} | {money(s.open_after, c)} | "
+            f"{_change(s.open_change, c)} | {money(s.weighted_before, c)} | "
+            f"{money(s.weighted_after, c)} | {_change(s.weighted_change, c)} |"
+        )
+    for label, deals in (("Won", found.won), ("Lost", found.lost)):
+        if deals:
+            lines += ["", f"{label}:", ""]
+            lines += [_deal(d) for d in deals]
+    if found.missing_rates:
+        lines += [
+            "",
+            f"Left out (no rate in catalogs/currencies.yaml): {', '.join(found.missing_rates)}.",
+        ]
+    return lines
+
+
+def _change(amount: Decimal, currency: str) -> str:
+    return signed(amount, currency) if amount else "–"
+
+
+def _deal(d: Closed) -> str:
+    amount = money(d.amount, d.currency) if d.amount is not None else "no amount"
+    reason = f" ({d.reason})" if d.reason else ""
+    return f"- {d.name} (`{d.id}`): {amount}{reason}"
+
+
+def text(found: Delta) -> Iterable[str]:
+    """The delta for a terminal: headlines, then before → after per stage."""
+    c = found.currency
+    yield from found.headlines()
+    for s in [*found.stages, found.total]:
+        yield (
+            f"  {s.name}: open {money(s.open_before, c)} → {money(s.open_after, c)}, "
+            f"weighted {money(s.weighted_before, c)} → {money(s.weighted_after, c)}"
+        )
+    for d in [*found.won, *found.lost]:
+        amount = money(d.amount, d.currency) if d.amount is not None else "no amount"
+        reason = f" ({d.reason})" if d.reason else ""
+        yield f"  {d.status}: {d.name} ({d.id}), {amount}{reason}"
