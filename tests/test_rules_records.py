@@ -260,6 +260,31 @@ def test_duplicate_name_breaks_on_every_file_after_the_first(repo: Path) -> None
     assert found(repo)[0].end_column == 22
 
 
+def test_duplicate_name_breaks_on_partners_case_and_space_insensitive(repo: Path) -> None:
+    # the fixture holds partners/acme.yaml, named "Acme GmbH"
+    write(
+        repo,
+        {
+            "partners/acme2.yaml": "id: acme2\nname: '  ACME   gmbh '\n"
+            "roles: [customer]\n",
+            "partners/zeta.yaml": "id: zeta\nname: Zeta\nroles: [customer]\n",
+        },
+    )
+    assert report(repo) == ["partners/acme2.yaml:2:7: error [duplicate-name]"]
+    assert "already used by partners/acme.yaml" in only(repo).message
+
+
+def test_duplicate_name_keeps_partners_that_only_share_accents(repo: Path) -> None:
+    write(
+        repo,
+        {
+            "partners/muller.yaml": "id: muller\nname: Muller Logistik\nroles: [customer]\n",
+            "partners/mueller.yaml": "id: mueller\nname: Müller Logistik\nroles: [customer]\n",
+        },
+    )
+    assert report(repo) == []
+
+
 def test_duplicate_name_keeps_different_names_and_other_record_types(repo: Path) -> None:
     common = "kind: hours\nstatus: in_progress\npartner: acme\nresponsible: alice\n"
     write(

@@ -38,6 +38,7 @@ from crmfiles.records import (
     CATALOGS,
     CONFIG_FILE,
     FACT_KEYS,
+    name_key,
     RECORD_FOLDERS,
     LoadedFile,
     Place,
@@ -85,7 +86,7 @@ def _facts(data: Any) -> dict[str, Any] | None:
     facts = {key: data[key] for key in FACT_KEYS if key in data}
     name = facts.get("name")
     if isinstance(name, str):  # how names compare: case and spacing do not count
-        facts["name_key"] = " ".join(name.casefold().split())
+        facts["name_key"] = name_key(name)
     return facts or None
 
 
@@ -708,7 +709,12 @@ def _write_snapshot(ctx: Context, store: Cache) -> None:
         for path, (_, _, facts) in cold.items()
         if path.startswith("partners/") and facts and isinstance(facts.get("roles"), list)
     }
-    snapshot.unique_names = not any(x.rule == "duplicate-name" for x in ctx.collective)
+    snapshot.partner_names = {
+        path: facts["name_key"]
+        for path, (_, _, facts) in cold.items()
+        if path.startswith("partners/") and facts and isinstance(facts.get("name_key"), str)
+    }
+    snapshot.unique_names = not _has_opportunity_duplicate(ctx.collective)
     snapshot.unique_ids = all(
         len(ctx.ids_of(folder)) == len(ctx.folder_paths(folder)) for folder in RECORD_FOLDERS
     )
@@ -755,11 +761,13 @@ def _patched(ctx: Context, snapshot: Snapshot, tree: str, blobs: dict[str, str])
     dirty: set[str] = set()
     links, found = dict(snapshot.links), dict(snapshot.found)
     roles = dict(snapshot.roles or {})
+    partner_names = dict(snapshot.partner_names or {})
     for path in ctx.restored.excluded | set(fresh):
         f = fresh.get(path)
         links.pop(path, None)
         found.pop(path, None)
         roles.pop(path, None)
+        partner_names.pop(path, None)
         blob = blobs.get(path) or (None if f is None or path in ctx.outside_tree else f.blob)
         if f is None or blob is None:
             rows[path] = None  # gone, or not the tree's content: read again next time
@@ -779,6 +787,8 @@ def _patched(ctx: Context, snapshot: Snapshot, tree: str, blobs: dict[str, str])
             links[path] = facts[link]
         if f.place.name == "partners" and isinstance(facts.get("roles"), list):
             roles[path] = facts["roles"]
+        if f.place.name == "partners" and isinstance(facts.get("name_key"), str):
+            partner_names[path] = facts["name_key"]
     for f in ctx.files:  # findings of every record this run looked at (restored ones too)
         if f.place.kind == "record" and f.path not in dirty and rows.get(f.path, True):
             if f.findings:
@@ -828,8 +838,12 @@ def _patched(ctx: Context, snapshot: Snapshot, tree: str, blobs: dict[str, str])
         sorted({*snapshot.dirty, *dirty} - set(rows) | dirty),
         snapshot.unique_ids and not _has(ctx, "duplicate-id"),
         roles,
-        snapshot.unique_names and not _has(ctx, "duplicate-name"),
+        snapshot.unique_names
+        and not _has_opportunity_duplicate(
+            [*ctx.collective, *(x for f in ctx.files for x in f.findings)]
+        ),
         {name: column.offsets() for name, column in columns.items()},
+        partner_names,
     )
     if len(patched.blobs) != 40 * len(patched.paths):
         raise ValueError("a blob id of the wrong length")
@@ -870,4 +884,12 @@ class _Spliced:
 def _has(ctx: Context, rule: str) -> bool:
     return any(x.rule == rule for x in ctx.collective) or any(
         x.rule == rule for f in ctx.files for x in f.findings
+    )
+
+
+def _has_opportunity_duplicate(findings: Iterable[Finding]) -> bool:
+    """Whether two opportunities share a name (partners' names are the partner dict's
+    to compare, and do not spoil the opportunities' fast path)."""
+    return any(
+        x.rule == "duplicate-name" and x.path.startswith("opportunities/") for x in findings
     )
