@@ -18,6 +18,7 @@ from typing import Any
 from crmfiles.errors import CrmError
 from crmfiles.ops.commit import Plan, execute
 from crmfiles.ops.init import SCHEMA_COMMENT, with_schema_comment
+from crmfiles.ops.near_names import near_duplicates
 from crmfiles.ops.result import OpResult
 from crmfiles.ops.workspace import RecordFile, Workspace, check_id, slug
 from crmfiles.ops.yamltext import dump, plain
@@ -204,7 +205,7 @@ def create(
     with Workspace(root, staging=commit and not branch, runtime=runtime) as ws:
         folder = folder_of(folder)
         record = new_record(ws, folder, fields)
-        return execute(ws, _plan(ws, record), commit=commit, branch=branch)
+        return _warned(ws, record, execute(ws, _plan(ws, record), commit=commit, branch=branch))
 
 
 def template(root: Path, folder: str, fields: Mapping[str, Any]) -> RecordFile:
@@ -242,7 +243,15 @@ def create_text(
             text = text.split("\n", 1)[1] if "\n" in text else ""
         text = with_schema_comment(path, text)
         record = RecordFile(folder, record_id, path, text, data)
-        return execute(ws, _plan(ws, record), commit=commit, branch=branch)
+        return _warned(ws, record, execute(ws, _plan(ws, record), commit=commit, branch=branch))
+
+
+def _warned(ws: Workspace, record: RecordFile, result: OpResult) -> OpResult:
+    """``result`` with a warning for each partner whose name is close to the new one's."""
+    warnings = near_duplicates(ws, record)
+    if not warnings:
+        return result
+    return dataclasses.replace(result, diagnostics=[*warnings, *result.diagnostics])
 
 
 def _usable_id(record_id: str) -> bool:
