@@ -429,6 +429,21 @@ def test_source_channel_mismatch_keeps(repo: Path, source: str) -> None:
             id="opportunity",
         ),
         pytest.param(
+            OPP,
+            """\
+            id: x
+            name: X
+            kind: hours
+            status: in_progress
+            partner: acme
+            responsible: alice
+            production_start: 2026-05-01
+            production_end: 2026-04-30
+            """,
+            "8:17",
+            id="production",
+        ),
+        pytest.param(
             "tasks/2026/03/t.yaml",
             """\
             id: t
@@ -461,6 +476,8 @@ def test_date_order_keeps_the_same_day(repo: Path) -> None:
             responsible: alice
             opened: 2026-03-10
             expected_close: 2026-03-10
+            production_start: 2026-05-01
+            production_end: 2026-05-01
             """
         },
     )

@@ -32,6 +32,10 @@ CATALOGS: tuple[str, ...] = (
     "tags",
     "people",
     "currencies",
+    "establishments",
+    "sectors",
+    "families",
+    "sub-families",
 )
 CONFIG_FILE = "crm.yaml"
 CATALOG_DIR = "catalogs"

@@ -143,7 +143,8 @@ _RULES = [
     RuleInfo(
         "date-order",
         "dates out of order",
-        "An end date (expected_close, valid_until, due) cannot precede its start.",
+        "An end date (expected_close, production_end, valid_until, due) cannot precede "
+        "its start (opened, production_start, the quote's or invoice's date).",
     ),
     RuleInfo(
         "currency-mismatch",
