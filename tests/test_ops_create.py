@@ -156,6 +156,13 @@ def test_cli_new_rejects_fields_of_another_type(
     assert "--probability takes a number" in capsys.readouterr().err
 
 
+def test_new_partners_and_contacts_are_dated_like_opportunities(repo: Path) -> None:
+    create(repo, "partner", {"name": "Zeta Kran AG"})
+    create(repo, "contact", {"name": "Eva Zeta", "partner": "zeta-kran-ag"})
+    for path in ("partners/zeta-kran-ag.yaml", "contacts/eva-zeta.yaml"):
+        assert f"opened: {TODAY.isoformat()}\n" in (repo / path).read_text()
+
+
 def test_cli_new_partner_warns_of_a_near_duplicate_and_refuses_a_duplicate(
     repo: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

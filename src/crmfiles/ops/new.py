@@ -113,7 +113,9 @@ def with_defaults(ws: Workspace, folder: str, fields: Mapping[str, Any]) -> dict
             "opened": today,
         }
     elif folder == "partners":
-        out = {"roles": ["prospect"], "responsible": ws.me}
+        out = {"roles": ["prospect"], "responsible": ws.me, "opened": today}
+    elif folder == "contacts":
+        out = {"opened": today}
     elif folder == "leads":
         out = {"status": "new", "responsible": ws.me, "created": today}
     elif folder == "interactions":
