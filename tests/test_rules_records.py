@@ -265,8 +265,7 @@ def test_duplicate_name_breaks_on_partners_case_and_space_insensitive(repo: Path
     write(
         repo,
         {
-            "partners/acme2.yaml": "id: acme2\nname: '  ACME   gmbh '\n"
-            "roles: [customer]\n",
+            "partners/acme2.yaml": "id: acme2\nname: '  ACME   gmbh '\nroles: [customer]\n",
             "partners/zeta.yaml": "id: zeta\nname: Zeta\nroles: [customer]\n",
         },
     )

@@ -38,11 +38,11 @@ from crmfiles.records import (
     CATALOGS,
     CONFIG_FILE,
     FACT_KEYS,
-    name_key,
     RECORD_FOLDERS,
     LoadedFile,
     Place,
     classify,
+    name_key,
 )
 from crmfiles.records.sources import TOP_LEVEL, RawFile, Source
 from crmfiles.records.yamlio import (
@@ -890,6 +890,4 @@ def _has(ctx: Context, rule: str) -> bool:
 def _has_opportunity_duplicate(findings: Iterable[Finding]) -> bool:
     """Whether two opportunities share a name (partners' names are the partner dict's
     to compare, and do not spoil the opportunities' fast path)."""
-    return any(
-        x.rule == "duplicate-name" and x.path.startswith("opportunities/") for x in findings
-    )
+    return any(x.rule == "duplicate-name" and x.path.startswith("opportunities/") for x in findings)
