@@ -106,6 +106,12 @@ BASE_FILES: dict[str, str] = {
         - id: priority
           name: Priority
         """,
+    # the classification catalogs `crm init` writes (a repository without one is
+    # checked in full on every run, as for any missing catalog)
+    "catalogs/establishments.yaml": "- id: hq\n  name: Head office\n",
+    "catalogs/sectors.yaml": "- id: industry\n  name: Industry\n",
+    "catalogs/families.yaml": "- id: trucks\n  name: Trucks\n",
+    "catalogs/sub-families.yaml": "- id: electric\n  name: Electric\n  family: trucks\n",
     "catalogs/people.yaml": """\
         - id: alice
           name: Alice Martin

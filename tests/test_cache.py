@@ -109,7 +109,12 @@ def test_cached_runs_agree_with_cold_runs_through_random_edits(
         lambda: git(repo, "add", "-A"),
         lambda: commit_all(repo, "step"),
         lambda: write(
-            repo, {"partners/nobody.yaml": "id: nobody\nname: Nobody\nroles: [customer]\n"}
+            repo,
+            {
+                "partners/nobody.yaml": "id: nobody\n"
+                f"name: {rng.choice(['Nobody', 'ACME  gmbh', 'Rival Ltd'])}\n"
+                "roles: [customer]\n"
+            },
         ),
         lambda: (repo / "partners/nobody.yaml").unlink(missing_ok=True),
         lambda: write(
@@ -126,6 +131,22 @@ def test_cached_runs_agree_with_cold_runs_through_random_edits(
     for _ in range(40):
         rng.choice(steps)()
         assert_agree(repo)
+
+
+def test_a_partner_name_taken_is_found_on_a_warm_run_and_stays_found(repo: Path) -> None:
+    """Partner names come from the cache's partner dict for the partners not read."""
+    check_module.SAVE_THRESHOLD, saved = 0, check_module.SAVE_THRESHOLD
+    try:
+        assert check(WorkTree(repo)).diagnostics == []  # the warm cache
+        write(repo, {"partners/zeta.yaml": "id: zeta\nname: acme GMBH\nroles: [customer]\n"})
+        commit_all(repo, "a second Acme")
+        expected = ["partners/zeta.yaml:2:7 duplicate-name"]
+        for _ in range(2):  # read once, then restored from the cache
+            report = check(WorkTree(repo))
+            assert [f"{d.location} {d.rule}" for d in report.diagnostics] == expected
+        assert_agree(repo)
+    finally:
+        check_module.SAVE_THRESHOLD = saved
 
 
 def test_a_dirty_file_reverted_to_the_index_is_read_again(repo: Path) -> None:

@@ -248,6 +248,29 @@ def test_import_ids_from_a_column_and_unique_slugs(
     assert "row 1: refused: id 'my-own-id' exists already" in capsys.readouterr().out
 
 
+def test_imported_partners_and_leads_get_their_date_of_entry(repo: Path) -> None:
+    import datetime as dt
+
+    today = dt.date.today().isoformat()
+    (repo.parent / "map.yaml").write_text(
+        "columns: {Company: name}\ndefaults: {roles: [customer]}\n"
+    )
+    (repo.parent / "partners.csv").write_text("Company\nZeta Kran AG\n", encoding="utf-8")
+    args = ["import", "csv", str(repo.parent / "partners.csv"), "--type", "partners"]
+    assert main([*args, "--map", str(repo.parent / "map.yaml")]) == 0
+    text = (repo / "partners/zeta-kran-ag.yaml").read_text()
+    assert f"opened: {today}\n" in text
+    (repo.parent / "map.yaml").write_text(
+        "columns: {Title: name, Firm: company}\ndefaults: {status: new}\n"
+    )
+    (repo.parent / "leads.csv").write_text("Title,Firm\nCrane inquiry,Zeta\n")
+    args = ["import", "csv", str(repo.parent / "leads.csv"), "--type", "leads"]
+    assert main([*args, "--map", str(repo.parent / "map.yaml")]) == 0
+    added = git(repo, "show", "--name-only", "--format=", "HEAD").split()
+    assert len(added) == 1
+    assert f"created: {today}\n" in (repo / added[0]).read_text()
+
+
 def test_a_broken_mapping_is_a_usage_error(repo: Path) -> None:
     (repo.parent / "map.yaml").write_text("columns: [a, b]\n")
     (repo.parent / "deals.csv").write_text("a,b\n1,2\n")

@@ -156,6 +156,32 @@ def test_cli_new_rejects_fields_of_another_type(
     assert "--probability takes a number" in capsys.readouterr().err
 
 
+def test_new_partners_and_contacts_are_dated_like_opportunities(repo: Path) -> None:
+    create(repo, "partner", {"name": "Zeta Kran AG"})
+    create(repo, "contact", {"name": "Eva Zeta", "partner": "zeta-kran-ag"})
+    for path in ("partners/zeta-kran-ag.yaml", "contacts/eva-zeta.yaml"):
+        assert f"opened: {TODAY.isoformat()}\n" in (repo / path).read_text()
+
+
+def test_cli_new_partner_warns_of_a_near_duplicate_and_refuses_a_duplicate(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # the fixture holds partner acme, "Acme GmbH": accents aside, the same name
+    assert main(["new", "partner", "--name", "Acmé  GmbH"]) == 0
+    out, err = capsys.readouterr()
+    assert out.startswith("created partner acme-gmbh (partners/acme-gmbh.yaml)")
+    assert "partners/acme-gmbh.yaml:3:7: warning: name 'Acmé  GmbH' is close to partner " in err
+    assert "acme ('Acme GmbH') [duplicate-name]" in err
+    assert 'name: "Acmé  GmbH"\n' in (repo / "partners/acme-gmbh.yaml").read_text()
+    # equal once case and spacing are folded: the rule refuses it, nothing written
+    assert main(["new", "partner", "--name", " ACME   gmbh", "--id", "zeta"]) == 1
+    out, err = capsys.readouterr()
+    assert "partners/zeta.yaml:3:7: error: name ' ACME   gmbh' is already used by " in out
+    assert "partners/acme.yaml [duplicate-name]" in out
+    assert err.startswith("crm: refused: crm new zeta breaks 1 rule; nothing was written")
+    assert not (repo / "partners/zeta.yaml").exists()
+
+
 def _editor(tmp_path: Path, script: str) -> str:
     """An editor that runs ``script`` (Python) on the file it is given."""
     program = tmp_path / "editor.py"

@@ -260,6 +260,30 @@ def test_duplicate_name_breaks_on_every_file_after_the_first(repo: Path) -> None
     assert found(repo)[0].end_column == 22
 
 
+def test_duplicate_name_breaks_on_partners_case_and_space_insensitive(repo: Path) -> None:
+    # the fixture holds partners/acme.yaml, named "Acme GmbH"
+    write(
+        repo,
+        {
+            "partners/acme2.yaml": "id: acme2\nname: '  ACME   gmbh '\nroles: [customer]\n",
+            "partners/zeta.yaml": "id: zeta\nname: Zeta\nroles: [customer]\n",
+        },
+    )
+    assert report(repo) == ["partners/acme2.yaml:2:7: error [duplicate-name]"]
+    assert "already used by partners/acme.yaml" in only(repo).message
+
+
+def test_duplicate_name_keeps_partners_that_only_share_accents(repo: Path) -> None:
+    write(
+        repo,
+        {
+            "partners/muller.yaml": "id: muller\nname: Muller Logistik\nroles: [customer]\n",
+            "partners/mueller.yaml": "id: mueller\nname: Müller Logistik\nroles: [customer]\n",
+        },
+    )
+    assert report(repo) == []
+
+
 def test_duplicate_name_keeps_different_names_and_other_record_types(repo: Path) -> None:
     common = "kind: hours\nstatus: in_progress\npartner: acme\nresponsible: alice\n"
     write(
@@ -404,6 +428,21 @@ def test_source_channel_mismatch_keeps(repo: Path, source: str) -> None:
             id="opportunity",
         ),
         pytest.param(
+            OPP,
+            """\
+            id: x
+            name: X
+            kind: hours
+            status: in_progress
+            partner: acme
+            responsible: alice
+            production_start: 2026-05-01
+            production_end: 2026-04-30
+            """,
+            "8:17",
+            id="production",
+        ),
+        pytest.param(
             "tasks/2026/03/t.yaml",
             """\
             id: t
@@ -436,6 +475,8 @@ def test_date_order_keeps_the_same_day(repo: Path) -> None:
             responsible: alice
             opened: 2026-03-10
             expected_close: 2026-03-10
+            production_start: 2026-05-01
+            production_end: 2026-05-01
             """
         },
     )
@@ -919,3 +960,28 @@ def test_crm_yaml_references_keep_the_rule(repo: Path) -> None:
     with (repo / "crm.yaml").open("a") as handle:
         handle.write("me: alice\ndefaults:\n  kind: standard-sale\n")
     assert report(repo) == []
+
+
+def test_a_repository_without_the_newer_catalogs_checks_references_to_them(repo: Path) -> None:
+    """establishments, sectors, families and sub-families came later: a repository
+    without them is fine, and a reference to one is an unknown-reference on its record,
+    the same warm as cold."""
+    import subprocess
+    import sys
+
+    for name in ("establishments", "sectors", "families", "sub-families"):
+        (repo / "catalogs" / f"{name}.yaml").unlink(missing_ok=True)
+    assert report(repo) == []
+    opp = "opportunities/2026/01/acme-forklifts.yaml"
+    with (repo / opp).open("a") as handle:
+        handle.write("sector: food\n")
+    for _ in range(2):  # cold, then warm from the cache
+        proc = subprocess.run(
+            [sys.executable, "-m", "crmfiles", "validate"],
+            cwd=repo,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert proc.returncode == 1
+        assert f"{opp}:14:9: error: unknown sector 'food' [unknown-reference]" in proc.stdout

@@ -53,6 +53,10 @@ CATALOGS = (
     "tags",
     "people",
     "currencies",
+    "establishments",
+    "sectors",
+    "families",
+    "sub-families",
 )
 X_REF_TARGETS = {folder for folder in RECORD_TYPES if folder != "views"} | set(CATALOGS)
 SCHEMA_NAMES = {"common", "crm", *CATALOGS, *RECORD_TYPES.values()}

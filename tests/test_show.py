@@ -33,11 +33,25 @@ def test_an_opportunity_for_a_person(example: Path) -> None:  # noqa: F811
     # lines: the product's name, the line total (8 x 36,900 less 6 %), its margin (18 %)
     line = next(x for x in text.splitlines() if x.startswith("Electric forklift E25"))
     assert line.split()[-5:] == ["36,900.00", "6", "277,488.00", "18", "49,947.84"]
+    assert line.split()[-7] == "sale"  # its sale type
+    telematics = next(x for x in text.splitlines() if x.startswith("FleetView"))
+    assert "subscription" in telematics.split()
+    # the margin amounts: 18 % of 277,488.00 and 22 % of 73,696.00 (the telematics
+    # line states none), and that weighted by the probability (70 %)
     total = next(x for x in text.splitlines() if x.startswith("total "))
-    assert total.split() == ["total", "362,704.00", "49,947.84"]
-    assert "amount          362,704.00 EUR (sum of the lines)" in text
-    assert "weighted        253,892.80 EUR" in text  # 70 %
+    assert total.split() == ["total", "362,704.00", "66,160.96"]
+    assert "amount            362,704.00 EUR (sum of the lines)" in text
+    assert "weighted          253,892.80 EUR" in text  # 70 %
+    assert "margin            66,160.96 EUR" in text
+    assert "weighted margin   46,312.67 EUR" in text
     assert "days in stage   " in text
+    # the site, the production dates and the classifications, by their catalog names
+    assert "site              Bremen, Am Speicher 12 (warehouses 2 and 3)" in text
+    assert "production start  2027-01-15\nproduction end    2027-03-31" in text
+    assert "establishment     Hamburg (head office, DACH north) (hamburg)" in text
+    assert "sector            Logistics and warehousing (logistics)" in text
+    assert "family            Industrial trucks (trucks)" in text
+    assert "sub family        Electric trucks (electric-trucks)" in text
     # what refers to it
     assert "Quotes (2)" in text and "q-2026-0014" in text and "q-2026-0017" in text
     assert "Interactions (2)" in text and "2026-11-09-mueller-quote-review" in text
@@ -75,8 +89,9 @@ def test_yaml_is_the_file_and_json_the_record(example: Path) -> None:  # noqa: F
     assert payload["record"]["partner"] == "mueller-logistik"  # as stored
     computed = payload["computed"]
     assert computed["amount"] == "362704.00" and computed["weighted"] == "253892.80"
-    assert computed["margin"] == "49947.84" and computed["currency"] == "EUR"
+    assert computed["margin"] == "66160.96" and computed["currency"] == "EUR"
     assert computed["lines"][0] == {"total": "277488.00", "margin": "49947.84"}
+    assert computed["weighted_margin"] == "46312.67"  # 70 % of the margin
     assert isinstance(computed["days_in_stage"], int)
     assert computed["related"]["quotes"] == ["q-2026-0014", "q-2026-0017"]
 

@@ -444,6 +444,28 @@ async def pick(pilot: Pilot[object], selector: str, search: str) -> None:
 
 
 @sync
+async def test_edit_picks_a_sector_from_its_catalog(demo: Path) -> None:
+    messages: list[object] = []
+    app = make_app(demo)
+    rid = "brauerei-falkenstein-stapler"
+    async with app.run_test(size=SIZE, message_hook=messages.append) as pilot:
+        await settle(pilot)
+        await go_to(pilot, rid)
+        await pilot.press("e")
+        await settle(pilot)
+        assert isinstance(app.screen, EditScreen)
+        await pick(pilot, "#sector", "Food")
+        await pilot.press("f2")
+        await settle(pilot)
+        assert isinstance(app.screen, OpportunitiesScreen)
+    [done] = finished(messages)
+    assert done.outcome.ok, done.outcome.details
+    diff = git(demo, "show", "HEAD", "--format=", "--unified=0").splitlines()
+    changed = [line for line in diff if line[:1] in "+-" and line[:3] not in ("+++", "---")]
+    assert changed == ["+sector: food-beverage"]
+
+
+@sync
 async def test_new_opportunity_with_pickers(demo: Path) -> None:
     messages: list[object] = []
     app = make_app(demo)

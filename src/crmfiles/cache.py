@@ -185,6 +185,9 @@ class Snapshot:
     # column name -> the start of each value in its text (uint32, one past the last
     # too): one value is then a slice, where a split makes 100,000 strings
     offsets: dict[str, bytes] = field(default_factory=dict, repr=False)
+    # partner path -> its name key: partners are few, so a dict (the name_keys column
+    # holds opportunities' alone, whose count a warm run takes from one string)
+    partner_names: dict[str, str] | None = None
     _starts: dict[str, array.array[int]] = field(default_factory=dict, init=False, repr=False)
 
     @cached_property
@@ -373,6 +376,7 @@ class Cache:
                 stored["roles"],
                 stored["unique_names"],
                 offsets,
+                stored["partner_names"],
             )
             key = str(stored["key"])
         except (
@@ -444,6 +448,7 @@ class Cache:
             "unique_ids": snapshot.unique_ids,
             "roles": snapshot.roles or {},
             "unique_names": snapshot.unique_names,
+            "partner_names": snapshot.partner_names or {},
             "offsets": {
                 "paths": paths.offsets(),
                 "name_keys": snapshot.offsets.get("name_keys")

@@ -38,10 +38,12 @@ from crmfiles.records import (
     CATALOGS,
     CONFIG_FILE,
     FACT_KEYS,
+    OPTIONAL_CATALOGS,
     RECORD_FOLDERS,
     LoadedFile,
     Place,
     classify,
+    name_key,
 )
 from crmfiles.records.sources import TOP_LEVEL, RawFile, Source
 from crmfiles.records.yamlio import (
@@ -85,7 +87,7 @@ def _facts(data: Any) -> dict[str, Any] | None:
     facts = {key: data[key] for key in FACT_KEYS if key in data}
     name = facts.get("name")
     if isinstance(name, str):  # how names compare: case and spacing do not count
-        facts["name_key"] = " ".join(name.casefold().split())
+        facts["name_key"] = name_key(name)
     return facts or None
 
 
@@ -224,6 +226,8 @@ def load(
             ctx.catalogs[f.place.name] = {
                 e["id"]: e for e in f.data if isinstance(e, dict) and isinstance(e.get("id"), str)
             }
+    for name in OPTIONAL_CATALOGS - set(ctx.catalog_paths):
+        ctx.catalogs.setdefault(name, {})
     for path in strays:
         ctx.stray_catalogs.append(path)
     read: set[str] = set()
@@ -255,7 +259,7 @@ def load(
     ctx.recheck_all = (
         not restored
         or snapshot is None
-        or any(name not in ctx.catalog_paths for name in CATALOGS)
+        or any(name not in ctx.catalog_paths for name in CATALOGS if name not in OPTIONAL_CATALOGS)
         or removed
         or _roles_changed(snapshot, files)
     )
@@ -451,7 +455,9 @@ def _stray_catalogs(ctx: Context) -> Iterable[Finding]:
 def _missing_catalogs(ctx: Context) -> Iterable[Finding]:
     """A catalog file that does not exist is one diagnostic, not one per reference."""
     wanted: dict[str, int] = defaultdict(int)
-    missing = {name for name in CATALOGS if name not in ctx.catalog_paths}
+    missing = {
+        name for name in CATALOGS if name not in ctx.catalog_paths and name not in OPTIONAL_CATALOGS
+    }
     if not missing:
         return
     for f in ctx.all_files():
@@ -708,7 +714,12 @@ def _write_snapshot(ctx: Context, store: Cache) -> None:
         for path, (_, _, facts) in cold.items()
         if path.startswith("partners/") and facts and isinstance(facts.get("roles"), list)
     }
-    snapshot.unique_names = not any(x.rule == "duplicate-name" for x in ctx.collective)
+    snapshot.partner_names = {
+        path: facts["name_key"]
+        for path, (_, _, facts) in cold.items()
+        if path.startswith("partners/") and facts and isinstance(facts.get("name_key"), str)
+    }
+    snapshot.unique_names = not _has_opportunity_duplicate(ctx.collective)
     snapshot.unique_ids = all(
         len(ctx.ids_of(folder)) == len(ctx.folder_paths(folder)) for folder in RECORD_FOLDERS
     )
@@ -755,11 +766,13 @@ def _patched(ctx: Context, snapshot: Snapshot, tree: str, blobs: dict[str, str])
     dirty: set[str] = set()
     links, found = dict(snapshot.links), dict(snapshot.found)
     roles = dict(snapshot.roles or {})
+    partner_names = dict(snapshot.partner_names or {})
     for path in ctx.restored.excluded | set(fresh):
         f = fresh.get(path)
         links.pop(path, None)
         found.pop(path, None)
         roles.pop(path, None)
+        partner_names.pop(path, None)
         blob = blobs.get(path) or (None if f is None or path in ctx.outside_tree else f.blob)
         if f is None or blob is None:
             rows[path] = None  # gone, or not the tree's content: read again next time
@@ -779,6 +792,8 @@ def _patched(ctx: Context, snapshot: Snapshot, tree: str, blobs: dict[str, str])
             links[path] = facts[link]
         if f.place.name == "partners" and isinstance(facts.get("roles"), list):
             roles[path] = facts["roles"]
+        if f.place.name == "partners" and isinstance(facts.get("name_key"), str):
+            partner_names[path] = facts["name_key"]
     for f in ctx.files:  # findings of every record this run looked at (restored ones too)
         if f.place.kind == "record" and f.path not in dirty and rows.get(f.path, True):
             if f.findings:
@@ -828,8 +843,12 @@ def _patched(ctx: Context, snapshot: Snapshot, tree: str, blobs: dict[str, str])
         sorted({*snapshot.dirty, *dirty} - set(rows) | dirty),
         snapshot.unique_ids and not _has(ctx, "duplicate-id"),
         roles,
-        snapshot.unique_names and not _has(ctx, "duplicate-name"),
+        snapshot.unique_names
+        and not _has_opportunity_duplicate(
+            [*ctx.collective, *(x for f in ctx.files for x in f.findings)]
+        ),
         {name: column.offsets() for name, column in columns.items()},
+        partner_names,
     )
     if len(patched.blobs) != 40 * len(patched.paths):
         raise ValueError("a blob id of the wrong length")
@@ -871,3 +890,9 @@ def _has(ctx: Context, rule: str) -> bool:
     return any(x.rule == rule for x in ctx.collective) or any(
         x.rule == rule for f in ctx.files for x in f.findings
     )
+
+
+def _has_opportunity_duplicate(findings: Iterable[Finding]) -> bool:
+    """Whether two opportunities share a name (partners' names are the partner dict's
+    to compare, and do not spoil the opportunities' fast path)."""
+    return any(x.rule == "duplicate-name" and x.path.startswith("opportunities/") for x in findings)

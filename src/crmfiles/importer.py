@@ -324,7 +324,10 @@ def _place(repo: Repository, folder: str, row: _Row, taken: set[str]) -> None:
         # a deal brought in from another system may be at any stage (stage-start
         # exempts it), and is as new to this repository as one made with `crm new`
         row.data.setdefault("origin", {"type": "import"})
-        row.data.setdefault("opened", dt.date.today().isoformat())
+    # every record type with a date of entry gets today's, as with `crm new`
+    entered = {"leads": "created", "tasks": "created"}.get(folder, "opened")
+    if folder in ("opportunities", "partners", "contacts", "leads", "tasks"):
+        row.data.setdefault(entered, dt.date.today().isoformat())
     data = ordered(folder, row.data)
     path = layout_target(f"{folder}/{record_id}.yaml", data, repo.config, dt.date.today())
     assert path is not None

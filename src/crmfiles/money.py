@@ -32,21 +32,45 @@ def lines_total(
         return None
     total = Decimal(0)
     for line in lines:
-        if not isinstance(line, dict):
+        amount = line_total(line, products)
+        if amount is None:
             return None
-        price = decimal(line.get("unit_price"))
-        if price is None and products is not None:
-            product = products.get(str(line.get("product")))
-            price = decimal(product.get("price")) if isinstance(product, dict) else None
-        quantity = decimal(line.get("quantity", 1))
-        if price is None or quantity is None:
-            return None
-        discount = decimal(line.get("discount", 0)) or Decimal(0)
-        # a recurring line (a service contract) counts every month of its duration
-        months = line.get("duration_months")
-        periods = months if isinstance(months, int) and not isinstance(months, bool) else 1
-        total += to_cent(quantity * price * periods * (100 - discount) / 100)
+        total += amount
     return total
+
+
+def line_total(line: Any, products: Mapping[str, Any] | None = None) -> Decimal | None:
+    """One line's total, to the cent; None when it has no price (nor its product)."""
+    if not isinstance(line, dict):
+        return None
+    price = decimal(line.get("unit_price"))
+    if price is None and products is not None:
+        product = products.get(str(line.get("product")))
+        price = decimal(product.get("price")) if isinstance(product, dict) else None
+    quantity = decimal(line.get("quantity", 1))
+    if price is None or quantity is None:
+        return None
+    discount = decimal(line.get("discount", 0)) or Decimal(0)
+    # a recurring line (a service contract) counts every month of its duration
+    months = line.get("duration_months")
+    periods = months if isinstance(months, int) and not isinstance(months, bool) else 1
+    return to_cent(quantity * price * periods * (100 - discount) / 100)
+
+
+def line_margin(line: Any, products: Mapping[str, Any] | None = None) -> Decimal | None:
+    """A line's margin amount: its total x its margin % / 100; None without a margin."""
+    percent = decimal(line.get("margin")) if isinstance(line, dict) else None
+    total = line_total(line, products) if percent is not None else None
+    return None if total is None or percent is None else to_cent(total * percent / 100)
+
+
+def margin_of(data: Mapping[str, Any], products: Mapping[str, Any] | None = None) -> Decimal | None:
+    """The expected margin amount: the sum over the lines that state a margin (a line
+    without one adds nothing known); None when no line states one."""
+    lines = data.get("lines")
+    margins = [line_margin(line, products) for line in lines] if isinstance(lines, list) else []
+    known = [m for m in margins if m is not None]
+    return sum(known, Decimal(0)) if known else None
 
 
 def amount_of(data: Mapping[str, Any], products: Mapping[str, Any] | None = None) -> Decimal | None:

@@ -142,6 +142,8 @@ def _money_rows(shown: Any) -> list[tuple[str, str]]:
         rows.append(("weighted", f"{fmt(shown.weighted)} {cur}"))
     if shown.margin is not None:
         rows.append(("margin", f"{fmt(shown.margin)} {cur}"))
+    if shown.weighted_margin is not None:
+        rows.append(("weighted margin", f"{fmt(shown.weighted_margin)} {cur}"))
     if shown.days_in_stage is not None:
         rows.append(("days in stage", str(shown.days_in_stage)))
     return rows
@@ -173,6 +175,7 @@ SPECS = {
     "unit price": Spec(85, numeric=True),
     "disc%": Spec(60, numeric=True),
     "months": Spec(60, numeric=True),
+    "sale type": Spec(50),
     "total": Spec(95, numeric=True),
     "margin%": Spec(55, numeric=True),
     "margin": Spec(56, numeric=True),
@@ -233,18 +236,21 @@ def _partner(shown: Any, ref: Any) -> str:
 def _lines(console: Any, shown: Any) -> None:
     _section(console, f"Lines ({shown.currency})")
     months = any(x.months for x in shown.lines)
-    columns = ["product", "qty", "unit price", "disc%"]
+    types = any(x.sale_type for x in shown.lines)
+    columns = ["product"] + (["sale type"] if types else []) + ["qty", "unit price", "disc%"]
     columns += ["months"] if months else []
     columns += ["total", "margin%", "margin"]
     rows = []
     for x in shown.lines:
         what = x.what + (f" ({x.comment})" if x.comment else "")
-        row = [what, _number(x.quantity), x.unit_price, _number(x.discount)]
+        row = [what] + ([x.sale_type] if types else [])
+        row += [_number(x.quantity), x.unit_price, _number(x.discount)]
         row += [x.months] if months else []
         row += [x.total, _number(x.margin_percent), x.margin]
         rows.append(row)
     total = sum((x.total for x in shown.lines if x.total is not None), Decimal(0))
-    footer: list[Any] = ["total", "", "", ""] + ([""] if months else [])
+    footer: list[Any] = ["total"] + ([""] if types else []) + ["", "", ""]
+    footer += [""] if months else []
     percent = None
     if shown.margin is not None and total and all(x.margin is not None for x in shown.lines):
         percent = (shown.margin / total * 100).quantize(Decimal("0.1"))

@@ -46,6 +46,8 @@ SPECS: dict[str, Spec] = {
     "stage": Spec(85),
     "probability": Spec(80, numeric=True, short="prob%"),
     "weighted": Spec(75, numeric=True),
+    "margin": Spec(58, numeric=True),
+    "weighted_margin": Spec(57, numeric=True, short="w. margin"),
     "name": Spec(70, min_width=12),
     "status": Spec(60),
     "expected_close": Spec(55, short="close by"),

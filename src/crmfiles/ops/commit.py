@@ -40,6 +40,7 @@ from pathlib import Path
 from crmfiles import git
 from crmfiles.background import later
 from crmfiles.cache import cache_dir, writing
+from crmfiles.diagnostics import Diagnostic
 from crmfiles.errors import CrmError
 from crmfiles.ops.guard import Verdict, guard
 from crmfiles.ops.interrupts import Interrupts, checkpoint
@@ -76,6 +77,8 @@ class Plan:
     branch: str  # the branch name --branch uses: crm/<id>-<what>
     summary: str  # what happened, for a person
     notes: list[str] = field(default_factory=list)  # more lines for a person
+    # what the planner has to say besides the rules (a name close to another's)
+    warnings: list[Diagnostic] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)  # files the operation deletes
 
     @property
@@ -237,7 +240,7 @@ class _Steps:
             commit=commit,
             branch=None,
             message="\n".join([f"{plan.summary}, {done}", *plan.notes]),
-            diagnostics=verdict.diagnostics,
+            diagnostics=[*plan.warnings, *verdict.diagnostics],
             id=plan.record,
             created=sorted(plan.created),
             removed=sorted(plan.removed),
@@ -308,7 +311,7 @@ def _on_branch(ws: Workspace, plan: Plan) -> OpResult:
         commit=made.commit,
         branch=name,
         message="\n".join([f"{plan.summary}, {done}", *notes]),
-        diagnostics=verdict.diagnostics,
+        diagnostics=[*plan.warnings, *verdict.diagnostics],
         id=plan.record,
         created=sorted(plan.created),
         removed=sorted(plan.removed),

@@ -18,6 +18,7 @@ from typing import Any
 from crmfiles.errors import CrmError
 from crmfiles.ops.commit import Plan
 from crmfiles.ops.init import SCHEMA_COMMENT, with_schema_comment
+from crmfiles.ops.near_names import near_duplicates
 from crmfiles.ops.runner import operation
 from crmfiles.ops.workspace import RecordFile, Workspace, check_id, slug
 from crmfiles.ops.yamltext import dump, plain
@@ -111,7 +112,9 @@ def with_defaults(ws: Workspace, folder: str, fields: Mapping[str, Any]) -> dict
             "opened": today,
         }
     elif folder == "partners":
-        out = {"roles": ["prospect"], "responsible": ws.me}
+        out = {"roles": ["prospect"], "responsible": ws.me, "opened": today}
+    elif folder == "contacts":
+        out = {"opened": today}
     elif folder == "leads":
         out = {"status": "new", "responsible": ws.me, "created": today}
     elif folder == "interactions":
@@ -263,6 +266,7 @@ def _plan(ws: Workspace, record: RecordFile) -> Plan:
         branch=f"crm/{record.id}-new",
         summary=f"created {kind} {record.id} ({record.path})",
     )
+    plan.warnings = near_duplicates(ws, record)  # a partner named almost like another
     return with_entry_tasks(ws, plan, record)
 
 

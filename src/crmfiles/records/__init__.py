@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
@@ -31,7 +32,14 @@ CATALOGS: tuple[str, ...] = (
     "tags",
     "people",
     "currencies",
+    "establishments",
+    "sectors",
+    "families",
+    "sub-families",
 )
+# catalogs a repository may not have (they came later): absent, each reads as empty,
+# so a reference to one is an unknown-reference on its own record, like any other
+OPTIONAL_CATALOGS = frozenset({"establishments", "sectors", "families", "sub-families"})
 CONFIG_FILE = "crm.yaml"
 CATALOG_DIR = "catalogs"
 # folders the tool writes by month unless crm.yaml says otherwise
@@ -54,6 +62,19 @@ def iso_date(value: Any) -> dt.date | None:
         return dt.date.fromisoformat(value[:10])
     except ValueError:
         return None
+
+
+def name_key(name: str) -> str:
+    """How names compare for uniqueness (opportunities, partners): case and spacing do
+    not count (runs of whitespace are one space, none at either end)."""
+    return " ".join(name.casefold().split())
+
+
+def loose_name_key(name: str) -> str:
+    """:func:`name_key` with accents folded too (``Müller`` -> ``muller``): how close
+    two names are for a warning, not a rule."""
+    decomposed = unicodedata.normalize("NFKD", name_key(name))
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
 
 
 def is_valid_id(value: str) -> bool:

@@ -9,7 +9,7 @@ from decimal import Decimal
 from typing import Any, Protocol, TypeVar
 
 from crmfiles.errors import CrmError
-from crmfiles.money import Total, amount_of, rates_from, weighted
+from crmfiles.money import Total, amount_of, margin_of, rates_from, weighted
 from crmfiles.records.store import Record, Repository
 
 DEFAULT_COLUMNS = (
@@ -26,7 +26,15 @@ DEFAULT_COLUMNS = (
     "expected_close",
     "responsible",
 )
-DERIVED = {"weighted", "age", "partner_name", "stage_name", "responsible_name"}
+DERIVED = {
+    "weighted",
+    "margin",
+    "weighted_margin",
+    "age",
+    "partner_name",
+    "stage_name",
+    "responsible_name",
+}
 R = TypeVar("R", bound="_Valued")
 FILTER_KEYS = ("stage", "status", "responsible", "tag", "kind", "partner", "closed")
 
@@ -39,6 +47,8 @@ class Row:
     currency: str
     names: Mapping[str, str] = field(default_factory=dict)
     days: int | None = None  # in the current stage, when the list asked git
+    margin: Decimal | None = None  # the lines' margin amounts
+    weighted_margin: Decimal | None = None
 
     def value(self, column: str) -> Any:
         data = self.record.data
@@ -48,6 +58,10 @@ class Row:
             return self.amount
         if column == "weighted":
             return self.weighted
+        if column == "margin":
+            return self.margin
+        if column == "weighted_margin":
+            return self.weighted_margin
         if column == "currency":
             return self.currency
         if column == "age":
@@ -83,6 +97,7 @@ def rows(repo: Repository) -> list[Row]:
     for record in repo.records("opportunities"):
         data = record.data
         amount = amount_of(data, products)
+        margin = margin_of(data, products)
         names = {
             "partner_name": str(partners.get(data.get("partner"), data.get("partner", ""))),
             "stage_name": str(stages.get(data.get("stage"), data.get("stage") or "")),
@@ -95,6 +110,8 @@ def rows(repo: Repository) -> list[Row]:
                 weighted(amount, data.get("probability")),
                 str(data.get("currency") or repo.config.currency),
                 names,
+                margin=margin,
+                weighted_margin=weighted(margin, data.get("probability")),
             )
         )
     return out

@@ -10,7 +10,15 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from crmfiles.money import amount_of, decimal, plain, to_cent, weighted
+from crmfiles.money import (
+    amount_of,
+    decimal,
+    line_margin,
+    line_total,
+    margin_of,
+    plain,
+    weighted,
+)
 from crmfiles.records.store import Record, Repository
 from crmfiles.reports.lists import Context
 from crmfiles.reports.pipeline import as_list
@@ -30,13 +38,29 @@ REFERENCES = {
     "channel": "channels",
     "terms": "terms",
     "tags": "tags",
+    "establishment": "establishments",
+    "sector": "sectors",
+    "family": "families",
+    "sub_family": "sub-families",
     "opportunity": "opportunities",
     "lead": "leads",
     "quote": "quotes",
     "order": "orders",
     "previous": "quotes",
 }
-CATALOG_NAMES = {"people", "kinds", "stages", "loss-reasons", "channels", "terms", "tags"}
+CATALOG_NAMES = {
+    "people",
+    "kinds",
+    "stages",
+    "loss-reasons",
+    "channels",
+    "terms",
+    "tags",
+    "establishments",
+    "sectors",
+    "families",
+    "sub-families",
+}
 # shown in sections of their own, not among the fields
 APART = {
     "id",
@@ -59,6 +83,7 @@ class Line:
     unit_price: Decimal | None
     discount: Decimal | None
     months: int | None
+    sale_type: str | None
     total: Decimal | None
     margin_percent: Decimal | None
     margin: Decimal | None
@@ -75,6 +100,7 @@ class Dossier:
     currency: str | None = None
     weighted: Decimal | None = None
     margin: Decimal | None = None
+    weighted_margin: Decimal | None = None  # the margin x the probability
     days_in_stage: int | None = None
     related: dict[str, list[Record]] = field(default_factory=dict)
     ctx: Context | None = field(default=None, repr=False)
@@ -86,6 +112,7 @@ class Dossier:
             "currency": self.currency,
             "weighted": plain(self.weighted),
             "margin": plain(self.margin),
+            "weighted_margin": plain(self.weighted_margin),
             "days_in_stage": self.days_in_stage,
             "lines": [{"total": plain(x.total), "margin": plain(x.margin)} for x in self.lines],
             "related": {k: [r.id for r in v] for k, v in self.related.items()},
@@ -108,8 +135,9 @@ def dossier(repo: Repository, record: Record, days: int | None = None) -> Dossie
             shown.days_in_stage = days
         else:
             shown.amount = ctx.amount(folder, data)
-        margins = [x.margin for x in shown.lines if x.margin is not None]
-        shown.margin = sum(margins, Decimal(0)) if margins else None
+        shown.margin = margin_of(data, ctx.products)
+        if folder == "opportunities":
+            shown.weighted_margin = weighted(shown.margin, data.get("probability"))
     shown.related = {k: v for k, v in _related(ctx, record).items() if v}
     return shown
 
@@ -170,13 +198,10 @@ def _line(ctx: Context, line: dict[str, Any]) -> Line:
     discount = decimal(line.get("discount", 0)) or Decimal(0)
     months = line.get("duration_months")
     months = months if isinstance(months, int) and not isinstance(months, bool) else None
-    total = None
-    if price is not None and quantity is not None:
-        total = to_cent(quantity * price * (months or 1) * (100 - discount) / 100)
+    total = line_total(line, ctx.products)
     margin_percent = decimal(line.get("margin"))
-    margin = None
-    if total is not None and margin_percent is not None:
-        margin = to_cent(total * margin_percent / 100)
+    margin = line_margin(line, ctx.products)
+    sale_type = line.get("sale_type")
     return Line(
         what or str(product or ""),
         str(product) if product is not None else None,
@@ -184,6 +209,7 @@ def _line(ctx: Context, line: dict[str, Any]) -> Line:
         price,
         discount or None,
         months,
+        str(sale_type) if sale_type else None,
         total,
         margin_percent,
         margin,

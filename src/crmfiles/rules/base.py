@@ -115,6 +115,8 @@ class Context:
             facts["name_key"] = name_key
         if currency:
             facts["currency"] = currency
+        if snap.partner_names and path in snap.partner_names:
+            facts["name_key"] = snap.partner_names[path]
         if snap.roles and path in snap.roles:
             facts["roles"] = snap.roles[path]
         if path in snap.links:

@@ -52,6 +52,45 @@ def unique_names(ctx: Context) -> Iterator[Finding]:
             )
 
 
+def unique_partner_names(ctx: Context) -> Iterator[Finding]:
+    """Partner names are unique like opportunity names; partners are few, so their keys
+    are counted outright (from the cache's partner dict for those not read)."""
+    objects = ctx.files_by_path
+    fresh = {
+        p: (f.facts or {}).get("name_key")
+        for p, f in objects.items()
+        if f.place.kind == "record" and f.place.name == "partners"
+    }
+    keys = dict(fresh)
+    snapshot = ctx.snapshot
+    if snapshot is not None and snapshot.partner_names:
+        excluded = ctx.restored.excluded
+        for path, key in snapshot.partner_names.items():
+            if path not in fresh and path not in excluded:
+                keys[path] = key
+    counts = Counter(k for k in keys.values() if k)
+    if not any(count > 1 for count in counts.values()):
+        return
+    first: dict[str, str] = {}
+    for path in ctx.folder_paths("partners"):
+        key = keys.get(path)
+        if not key or counts[key] < 2:
+            continue
+        if key not in first:
+            first[key] = path
+            continue
+        f = objects.get(path) or ctx.file(path)
+        if f is not None:
+            yield finding(
+                "duplicate-name",
+                f,
+                f"name '{ctx.value(f, 'name')}' is already used by {first[key]}",
+                ("name",),
+                hint="partner names are unique (case-insensitive)",
+                related=(first[key],),
+            )
+
+
 def _still_unique(ctx: Context) -> bool:
     """Names were unique in the snapshot and no opportunity read in this run takes a
     name another has: decided without counting 100,000 names."""

@@ -147,7 +147,11 @@ def sources_fit_channels(ctx: Context) -> Iterator[Finding]:
 
 def dates_in_order(ctx: Context, f: LoadedFile) -> Iterator[Finding]:
     pairs = {
-        "opportunities": (("opened", "expected_close"), ("opened", "closed_on")),
+        "opportunities": (
+            ("opened", "expected_close"),
+            ("opened", "closed_on"),
+            ("production_start", "production_end"),
+        ),
         "quotes": (("date", "valid_until"),),
         "invoices": (("date", "due"), ("date", "paid_on")),
         "tasks": (("created", "completed_on"),),

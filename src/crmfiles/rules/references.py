@@ -22,6 +22,10 @@ _NOUN = {
     "tags": "tag",
     "people": "person",
     "currencies": "currency",
+    "establishments": "establishment",
+    "sectors": "sector",
+    "families": "family",
+    "sub-families": "sub-family",
 }
 _SUGGEST_LIMIT = 20_000  # fuzzy suggestions cost O(n) per miss; skip them on huge sets
 

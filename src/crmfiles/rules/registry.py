@@ -106,7 +106,10 @@ _RULES = [
     RuleInfo(
         "duplicate-name",
         "name already used by another record",
-        "Names are unique (case-insensitive); make this one distinguishable.",
+        "Opportunity names are unique among opportunities, partner names among partners; "
+        "case and spacing do not count (runs of spaces are one, none at either end). "
+        "Make this one distinguishable; the finding names the first record (in path "
+        "order) that has the name.",
     ),
     RuleInfo(
         "closed-in-progress",
@@ -140,7 +143,8 @@ _RULES = [
     RuleInfo(
         "date-order",
         "dates out of order",
-        "An end date (expected_close, valid_until, due) cannot precede its start.",
+        "An end date (expected_close, production_end, valid_until, due) cannot precede "
+        "its start (opened, production_start, the quote's or invoice's date).",
     ),
     RuleInfo(
         "currency-mismatch",

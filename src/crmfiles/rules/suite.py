@@ -13,7 +13,7 @@
 from __future__ import annotations
 
 from crmfiles.rules.base import GlobalRule, RecordRule
-from crmfiles.rules.names import catalogs_consistent, unique_names
+from crmfiles.rules.names import catalogs_consistent, unique_names, unique_partner_names
 from crmfiles.rules.opportunity import (
     amount_matches_lines,
     currencies_follow_sources,
@@ -52,6 +52,7 @@ ID_RULE_IDS = frozenset({"unknown-reference", "competitor-role", "source-channel
 COLLECTIVE_RULES: tuple[GlobalRule, ...] = (
     duplicate_ids,
     unique_names,
+    unique_partner_names,
     catalogs_consistent,
     currencies_follow_sources,
     config_references,

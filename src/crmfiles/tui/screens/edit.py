@@ -29,14 +29,19 @@ from crmfiles.tui.widgets.footer import CrmFooter
 
 CHECK_DELAY = 0.3  # seconds of quiet typing before the form is checked
 
-TEXT = ("name", "next_milestone", "comment")
+TEXT = ("name", "site", "next_milestone", "comment")
 DATES = ("opened", "expected_close")
+PRODUCTION = ("production_start", "production_end")
 PICKS = {
     "partner": "partners",
     "responsible": "people",
     "currency": "currencies",
     "terms": "terms",
     "channel": "channels",
+    "establishment": "establishments",
+    "sector": "sectors",
+    "family": "families",
+    "sub_family": "sub-families",
 }
 MULTI = {"contacts": "contacts", "team": "people", "tags": "tags"}
 INSIGHT = ("problem", "pain", "reasons", "impacts", "capabilities")
@@ -104,22 +109,23 @@ class EditScreen(CrmScreen):
                         placeholder="empty: the sum of the lines",
                     ),
                 )
-            with Horizontal(classes="pair"):
-                for key in DATES:
-                    yield from self._field(
-                        key,
-                        Input(
-                            compact=True,
-                            value=str(data.get(key) or ""),
-                            id=key,
-                            placeholder="YYYY-MM-DD",
-                        ),
-                    )
+            for pair in (DATES, PRODUCTION):
+                with Horizontal(classes="pair"):
+                    for key in pair:
+                        yield from self._field(
+                            key,
+                            Input(
+                                compact=True,
+                                value=str(data.get(key) or ""),
+                                id=key,
+                                placeholder="YYYY-MM-DD",
+                            ),
+                        )
             for key, catalog in PICKS.items():
                 yield from self._field(key, self._select(snapshot, key, catalog))
             for key, catalog in MULTI.items():
                 yield from self._field(key, self._multi(snapshot, key, catalog))
-            for key in ("next_milestone", "comment"):
+            for key in ("site", "next_milestone", "comment"):
                 yield from self._field(
                     key, Input(compact=True, value=str(data.get(key) or ""), id=key)
                 )
@@ -201,7 +207,7 @@ class EditScreen(CrmScreen):
             elif data.get(key) != value:
                 out[key] = value
 
-        for key in (*TEXT, *DATES):
+        for key in (*TEXT, *DATES, *PRODUCTION):
             value = self.query_one(f"#{key}", Input).value.strip()
             setv(key, value if value else DELETE)
         probability = self.query_one("#probability", Input).value.strip()
