@@ -147,7 +147,7 @@ def skipped(repo: Path) -> Path:
 def test_cli_clean_exits_0(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["lint"]) == 0
     out, err = capsys.readouterr()
-    assert out == "All 15 files passed.\n"
+    assert out == "All 19 files passed.\n"
     assert err == ""
 
 
@@ -161,14 +161,14 @@ def test_cli_text_report_exits_1(skipped: Path, capsys: pytest.CaptureFixture[st
         "      |        ^^^^^^^^^\n"
         "  hint: move to 'proposal' first; a standard sale goes through every stage\n"
         "\n"
-        "Found 1 error in 1 file (15 files checked).\n"
+        "Found 1 error in 1 file (19 files checked).\n"
     )
 
 
 def test_cli_json(skipped: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["lint", "--format", "json"]) == 1
     report = json.loads(capsys.readouterr().out)
-    assert report["summary"] == {"errors": 1, "warnings": 0, "files": 15}
+    assert report["summary"] == {"errors": 1, "warnings": 0, "files": 19}
     [d] = report["diagnostics"]
     assert (d["path"], d["line"], d["column"], d["severity"], d["rule"]) == (
         OPPORTUNITY,
@@ -315,7 +315,7 @@ def test_cli_levels_from_crm_yaml(skipped: Path, capsys: pytest.CaptureFixture[s
 def test_cli_level_off(skipped: Path, capsys: pytest.CaptureFixture[str]) -> None:
     set_levels(skipped, stage_skip="off")
     assert main(["lint", "--strict"]) == 0
-    assert capsys.readouterr().out == "All 15 files passed.\n"
+    assert capsys.readouterr().out == "All 19 files passed.\n"
 
 
 def test_cli_author_not_allowed_raised_to_error(

@@ -34,7 +34,7 @@ OLD_TEXT = """\
 FILES = {
     DUP: """\
         id: acme-dup
-        name: ACME Gmbh
+        name: ACME Gmbh (old entry)
         roles: [customer, competitor]
         phone: '+49 40 1234'
         tags: [priority]
