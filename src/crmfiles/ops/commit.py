@@ -64,6 +64,17 @@ SHORT = 7
 ATTEMPTS = 5  # commits made by others meanwhile that an operation moves onto
 
 
+def subject(verb: str, *words: str) -> str:
+    """A crm commit's first line: ``crm: <verb> <words>`` (``crm history``, the
+    reviewers and scripts read it; every operation words it here)."""
+    return " ".join(["crm:", verb, *(w for w in words if w)])
+
+
+def branch_for(record: str, what: str) -> str:
+    """The branch ``--branch`` makes: ``crm/<record>-<what>``."""
+    return f"crm/{record}-{what.replace(' ', '-')}"
+
+
 @dataclass
 class Plan:
     """An operation's edits, before anything is written."""

@@ -15,7 +15,7 @@ from crmfiles import git
 from crmfiles.cache import blob_id
 from crmfiles.diagnostics import Diagnostic
 from crmfiles.errors import CrmError
-from crmfiles.ops.commit import Plan
+from crmfiles.ops.commit import Plan, branch_for, subject
 from crmfiles.ops.guard import review
 from crmfiles.ops.result import Stale
 from crmfiles.ops.runner import Unchanged, operation
@@ -68,9 +68,9 @@ def plan_update(
         record=record.id,
         texts={record.path: text},
         created=[],
-        subject=f"crm: {verb} {record.id} ({', '.join(changed)})",
+        subject=subject(verb, record.id, f"({', '.join(changed)})"),
         trailers=trailers,
-        branch=f"crm/{record.id}-{verb.replace(' ', '-')}",
+        branch=branch_for(record.id, verb),
         summary=f"{'saved' if verb == 'edit' else verb} {record.id} ({', '.join(changed)})",
     )
     return plan

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from crmfiles.errors import CrmError
-from crmfiles.ops.commit import Plan
+from crmfiles.ops.commit import Plan, branch_for, subject
 from crmfiles.ops.new import new_record, with_entry_tasks
 from crmfiles.ops.runner import Alternatives, operation
 from crmfiles.ops.workspace import RecordFile, Workspace
@@ -100,11 +100,11 @@ def _qualify_plan(
         record=lead.id,
         texts=texts,
         created=[r.path for r in records],
-        subject=f"crm: qualify {lead.id} -> {opportunity.id}",
+        subject=subject("qualify", lead.id, "->", opportunity.id),
         trailers=[("Crm-Record", lead.path)]
         + [("Crm-Record", r.path) for r in records]
         + [("Crm-Status", "qualified")],
-        branch=f"crm/{lead.id}-qualified",
+        branch=branch_for(lead.id, "qualified"),
         summary=f"qualified lead {lead.id}: created {made}",
         notes=[f"  created {r.path}" for r in records],
     )
@@ -131,13 +131,13 @@ def plan_disqualify(
         record=lead.id,
         texts={lead.path: set_values(lead.text, changes)},
         created=[],
-        subject=f"crm: disqualify {lead.id} ({reason})",
+        subject=subject("disqualify", lead.id, f"({reason})"),
         trailers=[
             ("Crm-Record", lead.path),
             ("Crm-Status", "disqualified"),
             ("Crm-Loss-Reason", reason),
         ],
-        branch=f"crm/{lead.id}-disqualified",
+        branch=branch_for(lead.id, "disqualified"),
         summary=f"disqualified lead {lead.id} ({reason})",
     )
     return plan

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from crmfiles import lazy_module
 from crmfiles.errors import CrmError
-from crmfiles.ops.commit import Plan
+from crmfiles.ops.commit import Plan, branch_for, subject
 from crmfiles.ops.runner import operation
 from crmfiles.ops.workspace import RecordFile, Workspace
 from crmfiles.ops.yamltext import set_values
@@ -74,9 +74,9 @@ def plan_merge(ws: Workspace, folder: str, keep: str, drop: str) -> Plan:
         texts=texts,
         created=[],
         removed=[dropped.path],
-        subject=f"crm: merge {kind} {drop} -> {keep}",
+        subject=subject("merge", kind, drop, "->", keep),
         trailers=[("Crm-Record", kept.path), ("Crm-Merged", f"{drop} -> {keep}")],
-        branch=f"crm/{keep}-merge",
+        branch=branch_for(keep, "merge"),
         summary=f"merged {kind} {drop} into {keep}: {count} reference{plural} in "
         f"{records} record{'s' if records != 1 else ''} rewritten, {dropped.path} removed",
         notes=notes,

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from crmfiles.errors import CrmError
-from crmfiles.ops.commit import Plan
+from crmfiles.ops.commit import Plan, branch_for, subject
 from crmfiles.ops.init import SCHEMA_COMMENT, with_schema_comment
 from crmfiles.ops.near_names import near_duplicates
 from crmfiles.ops.runner import operation
@@ -261,9 +261,9 @@ def _plan(ws: Workspace, record: RecordFile) -> Plan:
         record=record.id,
         texts={record.path: record.text},
         created=[record.path],
-        subject=f"crm: new {kind} {record.id}",
+        subject=subject("new", kind, record.id),
         trailers=trailers,
-        branch=f"crm/{record.id}-new",
+        branch=branch_for(record.id, "new"),
         summary=f"created {kind} {record.id} ({record.path})",
     )
     plan.warnings = near_duplicates(ws, record)  # a partner named almost like another

@@ -13,7 +13,7 @@ import difflib
 from typing import Any
 
 from crmfiles.errors import CrmError
-from crmfiles.ops.commit import Plan
+from crmfiles.ops.commit import Plan, branch_for, subject
 from crmfiles.ops.init import SCHEMA_COMMENT, with_schema_comment
 from crmfiles.ops.new import stage_probability, stage_tasks, stages_of, with_entry_tasks
 from crmfiles.ops.runner import Alternatives, operation
@@ -133,13 +133,13 @@ def plan_move(
             **{t.path: t.text for t in tasks},
         },
         created=[t.path for t in tasks],
-        subject=f"crm: move {record.id} {current} -> {stage}",
+        subject=subject("move", record.id, str(current), "->", stage),
         trailers=[
             ("Crm-Record", record.path),
             ("Crm-Stage-From", str(current)),
             ("Crm-Stage-To", stage),
         ],
-        branch=f"crm/{record.id}-{stage}",
+        branch=branch_for(record.id, stage),
         summary=f"moved {record.id} {current} -> {stage} ({shown})",
         notes=[f"  created task {t.path}: {t.data.get('title')}" for t in tasks],
     )
@@ -216,9 +216,9 @@ def plan_close(
         record=record.id,
         texts=texts,
         created=[],
-        subject=f"crm: close {record.id} {outcome}",
+        subject=subject("close", record.id, outcome),
         trailers=trailers,
-        branch=f"crm/{record.id}-{'won' if won else 'lost'}",
+        branch=branch_for(record.id, "won" if won else "lost"),
         summary=f"closed {record.id} as {outcome}"
         + (" (kept open: it can still change)" if keep_open else ""),
     )
@@ -270,9 +270,9 @@ def plan_reopen(
         record=record.id,
         texts={record.path: reopened},
         created=[],
-        subject=f"crm: reopen {record.id}",
+        subject=subject("reopen", record.id),
         trailers=[("Crm-Record", record.path), ("Crm-Status", "in_progress")],
-        branch=f"crm/{record.id}-reopen",
+        branch=branch_for(record.id, "reopen"),
         summary=f"reopened {record.id} (was {data.get('status')})",
     )
     return with_entry_tasks(ws, plan, again)
@@ -332,9 +332,9 @@ def _duplicate_plan(ws: Workspace, source: RecordFile, name: str) -> Plan:
         record=new_id,
         texts={path: text},
         created=[path],
-        subject=f"crm: duplicate {source.id} -> {new_id}",
+        subject=subject("duplicate", source.id, "->", new_id),
         trailers=[("Crm-Record", path)] + ([("Crm-Stage-To", stages[0])] if stages else []),
-        branch=f"crm/{new_id}-new",
+        branch=branch_for(new_id, "new"),
         summary=f"duplicated {source.id} as {new_id} ({path})",
     )
     return with_entry_tasks(ws, plan, RecordFile("opportunities", new_id, path, text, copy))

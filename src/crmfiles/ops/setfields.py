@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from crmfiles.errors import CrmError
-from crmfiles.ops.commit import Plan
+from crmfiles.ops.commit import Plan, branch_for, subject
 from crmfiles.ops.result import Stale
 from crmfiles.ops.runner import Unchanged, operation
 from crmfiles.ops.workspace import RecordFile, Workspace
@@ -236,7 +236,7 @@ def plan_set_fields(
     if new == record.data:
         return Unchanged(record.id, f"{record.id}: nothing changed")
     text = edited_text(record.text, record.data, new)
-    plan = _plan(record, text, new, "set", f"crm: set {record.id} {', '.join(fields)}")
+    plan = _plan(record, text, new, "set", subject("set", record.id, ", ".join(fields)))
     plan.summary = f"set {', '.join(fields)} of {record.id}"
     return plan
 
@@ -270,8 +270,8 @@ def plan_save_text(
         data = None  # the check says where
     new = data if isinstance(data, dict) else {}
     changed = [k for k in dict.fromkeys([*record.data, *new]) if record.data.get(k) != new.get(k)]
-    subject = f"crm: edit {record.id}" + (f" {', '.join(changed)}" if changed else "")
-    plan = _plan(record, text, new, "edit", subject)
+    words = subject("edit", record.id, ", ".join(changed))
+    plan = _plan(record, text, new, "edit", words)
     plan.summary = f"saved {record.id}" + (f" ({', '.join(changed)})" if changed else "")
     return plan
 
@@ -305,6 +305,6 @@ def _plan(record: RecordFile, text: str, new: dict[str, Any], verb: str, subject
         created=[],
         subject=subject,
         trailers=trailers,
-        branch=f"crm/{record.id}-{verb}",
+        branch=branch_for(record.id, verb),
         summary="",
     )
