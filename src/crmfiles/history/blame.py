@@ -116,6 +116,9 @@ def _log(root: Path, path: str, since: str | None = None) -> list[Version]:
         [
             "log",
             "--follow",
+            # children before parents even when a merge brings commits of one second
+            # (the default date order may then list a parent first)
+            "--topo-order",
             "-z",
             "--raw",
             "--no-abbrev",
