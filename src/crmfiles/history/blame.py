@@ -204,6 +204,21 @@ def _data(content: bytes | None) -> dict[str, Any] | None:
     return data if isinstance(data, dict) else None
 
 
+def show(value: Any, limit: int | None = None) -> str:
+    """A value on one line: scalars as written, lists and mappings as JSON."""
+    if value is None:
+        text = "null"
+    elif isinstance(value, bool):
+        text = "true" if value else "false"
+    elif isinstance(value, (list, dict)):
+        text = json.dumps(value, ensure_ascii=False, default=str)
+    else:
+        text = str(value)
+    if limit is not None and len(text) > limit:
+        text = text[: limit - 1] + "…"
+    return text
+
+
 def blame(root: Path, wanted: str) -> Blame:
     path = locate(root, wanted)
     versions = versions_of(root, path)
