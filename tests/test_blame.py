@@ -79,3 +79,23 @@ def test_an_unknown_record_is_a_clear_error(repo: Path, capsys: pytest.CaptureFi
     assert "no record with id 'no-such-deal' at HEAD" in capsys.readouterr().err
     assert main(["blame", "widgets/acme"]) == 2
     assert "unknown record type 'widgets'" in capsys.readouterr().err
+
+
+def test_a_merge_of_commits_of_the_same_second_keeps_their_order(
+    repo: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A branch merged with --no-ff in the second it was made: git's date order may
+    list the root before the branch's commits; blame walks children before parents."""
+    when = git(repo, "log", "-1", "--format=%cI").strip()
+    monkeypatch.setenv("GIT_AUTHOR_DATE", when)
+    monkeypatch.setenv("GIT_COMMITTER_DATE", when)
+    git(repo, "checkout", "-qb", "deal")
+    write(repo, {OPPORTUNITY: OPEN.replace("stage: qualify", "stage: proposal")})
+    moved = commit_all(repo, "crm: move acme-forklifts qualify -> proposal", "bob@example.com")
+    write(repo, {"notes.txt": "unrelated\n"})
+    commit_all(repo, "an unrelated file", "bob@example.com")
+    git(repo, "checkout", "-q", "main")
+    git(repo, "merge", "-q", "--no-ff", "-m", "Merge deal", "deal")
+
+    stage = blame(capsys, "acme-forklifts")["stage"]
+    assert (stage["value"], stage["previous"], stage["commit"]) == ("proposal", "qualify", moved)

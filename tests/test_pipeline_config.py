@@ -19,6 +19,8 @@ from typing import Any
 
 import pytest
 import yaml
+from pipeline_templates import crm_words as _crm_words
+from pipeline_templates import template_commands as _template_commands
 from pre_commit import clientlib
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -486,37 +488,6 @@ def test_gitlab_ci_does_what_design_asks() -> None:
 
 
 # --- what the templates run exists ---------------------------------------------------
-
-
-def _template_commands() -> list[tuple[str, str]]:
-    """(where, command line) of every shell line of the templates that runs pip or crm."""
-    github = load(GITHUB_WORKFLOW)
-    gitlab = load(GITLAB_CI)
-    runs = [s["run"] for job in github["jobs"].values() for s in job["steps"] if "run" in s]
-    lines = [("github", line) for run in runs for line in run.splitlines()]
-    for name, job in gitlab.items():
-        if isinstance(job, dict):
-            for key in ("before_script", "script"):
-                lines += [(f"gitlab {name}", line) for line in job.get(key, [])]
-    hooks = yaml.safe_load(PRE_COMMIT_CONFIG.read_text())["repos"][0]["hooks"]
-    manifest = yaml.safe_load(MANIFEST.read_text())
-    lines += [("pre-commit", hook["entry"]) for hook in [*hooks, *manifest]]
-    return [(where, line.strip()) for where, line in lines]
-
-
-def _crm_words(line: str) -> list[str] | None:
-    """The arguments of the `crm` a shell line runs, up to a redirection or operator."""
-    import shlex
-
-    words = shlex.split(line.replace("$", "X"))
-    if not words or words[0] != "crm":
-        return None
-    args: list[str] = []
-    for word in words[1:]:
-        if word in (">", ">>", "||", "&&", "|", ";") or word.startswith(">"):
-            break
-        args.append(word)
-    return args
 
 
 def test_every_crm_command_the_templates_run_exists() -> None:

@@ -24,6 +24,7 @@ from textual.pilot import Pilot
 from textual.widgets import Input, Select, Tabs
 
 from crmfiles.tui.app import CrmApp, OpFinished
+from crmfiles.tui.screens.blame import BlameScreen
 from crmfiles.tui.screens.dialogs import Dialog
 from crmfiles.tui.screens.edit import EditScreen
 from crmfiles.tui.screens.kanban import CardList, KanbanScreen
@@ -357,6 +358,32 @@ async def test_record_screen_tabs_show_lines_tasks_and_history(demo: Path) -> No
         assert "proposal" in history and "Anna Becker" in history
         await pilot.press("escape")
         assert isinstance(app.screen, OpportunitiesScreen)
+
+
+@sync
+async def test_b_on_a_record_shows_who_last_changed_each_field(demo: Path) -> None:
+    rid = "schaerer-lagertechnik-conveyor"
+    path, _ = record(demo, rid)
+    moved = git(demo, "log", "-1", "--format=%H", "-G", "^stage:", "--", str(path))
+    app = make_app(demo)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await go_to(pilot, rid)
+        await pilot.press("enter")
+        await settle(pilot)
+        await pilot.press("b")
+        await settle(pilot)
+        assert isinstance(app.screen, BlameScreen)
+        rows = {
+            cells[0]: cells[1:]
+            for line in shown(app.screen.query_one("#blame-body")).splitlines()
+            if len(cells := [c.strip() for c in line.strip("│ ").split("│")]) == 6
+        }
+        assert rows["stage"][0] == "proposal" and rows["stage"][1] == "Anna Becker"
+        assert rows["stage"][3:] == [moved[:10], "needs-analysis"]
+        assert rows["responsible"][0] == "anna.becker" and rows["responsible"][4] == "(new)"
+        await pilot.press("escape")
+        assert isinstance(app.screen, RecordScreen)
 
 
 @sync

@@ -15,27 +15,12 @@ def add_blame_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--format", choices=("table", "json"), default="table")
 
 
-def show(value: Any, limit: int | None = None) -> str:
-    """A value on one line: scalars as written, lists and mappings as JSON."""
-    if value is None:
-        text = "null"
-    elif isinstance(value, bool):
-        text = "true" if value else "false"
-    elif isinstance(value, (list, dict)):
-        text = json.dumps(value, ensure_ascii=False, default=str)
-    else:
-        text = str(value)
-    if limit is not None and len(text) > limit:
-        text = text[: limit - 1] + "…"
-    return text
-
-
 def _json_value(value: Any) -> Any:
     return json.loads(json.dumps(value, default=str))
 
 
 def run_blame(args: argparse.Namespace) -> int:
-    from crmfiles.history.blame import blame
+    from crmfiles.history.blame import blame, show
 
     root = find_root(explicit=args.repo)
     found = blame(root, args.id)

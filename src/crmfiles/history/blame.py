@@ -116,6 +116,9 @@ def _log(root: Path, path: str, since: str | None = None) -> list[Version]:
         [
             "log",
             "--follow",
+            # children before parents even when a merge brings commits of one second
+            # (the default date order may then list a parent first)
+            "--topo-order",
             "-z",
             "--raw",
             "--no-abbrev",
@@ -199,6 +202,21 @@ def _data(content: bytes | None) -> dict[str, Any] | None:
     except (UnicodeDecodeError, ParseError):
         return None
     return data if isinstance(data, dict) else None
+
+
+def show(value: Any, limit: int | None = None) -> str:
+    """A value on one line: scalars as written, lists and mappings as JSON."""
+    if value is None:
+        text = "null"
+    elif isinstance(value, bool):
+        text = "true" if value else "false"
+    elif isinstance(value, (list, dict)):
+        text = json.dumps(value, ensure_ascii=False, default=str)
+    else:
+        text = str(value)
+    if limit is not None and len(text) > limit:
+        text = text[: limit - 1] + "…"
+    return text
 
 
 def blame(root: Path, wanted: str) -> Blame:

@@ -73,6 +73,13 @@ class RecordScreen(OpportunityActions):
         Binding(
             "left_square_bracket,h", "tab(-1)", "Prev tab", key_display="[", id="record.prev_tab"
         ),
+        Binding(
+            "b",
+            "blame",
+            "Blame",
+            id="record.blame",
+            tooltip="Who last changed each field, when, and what it was before",
+        ),
     ]
 
     def __init__(self, record_id: str) -> None:
@@ -109,6 +116,11 @@ class RecordScreen(OpportunityActions):
 
     def action_back(self) -> None:
         self.dismiss()
+
+    def action_blame(self) -> None:
+        from crmfiles.tui.screens.blame import BlameScreen
+
+        self.app.push_screen(BlameScreen(self.crm.root, self.record_id))
 
     def action_tab(self, step: int) -> None:
         tabs = self.query_one("#tabs", Tabs)
