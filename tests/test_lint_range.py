@@ -5,6 +5,7 @@ step is the commit's author e-mail in catalogs/people.yaml."""
 from __future__ import annotations
 
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -319,3 +320,22 @@ def test_the_hook_judges_the_author_of_git_commit_author(repo: Path, closed: str
         assert [d.rule for d in lint(repo, staged=True).report.diagnostics] == [
             "reopen-not-allowed"
         ]
+
+
+def test_a_repositorys_first_commit_may_bring_deals_under_way(tmp_path: Path) -> None:
+    """stage-start is for a deal created in a CRM that exists: the commit that creates
+    the repository (its kinds with it) brings existing deals at whatever stage."""
+    root = tmp_path / "co"
+    subprocess.run(
+        [sys.executable, "-m", "crmfiles", "init", "--example", str(root)],
+        check=True,
+        capture_output=True,
+    )
+    empty = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"
+    proc = subprocess.run(
+        [sys.executable, "-m", "crmfiles", "lint", "--base", empty, "--head", "HEAD"],
+        cwd=root,
+        capture_output=True,
+        text=True,
+    )
+    assert "[stage-start]" not in proc.stdout, proc.stdout

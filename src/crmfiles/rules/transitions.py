@@ -261,6 +261,8 @@ def stage_start(step: Step, change: Change) -> Iterator[Finding]:
     new = change.new
     if change.folder != "opportunities" or change.old is not None or new is None:
         return
+    if not step.old_catalogs.get("kinds"):
+        return  # the repository's creation (no kinds before it): deals brought along
     kind = _kind(step, new)
     stages = _stages(kind)
     if kind.get("type") != "standard" or not stages:
