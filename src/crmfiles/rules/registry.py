@@ -223,7 +223,8 @@ _RULES = [
         "stage-start",
         "a new standard-kind opportunity that does not start at the first stage",
         "Create it at the kind's first stage and move it on; records imported with "
-        "origin: {type: import} may start anywhere.",
+        "origin: {type: import}, and the deals the commit creating the repository brings "
+        "along, may start anywhere.",
         transition=True,
     ),
     RuleInfo(
