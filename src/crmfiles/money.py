@@ -137,6 +137,8 @@ def fmt(amount: Decimal | None) -> str:
 
 def to_cent(amount: Decimal) -> Decimal:
     """Rounded to the cent (half to even), however many digits it has."""
+    if amount.adjusted() < 24:  # the default context's 28 digits hold it: no new context
+        return amount.quantize(CENT)
     with localcontext() as ctx:
         ctx.prec = max(28, amount.adjusted() + 4)
         return amount.quantize(CENT)

@@ -21,9 +21,6 @@ if TYPE_CHECKING:
 else:  # loaded when first used
     yaml = lazy_module("yaml")
 
-# the text can hold a control character only as an escape in a double-quoted string
-# (a backslash) or raw, which most parsers refuse anyway; CR is a line ending here
-_RAW_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 _CONFLICT = re.compile(rb"^(?:<<<<<<<|=======|>>>>>>>)(?: |$)", re.MULTILINE)
 _AMBIGUOUS = re.compile(
     r"^(?:[^#'\"\n]*?:|[ \t]*-)[ \t]+(yes|no|on|off|y|n)[ \t]*(?:#[^\r\n]*)?\r?$",
@@ -190,8 +187,8 @@ def load_file(raw: RawFile, place: Place) -> LoadedFile:
                     hint=f"write '{value}' in quotes, or true/false if a boolean is meant",
                 )
             )
-    if "\\" in text or _RAW_CONTROL.search(text) is not None:
-        _check_controls(f, data)
+    if "\\" in text:  # (a raw control character is a YAML syntax error: only an escape
+        _check_controls(f, data)  # in a double-quoted string makes one)
     f.ok = _check_schema(f, data)
     if place.kind == "record" and isinstance(data, dict):
         _check_id(f, data)
