@@ -24,6 +24,7 @@ from crmfiles.tui import ops
 from crmfiles.tui.data import Snapshot, mapping
 from crmfiles.tui.screens.base import CrmScreen
 from crmfiles.tui.screens.dialogs import content_hash, number, options
+from crmfiles.tui.screens.lines import CompetitorsList, ItemList, LinesList, totals_widget
 from crmfiles.tui.validate import DELETE, candidate_text, field_of, validate
 from crmfiles.tui.widgets.footer import CrmFooter
 
@@ -109,6 +110,11 @@ class EditScreen(CrmScreen):
                         placeholder="empty: the sum of the lines",
                     ),
                 )
+            with Vertical(classes="field"):
+                yield Label("Lines", classes="field-label")
+                yield totals_widget()
+                yield LinesList(snapshot, data.get("lines"), id="lines")
+                yield self._error("lines")
             for pair in (DATES, PRODUCTION):
                 with Horizontal(classes="pair"):
                     for key in pair:
@@ -125,6 +131,9 @@ class EditScreen(CrmScreen):
                 yield from self._field(key, self._select(snapshot, key, catalog))
             for key, catalog in MULTI.items():
                 yield from self._field(key, self._multi(snapshot, key, catalog))
+            yield from self._field(
+                "competitors", CompetitorsList(snapshot, data.get("competitors"), id="competitors")
+            )
             for key in ("site", "next_milestone", "comment"):
                 yield from self._field(
                     key, Input(compact=True, value=str(data.get(key) or ""), id=key)
@@ -142,9 +151,14 @@ class EditScreen(CrmScreen):
 
     def _field(self, key: str, widget: Widget) -> Iterable[Widget]:
         label = key.replace("insight.", "insight: ").replace("_", " ").capitalize()
+        yield Vertical(
+            Label(label, classes="field-label"), widget, self._error(key), classes="field"
+        )
+
+    def _error(self, key: str) -> Static:
         error = Static("", classes="field-error", id=f"err-{key.replace('.', '-')}")
         error.display = False
-        yield Vertical(Label(label, classes="field-label"), widget, error, classes="field")
+        return error
 
     def _select(self, snapshot: Snapshot, key: str, catalog: str) -> Select[str]:
         if catalog in snapshot.records:
@@ -189,6 +203,7 @@ class EditScreen(CrmScreen):
     def on_mount(self) -> None:
         super().on_mount()
         self.query_one("#name", Input).focus()
+        self._show_totals()
         self._schedule()
 
     # --- reading the form -------------------------------------------------------------
@@ -241,6 +256,10 @@ class EditScreen(CrmScreen):
                 insight[key] = value
             else:
                 insight.pop(key, None)
+        for key in ("lines", "competitors"):
+            items = self.query_one(f"#{key}", ItemList).items
+            if items != (data.get(key) or []):
+                out[key] = items or DELETE
         if insight != insight_old:
             out["insight"] = insight or DELETE
         if "amount" in out and out["amount"] is DELETE and "amount" not in data:
@@ -252,8 +271,22 @@ class EditScreen(CrmScreen):
     @on(Input.Changed)
     @on(Select.Changed)
     @on(SelectionList.SelectedChanged)
+    @on(ItemList.Changed)
     def _edited(self) -> None:
+        self._show_totals()
         self._schedule()
+
+    def _show_totals(self) -> None:
+        """Lines total, weighted amount and margin, live as the form changes."""
+        amount = decimal(self.query_one("#amount", Input).value.strip().replace(",", ""))
+        probability_text = self.query_one("#probability", Input).value.strip()
+        probability = int(probability_text) if probability_text.isdigit() else None
+        currency = self.query_one("#currency", Select).value
+        code = (
+            str(currency) if currency is not Select.NULL else cast(Snapshot, self.snapshot).currency
+        )
+        lines = self.query_one("#lines", LinesList)
+        self.query_one("#lines-totals", Static).update(lines.totals(amount, probability, code))
 
     def _schedule(self) -> None:
         if self._timer is not None:

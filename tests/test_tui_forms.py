@@ -1,0 +1,140 @@
+"""The TUI's edit forms, driven by keys: lines and competitors in the opportunity form,
+and the forms of the other record types; the repository checked after each save."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("textual")
+
+from test_tui import (  # noqa: F401 - the demo fixtures
+    demo,
+    demo_template,
+    finished,
+    git,
+    make_app,
+    pick,
+    record,
+    settle,
+    shown,
+    sync,
+    type_text,
+)
+from textual.pilot import Pilot
+from textual.widgets import DataTable, Input, SelectionList
+
+from crmfiles.records.yamlio import parse
+from crmfiles.tui.screens.edit import EditScreen
+from crmfiles.tui.screens.opportunities import OpportunitiesScreen
+from crmfiles.tui.widgets.table import RecordTable
+
+SIZE = (160, 60)
+
+
+async def find(pilot: Pilot[object], word: str, record_id: str) -> None:
+    await pilot.press("slash")
+    await type_text(pilot, word)
+    await pilot.press("enter")
+    await settle(pilot)
+    table = pilot.app.screen.query_one("#list", RecordTable)
+    while table.cursor_key != record_id:
+        await pilot.press("j")
+
+
+async def replace(pilot: Pilot[object], selector: str, text: str) -> None:
+    pilot.app.screen.query_one(selector, Input).focus()
+    await pilot.press("ctrl+a", "ctrl+k")
+    await type_text(pilot, text)
+
+
+async def move_on(pilot: Pilot[object]) -> None:
+    """Move the deal to the stage after its own (the move dialog's default)."""
+    await pilot.press("m")
+    await settle(pilot)
+    await pilot.press("enter")
+    await settle(pilot)
+
+
+@sync
+async def test_a_deal_made_in_the_tui_gets_lines_and_goes_to_won(demo: Path) -> None:  # noqa: F811
+    messages: list[object] = []
+    app = make_app(demo)
+    async with app.run_test(size=SIZE, message_hook=messages.append) as pilot:
+        await settle(pilot)
+        await pilot.press("n")
+        await settle(pilot)
+        await type_text(pilot, "Yard trucks")
+        await pick(pilot, "#partner", "Brauerei")
+        app.screen.query_one("#contacts", SelectionList).focus()
+        await pilot.press("down", "space")
+        await pilot.press("f2")
+        await settle(pilot)
+        [created] = finished(messages)
+        assert created.outcome.ok, created.outcome.details
+        [path] = [p for p in created.outcome.paths if p.startswith("opportunities/")]
+        rid = Path(path).stem
+        assert parse((demo / path).read_text("utf-8"))["contacts"]
+
+        await find(pilot, "yard", rid)
+        await pilot.press("e")
+        await settle(pilot)
+        assert isinstance(app.screen, EditScreen)
+        app.screen.query_one("#lines-table", DataTable).focus()
+        await pilot.press("a")
+        await settle(pilot)
+        await pick(pilot, "#product", "Electric forklift E16")
+        assert app.screen.query_one("#unit_price", Input).value == "28500"  # its list price
+        await replace(pilot, "#quantity", "2")
+        await replace(pilot, "#discount", "5")
+        await replace(pilot, "#margin", "20")
+        await pilot.press("f2")
+        await settle(pilot)
+        assert isinstance(app.screen, EditScreen)
+        await replace(pilot, "#probability", "10")
+        await pilot.pause(0.4)
+        await settle(pilot)
+        totals = shown(app.screen.query_one("#lines-totals"))
+        # 2 x 28,500 less 5 %; weighted at 10 %; margin 20 % of the line
+        assert "Total 54,150.00 EUR" in totals
+        assert "weighted 5,415.00 (10%)" in totals
+        assert "margin 10,830.00 (20.00%)" in totals
+        await replace(pilot, "#expected_close", "2027-03-31")
+        await pick(pilot, "#terms", "30 days")
+        await pilot.press("f2")
+        await settle(pilot)
+        assert isinstance(app.screen, OpportunitiesScreen)
+        saved = finished(messages)[-1]
+        assert saved.outcome.ok, saved.outcome.details
+        text = (demo / path).read_text("utf-8")
+        assert parse(text)["lines"] == [
+            {"product": "fl-e16", "quantity": 2, "unit_price": 28500, "discount": 5, "margin": 20}
+        ]
+        assert git(demo, "log", "-1", "--format=%s").startswith(f"crm: edit {rid}")
+
+        for _ in range(4):  # needs analysis, proposal, negotiation, commitment
+            await move_on(pilot)
+            moved = finished(messages)[-1]
+            assert moved.outcome.ok, moved.outcome.details
+        await pilot.press("c")
+        await settle(pilot)
+        await pilot.press("space")  # Won, the radio set's first
+        await pilot.press("f2")
+        await settle(pilot)
+        won = finished(messages)[-1]
+        assert won.outcome.ok, won.outcome.details
+    data = parse((demo / path).read_text("utf-8"))
+    assert data["stage"] == "commitment"
+    assert data["status"] == "won"
+    assert data["lines"][0]["product"] == "fl-e16"
+    subjects = git(demo, "log", "-7", "--format=%s").splitlines()
+    assert [s.split()[1] for s in subjects] == [
+        "close",
+        "move",
+        "move",
+        "move",
+        "move",
+        "edit",
+        "new",
+    ], subjects
