@@ -23,7 +23,7 @@ from test_tui import (  # noqa: F401 - the demo fixtures
     type_text,
 )
 from textual.pilot import Pilot
-from textual.widgets import DataTable, Input, SelectionList
+from textual.widgets import DataTable, Input, Select, SelectionList
 
 from crmfiles.records.yamlio import parse
 from crmfiles.tui.screens.edit import EditScreen
@@ -138,3 +138,94 @@ async def test_a_deal_made_in_the_tui_gets_lines_and_goes_to_won(demo: Path) -> 
         "edit",
         "new",
     ], subjects
+
+
+def changed_lines(root: Path) -> list[str]:
+    diff = git(root, "show", "HEAD", "--format=", "--unified=0").splitlines()
+    return [line for line in diff if line[:1] in "+-" and line[:3] not in ("+++", "---")]
+
+
+async def edit_form(pilot: Pilot[object], record_id: str) -> None:
+    await find(pilot, "diesel", record_id)
+    await pilot.press("e")
+    await settle(pilot)
+    assert isinstance(pilot.app.screen, EditScreen)
+
+
+@sync
+async def test_edit_and_remove_lines_of_a_deal(demo: Path) -> None:  # noqa: F811
+    messages: list[object] = []
+    app = make_app(demo)
+    rid = "brauerei-falkenstein-stapler"
+    path, _ = record(demo, rid)
+    path.write_text(path.read_text("utf-8") + "# kept: a note at the end\n", "utf-8")
+    git(demo, "commit", "-qam", "a note")
+    async with app.run_test(size=SIZE, message_hook=messages.append) as pilot:
+        await settle(pilot)
+        await edit_form(pilot, rid)
+        table = app.screen.query_one("#lines-table", DataTable)
+        table.focus()
+        await pilot.press("down", "delete")  # the wear parts kit goes
+        await pilot.press("up", "enter")  # the forklifts: two, not three
+        await settle(pilot)
+        await replace(pilot, "#quantity", "2")
+        await pilot.press("f2")
+        await settle(pilot)
+        assert "Total 82,400.00 EUR" in shown(app.screen.query_one("#lines-totals"))
+        await pilot.press("f2")
+        await settle(pilot)
+        assert isinstance(app.screen, OpportunitiesScreen)
+    [done] = finished(messages)
+    assert done.outcome.ok, done.outcome.details
+    data = record(demo, rid)[1]
+    assert data["lines"] == [
+        {"product": "fl-d35", "quantity": 2, "unit_price": 41200, "margin": 16}
+    ]
+    assert path.read_text("utf-8").endswith("# kept: a note at the end\n")
+    assert "-  - product: spare-kit" in changed_lines(demo)
+
+
+@sync
+async def test_competitors_picked_from_the_competitors(demo: Path) -> None:  # noqa: F811
+    messages: list[object] = []
+    app = make_app(demo)
+    rid = "brauerei-falkenstein-stapler"
+    async with app.run_test(size=SIZE, message_hook=messages.append) as pilot:
+        await settle(pilot)
+        await edit_form(pilot, rid)
+        app.screen.query_one("#competitors-table", DataTable).focus()
+        await pilot.press("a")
+        await settle(pilot)
+        offered = {value for _, value in app.screen.query_one("#partner", Select)._options}
+        assert offered - {Select.NULL} == {
+            "kranich-foerdertechnik",
+            "logimax",
+            "manutention-rapide",
+        }
+        await pick(pilot, "#partner", "Kranich")
+        await pick(pilot, "#outcome", "unknown")
+        await replace(pilot, "#comment", "cheaper by 8 %")
+        await pilot.press("f2")
+        await settle(pilot)
+        await pilot.press("f2")
+        await settle(pilot)
+        assert isinstance(app.screen, OpportunitiesScreen)
+        assert record(demo, rid)[1]["competitors"] == [
+            {"partner": "kranich-foerdertechnik", "outcome": "unknown", "comment": "cheaper by 8 %"}
+        ]
+        # then the outcome changes: Kranich won it
+        await pilot.press("e")
+        await settle(pilot)
+        app.screen.query_one("#competitors-table", DataTable).focus()
+        await pilot.press("enter")
+        await settle(pilot)
+        await pick(pilot, "#outcome", "won")
+        await pilot.press("f2")
+        await settle(pilot)
+        await pilot.press("f2")
+        await settle(pilot)
+    assert all(m.outcome.ok for m in finished(messages))
+    assert record(demo, rid)[1]["competitors"] == [
+        {"partner": "kranich-foerdertechnik", "outcome": "won", "comment": "cheaper by 8 %"}
+    ]
+    assert changed_lines(demo) == ["-    outcome: unknown", "+    outcome: won"]
