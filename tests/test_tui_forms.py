@@ -28,6 +28,7 @@ from textual.widgets import DataTable, Input, Select, SelectionList
 from crmfiles.records.yamlio import parse
 from crmfiles.tui.screens.edit import EditScreen
 from crmfiles.tui.screens.opportunities import OpportunitiesScreen
+from crmfiles.tui.screens.records import RecordForm
 from crmfiles.tui.widgets.table import RecordTable
 
 SIZE = (160, 60)
@@ -229,3 +230,137 @@ async def test_competitors_picked_from_the_competitors(demo: Path) -> None:  # n
         {"partner": "kranich-foerdertechnik", "outcome": "won", "comment": "cheaper by 8 %"}
     ]
     assert changed_lines(demo) == ["-    outcome: unknown", "+    outcome: won"]
+
+
+# --- the other record types -------------------------------------------------------------
+
+
+async def palette(pilot: Pilot[object], command: str) -> None:
+    await pilot.press("ctrl+p")
+    await settle(pilot)
+    await type_text(pilot, command)
+    await pilot.pause(0.5)
+    await settle(pilot)
+    await pilot.press("enter")
+    await settle(pilot)
+
+
+@sync
+async def test_edit_a_lead_from_its_list_checks_as_you_type(demo: Path) -> None:  # noqa: F811
+    messages: list[object] = []
+    app = make_app(demo)
+    async with app.run_test(size=SIZE, message_hook=messages.append) as pilot:
+        await settle(pilot)
+        await pilot.press("6")
+        await settle(pilot)
+        lead = app.screen.query_one("#leads", RecordTable).cursor_key
+        assert lead is not None
+        _, before = record(demo, lead)
+        await pilot.press("e")
+        await settle(pilot)
+        assert isinstance(app.screen, RecordForm)
+        await replace(pilot, "#email", "not an address")
+        await pilot.pause(0.4)
+        await settle(pilot)
+        assert "not an address" in shown(app.screen.query_one("#err-email"))
+        await pilot.press("f2")
+        await settle(pilot)
+        assert isinstance(app.screen, RecordForm)  # refused
+        assert not finished(messages)
+        await replace(pilot, "#email", "einkauf@example.org")
+        await pick(pilot, "#status", "working")
+        await pilot.press("f2")
+        await settle(pilot)
+        assert not isinstance(app.screen, RecordForm)
+    [done] = finished(messages)
+    assert done.outcome.ok, done.outcome.details
+    after = record(demo, lead)[1]
+    assert after == {**before, "email": "einkauf@example.org", "status": "working"}
+    assert git(demo, "log", "-1", "--format=%s").startswith(f"crm: edit {lead}")
+
+
+@sync
+async def test_a_form_refuses_to_save_over_an_edit_made_meanwhile(demo: Path) -> None:  # noqa: F811
+    messages: list[object] = []
+    app = make_app(demo)
+    async with app.run_test(size=SIZE, message_hook=messages.append) as pilot:
+        await settle(pilot)
+        await pilot.press("5")
+        await settle(pilot)
+        task = app.screen.query_one("#tasks", RecordTable).cursor_key
+        assert task is not None
+        path, _ = record(demo, task)
+        await pilot.press("e")
+        await settle(pilot)
+        path.write_text(path.read_text("utf-8") + "result: written elsewhere\n", "utf-8")
+        await replace(pilot, "#title", "Call back on Monday")
+        await pilot.press("f2")
+        await settle(pilot)
+        [done] = finished(messages)
+        assert not done.outcome.ok
+        assert "changed on disk" in done.outcome.message
+        assert isinstance(app.screen, RecordForm)
+    text = path.read_text("utf-8")
+    assert "written elsewhere" in text and "Call back on Monday" not in text
+
+
+@sync
+async def test_partner_roles_are_a_multi_select(demo: Path) -> None:  # noqa: F811
+    messages: list[object] = []
+    app = make_app(demo)
+    async with app.run_test(size=SIZE, message_hook=messages.append) as pilot:
+        await settle(pilot)
+        await find(pilot, "diesel", "brauerei-falkenstein-stapler")
+        await palette(pilot, "Edit partner")
+        assert isinstance(app.screen, RecordForm)
+        roles = app.screen.query_one("#roles", SelectionList)
+        assert roles.selected == ["customer"]
+        roles.focus()
+        while roles.get_option_at_index(roles.highlighted or 0).value != "supplier":
+            await pilot.press("down")
+        await pilot.press("space")
+        await pilot.press("f2")
+        await settle(pilot)
+    [done] = finished(messages)
+    assert done.outcome.ok, done.outcome.details
+    assert record(demo, "brauerei-falkenstein")[1]["roles"] == ["customer", "supplier"]
+    assert changed_lines(demo) == ["+  - supplier"]
+
+
+@sync
+async def test_new_contact_and_interaction_with_pickers(demo: Path) -> None:  # noqa: F811
+    messages: list[object] = []
+    app = make_app(demo)
+    async with app.run_test(size=SIZE, message_hook=messages.append) as pilot:
+        await settle(pilot)
+        await palette(pilot, "New contact")
+        assert isinstance(app.screen, RecordForm)
+        await type_text(pilot, "Jonas Weber")
+        await pick(pilot, "#partner", "Brauerei")
+        await replace(pilot, "#position", "Yard manager")
+        await pilot.press("f2")
+        await settle(pilot)
+        assert not isinstance(app.screen, RecordForm)
+        await find(pilot, "diesel", "brauerei-falkenstein-stapler")
+        await palette(pilot, "Log an interaction")
+        assert isinstance(app.screen, RecordForm)
+        await pick(pilot, "#type", "call")
+        await replace(pilot, "#at", "2026-11-21")
+        await replace(pilot, "#summary", "Wants two trucks, not three")
+        await pilot.press("f2")
+        await settle(pilot)
+        assert not isinstance(app.screen, RecordForm)
+    contact, interaction = finished(messages)
+    assert contact.outcome.ok, contact.outcome.details
+    assert interaction.outcome.ok, interaction.outcome.details
+    [contact_path] = contact.outcome.paths
+    data = parse((demo / contact_path).read_text("utf-8"))
+    assert data["name"] == "Jonas Weber" and data["partner"] == "brauerei-falkenstein"
+    assert data["position"] == "Yard manager"
+    [interaction_path] = interaction.outcome.paths
+    data = parse((demo / interaction_path).read_text("utf-8"))
+    assert data["type"] == "call" and data["at"] == "2026-11-21"
+    assert data["opportunity"] == "brauerei-falkenstein-stapler"
+    assert data["partner"] == "brauerei-falkenstein"
+    assert data["responsible"] == "anna.becker"
+    assert git(demo, "log", "-2", "--format=%s").count("crm: new") == 2

@@ -88,8 +88,12 @@ class FormScreen(CrmScreen):
             )
         return options((cid, snapshot.name(catalog, cid)) for cid in snapshot.catalogs[catalog])
 
+    def value_of(self, key: str) -> Any:
+        """What a field shows first: the record's value."""
+        return self.loaded.get(key)
+
     def _select(self, key: str, choices: list[tuple[str, str]]) -> Select[str]:
-        current = self.loaded.get(key)
+        current = self.value_of(key)
         if current is not None and str(current) not in {value for _, value in choices}:
             choices = [*choices, (f"{current} (unknown)", str(current))]
         return Select(
@@ -101,7 +105,7 @@ class FormScreen(CrmScreen):
         )
 
     def _multi(self, key: str, choices: list[tuple[str, str]]) -> SelectionList[str]:
-        chosen = [str(v) for v in self.loaded.get(key) or []]
+        chosen = [str(v) for v in self.value_of(key) or []]
         known = {value for _, value in choices}
         items = [(label, value, value in chosen) for label, value in choices]
         items += [(f"{c} (unknown)", c, True) for c in chosen if c not in known]
