@@ -364,3 +364,44 @@ async def test_new_contact_and_interaction_with_pickers(demo: Path) -> None:  # 
     assert data["partner"] == "brauerei-falkenstein"
     assert data["responsible"] == "anna.becker"
     assert git(demo, "log", "-2", "--format=%s").count("crm: new") == 2
+
+
+@sync
+async def test_new_task_on_a_deal_and_editing_it_keeps_its_subject(demo: Path) -> None:  # noqa: F811
+    messages: list[object] = []
+    app = make_app(demo)
+    rid = "brauerei-falkenstein-stapler"
+    async with app.run_test(size=SIZE, message_hook=messages.append) as pilot:
+        await settle(pilot)
+        await find(pilot, "diesel", rid)
+        await palette(pilot, "New task on this deal")
+        assert isinstance(app.screen, RecordForm)
+        await type_text(pilot, "Ask for the yard plan")
+        await replace(pilot, "#due", "2026-11-27")
+        await pick(pilot, "#importance", "high")
+        await pilot.press("f2")
+        await settle(pilot)
+        assert not isinstance(app.screen, RecordForm)
+        [created] = finished(messages)
+        assert created.outcome.ok, created.outcome.details
+        [path] = created.outcome.paths
+        task = Path(path).stem
+        await pilot.press("5")
+        await settle(pilot)
+        table = app.screen.query_one("#tasks", RecordTable)
+        while table.cursor_key != task:
+            await pilot.press("j")
+        await pilot.press("e")
+        await settle(pilot)
+        await replace(pilot, "#due", "2026-11-30")
+        await pilot.press("f2")
+        await settle(pilot)
+    edited = finished(messages)[-1]
+    assert edited.outcome.ok, edited.outcome.details
+    data = parse((demo / path).read_text("utf-8"))
+    assert data["title"] == "Ask for the yard plan"
+    assert data["subject"] == {"type": "opportunity", "id": rid}
+    assert data["assignee"] == "anna.becker"
+    assert data["importance"] == "high"
+    assert data["due"] == "2026-11-30"
+    assert changed_lines(demo) == ["-due: 2026-11-27", "+due: 2026-11-30"]

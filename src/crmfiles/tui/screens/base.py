@@ -122,6 +122,16 @@ class OpportunityActions(CrmScreen):
                 preset["responsible"] = self.crm.me
             open_form(self.app, "interactions", None, **preset)
 
+    def new_task(self) -> None:
+        from crmfiles.tui.screens.records import open_form
+
+        row = self._need()
+        if row is not None:
+            preset: dict[str, Any] = {"subject": {"type": "opportunity", "id": row.id}}
+            if self.crm.me:
+                preset["assignee"] = self.crm.me
+            open_form(self.app, "tasks", None, **preset)
+
     def action_move(self) -> None:
         from crmfiles.tui.screens.actions import MoveDialog
 
@@ -168,6 +178,7 @@ class OpportunityActions(CrmScreen):
         return [
             ("Edit partner", self.edit_partner, "The form of the opportunity's partner"),
             ("Log an interaction", self.log_interaction, "A call, meeting... on this deal"),
+            ("New task on this deal", self.new_task, "A task about the opportunity, yours"),
             ("Close as won", lambda: self.action_close("won"), "Close the opportunity as won"),
             ("Close as lost", lambda: self.action_close("lost"), "Close it as lost, with a reason"),
         ]

@@ -29,11 +29,13 @@ FIELDS: dict[str, tuple[str, ...]] = {
                  "tags", "comment"),
     "leads": ("name", "status", "kind", "company", "contact_name", "email", "phone",
               "country", "channel", "responsible", "tags", "comment"),
-    "tasks": ("title", "assignee", "due", "importance", "instructions", "completed",
+    "tasks": ("title", "subject", "assignee", "due", "importance", "instructions", "completed",
               "completed_on", "result"),
     "interactions": ("type", "at", "subject", "partner", "contacts", "opportunity", "lead",
                      "responsible", "direction", "summary", "duration_minutes"),
 }  # fmt: skip
+SUBJECT_TYPES = {"opportunity": "opportunities", "lead": "leads", "partner": "partners",
+                 "contact": "contacts"}  # fmt: skip
 PLACEHOLDERS = {"date": "YYYY-MM-DD", "date-or-datetime": "YYYY-MM-DD or YYYY-MM-DDTHH:MM"}
 
 
@@ -69,7 +71,21 @@ class RecordForm(FormScreen):
         self.specs = {key: field_schema(self.kind, key) for key in self.keys}
 
     def value_of(self, key: str) -> Any:
-        return self.loaded.get(key, self.preset.get(key))
+        value = self.loaded.get(key, self.preset.get(key))
+        if self.is_subject(key) and isinstance(value, dict):
+            return f"{value.get('type')}:{value.get('id')}"
+        return value
+
+    def is_subject(self, key: str) -> bool:
+        """A task's subject: the record it is about, picked as ``type:id``."""
+        return self.folder == "tasks" and key == "subject"
+
+    def subject_choices(self) -> list[tuple[str, str]]:
+        return [
+            (f"{kind.capitalize()}: {label}", f"{kind}:{rid}")
+            for kind, folder in SUBJECT_TYPES.items()
+            for label, rid in self._choices(folder)
+        ]
 
     def compose(self) -> ComposeResult:
         data = self.loaded
@@ -100,6 +116,8 @@ class RecordForm(FormScreen):
                 self._choices(ref) if ref else [(str(v), str(v)) for v in items.get("enum", [])]
             )
             return self._multi(key, choices)
+        if self.is_subject(key):
+            return self._select(key, self.subject_choices())
         if spec.get("x-ref"):
             return self._select(key, self._choices(str(spec["x-ref"])))
         if spec.get("enum"):
@@ -126,7 +144,14 @@ class RecordForm(FormScreen):
         for key in self.keys:
             widget = self.query_one(f"#{key}")
             spec = self.specs[key]
-            if isinstance(widget, Select):
+            if isinstance(widget, Select) and self.is_subject(key):
+                kind, _, rid = str(widget.value).partition(":")
+                old = self.loaded.get(key)
+                if widget.value is Select.NULL:
+                    self.setv(out, key, DELETE)
+                elif not isinstance(old, dict) or (old.get("type"), old.get("id")) != (kind, rid):
+                    out[key] = {"type": kind, "id": rid}
+            elif isinstance(widget, Select):
                 self.setv(out, key, DELETE if widget.value is Select.NULL else str(widget.value))
             elif isinstance(widget, Checkbox):
                 if widget.value or key in self.loaded:
