@@ -44,6 +44,12 @@ class CrmCommands(Provider):
         extra = getattr(screen, "palette_commands", None)
         if callable(extra):
             yield from extra()
+        from crmfiles.records import RECORD_FOLDERS
+        from crmfiles.tui.screens.records import FIELDS, open_form
+
+        for folder in FIELDS:
+            kind = RECORD_FOLDERS[folder]
+            yield (f"New {kind}", partial(open_form, app, folder), f"A form for a new {kind}")
 
     async def discover(self) -> Hits:
         for name, command, help_text in self.commands():

@@ -105,6 +105,33 @@ class OpportunityActions(CrmScreen):
         if row is not None and self.snapshot is not None:
             self.app.push_screen(EditScreen(row.id, self.snapshot))
 
+    def edit_partner(self) -> None:
+        from crmfiles.tui.screens.records import open_form
+
+        row = self._need()
+        if row is not None and row.data.get("partner"):
+            open_form(self.app, "partners", str(row.data["partner"]))
+
+    def log_interaction(self) -> None:
+        from crmfiles.tui.screens.records import open_form
+
+        row = self._need()
+        if row is not None:
+            preset = {"opportunity": row.id, "partner": row.data.get("partner")}
+            if self.crm.me:
+                preset["responsible"] = self.crm.me
+            open_form(self.app, "interactions", None, **preset)
+
+    def new_task(self) -> None:
+        from crmfiles.tui.screens.records import open_form
+
+        row = self._need()
+        if row is not None:
+            preset: dict[str, Any] = {"subject": {"type": "opportunity", "id": row.id}}
+            if self.crm.me:
+                preset["assignee"] = self.crm.me
+            open_form(self.app, "tasks", None, **preset)
+
     def action_move(self) -> None:
         from crmfiles.tui.screens.actions import MoveDialog
 
@@ -149,6 +176,9 @@ class OpportunityActions(CrmScreen):
 
     def palette_commands(self) -> list[tuple[str, Any, str]]:
         return [
+            ("Edit partner", self.edit_partner, "The form of the opportunity's partner"),
+            ("Log an interaction", self.log_interaction, "A call, meeting... on this deal"),
+            ("New task on this deal", self.new_task, "A task about the opportunity, yours"),
             ("Close as won", lambda: self.action_close("won"), "Close the opportunity as won"),
             ("Close as lost", lambda: self.action_close("lost"), "Close it as lost, with a reason"),
         ]

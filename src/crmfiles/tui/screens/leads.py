@@ -28,6 +28,8 @@ OPEN = ("new", "working")
 
 class LeadsScreen(CrmScreen):
     BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("e", "edit", "Edit", id="leads.edit", tooltip="Edit the lead"),
+        Binding("n", "new", "New", id="leads.new", tooltip="A new lead"),
         Binding(
             "Q",
             "qualify",
@@ -105,6 +107,19 @@ class LeadsScreen(CrmScreen):
         key = self._lead()
         if key is not None:
             self.app.push_screen(DisqualifyDialog(key))
+
+    def action_edit(self) -> None:
+        from crmfiles.tui.screens.records import open_form
+
+        key = self.table.cursor_key
+        if key is not None:
+            open_form(self.app, "leads", key)
+
+    def action_new(self) -> None:
+        from crmfiles.tui.screens.records import open_form
+
+        preset = {"responsible": self.crm.me} if self.crm.me else {}
+        open_form(self.app, "leads", None, **preset)
 
     def action_toggle_all(self) -> None:
         self.everything = not self.everything

@@ -29,6 +29,8 @@ COLUMNS = [
 
 class TasksScreen(CrmScreen):
     BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("e", "edit", "Edit", id="tasks.edit", tooltip="Edit the task"),
+        Binding("n", "new", "New", id="tasks.new", tooltip="A new task"),
         Binding("x,space", "done", "Done", id="tasks.done", tooltip="Mark done, with a result"),
         Binding(
             "a",
@@ -119,6 +121,19 @@ class TasksScreen(CrmScreen):
                 style="yellow",
             )
         self.query_one("#tasks-title", Static).update(title)
+
+    def action_edit(self) -> None:
+        from crmfiles.tui.screens.records import open_form
+
+        key = self.table.cursor_key
+        if key is not None:
+            open_form(self.app, "tasks", key)
+
+    def action_new(self) -> None:
+        from crmfiles.tui.screens.records import open_form
+
+        preset = {"assignee": self.crm.me} if self.crm.me else {}
+        open_form(self.app, "tasks", None, **preset)
 
     def action_toggle_all(self) -> None:
         self.everyone = not self.everyone
