@@ -860,3 +860,22 @@ async def test_the_command_palette_finds_records_by_name(demo: Path) -> None:
         await pilot.press("enter")
         await settle(pilot)
         assert isinstance(app.screen, RecordScreen)
+
+
+@sync
+async def test_a_task_is_started_from_my_tasks(demo: Path) -> None:
+    messages: list[object] = []
+    app = make_app(demo)
+    async with app.run_test(size=SIZE, message_hook=messages.append) as pilot:
+        await settle(pilot)
+        await pilot.press("5")
+        await settle(pilot)
+        key = app.screen.query_one("#tasks", RecordTable).cursor_key
+        assert key is not None
+        await pilot.press("s")
+        await settle(pilot)
+    [done] = finished(messages)
+    assert done.outcome.ok, done.outcome.details
+    [path] = done.outcome.paths
+    assert "started: " in (demo / path).read_text()
+    assert git(demo, "log", "-1", "--format=%s").startswith(f"crm: task start {key}")

@@ -32,6 +32,7 @@ class TasksScreen(CrmScreen):
         Binding("e", "edit", "Edit", id="tasks.edit", tooltip="Edit the task"),
         Binding("n", "new", "New", id="tasks.new", tooltip="A new task"),
         Binding("x,space", "done", "Done", id="tasks.done", tooltip="Mark done, with a result"),
+        Binding("s", "start", "Start", id="tasks.start", tooltip="Record that work began (now)"),
         Binding(
             "a",
             "toggle_all",
@@ -139,6 +140,12 @@ class TasksScreen(CrmScreen):
         self.everyone = not self.everyone
         if self.snapshot is not None:
             self.show(self.snapshot)
+
+    def action_start(self) -> None:
+        """``crm task start``: the same operation, for the highlighted task."""
+        key = self.table.cursor_key
+        if key is not None:
+            self.crm.run_op(f"Start {key}", "task_start", key)
 
     def action_done(self) -> None:
         from crmfiles.tui.screens.actions import TaskDoneDialog
