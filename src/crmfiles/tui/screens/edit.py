@@ -180,7 +180,7 @@ class EditScreen(FormScreen):
             else:
                 insight.pop(key, None)
         for key in ("lines", "competitors"):
-            items = self.query_one(f"#{key}", ItemList).items
+            items = cast(ItemList, self.query_one(f"#{key}")).items  # (abstract: no type arg)
             if items != (data.get(key) or []):
                 out[key] = items or DELETE
         if insight != insight_old:

@@ -5,6 +5,7 @@ loaded it) or, for a new record, through ``create``."""
 
 from __future__ import annotations
 
+from abc import abstractmethod
 from collections.abc import Iterable
 from typing import Any, ClassVar, cast
 
@@ -113,10 +114,10 @@ class FormScreen(CrmScreen):
         widget.styles.height = min(len(items), 6) + 2
         return widget
 
+    @abstractmethod
     def changes(self) -> tuple[dict[str, Any], list[str]]:
         """What differs from the file as loaded (``DELETE`` for a cleared field), and
-        what cannot even be read ("field: why")."""
-        raise NotImplementedError
+        what cannot even be read ("field: why"): each form (edit.py, records.py) says."""
 
     def setv(self, out: dict[str, Any], key: str, value: Any) -> None:
         if value is DELETE:

@@ -5,6 +5,7 @@ one item is edited in a small dialog.  Fields the dialog does not show are kept.
 
 from __future__ import annotations
 
+from abc import abstractmethod
 from collections.abc import Iterable, Mapping
 from decimal import Decimal
 from typing import Any, ClassVar
@@ -259,11 +260,13 @@ class ItemList(Vertical):
         table.add_columns(*self.COLUMNS)
         self.refresh_rows()
 
+    @abstractmethod
     def row(self, item: Mapping[str, Any]) -> tuple[str, ...]:
-        raise NotImplementedError
+        """The table's cells for one item (LinesList, CompetitorsList say)."""
 
+    @abstractmethod
     def dialog(self, item: Mapping[str, Any] | None) -> ItemDialog:
-        raise NotImplementedError
+        """The dialog that edits one item, or makes a new one (``None``)."""
 
     def refresh_rows(self) -> None:
         table = self.query_one(DataTable)
