@@ -93,7 +93,7 @@ FILES = {
         order: ord-1
         partner: "acme-dup"
         date: 2026-02-05
-        status: issued
+        status: open
         amount: 15000
         currency: EUR
         """,
