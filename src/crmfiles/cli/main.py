@@ -44,6 +44,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "tasks": ("tasks", "my tasks: open, by due date (--all: everyone's, --overdue)"),
     "task": ("tasks", "start a task, or mark it done with its result"),
     "whoami": ("whoami", "who git's e-mail is in catalogs/people.yaml, and what their roles allow"),
+    "render": ("render", "print a quote, order, invoice or any record through a template"),
+    "mail": ("render", "a record as an e-mail (.eml) with its PDF; --send delivers it"),
     "blame": ("blame", "who last changed each field of a record: when, which commit, from what"),
     "history": ("reports", "stage and status changes from git: when, who, from, to, days"),
     "report": (

@@ -65,6 +65,7 @@ def write_files(root: Path, source: Path) -> list[str]:
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(schema, target)
         written.append(f"{SCHEMA_HOME}/{schema.name}")
+    written += write_templates(root)
     pipeline = data_dir("pipeline-config")
     for rel, name in PIPELINE_FILES.items():
         if (root / rel).exists():
@@ -74,6 +75,22 @@ def write_files(root: Path, source: Path) -> list[str]:
         shutil.copyfile(pipeline / name, target)
         written.append(rel)
     return sorted(set(written))
+
+
+def write_templates(root: Path) -> list[str]:
+    """The built-in print templates, into templates/ for the team to restyle (crm render
+    reads templates/ first); a template already there is the team's and stays."""
+    from crmfiles.printing import TEMPLATES_DIR
+
+    written = []
+    for template in sorted(TEMPLATES_DIR.glob("*.j2")):
+        rel = f"templates/{template.name}"
+        if (root / rel).exists():
+            continue
+        (root / "templates").mkdir(exist_ok=True)
+        shutil.copyfile(template, root / rel)
+        written.append(rel)
+    return written
 
 
 def _introduce_user(root: Path) -> None:

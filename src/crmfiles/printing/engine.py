@@ -25,8 +25,9 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
 
 from crmfiles.errors import CrmError
 from crmfiles.money import fmt
+from crmfiles.printing import TEMPLATES_DIR
 
-BUILTIN = Path(__file__).resolve().parent / "templates"
+BUILTIN = TEMPLATES_DIR
 REPO_FOLDER = "templates"
 EXTENSIONS = {"html": ".html.j2", "md": ".md.j2"}
 #: longest string or list a template may make with ``*``, and the largest exponent
