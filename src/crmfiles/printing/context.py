@@ -166,7 +166,9 @@ def lines(data: Mapping[str, Any], products: Mapping[str, Any]) -> list[dict[str
                 "position": n,
                 "product": product_id,
                 "name": _text(product.get("name")) or own or str(product_id or ""),
-                "description": own if product.get("name") else _text(product.get("description")),
+                # the line's own words detail a product; else the catalog's description
+                "description": (own if product.get("name") else None)
+                or _text(product.get("description")),
                 "quantity": decimal(line.get("quantity", 1)),
                 "unit": _text(product.get("unit")),
                 "unit_price": to_cent(price) if price is not None else None,

@@ -66,6 +66,8 @@ class Loader(BaseLoader):
         full = self.folder.joinpath(*pieces)
         shown = "/".join([REPO_FOLDER, *pieces])
         inside = os.path.realpath(self.folder) + os.sep
+        if full.is_symlink():
+            raise TemplateNotFound(template, f"{shown}: a symlink; not read")
         if not os.path.realpath(full).startswith(inside):
             raise TemplateNotFound(template, f"{shown}: leads out of {REPO_FOLDER}/; not read")
         try:
@@ -157,8 +159,10 @@ def render(root: Path | None, name: str, form: str, context: dict[str, Any]) -> 
     try:
         template = env.get_template(wanted)
     except TemplateNotFound as exc:
+        if _why(exc) is not None:  # there, but not read (a symlink...)
+            raise CrmError(str(_why(exc))) from None
         if exc.name != wanted:
-            raise CrmError(f"{wanted}: {exc.message}") from None
+            raise CrmError(f"{wanted}: template '{exc.name}' not found") from None
         raise CrmError(
             f"no template '{wanted}' in {REPO_FOLDER}/ nor built in",
             hint=f"one of: {', '.join(loader.names(form)) or '(none)'}; or write "
@@ -193,11 +197,16 @@ def _located(exc: BaseException, served: set[str]) -> str | None:
     return f"{inside[-1].filename}:{inside[-1].lineno}" if inside else None
 
 
+def _why(exc: TemplateNotFound) -> str | None:
+    """What the loader said beyond "not found" (Jinja's message is the bare name)."""
+    return exc.message if exc.message and exc.message != exc.name else None
+
+
 def _describe(exc: Exception) -> str:
     if isinstance(exc, SecurityError):
         return f"refused by the sandbox: {exc}"
     if isinstance(exc, TemplateNotFound):
-        return exc.message or f"template '{exc.name}' not found"
+        return _why(exc) or f"template '{exc.name}' not found"
     if isinstance(exc, TemplateError):
         return exc.message or type(exc).__name__
     return f"{type(exc).__name__}: {exc}"
