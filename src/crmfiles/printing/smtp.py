@@ -9,6 +9,7 @@ recipients — is a :class:`CrmError` with a sentence, not a traceback.
 
 from __future__ import annotations
 
+import base64
 import smtplib
 import ssl
 from collections.abc import Mapping
@@ -100,7 +101,7 @@ def deliver(
                 client.starttls(context=tls)
                 client.ehlo()
             if config.user is not None and secret is not None:
-                client.login(config.user, secret)
+                _login(client, config.user, secret)
             refused = client.send_message(message)
     except smtplib.SMTPNotSupportedError as exc:
         raise CrmError(
@@ -143,6 +144,23 @@ def deliver(
             f"cannot reach the SMTP server {config.where}: {exc.strerror or exc}"
         ) from None
     return sorted(refused)
+
+
+def _login(client: smtplib.SMTP, user: str, secret: str) -> None:
+    """smtplib's login, which encodes as ASCII; a password beyond ASCII ("päss") goes
+    as UTF-8 through AUTH PLAIN (RFC 4616), the mechanism that carries it."""
+    if user.isascii() and secret.isascii():
+        client.login(user, secret)
+        return
+    if "PLAIN" not in client.esmtp_features.get("auth", "").upper().split():
+        raise CrmError(
+            "the SMTP user or password has characters beyond ASCII, which only AUTH PLAIN "
+            "carries, and the server does not offer it"
+        )
+    token = base64.b64encode(b"\0" + user.encode() + b"\0" + secret.encode()).decode("ascii")
+    code, answer = client.docmd("AUTH", f"PLAIN {token}")
+    if code != 235:
+        raise smtplib.SMTPAuthenticationError(code, answer)
 
 
 def _said(text: bytes | str) -> str:
