@@ -242,3 +242,20 @@ def test_an_invoice_of_a_closed_deal_is_recorded_on_the_partner(
     (path,) = git(repo, "show", "--name-only", "--format=", "HEAD").split()
     data = parse((repo / path).read_text("utf-8"))
     assert data["partner"] == "acme" and "opportunity" not in data
+
+
+def test_any_record_through_a_template_of_yours(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A partner has no PDF layout: its message carries the two renderings only."""
+    add_documents(repo)
+    write(repo, {"templates/partner.html.j2": "<p>Hello {{ record.name }}</p>\n",
+                 "templates/partner.md.j2": "Hello {{ record.name }}\n"})  # fmt: skip
+    mail(capsys, "acme", "--to", "jane@acme.example", "-o", "p.eml")
+    message = email.message_from_bytes((repo / "p.eml").read_bytes(), policy=policy.default)
+    assert isinstance(message, EmailMessage)
+    assert message["Subject"] == "Partner acme – Nordwind Industrial GmbH"
+    assert message.get_content_type() == "multipart/alternative"
+    html = message.get_body(("html",))
+    assert html is not None and "<p>Hello Acme</p>" in html.get_content()
+    assert list(message.iter_attachments()) == []

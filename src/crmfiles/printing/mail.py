@@ -29,7 +29,7 @@ class Rendering:
 
     html: str
     text: str
-    pdf: bytes
+    pdf: bytes | None
 
 
 def address(value: str, what: str) -> Address:
@@ -75,6 +75,13 @@ def attachment_name(context: dict[str, Any]) -> str:
     return f"{document['title']} {document['id']}.pdf"
 
 
+def _what(context: dict[str, Any]) -> str:
+    document = context["document"]
+    if context.get("type") in ("quote", "order", "invoice", "opportunity"):
+        return attachment_name(context)
+    return f"{document['title']} {document['id']}"
+
+
 def compose(
     context: dict[str, Any],
     rendering: Rendering,
@@ -97,9 +104,10 @@ def compose(
     message["Message-ID"] = make_msgid(domain=origin.domain)
     message.set_content(rendering.text)
     message.add_alternative(rendering.html, subtype="html")
-    message.add_attachment(
-        rendering.pdf, maintype="application", subtype="pdf", filename=attachment_name(context)
-    )
+    if rendering.pdf is not None:
+        message.add_attachment(
+            rendering.pdf, maintype="application", subtype="pdf", filename=attachment_name(context)
+        )
     return message
 
 
@@ -146,7 +154,7 @@ def interaction_fields(
         "contacts": contacts or None,
         "opportunity": opportunity,
         "lead": context["document"]["id"] if kind == "lead" else None,
-        "summary": f"Sent {attachment_name(context)} to {to}"
+        "summary": f"Sent {_what(context)} to {to}"
         + (f", cc {', '.join(str(a) for a in cc.addresses)}" if cc else "")
         + ".",
     }
