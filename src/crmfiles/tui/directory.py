@@ -57,7 +57,10 @@ class InteractionRow:
 
 
 def money(total: Total) -> str:
-    """A total in the base currency for a column; ``?`` when a rate is missing."""
+    """A total in the base currency for a column; ``?`` when a rate is missing, blank
+    when nothing had an amount."""
+    if not total.by_currency:
+        return ""
     value = total.in_base
     return "?" if value is None else fmt(value)
 

@@ -148,12 +148,11 @@ class PartnerScreen(CrmScreen):
         text.append("Deals", style="bold")
         row = next((r for r in partner_rows(snapshot) if r.id == self.partner_id), None)
         if row is not None:
-            text.append(f"   {row.open} open", style="bold" if row.open else "dim")
-            if row.open:
-                text.append(f" ({money(row.open_amount)} {snapshot.currency})")
-            text.append(f"   {row.won} won", style="bold" if row.won else "dim")
-            if row.won:
-                text.append(f" ({money(row.won_amount)} {snapshot.currency})")
+            for count, total, what in ((row.open, row.open_amount, "open"),
+                                       (row.won, row.won_amount, "won")):  # fmt: skip
+                text.append(f"   {count} {what}", style="bold" if count else "dim")
+                if money(total):
+                    text.append(f" ({money(total)} {snapshot.currency})")
         text.append("   enter: open a deal", style="dim")
         return text
 
