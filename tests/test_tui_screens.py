@@ -432,3 +432,26 @@ def test_every_binding_with_a_description_has_a_unique_id() -> None:
             ids += [i for i in app_ids if i]  # the app's keys are on every screen too
         doubled = sorted({i for i in ids if ids.count(i) > 1})
         assert not doubled, f"{cls.__qualname__}: ids used twice: {doubled}"
+
+
+@sync
+async def test_set_a_field_of_the_highlighted_task(demo: Path) -> None:  # noqa: F811
+    app = make_app(demo)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("5")
+        await settle(pilot)
+        task = app.screen.query_one("#tasks", RecordTable).cursor_key
+        assert task is not None
+        await palette(pilot, "Set a field")
+        dialog = app.screen
+        assert isinstance(dialog, SetFieldDialog)
+        assert (dialog.folder, dialog.record_id) == ("tasks", task)
+        await pick(pilot, "#field", "instructions")
+        dialog.query_one("#value", Input).focus()
+        await pilot.press("ctrl+a", "ctrl+k")
+        await type_text(pilot, "Bring the fleet list")
+        await pilot.press("f2")
+        await settle(pilot)
+    assert record(demo, task)[1]["instructions"] == "Bring the fleet list"
+    assert git(demo, "log", "-1", "--format=%s") == f"crm: set {task} instructions"
