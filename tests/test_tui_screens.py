@@ -184,15 +184,15 @@ async def test_merge_contacts_from_the_palette_and_a_refusal_shows_the_rule(demo
         await settle(pilot)
         await palette(pilot, "Merge two contacts")
         assert isinstance(app.screen, MergeDialog)
-        # both are on the same deals: the merged deal would list one contact twice
+        # a contact cannot be merged into itself: the planner's refusal is shown
         await pick(pilot, "#drop", "Jan")
-        await pick(pilot, "#keep", "Dirk")
+        await pick(pilot, "#keep", "Jan")
         await pilot.press("f2")
         await settle(pilot)
         dialog = app.screen
         assert isinstance(dialog, MergeDialog)  # refused: the dialog stays
         errors = shown(dialog.query_one("#errors"))
-        assert "non-unique elements [schema]" in errors
+        assert "KEEP and DROP are the same contact 'jan-mueller'" in errors
         assert git(demo, "rev-parse", "HEAD") == head
         assert (demo / "contacts" / "jan-mueller.yaml").exists()
         await pick(pilot, "#drop", "Antoine")
