@@ -51,7 +51,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "history": ("reports", "stage and status changes from git: when, who, from, to, days"),
     "report": (
         "reports",
-        "funnel, forecast, dropoff, winloss or activity report; html: all as a web page",
+        "funnel, forecast, dropoff, winloss, activity or invoicing report; html: a web page",
     ),
     "export": ("data", "write the records as CSV files or a SQLite database"),
     "import": ("data", "records from a CSV file, through a column mapping"),
