@@ -14,7 +14,7 @@ from typing import Any
 
 from crmfiles.documents.totals import left_to_invoice
 from crmfiles.errors import CrmError
-from crmfiles.money import CENT, fmt
+from crmfiles.money import fmt, to_cent
 from crmfiles.ops.commit import Plan
 from crmfiles.ops.documents import (
     DEFAULT_PAYMENT_DAYS,
@@ -45,6 +45,11 @@ def payment_days(ws: Workspace, terms: Any) -> int:
 def plan_new(ws: Workspace, order_id: str, *, amount: Decimal | None = None) -> Plan:
     """``crm invoice new ORDER [--amount A]``: an open invoice of what the order has
     left to invoice, or of ``amount`` (which may not be more)."""
+    if amount is not None and (amount != to_cent(amount) or amount <= 0):
+        raise CrmError(
+            f"--amount {amount}: an invoice is a positive amount, to the cent",
+            hint="leave --amount out to invoice what the order has left",
+        )
     order = document(ws, "orders", order_id)
     data = order.data
     currency = str(data.get("currency") or ws.config.currency)
@@ -66,11 +71,6 @@ def plan_new(ws: Workspace, order_id: str, *, amount: Decimal | None = None) -> 
         )
     if amount is None:
         amount = left
-    elif amount != amount.quantize(CENT) or amount <= 0:
-        raise CrmError(
-            f"--amount {amount}: an invoice is a positive amount, to the cent",
-            hint=f"at most {fmt(left)} {currency}, what {order.id} has left to invoice",
-        )
     elif amount > left:
         raise CrmError(
             f"--amount {fmt(amount)} {currency} is more than {order.id} has left to invoice "
