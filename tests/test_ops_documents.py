@@ -334,3 +334,18 @@ def test_a_number_taken_meanwhile_is_planned_again(
         f"crm: quote new {result.id} from {DEAL}",
         f"crm: quote new {taken} from getraenke-hofmann-e16",
     ]
+
+
+def test_an_opportunity_names_its_one_document(
+    example: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, _ = crm(capsys, "quote", "lose", "mueller-logistik-e25-fleet")
+    assert code == 0 and out.startswith("lost q-2026-0017, committed ")  # its active quote
+    code, _, err = crm(capsys, "invoice", "paid", "vitalis-pharma-e16-fleet")
+    assert code == 2
+    assert err == (
+        "crm: error: vitalis-pharma-e16-fleet has no open invoices\n"
+        "  hint: name the invoice by its id\n"
+    )
+    code, out, _ = crm(capsys, "invoice", "cancel", "schaerer-lagertechnik-e25")
+    assert code == 0 and out.startswith("canceled inv-2026-0164, committed ")

@@ -33,6 +33,16 @@ ACTIONS: dict[str, dict[str, tuple[str, str, str]]] = {
 }
 # the folder the positional argument names, for completion: (command action) -> folder
 NAMES = {"OPP": "opportunities", "Q": "quotes", "ORDER": "orders", "ID": "invoices"}
+# what an opportunity's id names instead of a document's (the one there is)
+BY_OPPORTUNITY = {
+    **{("quote", a): "its draft or active quote" for a in ("activate", "win", "lose", "revise")},
+    ("order", "new"): "its won quote",
+    ("order", "deliver"): "its open order",
+    ("order", "cancel"): "its open order",
+    ("invoice", "new"): "its open or delivered order",
+    ("invoice", "paid"): "its open invoice",
+    ("invoice", "cancel"): "its open invoice",
+}
 
 
 def _add(parser: argparse.ArgumentParser, command: str) -> None:
@@ -41,7 +51,19 @@ def _add(parser: argparse.ArgumentParser, command: str) -> None:
     sub = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
     for action, (metavar, help_text, _) in ACTIONS[command].items():
         one = sub.add_parser(action, help=help_text, description=help_text)
-        one.add_argument("id", metavar=metavar, help=f"the {NAMES[metavar][:-1]}")
+        which = BY_OPPORTUNITY.get((command, action))
+        one.add_argument(
+            "id",
+            metavar=metavar,
+            help=f"the {NAMES[metavar][:-1]}"
+            + (f", or an opportunity's id for {which}" if which else ""),
+        )
+        one.add_argument(  # (also after the action; SUPPRESS keeps one given before it)
+            "--repo",
+            metavar="DIR",
+            default=argparse.SUPPRESS,
+            help="the CRM repository (default: the one around the current folder)",
+        )
         if (command, action) == ("quote", "lose"):
             one.add_argument("--reason", metavar="R", help="why the customer declined it")
         if (command, action) in (("order", "deliver"), ("invoice", "paid")):

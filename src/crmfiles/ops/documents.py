@@ -29,6 +29,7 @@ from crmfiles.ops.runner import Operation, Planner, Unchanged, carry_out
 from crmfiles.ops.workspace import RecordFile, Workspace
 from crmfiles.ops.yamltext import dump, set_values
 from crmfiles.records import RECORD_FOLDERS
+from crmfiles.records.store import Repository
 from crmfiles.runtime import Runtime
 
 PREFIX = {"quotes": "q", "orders": "ord", "invoices": "inv"}
@@ -66,8 +67,40 @@ def next_id(ws: Workspace, folder: str, year: int) -> str:
     return f"{PREFIX[folder]}-{year}-{max(numbers, default=0) + 1:04d}"
 
 
-def document(ws: Workspace, folder: str, record_id: str) -> RecordFile:
-    return ws.find(record_id, (folder,))
+def document(
+    ws: Workspace, folder: str, record_id: str, statuses: frozenset[str] | None = None
+) -> RecordFile:
+    """A document by its id; or, given an opportunity's id, the one document of that
+    opportunity whose status is among ``statuses`` (its open quote, its won quote, its
+    order, its open invoice), so that a person need not look the number up."""
+    if ws.exists(folder, record_id) or statuses is None or "/" in record_id:
+        return ws.find(record_id, (folder,))
+    if not ws.exists("opportunities", record_id):
+        return ws.find(record_id, (folder,))  # (says there is no such document)
+    found = sorted(
+        r.id
+        for r in Repository(ws.root).records(folder)
+        if _opportunity_of(ws, folder, r.data) == record_id and r.data.get("status") in statuses
+    )
+    what = f"{' or '.join(sorted(statuses))} {folder}"
+    if len(found) != 1:
+        raise CrmError(
+            f"{record_id} has {len(found) or 'no'} {what}"
+            + (f": {', '.join(found)}" if found else ""),
+            hint=f"name the {RECORD_FOLDERS[folder]} by its id"
+            + (f" (`crm list {folder} --opportunity {record_id}`)" if found else ""),
+        )
+    return ws.find(found[0], (folder,))
+
+
+def _opportunity_of(ws: Workspace, folder: str, data: Mapping[str, Any]) -> Any:
+    """A document's opportunity: its own field, else (an invoice) its order's."""
+    if folder != "invoices":
+        return data.get("opportunity")
+    order = str(data.get("order"))
+    if not ws.exists("orders", order):
+        return None
+    return ws.find(order, ("orders",)).data.get("opportunity")
 
 
 def frozen_lines(lines: Any, products: Mapping[str, Any], currency: str) -> list[dict[str, Any]]:

@@ -32,6 +32,7 @@ from crmfiles.ops.workspace import Workspace
 from crmfiles.records.store import Repository
 
 INVOICES = "invoices"
+BILLABLE, OPEN = frozenset({"open", "delivered"}), frozenset({"open"})
 
 
 def payment_days(ws: Workspace, terms: Any) -> int:
@@ -50,7 +51,7 @@ def plan_new(ws: Workspace, order_id: str, *, amount: Decimal | None = None) -> 
             f"--amount {amount}: an invoice is a positive amount, to the cent",
             hint="leave --amount out to invoice what the order has left",
         )
-    order = document(ws, "orders", order_id)
+    order = document(ws, "orders", order_id, BILLABLE)
     data = order.data
     currency = str(data.get("currency") or ws.config.currency)
     if data.get("status") == "canceled":
@@ -102,7 +103,7 @@ new = numbered(plan_new)
 
 def plan_paid(ws: Workspace, invoice_id: str, *, on: dt.date | None = None) -> Plan | Unchanged:
     """``crm invoice paid ID [--on DATE]``: paid, on a day (today by default)."""
-    invoice = document(ws, INVOICES, invoice_id)
+    invoice = document(ws, INVOICES, invoice_id, OPEN)
     when = day(on, ws, "an invoice is paid").isoformat()
     return status_plan(
         ws,
@@ -119,7 +120,7 @@ paid = operation(plan_paid)
 
 def plan_cancel(ws: Workspace, invoice_id: str) -> Plan | Unchanged:
     """``crm invoice cancel ID``: canceled; its amount no longer counts against the order."""
-    invoice = document(ws, INVOICES, invoice_id)
+    invoice = document(ws, INVOICES, invoice_id, OPEN)
     return status_plan(
         ws, invoice, "canceled", verb="invoice cancel", summary=f"canceled {invoice.id}"
     )

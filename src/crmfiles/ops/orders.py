@@ -24,11 +24,12 @@ from crmfiles.ops.runner import Unchanged, operation
 from crmfiles.ops.workspace import Workspace
 
 ORDERS = "orders"
+WON, OPEN = frozenset({"won"}), frozenset({"open"})
 
 
 def plan_new(ws: Workspace, quote_id: str) -> Plan:
     """``crm order new Q``: an open order from the won quote Q."""
-    quote = document(ws, "quotes", quote_id)
+    quote = document(ws, "quotes", quote_id, WON)
     data = quote.data
     if data.get("status") != "won":
         raise CrmError(
@@ -62,7 +63,7 @@ new = numbered(plan_new)
 
 def plan_deliver(ws: Workspace, order_id: str, *, on: dt.date | None = None) -> Plan | Unchanged:
     """``crm order deliver O [--on DATE]``: delivered, on a day (today by default)."""
-    order = document(ws, ORDERS, order_id)
+    order = document(ws, ORDERS, order_id, OPEN)
     when = day(on, ws, "an order is delivered").isoformat()
     return status_plan(
         ws,
@@ -79,7 +80,7 @@ deliver = operation(plan_deliver)
 
 def plan_cancel(ws: Workspace, order_id: str) -> Plan | Unchanged:
     """``crm order cancel O``: canceled; its open invoices are for a person to cancel."""
-    order = document(ws, ORDERS, order_id)
+    order = document(ws, ORDERS, order_id, OPEN)
     return status_plan(ws, order, "canceled", verb="order cancel", summary=f"canceled {order.id}")
 
 

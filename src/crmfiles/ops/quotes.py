@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from crmfiles.documents.lifecycle import OPEN_QUOTE
 from crmfiles.errors import CrmError
 from crmfiles.ops.commit import Plan
 from crmfiles.ops.documents import (
@@ -71,7 +72,7 @@ new = numbered(plan_new)
 
 def plan_activate(ws: Workspace, quote_id: str) -> Plan | Unchanged:
     """``crm quote activate Q``: sent to the customer; read-only from then on."""
-    quote = document(ws, QUOTES, quote_id)
+    quote = document(ws, QUOTES, quote_id, OPEN_QUOTE)
     return status_plan(
         ws,
         quote,
@@ -87,7 +88,7 @@ activate = operation(plan_activate)
 def plan_win(ws: Workspace, quote_id: str) -> Plan | Unchanged:
     """``crm quote win Q``: the customer accepted it; says what the opportunity needs
     next (closing it as won, or the moves before that)."""
-    quote = document(ws, QUOTES, quote_id)
+    quote = document(ws, QUOTES, quote_id, OPEN_QUOTE)
     return status_plan(
         ws,
         quote,
@@ -130,7 +131,7 @@ def next_step(ws: Workspace, quote: RecordFile) -> list[str]:
 
 def plan_lose(ws: Workspace, quote_id: str, *, reason: str | None = None) -> Plan | Unchanged:
     """``crm quote lose Q [--reason R]``: the customer said no (or it lapsed)."""
-    quote = document(ws, QUOTES, quote_id)
+    quote = document(ws, QUOTES, quote_id, OPEN_QUOTE)
     changes = {"loss_reason": reason} if reason else {}
     said = f" ({reason})" if reason else ""
     return status_plan(
@@ -144,7 +145,7 @@ lose = operation(plan_lose)
 def plan_revise(ws: Workspace, quote_id: str) -> Plan:
     """``crm quote revise Q``: the next revision, a new draft with Q's lines, pointing at
     Q, which becomes ``revised``, in one commit."""
-    old = document(ws, QUOTES, quote_id)
+    old = document(ws, QUOTES, quote_id, OPEN_QUOTE)
     data = old.data
     revision = data.get("revision")
     number = revision + 1 if isinstance(revision, int) and not isinstance(revision, bool) else 2
