@@ -64,6 +64,7 @@ def render(name: str, result: Any, payload: dict[str, Any], label: str) -> None:
         "dropoff": _dropoff,
         "winloss": _winloss,
         "activity": _activity,
+        "invoicing": _invoicing,
     }[name](console, result, payload)
     _footer(console, payload, label)
 
@@ -266,3 +267,17 @@ def _activity(console: Any, result: Any, payload: dict[str, Any]) -> None:
     console.print(table)
     if weeks:
         console.print(f"weeks {weeks[0]} to {weeks[-1]}", style="dim")
+
+
+def _invoicing(console: Any, result: Any, payload: dict[str, Any]) -> None:
+    console.print("[bold]Invoicing[/bold]: ordered, invoiced, paid and open by month")
+    measures = ("ordered", "invoiced", "paid", "open")
+    table = _table("month", *measures, numeric=measures)
+    for month in payload["months"]:
+        table.add_row(month["month"], *(_money(month[m]) for m in measures))
+    table.add_section()
+    table.add_row("total", *(_money(payload["total"][m]) for m in measures))
+    console.print(table)
+    overdue = payload["overdue"]
+    late = f"; {overdue['count']} overdue: {_money(overdue['amount'])}" if overdue["count"] else ""
+    console.print(f"left to invoice on the orders: {_money(payload['to_invoice'])}{late}")
