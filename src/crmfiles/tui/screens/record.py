@@ -33,7 +33,7 @@ TABS = (
     ("quotes", "Quotes"),
     ("history", "History"),
 )
-TABLES = {"activities": "#activities-table", "quotes": "#quotes"}
+TABLES = {"activities": "#activities-table", "quotes": "#quotes-pane"}
 
 if TYPE_CHECKING:
     from crmfiles.history import Event
@@ -51,7 +51,7 @@ class RecordScreen(OpportunityActions):
     screen of tabs costs more than the whole budget for opening a record."""
 
     DEFAULT_CSS = """
-    RecordScreen #quotes { height: 1fr; }
+    RecordScreen #quotes-pane { height: 1fr; }
     RecordScreen #quotes-summary { height: auto; padding: 1 1 0 1; }
     """
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -121,7 +121,7 @@ class RecordScreen(OpportunityActions):
         with VerticalScroll(id="record-scroll"):
             yield Static(id="record-body", classes="tab-body")
         yield ActivitiesTable(id="activities-table")
-        with Vertical(id="quotes"):
+        with Vertical(id="quotes-pane"):  # not "quotes": the tab has that id
             yield QuotesTable(id="quotes-table")
             yield Static(id="quotes-summary")
         yield StatusBar()
@@ -153,7 +153,7 @@ class RecordScreen(OpportunityActions):
             self.show(self.snapshot)
         # a tab that is a table takes the keys (j/k, Enter); the others leave them to the tabs
         selector = TABLES.get(self.tab)
-        if selector == "#quotes":
+        if selector == "#quotes-pane":
             selector = "#quotes-table"
         self.query_one(selector or "#tabs").focus()
 

@@ -32,7 +32,7 @@ class SetFieldDialog(Dialog[ops.Outcome]):
         title.append(f"  {record.path if record else self.record_id}", style="dim")
         yield Static(title)
         yield from self.field(
-            "field path = value   (e.g. expected_close = 2026-12-31, insight.pain = slow)",
+            "field = value   (e.g. expected_close = 2026-12-31, insight.pain = …)",
             Input(placeholder="field = value", id="assignment"),
         )
 
