@@ -159,12 +159,16 @@ async def test_i_logs_an_interaction_on_the_deal(demo: Path) -> None:  # noqa: F
 # --- set a field --------------------------------------------------------------------------
 
 
-async def set_field(pilot: Pilot[object], assignment: str) -> None:
+async def set_field(pilot: Pilot[object], field: str, value: str) -> None:
+    """``=`` on the record screen, the field picked, the value typed, F2."""
     await pilot.press("equals_sign")
     await settle(pilot)
     assert isinstance(pilot.app.screen, SetFieldDialog)
-    await type_text(pilot, assignment)
-    await pilot.press("enter")
+    await pick(pilot, "#field", field)
+    pilot.app.screen.query_one("#value", Input).focus()
+    await pilot.press("ctrl+a", "ctrl+k")
+    await type_text(pilot, value)
+    await pilot.press("f2")
     await settle(pilot)
 
 
@@ -175,19 +179,17 @@ async def test_equals_sets_a_field_with_the_set_operation(demo: Path) -> None:  
     app = make_app(demo)
     async with app.run_test(size=SIZE, message_hook=messages.append) as pilot:
         await open_tab(pilot, DEAL, "general")
-        await set_field(pilot, "insight.pain = Cobblestones")
+        await set_field(pilot, "expected_close", "2026-12-31")
         assert isinstance(app.screen, RecordScreen)
-        await pilot.press("right_square_bracket", "right_square_bracket", "right_square_bracket")
-        await settle(pilot)
-        assert "Cobblestones" in shown(app.screen.query_one("#record-body"))
+        assert "2026-12-31" in shown(app.screen.query_one("#record-body"))
     [done] = finished(messages)
     assert done.outcome.ok, done.outcome.details
     after = parse(path.read_text("utf-8"))
-    assert after["insight"]["pain"] == "Cobblestones"
-    assert {k: v for k, v in after.items() if k != "insight"} == {
-        k: v for k, v in before.items() if k != "insight"
+    assert after["expected_close"] == "2026-12-31"
+    assert {k: v for k, v in after.items() if k != "expected_close"} == {
+        k: v for k, v in before.items() if k != "expected_close"
     }
-    assert git(demo, "log", "-1", "--format=%s") == f"crm: set {DEAL} insight.pain"
+    assert git(demo, "log", "-1", "--format=%s") == f"crm: set {DEAL} expected_close"
 
 
 @sync
@@ -198,16 +200,16 @@ async def test_a_refused_set_shows_the_rule_and_changes_nothing(demo: Path) -> N
     app = make_app(demo)
     async with app.run_test(size=SIZE) as pilot:
         await open_tab(pilot, DEAL, "general")
-        await set_field(pilot, "probability = 150")
+        await set_field(pilot, "probability", "150")
         assert isinstance(app.screen, SetFieldDialog)
         errors = shown(app.screen.query_one("#errors"))
         assert "probability" in errors and "[schema]" in errors
-        field = app.screen.query_one("#assignment", Input)
-        field.value = ""
-        await type_text(pilot, "no assignment here")
-        await pilot.press("enter")
+        app.screen.query_one("#value", Input).focus()
+        await pilot.press("ctrl+a", "ctrl+k")
+        await type_text(pilot, "[oops")
+        await pilot.press("f2")
         await settle(pilot)
-        assert "'no assignment here' is not FIELD=VALUE" in shown(app.screen.query_one("#errors"))
+        assert "probability: the value is not YAML" in shown(app.screen.query_one("#errors"))
         await pilot.press("escape")
         await settle(pilot)
         assert isinstance(app.screen, RecordScreen)

@@ -9,7 +9,7 @@ from decimal import Decimal
 from typing import Any
 
 from crmfiles.money import fmt
-from crmfiles.reports.common import bar
+from crmfiles.reports.common import bar, percent
 
 BAR_WIDTH = 30
 
@@ -33,10 +33,6 @@ def _table(*columns: str, numeric: tuple[str, ...] = ()) -> Any:
 
 def _money(value: str | None) -> str:
     return "" if value is None else fmt(Decimal(value))
-
-
-def _percent(value: float | None) -> str:
-    return "" if value is None else f"{value * 100:.0f}%"
 
 
 def _number(value: str | None) -> Decimal:
@@ -190,12 +186,12 @@ def _dropoff(console: Any, result: Any, payload: dict[str, Any]) -> None:
             bar(stage["reached"], largest, BAR_WIDTH),
             str(stage["lost"]),
             str(stage["open"]),
-            _percent(stage["conversion"]),
+            percent(stage["conversion"]),
         )
     console.print(table)
     console.print(
         f"won {payload['won']}, lost {payload['lost']}, open {payload['open']}; "
-        f"win rate {_percent(payload['win_rate']) or 'n/a'}"
+        f"win rate {percent(payload['win_rate']) or 'n/a'}"
     )
 
 
@@ -204,7 +200,7 @@ def _winloss(console: Any, result: Any, payload: dict[str, Any]) -> None:
     console.print(
         f"[bold]Win/loss[/bold]: won {won['count']} ({_money(won['amount'])}), "
         f"lost {lost['count']} ({_money(lost['amount'])}), "
-        f"win rate {_percent(payload['win_rate']) or 'n/a'}"
+        f"win rate {percent(payload['win_rate']) or 'n/a'}"
     )
     if payload["by_reason"]:
         table = _table("loss reason", "lost", "amount", numeric=("lost", "amount"))
@@ -229,7 +225,7 @@ def _winloss(console: Any, result: Any, payload: dict[str, Any]) -> None:
                 str(c["won"]),
                 str(c["lost"]),
                 str(c["lost_to"]),
-                _percent(c["win_rate"]),
+                percent(c["win_rate"]),
             )
         console.print()
         console.print(table)
@@ -250,7 +246,7 @@ def _winloss(console: Any, result: Any, payload: dict[str, Any]) -> None:
                 _money(p["won_amount"]),
                 str(p["lost"]),
                 _money(p["lost_amount"]),
-                _percent(p["win_rate"]),
+                percent(p["win_rate"]),
             )
         console.print()
         console.print(table)
