@@ -326,7 +326,7 @@ def status_steps(step: Step, change: Change) -> Iterator[Finding]:
                 f"a new {noun} starts {after}",
                 pointer=("status",),
                 record=change.id,
-                hint=f"a new {noun} starts {' or '.join(_starts(folder))}, and "
+                hint=f"a new {noun} starts {_either(_starts(folder))}, and "
                 "its status moves on from there",
             )
         return
@@ -341,11 +341,15 @@ def status_steps(step: Step, change: Change) -> Iterator[Finding]:
         pointer=("status",),
         record=change.id,
         hint=(
-            f"a {before} {noun} becomes {' or '.join(steps)}"
+            f"a {before} {noun} becomes {_either(steps)}"
             if steps
             else f"'{before}' is final: a {before} {noun} does not change status"
         ),
     )
+
+
+def _either(words: list[str]) -> str:
+    return " or ".join([", ".join(words[:-1]), words[-1]] if len(words) > 1 else words)
 
 
 def _starts(folder: str) -> list[str]:

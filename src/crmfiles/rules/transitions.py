@@ -27,8 +27,8 @@ SOURCE_LINKS = {
     "interactions": ("opportunity",),
     "tasks": ("subject",),
 }
-#: a document that is still open: the revision itself says it has no closed source
-OPEN_DOCUMENT = {"orders": "open"}
+#: documents still open: the revision itself says they have no closed source
+OPEN_DOCUMENT = {"quotes": OPEN_QUOTE, "orders": frozenset({"open"})}
 
 
 @dataclass
@@ -220,9 +220,7 @@ def closed_source(step: Step, change: Change) -> Iterator[Finding]:
         link = quote.get("opportunity") if quote is not None else None
     if not isinstance(link, str):
         return
-    if new.get("status") == OPEN_DOCUMENT.get(change.folder) or (
-        change.folder == "quotes" and new.get("status") in OPEN_QUOTE
-    ):
+    if new.get("status") in OPEN_DOCUMENT.get(change.folder, ()):
         return  # the revision's own finding
     opportunity = step.old_record("opportunities", link)
     if change.folder == "orders" and (opportunity or {}).get("status") != "lost":
