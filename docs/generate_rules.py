@@ -32,7 +32,12 @@ from conftest import BASE_FILES  # noqa: E402
 
 from crmfiles.cli.main import main as crm  # noqa: E402
 from crmfiles.rules.registry import RULES, RuleInfo  # noqa: E402
-from crmfiles.rules.suite import is_one_revision, is_transition  # noqa: E402
+from crmfiles.rules.suite import depends, is_one_revision, is_transition  # noqa: E402
+
+READS = {
+    "ids": "which other records exist",
+    "links": "the records a document is made from",
+}
 
 FIXTURE = {path: textwrap.dedent(text) for path, text in BASE_FILES.items()}
 
@@ -161,6 +166,9 @@ def rule_section(rule: RuleInfo, case: Case, command: str, output: str) -> list[
     traits = [f"**{rule.default}**", kind]
     if rule.lifecycle:
         traits.append("lifecycle invariant")
+    reads = [READS[d] for d in sorted(depends(rule.id)) if d in READS]
+    if reads:
+        traits.append(f"reads {' and '.join(reads)}")
     base_files = {path: text for path, text in case.base.items() if isinstance(text, str)}
     before = {**FIXTURE, **{p: textwrap.dedent(t) for p, t in base_files.items()}}
     lines = [
