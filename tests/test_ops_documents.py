@@ -310,6 +310,28 @@ def test_lose_with_a_reason(example: Path, capsys: pytest.CaptureFixture[str]) -
     )
 
 
+def test_an_active_quote_is_lost_with_its_reason(
+    example: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The outcome of an active quote is the one change it takes: its status, and with
+    a loss the reason (quote-active-modified lets exactly that through)."""
+    code, out, err = crm(capsys, "quote", "lose", "q-2026-0013", "--reason", "Went elsewhere")
+    assert code == 0, err
+    assert out.startswith("lost q-2026-0013 (Went elsewhere), committed ")
+    lost = record(example, "quotes/2026/10/q-2026-0013.yaml")
+    assert (lost["status"], lost["loss_reason"]) == ("lost", "Went elsewhere")
+
+
+def test_an_active_quote_takes_no_reason_without_losing(
+    example: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    head = git(example, "rev-parse", "HEAD")
+    code, out, err = crm(capsys, "set", "q-2026-0013", "loss_reason=Too expensive")
+    assert code == 1 and "nothing was written" in err
+    assert "q-2026-0013.yaml:" in out and "[quote-active-modified]" in out
+    assert git(example, "rev-parse", "HEAD") == head
+
+
 def test_a_number_taken_meanwhile_is_planned_again(
     example: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -447,7 +447,10 @@ def active_quotes(step: Step, change: Change) -> Iterator[Finding]:
     if change.folder != "quotes" or not old or not new or old.get("status") != "active":
         return
     changed = sorted(k for k in set(old) | set(new) if old.get(k) != new.get(k))
-    allowed = changed == ["status"] and new.get("status") in ("won", "lost", "revised")
+    # the outcome is all that may change: the status, and with a loss, its reason
+    outcome = {"status", "loss_reason"} if new.get("status") == "lost" else {"status"}
+    allowed = "status" in changed and set(changed) <= outcome
+    allowed = allowed and new.get("status") in ("won", "lost", "revised")
     if changed and not allowed:
         pointer: tuple[str | int, ...] = (changed[0],) if changed[0] in new else ()
         yield _find(
