@@ -32,6 +32,12 @@ from conftest import BASE_FILES  # noqa: E402
 
 from crmfiles.cli.main import main as crm  # noqa: E402
 from crmfiles.rules.registry import RULES, RuleInfo  # noqa: E402
+from crmfiles.rules.suite import depends, is_one_revision, is_transition  # noqa: E402
+
+READS = {
+    "ids": "which other records exist",
+    "links": "the records a document is made from",
+}
 
 FIXTURE = {path: textwrap.dedent(text) for path, text in BASE_FILES.items()}
 
@@ -48,7 +54,10 @@ it. `crm rules` lists the same ids; `crm.yaml` sets their levels
 revisions is in [lint.md](lint.md).
 
 - **one revision** rules run in `crm validate` and on the head of `crm lint`;
-- **transition** rules need two revisions and run in `crm lint` only;
+- **transition** rules need two revisions and run in `crm lint` (and in every `crm`
+  command, on the commit it is about to make);
+- a rule that is **both** says in one revision what a revision can tell, and the rest
+  on each step;
 - a **lifecycle invariant** can be lowered or turned off only in `crm.yaml`, a change
   reviewers see, never by a comment in a record.
 
@@ -141,11 +150,25 @@ def show_change(changes: dict[str, Any], before: dict[str, str]) -> list[str]:
     return out
 
 
+def checked(rule: RuleInfo) -> str:
+    """Where a rule is checked, from the scopes of the checks that report it."""
+    if is_transition(rule.id) and is_one_revision(rule.id):
+        return "both"
+    return "transition" if is_transition(rule.id) else "one revision"
+
+
 def rule_section(rule: RuleInfo, case: Case, command: str, output: str) -> list[str]:
-    kind = "transition (`crm lint`)" if rule.transition else "one revision"
+    kind = {
+        "both": "one revision and transition (`crm validate`, `crm lint`)",
+        "transition": "transition (`crm lint`)",
+        "one revision": "one revision",
+    }[checked(rule)]
     traits = [f"**{rule.default}**", kind]
     if rule.lifecycle:
         traits.append("lifecycle invariant")
+    reads = [READS[d] for d in sorted(depends(rule.id)) if d in READS]
+    if reads:
+        traits.append(f"reads {' and '.join(reads)}")
     base_files = {path: text for path, text in case.base.items() if isinstance(text, str)}
     before = {**FIXTURE, **{p: textwrap.dedent(t) for p, t in base_files.items()}}
     lines = [
@@ -175,8 +198,9 @@ def render() -> str:
         raise SystemExit(f"no case in tests/cases/ for: {', '.join(missing)}")
     table = ["| rule | default | checked | summary |", "| --- | --- | --- | --- |"]
     for rule in RULES.values():
-        scope = "transition" if rule.transition else "one revision"
-        table.append(f"| [{rule.id}](#{rule.id}) | {rule.default} | {scope} | {rule.summary} |")
+        table.append(
+            f"| [{rule.id}](#{rule.id}) | {rule.default} | {checked(rule)} | {rule.summary} |"
+        )
     sections: list[str] = []
     with tempfile.TemporaryDirectory() as tmp, scratch_environment(Path(tmp)):
         root = Path(tmp) / "crm"

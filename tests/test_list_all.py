@@ -45,20 +45,26 @@ def test_every_type_lists_every_record(example: Path, folder: str) -> None:  # n
 def test_money_lists_total_in_the_base_currency(example: Path) -> None:  # noqa: F811
     payload = listed(example, "invoices")
     amounts = {row["id"]: row["amount"] for row in payload["invoices"]}
-    assert amounts["inv-2026-0031"] == "109155.00"  # a decimal string, two places
+    assert amounts["inv-2026-0031"] == "129894.45"  # a decimal string, two places
     totals = payload["totals"]
-    assert totals["by_currency"] == {"CHF": "118500.00", "EUR": "218310.00"}
+    # every invoice listed (the canceled one too); open: only what is still owed
+    assert totals["by_currency"] == {"CHF": "118500.00", "EUR": "267213.90"}
     assert totals["currency"] == "EUR" and totals["converted"] is True
-    # the CHF invoice converted at the rate of catalogs/currencies.yaml: the orders' total
-    assert Decimal(totals["amount"]) == Decimal("345105.00")
+    # the CHF invoice converted at the rate of catalogs/currencies.yaml (1.07)
+    assert Decimal(totals["amount"]) == Decimal("394008.90")
+    assert totals["open_amount"] == "126795.00"
     quotes = listed(example, "quotes", "--opportunity", "vitalis-pharma-e16-fleet")
     [quote] = quotes["quotes"]
-    assert quote["amount"] == "218310.00"  # the lines: 6 x 28,500 and 6 x 9,800, less 5 %
-    table = crm(example, "list", "orders", columns=160).stdout
-    assert "2 orders   total 345,105.00 EUR" in table
+    # the lines: 6 x 28,500 and 6 x 9,800, less 5 %; 19 % tax of each line
+    assert (quote["net"], quote["tax"], quote["gross"]) == ("218310.00", "41478.90", "259788.90")
+    assert quotes["totals"]["gross"] == quotes["totals"]["amount"] == "259788.90"
+    table = crm(example, "list", "orders", columns=200).stdout
+    assert "3 orders   total 411,333.90 EUR   (net 369,855.00, tax 41,478.90)" in table
+    table = crm(example, "list", "invoices", "--status", "open", columns=200).stdout
+    assert "1 invoice   total 126,795.00 EUR   open 126,795.00 EUR" in table
     csv = crm(example, "list", "invoices", "--format", "csv").stdout.splitlines()
     assert csv[0].split(",")[:3] == ["id", "order", "partner"]
-    assert ",109155.00," in csv[1]
+    assert ",129894.45,0.00," in csv[1]
 
 
 @pytest.mark.parametrize(

@@ -407,3 +407,36 @@ def test_a_commit_elsewhere_meanwhile_is_kept_and_the_merge_lands_on_top(
     assert proc.returncode == 0, out + err
     assert git(dups, "rev-parse", "HEAD~1").strip() == other
     assert DUP not in git(dups, "ls-files") and git(dups, "status", "--porcelain") == ""
+
+
+def test_a_deal_with_both_contacts_keeps_the_kept_one_once(dups: Path) -> None:
+    write(
+        dups,
+        {
+            "contacts/jane-doe.yaml": """\
+                id: jane-doe
+                name: Jane Doe
+                partner: acme
+                """,
+            "opportunities/both.yaml": """\
+                id: both
+                name: Both contacts
+                kind: hours
+                status: in_progress
+                partner: acme
+                responsible: bob
+                probability: 20
+                opened: 2026-02-10
+                contacts:
+                  - jane-doe  # met at the fair
+                  - john
+                  - jane
+                """,
+        },
+    )
+    commit_all(dups, "a deal with jane twice")
+    result = crm(dups, "merge", "contact", "jane", "jane-doe")
+    assert result.returncode == 0, result.stderr
+    text = (dups / "opportunities/both.yaml").read_text()
+    assert "contacts:\n  - john\n  - jane\n" in text
+    assert crm(dups, "validate").returncode == 0

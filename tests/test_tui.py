@@ -335,7 +335,7 @@ async def test_record_screen_tabs_show_lines_tasks_and_history(demo: Path) -> No
         await settle(pilot)
         assert isinstance(app.screen, RecordScreen)
         bodies = {}
-        for _ in range(7):
+        for _ in range(8):
             await settle(pilot)
             tab = app.screen.query_one("#tabs", Tabs).active
             bodies[tab] = shown(app.screen.query_one("#record-body"))
@@ -346,7 +346,8 @@ async def test_record_screen_tabs_show_lines_tasks_and_history(demo: Path) -> No
             "demand",
             "insight",
             "competitors",
-            "tasks",
+            "activities",  # a table of its own: tests/test_tui_record_tabs.py
+            "quotes",
             "history",
         ]
         assert "Schärer Lagertechnik" in bodies["parties"]

@@ -158,7 +158,13 @@ def test_help(snap_compare: Compare, demo: Path) -> None:
 # --- narrow and wide terminals ------------------------------------------------------------
 
 
-@pytest.mark.parametrize("size", [(80, 24), (200, 40)], ids=["80x24", "200x40"])
+SIZES = pytest.mark.parametrize(
+    "size", [(80, 24), (160, 45), (200, 40)], ids=["80x24", "160x45", "200x40"]
+)
+SMALL_AND_LARGE = pytest.mark.parametrize("size", [(80, 24), (160, 45)], ids=["80x24", "160x45"])
+
+
+@SIZES
 def test_list_at_size(snap_compare: Compare, demo: Path, size: tuple[int, int]) -> None:
     """80 columns: low-value columns left out, no number cut, the footer whole keys;
     200: the names get the room."""
@@ -169,11 +175,57 @@ def test_list_at_size(snap_compare: Compare, demo: Path, size: tuple[int, int]) 
     assert snap_compare(make_app(demo), terminal_size=size, run_before=run_before)
 
 
-@pytest.mark.parametrize("size", [(80, 24), (200, 40)], ids=["80x24", "200x40"])
+@SIZES
 def test_kanban_at_size(snap_compare: Compare, demo: Path, size: tuple[int, int]) -> None:
     """Cards wrap between words; a word wider than a card ends in '…'."""
 
     async def run_before(pilot: Pilot[object]) -> None:
         await ready(pilot, "2")
+
+    assert snap_compare(make_app(demo), terminal_size=size, run_before=run_before)
+
+
+@SMALL_AND_LARGE
+def test_partners_at_size(snap_compare: Compare, demo: Path, size: tuple[int, int]) -> None:
+    """The most open business first; at 80 columns country and responsible give way."""
+
+    async def run_before(pilot: Pilot[object]) -> None:
+        await ready(pilot, "7")
+
+    assert snap_compare(make_app(demo), terminal_size=size, run_before=run_before)
+
+
+@SMALL_AND_LARGE
+def test_partner_with_its_deals_at_size(
+    snap_compare: Compare, demo: Path, size: tuple[int, int]
+) -> None:
+    async def run_before(pilot: Pilot[object]) -> None:
+        await ready(pilot, "7", "j", "enter")
+
+    assert snap_compare(make_app(demo), terminal_size=size, run_before=run_before)
+
+
+@SMALL_AND_LARGE
+def test_interactions_at_size(snap_compare: Compare, demo: Path, size: tuple[int, int]) -> None:
+    async def run_before(pilot: Pilot[object]) -> None:
+        await ready(pilot, "8")
+
+    assert snap_compare(make_app(demo), terminal_size=size, run_before=run_before)
+
+
+@SMALL_AND_LARGE
+def test_dropoff_at_size(snap_compare: Compare, demo: Path, size: tuple[int, int]) -> None:
+    """The bars shorten on a narrow screen; the figures are never cut."""
+
+    async def run_before(pilot: Pilot[object]) -> None:
+        await ready(pilot, "9")
+
+    assert snap_compare(make_app(demo), terminal_size=size, run_before=run_before)
+
+
+@SMALL_AND_LARGE
+def test_winloss_at_size(snap_compare: Compare, demo: Path, size: tuple[int, int]) -> None:
+    async def run_before(pilot: Pilot[object]) -> None:
+        await ready(pilot, "0")
 
     assert snap_compare(make_app(demo), terminal_size=size, run_before=run_before)

@@ -13,7 +13,6 @@ import bisect
 import os
 import pickle
 import threading
-from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, NamedTuple
@@ -58,7 +57,8 @@ from crmfiles.records.yamlio import (
 )
 from crmfiles.rules.base import Context
 from crmfiles.rules.files import load_file
-from crmfiles.rules.suite import COLLECTIVE_RULES, ID_RULE_IDS, ID_RULES, RECORD_RULES
+from crmfiles.rules.registry import check_levels, level
+from crmfiles.rules.suite import COLLECTIVE_RULES, ID_RULE_IDS, RECORD_RULES, run_dependent
 from crmfiles.runtime import Runtime
 
 
@@ -199,6 +199,7 @@ def load(
     config_bytes = source.read_config()
     if config is None:
         config = parse_config(config_bytes)
+    check_levels(config)
     catalog_raw = [raw for raw in listed if _place(raw.path).kind == "catalog"]
     strays = [raw.path for raw in listed if _place(raw.path).kind != "catalog"]
     store = Cache.for_repo(source.root) if use_cache else None
@@ -408,16 +409,10 @@ def run_rules(ctx: Context) -> list[Finding]:
         ctx.materialize(ctx.rescan)
         for f in ctx.rescan:
             f.findings = [x for x in f.findings if x.rule not in ID_RULE_IDS]
-    id_findings = [finding for id_rule in ID_RULES for finding in id_rule(ctx)]
-    for finding in id_findings:
-        owner = ctx.by_path(finding.path)
-        if owner is not None:
-            owner.findings.append(finding)
+    run_dependent(ctx)
     collective: list[Finding] = []
     for collective_rule in COLLECTIVE_RULES:
         collective.extend(collective_rule(ctx))
-    collective.extend(_missing_catalogs(ctx))
-    collective.extend(_stray_catalogs(ctx))
     ctx.collective = collective
     _release(ctx)
     return collective
@@ -431,50 +426,6 @@ def _release(ctx: Context) -> None:
             f.released = True
             if not f.findings:
                 f.text = None
-
-
-def _stray_catalogs(ctx: Context) -> Iterable[Finding]:
-    """A file in catalogs/ that is no catalog crmfiles reads: a typo hides a catalog."""
-    import difflib
-
-    for path in ctx.stray_catalogs:
-        stem = path.rpartition("/")[2].rpartition(".")[0]
-        close = difflib.get_close_matches(stem, CATALOGS, n=1)
-        yield Finding(
-            "file-name",
-            path,
-            f"'{stem}' is not a catalog crmfiles reads, so this file is ignored",
-            line=1,
-            column=1,
-            hint=f"did you mean {CATALOG_DIR}/{close[0]}.yaml?"
-            if close
-            else f"the catalogs are: {', '.join(CATALOGS)}",
-        )
-
-
-def _missing_catalogs(ctx: Context) -> Iterable[Finding]:
-    """A catalog file that does not exist is one diagnostic, not one per reference."""
-    wanted: dict[str, int] = defaultdict(int)
-    missing = {
-        name for name in CATALOGS if name not in ctx.catalog_paths and name not in OPTIONAL_CATALOGS
-    }
-    if not missing:
-        return
-    for f in ctx.all_files():
-        if f.place.kind == "record" and not (f.fresh and f.data is None and not f.released):
-            for _, target, _ in ctx.refs_of(f):
-                if target in missing:
-                    wanted[target] += 1
-    for name, count in sorted(wanted.items()):
-        yield Finding(
-            "unknown-reference",
-            CONFIG_FILE,
-            f"{CATALOG_DIR}/{name}.yaml is missing, and {count} reference"
-            f"{'s' if count != 1 else ''} need it",
-            line=1,
-            column=1,
-            hint=f"create {CATALOG_DIR}/{name}.yaml (`crm init` writes a default)",
-        )
 
 
 def locate_all(findings: Iterable[Finding], texts: dict[str, str | None]) -> list[Finding]:
@@ -527,8 +478,8 @@ def to_diagnostics(
     lines: dict[str, list[str]] = {}
     out: list[Diagnostic] = []
     for finding in findings:
-        level = config.level(finding.rule)
-        if level == "off":
+        severity = level(config, finding.rule)
+        if severity == "off":
             continue
         if finding.path not in lines:
             text = texts.get(finding.path)
@@ -539,7 +490,7 @@ def to_diagnostics(
                 path=finding.path,
                 line=line,
                 column=finding.column or 1,
-                severity=Severity(level),
+                severity=Severity(severity),
                 rule=finding.rule,
                 message=finding.message,
                 hint=finding.hint,

@@ -1,8 +1,11 @@
-"""``crm.yaml``: finding the repository, reading its settings and rule levels."""
+"""``crm.yaml``: finding the repository, reading its settings and rule levels.
+
+The levels are data here: which rule ids exist, and what a rule's default is, is the
+engine's to know (:mod:`crmfiles.rules.registry`), so reading a repository's records
+depends on no rule."""
 
 from __future__ import annotations
 
-import difflib
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -11,7 +14,6 @@ from typing import Any, NoReturn
 from crmfiles.errors import CrmError
 from crmfiles.records import BY_MONTH_DEFAULT, CONFIG_FILE, RECORD_FOLDERS
 from crmfiles.records.yamlio import ParseError, parse
-from crmfiles.rules.registry import RULES
 
 LEVELS = ("error", "warning", "off")
 PEOPLE_FILE = "catalogs/people.yaml"
@@ -26,11 +28,9 @@ class Config:
     people: str = "catalogs/people.yaml"
     me: str | None = None
     defaults: dict[str, Any] = field(default_factory=dict)
-    levels: dict[str, str] = field(default_factory=dict)
+    levels: dict[str, str] = field(default_factory=dict)  # rule id -> level, as written
+    strict: bool = False  # lint: {extends: strict}: every rule not set is an error
     raw: dict[str, Any] = field(default_factory=dict)
-
-    def level(self, rule: str) -> str:
-        return self.levels.get(rule) or RULES[rule].default if rule in RULES else "error"
 
     def layout_of(self, folder: str) -> str:
         return self.layout.get(folder, "by-month" if folder in BY_MONTH_DEFAULT else "flat")
@@ -141,6 +141,7 @@ def parse_config(content: bytes | None, path: str = CONFIG_FILE) -> Config:
         defaults=dict(data.get("defaults") or {}),
         me=data.get("me"),
         levels=_levels(data.get("lint") or {}, path),
+        strict=(data.get("lint") or {}).get("extends") == "strict",
         raw=data,
     )
 
@@ -152,17 +153,10 @@ def _layout(value: Any) -> dict[str, str]:
 
 
 def _levels(lint: dict[str, Any], path: str) -> dict[str, str]:
+    """The levels as written; whether each id names a rule is checked by the engine
+    (:func:`crmfiles.rules.registry.check_levels`)."""
     levels: dict[str, str] = {}
-    if lint.get("extends") == "strict":
-        levels = {rule: "error" for rule in RULES}
     for rule, level in (lint.get("rules") or {}).items():
-        if rule not in RULES:
-            close = difflib.get_close_matches(str(rule), RULES, n=1)
-            raise CrmError(
-                f"{path}: lint.rules: unknown rule '{rule}'"
-                + (f"; did you mean '{close[0]}'?" if close else ""),
-                hint="`crm rules` lists every rule id",
-            )
         if level not in LEVELS:
             raise CrmError(f"{path}: lint.rules.{rule}: level must be error, warning or off")
         levels[rule] = level

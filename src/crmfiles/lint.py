@@ -25,7 +25,8 @@ from crmfiles.records import CATALOG_DIR, RECORD_FOLDERS, classify
 from crmfiles.records.sources import TOP_LEVEL, Index, Revision, Source, WorkTree
 from crmfiles.records.yamlio import ParseError, parse
 from crmfiles.rules.base import Context
-from crmfiles.rules.transitions import Change, Step, step_findings
+from crmfiles.rules.suite import step_findings
+from crmfiles.rules.transitions import Change, Step
 from crmfiles.runtime import Runtime
 
 WATCHED = [CATALOG_DIR, *RECORD_FOLDERS]

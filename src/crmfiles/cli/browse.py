@@ -190,6 +190,8 @@ def _print_json(folder: str, result: Any) -> None:
         )
         if result.weighted is not None:
             totals["weighted"] = plain(result.weighted.in_base)
+        for column, total in getattr(result, "sums", {}).items():
+            totals[column] = plain(total.in_base)
         totals.update(
             by_currency={k: plain(v) for k, v in sorted(result.amount.by_currency.items())},
             converted=result.amount.converted,
@@ -289,6 +291,11 @@ def _totals(folder: str, result: Any) -> list[str]:
             f"(no rate for {', '.join(amount.missing_rates)} in catalogs/currencies.yaml)",
         ]
     parts.append(f"total {fmt(amount.in_base)} {base}")
+    sums = getattr(result, "sums", {})
+    if "tax" in sums:
+        parts.append(f"(net {fmt(sums['net'].in_base)}, tax {fmt(sums['tax'].in_base)})")
+    if "open_amount" in sums:
+        parts.append(f"open {fmt(sums['open_amount'].in_base)} {base}")
     if weighted is not None:
         parts.append(f"weighted {fmt(weighted.in_base)} {base}")
     if amount.converted:

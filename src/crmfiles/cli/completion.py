@@ -47,6 +47,16 @@ POSITIONAL_VALUES: dict[tuple[str, str], tuple[str, str]] = {
     ("duplicate", "id"): ("records", "opportunities"),
     ("history", "id"): ("records", "opportunities"),
     ("qualify", "lead"): ("records", "leads"),
+    ("task start", "id"): ("records", "tasks"),
+    ("task done", "id"): ("records", "tasks"),
+    ("quote new", "id"): ("records", "opportunities"),
+    **{(f"quote {a}", "id"): ("records", "quotes") for a in ("activate", "win", "lose", "revise")},
+    ("order new", "id"): ("records", "quotes"),
+    ("order deliver", "id"): ("records", "orders"),
+    ("order cancel", "id"): ("records", "orders"),
+    ("invoice new", "id"): ("records", "orders"),
+    ("invoice paid", "id"): ("records", "invoices"),
+    ("invoice cancel", "id"): ("records", "invoices"),
     ("disqualify", "lead"): ("records", "leads"),
 }
 
@@ -87,16 +97,26 @@ def _completer(source: str, name: str) -> Callable[..., Any]:
     return complete
 
 
-def _statuses(**_: Any) -> tuple[str, ...]:
-    return STATUSES
+def _statuses(parsed_args: argparse.Namespace | None = None, **_: Any) -> tuple[str, ...]:
+    """The statuses of the type listed (an opportunity's unless another is named)."""
+    folder = getattr(parsed_args, "type", None) or "opportunities"
+    if folder == "opportunities":
+        return STATUSES
+    from crmfiles.records import RECORD_FOLDERS
+    from crmfiles.reports.lists import schema_enum
+
+    return tuple(schema_enum(RECORD_FOLDERS[folder], "status")) if folder in RECORD_FOLDERS else ()
 
 
-def attach(parser: argparse.ArgumentParser) -> None:
-    """Give every argument that names something in the repository its completer."""
+def attach(parser: argparse.ArgumentParser, within: str = "") -> None:
+    """Give every argument that names something in the repository its completer (of
+    a command's own sub-commands too: ``crm quote win <TAB>``)."""
     for action in parser._actions:
         if not isinstance(action, argparse._SubParsersAction):
             continue
-        for command, sub in action.choices.items():
+        for name, sub in action.choices.items():
+            command = f"{within} {name}".strip()
+            attach(sub, command)
             for arg in sub._actions:
                 longs = [o[2:] for o in arg.option_strings if o.startswith("--")]
                 if arg.option_strings:

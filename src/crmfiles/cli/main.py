@@ -38,6 +38,9 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "duplicate": ("ops", "copy an opportunity, back at its first stage"),
     "qualify": ("ops", "turn a lead into a partner, a contact and an opportunity"),
     "disqualify": ("ops", "drop a lead, with a reason"),
+    "quote": ("documents", "quotes: new from an opportunity; activate, win, lose, revise"),
+    "order": ("documents", "orders: new from a won quote; deliver, cancel"),
+    "invoice": ("documents", "invoices: new from an order (all or --amount); paid, cancel"),
     "set": ("edit", "set fields of any record: FIELD=VALUE, dotted paths, += and -= on lists"),
     "edit": ("edit", "edit a record in $EDITOR, checked before it is committed"),
     "merge": ("ops", "merge two duplicate partners or contacts, rewriting every reference"),
@@ -50,7 +53,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "history": ("reports", "stage and status changes from git: when, who, from, to, days"),
     "report": (
         "reports",
-        "funnel, forecast, dropoff, winloss or activity report; html: all as a web page",
+        "funnel, forecast, dropoff, winloss, activity or invoicing report; html: a web page",
     ),
     "export": ("data", "write the records as CSV files or a SQLite database"),
     "import": ("data", "records from a CSV file, through a column mapping"),

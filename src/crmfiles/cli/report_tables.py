@@ -9,7 +9,7 @@ from decimal import Decimal
 from typing import Any
 
 from crmfiles.money import fmt
-from crmfiles.reports.common import bar
+from crmfiles.reports.common import bar, percent
 
 BAR_WIDTH = 30
 
@@ -33,10 +33,6 @@ def _table(*columns: str, numeric: tuple[str, ...] = ()) -> Any:
 
 def _money(value: str | None) -> str:
     return "" if value is None else fmt(Decimal(value))
-
-
-def _percent(value: float | None) -> str:
-    return "" if value is None else f"{value * 100:.0f}%"
 
 
 def _number(value: str | None) -> Decimal:
@@ -68,6 +64,7 @@ def render(name: str, result: Any, payload: dict[str, Any], label: str) -> None:
         "dropoff": _dropoff,
         "winloss": _winloss,
         "activity": _activity,
+        "invoicing": _invoicing,
     }[name](console, result, payload)
     _footer(console, payload, label)
 
@@ -190,12 +187,12 @@ def _dropoff(console: Any, result: Any, payload: dict[str, Any]) -> None:
             bar(stage["reached"], largest, BAR_WIDTH),
             str(stage["lost"]),
             str(stage["open"]),
-            _percent(stage["conversion"]),
+            percent(stage["conversion"]),
         )
     console.print(table)
     console.print(
         f"won {payload['won']}, lost {payload['lost']}, open {payload['open']}; "
-        f"win rate {_percent(payload['win_rate']) or 'n/a'}"
+        f"win rate {percent(payload['win_rate']) or 'n/a'}"
     )
 
 
@@ -204,7 +201,7 @@ def _winloss(console: Any, result: Any, payload: dict[str, Any]) -> None:
     console.print(
         f"[bold]Win/loss[/bold]: won {won['count']} ({_money(won['amount'])}), "
         f"lost {lost['count']} ({_money(lost['amount'])}), "
-        f"win rate {_percent(payload['win_rate']) or 'n/a'}"
+        f"win rate {percent(payload['win_rate']) or 'n/a'}"
     )
     if payload["by_reason"]:
         table = _table("loss reason", "lost", "amount", numeric=("lost", "amount"))
@@ -229,7 +226,7 @@ def _winloss(console: Any, result: Any, payload: dict[str, Any]) -> None:
                 str(c["won"]),
                 str(c["lost"]),
                 str(c["lost_to"]),
-                _percent(c["win_rate"]),
+                percent(c["win_rate"]),
             )
         console.print()
         console.print(table)
@@ -250,7 +247,7 @@ def _winloss(console: Any, result: Any, payload: dict[str, Any]) -> None:
                 _money(p["won_amount"]),
                 str(p["lost"]),
                 _money(p["lost_amount"]),
-                _percent(p["win_rate"]),
+                percent(p["win_rate"]),
             )
         console.print()
         console.print(table)
@@ -270,3 +267,17 @@ def _activity(console: Any, result: Any, payload: dict[str, Any]) -> None:
     console.print(table)
     if weeks:
         console.print(f"weeks {weeks[0]} to {weeks[-1]}", style="dim")
+
+
+def _invoicing(console: Any, result: Any, payload: dict[str, Any]) -> None:
+    console.print("[bold]Invoicing[/bold]: ordered, invoiced, paid and open by month")
+    measures = ("ordered", "invoiced", "paid", "open")
+    table = _table("month", *measures, numeric=measures)
+    for month in payload["months"]:
+        table.add_row(month["month"], *(_money(month[m]) for m in measures))
+    table.add_section()
+    table.add_row("total", *(_money(payload["total"][m]) for m in measures))
+    console.print(table)
+    overdue = payload["overdue"]
+    late = f"; {overdue['count']} overdue: {_money(overdue['amount'])}" if overdue["count"] else ""
+    console.print(f"left to invoice on the orders: {_money(payload['to_invoice'])}{late}")

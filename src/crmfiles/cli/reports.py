@@ -13,7 +13,7 @@ from crmfiles.config import find_root, use_color
 from crmfiles.errors import CrmError
 
 FORMATS = ("table", "json", "csv")
-REPORTS = ("funnel", "forecast", "dropoff", "winloss", "activity")
+REPORTS = ("funnel", "forecast", "dropoff", "winloss", "activity", "invoicing")
 SITE = "html"  # not a report of its own: every report above as a static web page
 
 
@@ -349,6 +349,10 @@ def _compute(name: str, at: Any, kind: str | None, window: Any, runtime: Any) ->
             from crmfiles.reports.winloss import winloss
 
             return winloss(at.repo, kind, window)
+        if name == "invoicing":
+            from crmfiles.reports.invoicing import invoicing
+
+            return invoicing(at.repo, window, at.today)
         from crmfiles.history import load_history
 
         history = load_history(at.repo.root, at.commit, runtime=runtime)
@@ -411,6 +415,11 @@ def _csv_rows(name: str, payload: dict[str, Any]) -> tuple[list[str], list[dict[
             for p in payload["by_responsible"]
         ]
         return columns, rows
+    if name == "invoicing":
+        from crmfiles.reports.invoicing import MEASURES
+
+        total = {"month": "(total)", **payload["total"]}
+        return ["month", *MEASURES, "orders", "invoices"], [*payload["months"], total]
     columns = ["person", "name", "email", "week", "moves"]
     rows = [
         {"person": p["person"], "name": p["name"], "email": p["email"], "week": w, "moves": n}

@@ -42,6 +42,10 @@ class Spec:
 SPECS: dict[str, Spec] = {
     "id": Spec(100),
     "amount": Spec(95, numeric=True),
+    "gross": Spec(94, numeric=True),
+    "open_amount": Spec(93, numeric=True, short="open"),
+    "net": Spec(92, numeric=True),
+    "tax": Spec(91, numeric=True),
     "currency": Spec(90, short="cur"),  # an amount means nothing without it
     "stage": Spec(85),
     "probability": Spec(80, numeric=True, short="prob%"),

@@ -56,6 +56,11 @@ def add_lint_arguments(parser: argparse.ArgumentParser) -> None:
 
 def add_rules_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--format", choices=("table", "json"), default="table")
+    parser.add_argument(
+        "--explain",
+        metavar="RULE",
+        help="what one rule forbids, where it is checked, how to fix it",
+    )
 
 
 def _source(root: Path, staged: bool, rev: str | None, detach: bool) -> Source:
@@ -166,7 +171,10 @@ def run_rules(args: argparse.Namespace) -> int:
     import json
 
     from crmfiles.rules.registry import RULES
+    from crmfiles.rules.suite import depends, is_one_revision, is_transition, scopes
 
+    if args.explain is not None:
+        return _explain(args.explain)
     if args.format == "json":
         rules = [
             {
@@ -174,7 +182,9 @@ def run_rules(args: argparse.Namespace) -> int:
                 "summary": r.summary,
                 "help": r.help,
                 "default": r.default,
-                "transition": r.transition,
+                "transition": is_transition(r.id),
+                "scopes": sorted(scopes(r.id)),
+                "depends": sorted(depends(r.id)),
             }
             for r in RULES.values()
         ]
@@ -183,6 +193,39 @@ def run_rules(args: argparse.Namespace) -> int:
         return 0
     width = max(map(len, RULES))
     for rule in RULES.values():
-        scope = "lint" if rule.transition else "validate"
+        both = is_transition(rule.id) and is_one_revision(rule.id)
+        scope = "both" if both else "lint" if is_transition(rule.id) else "validate"
         sys.stdout.write(f"{rule.id:<{width}}  {rule.default:<7}  {scope:<8}  {rule.summary}\n")
+    return 0
+
+
+def _explain(rule_id: str) -> int:
+    """``crm rules --explain RULE``: the rule as docs/rules.md introduces it."""
+    import difflib
+    import textwrap
+
+    from crmfiles.rules.registry import RULES
+    from crmfiles.rules.suite import depends, is_one_revision, is_transition
+
+    rule = RULES.get(rule_id)
+    if rule is None:
+        close = difflib.get_close_matches(rule_id, RULES, n=1)
+        raise CrmError(
+            f"unknown rule '{rule_id}'" + (f"; did you mean '{close[0]}'?" if close else ""),
+            hint="`crm rules` lists every rule id",
+        )
+    where = [
+        *(["crm validate (one revision)"] if is_one_revision(rule.id) else []),
+        *(["crm lint and every crm command (a step)"] if is_transition(rule.id) else []),
+    ]
+    reads = sorted(depends(rule.id) - {"base", "history"})
+    lines = [
+        f"{rule.id}: {rule.summary}",
+        f"  default: {rule.default}" + (" (a lifecycle invariant)" if rule.lifecycle else ""),
+        f"  checked by: {'; '.join(where)}",
+        *([f"  reads: {', '.join(reads)}"] if reads else []),
+        "",
+        *textwrap.wrap(rule.help, 80),
+    ]
+    sys.stdout.write("\n".join(lines) + "\n")
     return 0

@@ -24,11 +24,12 @@ from typing import Any
 
 from crmfiles import git
 from crmfiles.merge.values import conflicts, merge3, same
-from crmfiles.rules.transitions import CHANGE_RULES, Change, Step
+from crmfiles.rules.suite import change_findings
+from crmfiles.rules.transitions import Change, Step
 
 
 def _lawful(step: Step, change: Change) -> bool:
-    return not any(True for rule in CHANGE_RULES for _ in rule(step, change))
+    return not any(True for _ in change_findings(step, change))
 
 
 def combined_paths(

@@ -105,9 +105,37 @@ def _rewritten(
                 if target == folder and ref == drop
             ]
             if pointers:
-                texts[record.path] = _renamed(record.path, record.text, pointers, keep)
+                texts[record.path] = _rewrite_record(
+                    record.path, record.text, record.data, pointers, drop, keep
+                )
                 count += len(pointers)
     return texts, count
+
+
+def _rewrite_record(
+    path: str,
+    text: str,
+    data: dict[str, Any],
+    pointers: list[tuple[str | int, ...]],
+    drop: str,
+    keep: str,
+) -> str:
+    """``text`` with every reference to ``drop`` renamed to ``keep``; a top-level list
+    of ids that names both (a deal with both contacts) keeps ``keep`` once instead of
+    naming it twice, which its schema (unique items) would refuse."""
+    in_both: dict[str, list[Any]] = {}
+    for pointer in pointers:
+        key = pointer[0]
+        if len(pointer) == 2 and isinstance(key, str) and isinstance(data.get(key), list):
+            items = data[key]
+            if keep in items and key not in in_both:
+                in_both[key] = [item for item in items if item != drop]
+    renamed = [p for p in pointers if not (len(p) == 2 and p[0] in in_both)]
+    if renamed:
+        text = _renamed(path, text, renamed, keep)
+    for key, items in in_both.items():
+        text = set_values(text, {key: items})
+    return text
 
 
 def _renamed(path: str, text: str, pointers: list[tuple[str | int, ...]], new: str) -> str:

@@ -9,7 +9,18 @@ here, then its CLI arguments.
 
 from __future__ import annotations
 
-from crmfiles.ops import edit, leads, merge_records, new, pipeline, setfields, tasks
+from crmfiles.ops import (
+    edit,
+    invoices,
+    leads,
+    merge_records,
+    new,
+    orders,
+    pipeline,
+    quotes,
+    setfields,
+    tasks,
+)
 from crmfiles.ops.runner import Operation
 
 OPERATIONS: dict[str, Operation] = {
@@ -27,6 +38,17 @@ OPERATIONS: dict[str, Operation] = {
     "merge": merge_records.merge,
     "task_start": tasks.start,
     "task_done": tasks.done,
+    "quote_new": quotes.new,
+    "quote_activate": quotes.activate,
+    "quote_win": quotes.win,
+    "quote_lose": quotes.lose,
+    "quote_revise": quotes.revise,
+    "order_new": orders.new,
+    "order_deliver": orders.deliver,
+    "order_cancel": orders.cancel,
+    "invoice_new": invoices.new,
+    "invoice_paid": invoices.paid,
+    "invoice_cancel": invoices.cancel,
 }
 
 

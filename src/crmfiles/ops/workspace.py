@@ -269,13 +269,17 @@ class Workspace:
             return self._staged(paths)
         return {p: self._index_blobs[p] for p in paths}
 
-    def exists(self, folder: str, record_id: str) -> bool:
+    def names(self, folder: str) -> set[str]:
+        """The file names anywhere under a record folder (``q-2026-0021.yaml``...)."""
         if folder not in self._names:
             names: set[str] = set()
             for _, filenames in self._listing(folder):
                 names.update(filenames)
             self._names[folder] = names
-        return f"{record_id}.yaml" in self._names[folder]
+        return self._names[folder]
+
+    def exists(self, folder: str, record_id: str) -> bool:
+        return f"{record_id}.yaml" in self.names(folder)
 
     def find(self, record_id: str, folders: tuple[str, ...] | None = None) -> RecordFile:
         """A record by id (``type/id``, ``folder/id`` or a bare id)."""

@@ -27,10 +27,11 @@ FLAGS = (
 class Unreadable(Exception):
     """A file that exists but is not read: ``why`` says what it is instead."""
 
-    def __init__(self, why: str, *, symlink: bool = False) -> None:
+    def __init__(self, why: str, *, symlink: bool = False, too_large: bool = False) -> None:
         super().__init__(why)
         self.why = why
         self.symlink = symlink
+        self.too_large = too_large
 
 
 def read_regular(full: str | os.PathLike[str], limit: int = MAX_FILE_BYTES) -> bytes:
@@ -57,7 +58,8 @@ def read_regular(full: str | os.PathLike[str], limit: int = MAX_FILE_BYTES) -> b
             raise Unreadable(f"not a regular file ({kind_of(info.st_mode)})")
         if info.st_size > limit:
             raise Unreadable(
-                f"file is {info.st_size:,} bytes, over the {limit:,}-byte limit for a record"
+                f"file is {info.st_size:,} bytes, over the {limit:,}-byte limit for a record",
+                too_large=True,
             )
         return read_all(fd, info.st_size)
     except OSError as exc:

@@ -43,6 +43,8 @@ class RawFile:
     blob: str | None
     content: bytes | None
     refusal: str | None = None  # why the content was not read (symlink, size, conflict)
+    # what kind of refusal: "unsafe" (a symlink, a FIFO, ...), "size" or "unmerged"
+    refused: str = "unsafe"
 
 
 class Source(ABC):
@@ -270,7 +272,9 @@ class WorkTree(Source):
                 continue
             except Unreadable as exc:
                 yield (
-                    self._symlink(path, full) if exc.symlink else RawFile(path, None, None, exc.why)
+                    self._symlink(path, full)
+                    if exc.symlink
+                    else RawFile(path, None, None, exc.why, "size" if exc.too_large else "unsafe")
                 )
 
     def _symlink(self, path: str, full: str) -> RawFile:
@@ -344,7 +348,9 @@ class _GitSource(Source):
                 continue
             keep.append(entry)
         yield from (
-            RawFile(path, None, None, "unmerged: the file has a merge conflict in the index")
+            RawFile(
+                path, None, None, "unmerged: the file has a merge conflict in the index", "unmerged"
+            )
             for path in sorted(conflicted)
         )
         regular = [e for e in keep if e.mode not in ("120000", "160000")]
@@ -369,6 +375,7 @@ class _GitSource(Source):
                     None,
                     f"file is {len(content):,} bytes, over the "
                     f"{MAX_FILE_BYTES:,}-byte limit for a record",
+                    "size",
                 )
                 continue
             yield RawFile(entry.path, entry.blob, content)

@@ -123,3 +123,8 @@ def bar(value: Decimal | int | float | None, largest: Decimal | int | float, wid
 
 def ratio(part: int, whole: int) -> float | None:
     return round(part / whole, 4) if whole else None
+
+
+def percent(value: float | None) -> str:
+    """A ratio for people: ``0.4167`` is ``42%``; none is blank."""
+    return "" if value is None else f"{value * 100:.0f}%"

@@ -1,7 +1,9 @@
 """Every record type but opportunities as a list (those are ``pipeline.py``'s): the
 default columns of each type, the values derived from other records (a quote's
 partner is its opportunity's), filters checked against the catalogs and records they
-name, sorting, and the money totals of quotes, orders and invoices.
+name, sorting, and the money totals of quotes, orders and invoices: net, tax and gross
+of a quote's or an order's lines (:func:`crmfiles.documents.totals.document_totals`),
+an invoice's amount and what of it is still open (unpaid).
 
 A list reads its own folder and the catalogs; another folder only when a column or a
 filter asks for it (a quote's partner reads the opportunities).
@@ -12,13 +14,14 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import cached_property
 from typing import Any
 
+from crmfiles.documents.totals import Totals, document_totals, invoiced
 from crmfiles.errors import CrmError
-from crmfiles.money import Total, amount_of, lines_total, rates_from
+from crmfiles.money import Total, amount_of, rates_from
 from crmfiles.records import RECORD_FOLDERS, iso_date
 from crmfiles.records.store import Record, Repository
 from crmfiles.reports.pipeline import as_list, sort_rows
@@ -33,6 +36,13 @@ class Kind:
     filters: tuple[str, ...]  # the filter options that fit it
     derived: tuple[str, ...] = ()  # columns computed, not stored
     money: bool = False  # amounts, with totals
+
+    @property
+    def sums(self) -> tuple[str, ...]:
+        """The money columns a list of this type totals (its ``amount`` first)."""
+        if not self.money:
+            return ()
+        return ("amount", "open_amount") if self.folder == "invoices" else ("net", "tax", "gross")
 
 
 KINDS: dict[str, Kind] = {
@@ -86,29 +96,55 @@ KINDS: dict[str, Kind] = {
                 "status",
                 "date",
                 "valid_until",
-                "amount",
+                "net",
+                "tax",
+                "gross",
                 "currency",
             ),
             ("status", "partner", "opportunity"),
-            ("amount", "partner", "partner_name"),
+            ("net", "tax", "gross", "amount", "partner", "partner_name"),
             money=True,
         ),
         Kind(
             "orders",
-            ("id", "quote", "opportunity", "partner", "date", "status", "amount", "currency"),
+            (
+                "id",
+                "quote",
+                "opportunity",
+                "partner",
+                "date",
+                "status",
+                "net",
+                "tax",
+                "gross",
+                "currency",
+            ),
             ("status", "partner", "opportunity"),
-            ("amount", "partner_name"),
+            ("net", "tax", "gross", "amount", "invoiced", "partner_name"),
             money=True,
         ),
         Kind(
             "invoices",
-            ("id", "order", "partner", "date", "due", "status", "amount", "currency", "paid_on"),
+            (
+                "id",
+                "order",
+                "partner",
+                "date",
+                "due",
+                "status",
+                "amount",
+                "open_amount",
+                "currency",
+                "paid_on",
+            ),
             ("status", "partner", "opportunity"),
-            ("opportunity", "partner_name"),
+            ("open_amount", "opportunity", "partner_name"),
             money=True,
         ),
     )
 }
+
+MONEY = frozenset({"amount", "net", "tax", "gross", "open_amount", "invoiced"})
 
 # the record folders a task's subject may name, by its type
 SUBJECTS = {"opportunity": "opportunities", "partner": "partners", "contact": "contacts",
@@ -227,10 +263,28 @@ class Context:
             return self.field_of("opportunities", self.opportunity(folder, data), "partner")
         return None
 
+    def totals(self, data: Mapping[str, Any]) -> Totals | None:
+        return document_totals(data, self.products)
+
     def amount(self, folder: str, data: Mapping[str, Any]) -> Decimal | None:
+        """What a document comes to, tax included: an invoice's amount, the gross of a
+        quote's or an order's lines."""
         if folder == "invoices":
             return amount_of(data)
-        return lines_total(data, self.products)
+        totals = self.totals(data)
+        return totals.gross if totals is not None else None
+
+    def money(self, folder: str, data: Mapping[str, Any], column: str) -> Decimal | None:
+        if column == "amount":
+            return self.amount(folder, data)
+        if column == "open_amount":  # what the customer still owes of an invoice
+            amount = amount_of(data)
+            return amount if data.get("status") == "open" or amount is None else Decimal("0.00")
+        if column == "invoiced":  # what an order's invoices (open or paid) come to
+            counted = [r.data for r in self.folder("invoices").values()]
+            return invoiced(str(data.get("id")), counted)
+        totals = self.totals(data)
+        return None if totals is None else getattr(totals, column)
 
     def state(self, data: Mapping[str, Any]) -> str:
         """A task's state: done, overdue (due before today) or open."""
@@ -240,8 +294,8 @@ class Context:
         return "overdue" if due is not None and due < self.today else "open"
 
     def value(self, folder: str, data: Mapping[str, Any], column: str) -> Any:
-        if column == "amount" and KINDS[folder].money:
-            return self.amount(folder, data)
+        if column in MONEY and KINDS[folder].money:
+            return self.money(folder, data, column)
         if column == "currency" and KINDS[folder].money:
             return self.currency(data)
         if column == "partner":
@@ -280,7 +334,8 @@ class ItemListing:
     folder: str
     rows: list[Item]
     columns: tuple[str, ...]
-    amount: Total | None  # quotes, orders and invoices
+    amount: Total | None  # quotes, orders and invoices: what they come to, tax included
+    sums: dict[str, Total] = field(default_factory=dict)  # net, tax, gross; open_amount
 
     weighted = None  # (the opportunity list's; none here)
     view = None
@@ -355,9 +410,11 @@ def item_listing(
         if _matches(ctx, folder, record.data, filters)
     ]
     chosen = sort_rows(chosen, list(sort) or ["id"])
-    total = None
-    if kind.money:
-        total = Total(repo.config.currency, rates_from(repo.catalog("currencies").values()))
+    sums: dict[str, Total] = {}
+    rates = rates_from(repo.catalog("currencies").values())
+    for column in kind.sums:
+        sums[column] = Total(repo.config.currency, rates)
         for item in chosen:
-            total.add(item.value("amount"), item.value("currency"))
-    return ItemListing(folder, chosen, tuple(columns or kind.columns), total)
+            sums[column].add(item.value(column), item.value("currency"))
+    total = sums.get("gross", sums.get("amount"))
+    return ItemListing(folder, chosen, tuple(columns or kind.columns), total, sums)

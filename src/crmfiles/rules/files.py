@@ -14,6 +14,7 @@ from crmfiles.diagnostics import Finding
 from crmfiles.records import RECORD_FOLDERS, LoadedFile, Place, is_valid_id
 from crmfiles.records.sources import RawFile
 from crmfiles.records.yamlio import MAX_DEPTH, ParseError, compose, parse
+from crmfiles.rules.registry import Check
 from crmfiles.schema import explain, fast_validator
 
 if TYPE_CHECKING:
@@ -43,6 +44,10 @@ def _maybe_ambiguous(text: str) -> bool:
     )
 
 
+#: the rule of a file the sources would not read, by what kind of refusal it was
+REFUSED_RULE = {"unsafe": "unsafe-path", "size": "too-large", "unmerged": "conflict-marker"}
+
+
 def schema_name(place: Place) -> str:
     if place.kind == "record":
         return RECORD_FOLDERS[place.name]
@@ -53,12 +58,9 @@ def load_file(raw: RawFile, place: Place) -> LoadedFile:
     f = LoadedFile(path=raw.path, place=place, blob=raw.blob)
     add = f.findings.append
     if raw.refusal is not None or raw.content is None:
-        rule = "too-large" if "limit" in (raw.refusal or "") else "unsafe-path"
-        if raw.refusal and raw.refusal.startswith("unmerged"):
-            rule = "conflict-marker"
         add(
             Finding(
-                rule,
+                REFUSED_RULE.get(raw.refused, "unsafe-path"),
                 raw.path,
                 raw.refusal or "cannot read the file",
                 line=1,
@@ -345,3 +347,23 @@ def _shape_problem(data: Any, fallback: str, text: str | None) -> tuple[str, int
 
 def _at(message: str, mark: Any) -> tuple[str, int, int]:
     return (message, mark.line + 1, mark.column + 1) if mark is not None else (message, 1, 1)
+
+
+CHECKS = (
+    Check(
+        load_file,
+        (
+            "encoding",
+            "yaml-syntax",
+            "conflict-marker",
+            "yaml-ambiguous",
+            "unsafe-path",
+            "file-name",
+            "too-large",
+            "control-character",
+            "schema",
+            "id-mismatch",
+        ),
+        "file",
+    ),
+)

@@ -6,7 +6,9 @@ from collections import Counter
 from collections.abc import Iterator
 
 from crmfiles.diagnostics import Finding
+from crmfiles.records import CATALOG_DIR, CATALOGS
 from crmfiles.rules.base import Context, finding
+from crmfiles.rules.registry import Check
 
 
 def unique_names(ctx: Context) -> Iterator[Finding]:
@@ -148,3 +150,30 @@ def catalogs_consistent(ctx: Context) -> Iterator[Finding]:
                 (),
                 hint=f"add {ctx.config.currency} with rate 1",
             )
+
+
+def stray_catalogs(ctx: Context) -> Iterator[Finding]:
+    """A file in catalogs/ that is no catalog crmfiles reads: a typo hides a catalog."""
+    import difflib
+
+    for path in ctx.stray_catalogs:
+        stem = path.rpartition("/")[2].rpartition(".")[0]
+        close = difflib.get_close_matches(stem, CATALOGS, n=1)
+        yield Finding(
+            "file-name",
+            path,
+            f"'{stem}' is not a catalog crmfiles reads, so this file is ignored",
+            line=1,
+            column=1,
+            hint=f"did you mean {CATALOG_DIR}/{close[0]}.yaml?"
+            if close
+            else f"the catalogs are: {', '.join(CATALOGS)}",
+        )
+
+
+CHECKS = (
+    Check(unique_names, ("duplicate-name",), "collective"),
+    Check(unique_partner_names, ("duplicate-name",), "collective"),
+    Check(catalogs_consistent, ("catalog",), "collective"),
+    Check(stray_catalogs, ("file-name",), "collective"),
+)

@@ -11,6 +11,7 @@ from crmfiles.money import decimal as money
 from crmfiles.money import lines_total
 from crmfiles.records import LoadedFile, iso_date
 from crmfiles.rules.base import Context, finding, text
+from crmfiles.rules.registry import Check
 
 SOURCE_TARGET = {
     "partner": "partners",
@@ -309,3 +310,45 @@ def currencies_follow_sources(ctx: Context) -> Iterator[Finding]:
                 ("currency",) if ctx.fact(f, "currency") is not None else (key,),
                 hint=f"write the {noun} in {theirs}",
             )
+
+
+CHECKS = (
+    Check(
+        stage_fits_kind,
+        ("stage-not-in-kind", "stage-on-stageless", "stage-missing"),
+        "record",
+        ("opportunities",),
+    ),
+    Check(
+        status_consistent,
+        (
+            "closed-in-progress",
+            "probability-inconsistent",
+            "lost-without-reason",
+            "loss-reason-not-lost",
+        ),
+        "record",
+        ("opportunities",),
+    ),
+    Check(
+        dates_in_order, ("date-order",), "record", ("opportunities", "quotes", "invoices", "tasks")
+    ),
+    Check(
+        money_exact,
+        ("money-precision", "money-range"),
+        "record",
+        ("opportunities", "quotes", "orders", "invoices"),
+    ),
+    Check(amount_matches_lines, ("amount-mismatch",), "record", ("opportunities", "quotes")),
+    Check(
+        currency_consistent, ("currency-mismatch",), "record", ("opportunities", "quotes", "orders")
+    ),
+    Check(
+        sources_fit_channels,
+        ("source-channel-mismatch",),
+        "record",
+        ("opportunities", "leads"),
+        frozenset({"ids"}),
+    ),
+    Check(currencies_follow_sources, ("currency-mismatch",), "collective"),
+)

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import difflib
+from collections import defaultdict
 from collections.abc import Iterator
 from typing import Any
 
 from crmfiles.diagnostics import Finding
-from crmfiles.records import CATALOG_DIR, RECORD_FOLDERS
+from crmfiles.records import CATALOG_DIR, CATALOGS, CONFIG_FILE, OPTIONAL_CATALOGS, RECORD_FOLDERS
 from crmfiles.rules.base import Context, finding, record_id
+from crmfiles.rules.registry import Check
 
 _NOUN = {
     **RECORD_FOLDERS,  # partners -> partner, ...
@@ -205,3 +207,37 @@ def competitor_roles(ctx: Context) -> Iterator[Finding]:
                     pointer,
                     hint=f"add competitor to the roles in partners/{ref}.yaml",
                 )
+
+
+def missing_catalogs(ctx: Context) -> Iterator[Finding]:
+    """A catalog file that does not exist is one diagnostic, not one per reference."""
+    wanted: dict[str, int] = defaultdict(int)
+    missing = {
+        name for name in CATALOGS if name not in ctx.catalog_paths and name not in OPTIONAL_CATALOGS
+    }
+    if not missing:
+        return
+    for f in ctx.all_files():
+        if f.place.kind == "record" and not (f.fresh and f.data is None and not f.released):
+            for _, target, _ in ctx.refs_of(f):
+                if target in missing:
+                    wanted[target] += 1
+    for name, count in sorted(wanted.items()):
+        yield Finding(
+            "unknown-reference",
+            CONFIG_FILE,
+            f"{CATALOG_DIR}/{name}.yaml is missing, and {count} reference"
+            f"{'s' if count != 1 else ''} need it",
+            line=1,
+            column=1,
+            hint=f"create {CATALOG_DIR}/{name}.yaml (`crm init` writes a default)",
+        )
+
+
+CHECKS = (
+    Check(competitor_roles, ("competitor-role",), "record", ("opportunities",), frozenset({"ids"})),
+    Check(unknown_references, ("unknown-reference",), "record", (), frozenset({"ids"})),
+    Check(duplicate_ids, ("duplicate-id",), "collective"),
+    Check(config_references, ("unknown-reference",), "collective"),
+    Check(missing_catalogs, ("unknown-reference",), "collective"),
+)

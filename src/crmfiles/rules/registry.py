@@ -1,12 +1,34 @@
-"""Every check the engine knows, with its default severity and help text.
+"""Every rule the engine knows: its id, default severity and help text, and how a
+check declares which rules it reports, where it runs and what it reads.
 
-The registry is the single list that `crm.yaml` rule levels, the SARIF ``rules``
-array, ``docs/rules.md`` and the CLI's ``--explain`` read from.
+``RULES`` is what users see (in the order of ``docs/rules.md``, the SARIF ``rules``
+array and ``crm rules``); each rule module lists its :class:`Check` declarations in
+``CHECKS``, and :mod:`crmfiles.rules.suite` derives from those which checks run when,
+and which cached findings a change makes stale.  Rule levels in ``crm.yaml`` are
+resolved and their ids checked here (:func:`level`, :func:`check_levels`), so reading
+the settings knows no rule.
 """
 
 from __future__ import annotations
 
+import difflib
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Literal
+
+if TYPE_CHECKING:
+    from crmfiles.config import Config
+
+#: where a check runs: on one file's bytes (``file``), on one record with the catalogs
+#: (``record``), across the records of a revision (``collective``), or on a step from
+#: one revision to the next (``step``: ``crm lint`` and the operations' guard)
+Scope = Literal["file", "record", "collective", "step"]
+
+#: what a check reads besides its own record and the catalogs: ``ids`` (which other
+#: records exist, and a partner's roles), ``links`` (the records a document is made
+#: from: a quote's opportunity, an order's quote, an invoice's order, and their other
+#: documents), ``base`` (the record before the step), ``history`` (who made the step)
+DEPENDS = frozenset({"ids", "links", "base", "history"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -16,7 +38,33 @@ class RuleInfo:
     help: str
     default: str = "error"  # "error" | "warning" | "off"
     lifecycle: bool = False  # a lifecycle invariant: only crm.yaml may lower it
-    transition: bool = False  # needs two revisions (crm lint)
+
+
+@dataclass(frozen=True, slots=True)
+class Check:
+    """One check function: the rule ids it reports, where it runs and what it reads.
+
+    ``run`` takes ``(ctx, file)`` in the ``record`` scope (``folders``: the record
+    folders it reads), or ``(ctx)`` when it depends on other records (``ids``,
+    ``links``: it picks the records to check again itself); ``(ctx)`` in the
+    ``collective`` scope; ``(step, change)`` in the ``step`` scope (``per_change``;
+    else ``(step)``).  The ``file`` scope is the loader's own checks of bytes, YAML
+    and schema (``run``: a raw file to a loaded one with its findings)."""
+
+    run: Callable[..., Any]
+    rules: tuple[str, ...]
+    scope: Scope
+    folders: tuple[str, ...] = ()
+    depends: frozenset[str] = frozenset()  # of DEPENDS
+    per_change: bool = True
+
+    def __post_init__(self) -> None:
+        # a programming error: caught by any test that imports the rules
+        unknown = [rule for rule in self.rules if rule not in RULES]
+        if unknown:
+            raise ValueError(f"{self.run.__name__} declares unknown rules {unknown}")
+        if not self.depends <= DEPENDS:
+            raise ValueError(f"{self.run.__name__} depends on {set(self.depends) - DEPENDS}")
 
 
 _RULES = [
@@ -177,47 +225,48 @@ _RULES = [
         "a standard kind moved more than one stage forward",
         "Move through every stage in order.",
         lifecycle=True,
-        transition=True,
     ),
     RuleInfo(
         "stage-back",
         "a standard kind moved backward",
         "A standard sale only moves forward; use a custom kind for back-and-forth.",
         lifecycle=True,
-        transition=True,
     ),
     RuleInfo(
         "won-before-last-stage",
         "won before the last stage of a standard kind",
         "Move to the last stage first.",
         lifecycle=True,
-        transition=True,
     ),
     RuleInfo(
         "closed-modified",
         "a record closed in base was changed",
         "Closed records are read-only; a manager may reopen it first.",
         lifecycle=True,
-        transition=True,
     ),
     RuleInfo(
         "reopen-not-allowed",
         "reopened by someone who is not a manager",
         "Only a manager in catalogs/people.yaml may reopen a closed record.",
         lifecycle=True,
-        transition=True,
     ),
     RuleInfo(
         "closed-source",
         "created from a closed opportunity",
-        "Quotes, tasks and interactions cannot be created for a closed opportunity.",
-        transition=True,
+        "A closed opportunity takes no new quote, task or interaction, and a lost one no "
+        "new order (a won deal's order comes after its close). One revision tells part "
+        "of it, and `crm validate` reports that: a draft or active quote of a closed "
+        "opportunity, an open order of a lost one. Which task or interaction came after "
+        "the close only the step that adds it tells (`crm lint`, and every `crm` "
+        "command before it commits); the history a closed opportunity keeps - tasks "
+        "done and interactions logged before the close, the won quote and its order, "
+        "the quotes lost or revised on the way - is lawful. Mark an open quote lost, "
+        "cancel the order, or have a manager reopen the opportunity.",
     ),
     RuleInfo(
         "kind-not-allowed",
         "new opportunity of a kind that is not allowed",
         "Pick an allowed kind (allowed: true in catalogs/kinds.yaml).",
-        transition=True,
     ),
     RuleInfo(
         "stage-start",
@@ -225,63 +274,109 @@ _RULES = [
         "Create it at the kind's first stage and move it on; records imported with "
         "origin: {type: import}, and the deals the commit creating the repository brings "
         "along, may start anywhere.",
-        transition=True,
     ),
     RuleInfo(
         "kind-changed",
         "kind changed after the first stage",
         "The kind can change only while the opportunity is in its first stage.",
-        transition=True,
     ),
     RuleInfo(
         "id-changed",
         "a record that exists in base was renamed",
         "Keep the file name and id; records are never renamed.",
-        transition=True,
     ),
     RuleInfo(
         "record-deleted",
         "a record that exists in base was deleted",
         "Records are never deleted: close or disqualify them instead.",
-        transition=True,
     ),
     RuleInfo(
         "demand-missing",
         "left the first stage without lines",
         "This kind requires primary demand: add lines before moving on.",
-        transition=True,
     ),
     RuleInfo(
         "stage-requirements",
         "entered a stage whose required fields are empty",
         "Fill the fields the stage requires (catalogs/stages.yaml) first.",
-        transition=True,
     ),
     RuleInfo(
         "close-with-open-quotes",
         "closed while quotes are still draft or active",
         "Win, lose or revise the open quotes first.",
-        transition=True,
     ),
     RuleInfo(
         "stage-in-use",
         "removed a stage, kind or loss reason that records use",
         "Move the records off it first, or keep the catalog entry.",
-        transition=True,
     ),
     RuleInfo(
         "quote-active-modified",
         "an active quote was edited",
         "Active quotes are read-only: revise the quote instead.",
-        transition=True,
+    ),
+    RuleInfo(
+        "document-status",
+        "a quote, order or invoice status its lifecycle does not allow",
+        "A quote goes draft -> active -> won | lost | revised (a draft may also be "
+        "revised or lost, never won: a customer accepts what was sent); an order open "
+        "-> delivered | canceled; an invoice open -> paid | canceled; a final status "
+        "stays. A paid invoice has paid_on. A new document starts at a status that is "
+        "not final (a quote draft or active: one sent outside crm is recorded as "
+        "sent); only the commit creating the repository brings finished documents "
+        "along. Use `crm quote|order|invoice`, which take each step in order.",
+    ),
+    RuleInfo(
+        "document-source",
+        "a document not made from what it says",
+        "An order comes from a won quote, for the quote's opportunity and partner; an "
+        "invoice bills its order's partner (its currency is the order's: "
+        "currency-mismatch), and the order's open and paid invoices add up to no more "
+        "than the order's total with tax (reported on the first invoice, in path "
+        "order, past it and every later one); a quote's previous is the quote of the "
+        "same opportunity it replaced, now revised.",
+    ),
+    RuleInfo(
+        "quote-open-twice",
+        "a second draft or active quote of one opportunity",
+        "An opportunity has at most one open quote (draft or active) at a time: the "
+        "customer knows which offer stands. Reported on each open quote after the "
+        "first, in path order. Revise the open one (`crm quote revise`: the new "
+        "revision is the open one, the old one revised) or mark one lost.",
     ),
     RuleInfo(
         "author-not-allowed",
         "stage change or close by someone not responsible",
         "The responsible person, the team or a manager makes stage changes.",
         default="warning",
-        transition=True,
     ),
 ]
 
 RULES: dict[str, RuleInfo] = {rule.id: rule for rule in _RULES}
+
+
+def level(config: Config, rule: str) -> str:
+    """The level of ``rule`` under ``config``: its own setting, else ``error`` with
+    ``extends: strict``, else the rule's default (an unknown id: ``error``)."""
+    info = RULES.get(rule)
+    if info is None:
+        return "error"
+    return config.levels.get(rule) or ("error" if config.strict else info.default)
+
+
+def check_levels(config: Config, path: str = "crm.yaml") -> None:
+    """Every rule id ``crm.yaml`` sets a level for is one the engine knows; a
+    :class:`~crmfiles.errors.CrmError` (exit 2) naming the closest one otherwise."""
+    from crmfiles.errors import CrmError
+
+    for rule in config.levels:
+        if rule not in RULES:
+            close = difflib.get_close_matches(str(rule), RULES, n=1)
+            raise CrmError(
+                f"{path}: lint.rules: unknown rule '{rule}'"
+                + (f"; did you mean '{close[0]}'?" if close else ""),
+                hint="`crm rules` lists every rule id",
+            )
+
+
+__all__ = ["DEPENDS", "RULES", "Check", "RuleInfo", "Scope", "check_levels", "level"]

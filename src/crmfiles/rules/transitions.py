@@ -13,13 +13,22 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from crmfiles.diagnostics import Finding
+from crmfiles.documents.lifecycle import OPEN_QUOTE
 from crmfiles.money import amount_of
 from crmfiles.records import RECORD_FOLDERS
+from crmfiles.rules.registry import Check
 
 CLOSING_KEYS = frozenset(
     {"status", "closed", "closed_on", "probability", "loss_reason", "loss_comment"}
 )
-SOURCE_LINKS = {"quotes": ("opportunity",), "interactions": ("opportunity",), "tasks": ("subject",)}
+SOURCE_LINKS = {
+    "quotes": ("opportunity",),
+    "orders": ("opportunity",),
+    "interactions": ("opportunity",),
+    "tasks": ("subject",),
+}
+#: documents still open: the revision itself says they have no closed source
+OPEN_DOCUMENT = {"quotes": OPEN_QUOTE, "orders": frozenset({"open"})}
 
 
 @dataclass
@@ -193,17 +202,29 @@ def closed_records(step: Step, change: Change) -> Iterator[Finding]:
 
 
 def closed_source(step: Step, change: Change) -> Iterator[Finding]:
-    if change.old is not None or change.new is None or change.folder not in SOURCE_LINKS:
+    """closed-source for what only a step can tell: a task, an interaction or a quote
+    made for an opportunity closed before it, an order for one closed as lost.  (An
+    open quote of a closed opportunity, an open order of a lost one, are findings of
+    the revision itself: rules/documents.py.)"""
+    new = change.new
+    if change.old is not None or new is None or change.folder not in SOURCE_LINKS:
         return
-    link = change.new.get(SOURCE_LINKS[change.folder][0])
+    link = new.get(SOURCE_LINKS[change.folder][0])
     pointer: tuple[str | int, ...] = (SOURCE_LINKS[change.folder][0],)
     if isinstance(link, dict):  # a task's subject: {type, id}
         if link.get("type") != "opportunity":
             return
         link, pointer = link.get("id"), (*pointer, "id")
+    if change.folder == "orders" and not isinstance(link, str):
+        quote = step.old_record("quotes", str(new.get("quote")))
+        link = quote.get("opportunity") if quote is not None else None
     if not isinstance(link, str):
         return
+    if new.get("status") in OPEN_DOCUMENT.get(change.folder, ()):
+        return  # the revision's own finding
     opportunity = step.old_record("opportunities", link)
+    if change.folder == "orders" and (opportunity or {}).get("status") != "lost":
+        return  # a won deal's order comes after the close
     if _closed(opportunity) and not _reopened_here(step, link):
         noun = change.folder.rstrip("s")
         yield _find(
@@ -426,7 +447,10 @@ def active_quotes(step: Step, change: Change) -> Iterator[Finding]:
     if change.folder != "quotes" or not old or not new or old.get("status") != "active":
         return
     changed = sorted(k for k in set(old) | set(new) if old.get(k) != new.get(k))
-    allowed = changed == ["status"] and new.get("status") in ("won", "lost", "revised")
+    # the outcome is all that may change: the status, and with a loss, its reason
+    outcome = {"status", "loss_reason"} if new.get("status") == "lost" else {"status"}
+    allowed = "status" in changed and set(changed) <= outcome
+    allowed = allowed and new.get("status") in ("won", "lost", "revised")
     if changed and not allowed:
         pointer: tuple[str | int, ...] = (changed[0],) if changed[0] in new else ()
         yield _find(
@@ -467,21 +491,6 @@ def author_allowed(step: Step, change: Change) -> Iterator[Finding]:
     )
 
 
-CHANGE_RULES: tuple[Callable[[Step, Change], Iterator[Finding]], ...] = (
-    stage_order,
-    won_at_last_stage,
-    closed_records,
-    closed_source,
-    kind_rules,
-    stage_start,
-    identity,
-    primary_demand,
-    stage_requirements,
-    open_quotes_on_close,
-    active_quotes,
-    author_allowed,
-)
-
 IN_USE_CATALOGS = {"stages": "stage", "kinds": "kind", "loss-reasons": "loss_reason"}
 
 
@@ -508,17 +517,24 @@ def catalog_in_use(step: Step) -> Iterator[Finding]:
                 )
 
 
-def step_findings(step: Step) -> list[Finding]:
-    """Every transition rule on one step: each change's rules, and the catalogs' (an
-    entry removed while records use it). ``crm lint`` and the operations' check both
-    judge a step with this one function, so an operation that edits a catalog is
-    checked as lint checks it."""
-    findings = [
-        f
-        for change in step.changes
-        if change.path not in step.combined
-        for rule in CHANGE_RULES
-        for f in rule(step, change)
-    ]
-    findings.extend(catalog_in_use(step))
-    return findings
+_TRANSITION = frozenset({"base"})
+CHECKS = (
+    Check(stage_order, ("stage-skip", "stage-back"), "step", depends=_TRANSITION),
+    Check(won_at_last_stage, ("won-before-last-stage",), "step", depends=_TRANSITION),
+    Check(
+        closed_records,
+        ("closed-modified", "reopen-not-allowed"),
+        "step",
+        depends=frozenset({"base", "history"}),
+    ),
+    Check(closed_source, ("closed-source",), "step", depends=_TRANSITION),
+    Check(kind_rules, ("kind-not-allowed", "kind-changed"), "step", depends=_TRANSITION),
+    Check(stage_start, ("stage-start",), "step", depends=_TRANSITION),
+    Check(identity, ("id-changed", "record-deleted"), "step", depends=_TRANSITION),
+    Check(primary_demand, ("demand-missing",), "step", depends=_TRANSITION),
+    Check(stage_requirements, ("stage-requirements",), "step", depends=_TRANSITION),
+    Check(open_quotes_on_close, ("close-with-open-quotes",), "step", depends=_TRANSITION),
+    Check(active_quotes, ("quote-active-modified",), "step", depends=_TRANSITION),
+    Check(author_allowed, ("author-not-allowed",), "step", depends=frozenset({"base", "history"})),
+    Check(catalog_in_use, ("stage-in-use",), "step", depends=_TRANSITION, per_change=False),
+)

@@ -130,6 +130,39 @@ class CrmApp(App[int]):
         Binding("4", "show('forecast')", "Forecast", id="go.forecast"),
         Binding("5", "show('tasks')", "Tasks", id="go.tasks", tooltip="My open tasks"),
         Binding("6", "show('leads')", "Leads", id="go.leads"),
+        # 7-0 only in the palette and `?`: at 80 columns the footer has no room left
+        Binding(
+            "7",
+            "show('partners')",
+            "Partners",
+            show=False,
+            id="go.partners",
+            tooltip="Partners with their open deals",
+        ),
+        Binding(
+            "8",
+            "show('interactions')",
+            "Interactions",
+            show=False,
+            id="go.interactions",
+            tooltip="Calls, meetings, e-mails…, newest first",
+        ),
+        Binding(
+            "9",
+            "show('dropoff')",
+            "Drop-off",
+            show=False,
+            id="go.dropoff",
+            tooltip="Where deals leave the pipeline (crm report dropoff)",
+        ),
+        Binding(
+            "0",
+            "show('winloss')",
+            "Win/loss",
+            show=False,
+            id="go.winloss",
+            tooltip="Why deals are won or lost (crm report winloss)",
+        ),
         Binding("question_mark", "help", "Help", key_display="?", id="app.help"),
         Binding(
             "ctrl+p",
@@ -137,9 +170,17 @@ class CrmApp(App[int]):
             "Commands",
             show=False,
             priority=True,
+            id="app.palette",
             tooltip="Every action, searchable (also :)",
         ),
-        Binding("colon", "command_palette", "Commands", show=False, key_display=":"),
+        Binding(
+            "colon",
+            "command_palette",
+            "Commands",
+            show=False,
+            key_display=":",
+            id="app.palette_colon",
+        ),
         Binding(
             "B",
             "toggle_branch_mode",
@@ -396,9 +437,12 @@ class CrmApp(App[int]):
 
 
 def _modes() -> dict[str, Any]:
+    from crmfiles.tui.screens.interactions import InteractionsScreen
     from crmfiles.tui.screens.kanban import KanbanScreen
     from crmfiles.tui.screens.leads import LeadsScreen
     from crmfiles.tui.screens.opportunities import OpportunitiesScreen
+    from crmfiles.tui.screens.outcomes import DropoffScreen, WinLossScreen
+    from crmfiles.tui.screens.partners import PartnersScreen
     from crmfiles.tui.screens.reports import ForecastScreen, FunnelScreen
     from crmfiles.tui.screens.tasks import TasksScreen
 
@@ -409,6 +453,10 @@ def _modes() -> dict[str, Any]:
         "forecast": ForecastScreen,
         "tasks": TasksScreen,
         "leads": LeadsScreen,
+        "partners": PartnersScreen,
+        "interactions": InteractionsScreen,
+        "dropoff": DropoffScreen,
+        "winloss": WinLossScreen,
     }
 
 

@@ -44,12 +44,30 @@ class CrmCommands(Provider):
         extra = getattr(screen, "palette_commands", None)
         if callable(extra):
             yield from extra()
+        yield from self._set_field()
         from crmfiles.records import RECORD_FOLDERS
         from crmfiles.tui.screens.records import FIELDS, open_form
 
         for folder in FIELDS:
             kind = RECORD_FOLDERS[folder]
             yield (f"New {kind}", partial(open_form, app, folder), f"A form for a new {kind}")
+
+    def _set_field(self) -> Iterator[Command]:
+        """``crm set`` on the record under the cursor, wherever there is one."""
+        current = getattr(self.screen, "current_record", None)
+        where = current() if callable(current) else None
+        snapshot = getattr(self.app, "snapshot", None)
+        if where is None or snapshot is None:
+            return
+        from crmfiles.tui.screens.setfield import SetFieldDialog
+
+        folder, record_id = where
+        name = snapshot.name(folder, record_id)
+        yield (
+            "Set a field…",
+            lambda: self.app.push_screen(SetFieldDialog(folder, record_id)),
+            f"Change one field of {name} (as crm set)",
+        )
 
     async def discover(self) -> Hits:
         for name, command, help_text in self.commands():

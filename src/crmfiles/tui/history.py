@@ -9,18 +9,25 @@ from rich.console import RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from crmfiles.history import events_of, load_history
+from crmfiles.history import Event, events_of, load_history
 from crmfiles.money import decimal as to_decimal
 from crmfiles.money import fmt
 
 CHANGE_STYLE = {"won": "bold green", "lost": "bold red", "moved": "bold", "reopened": "yellow"}
 
 
-def history_table(root: Path, record_id: str) -> RenderableType:
+def record_events(root: Path, record_id: str) -> list[Event] | str:
+    """The record's changes from git, oldest first, or why they cannot be read (for a
+    worker: the History and Activities tabs both draw from it)."""
     try:
-        events = events_of(load_history(root), record_id)
+        return events_of(load_history(root), record_id)
     except Exception as exc:  # a history that cannot be read is a message, not a crash
-        return Text(f"Cannot read the history: {exc}", style="red")
+        return f"Cannot read the history: {exc}"
+
+
+def history_table(events: list[Event] | str) -> RenderableType:
+    if isinstance(events, str):
+        return Text(events, style="red")
     if not events:
         return Text("No history in git yet (not committed).", style="dim")
     table = Table(expand=True)

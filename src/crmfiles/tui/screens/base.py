@@ -38,6 +38,18 @@ class CrmScreen(Screen[None]):
     def show(self, snapshot: Snapshot) -> None:
         """Draw the screen from this snapshot."""
 
+    def current_record(self) -> tuple[str, str] | None:
+        """The record under the cursor as (folder, id), for the palette's "Set a
+        field…": the cursor's row of a table whose id is a record folder (the tasks',
+        the leads', the partners' lists), unless a screen says otherwise."""
+        from crmfiles.records import RECORD_FOLDERS
+        from crmfiles.tui.widgets.table import RecordTable
+
+        for table in self.query(RecordTable):
+            if table.id in RECORD_FOLDERS and table.cursor_key is not None:
+                return table.id, table.cursor_key
+        return None
+
 
 OPPORTUNITY_BINDINGS: list[BindingType] = [
     Binding("n", "new_opportunity", "New", id="opp.new", tooltip="New opportunity"),
@@ -57,6 +69,10 @@ class OpportunityActions(CrmScreen):
     def current_id(self) -> str | None:
         """The opportunity under the cursor; each screen says which (none here)."""
         return None
+
+    def current_record(self) -> tuple[str, str] | None:
+        rid = self.current_id()
+        return ("opportunities", rid) if rid else None
 
     def current(self) -> ListRow | None:
         rid = self.current_id()

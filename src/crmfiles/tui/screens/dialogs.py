@@ -55,8 +55,8 @@ class Dialog(ModalScreen[T]):
     AUTO_FOCUS = "Input, OptionList, RadioSet, Select, SelectionList"
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "cancel", "Cancel"),
-        Binding("f2", "submit", "OK", tooltip="Confirm (also the OK button)"),
+        Binding("escape", "cancel", "Cancel", id="dialog.cancel"),
+        Binding("f2", "submit", "OK", id="dialog.ok", tooltip="Confirm (also the OK button)"),
     ]
     TITLE_TEXT = ""
     OK_LABEL = "OK"

@@ -39,7 +39,7 @@ GENERAL = (
 
 class HelpScreen(ModalScreen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape,question_mark,q", "dismiss", "Close", key_display="esc"),
+        Binding("escape,question_mark,q", "dismiss", "Close", key_display="esc", id="help.close"),
     ]
 
     def __init__(self, below: Screen[object]) -> None:

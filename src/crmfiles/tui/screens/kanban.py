@@ -27,8 +27,8 @@ MAX_CARDS = 100  # a column shows the first ones by expected close; the list sho
 
 class CardList(OptionList):
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("j", "cursor_down", "Down", show=False),
-        Binding("k", "cursor_up", "Up", show=False),
+        Binding("j", "cursor_down", "Down", show=False, id="cards.down"),
+        Binding("k", "cursor_up", "Up", show=False, id="cards.up"),
     ]
 
     def __init__(self, stage: str, **kwargs: Any) -> None:
@@ -126,8 +126,8 @@ def _cut(word: str, width: int) -> str:
 
 class KanbanScreen(OpportunityActions):
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("left,h", "column(-1)", "◀ Col", show=False),
-        Binding("right,l", "column(1)", "Col ▶", show=False),
+        Binding("left,h", "column(-1)", "◀ Col", show=False, id="kanban.left"),
+        Binding("right,l", "column(1)", "Col ▶", show=False, id="kanban.right"),
         Binding(
             "less_than_sign,H,shift+left",
             "move_card(-1)",

@@ -229,8 +229,8 @@ class ItemList(Vertical):
     remove (delete) an item."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("a,insert", "add", "Add"),
-        Binding("delete,x", "remove", "Remove"),
+        Binding("a,insert", "add", "Add", id="items.add"),
+        Binding("delete,x", "remove", "Remove", id="items.remove"),
     ]
     COLUMNS: tuple[str, ...] = ()
     NOUN = "item"

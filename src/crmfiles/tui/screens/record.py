@@ -1,70 +1,59 @@
 """One opportunity, in tabs: General, Parties, Primary demand, Insight, Competitors,
-Tasks, History (from git, read in a worker when the tab is first shown)."""
+Activities (interactions, tasks and stage changes on one timeline), Quotes, History
+(from git, read in a worker when a tab first needs it).  Keys make a task or an
+interaction about the deal, and set any field as ``crm set`` does."""
 
 from __future__ import annotations
 
-from decimal import Decimal
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
-from rich.console import Group, RenderableType
-from rich.table import Table
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import VerticalScroll
+from textual.containers import Vertical, VerticalScroll
 from textual.message import Message
-from textual.widgets import Header, Static, Tab, Tabs
+from textual.widgets import DataTable, Header, Static, Tab, Tabs
 
-from crmfiles.money import fmt, lines_total
-from crmfiles.records.store import Record
-from crmfiles.tui.data import ListRow, Snapshot, listing, mapping
+from crmfiles.reports.timeline import interactions_about, tasks_about, timeline
+from crmfiles.tui.data import ListRow, Snapshot
+from crmfiles.tui.screens import record_tabs
 from crmfiles.tui.screens.base import OpportunityActions
 from crmfiles.tui.widgets.footer import CrmFooter
+from crmfiles.tui.widgets.record_tables import ActivitiesTable, QuotesTable, quote_summary
 from crmfiles.tui.widgets.statusbar import StatusBar
 
 TABS = (
     ("general", "General"),
     ("parties", "Parties"),
-    ("demand", "Primary demand"),
+    ("demand", "Demand"),  # "Primary demand": too wide for 80 columns with the rest
     ("insight", "Insight"),
     ("competitors", "Competitors"),
-    ("tasks", "Tasks"),
+    ("activities", "Activities"),
+    ("quotes", "Quotes"),
     ("history", "History"),
 )
-INSIGHT = ("problem", "pain", "reasons", "impacts", "capabilities")
+TABLES = {"activities": "#activities-table", "quotes": "#quotes-pane"}
 
-
-def grid() -> Table:
-    table = Table.grid(padding=(0, 2))
-    table.add_column(style="bold", no_wrap=True, min_width=16)
-    table.add_column(overflow="fold")
-    return table
-
-
-def opportunity_tasks(snapshot: Snapshot, record_id: str) -> list[Record]:
-    tasks = [
-        t
-        for t in snapshot.records["tasks"].values()
-        if isinstance(t.data.get("subject"), dict)
-        and t.data["subject"].get("type") == "opportunity"
-        and t.data["subject"].get("id") == record_id
-    ]
-    tasks.sort(key=lambda t: (bool(t.data.get("completed")), str(t.data.get("due") or "")))
-    return tasks
+if TYPE_CHECKING:
+    from crmfiles.history import Event
 
 
 class HistoryLoaded(Message):
-    def __init__(self, record_id: str, renderable: RenderableType) -> None:
+    def __init__(self, record_id: str, events: list[Event] | str) -> None:
         super().__init__()
         self.record_id = record_id
-        self.renderable = renderable
+        self.events = events  # or why they could not be read
 
 
 class RecordScreen(OpportunityActions):
     """One screen, kept and pointed at each record opened (``open``): building a
     screen of tabs costs more than the whole budget for opening a record."""
 
+    DEFAULT_CSS = """
+    RecordScreen #quotes-pane { height: 1fr; }
+    RecordScreen #quotes-summary { height: auto; padding: 1 1 0 1; }
+    """
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape,backspace", "back", "Back", id="record.back"),
         Binding(
@@ -80,17 +69,41 @@ class RecordScreen(OpportunityActions):
             id="record.blame",
             tooltip="Who last changed each field, when, and what it was before",
         ),
+        Binding(
+            "t",
+            "new_task",
+            "Task",
+            id="record.new_task",
+            tooltip="A new task about this deal (yours unless you pick someone)",
+        ),
+        Binding(
+            "i",
+            "new_interaction",
+            "Log",
+            id="record.new_interaction",
+            tooltip="Log an interaction (call, meeting...) on this deal",
+        ),
+        Binding(
+            "equals_sign",
+            "set_field",
+            "Set",
+            key_display="=",
+            id="record.set_field",
+            tooltip="Set any field: field path = value (as crm set)",
+        ),
     ]
 
     def __init__(self, record_id: str) -> None:
         super().__init__()
         self.record_id = record_id
-        self._history: tuple[str, int, RenderableType] | None = None
+        self._history: tuple[str, int, list[Event] | str] | None = None
+        self._loading: str | None = None  # the record whose history a worker reads
 
     def open(self, record_id: str) -> None:
         """Show another record (the screen is reused)."""
         self.record_id = record_id
         self._history = None
+        self._loading = None
         if self.is_mounted:
             tabs = self.query_one("#tabs", Tabs)
             if tabs.active != "general":
@@ -107,6 +120,10 @@ class RecordScreen(OpportunityActions):
         yield Tabs(*[Tab(title, id=tab_id) for tab_id, title in TABS], id="tabs")
         with VerticalScroll(id="record-scroll"):
             yield Static(id="record-body", classes="tab-body")
+        yield ActivitiesTable(id="activities-table")
+        with Vertical(id="quotes-pane"):  # not "quotes": the tab has that id
+            yield QuotesTable(id="quotes-table")
+            yield Static(id="quotes-summary")
         yield StatusBar()
         yield CrmFooter()
 
@@ -134,6 +151,28 @@ class RecordScreen(OpportunityActions):
     def _tab_activated(self) -> None:
         if self.snapshot is not None:
             self.show(self.snapshot)
+        # a tab that is a table takes the keys (j/k, Enter); the others leave them to the tabs
+        selector = TABLES.get(self.tab)
+        if selector == "#quotes-pane":
+            selector = "#quotes-table"
+        self.query_one(selector or "#tabs").focus()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # a closed opportunity is read-only: no field to set (a task or a call still fits)
+        return super().check_action("edit" if action == "set_field" else action, parameters)
+
+    def action_new_task(self) -> None:
+        self.new_task()
+
+    def action_new_interaction(self) -> None:
+        self.log_interaction()
+
+    def action_set_field(self) -> None:
+        from crmfiles.tui.screens.setfield import SetFieldDialog
+
+        row = self._need()
+        if row is not None:
+            self.app.push_screen(SetFieldDialog("opportunities", row.id))
 
     # --- drawing ----------------------------------------------------------------------
 
@@ -147,23 +186,30 @@ class RecordScreen(OpportunityActions):
             return
         title.update(self._title(snapshot, row), layout=False)
         tab = self.tab
+        self.query_one("#record-scroll").display = tab not in TABLES
+        for name, selector in TABLES.items():
+            self.query_one(selector).display = name == tab
+        if tab == "activities":
+            self.refresh_activities()
+            return
+        if tab == "quotes":
+            self.refresh_quotes()
+            return
         if tab == "history":
-            if self._history is not None and self._history[:2] == (
-                self.record_id,
-                id(snapshot.rows),
-            ):
-                body.update(self._history[2])
-            else:
+            events = self._events(snapshot)
+            if events is None:
                 body.update(Text("Reading git history…", style="dim"))
-                self.load_history(self.record_id)
+            else:
+                from crmfiles.tui.history import history_table
+
+                body.update(history_table(events))
             return
         draw = {
-            "general": lambda: self._general(snapshot, row),
-            "parties": lambda: self._parties(snapshot, row),
-            "demand": lambda: self._demand(snapshot, row),
-            "insight": lambda: self._insight(row),
-            "competitors": lambda: self._competitors(snapshot, row),
-            "tasks": lambda: self._tasks(snapshot),
+            "general": lambda: record_tabs.general(snapshot, row),
+            "parties": lambda: record_tabs.parties(snapshot, row),
+            "demand": lambda: record_tabs.demand(snapshot, row),
+            "insight": lambda: record_tabs.insight(row),
+            "competitors": lambda: record_tabs.competitors(snapshot, row),
         }[tab]
         body.update(draw())
         self.query_one("#record-scroll", VerticalScroll).scroll_home(animate=False)
@@ -187,199 +233,76 @@ class RecordScreen(OpportunityActions):
         text.append(f"   {row.record.path}", style="dim")
         return text
 
-    def _general(self, snapshot: Snapshot, row: ListRow) -> RenderableType:
-        data = row.data
-        table = grid()
-        currency = row.row.currency
-        amount = fmt(row.row.amount) + f" {currency}" if row.row.amount is not None else "-"
-        if "amount" not in data and row.row.amount is not None:
-            amount += "  (sum of the lines)"
-        weighted = fmt(row.row.weighted) + f" {currency}" if row.row.weighted is not None else "-"
-        days = snapshot.days.get(row.id)
-        kind = data.get("kind")
-        entries: list[tuple[str, Any]] = [
-            ("Kind", f"{snapshot.name('kinds', kind)} ({snapshot.kind_type(kind) or '?'})"),
-            ("Stage", snapshot.name("stages", data.get("stage")) or "-"),
-            ("Days in stage", "" if days is None else str(days)),
-            ("Status", {"in_progress": "open"}.get(str(data.get("status")), data.get("status"))),
-            ("Probability", f"{data.get('probability')}%" if "probability" in data else "-"),
-            ("Amount", amount),
-            ("Weighted", weighted),
-            ("Opened", data.get("opened")),
-            ("Expected close", data.get("expected_close")),
-            ("Closed on", data.get("closed_on")),
-            ("Loss reason", snapshot.name("loss-reasons", data.get("loss_reason"))),
-            ("Loss comment", data.get("loss_comment")),
-            ("Responsible", snapshot.name("people", data.get("responsible"))),
-            ("Terms", snapshot.name("terms", data.get("terms"))),
-            ("Channel", snapshot.name("channels", data.get("channel"))),
-            ("Source", data.get("source")),
-            ("Tags", ", ".join(snapshot.name("tags", t) for t in data.get("tags") or [])),
-            ("Next milestone", data.get("next_milestone")),
-            ("Comment", data.get("comment")),
-        ]
-        origin = data.get("origin")
-        if isinstance(origin, dict):
-            entries.append(("Origin", f"{origin.get('type')} {origin.get('id')}"))
-        for label, value in entries:
-            if value not in (None, ""):
-                table.add_row(label, str(value))
-        return table
-
-    def _parties(self, snapshot: Snapshot, row: ListRow) -> RenderableType:
-        data = row.data
-        parts: list[RenderableType] = []
-        partner = snapshot.records["partners"].get(str(data.get("partner")))
-        head = grid()
-        if partner is None:
-            head.add_row("Partner", Text(f"{data.get('partner')} (unknown)", style="red"))
-        else:
-            p = partner.data
-            address = mapping(p.get("address"))
-            where = ", ".join(
-                str(address[k])
-                for k in ("street", "postal_code", "city", "country")
-                if k in address
-            )
-            head.add_row(
-                "Partner", f"{p.get('name', partner.id)}  ({', '.join(p.get('roles') or [])})"
-            )
-            for label, value in (
-                ("Industry", p.get("industry")),
-                ("Address", where),
-                ("Phone", p.get("phone")),
-                ("Website", p.get("website")),
-            ):
-                if value:
-                    head.add_row(label, str(value))
-        head.add_row("Responsible", snapshot.name("people", data.get("responsible")))
-        team = [snapshot.name("people", t) for t in data.get("team") or []]
-        if team:
-            head.add_row("Team", ", ".join(team))
-        parts.append(head)
-        contacts = Table(title="Contacts", title_justify="left", expand=True)
-        for column in ("Name", "Position", "E-mail", "Phone"):
-            contacts.add_column(column)
-        for cid in data.get("contacts") or []:
-            contact = snapshot.records["contacts"].get(str(cid))
-            if contact is None:
-                contacts.add_row(Text(f"{cid} (unknown)", style="red"), "", "", "")
-                continue
-            c = contact.data
-            contacts.add_row(
-                str(c.get("name", cid)),
-                str(c.get("position") or ""),
-                str(c.get("email") or ""),
-                str(c.get("phone") or ""),
-            )
-        parts.append(Text(""))
-        parts.append(contacts)
-        return Group(*parts)
-
-    def _demand(self, snapshot: Snapshot, row: ListRow) -> RenderableType:
-        data = row.data
-        lines = listing(data.get("lines"))
-        products = snapshot.catalogs["products"]
-        currency = row.row.currency
-        table = Table(expand=True)
-        for column, right in (
-            ("Product", False),
-            ("Qty", True),
-            ("Unit price", True),
-            ("Disc %", True),
-            ("Months", True),
-            ("Margin %", True),
-            ("Line total", True),
-        ):
-            table.add_column(column, justify="right" if right else "left")
-        for line in lines:
-            if not isinstance(line, dict):
-                continue
-            product = products.get(str(line.get("product")), {})
-            name = str(product.get("name") or line.get("product") or line.get("description") or "")
-            if line.get("description") and line.get("product"):
-                name += f" - {line['description']}"
-            price = line.get("unit_price", product.get("price"))
-            total = lines_total({"lines": [line]}, products)
-            table.add_row(
-                name,
-                str(line.get("quantity", 1)),
-                fmt(Decimal(str(price))) if price is not None else "",
-                str(line.get("discount") or ""),
-                str(line.get("duration_months") or ""),
-                str(line.get("margin") or ""),
-                fmt(total) if total is not None else "?",
-            )
-        total = lines_total(data, products)
-        summary = grid()
-        summary.add_row(
-            "Sum of the lines", f"{fmt(total)} {currency}" if total is not None else "-"
-        )
-        if "amount" in data:
-            summary.add_row("Amount (given)", f"{fmt(row.row.amount)} {currency}")
-        kind = snapshot.catalogs["kinds"].get(str(data.get("kind")), {})
-        if kind.get("record_primary_demand"):
-            summary.add_row(
-                "", Text("This kind needs lines before leaving its first stage.", style="dim")
-            )
-        if not lines:
-            return Group(Text("No lines yet.", style="dim"), Text(""), summary)
-        return Group(table, summary)
-
-    def _insight(self, row: ListRow) -> RenderableType:
-        insight = mapping(row.data.get("insight"))
-        table = grid()
-        for key in INSIGHT:
-            table.add_row(key.title(), str(insight.get(key) or "-"))
-        return table
-
-    def _competitors(self, snapshot: Snapshot, row: ListRow) -> RenderableType:
-        competitors = row.data.get("competitors") or []
-        if not competitors:
-            return Text("No competitors recorded.", style="dim")
-        table = Table(expand=True)
-        for column in ("Competitor", "Outcome", "Comment"):
-            table.add_column(column)
-        for entry in competitors:
-            if isinstance(entry, dict):
-                table.add_row(
-                    snapshot.name("partners", entry.get("partner")),
-                    str(entry.get("outcome") or ""),
-                    str(entry.get("comment") or ""),
-                )
-        return table
-
-    def _tasks(self, snapshot: Snapshot) -> RenderableType:
-        tasks = opportunity_tasks(snapshot, self.record_id)
-        if not tasks:
-            return Text("No tasks.", style="dim")
-        table = Table(expand=True)
-        for column in ("Due", "Task", "Assignee", "Done", "Result"):
-            table.add_column(column)
-        for task in tasks:
-            t = task.data
-            table.add_row(
-                str(t.get("due") or ""),
-                str(t.get("title") or task.id),
-                snapshot.name("people", t.get("assignee")),
-                "✓" if t.get("completed") else "",
-                str(t.get("result") or ""),
-                style="dim" if t.get("completed") else "",
-            )
-        return table
-
     # --- history ----------------------------------------------------------------------
+
+    def _events(self, snapshot: Snapshot) -> list[Event] | str | None:
+        """The record's changes from git (or why they cannot be read); None while they
+        are first read.  Read again in a worker once the snapshot changed (a commit),
+        the ones read before shown meanwhile."""
+        cached = self._history
+        stale = cached is None or cached[:2] != (self.record_id, id(snapshot.rows))
+        if stale and self._loading != self.record_id:
+            self._loading = self.record_id
+            self.load_history(self.record_id)
+        return cached[2] if cached is not None and cached[0] == self.record_id else None
 
     @work(thread=True, exclusive=True, group="history", exit_on_error=False)
     def load_history(self, record_id: str) -> None:
-        from crmfiles.tui.history import history_table
+        from crmfiles.tui.history import record_events
 
-        self.post_message(HistoryLoaded(record_id, history_table(self.crm.root, record_id)))
+        self.post_message(HistoryLoaded(record_id, record_events(self.crm.root, record_id)))
 
     @on(HistoryLoaded)
     def _history_loaded(self, message: HistoryLoaded) -> None:
-        if message.record_id == self.record_id:
-            rows = id(self.snapshot.rows) if self.snapshot else 0
-            self._history = (message.record_id, rows, message.renderable)
-            if self.tab == "history":
-                self.query_one("#record-body", Static).update(message.renderable)
+        self._loading = None
+        if message.record_id == self.record_id and self.snapshot is not None:
+            self._history = (message.record_id, id(self.snapshot.rows), message.events)
+            if self.tab in ("history", "activities"):
+                self.show(self.snapshot)
+
+    # --- activities and quotes --------------------------------------------------------
+
+    def refresh_activities(self) -> None:
+        """The Activities tab: the deal's interactions, tasks and stage changes."""
+        snapshot = self.snapshot
+        if snapshot is None:
+            return
+        events = self._events(snapshot)
+        rid = self.record_id
+        activities = timeline(
+            interactions_about(snapshot.records["interactions"].values(), "opportunity", rid),
+            tasks_about(snapshot.records["tasks"].values(), "opportunity", rid),
+            events if isinstance(events, list) else (),
+            snapshot.name,
+        )
+        table = self.query_one("#activities-table", ActivitiesTable)
+        table.fill(activities)
+        if isinstance(events, str):
+            table.border_subtitle = events
+        elif events is None:
+            table.border_subtitle = "reading the stage changes from git…"
+        else:
+            table.border_subtitle = None
+
+    @on(DataTable.RowSelected, "#activities-table")
+    def _activity_selected(self) -> None:
+        from crmfiles.tui.screens.records import open_form
+
+        picked = self.query_one("#activities-table", ActivitiesTable).record_at_cursor()
+        if picked is not None:
+            open_form(self.app, *picked)
+
+    def refresh_quotes(self) -> None:
+        """The Quotes tab, from the app's snapshot (a quote action calls it after)."""
+        snapshot = self.snapshot
+        if snapshot is None:
+            return
+        table = self.query_one("#quotes-table", QuotesTable)
+        table.fill(snapshot, self.record_id)
+        self._quote_highlighted()
+
+    @on(DataTable.RowHighlighted, "#quotes-table")
+    def _quote_highlighted(self) -> None:
+        if self.snapshot is not None:
+            quote = self.query_one("#quotes-table", QuotesTable).cursor_quote
+            self.query_one("#quotes-summary", Static).update(quote_summary(self.snapshot, quote))

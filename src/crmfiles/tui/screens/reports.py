@@ -56,10 +56,10 @@ class ChartScreen(CrmScreen):
         return Text("")
 
 
-class FunnelScreen(ChartScreen):
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("t", "next_kind", "Kind", id="funnel.kind", tooltip="Next opportunity kind"),
-    ]
+class KindChart(ChartScreen):
+    """A report of one opportunity kind at a time; ``t`` shows the next kind."""
+
+    LABEL = ""
 
     def __init__(self) -> None:
         super().__init__()
@@ -67,6 +67,40 @@ class FunnelScreen(ChartScreen):
 
     def kinds(self, snapshot: Snapshot) -> list[str]:
         return [k for k, e in snapshot.catalogs["kinds"].items() if e.get("stages")]
+
+    def action_next_kind(self) -> None:
+        snapshot = self.snapshot
+        if snapshot is None:
+            return
+        kinds = self.kinds(snapshot)
+        if kinds:
+            index = kinds.index(self.kind) if self.kind in kinds else -1
+            self._set_kind(kinds[(index + 1) % len(kinds)])
+
+    def palette_commands(self) -> list[tuple[str, Any, str]]:
+        snapshot = self.snapshot
+        if snapshot is None:
+            return []
+        return [
+            (
+                f"{self.LABEL}: {snapshot.name('kinds', k) or 'all kinds'}",
+                lambda k=k: self._set_kind(k),
+                "",
+            )
+            for k in self.kinds(snapshot)
+        ]
+
+    def _set_kind(self, kind: str) -> None:
+        self.kind = kind
+        if self.snapshot is not None:
+            self.draw(self.snapshot)
+
+
+class FunnelScreen(KindChart):
+    LABEL = "Funnel"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("t", "next_kind", "Kind", id="funnel.kind", tooltip="Next opportunity kind"),
+    ]
 
     def chart(self, snapshot: Snapshot) -> RenderableType:
         if not self.kinds(snapshot):
@@ -80,28 +114,6 @@ class FunnelScreen(ChartScreen):
         return Group(
             title, Text(""), BarChart(bars, snapshot.currency), Text(""), Text(note, style="dim")
         )
-
-    def action_next_kind(self) -> None:
-        snapshot = self.snapshot
-        if snapshot is None:
-            return
-        kinds = self.kinds(snapshot)
-        index = kinds.index(self.kind) if self.kind in kinds else -1
-        self._set_kind(kinds[(index + 1) % len(kinds)])
-
-    def palette_commands(self) -> list[tuple[str, Any, str]]:
-        snapshot = self.snapshot
-        if snapshot is None:
-            return []
-        return [
-            (f"Funnel: {snapshot.name('kinds', k)}", lambda k=k: self._set_kind(k), "")
-            for k in self.kinds(snapshot)
-        ]
-
-    def _set_kind(self, kind: str) -> None:
-        self.kind = kind
-        if self.snapshot is not None:
-            self.draw(self.snapshot)
 
 
 class ForecastScreen(ChartScreen):

@@ -1,5 +1,6 @@
-"""My tasks: the open tasks of the person configured as me, by due date; mark one
-done with a result (the ``update`` operation)."""
+"""My tasks: the open tasks of the person configured as me, by due date, the
+highlighted one's subject, due date, start and instructions in a panel under the list;
+mark one done with a result (the ``update`` operation)."""
 
 from __future__ import annotations
 
@@ -28,6 +29,14 @@ COLUMNS = [
 
 
 class TasksScreen(CrmScreen):
+    DEFAULT_CSS = """
+    TasksScreen #tasks { height: 1fr; }
+    TasksScreen #task-detail {
+        height: 8;
+        border-top: solid $primary;
+        padding: 0 1;
+    }
+    """
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("e", "edit", "Edit", id="tasks.edit", tooltip="Edit the task"),
         Binding("n", "new", "New", id="tasks.new", tooltip="A new task"),
@@ -50,6 +59,7 @@ class TasksScreen(CrmScreen):
         yield Header()
         yield Static(id="tasks-title")
         yield RecordTable(self._cell, self._mark, id="tasks")
+        yield Static(id="task-detail")
         yield StatusBar()
         yield CrmFooter()
 
@@ -111,6 +121,7 @@ class TasksScreen(CrmScreen):
         if not self.table.columns:
             self.table.set_columns(COLUMNS)
         self.table.set_rows([t.id for t in tasks])
+        self._highlighted()  # the task under the cursor may have changed, not the cursor
         title = Text(no_wrap=True)
         who = "everyone" if self.everyone or me is None else snapshot.name("people", me)
         title.append(f" Open tasks: {who} ", style="bold reverse")
@@ -122,6 +133,40 @@ class TasksScreen(CrmScreen):
                 style="yellow",
             )
         self.query_one("#tasks-title", Static).update(title)
+
+    @on(RecordTable.Highlighted, "#tasks")
+    def _highlighted(self) -> None:
+        self.query_one("#task-detail", Static).update(self._detail(self.table.cursor_key))
+
+    def _detail(self, key: str | None) -> Text:
+        """What the highlighted task asks: its title, what it is about, when it is due
+        and was started, and its instructions."""
+        snapshot = self.snapshot
+        task = snapshot.records["tasks"].get(key) if snapshot and key else None
+        if task is None:
+            return Text("No open task.", style="dim")
+        data = task.data
+        text = Text(str(data.get("title") or task.id), style="bold")
+        about = self._cell(task.id, "subject")
+        if about:
+            text.append("\nAbout: ", style="dim")
+            text.append(about)
+        text.append("\n")
+        for label, value in (
+            ("Due", str(data.get("due") or "")),
+            ("Started", str(data.get("started") or "").replace("T", " ")),
+            ("Importance", str(data.get("importance") or "")),
+        ):
+            if value:
+                text.append(f"{label}: ", style="dim")
+                text.append(value)
+                if label == "Due" and self._cell(task.id, "state") == "overdue":
+                    text.append(" (overdue)", style="bold red")
+                text.append("   ")
+        instructions = str(data.get("instructions") or "").strip()
+        text.append("\n")
+        text.append(instructions or "No instructions.", style="" if instructions else "dim")
+        return text
 
     def action_edit(self) -> None:
         from crmfiles.tui.screens.records import open_form

@@ -64,13 +64,13 @@ class RecordTable(ScrollView, can_focus=True):
     """Rows of records by key; a row cursor; a sort indicator in the header."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("down,j", "cursor(1)", "Down", show=False),
-        Binding("up,k", "cursor(-1)", "Up", show=False),
-        Binding("pagedown,ctrl+d", "page(1)", "Page down", show=False),
-        Binding("pageup,ctrl+u", "page(-1)", "Page up", show=False),
-        Binding("home,g", "edge(0)", "First", show=False),
-        Binding("end,G", "edge(1)", "Last", show=False),
-        Binding("enter", "select", "Open", show=False, tooltip="Open the record"),
+        Binding("down,j", "cursor(1)", "Down", show=False, id="table.down"),
+        Binding("up,k", "cursor(-1)", "Up", show=False, id="table.up"),
+        Binding("pagedown,ctrl+d", "page(1)", "Page down", show=False, id="table.page_down"),
+        Binding("pageup,ctrl+u", "page(-1)", "Page up", show=False, id="table.page_up"),
+        Binding("home,g", "edge(0)", "First", show=False, id="table.first"),
+        Binding("end,G", "edge(1)", "Last", show=False, id="table.last"),
+        Binding("enter", "select", "Open", show=False, id="table.open", tooltip="Open the record"),
     ]
     COMPONENT_CLASSES: ClassVar[set[str]] = {
         "rtable--header",
