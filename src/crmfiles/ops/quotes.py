@@ -9,6 +9,7 @@ A revision is the next quote, a new file pointing at the one it replaces, which 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from typing import Any
 
 from crmfiles.documents.lifecycle import OPEN_QUOTE
@@ -117,16 +118,24 @@ def next_step(ws: Workspace, quote: RecordFile) -> list[str]:
     kind = ws.catalog("kinds").get(str(data.get("kind"))) or {}
     stages = stages_of(kind)
     stage = data.get("stage")
-    if not stages or stage not in stages or stage == stages[-1]:
+    if ready_to_close(kind, stage):
         return [f"  next: close {opportunity.id} as won: {close}; {order}"]
     # (a standard kind moves one stage at a time; the others may skip to the last)
     standard = kind.get("type") == "standard"
-    moves = stages[stages.index(stage) + 1 :] if standard else stages[-1:]
+    moves = stages[stages.index(str(stage)) + 1 :] if standard else stages[-1:]
     steps = "; ".join(f"`crm move {opportunity.id} {s}`" for s in moves)
     return [
         f"  next: {opportunity.id} is at '{stage}'; won is reached from '{stages[-1]}': "
         f"{steps}; then {close}; {order}"
     ]
+
+
+def ready_to_close(kind: Mapping[str, Any], stage: Any) -> bool:
+    """Whether an opportunity of ``kind`` in ``stage`` may be closed as won now: it is
+    at its kind's last stage (or the kind has no stages, or the stage is none of
+    them: the rules say what is wrong with that, not this)."""
+    stages = stages_of(kind)
+    return not stages or stage not in stages or stage == stages[-1]
 
 
 def plan_lose(ws: Workspace, quote_id: str, *, reason: str | None = None) -> Plan | Unchanged:

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+from email.message import EmailMessage
 from typing import Any
 
 from crmfiles.errors import CrmError
 from crmfiles.printing.context import build
 from crmfiles.printing.engine import render
-from crmfiles.printing.mail import Rendering
+from crmfiles.printing.mail import Rendering, compose, sender
 from crmfiles.printing.pdf import PRINTABLE, render_pdf
 from crmfiles.records import RECORD_FOLDERS
 from crmfiles.records.store import Record, Repository
@@ -56,4 +57,26 @@ def rendering(
         html=render(repo.root, name, "html", context),
         text=render(repo.root, name, "md", context),
         pdf=render_pdf(context) if context.get("type") in PRINTABLE else None,
+    )
+
+
+def message_of(
+    repo: Repository,
+    record: Record,
+    *,
+    to: list[str],
+    cc: list[str],
+    template: str | None = None,
+    today: dt.date | None = None,
+) -> tuple[dict[str, Any], EmailMessage]:
+    """``record`` as the e-mail ``crm mail`` writes or sends (and the TUI's mail
+    dialog): subject, HTML and text renderings, the PDF attached; with the context it
+    was rendered from (what the interaction recording it is made of)."""
+    context = context_of(repo, record, today)
+    return context, compose(
+        context,
+        rendering(repo, record, context, template),
+        from_addr=sender(repo),
+        to=to,
+        cc=cc,
     )

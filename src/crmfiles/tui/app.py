@@ -163,6 +163,15 @@ class CrmApp(App[int]):
             id="go.winloss",
             tooltip="Why deals are won or lost (crm report winloss)",
         ),
+        Binding(
+            "dollar_sign",
+            "show('documents')",
+            "Quotes, orders and invoices",
+            show=False,
+            key_display="$",
+            id="go.documents",
+            tooltip="Every quote, order and invoice, by status, with totals",
+        ),
         Binding("question_mark", "help", "Help", key_display="?", id="app.help"),
         Binding(
             "ctrl+p",
@@ -398,8 +407,11 @@ class CrmApp(App[int]):
 
     # --- actions ----------------------------------------------------------------------
 
-    def open_record(self, record_id: str) -> None:
-        """The record screen on ``record_id``: one screen per mode, kept and reused."""
+    def open_record(
+        self, record_id: str, tab: str = "general", document: tuple[str, str] | None = None
+    ) -> None:
+        """The record screen on ``record_id`` (on ``tab``, the cursor on ``document``):
+        one screen per mode, kept and reused."""
         from crmfiles.tui.screens.record import RecordScreen
 
         name = f"record-{self.current_mode}"
@@ -409,7 +421,7 @@ class CrmApp(App[int]):
             self.install_screen(screen, name)
         elif screen in self.screen_stack:
             screen = RecordScreen(record_id)  # already open below: a throwaway one
-        screen.open(record_id)
+        screen.open(record_id, tab, document)
         self.push_screen(screen)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
@@ -437,6 +449,7 @@ class CrmApp(App[int]):
 
 
 def _modes() -> dict[str, Any]:
+    from crmfiles.tui.screens.documents import DocumentsScreen
     from crmfiles.tui.screens.interactions import InteractionsScreen
     from crmfiles.tui.screens.kanban import KanbanScreen
     from crmfiles.tui.screens.leads import LeadsScreen
@@ -457,6 +470,7 @@ def _modes() -> dict[str, Any]:
         "interactions": InteractionsScreen,
         "dropoff": DropoffScreen,
         "winloss": WinLossScreen,
+        "documents": DocumentsScreen,
     }
 
 
