@@ -7,7 +7,7 @@ reported by ``crm validate``.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -97,6 +97,13 @@ class Repository:
                 self._folders.setdefault(place.name, {}).setdefault(
                     place.id, Record(place.name, place.id, raw.path, data, text)
                 )
+
+    def holding(self, folders: Mapping[str, dict[str, Record]]) -> Repository:
+        """This repository answering with these folders, as read already (a reader
+        that holds them: the TUI's snapshot); the others are read when asked for."""
+        if self.source.by_folder:
+            self._folders.update({name: dict(by_id) for name, by_id in folders.items()})
+        return self
 
     def records(self, folder: str) -> list[Record]:
         return sorted(self._folder(folder).values(), key=lambda r: r.path)

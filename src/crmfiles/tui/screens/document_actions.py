@@ -68,6 +68,7 @@ class DocumentActions(OpportunityActions):
 
     record_id: str
     pending_document: Document | None = None  # where the cursor goes once drawn
+    documents_focus = "quotes"  # the table the tab's cursor was last put in
 
     # --- the tables -------------------------------------------------------------------
 
@@ -113,10 +114,12 @@ class DocumentActions(OpportunityActions):
             return
         if folder == "quotes" and record_id in self.quotes_table.quote_ids:
             self.quotes_table.move_cursor(row=self.quotes_table.quote_ids.index(record_id))
+            self.documents_focus = "quotes"
             self.quotes_table.focus()
         elif (folder, record_id) in self.orders_table.documents:
             row = self.orders_table.documents.index((folder, record_id))
             self.orders_table.move_cursor(row=row)
+            self.documents_focus = "orders"
             self.orders_table.focus()
 
     # --- what fits the row under the cursor -------------------------------------------

@@ -170,7 +170,8 @@ class CloseWonOffer(Dialog[ops.Outcome]):
         yield Static(
             f"[b]{escape(self.quote_id)}[/b] is won. [b]{escape(name)}[/b] is at its last "
             f"stage{f' ({escape(stage)})' if stage else ''}: close it as won now?\n"
-            "Then make the order from the won quote (o)."
+            "Then make the order from the won quote (o).",
+            id="offer",
         )
 
     def action_submit(self) -> None:

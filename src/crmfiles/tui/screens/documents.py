@@ -19,6 +19,7 @@ from textual.widgets import Header, Input, Static
 
 from crmfiles.folding import fold
 from crmfiles.money import Total, fmt
+from crmfiles.records.store import Repository
 from crmfiles.reports.lists import MONEY, Item, ItemListing, item_listing, schema_enum
 from crmfiles.tui.data import Snapshot
 from crmfiles.tui.screens.listing import SearchableList
@@ -156,7 +157,9 @@ class DocumentsScreen(SearchableList):
 
     def rows(self, snapshot: Snapshot) -> Sequence[Any]:
         filters = {"status": [self.status]} if self.status else {}
-        listing = item_listing(snapshot.repo, self.folder, filters, sort=["-date", "-id"])
+        # the list `crm list` makes, of the records the snapshot holds
+        repo = Repository(snapshot.root).holding(snapshot.records)
+        listing = item_listing(repo, self.folder, filters, sort=["-date", "-id"])
         self._listing = listing
         out = []
         for item in listing.rows:

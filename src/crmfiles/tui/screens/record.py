@@ -113,6 +113,7 @@ class RecordScreen(DocumentActions):
         self._loading = None
         self.first_tab = tab
         self.pending_document = document
+        self.documents_focus = "quotes"
         if self.is_mounted:
             tabs = self.query_one("#tabs", Tabs)
             if tabs.active != tab:
@@ -162,14 +163,17 @@ class RecordScreen(DocumentActions):
         return self.query_one("#tabs", Tabs).active or "general"
 
     @on(Tabs.TabActivated, "#tabs")
-    def _tab_activated(self) -> None:
-        if self.snapshot is not None:
-            self.show(self.snapshot)
-        # a tab that is a table takes the keys (j/k, Enter); the others leave them to the tabs
+    def _tab_activated(self, event: Tabs.TabActivated) -> None:
+        if event.tab is not None and event.tab.id != self.tab:
+            return  # (a tab activated before the one the screen was opened on)
+        # a tab that is a table takes the keys (j/k, Enter); the others leave them to the
+        # tabs (focused first: drawing the Documents tab may put the focus on an order)
         selector = TABLES.get(self.tab)
         if selector == "#quotes-pane":
-            selector = "#quotes-table"
+            selector = f"#{self.documents_focus}-table"
         self.query_one(selector or "#tabs").focus()
+        if self.snapshot is not None:
+            self.show(self.snapshot)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in DOCUMENT_ACTIONS:  # the ones that fit the document under the cursor
