@@ -31,7 +31,7 @@ FOLDERS = ("quotes", "orders", "invoices")
 KIND = {"quotes": "quote", "orders": "order", "invoices": "invoice"}
 COLUMNS: dict[str, list[Column]] = {
     "quotes": [
-        Column("id", "Quote", 12, priority=0),
+        Column("id", "Quote", 12, fixed=True, priority=0),
         Column("opportunity_name", "Opportunity", 24, flexible=True, priority=0),
         Column("revision", "Rev", 3, right=True, priority=3),
         Column("status", "Status", 8, priority=0),
@@ -41,7 +41,7 @@ COLUMNS: dict[str, list[Column]] = {
         Column("currency", "Cur", 3, priority=1),
     ],
     "orders": [
-        Column("id", "Order", 13, priority=0),
+        Column("id", "Order", 13, fixed=True, priority=0),
         Column("opportunity_name", "Opportunity", 24, flexible=True, priority=0),
         Column("status", "Status", 9, priority=0),
         Column("date", "Date", 10, priority=2),
@@ -50,9 +50,9 @@ COLUMNS: dict[str, list[Column]] = {
         Column("currency", "Cur", 3, priority=1),
     ],
     "invoices": [
-        Column("id", "Invoice", 13, priority=0),
+        Column("id", "Invoice", 13, fixed=True, priority=0),
         Column("partner_name", "Partner", 20, flexible=True, priority=0),
-        Column("order", "Order", 13, priority=4),
+        Column("order", "Order", 13, fixed=True, priority=4),
         Column("status", "Status", 8, priority=0),
         Column("due", "Due", 10, priority=2),
         Column("amount", "Amount", 12, right=True, priority=0),
@@ -97,7 +97,8 @@ def total_line(listing: ItemListing, noun: str, shown: int) -> Text:
     if "open_amount" in sums:
         text.append(f"  open {base(sums['open_amount'])}", style="bold")
     if amount.converted:
-        text.append("  (converted at the rates of catalogs/currencies.yaml)", style="dim")
+        others = ", ".join(k for k in sorted(amount.by_currency) if k != amount.base)
+        text.append(f"  ({others} converted to {amount.base})", style="dim")
     return text
 
 

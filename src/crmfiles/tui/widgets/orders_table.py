@@ -75,7 +75,8 @@ class OrdersTable(DataTable[Text]):
         ),
         *print_bindings("orders"),
     ]
-    COLUMNS = (("Order / invoice", 16), ("Status", 9), ("Date", 10), ("Due / paid", 12))
+    # the last date: an open invoice's due day, else the day it was paid or delivered
+    COLUMNS = (("Order / invoice", 16), ("Status", 9), ("Date", 10), ("Due / done", 10))
 
     def __init__(self, **kwargs: object) -> None:
         super().__init__(cursor_type="row", zebra_stripes=True, **kwargs)  # type: ignore[arg-type]
@@ -108,12 +109,12 @@ class OrdersTable(DataTable[Text]):
                 inv = invoice.data
                 status = str(inv.get("status") or "")
                 amount = decimal(inv.get("amount"))
-                when = f"paid {inv['paid_on']}" if inv.get("paid_on") else str(inv.get("due") or "")
+                when = str(inv.get("paid_on") or inv.get("due") or "")
                 self.add_row(
                     Text(clip(f" └ {invoice.id}", 16)),
                     Text(status, style=STATUS_STYLE.get(status, "")),
                     Text(str(inv.get("date") or "")),
-                    Text(clip(when, 12)),
+                    Text(when),
                     Text(
                         f"{fmt(amount)} {inv.get('currency') or currency}" if amount else "-",
                         justify="right",
