@@ -15,6 +15,7 @@ import pytest
 
 pytest.importorskip("textual")
 
+from test_mail import Inbox, inbox  # noqa: F401 - an SMTP server on the loopback
 from test_tui import (  # noqa: F401 - the demo fixtures
     SALES,
     SEARCH_FOR,
@@ -33,7 +34,7 @@ from test_tui import (  # noqa: F401 - the demo fixtures
 from test_tui_record_tabs import open_tab
 from textual.binding import Binding
 from textual.pilot import Pilot
-from textual.widgets import Input, Select
+from textual.widgets import Input, RadioButton, Select
 
 from crmfiles.documents.totals import document_totals
 from crmfiles.money import fmt
@@ -301,6 +302,44 @@ async def test_print_and_mail_the_quote_under_the_cursor(
     assert str(message["To"]) == to
     attached = [part.get_filename() for part in message.iter_attachments()]
     assert attached == [f"Quote {quote}.pdf"]
+
+
+@sync
+async def test_send_delivers_and_records_the_mail(
+    demo: Path,  # noqa: F811
+    inbox: tuple[Inbox, int],  # noqa: F811
+) -> None:
+    handler, port = inbox
+    with (demo / "crm.yaml").open("a", encoding="utf-8") as config:
+        config.write(
+            "mail:\n  from: sales@nordwind-industrial.example\n"
+            f"  smtp:\n    host: 127.0.0.1\n    port: {port}\n    security: none\n"
+        )
+    git(demo, "commit", "-qam", "mail settings")
+    messages: list[object] = []
+    app = make_app(demo)
+    async with app.run_test(size=SIZE, message_hook=messages.append) as pilot:
+        await open_tab(pilot, QUOTED, "quotes")
+        quote = app.screen.query_one("#quotes-table", QuotesTable).cursor_quote
+        await pilot.press("M")
+        await settle(pilot)
+        assert isinstance(app.screen, MailDialog)
+        to = app.screen.query_one("#to", Input).value
+        app.screen.query_one("#send", RadioButton).value = True
+        await settle(pilot)
+        await pilot.press("f2")
+        await settle(pilot)
+        assert isinstance(app.screen, RecordScreen), shown(app.screen.query_one("#errors"))
+        [recorded] = finished(messages)
+        assert recorded.outcome.ok, recorded.outcome.details
+    [envelope] = handler.envelopes
+    assert envelope.rcpt_tos == [to]
+    sent = email.message_from_bytes(envelope.content, policy=email.policy.default)
+    assert str(sent["Subject"]).startswith(f"Quote {quote}")
+    [path] = recorded.outcome.paths
+    interaction = (demo / path).read_text("utf-8")
+    assert "type: email" in interaction and f"opportunity: {QUOTED}" in interaction
+    assert subject(demo).startswith("crm: new interaction")
 
 
 @sync
