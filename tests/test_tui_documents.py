@@ -409,6 +409,22 @@ async def test_documents_list_switches_type_filters_and_opens_the_deal(demo: Pat
 
 
 @sync
+async def test_the_palette_offers_the_steps_of_the_quote_under_the_cursor(demo: Path) -> None:  # noqa: F811
+    app = make_app(demo)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_tab(pilot, QUOTED, "quotes")
+        await pilot.press("ctrl+p")
+        await settle(pilot)
+        await type_text(pilot, "revise")
+        await pilot.pause(0.5)
+        await settle(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, Dialog)
+        assert "The next revision of q-2026-0017" in shown(app.screen.query_one("#step"))
+
+
+@sync
 async def test_the_palette_opens_the_documents_list(demo: Path) -> None:  # noqa: F811
     app = make_app(demo)
     async with app.run_test(size=SIZE) as pilot:
