@@ -371,3 +371,26 @@ def test_an_opportunity_names_its_one_document(
     )
     code, out, _ = crm(capsys, "invoice", "cancel", "schaerer-lagertechnik-e25")
     assert code == 0 and out.startswith("canceled inv-2026-0164, committed ")
+
+
+def test_a_deal_with_an_open_order_is_not_closed_as_lost(
+    example: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The guard reports what a change does to the documents made from the record it
+    changes: closing as lost a deal whose order is open would leave an order of a lost
+    deal (closed-source on the order), so it is refused until the order is canceled."""
+    deal = "getraenke-hofmann-e16"
+    for step in (["quote", "new", deal], ["quote", "activate", deal], ["quote", "win", deal]):
+        assert crm(capsys, *step)[0] == 0
+    code, out, err = crm(capsys, "order", "new", deal)
+    assert code == 0, err
+    order = out.split()[2]
+    head = git(example, "rev-parse", "HEAD")
+    code, out, err = crm(capsys, "close", deal, "--lost", "--reason", "price")
+    assert code == 1 and "nothing was written" in err
+    assert f"orders/{order}.yaml:" in out
+    assert f"open order for opportunity '{deal}', which is lost [closed-source]" in out
+    assert git(example, "rev-parse", "HEAD") == head
+    assert crm(capsys, "order", "cancel", order)[0] == 0
+    code, _, err = crm(capsys, "close", deal, "--lost", "--reason", "price")
+    assert code == 0, err
