@@ -162,6 +162,35 @@ def test_the_pdf_has_the_names_and_the_totals(
     assert "Amount due 10,000.00 EUR" in text and "Please pay 10,000.00 EUR by 2026-05-01" in text
 
 
+def test_the_pdf_address_and_details_do_not_overlap(
+    docs: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Where each piece of text is drawn: the customer's address lines sit in the left
+    column, one below the other, left of the document's details (they were once drawn
+    over them), and the footer's company line ends left of the page number."""
+    from pypdf import PdfReader
+
+    render(capsys, "q-2026-0021", "--format", "pdf", "-o", "q.pdf")
+    placed: list[tuple[str, float, float]] = []
+
+    def visit(text: str, cm: list[float], tm: list[float], *_: object) -> None:
+        if text.strip():
+            placed.append((text.strip(), tm[4] * cm[0] + cm[4], tm[5] * cm[3] + cm[5]))
+
+    PdfReader(docs / "q.pdf").pages[0].extract_text(visitor_text=visit)
+
+    def where(piece: str) -> tuple[float, float]:
+        return next((x, y) for text, x, y in placed if text.startswith(piece))
+
+    name_x, name_y = where("Acme Müller GmbH")
+    street_x, street_y = where("Müllerstraße 5")
+    label_x, _ = where("Valid until")
+    assert street_x == pytest.approx(name_x) and street_y < name_y
+    assert max(x for text, x, y in placed if name_y >= y >= street_y and x < label_x) < label_x
+    page_x, page_y = where("Page 1 of")
+    assert all(x < page_x for text, x, y in placed if abs(y - page_y) < 1 and text != "Page 1 of 1")
+
+
 def test_a_long_quote_repeats_the_table_header_on_each_page(
     docs: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
