@@ -293,3 +293,17 @@ def test_a_field_facts_lack_is_read_from_the_whole_record() -> None:
     assert facts_module.covers("opportunities", ["name", "stage", "tags"])
     assert not facts_module.covers("opportunities", ["next_milestone"])
     assert facts_module.covers("views", ["anything"])
+
+
+def test_competitors_of_facts_are_partner_and_outcome() -> None:
+    data = {
+        "competitors": [{"partner": "rival", "outcome": "won", "comment": "long"}, "odd"],
+        "lines": [{"product": "widget"}],
+        "amount": 5,
+    }
+    kept = facts_of("opportunities", data)
+    assert facts_module.competitors(kept) == [{"partner": "rival", "outcome": "won"}, "odd"]
+    assert facts_module.competitors(data) == data["competitors"]
+    assert not facts_module.covers("opportunities", ["competitors"])
+    assert not facts_module.covers("opportunities", ["lines"])
+    assert facts_module.covers("opportunities", ["amount"])

@@ -126,7 +126,7 @@ class LoadedFile:
     released: bool = False  # data and text dropped after the checks (read again on demand)
 
 
-@dataclass
+@dataclass(slots=True)
 class Record:
     """One record of a revision: the whole of it (``whole``), or only its facts
     (:mod:`crmfiles.records.facts`), which is what lists and reports read."""

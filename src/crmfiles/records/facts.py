@@ -4,9 +4,10 @@ defined once.
 A record's facts are a plain dict, the subset of its top-level fields named in
 :data:`FIELDS` (present ones only, values as parsed), so a reader that reads
 ``data.get(field)`` reads facts and full records alike.  An opportunity's ``lines``
-are kept as what they add up to (:data:`LINES_TOTAL`, :data:`LINES_MARGIN`) when every
-line states its price, else reduced to the keys money reads; :func:`amount` and
-:func:`margin` read both forms, and full data too, as :mod:`crmfiles.money` reads it.
+are kept as what they come to (:data:`AMOUNT`, :data:`MARGIN`) when every line states
+its price, else reduced to the keys money reads, and its ``competitors`` as each one's
+partner and outcome; :func:`amount`, :func:`margin` and :func:`competitors` read both
+forms, and full data too.
 
 Facts are a function of a file's content alone, so the cache keeps them by blob id
 (:mod:`crmfiles.records.facts_cache`) and a reader of any revision reuses them; a
@@ -20,7 +21,7 @@ from collections.abc import Iterable, Mapping
 from decimal import Decimal
 from typing import Any
 
-from crmfiles.money import decimal, lines_total, margin_of, to_cent
+from crmfiles.money import amount_of, decimal, margin_of
 
 # folder -> the fields kept; None: the whole record (few and small: saved views)
 FIELDS: dict[str, tuple[str, ...] | None] = {
@@ -31,7 +32,6 @@ FIELDS: dict[str, tuple[str, ...] | None] = {
         "kind",
         "stage",
         "status",
-        "amount",
         "currency",
         "probability",
         "expected_close",
@@ -41,20 +41,19 @@ FIELDS: dict[str, tuple[str, ...] | None] = {
         "closed_on",
         "loss_reason",
         "tags",
-        "competitors",
-        "team",
-        "channel",
-        "source",
-        "campaign",
     ),
     "partners": ("id", "name", "roles", "country", "responsible", "tags"),
     "views": None,
 }
 # derived keys, which no YAML field can be named (field names are plain words)
-LINES_TOTAL = "=lines_total"  # the lines' sum (a decimal string; None: a line unpriced)
-LINES_MARGIN = "=lines_margin"  # their margin amount (a decimal string; None: none stated)
+AMOUNT = "=amount"  # money.amount_of as a decimal string (None: no amount)
+MARGIN = "=margin"  # money.margin_of as a decimal string (None: no margin stated)
+COMPETITORS = "=competitors"  # each competitor's partner and outcome
 # what money reads of a line whose price may come from the products catalog
 LINE_KEYS = ("product", "quantity", "unit_price", "discount", "duration_months", "margin")
+# fields a list shows through this module, not as stored (the amount column is
+# money.amount_of's)
+READ_HERE = frozenset({"amount"})
 
 
 def kept(folder: str) -> bool:
@@ -65,7 +64,7 @@ def kept(folder: str) -> bool:
 def covers(folder: str, fields: Iterable[str]) -> bool:
     """Whether facts hold every one of ``fields`` (else read whole records)."""
     names = FIELDS.get(folder, ())
-    return names is None or all(f in names for f in fields)
+    return names is None or all(f in names or f in READ_HERE for f in fields)
 
 
 def facts_of(folder: str, data: dict[str, Any]) -> dict[str, Any]:
@@ -76,17 +75,27 @@ def facts_of(folder: str, data: dict[str, Any]) -> dict[str, Any]:
     out = {key: data[key] for key in names if key in data}
     if folder == "opportunities":
         lines = data.get("lines")
-        if isinstance(lines, list) and lines:
-            if all(_priced(line) for line in lines):
-                total, kept_margin = lines_total(data), margin_of(data)
-                out[LINES_TOTAL] = None if total is None else str(total)
-                out[LINES_MARGIN] = None if kept_margin is None else str(kept_margin)
-            else:  # a price from the products catalog: money reads the lines then
-                out["lines"] = [
-                    {k: line[k] for k in LINE_KEYS if k in line} if isinstance(line, dict) else line
-                    for line in lines
-                ]
+        if not isinstance(lines, list) or all(_priced(line) for line in lines):
+            out[AMOUNT] = _text(amount_of(data))
+            out[MARGIN] = _text(margin_of(data))
+        else:  # a price from the products catalog: money reads the lines then
+            out["lines"] = [
+                {k: line[k] for k in LINE_KEYS if k in line} if isinstance(line, dict) else line
+                for line in lines
+            ]
+            if "amount" in data:
+                out["amount"] = data["amount"]
+        competitors = data.get("competitors")
+        if isinstance(competitors, list) and competitors:
+            out[COMPETITORS] = [
+                {k: c[k] for k in ("partner", "outcome") if k in c} if isinstance(c, dict) else c
+                for c in competitors
+            ]
     return out
+
+
+def _text(value: Decimal | None) -> str | None:
+    return None if value is None else str(value)
 
 
 def _priced(line: Any) -> bool:
@@ -97,18 +106,20 @@ def _priced(line: Any) -> bool:
 def amount(data: Mapping[str, Any], products: Mapping[str, Any] | None = None) -> Decimal | None:
     """:func:`crmfiles.money.amount_of` of facts or of full data: ``amount``, else the
     lines' sum."""
-    stated = decimal(data.get("amount"))
-    if stated is not None:
-        return to_cent(stated)
-    if LINES_TOTAL in data:
-        total = data[LINES_TOTAL]
-        return None if total is None else Decimal(total)
-    return lines_total(data, products)
+    if AMOUNT in data:
+        value = data[AMOUNT]
+        return None if value is None else Decimal(value)
+    return amount_of(data, products)
 
 
 def margin(data: Mapping[str, Any], products: Mapping[str, Any] | None = None) -> Decimal | None:
     """:func:`crmfiles.money.margin_of` of facts or of full data."""
-    if LINES_MARGIN in data:
-        value = data[LINES_MARGIN]
+    if MARGIN in data:
+        value = data[MARGIN]
         return None if value is None else Decimal(value)
     return margin_of(data, products)
+
+
+def competitors(data: Mapping[str, Any]) -> Any:
+    """An opportunity's ``competitors`` (of facts: each one's partner and outcome)."""
+    return data[COMPETITORS] if COMPETITORS in data else data.get("competitors")
