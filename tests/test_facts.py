@@ -259,9 +259,14 @@ LINES = [
 
 @pytest.mark.parametrize("lines", LINES)
 @pytest.mark.parametrize("stated", [None, 1234.5, "99.999", True])
-def test_amount_and_margin_of_facts_are_those_of_the_record(lines: Any, stated: Any) -> None:
+@pytest.mark.parametrize("probability", [None, 35, "35", 2.5])
+def test_amount_and_margin_of_facts_are_those_of_the_record(
+    lines: Any, stated: Any, probability: Any
+) -> None:
     products = {"widget": {"id": "widget", "price": 12.5}}
     data: dict[str, Any] = {"id": "o", "name": "O", "next_milestone": "x"}
+    if probability is not None:
+        data["probability"] = probability
     if lines is not None:
         data["lines"] = lines
     if stated is not None:
@@ -271,6 +276,10 @@ def test_amount_and_margin_of_facts_are_those_of_the_record(lines: Any, stated: 
     assert amount(kept, products) == money.amount_of(data, products)
     assert margin(kept, products) == money.margin_of(data, products)
     assert amount(data, products) == money.amount_of(data, products)  # full data too
+    for of_margin, value in ((False, amount(kept, products)), (True, margin(kept, products))):
+        plain = money.weighted(value, probability)
+        assert facts_module.weighted_of(kept, value, of_margin=of_margin) == plain
+        assert facts_module.weighted_of(data, value, of_margin=of_margin) == plain
 
 
 def test_every_example_opportunity_gives_the_same_rows_from_facts(tmp_path: Path) -> None:

@@ -21,7 +21,7 @@ from collections.abc import Iterable, Mapping
 from decimal import Decimal
 from typing import Any
 
-from crmfiles.money import amount_of, decimal, margin_of
+from crmfiles.money import amount_of, decimal, margin_of, weighted
 
 # folder -> the fields kept; None: the whole record (few and small: saved views)
 FIELDS: dict[str, tuple[str, ...] | None] = {
@@ -48,6 +48,8 @@ FIELDS: dict[str, tuple[str, ...] | None] = {
 # derived keys, which no YAML field can be named (field names are plain words)
 AMOUNT = "=amount"  # money.amount_of as a decimal string (None: no amount)
 MARGIN = "=margin"  # money.margin_of as a decimal string (None: no margin stated)
+WEIGHTED = "=weighted"  # money.weighted of the amount (None: none)
+WEIGHTED_MARGIN = "=weighted_margin"  # money.weighted of the margin (None: none)
 COMPETITORS = "=competitors"  # each competitor's partner and outcome
 # what money reads of a line whose price may come from the products catalog
 LINE_KEYS = ("product", "quantity", "unit_price", "discount", "duration_months", "margin")
@@ -76,8 +78,11 @@ def facts_of(folder: str, data: dict[str, Any]) -> dict[str, Any]:
     if folder == "opportunities":
         lines = data.get("lines")
         if not isinstance(lines, list) or all(_priced(line) for line in lines):
-            out[AMOUNT] = _text(amount_of(data))
-            out[MARGIN] = _text(margin_of(data))
+            total, kept_margin = amount_of(data), margin_of(data)
+            out[AMOUNT], out[MARGIN] = _text(total), _text(kept_margin)
+            probability = data.get("probability")
+            out[WEIGHTED] = _text(weighted(total, probability))
+            out[WEIGHTED_MARGIN] = _text(weighted(kept_margin, probability))
         else:  # a price from the products catalog: money reads the lines then
             out["lines"] = [
                 {k: line[k] for k in LINE_KEYS if k in line} if isinstance(line, dict) else line
@@ -118,6 +123,18 @@ def margin(data: Mapping[str, Any], products: Mapping[str, Any] | None = None) -
         value = data[MARGIN]
         return None if value is None else Decimal(value)
     return margin_of(data, products)
+
+
+def weighted_of(
+    data: Mapping[str, Any], value: Decimal | None, *, of_margin: bool = False
+) -> Decimal | None:
+    """:func:`crmfiles.money.weighted` of ``value`` (the record's amount, or with
+    ``of_margin`` its margin) by its probability, of facts or of full data."""
+    key = WEIGHTED_MARGIN if of_margin else WEIGHTED
+    if key in data:
+        kept_value = data[key]
+        return None if kept_value is None else Decimal(kept_value)
+    return weighted(value, data.get("probability"))
 
 
 def competitors(data: Mapping[str, Any]) -> Any:

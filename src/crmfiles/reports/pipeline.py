@@ -9,7 +9,7 @@ from decimal import Decimal
 from typing import Any, Protocol, TypeVar
 
 from crmfiles.errors import CrmError
-from crmfiles.money import Total, rates_from, weighted
+from crmfiles.money import Total, rates_from
 from crmfiles.records import facts
 from crmfiles.records.store import Record, Repository
 
@@ -111,11 +111,11 @@ def rows(repo: Repository, *, whole: bool = False) -> list[Row]:
             Row(
                 record,
                 amount,
-                weighted(amount, data.get("probability")),
+                facts.weighted_of(data, amount),
                 str(data.get("currency") or repo.config.currency),
                 names,
                 margin=margin,
-                weighted_margin=weighted(margin, data.get("probability")),
+                weighted_margin=facts.weighted_of(data, margin, of_margin=True),
             )
         )
     return out
