@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import weakref
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
@@ -91,8 +92,16 @@ def snapshot(root: Path, at: str | None) -> Snapshot:
     return Snapshot(Repository(root, Revision(root, commit)), commit, day, f"{at} ({commit[:9]})")
 
 
+_RATES: weakref.WeakKeyDictionary[Repository, dict[str, Decimal]] = weakref.WeakKeyDictionary()
+
+
 def new_total(repo: Repository) -> Total:
-    return Total(repo.config.currency, rates_from(repo.catalog("currencies").values()))
+    """An empty total in the repository's currency (its rates read once per repository:
+    a report makes one per bucket)."""
+    rates = _RATES.get(repo)
+    if rates is None:
+        rates = _RATES[repo] = rates_from(repo.catalog("currencies").values())
+    return Total(repo.config.currency, rates)
 
 
 def money(total: Total) -> str | None:
