@@ -268,7 +268,15 @@ def _schemas_digest() -> str:
     digest = hashlib.sha1(usedforsecurity=False)
     package = Path(__file__).resolve().parent
     code = [
-        package / name for name in ("check.py", "schema.py", "money.py", "config.py", "controls.py")
+        package / name
+        for name in (
+            "check.py",
+            "cachework.py",
+            "schema.py",
+            "money.py",
+            "config.py",
+            "controls.py",
+        )
     ]
     code += sorted((package / "rules").glob("*.py")) + sorted((package / "records").glob("*.py"))
     for path in [*sorted(schema_dir().glob("*.schema.json")), *code]:
