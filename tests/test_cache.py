@@ -11,7 +11,7 @@ import pytest
 from conftest import commit_all, git, write
 
 from crmfiles import cachework
-from crmfiles.cache import PathColumn, Snapshot
+from crmfiles.cache import CheckSnapshot, PathColumn
 from crmfiles.check import check
 from crmfiles.records.sources import Index, Overlay, Revision, Source, WorkTree
 from crmfiles.rules.base import IdIndex, record_id
@@ -444,7 +444,7 @@ def test_a_path_column_is_the_list_it_stands_for() -> None:
 )
 def test_name_keys_are_counted_and_compared_in_place(keys: list[str]) -> None:
     paths = [f"opportunities/{n}.yaml" for n in range(len(keys))]
-    snapshot = Snapshot("", None, paths, "0" * 40 * len(keys), "\0".join(keys), "", {}, {}, [])
+    snapshot = CheckSnapshot("", None, paths, "0" * 40 * len(keys), "\0".join(keys), "", {}, {}, [])
     for key in {*keys, "b", "x"} - {""}:
         assert snapshot.name_taken(key) == keys.count(key), key
         for where, own in enumerate(keys):

@@ -20,9 +20,9 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 from crmfiles import git
 from crmfiles.cache import (
     Cache,
+    CheckSnapshot,
     Found,
     PathColumn,
-    Snapshot,
     ids_digest,
     plus,
     writing,
@@ -64,7 +64,7 @@ class Restored:
     """The files a warm run takes from the cache: the snapshot's paths less those that
     changed; ``restored[path]`` is a file's blob id."""
 
-    def __init__(self, snapshot: Snapshot | None, excluded: set[str]) -> None:
+    def __init__(self, snapshot: CheckSnapshot | None, excluded: set[str]) -> None:
         self.snapshot = snapshot
         self.excluded = excluded
 
@@ -101,7 +101,7 @@ class Listing(NamedTuple):
     removed: bool | None
 
 
-def listing(source: Source, snapshot: Snapshot | None, tree: str | None) -> Listing:
+def listing(source: Source, snapshot: CheckSnapshot | None, tree: str | None) -> Listing:
     """With a snapshot taken from a git tree, only what differs from that tree
     (``git diff-tree``, O(changes)) and the work tree's edits are read."""
     if snapshot is not None and snapshot.tree and tree:
@@ -230,7 +230,7 @@ class Helper:
         return list(self.checked(self.ctx, rest, self.blobs))
 
 
-def ids_removed(snapshot: Snapshot, record_paths: Sequence[str]) -> bool:
+def ids_removed(snapshot: CheckSnapshot, record_paths: Sequence[str]) -> bool:
     """Whether a record of the snapshot is gone (a reference to it may now dangle)."""
     if record_paths is snapshot.paths:
         return False
@@ -238,7 +238,7 @@ def ids_removed(snapshot: Snapshot, record_paths: Sequence[str]) -> bool:
     return any(path not in current for path in snapshot.paths)
 
 
-def roles_changed(snapshot: Snapshot, files: list[LoadedFile]) -> bool:
+def roles_changed(snapshot: CheckSnapshot, files: list[LoadedFile]) -> bool:
     """Whether a partner that existed may have other roles now (competitor checks): its
     roles differ from the snapshot's, or the snapshot read it outside its tree and
     kept no roles for it.  (A new partner changes nothing the rescan does not cover.)"""
@@ -314,7 +314,7 @@ def _write_snapshot(ctx: Context, store: Cache) -> None:
     # also the paths the listing saw outside the tree but could not read (deleted in
     # the work tree): another source (the index) may still hold them
     dirty = sorted({*dirty, *ctx.outside_tree})
-    snapshot = Snapshot(
+    snapshot = CheckSnapshot(
         ctx.ids_key or ids_digest(ctx.record_paths),
         ctx.tree,
         paths,
@@ -375,7 +375,9 @@ def advanced(ctx: Context, tree: str, blobs: dict[str, str]) -> Callable[[], Non
     return save
 
 
-def _patched(ctx: Context, snapshot: Snapshot, tree: str, blobs: dict[str, str]) -> Snapshot:
+def _patched(
+    ctx: Context, snapshot: CheckSnapshot, tree: str, blobs: dict[str, str]
+) -> CheckSnapshot:
     """The snapshot with the rows of the files this run read (or found gone) replaced."""
     fresh = {f.path: f for f in ctx.files if f.fresh and f.place.kind == "record"}
     rows: dict[str, tuple[str, str, str] | None] = {}  # path -> (blob, name key, currency)
@@ -447,7 +449,7 @@ def _patched(ctx: Context, snapshot: Snapshot, tree: str, blobs: dict[str, str])
             columns["currency"].add(row[2])
         i = j + 1 if j < n and old[j] == path else j
     copy(i, n)
-    patched = Snapshot(
+    patched = CheckSnapshot(
         snapshot.ids if same else ids_digest(paths),
         tree,
         old if same else paths,

@@ -63,7 +63,7 @@ def period(start: str | None, end: str | None) -> Period:
 
 
 @dataclass(frozen=True)
-class Snapshot:
+class ReportedRevision:
     """The revision a report reads: the work tree (``commit`` None), or a commit."""
 
     repo: Repository
@@ -72,11 +72,11 @@ class Snapshot:
     label: str  # what to print: "work tree", or the --at argument and the commit
 
 
-def snapshot(root: Path, at: str | None) -> Snapshot:
+def snapshot(root: Path, at: str | None) -> ReportedRevision:
     """``--at DATE|REV``: a date is the last commit of the first-parent chain on or
     before the end of that day (``git rev-list -1 --first-parent --before=``)."""
     if at is None:
-        return Snapshot(Repository(root), None, dt.date.today(), "work tree")
+        return ReportedRevision(Repository(root), None, dt.date.today(), "work tree")
     if _DATE.match(at):
         day = parse_date(at, "--at")
         found = git.out(
@@ -85,11 +85,15 @@ def snapshot(root: Path, at: str | None) -> Snapshot:
         if not found:
             raise CrmError(f"no commit on or before {at}", hint="the history starts later")
         assert day is not None
-        return Snapshot(Repository(root, Revision(root, found)), found, day, f"{at} ({found[:9]})")
+        return ReportedRevision(
+            Repository(root, Revision(root, found)), found, day, f"{at} ({found[:9]})"
+        )
     commit = git.resolve(at, root)
     stamp = git.out(["show", "-s", "--format=%cs", commit], root).strip()
     day = parse_date(stamp, "--at") or dt.date.today()
-    return Snapshot(Repository(root, Revision(root, commit)), commit, day, f"{at} ({commit[:9]})")
+    return ReportedRevision(
+        Repository(root, Revision(root, commit)), commit, day, f"{at} ({commit[:9]})"
+    )
 
 
 _RATES: weakref.WeakKeyDictionary[Repository, dict[str, Decimal]] = weakref.WeakKeyDictionary()
