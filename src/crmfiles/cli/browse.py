@@ -159,7 +159,7 @@ def _opportunities(
     chosen = view(repo, view_id)
     wanted = [*(asked or chosen.get("columns") or ()), *args.sort, *as_list(chosen.get("sort"))]
     days = _days(repo) if any(w.lstrip("-+").startswith("days_in_stage") for w in wanted) else None
-    result = listing(repo, filters, view_id, args.sort, days=days)
+    result = listing(repo, filters, view_id, args.sort, days=days, shown=asked or ())
     if asked is not None:
         result.columns = asked
     return result

@@ -8,7 +8,6 @@ reported by ``crm validate``.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -16,18 +15,11 @@ from typing import Any
 from crmfiles import notices
 from crmfiles.config import Config, find_root, parse_config
 from crmfiles.errors import CrmError
-from crmfiles.records import CATALOG_DIR, RECORD_FOLDERS, classify
+from crmfiles.records import CATALOG_DIR, RECORD_FOLDERS, Record, classify
+from crmfiles.records.facts import kept
+from crmfiles.records.facts_cache import read_facts
 from crmfiles.records.sources import RawFile, Source, WorkTree
 from crmfiles.records.yamlio import ParseError, parse
-
-
-@dataclass
-class Record:
-    folder: str
-    id: str
-    path: str
-    data: dict[str, Any]
-    text: str = field(repr=False, default="")
 
 
 class Repository:
@@ -39,6 +31,7 @@ class Repository:
         self.source = source or WorkTree(root)
         self._folders: dict[str, dict[str, Record]] = {}
         self._catalog_data: dict[str, list[dict[str, Any]]] | None = None
+        self._facts: dict[str, list[Record]] | None = None
 
     @classmethod
     def find(cls, explicit: str | None = None) -> Repository:
@@ -100,6 +93,17 @@ class Repository:
 
     def records(self, folder: str) -> list[Record]:
         return sorted(self._folder(folder).values(), key=lambda r: r.path)
+
+    def facts(self, folder: str) -> list[Record]:
+        """One folder's records as facts (:mod:`crmfiles.records.facts`: what lists and
+        reports read), from the warm cache, in path order; whole records where the
+        folder was read whole already, or where its facts are not kept."""
+        if folder in self._folders or not kept(folder):
+            return self.records(folder)
+        if self._facts is None:
+            self.config  # noqa: B018 - a repository whose crm.yaml cannot be read is none
+            self._facts = read_facts(self.source)
+        return self._facts[folder]
 
     def by_id(self, folder: str) -> dict[str, Record]:
         """One folder's records by id."""
