@@ -191,8 +191,9 @@ _RULES = [
     RuleInfo(
         "date-order",
         "dates out of order",
-        "An end date (expected_close, production_end, valid_until, due) cannot precede "
-        "its start (opened, production_start, the quote's or invoice's date).",
+        "An end date (expected_close, production_end, valid_until, delivered_on, due, "
+        "paid_on) cannot precede its start (opened, production_start, the quote's, "
+        "order's or invoice's date).",
     ),
     RuleInfo(
         "currency-mismatch",
