@@ -237,6 +237,30 @@ def test_an_order_needs_a_won_quote(example: Path, capsys: pytest.CaptureFixture
     assert git(example, "rev-parse", "HEAD") == head
 
 
+def test_a_won_quote_is_ordered_once(example: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    deal = "getraenke-hofmann-e16"
+    for step in (["quote", "new", deal], ["quote", "activate", deal], ["quote", "win", deal]):
+        assert crm(capsys, *step)[0] == 0
+    code, out, err = crm(capsys, "order", "new", deal)
+    assert code == 0, err
+    first = out.split()[2]
+    quote_id = out.split()[4]
+    head = git(example, "rev-parse", "HEAD")
+    code, _, err = crm(capsys, "order", "new", quote_id)
+    assert code == 2
+    assert err == (
+        f"crm: error: {quote_id} is ordered already by {first}\n"
+        f"  hint: a quote makes one order: `crm show {first}`; "
+        f"`crm order cancel {first}` first to order it again\n"
+    )
+    assert git(example, "rev-parse", "HEAD") == head
+    # once canceled, the quote is ordered again
+    assert crm(capsys, "order", "cancel", first)[0] == 0
+    code, out, err = crm(capsys, "order", "new", quote_id)
+    assert code == 0, err
+    assert crm(capsys, "validate")[0] == 0
+
+
 def test_a_closed_deal_takes_no_quote(example: Path, capsys: pytest.CaptureFixture[str]) -> None:
     head = git(example, "rev-parse", "HEAD")
     code, _, err = crm(capsys, "quote", "new", "vitalis-pharma-e16-fleet")

@@ -22,6 +22,7 @@ from crmfiles.ops.documents import (
 )
 from crmfiles.ops.runner import Unchanged, operation
 from crmfiles.ops.workspace import Workspace
+from crmfiles.records.store import Repository
 
 ORDERS = "orders"
 WON, OPEN = frozenset({"won"}), frozenset({"open"})
@@ -35,6 +36,17 @@ def plan_new(ws: Workspace, quote_id: str) -> Plan:
         raise CrmError(
             f"{quote.id} is {data.get('status')}: `crm order new` makes an order from a won quote",
             hint=f"`crm quote win {quote.id}` once the customer accepts it",
+        )
+    ordered = sorted(
+        r.id
+        for r in Repository(ws.root).records(ORDERS)
+        if r.data.get("quote") == quote.id and r.data.get("status") != "canceled"
+    )
+    if ordered:
+        raise CrmError(
+            f"{quote.id} is ordered already by {', '.join(ordered)}",
+            hint=f"a quote makes one order: `crm show {ordered[0]}`; "
+            f"`crm order cancel {ordered[0]}` first to order it again",
         )
     partner = data.get("partner")
     if partner is None and isinstance(data.get("opportunity"), str):
