@@ -261,6 +261,38 @@ def test_a_won_quote_is_ordered_once(example: Path, capsys: pytest.CaptureFixtur
     assert crm(capsys, "validate")[0] == 0
 
 
+def test_an_order_with_invoices_is_not_canceled(
+    example: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    head = git(example, "rev-parse", "HEAD")
+    # ord-2026-0006 has the open invoice inv-2026-0164
+    code, _, err = crm(capsys, "order", "cancel", "ord-2026-0006")
+    assert code == 2
+    assert err == (
+        "crm: error: ord-2026-0006 has open invoices: inv-2026-0164\n"
+        "  hint: cancel them first: `crm invoice cancel inv-2026-0164`\n"
+    )
+    assert git(example, "rev-parse", "HEAD") == head
+    assert crm(capsys, "invoice", "cancel", "inv-2026-0164")[0] == 0
+    code, out, err = crm(capsys, "order", "cancel", "ord-2026-0006")
+    assert code == 0, err
+    assert out.startswith("canceled ord-2026-0006, committed ")
+
+
+def test_an_order_paid_for_is_not_canceled(
+    example: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert crm(capsys, "invoice", "paid", "inv-2026-0164")[0] == 0
+    code, _, err = crm(capsys, "order", "cancel", "ord-2026-0006")
+    assert code == 2
+    assert err == (
+        "crm: error: ord-2026-0006 has paid invoices: inv-2026-0164; an order paid for "
+        "is not canceled\n"
+        "  hint: a credit note is not part of crmfiles: record the refund in your "
+        "accounting, and leave the order as it is\n"
+    )
+
+
 def test_a_closed_deal_takes_no_quote(example: Path, capsys: pytest.CaptureFixture[str]) -> None:
     head = git(example, "rev-parse", "HEAD")
     code, _, err = crm(capsys, "quote", "new", "vitalis-pharma-e16-fleet")

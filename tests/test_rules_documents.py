@@ -200,6 +200,15 @@ def test_document_source_keeps_an_order_after_a_canceled_one(repo: Path) -> None
     assert report(repo) == []
 
 
+def test_document_source_breaks_an_open_invoice_of_a_canceled_order(repo: Path) -> None:
+    write(repo, {Q1: quote("q-1", "won"), ORDER: order("canceled"), INV1: invoice("i-1", "100")})
+    assert report(repo) == [f"{INV1}:4:9: error [document-source]"]
+    [d] = check(WorkTree(repo)).diagnostics
+    assert d.message == "open invoice of order 'o-1', which is canceled"
+    write(repo, {INV1: invoice("i-1", "100", status="canceled")})
+    assert report(repo) == []
+
+
 def test_document_source_breaks_an_invoice_for_another_partner(repo: Path) -> None:
     write(repo, {Q1: quote("q-1", "won"), ORDER: order(), INV1: invoice("i-1", "100")})
     assert report(repo) == []

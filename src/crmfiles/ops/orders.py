@@ -91,8 +91,28 @@ deliver = operation(plan_deliver)
 
 
 def plan_cancel(ws: Workspace, order_id: str) -> Plan | Unchanged:
-    """``crm order cancel O``: canceled; its open invoices are for a person to cancel."""
+    """``crm order cancel O``: canceled, once none of its invoices is open (cancel them
+    first) or paid (an order that was paid for stays: a credit note is not part of
+    crmfiles)."""
     order = document(ws, ORDERS, order_id, OPEN)
+    invoices = sorted(
+        (str(r.data.get("status")), r.id)
+        for r in Repository(ws.root).records("invoices")
+        if r.data.get("order") == order.id and r.data.get("status") in ("open", "paid")
+    )
+    paid = [i for status, i in invoices if status == "paid"]
+    if paid:
+        raise CrmError(
+            f"{order.id} has paid invoices: {', '.join(paid)}; an order paid for is not canceled",
+            hint="a credit note is not part of crmfiles: record the refund in your "
+            "accounting, and leave the order as it is",
+        )
+    if invoices:
+        ids = [i for _, i in invoices]
+        raise CrmError(
+            f"{order.id} has open invoices: {', '.join(ids)}",
+            hint="cancel them first: " + "; ".join(f"`crm invoice cancel {i}`" for i in ids),
+        )
     return status_plan(ws, order, "canceled", verb="order cancel", summary=f"canceled {order.id}")
 
 

@@ -250,7 +250,8 @@ def order_source(ctx: Context, scope: list[LoadedFile]) -> Iterator[Finding]:
 
 
 def invoice_source(ctx: Context, scope: list[LoadedFile]) -> Iterator[Finding]:
-    """document-source: an invoice bills its order's partner, and the order's invoices
+    """document-source: an invoice bills its order's partner, is not open once its order
+    is canceled, and the order's invoices
     (open or paid) add up to no more than the order's total; the first invoice (in
     path order) past the total and each later one is reported."""
     invoices = _of(scope, "invoices")
@@ -274,6 +275,14 @@ def invoice_source(ctx: Context, scope: list[LoadedFile]) -> Iterator[Finding]:
                 f"partner '{mine}' is not order '{order_id}''s, '{theirs}'",
                 ("partner",),
                 hint=f"an invoice bills its order's partner: set partner: {theirs}",
+            )
+        if data.get("status") == "open" and order.get("status") == "canceled":
+            yield finding(
+                "document-source",
+                f,
+                f"open invoice of order '{order_id}', which is canceled",
+                ("status",),
+                hint=f"cancel this invoice too (crm invoice cancel {f.place.id})",
             )
         amount = decimal(data.get("amount"))
         if amount is None or data.get("status") not in COUNTED_INVOICE:

@@ -332,11 +332,11 @@ _RULES = [
         "a document not made from what it says",
         "An order comes from a won quote, for the quote's opportunity and partner, and a "
         "quote makes one order (canceled ones aside: each later one, in path order, is "
-        "reported); an "
-        "invoice bills its order's partner (its currency is the order's: "
-        "currency-mismatch), and the order's open and paid invoices add up to no more "
-        "than the order's total with tax (reported on the first invoice, in path "
-        "order, past it and every later one); a quote's previous is the quote of the "
+        "reported); an invoice bills its order's partner and is not open once the order "
+        "is canceled (its currency is the order's: currency-mismatch), and the order's "
+        "open and paid invoices add up to no more than the order's total with tax "
+        "(reported on the first invoice, in path order, past it and every later one); "
+        "a quote's previous is the quote of the "
         "same opportunity it replaced, now revised.",
     ),
     RuleInfo(
