@@ -293,6 +293,24 @@ def test_an_order_paid_for_is_not_canceled(
     )
 
 
+def test_a_refusal_names_what_was_asked(example: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A refused new document names the argument typed, and the number it would have
+    had only as that: the number was never created."""
+    deal = "mueller-logistik-e25-fleet"  # its quote q-2026-0017 is active
+    would = next_number(example, "quotes", "q")
+    code, out, err = crm(capsys, "quote", "new", deal)
+    assert code == 1
+    assert err.startswith(
+        f"crm: refused: crm quote new {deal} (would create {would}) breaks 1 rule; "
+        "nothing was written\n"
+    )
+    assert "[quote-open-twice]" in out
+    code, out, _ = crm(capsys, "quote", "new", deal, "--format", "json")
+    assert json.loads(out)["error"] == (
+        f"crm quote new {deal} (would create {would}) breaks 1 rule; nothing was written"
+    )
+
+
 def test_a_closed_deal_takes_no_quote(example: Path, capsys: pytest.CaptureFixture[str]) -> None:
     head = git(example, "rev-parse", "HEAD")
     code, _, err = crm(capsys, "quote", "new", "vitalis-pharma-e16-fleet")

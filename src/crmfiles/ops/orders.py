@@ -67,7 +67,7 @@ def plan_new(ws: Workspace, quote_id: str) -> Plan:
     }
     order = new_document(ws, ORDERS, fields)
     notes = [f"  next: `crm invoice new {order.id}` (all of it, or --amount A for a part)"]
-    return new_plan(ws, order, verb="order new", source=quote, notes=notes)
+    return new_plan(ws, order, verb="order new", source=quote, asked=quote_id, notes=notes)
 
 
 new = numbered(plan_new)

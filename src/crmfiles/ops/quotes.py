@@ -64,7 +64,9 @@ def plan_new(ws: Workspace, opportunity_id: str) -> Plan:
     }
     quote = new_document(ws, QUOTES, fields)
     notes = [] if fields["lines"] else ["  it has no lines yet: the opportunity has none"]
-    return new_plan(ws, quote, verb="quote new", source=opportunity, notes=notes)
+    return new_plan(
+        ws, quote, verb="quote new", source=opportunity, asked=opportunity_id, notes=notes
+    )
 
 
 new = numbered(plan_new)
@@ -162,7 +164,9 @@ def plan_revise(ws: Workspace, quote_id: str) -> Plan:
     }
     quote = new_document(ws, QUOTES, fields)
     revised = set_values(old.text, {"status": "revised"})
-    plan = new_plan(ws, quote, verb="quote revise", source=old, also={old.path: revised})
+    plan = new_plan(
+        ws, quote, verb="quote revise", source=old, asked=quote_id, also={old.path: revised}
+    )
     plan.summary = f"revised {old.id} as {quote.id}, revision {number} ({quote.path})"
     plan.trailers.append(("Crm-Previous", old.path))
     return plan
