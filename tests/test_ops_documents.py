@@ -311,6 +311,54 @@ def test_a_refusal_names_what_was_asked(example: Path, capsys: pytest.CaptureFix
     )
 
 
+@pytest.mark.parametrize(
+    ("args", "message", "hint"),
+    [
+        (["revise", "q-2026-0004"], "q-2026-0004 is lost: only a draft or active quote is "
+         "revised", "`crm quote new northern-retail-reach-trucks` starts a new one"),
+        (["revise", "q-2026-0002"], "q-2026-0002 is won: only a draft or active quote is "
+         "revised", "`crm quote new vitalis-pharma-e16-fleet` starts a new one"),
+        (["activate", "q-2026-0004"], "q-2026-0004 is lost: only a draft quote is activated",
+         "`crm quote new northern-retail-reach-trucks` starts a new one"),
+        (["win", "q-2026-0004"], "q-2026-0004 is lost: only an active quote is won",
+         "`crm quote new northern-retail-reach-trucks` starts a new one"),
+        (["lose", "q-2026-0002"], "q-2026-0002 is won: only a draft or active quote is lost",
+         "`crm quote new vitalis-pharma-e16-fleet` starts a new one"),
+        (["win", "q-2026-0019"], "q-2026-0019 is draft: only an active quote is won",
+         "`crm quote activate q-2026-0019` once it is sent: a customer accepts what was sent"),
+    ],
+)  # fmt: skip
+def test_a_quote_in_a_final_status_says_so(
+    example: Path, capsys: pytest.CaptureFixture[str], args: list[str], message: str, hint: str
+) -> None:
+    head = git(example, "rev-parse", "HEAD")
+    code, out, err = crm(capsys, "quote", *args)
+    assert (code, out) == (2, "")
+    assert err == f"crm: error: {message}\n  hint: {hint}\n"
+    assert git(example, "rev-parse", "HEAD") == head
+
+
+def test_a_quote_without_lines_is_not_activated(
+    example: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    text = (example / "quotes/2026/11/q-2026-0019.yaml").read_text()
+    (example / "quotes/2026/11/q-2026-0019.yaml").write_text(text.split("lines:")[0])
+    git(example, "commit", "-qam", "no lines")
+    code, _, err = crm(capsys, "quote", "activate", "q-2026-0019")
+    assert code == 2
+    assert err == (
+        "crm: error: q-2026-0019 has no lines: a quote is sent with what it offers\n"
+        "  hint: add lines with `crm edit q-2026-0019` (or `crm set q-2026-0019 ...`)\n"
+    )
+    (example / "quotes/2026/11/q-2026-0019.yaml").write_text(
+        text.split("lines:")[0] + "lines:\n  - description: Something\n    quantity: 1\n"
+    )
+    git(example, "commit", "-qam", "a line without a price")
+    code, _, err = crm(capsys, "quote", "activate", "q-2026-0019")
+    assert code == 2
+    assert err.startswith("crm: error: q-2026-0019 has no total: a line without a price\n")
+
+
 def test_a_closed_deal_takes_no_quote(example: Path, capsys: pytest.CaptureFixture[str]) -> None:
     head = git(example, "rev-parse", "HEAD")
     code, _, err = crm(capsys, "quote", "new", "vitalis-pharma-e16-fleet")
