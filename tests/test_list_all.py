@@ -185,3 +185,39 @@ def test_the_task_list_at_a_terminal_width(example: Path, width: int) -> None:  
     ids = [p.stem for p in files(example, "tasks")]
     assert [line.split()[0] for line in lines[1 : 1 + len(ids)]] == sorted(ids)  # ids whole
     assert lines[0].split()[:3] == ["id", "due", "state"]
+
+
+@pytest.fixture
+def broken_quote(example: Path, tmp_path: Path) -> Path:  # noqa: F811
+    """The example company with one quote file that is not YAML crmfiles reads."""
+    import shutil
+
+    root = tmp_path / "crm"
+    shutil.copytree(example, root, symlinks=True)
+    (root / "quotes/2026/11/q-2026-0099.yaml").write_text(
+        "id: q-2026-0099\nstatus: draft\ncomment: 'a \x01 control'\n", encoding="utf-8"
+    )
+    return root
+
+
+def test_a_list_says_what_it_could_not_read(broken_quote: Path) -> None:
+    path = "quotes/2026/11/q-2026-0099.yaml"
+    warning = f"crm: warning: {path}:3: character U+0001 is not allowed in YAML; left out"
+    done = crm(broken_quote, "list", "quotes", columns=200)
+    assert done.returncode == 0
+    assert done.stderr.startswith(warning)
+    assert f"(not counting 1 unreadable file: {path})" in done.stdout
+    payload = json.loads(crm(broken_quote, "list", "quotes", "--format", "json").stdout)
+    assert payload["totals"]["left_out"] == [path]
+
+
+def test_render_says_what_is_wrong_with_the_file(broken_quote: Path) -> None:
+    done = crm(broken_quote, "render", "q-2026-0099")
+    assert done.returncode == 2
+    assert done.stderr == (
+        "crm: error: quotes/2026/11/q-2026-0099.yaml:3: character U+0001 is not allowed "
+        "in YAML\n  hint: fix the file first (`crm validate` shows every such file)\n"
+    )
+    done = crm(broken_quote, "order", "new", "q-2026-0099")
+    assert done.returncode == 2
+    assert done.stderr.startswith("crm: error: quotes/2026/11/q-2026-0099.yaml:3: ")

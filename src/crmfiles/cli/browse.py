@@ -197,6 +197,8 @@ def _print_json(folder: str, result: Any) -> None:
             converted=result.amount.converted,
             missing_rates=result.amount.missing_rates,
         )
+    if getattr(result, "left_out", None):
+        totals["left_out"] = result.left_out  # (unreadable files: in neither rows nor totals)
     payload["totals"] = totals
     if folder == "opportunities":
         payload["view"] = result.view
@@ -271,6 +273,15 @@ def _print_table(folder: str, result: Any) -> None:
     sys.stdout.write("\n".join(body) + "\n")
 
 
+def _left_out(result: Any) -> list[str]:
+    """A document list's files that could not be read: not in its rows nor totals."""
+    left = getattr(result, "left_out", [])
+    if not left:
+        return []
+    files = f"{len(left)} unreadable file{'s' if len(left) != 1 else ''}"
+    return [f"(not counting {files}: {', '.join(left)})"]
+
+
 def _totals(folder: str, result: Any) -> list[str]:
     """The footer in parts that are never split across lines."""
     from crmfiles.records import RECORD_FOLDERS
@@ -289,6 +300,7 @@ def _totals(folder: str, result: Any) -> list[str]:
             "totals per currency: "
             + ", ".join(f"{fmt(v)} {k}" for k, v in sorted(amount.by_currency.items())),
             f"(no rate for {', '.join(amount.missing_rates)} in catalogs/currencies.yaml)",
+            *_left_out(result),
         ]
     parts.append(f"total {fmt(amount.in_base)} {base}")
     sums = getattr(result, "sums", {})
@@ -301,4 +313,4 @@ def _totals(folder: str, result: Any) -> list[str]:
     if amount.converted:
         others = ", ".join(k for k in sorted(amount.by_currency) if k != base)
         parts.append(f"({others} converted to {base} at the rates of catalogs/currencies.yaml)")
-    return parts
+    return [*parts, *_left_out(result)]

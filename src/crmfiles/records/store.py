@@ -1,8 +1,10 @@
 """Read access to a CRM repository for commands that show or change records.
 
 Unlike the checker, this parses only what a command asks for (a folder, the
-catalogs) and never validates; a file that cannot be read is skipped here and
-reported by ``crm validate``.
+catalogs) and never validates; a record file that cannot be read or parsed is
+skipped here, with a warning (:mod:`crmfiles.notices`) that the answer leaves it out,
+kept in :attr:`Repository.unreadable` (a list says so beside its totals, ``get`` of
+its id says why), and reported in full by ``crm validate``.
 """
 
 from __future__ import annotations
@@ -32,6 +34,9 @@ class Repository:
         self._folders: dict[str, dict[str, Record]] = {}
         self._catalog_data: dict[str, list[dict[str, Any]]] | None = None
         self._facts: dict[str, list[Record]] | None = None
+        #: record files that could not be read: path -> (folder, id, what is wrong
+        #: as ``path:line: message``)
+        self.unreadable: dict[str, tuple[str, str, str]] = {}
 
     @classmethod
     def find(cls, explicit: str | None = None) -> Repository:
@@ -77,11 +82,21 @@ class Repository:
                     continue  # its own error, from self.config
                 why = raw.refusal or "cannot be read"
                 notices.warn(f"{raw.path}: {why}; left out of this answer")
+                if place.kind == "record":
+                    self.unreadable[raw.path] = (place.name, place.id, f"{raw.path}: {why}")
                 continue
             try:
                 text = raw.content.decode("utf-8").removeprefix("\ufeff")
                 data = parse(text)
-            except (UnicodeDecodeError, ParseError):
+            except (UnicodeDecodeError, ParseError) as err:
+                if place.kind == "record":
+                    said = (
+                        f"{raw.path}:{err.line or 1}: {err.message}"
+                        if isinstance(err, ParseError)
+                        else f"{raw.path}: not valid UTF-8"
+                    )
+                    self.unreadable[raw.path] = (place.name, place.id, said)
+                    notices.warn(f"{said}; left out of this answer")
                 continue
             if place.kind == "catalog" and isinstance(data, list):
                 assert self._catalog_data is not None
@@ -93,6 +108,11 @@ class Repository:
 
     def records(self, folder: str) -> list[Record]:
         return sorted(self._folder(folder).values(), key=lambda r: r.path)
+
+    def unreadable_in(self, folder: str) -> list[str]:
+        """The files of ``folder`` read so far that could not be (left out of it)."""
+        self._folder(folder)
+        return sorted(p for p, (f, _, _) in self.unreadable.items() if f == folder)
 
     def facts(self, folder: str) -> list[Record]:
         """One folder's records as facts (:mod:`crmfiles.records.facts`: what lists and
@@ -122,6 +142,14 @@ class Repository:
                 f"unknown record type '{folder}'", hint=f"one of: {', '.join(RECORD_FOLDERS)}"
             )
         found = [self._folder(f)[record_id] for f in folders if record_id in self._folder(f)]
+        broken = [
+            said for f, rid, said in self.unreadable.values() if rid == record_id and f in folders
+        ]
+        if not found and broken:
+            notices.withdraw(f"{broken[0]}; left out of this answer")
+            raise CrmError(
+                broken[0], hint="fix the file first (`crm validate` shows every such file)"
+            )
         if not found:
             raise CrmError(
                 f"no record with id '{record_id}'" + (f" in {folder}/" if folder else ""),

@@ -336,6 +336,7 @@ class ItemListing:
     columns: tuple[str, ...]
     amount: Total | None  # quotes, orders and invoices: what they come to, tax included
     sums: dict[str, Total] = field(default_factory=dict)  # net, tax, gross; open_amount
+    left_out: list[str] = field(default_factory=list)  # files of the folder not readable
 
     weighted = None  # (the opportunity list's; none here)
     view = None
@@ -417,4 +418,5 @@ def item_listing(
         for item in chosen:
             sums[column].add(item.value(column), item.value("currency"))
     total = sums.get("gross", sums.get("amount"))
-    return ItemListing(folder, chosen, tuple(columns or kind.columns), total, sums)
+    shown = tuple(columns or kind.columns)
+    return ItemListing(folder, chosen, shown, total, sums, repo.unreadable_in(folder))
