@@ -197,6 +197,8 @@ def _print_json(folder: str, result: Any) -> None:
             converted=result.amount.converted,
             missing_rates=result.amount.missing_rates,
         )
+    if getattr(result, "counted", None):
+        totals["counted"] = {"statuses": list(result.counted), "count": result.counted_rows}
     if getattr(result, "left_out", None):
         totals["left_out"] = result.left_out  # (unreadable files: in neither rows nor totals)
     payload["totals"] = totals
@@ -273,6 +275,17 @@ def _print_table(folder: str, result: Any) -> None:
     sys.stdout.write("\n".join(body) + "\n")
 
 
+def _counted(folder: str, result: Any) -> str:
+    """What a document list's total counts, when not every row: `` of the 3 open or
+    delivered orders``."""
+    statuses = getattr(result, "counted", None)
+    if not statuses:
+        return ""
+    n = result.counted_rows
+    kind = folder if n != 1 else folder[:-1]
+    return f" of the {n} {' or '.join(statuses)} {kind}"
+
+
 def _left_out(result: Any) -> list[str]:
     """A document list's files that could not be read: not in its rows nor totals."""
     left = getattr(result, "left_out", [])
@@ -302,7 +315,7 @@ def _totals(folder: str, result: Any) -> list[str]:
             f"(no rate for {', '.join(amount.missing_rates)} in catalogs/currencies.yaml)",
             *_left_out(result),
         ]
-    parts.append(f"total {fmt(amount.in_base)} {base}")
+    parts.append(f"total {fmt(amount.in_base)} {base}" + _counted(folder, result))
     sums = getattr(result, "sums", {})
     if "tax" in sums:
         parts.append(f"(net {fmt(sums['net'].in_base)}, tax {fmt(sums['tax'].in_base)})")
