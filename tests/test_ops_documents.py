@@ -516,3 +516,28 @@ def test_a_deal_with_an_open_order_is_not_closed_as_lost(
     assert crm(capsys, "order", "cancel", order)[0] == 0
     code, _, err = crm(capsys, "close", deal, "--lost", "--reason", "price")
     assert code == 0, err
+
+
+def test_overdue_invoices_are_listed_as_the_report_counts_them(
+    example: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = example / "invoices/inv-2026-0164.yaml"  # open, 118,500.00 CHF
+    text = path.read_text()
+    due = re.search(r"^due: (.*)$", text, re.M)
+    assert due is not None
+    yesterday = (TODAY - dt.timedelta(days=1)).isoformat()
+    path.write_text(text.replace(f"due: {due.group(1)}", f"due: {yesterday}"))
+    code, out, _ = crm(capsys, "list", "invoices", "--overdue", "--format", "json")
+    assert code == 0
+    listed = json.loads(out)
+    assert [r["id"] for r in listed["invoices"]] == ["inv-2026-0164"]
+    code, out, _ = crm(capsys, "report", "invoicing", "--format", "json")
+    report = json.loads(out)
+    assert report["overdue"]["count"] == 1
+    assert report["overdue"]["amount"] == listed["totals"]["amount"]
+    # due today is not overdue yet
+    path.write_text(text.replace(f"due: {due.group(1)}", f"due: {TODAY.isoformat()}"))
+    code, out, _ = crm(capsys, "list", "invoices", "--overdue", "--format", "json")
+    assert json.loads(out)["invoices"] == []
+    code, _, err = crm(capsys, "list", "orders", "--overdue")
+    assert code == 2 and "--overdue is not a filter of orders" in err

@@ -36,7 +36,7 @@ MANY = {
 SWITCHES = {
     "open": "opportunities in progress; tasks not done",
     "done": "tasks done",
-    "overdue": "tasks not done and due before today",
+    "overdue": "tasks not done and due before today; open invoices past their due date",
 }
 
 
@@ -279,8 +279,8 @@ def _counted(folder: str, result: Any) -> str:
     """What a document list's total counts, when not every row: `` of the 3 open or
     delivered orders``."""
     statuses = getattr(result, "counted", None)
-    if not statuses:
-        return ""
+    if not statuses or result.counted_rows == len(result.rows):
+        return ""  # (every row counted)
     n = result.counted_rows
     kind = folder if n != 1 else folder[:-1]
     return f" of the {n} {' or '.join(statuses)} {kind}"

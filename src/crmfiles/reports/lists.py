@@ -19,7 +19,7 @@ from decimal import Decimal
 from functools import cached_property
 from typing import Any
 
-from crmfiles.documents.lifecycle import COUNTED_INVOICE, OPEN_QUOTE
+from crmfiles.documents.lifecycle import COUNTED_INVOICE, OPEN_QUOTE, is_overdue
 from crmfiles.documents.totals import Totals, document_totals, invoiced
 from crmfiles.errors import CrmError
 from crmfiles.money import Total, amount_of, rates_from
@@ -138,7 +138,7 @@ KINDS: dict[str, Kind] = {
                 "currency",
                 "paid_on",
             ),
-            ("status", "partner", "opportunity"),
+            ("status", "partner", "opportunity", "overdue"),
             ("open_amount", "opportunity", "partner_name"),
             money=True,
         ),
@@ -393,6 +393,9 @@ def _matches(
         elif key == "since":
             day = iso_date(data.get("at") or data.get("date"))
             if day is None or day < wanted:
+                return False
+        elif key == "overdue" and folder == "invoices":
+            if not is_overdue(data, ctx.today):
                 return False
         elif key in ("open", "done", "overdue"):
             state = ctx.state(data)
