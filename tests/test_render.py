@@ -92,7 +92,8 @@ def test_a_partial_invoice_states_its_share_and_how_to_pay(
     # due: the invoice's date + 30 days (crm.yaml documents.payment_days)
     assert "| Due | 2026-05-01 |" in md
     assert f"| **Total** | **{GROSS} EUR** |" in md  # the order's
-    assert "| Invoiced separately | 24,490.62 EUR |" in md  # the other open invoice
+    # the order's first invoice: the later one does not change what it says
+    assert "Invoiced before" not in md
     # 10,000.00 of 34,490.62: each rate's part in proportion (7 %: 40.12 of the gross
     # -> 11.63, of which tax 11.63 x 7 / 107 = 0.76), the last rate the rest (9,988.37,
     # of which tax 9,988.37 x 19 / 119 = 1,594.78): the parts add up to the amount
@@ -100,11 +101,15 @@ def test_a_partial_invoice_states_its_share_and_how_to_pay(
     assert "| Tax 19 % on 8,393.59 | 1,594.78 EUR |" in md
     assert "| This invoice, net | 8,404.46 EUR |" in md
     assert "| **Amount due** | **10,000.00 EUR** |" in md
-    assert "| Left on the order after this invoice | 0.00 EUR |" in md
+    assert "| Left on the order after this invoice | 24,490.62 EUR |" in md
     assert "Please pay **10,000.00 EUR** by 2026-05-01, quoting inv-2026-0007." in md
     assert "IBAN DE02 1203 0000 0000 2020 51" in md
     html = render(capsys, "inv-2026-0009")
     assert "Due</td><td>2026-05-15" in html  # its own due date wins
+    # the second invoice counts the first, dated before it
+    md = render(capsys, "inv-2026-0009", "--format", "md")
+    assert "| Invoiced before | 10,000.00 EUR |" in md
+    assert "| Left on the order after this invoice | 0.00 EUR |" in md
 
 
 def test_an_opportunity_summary(docs: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -222,7 +222,7 @@ def _document(pdf: Any, context: dict[str, Any]) -> None:
     invoice = context.get("invoice")
     if invoice and invoice["partial"]:
         if invoice["other_invoices"]:
-            rows.append(("Invoiced separately", invoice["other_invoices"], False))
+            rows.append(("Invoiced before", invoice["other_invoices"], False))
         rows.append(("This invoice, net", invoice["net"], False))
         rows += [
             (f"Tax {number(t['rate'])} % on {money(t['net'])}", t["tax"], False)
