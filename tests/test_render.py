@@ -167,6 +167,29 @@ def test_the_pdf_has_the_names_and_the_totals(
     assert "Amount due 10,000.00 EUR" in text and "Please pay 10,000.00 EUR by 2026-05-01" in text
 
 
+def test_a_recurring_line_shows_its_months(docs: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """2 × 95.00 = 6,840.00 does not read; 2 × 36 months at 95.00 per month does."""
+    quote = (docs / "quotes/2026/03/q-2026-0021.yaml").read_text()
+    service = (
+        "  - description: Fleet service\n    quantity: 2\n    unit_price: 95\n"
+        "    tax_rate: 19\n    duration_months: 36\n"
+    )
+    write(docs, {"quotes/2026/03/q-2026-0021.yaml": quote.replace("terms: net30\n", "")
+                 + service + "terms: net30\n"})  # fmt: skip
+    md = render(capsys, "q-2026-0021", "--format", "md")
+    assert "| 4 | Fleet service | 2 × 36 months |  | 95.00 per month |  | 19 % | 6,840.00 |" in md
+    html = render(capsys, "q-2026-0021")
+    row = html.split("<td>4</td>", 1)[1].split("</tr>", 1)[0]
+    assert '<td class="num">2 × 36 months</td>' in row
+    assert '<td class="num">95.00 per month</td>' in row and ">6,840.00</td>" in row
+    from pypdf import PdfReader
+
+    render(capsys, "q-2026-0021", "--format", "pdf", "-o", "q.pdf")
+    text = " ".join(page.extract_text() for page in PdfReader(docs / "q.pdf").pages)
+    flat = " ".join(text.split())
+    assert "2 × 36 months" in flat and "95.00 per month" in flat
+
+
 def test_the_pdf_address_and_details_do_not_overlap(
     docs: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
