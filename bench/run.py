@@ -225,6 +225,62 @@ def crm_move(w: Workload) -> list[list[str]]:
     return crm("move", record, stage)(w)
 
 
+def export_sqlite(w: Workload) -> list[list[str]]:
+    """``crm export sqlite`` into a file in the repository's git folder (out of the work
+    tree; replaced each run)."""
+    out = w.root / ".git" / "bench-export.sqlite"
+    return [[*tool("crm"), "export", "--repo", str(w.root), "sqlite", str(out)]]
+
+
+def funnel_long_ago(w: Workload) -> list[list[str]]:
+    """``crm report funnel --at HEAD~1000`` (fewer on a workload with a shorter history)."""
+    count = subprocess.run(
+        ["git", "-C", str(w.root), "rev-list", "--count", "HEAD"], capture_output=True, text=True
+    ).stdout.strip()
+    back = min(1000, int(count or 1) - 1)
+    return crm("report", "funnel", "--at", f"HEAD~{back}")(w)
+
+
+def reads() -> list[Case]:
+    """The readers at 100,000 (issue 14): every one from the facts of the warm cache."""
+    warm_read = (seconds(0.5), within("validate, warm", 1.5), peak(GIB))
+    return [
+        *(
+            Case(name, crm(*argv), settled(), warm_read, workload="large", warmup=True)
+            for name, argv in (
+                ("list opportunities, warm", ("list", "opportunities")),
+                ("report funnel, warm", ("report", "funnel")),
+                ("report forecast, warm", ("report", "forecast")),
+                ("report winloss, warm", ("report", "winloss")),
+            )
+        ),
+        Case(
+            "report dropoff, warm",
+            crm("report", "dropoff"),
+            settled(),
+            (seconds(1.0), peak(GIB)),
+            workload="large",
+            warmup=True,
+        ),
+        Case(
+            "report funnel --at HEAD~1000, warm",
+            funnel_long_ago,
+            settled(),
+            (seconds(2.0), peak(GIB)),
+            workload="large",
+            warmup=True,
+        ),
+        Case(
+            "export sqlite, warm",
+            export_sqlite,
+            settled(),
+            (within("validate, cold", 1.0), peak(GIB)),
+            workload="large",
+            warmup=True,
+        ),
+    ]
+
+
 def add_and_commit(w: Workload) -> list[list[str]]:
     """The floor of `crm move`: git add + git commit of the same one-file change."""
     path = w.editor.last[0] if w.editor.last else "."
@@ -310,6 +366,7 @@ def cases() -> list[Case]:
             workload="large",
             warmup=True,
         ),
+        *reads(),
     ]
 
 

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from conftest import commit_all, git, write
 
-from crmfiles import check as check_module
-from crmfiles.cache import PathColumn, Snapshot
+from crmfiles import cachework
+from crmfiles.cache import CheckSnapshot, PathColumn
 from crmfiles.check import check
 from crmfiles.records.sources import Index, Overlay, Revision, Source, WorkTree
 from crmfiles.rules.base import IdIndex, record_id
@@ -48,7 +48,7 @@ def assert_agree(root: Path) -> None:
 
 @pytest.fixture(params=[0, 10_000], ids=["save-every-run", "save-rarely"])
 def threshold(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> int:
-    monkeypatch.setattr(check_module, "SAVE_THRESHOLD", request.param)
+    monkeypatch.setattr(cachework, "SAVE_THRESHOLD", request.param)
     return int(request.param)
 
 
@@ -135,7 +135,7 @@ def test_cached_runs_agree_with_cold_runs_through_random_edits(
 
 def test_a_partner_name_taken_is_found_on_a_warm_run_and_stays_found(repo: Path) -> None:
     """Partner names come from the cache's partner dict for the partners not read."""
-    check_module.SAVE_THRESHOLD, saved = 0, check_module.SAVE_THRESHOLD
+    cachework.SAVE_THRESHOLD, saved = 0, cachework.SAVE_THRESHOLD
     try:
         assert check(WorkTree(repo)).diagnostics == []  # the warm cache
         write(repo, {"partners/zeta.yaml": "id: zeta\nname: acme GMBH\nroles: [customer]\n"})
@@ -146,12 +146,12 @@ def test_a_partner_name_taken_is_found_on_a_warm_run_and_stays_found(repo: Path)
             assert [f"{d.location} {d.rule}" for d in report.diagnostics] == expected
         assert_agree(repo)
     finally:
-        check_module.SAVE_THRESHOLD = saved
+        cachework.SAVE_THRESHOLD = saved
 
 
 def test_a_dirty_file_reverted_to_the_index_is_read_again(repo: Path) -> None:
     """The snapshot kept a work-tree edit; once reverted, the index content counts."""
-    check_module.SAVE_THRESHOLD, saved = 0, check_module.SAVE_THRESHOLD
+    cachework.SAVE_THRESHOLD, saved = 0, cachework.SAVE_THRESHOLD
     try:
         path = repo / "opportunities/2026/01/acme-forklifts.yaml"
         good = path.read_text()
@@ -160,7 +160,7 @@ def test_a_dirty_file_reverted_to_the_index_is_read_again(repo: Path) -> None:
         path.write_text(good)
         assert check(WorkTree(repo)).diagnostics == []
     finally:
-        check_module.SAVE_THRESHOLD = saved
+        cachework.SAVE_THRESHOLD = saved
 
 
 def test_a_catalog_change_rechecks_every_record(repo: Path) -> None:
@@ -172,7 +172,7 @@ def test_a_catalog_change_rechecks_every_record(repo: Path) -> None:
 
 
 def test_the_cache_lives_in_the_git_directory_and_can_be_deleted(repo: Path) -> None:
-    check_module.SAVE_THRESHOLD, saved = 0, check_module.SAVE_THRESHOLD
+    cachework.SAVE_THRESHOLD, saved = 0, cachework.SAVE_THRESHOLD
     try:
         check(WorkTree(repo))
         folder = repo / ".git" / "crmfiles"
@@ -185,7 +185,7 @@ def test_the_cache_lives_in_the_git_directory_and_can_be_deleted(repo: Path) -> 
         assert check(WorkTree(repo)).diagnostics == []
         assert git(repo, "status", "--porcelain") == ""
     finally:
-        check_module.SAVE_THRESHOLD = saved
+        cachework.SAVE_THRESHOLD = saved
 
 
 def test_a_misspelled_catalog_is_reported_not_ignored(repo: Path) -> None:
@@ -198,7 +198,7 @@ def test_a_misspelled_catalog_is_reported_not_ignored(repo: Path) -> None:
 def test_the_forked_helper_finds_what_one_process_finds(
     repo: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(check_module._Helper, "MIN_FILES", 1)
+    monkeypatch.setattr(cachework.Helper, "MIN_FILES", 1)
     for n in range(20):
         write(
             repo,
@@ -232,7 +232,7 @@ def test_no_paths_asked_is_no_file_read(repo: Path) -> None:
 def test_an_edit_checked_on_a_warm_cache_is_judged_as_cold(repo: Path) -> None:
     """What an operation checks: HEAD with edits laid over it, on the snapshot of an
     older tree, against a cold run of the same."""
-    check_module.SAVE_THRESHOLD, saved = 0, check_module.SAVE_THRESHOLD
+    cachework.SAVE_THRESHOLD, saved = 0, cachework.SAVE_THRESHOLD
     try:
         check(WorkTree(repo))  # the snapshot
         deal = OPPORTUNITY.format(
@@ -240,7 +240,7 @@ def test_an_edit_checked_on_a_warm_cache_is_judged_as_cold(repo: Path) -> None:
         )
         write(repo, {"partners/later.yaml": "id: later\nname: Later\nroles: [customer]\n"})
         commit_all(repo, "a partner since the snapshot")
-        check_module.SAVE_THRESHOLD = 10_000
+        cachework.SAVE_THRESHOLD = 10_000
         for changes in (
             {"opportunities/2026/09/acme-forklifts.yaml": deal.encode()},  # an id taken
             {"opportunities/2026/09/fresh.yaml": deal.replace("acme-forklifts", "fresh").encode()},
@@ -262,7 +262,7 @@ def test_an_edit_checked_on_a_warm_cache_is_judged_as_cold(repo: Path) -> None:
         assert dup.path == "opportunities/2026/09/acme-forklifts.yaml"
         assert "opportunities/2026/01/acme-forklifts.yaml" in dup.message
     finally:
-        check_module.SAVE_THRESHOLD = saved
+        cachework.SAVE_THRESHOLD = saved
 
 
 @pytest.mark.parametrize("given", ["list", "column", "view"])
@@ -293,7 +293,7 @@ def test_an_id_index_answers_one_id_as_the_whole_dict_does(given: str) -> None:
 
 
 def test_a_snapshot_column_read_by_offset_is_the_split_value(repo: Path) -> None:
-    check_module.SAVE_THRESHOLD, saved = 0, check_module.SAVE_THRESHOLD
+    cachework.SAVE_THRESHOLD, saved = 0, cachework.SAVE_THRESHOLD
     try:
         names = ["Ünïcode Straße", "Завод", "", "plain"]
         for n, name in enumerate(names):
@@ -317,7 +317,7 @@ def test_a_snapshot_column_read_by_offset_is_the_split_value(repo: Path) -> None
             "plain",
         }
     finally:
-        check_module.SAVE_THRESHOLD = saved
+        cachework.SAVE_THRESHOLD = saved
 
 
 def test_operations_move_the_cache_to_their_commit_and_it_still_agrees(repo: Path) -> None:
@@ -326,11 +326,11 @@ def test_operations_move_the_cache_to_their_commit_and_it_still_agrees(repo: Pat
     from crmfiles.cache import Cache
     from crmfiles.ops import close, create, move
 
-    check_module.SAVE_THRESHOLD, saved = 0, check_module.SAVE_THRESHOLD
+    cachework.SAVE_THRESHOLD, saved = 0, cachework.SAVE_THRESHOLD
     try:
         check(WorkTree(repo))  # the snapshot the operations start from
     finally:
-        check_module.SAVE_THRESHOLD = saved
+        cachework.SAVE_THRESHOLD = saved
     write(repo, {"partners/late.yaml": "id: late\nname: Late GmbH\nroles: [customer]\n"})
     commit_all(repo, "a commit by hand: the snapshot is one commit behind")
 
@@ -388,7 +388,7 @@ def test_the_untracked_files_are_asked_for_only_when_something_changed(repo: Pat
         return sorted(paths)
 
     def recorded() -> list[str] | None:
-        return untracked.known(repo, gitdir, list(check_module.TOP_LEVEL))
+        return untracked.known(repo, gitdir, list(cachework.TOP_LEVEL))
 
     write(repo, {"partners/loose.yaml": "id: loose\nname: Loose\nroles: [customer]\n"})
     age()
@@ -444,7 +444,7 @@ def test_a_path_column_is_the_list_it_stands_for() -> None:
 )
 def test_name_keys_are_counted_and_compared_in_place(keys: list[str]) -> None:
     paths = [f"opportunities/{n}.yaml" for n in range(len(keys))]
-    snapshot = Snapshot("", None, paths, "0" * 40 * len(keys), "\0".join(keys), "", {}, {}, [])
+    snapshot = CheckSnapshot("", None, paths, "0" * 40 * len(keys), "\0".join(keys), "", {}, {}, [])
     for key in {*keys, "b", "x"} - {""}:
         assert snapshot.name_taken(key) == keys.count(key), key
         for where, own in enumerate(keys):

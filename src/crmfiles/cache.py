@@ -161,7 +161,7 @@ def plus(raw: bytes, shift: int) -> bytes:
 
 
 @dataclass
-class Snapshot:
+class CheckSnapshot:
     """The hot part of the cache: what a warm run needs about every unchanged file,
     as a few columns that load as a few big strings (a Python object per file would
     cost more than the whole budget of a warm run at 100,000 files)."""
@@ -268,7 +268,15 @@ def _schemas_digest() -> str:
     digest = hashlib.sha1(usedforsecurity=False)
     package = Path(__file__).resolve().parent
     code = [
-        package / name for name in ("check.py", "schema.py", "money.py", "config.py", "controls.py")
+        package / name
+        for name in (
+            "check.py",
+            "cachework.py",
+            "schema.py",
+            "money.py",
+            "config.py",
+            "controls.py",
+        )
     ]
     code += sorted((package / "rules").glob("*.py")) + sorted((package / "records").glob("*.py"))
     for path in [*sorted(schema_dir().glob("*.schema.json")), *code]:
@@ -311,7 +319,7 @@ class Cache:
         self.dir = directory
         self.hot_path = directory / f"check-v{FORMAT}.pickle"
         self.cold_path = directory / f"refs-v{FORMAT}.pickle"
-        self._early: tuple[tuple[int, int, int], str, Snapshot] | None = None
+        self._early: tuple[tuple[int, int, int], str, CheckSnapshot] | None = None
 
     @classmethod
     def for_repo(cls, root: Path) -> Cache | None:
@@ -334,7 +342,7 @@ class Cache:
             return
         _PREFETCHED[str(root)] = _Prefetch(root)
 
-    def load(self, key: str) -> Snapshot | None:
+    def load(self, key: str) -> CheckSnapshot | None:
         """The snapshot stored under fingerprint ``key``, if there is one."""
         early, self._early = self._early, None
         if early is not None and early[0] == git.file_identity(self.hot_path):
@@ -344,7 +352,7 @@ class Cache:
             return None
         return read[1]
 
-    def _read(self) -> tuple[str, Snapshot] | None:
+    def _read(self) -> tuple[str, CheckSnapshot] | None:
         """The stored key and snapshot."""
         try:
             with open(self.hot_path, "rb") as handle:
@@ -362,7 +370,7 @@ class Cache:
                 starts.append(0)
             paths = PathColumn(stored["paths"], starts)
             found = pickle.loads(stored["found"]) if stored["found"] else {}
-            snapshot = Snapshot(
+            snapshot = CheckSnapshot(
                 stored["ids"],
                 stored["tree"],
                 paths,
@@ -417,7 +425,7 @@ class Cache:
     def save(
         self,
         key: str,
-        snapshot: Snapshot,
+        snapshot: CheckSnapshot,
         cold: dict[str, tuple[str, list[Any], dict[str, Any] | None]],
     ) -> None:
         try:
@@ -427,7 +435,7 @@ class Cache:
             return  # a cache that cannot be written is a slower next run, not an error
         self.save_hot(key, snapshot)
 
-    def save_hot(self, key: str, snapshot: Snapshot) -> None:
+    def save_hot(self, key: str, snapshot: CheckSnapshot) -> None:
         """The snapshot alone (the cold store may lag: each of its entries names the
         blob it was computed from, and is used only for that blob)."""
         n = len(snapshot.paths)

@@ -13,7 +13,7 @@ def check_cache(done: Committed, runtime: Runtime) -> Callable[[], None] | None:
     """The check's cache: what the guard checked is exactly the commit."""
     if done.checked is None or done.tree is None:
         return None
-    from crmfiles.check import advanced
+    from crmfiles.cachework import advanced
 
     return advanced(done.checked, done.tree, done.blobs)
 

@@ -31,7 +31,7 @@ from crmfiles.records import CATALOG_DIR
 from crmfiles.records.sources import Overlay, Revision, Source, WorkTree
 from crmfiles.records.yamlio import ParseError, parse
 from crmfiles.rules.base import Context
-from crmfiles.rules.suite import step_findings
+from crmfiles.rules.suite import LINK_RULE_IDS, step_findings
 from crmfiles.rules.transitions import Step
 from crmfiles.runtime import Runtime
 
@@ -114,15 +114,18 @@ def guard(
 def _about(report: Report, paths: list[str], removed: list[str]) -> list[Diagnostic]:
     """The diagnostics of the changed files, and those of other files that name one of
     them: a rule across files (a duplicate name or id) reports the later file in path
-    order, which may be the one that was already there; and the references left, in
-    any file, to a record removed."""
+    order, which may be the one that was already there; a document rule reports the
+    document a change to its source breaks (an open order of a deal closed as lost);
+    and the references left, in any file, to a record removed."""
     changed = set(paths)
     gone = tuple(repr(PurePosixPath(p).stem) for p in removed)
+    named = tuple(repr(PurePosixPath(p).stem) for p in paths)
     return [
         d
         for d in report.diagnostics
         if d.path in changed
         or any(path in d.message for path in changed)
+        or (d.rule in LINK_RULE_IDS and any(name in d.message for name in named))
         or (gone and d.rule == "unknown-reference" and d.message.endswith(gone))
     ]
 

@@ -44,12 +44,13 @@ def _fpdf() -> Any:
                 self.set_text_color(*INK)
 
         def footer(self) -> None:
-            self.set_y(-14)
+            # the company's line wraps in the room the page number leaves it
+            self.set_y(-15)
             self.set_font(FAMILY, size=7.5)
             self.set_text_color(*MUTED)
-            self.cell(0, 5, self.footer_text, align="L")
-            self.set_x(self.l_margin)
-            self.cell(0, 5, f"Page {self.page_no()} of {{nb}}", align="R")
+            self.multi_cell(self.epw - 26, 3.6, self.footer_text, align="L")
+            self.set_xy(self.l_margin, -15)
+            self.cell(0, 3.6, f"Page {self.page_no()} of {{nb}}", align="R")
             self.set_text_color(*INK)
 
     return Page
@@ -131,14 +132,14 @@ def _pairs(pdf: Any, x: float, width: float, rows: Sequence[tuple[str, Any]]) ->
         _font(pdf, 9, color=MUTED)
         pdf.cell(label, 5, name)
         _font(pdf, 9)
-        pdf.multi_cell(width - label, 5, str(value), new_x="LMARGIN", new_y="NEXT")
+        pdf.multi_cell(width - label, 5, str(value), align="L", new_x="LMARGIN", new_y="NEXT")
     return float(pdf.get_y())
 
 
 def _paragraph(pdf: Any, text: str | None, *, bold: bool = False, size: float = 9.5) -> None:
     if text:
         _font(pdf, size, bold=bold)
-        pdf.multi_cell(0, 5, text, new_x="LMARGIN", new_y="NEXT")
+        pdf.multi_cell(0, 5, text, align="L", new_x="LMARGIN", new_y="NEXT")
         pdf.ln(1.5)
 
 
@@ -147,7 +148,7 @@ def _heading(pdf: Any, text: str, size: float = 11) -> None:
         pdf.add_page()
     pdf.ln(3)
     _font(pdf, size, bold=True, color=ACCENT)
-    pdf.multi_cell(0, 6, text, new_x="LMARGIN", new_y="NEXT")
+    pdf.multi_cell(0, 6, text, align="L", new_x="LMARGIN", new_y="NEXT")
     pdf.ln(1)
     _font(pdf)
 
@@ -162,14 +163,16 @@ def _document(pdf: Any, context: dict[str, Any]) -> None:
         pdf.ln(5)
     if partner:
         _font(pdf, 10, bold=True)
-        pdf.multi_cell(95, 5, partner.get("legal_name") or partner["name"])
+        pdf.multi_cell(
+            95, 5, partner.get("legal_name") or partner["name"], new_x="LMARGIN", new_y="NEXT"
+        )
         _font(pdf, 10)
         lines = [
             f"{c['name']}, {c['position']}" if c.get("position") else c["name"]
             for c in contacts[:1]
         ]
         lines += partner["address"]
-        pdf.multi_cell(95, 5, "\n".join(lines), new_x="LMARGIN", new_y="NEXT")
+        pdf.multi_cell(95, 5, "\n".join(lines), align="L", new_x="LMARGIN", new_y="NEXT")
         if partner.get("vat_id"):
             _font(pdf, 8.5, color=MUTED)
             pdf.cell(95, 5, f"VAT ID {partner['vat_id']}", new_x="LMARGIN", new_y="NEXT")
@@ -219,7 +222,7 @@ def _document(pdf: Any, context: dict[str, Any]) -> None:
     invoice = context.get("invoice")
     if invoice and invoice["partial"]:
         if invoice["other_invoices"]:
-            rows.append(("Invoiced separately", invoice["other_invoices"], False))
+            rows.append(("Invoiced before", invoice["other_invoices"], False))
         rows.append(("This invoice, net", invoice["net"], False))
         rows += [
             (f"Tax {number(t['rate'])} % on {money(t['net'])}", t["tax"], False)
@@ -282,15 +285,16 @@ def _lines(pdf: Any, lines: list[dict[str, Any]], *, taxes: bool) -> None:
             what = [
                 line["name"],
                 line.get("description"),
-                f"{line['months']} months" if line.get("months") else None,
                 line.get("comment"),
             ]
+            # a recurring line: so many units, so many months, at a price per month
+            months = f" × {line['months']} months" if line.get("months") else ""
             cells = [
                 str(line["position"]),
                 "\n".join(w for w in what if w),
-                number(line["quantity"]),
+                number(line["quantity"]) + months,
                 line.get("unit") or "",
-                money(line["unit_price"]),
+                money(line["unit_price"]) + (" per month" if months else ""),
                 f"{number(line['discount'])} %" if line.get("discount") else "",
             ]
             if taxes:
@@ -323,7 +327,7 @@ def _totals(pdf: Any, rows: list[tuple[str, Any, bool]], currency: str) -> None:
 def _opportunity(pdf: Any, context: dict[str, Any]) -> None:
     opp, partner = context["opportunity"], context["partner"]
     _font(pdf, 15, bold=True)
-    pdf.multi_cell(0, 8, opp["name"], new_x="LMARGIN", new_y="NEXT")
+    pdf.multi_cell(0, 8, opp["name"], align="L", new_x="LMARGIN", new_y="NEXT")
     pdf.ln(2)
     currency = opp["currency"]
     status = (opp["status"] or "") + (" (closed)" if opp["closed"] else "")

@@ -124,3 +124,16 @@ class LoadedFile:
     facts: dict[str, Any] | None = None
     fresh: bool = True  # parsed in this run (False: restored from the cache)
     released: bool = False  # data and text dropped after the checks (read again on demand)
+
+
+@dataclass(slots=True)
+class Record:
+    """One record of a revision: the whole of it (``whole``), or only its facts
+    (:mod:`crmfiles.records.facts`), which is what lists and reports read."""
+
+    folder: str
+    id: str
+    path: str
+    data: dict[str, Any]
+    text: str = field(repr=False, default="")
+    whole: bool = True

@@ -303,8 +303,8 @@ class _GitSource(Source):
         if not paths:
             return  # (git ls-tree and ls-files list everything when given no path)
         if len(paths) > 500:  # one listing beats a command line of thousands of paths
-            wanted = set(paths)
-            yield from (raw for raw in self.files() if raw.path in wanted)
+            wanted = set(paths)  # (and only the wanted blobs are read)
+            yield from self._emit([e for e in self._entries(None) if e.path in wanted])
             return
         yield from self._emit(self._entries(paths))
 

@@ -1,14 +1,15 @@
 """Read access to a CRM repository for commands that show or change records.
 
 Unlike the checker, this parses only what a command asks for (a folder, the
-catalogs) and never validates; a file that cannot be read is skipped here and
-reported by ``crm validate``.
+catalogs) and never validates; a record file that cannot be read or parsed is
+skipped here, with a warning (:mod:`crmfiles.notices`) that the answer leaves it out,
+kept in :attr:`Repository.unreadable` (a list says so beside its totals, ``get`` of
+its id says why), and reported in full by ``crm validate``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -16,18 +17,11 @@ from typing import Any
 from crmfiles import notices
 from crmfiles.config import Config, find_root, parse_config
 from crmfiles.errors import CrmError
-from crmfiles.records import CATALOG_DIR, RECORD_FOLDERS, classify
+from crmfiles.records import CATALOG_DIR, RECORD_FOLDERS, Record, classify
+from crmfiles.records.facts import kept
+from crmfiles.records.facts_cache import read_facts
 from crmfiles.records.sources import RawFile, Source, WorkTree
 from crmfiles.records.yamlio import ParseError, parse
-
-
-@dataclass
-class Record:
-    folder: str
-    id: str
-    path: str
-    data: dict[str, Any]
-    text: str = field(repr=False, default="")
 
 
 class Repository:
@@ -39,6 +33,10 @@ class Repository:
         self.source = source or WorkTree(root)
         self._folders: dict[str, dict[str, Record]] = {}
         self._catalog_data: dict[str, list[dict[str, Any]]] | None = None
+        self._facts: dict[str, list[Record]] | None = None
+        #: record files that could not be read: path -> (folder, id, what is wrong
+        #: as ``path:line: message``)
+        self.unreadable: dict[str, tuple[str, str, str]] = {}
 
     @classmethod
     def find(cls, explicit: str | None = None) -> Repository:
@@ -84,11 +82,21 @@ class Repository:
                     continue  # its own error, from self.config
                 why = raw.refusal or "cannot be read"
                 notices.warn(f"{raw.path}: {why}; left out of this answer")
+                if place.kind == "record":
+                    self.unreadable[raw.path] = (place.name, place.id, f"{raw.path}: {why}")
                 continue
             try:
                 text = raw.content.decode("utf-8").removeprefix("\ufeff")
                 data = parse(text)
-            except (UnicodeDecodeError, ParseError):
+            except (UnicodeDecodeError, ParseError) as err:
+                if place.kind == "record":
+                    said = (
+                        f"{raw.path}:{err.line or 1}: {err.message}"
+                        if isinstance(err, ParseError)
+                        else f"{raw.path}: not valid UTF-8"
+                    )
+                    self.unreadable[raw.path] = (place.name, place.id, said)
+                    notices.warn(f"{said}; left out of this answer")
                 continue
             if place.kind == "catalog" and isinstance(data, list):
                 assert self._catalog_data is not None
@@ -108,6 +116,22 @@ class Repository:
     def records(self, folder: str) -> list[Record]:
         return sorted(self._folder(folder).values(), key=lambda r: r.path)
 
+    def unreadable_in(self, folder: str) -> list[str]:
+        """The files of ``folder`` read so far that could not be (left out of it)."""
+        self._folder(folder)
+        return sorted(p for p, (f, _, _) in self.unreadable.items() if f == folder)
+
+    def facts(self, folder: str) -> list[Record]:
+        """One folder's records as facts (:mod:`crmfiles.records.facts`: what lists and
+        reports read), from the warm cache, in path order; whole records where the
+        folder was read whole already, or where its facts are not kept."""
+        if folder in self._folders or not kept(folder):
+            return self.records(folder)
+        if self._facts is None:
+            self.config  # noqa: B018 - a repository whose crm.yaml cannot be read is none
+            self._facts = read_facts(self.source)
+        return self._facts[folder]
+
     def by_id(self, folder: str) -> dict[str, Record]:
         """One folder's records by id."""
         return self._folder(folder)
@@ -125,6 +149,14 @@ class Repository:
                 f"unknown record type '{folder}'", hint=f"one of: {', '.join(RECORD_FOLDERS)}"
             )
         found = [self._folder(f)[record_id] for f in folders if record_id in self._folder(f)]
+        broken = [
+            said for f, rid, said in self.unreadable.values() if rid == record_id and f in folders
+        ]
+        if not found and broken:
+            notices.withdraw(f"{broken[0]}; left out of this answer")
+            raise CrmError(
+                broken[0], hint="fix the file first (`crm validate` shows every such file)"
+            )
         if not found:
             raise CrmError(
                 f"no record with id '{record_id}'" + (f" in {folder}/" if folder else ""),

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import weakref
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
@@ -62,7 +63,7 @@ def period(start: str | None, end: str | None) -> Period:
 
 
 @dataclass(frozen=True)
-class Snapshot:
+class ReportedRevision:
     """The revision a report reads: the work tree (``commit`` None), or a commit."""
 
     repo: Repository
@@ -71,11 +72,11 @@ class Snapshot:
     label: str  # what to print: "work tree", or the --at argument and the commit
 
 
-def snapshot(root: Path, at: str | None) -> Snapshot:
+def snapshot(root: Path, at: str | None) -> ReportedRevision:
     """``--at DATE|REV``: a date is the last commit of the first-parent chain on or
     before the end of that day (``git rev-list -1 --first-parent --before=``)."""
     if at is None:
-        return Snapshot(Repository(root), None, dt.date.today(), "work tree")
+        return ReportedRevision(Repository(root), None, dt.date.today(), "work tree")
     if _DATE.match(at):
         day = parse_date(at, "--at")
         found = git.out(
@@ -84,15 +85,27 @@ def snapshot(root: Path, at: str | None) -> Snapshot:
         if not found:
             raise CrmError(f"no commit on or before {at}", hint="the history starts later")
         assert day is not None
-        return Snapshot(Repository(root, Revision(root, found)), found, day, f"{at} ({found[:9]})")
+        return ReportedRevision(
+            Repository(root, Revision(root, found)), found, day, f"{at} ({found[:9]})"
+        )
     commit = git.resolve(at, root)
     stamp = git.out(["show", "-s", "--format=%cs", commit], root).strip()
     day = parse_date(stamp, "--at") or dt.date.today()
-    return Snapshot(Repository(root, Revision(root, commit)), commit, day, f"{at} ({commit[:9]})")
+    return ReportedRevision(
+        Repository(root, Revision(root, commit)), commit, day, f"{at} ({commit[:9]})"
+    )
+
+
+_RATES: weakref.WeakKeyDictionary[Repository, dict[str, Decimal]] = weakref.WeakKeyDictionary()
 
 
 def new_total(repo: Repository) -> Total:
-    return Total(repo.config.currency, rates_from(repo.catalog("currencies").values()))
+    """An empty total in the repository's currency (its rates read once per repository:
+    a report makes one per bucket)."""
+    rates = _RATES.get(repo)
+    if rates is None:
+        rates = _RATES[repo] = rates_from(repo.catalog("currencies").values())
+    return Total(repo.config.currency, rates)
 
 
 def money(total: Total) -> str | None:

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from crmfiles.money import plain
-from crmfiles.reports.common import Period, Snapshot
+from crmfiles.reports.common import Period, ReportedRevision
 from crmfiles.runtime import Runtime
 
 
@@ -31,7 +31,7 @@ class Dashboard:
 
 def dashboard(
     root: Path,
-    at: Snapshot,
+    at: ReportedRevision,
     *,
     kind: str | None = None,
     period: Period | None = None,
@@ -68,7 +68,7 @@ def dashboard(
     return result
 
 
-def overdue_tasks(at: Snapshot) -> list[dict[str, Any]]:
+def overdue_tasks(at: ReportedRevision) -> list[dict[str, Any]]:
     """Everyone's open tasks due before the snapshot's day: ``crm tasks --all --overdue``."""
     from crmfiles.ops.tasks import TaskRow, select
 

@@ -10,6 +10,7 @@ and are counted as ``overdue`` too.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -108,8 +109,7 @@ def forecast(
         if status == "won":
             day = closed_on(row)
             if day is not None:
-                key = _month(day)
-                months.setdefault(key, Month(key, bucket(), bucket())).won.add(row)
+                _month_of(months, _month(day), bucket).won.add(row)
             continue
         if status != "in_progress" or data.get("closed") is True:
             continue
@@ -117,12 +117,19 @@ def forecast(
         if expected is None:
             undated.add(row)
             continue
-        key = _month(expected)
-        month = months.setdefault(key, Month(key, bucket(), bucket()))
+        month = _month_of(months, _month(expected), bucket)
         month.open.add(row)
         month.overdue += expected < today
     shown = [months[k] for k in sorted(months) if _overlaps(k, period)]
     return Forecast(kind, period, shown, undated, sum(m.overdue for m in shown), today)
+
+
+def _month_of(months: dict[str, Month], key: str, bucket: Callable[[], Bucket]) -> Month:
+    """The month ``key``, made (with its buckets) the first time it is asked for."""
+    month = months.get(key)
+    if month is None:
+        month = months[key] = Month(key, bucket(), bucket())
+    return month
 
 
 def compare(this: Forecast, other: Forecast, rev: str, commit: str) -> dict[str, Any]:

@@ -9,7 +9,8 @@ from decimal import Decimal
 from typing import Any, Protocol, TypeVar
 
 from crmfiles.errors import CrmError
-from crmfiles.money import Total, amount_of, margin_of, rates_from, weighted
+from crmfiles.money import Total, rates_from
+from crmfiles.records import facts
 from crmfiles.records.store import Record, Repository
 
 DEFAULT_COLUMNS = (
@@ -88,16 +89,19 @@ class Listing:
         return self.amount.base
 
 
-def rows(repo: Repository) -> list[Row]:
+def rows(repo: Repository, *, whole: bool = False) -> list[Row]:
+    """Every opportunity as a row: from their facts (:mod:`crmfiles.records.facts`),
+    or ``whole`` records when a column or filter asks for a field facts lack."""
     products = repo.catalog("products")
-    partners: dict[Any, Any] = {r.id: r.data.get("name") for r in repo.records("partners")}
+    partners: dict[Any, Any] = {r.id: r.data.get("name") for r in repo.facts("partners")}
     stages: dict[Any, Any] = {k: v.get("name") for k, v in repo.catalog("stages").items()}
     people: dict[Any, Any] = {k: v.get("name") for k, v in repo.catalog("people").items()}
     out = []
-    for record in repo.records("opportunities"):
+    records = repo.records("opportunities") if whole else repo.facts("opportunities")
+    for record in records:
         data = record.data
-        amount = amount_of(data, products)
-        margin = margin_of(data, products)
+        amount = facts.amount(data, products)
+        margin = facts.margin(data, products)
         names = {
             "partner_name": str(partners.get(data.get("partner"), data.get("partner", ""))),
             "stage_name": str(stages.get(data.get("stage"), data.get("stage") or "")),
@@ -107,11 +111,11 @@ def rows(repo: Repository) -> list[Row]:
             Row(
                 record,
                 amount,
-                weighted(amount, data.get("probability")),
+                facts.weighted_of(data, amount),
                 str(data.get("currency") or repo.config.currency),
                 names,
                 margin=margin,
-                weighted_margin=weighted(margin, data.get("probability")),
+                weighted_margin=facts.weighted_of(data, margin, of_margin=True),
             )
         )
     return out
@@ -136,7 +140,7 @@ def matches(row: Row, filters: Mapping[str, Sequence[str]]) -> bool:
 
 def view(repo: Repository, view_id: str | None) -> dict[str, Any]:
     """A saved view by id; the default view when ``view_id`` is ``"default"``."""
-    views = {r.id: r.data for r in repo.records("views")}
+    views = {r.id: r.data for r in repo.facts("views")}
     if view_id == "default":
         return next((v for v in views.values() if v.get("default")), {})
     if view_id is None:
@@ -159,10 +163,12 @@ def listing(
     view_id: str | None = None,
     sort: Sequence[str] = (),
     days: Mapping[str, int] | None = None,
+    shown: Sequence[str] = (),
 ) -> Listing:
     """The opportunities a view (and the filters given beside it) selects, sorted;
     ``days`` fills the ``days_in_stage`` column (from git history: the caller's to
-    read, when the column is asked for)."""
+    read, when the column is asked for); ``shown``: columns the caller shows besides
+    the view's (``--columns``)."""
     chosen = view(repo, view_id)
     merged: dict[str, list[str]] = {k: as_list(v) for k, v in (chosen.get("filter") or {}).items()}
     for key, values in (filters or {}).items():
@@ -170,7 +176,11 @@ def listing(
         if values:
             merged[key] = values
     columns = tuple(chosen.get("columns") or DEFAULT_COLUMNS)
-    selected = [row for row in rows(repo) if matches(row, merged)]
+    keys = [*columns, *shown, *sort, *as_list(chosen.get("sort"))]
+    asked = {k.lstrip("-+").removesuffix(":desc").removesuffix(":asc") for k in keys}
+    asked |= {"tags" if k == "tag" else k for k in merged}
+    whole = not facts.covers("opportunities", asked - DERIVED - {"days_in_stage"})
+    selected = [row for row in rows(repo, whole=whole) if matches(row, merged)]
     if days is not None:
         for row in selected:
             row.days = days.get(row.record.id)

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from crmfiles.money import Total
+from crmfiles.records import facts
 from crmfiles.records.store import Repository
 from crmfiles.reports.common import Period, money, money_note, new_total, ratio
 from crmfiles.reports.funnel import closed_on
@@ -99,7 +100,7 @@ def winloss(repo: Repository, kind: str | None = None, period: Period | None = N
     period = period or Period()
     reasons = {k: str(v.get("name") or k) for k, v in repo.catalog("loss-reasons").items()}
     people = {k: str(v.get("name") or k) for k, v in repo.catalog("people").items()}
-    partners = {r.id: str(r.data.get("name") or r.id) for r in repo.records("partners")}
+    partners = {r.id: str(r.data.get("name") or r.id) for r in repo.facts("partners")}
 
     def tally(key: str, name: str) -> Tally:
         return Tally(key, name, won_amount=new_total(repo), lost_amount=new_total(repo))
@@ -121,7 +122,7 @@ def winloss(repo: Repository, kind: str | None = None, period: Period | None = N
         if status == "lost":
             reason = str(data.get("loss_reason") or "")
             groups.append(by_reason.setdefault(reason, tally(reason, reasons.get(reason, reason))))
-        for competitor in data.get("competitors") or []:
+        for competitor in facts.competitors(data) or []:
             if not isinstance(competitor, dict) or not competitor.get("partner"):
                 continue
             pid = str(competitor["partner"])
