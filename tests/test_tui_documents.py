@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import email
 import email.policy
+import re
 from decimal import Decimal
 from pathlib import Path
 
@@ -310,11 +311,12 @@ async def test_send_delivers_and_records_the_mail(
     inbox: tuple[Inbox, int],  # noqa: F811
 ) -> None:
     handler, port = inbox
-    with (demo / "crm.yaml").open("a", encoding="utf-8") as config:
-        config.write(
-            "mail:\n  from: sales@nordwind-industrial.example\n"
-            f"  smtp:\n    host: 127.0.0.1\n    port: {port}\n    security: none\n"
-        )
+    config = demo / "crm.yaml"  # the example's mail.smtp, pointed at the test's server
+    text = config.read_text("utf-8")
+    smtp = re.search(r"^  smtp:\n(    .*\n)+", text, re.MULTILINE)
+    assert smtp is not None
+    here = f"  smtp:\n    host: 127.0.0.1\n    port: {port}\n    security: none\n"
+    config.write_text(text[: smtp.start()] + here + text[smtp.end() :], "utf-8")
     git(demo, "commit", "-qam", "mail settings")
     messages: list[object] = []
     app = make_app(demo)
