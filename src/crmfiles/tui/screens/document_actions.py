@@ -326,7 +326,7 @@ class DocumentActions(OpportunityActions):
         folder, record_id = document
         noun = "order" if folder == "orders" else "invoice"
         after = (
-            "its open invoices stay open: cancel them too if they are void"
+            "an order with open or paid invoices is not canceled: cancel its open ones first"
             if folder == "orders"
             else "its amount no longer counts against its order"
         )
