@@ -46,11 +46,13 @@ class CrmCommands(Provider):
             yield from extra()
         yield from self._set_field()
         from crmfiles.records import RECORD_FOLDERS
+        from crmfiles.tui.screens.merge import merge_any_commands
         from crmfiles.tui.screens.records import FIELDS, open_form
 
         for folder in FIELDS:
             kind = RECORD_FOLDERS[folder]
             yield (f"New {kind}", partial(open_form, app, folder), f"A form for a new {kind}")
+        yield from merge_any_commands(app)
 
     def _set_field(self) -> Iterator[Command]:
         """``crm set`` on the record under the cursor, wherever there is one."""

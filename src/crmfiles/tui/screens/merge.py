@@ -76,31 +76,33 @@ class MergeDialog(Dialog[ops.Outcome]):
 def merge_commands(
     app: App[Any], partner: str | None, merge: Callable[[], Any] | None = None
 ) -> list[tuple[str, Any, str]]:
-    """Palette entries: merge this partner into another (``merge``, else the plain
-    dialog), merge two partners, merge two contacts."""
-    commands: list[tuple[str, Any, str]] = []
-    if partner:
-        snapshot = getattr(app, "snapshot", None)
-        name = snapshot.name("partners", partner) if snapshot else partner
-        commands.append(
-            (
-                "Merge this partner into…",
-                merge or (lambda: app.push_screen(MergeDialog("partners", drop=partner))),
-                f"{name} is a duplicate: merge it into the partner to keep (crm merge partner)",
-            )
+    """Palette entry of a screen with a partner: merge this partner into another
+    (``merge``, else the plain dialog)."""
+    if not partner:
+        return []
+    snapshot = getattr(app, "snapshot", None)
+    name = snapshot.name("partners", partner) if snapshot else partner
+    return [
+        (
+            "Merge this partner into…",
+            merge or (lambda: app.push_screen(MergeDialog("partners", drop=partner))),
+            f"{name} is a duplicate: merge it into the partner to keep (crm merge partner)",
         )
-    commands.append(
+    ]
+
+
+def merge_any_commands(app: App[Any]) -> list[tuple[str, Any, str]]:
+    """Palette entries on every screen, as "New partner" is: merge two partners, merge
+    two contacts, both picked in the dialog."""
+    return [
         (
             "Merge two partners…",
             lambda: app.push_screen(MergeDialog("partners")),
             "A duplicate partner merged into the one to keep (crm merge partner)",
-        )
-    )
-    commands.append(
+        ),
         (
             "Merge two contacts…",
             lambda: app.push_screen(MergeDialog("contacts")),
             "A duplicate contact merged into the one to keep (crm merge contact)",
-        )
-    )
-    return commands
+        ),
+    ]
