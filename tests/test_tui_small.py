@@ -58,3 +58,20 @@ async def test_merge_two_partners_or_contacts_from_every_screen(demo: Path) -> N
             entries = await palette_shows(pilot, "merge two")
             assert "Merge two partners…" in entries, (key, entries)
             assert "Merge two contacts…" in entries, (key, entries)
+
+
+@sync
+async def test_the_palette_has_one_set_a_field_with_the_record_screens_key(demo: Path) -> None:  # noqa: F811
+    app = make_app(demo)
+    async with app.run_test(size=SMALL) as pilot:
+        await settle(pilot)
+        await go_to(pilot, "brauerei-falkenstein-stapler")
+        await pilot.press("enter")
+        await settle(pilot)
+        entries = await palette_shows(pilot, "set")
+        sets = [e for e in entries if e.startswith("Set")]
+        assert sets == ["Set a field…  (=)"], entries
+        await pilot.press("escape")  # back to the list: no key, the same one entry
+        await settle(pilot)
+        entries = await palette_shows(pilot, "set")
+        assert [e for e in entries if e.startswith("Set")] == ["Set a field…"], entries

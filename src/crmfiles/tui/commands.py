@@ -25,6 +25,7 @@ class CrmCommands(Provider):
         screen = self.screen
         app = self.app
         seen: set[tuple[int, str]] = set()
+        set_key = ""  # a screen's own key for "Set a field…": one entry, with the key
         for active in screen.active_bindings.values():
             binding = active.binding
             if not binding.description or binding.system:
@@ -36,6 +37,9 @@ class CrmCommands(Provider):
                 continue
             seen.add(marker)
             key = app.get_key_display(binding)
+            if binding.action == "set_field":
+                set_key = key
+                continue
             yield (
                 f"{binding.description}  ({key})",
                 partial(app.run_action, binding.action, active.node),
@@ -44,7 +48,7 @@ class CrmCommands(Provider):
         extra = getattr(screen, "palette_commands", None)
         if callable(extra):
             yield from extra()
-        yield from self._set_field()
+        yield from self._set_field(set_key)
         from crmfiles.records import RECORD_FOLDERS
         from crmfiles.tui.screens.merge import merge_any_commands
         from crmfiles.tui.screens.records import FIELDS, open_form
@@ -54,8 +58,9 @@ class CrmCommands(Provider):
             yield (f"New {kind}", partial(open_form, app, folder), f"A form for a new {kind}")
         yield from merge_any_commands(app)
 
-    def _set_field(self) -> Iterator[Command]:
-        """``crm set`` on the record under the cursor, wherever there is one."""
+    def _set_field(self, key: str = "") -> Iterator[Command]:
+        """``crm set`` on the record under the cursor, wherever there is one (with the
+        screen's key for it, if it has one)."""
         current = getattr(self.screen, "current_record", None)
         where = current() if callable(current) else None
         snapshot = getattr(self.app, "snapshot", None)
@@ -66,7 +71,7 @@ class CrmCommands(Provider):
         folder, record_id = where
         name = snapshot.name(folder, record_id)
         yield (
-            "Set a field…",
+            f"Set a field…  ({key})" if key else "Set a field…",
             lambda: self.app.push_screen(SetFieldDialog(folder, record_id)),
             f"Change one field of {name} (as crm set)",
         )
