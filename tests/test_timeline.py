@@ -45,12 +45,20 @@ TASKS = [
     rec("tasks", "done", title="Visit", completed=True, completed_on="2026-11-05",
         result="Three trucks", subject={"type": "opportunity", "id": "deal"}),
     rec("tasks", "partner-task", title="Credit check", subject={"type": "partner", "id": "acme"}),
+    rec("tasks", "quote-task", title="Follow up", subject={"type": "quote", "id": "q-1"}),
 ]  # fmt: skip
 
 
 def test_which_records_are_about_which_record() -> None:
     assert [t.id for t in tasks_about(TASKS, "opportunity", "deal")] == ["open", "done"]
     assert [t.id for t in tasks_about(TASKS, "partner", "acme")] == ["partner-task"]
+    # a deal's documents' tasks are the deal's; another deal's quote's are not
+    deal = tasks_about(TASKS, "opportunity", "deal", [("quote", "q-1"), ("order", "o-1")])
+    assert [t.id for t in deal] == ["open", "done", "quote-task"]
+    assert [t.id for t in tasks_about(TASKS, "opportunity", "deal", [("quote", "q-2")])] == [
+        "open",
+        "done",
+    ]
     assert [i.id for i in interactions_about(INTERACTIONS, "opportunity", "deal")] == ["call"]
     assert [i.id for i in interactions_about(INTERACTIONS, "lead", "lead-1")] == ["note"]
     assert [i.id for i in interactions_about(INTERACTIONS, "partner", "acme")] == ["call", "note"]

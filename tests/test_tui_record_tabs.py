@@ -102,6 +102,23 @@ async def test_activities_are_one_timeline_newest_first(demo: Path) -> None:  # 
 
 
 @sync
+async def test_activities_show_the_tasks_about_the_deals_quotes(demo: Path) -> None:  # noqa: F811
+    app = make_app(demo)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_tab(pilot, QUOTED, "activities")
+        shown_rows = rows(app)
+        follow_up = [r for r in shown_rows if r[3].startswith("Follow up on the revised quote")]
+        assert follow_up == [["2026-11-27", "☐ task", "Anna Becker", follow_up[0][3]]]
+        # Enter on it opens the task, whose subject is q-2026-0017, not the deal
+        table = app.screen.query_one("#activities-table", ActivitiesTable)
+        table.move_cursor(row=shown_rows.index(follow_up[0]))
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, RecordForm)
+        assert app.screen.record_id == "2026-11-06-mueller-quote-follow-up"
+
+
+@sync
 async def test_t_makes_a_task_on_the_deal_and_activities_show_it(demo: Path) -> None:  # noqa: F811
     messages: list[object] = []
     app = make_app(demo)

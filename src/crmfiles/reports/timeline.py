@@ -1,8 +1,8 @@
 """One record's activities on one timeline, newest first, as Odoo's chatter shows them:
-its interactions, its tasks (open ones at their due date, done ones at the day they
-were done) and, for an opportunity, its stage and status changes as git history has
-them (:func:`crmfiles.history.events_of`; the edits that moved no stage stay in the
-History tab).
+its interactions, its tasks and its documents' tasks (open ones at their due date,
+done ones at the day they were done) and, for an opportunity, its stage and status
+changes as git history has them (:func:`crmfiles.history.events_of`; the edits that
+moved no stage stay in the History tab).
 
 Textual-free: the TUI's Activities tab draws what :func:`timeline` returns.
 """
@@ -56,14 +56,20 @@ class Activity:
         return f"{ICONS.get(self.kind, '·')} {self.kind}"
 
 
-def tasks_about(tasks: Iterable[Record], subject_type: str, record_id: str) -> list[Record]:
-    """The tasks whose subject is this record."""
+def tasks_about(
+    tasks: Iterable[Record],
+    subject_type: str,
+    record_id: str,
+    also: Iterable[tuple[str, str]] = (),
+) -> list[Record]:
+    """The tasks whose subject is this record, or one of ``also`` ((type, id): a deal's
+    quotes, orders and invoices, whose follow-ups are the deal's too)."""
+    subjects = {(subject_type, record_id), *also}
     return [
         t
         for t in tasks
         if isinstance(s := t.data.get("subject"), dict)
-        and s.get("type") == subject_type
-        and str(s.get("id")) == record_id
+        and (s.get("type"), str(s.get("id"))) in subjects
     ]
 
 

@@ -291,7 +291,9 @@ class RecordScreen(DocumentActions):
         rid = self.record_id
         activities = timeline(
             interactions_about(snapshot.records["interactions"].values(), "opportunity", rid),
-            tasks_about(snapshot.records["tasks"].values(), "opportunity", rid),
+            tasks_about(
+                snapshot.records["tasks"].values(), "opportunity", rid, documents(snapshot, rid)
+            ),
             events if isinstance(events, list) else (),
             snapshot.name,
         )
@@ -311,3 +313,15 @@ class RecordScreen(DocumentActions):
         picked = self.query_one("#activities-table", ActivitiesTable).record_at_cursor()
         if picked is not None:
             open_form(self.app, *picked)
+
+
+def documents(snapshot: Snapshot, opportunity_id: str) -> list[tuple[str, str]]:
+    """The deal's quotes, orders and invoices as task subjects: (type, id)."""
+    from crmfiles.tui.widgets.orders_table import opportunity_orders, order_invoices
+    from crmfiles.tui.widgets.record_tables import opportunity_quotes
+
+    out = [("quote", q.id) for q in opportunity_quotes(snapshot, opportunity_id)]
+    for order in opportunity_orders(snapshot, opportunity_id):
+        out.append(("order", order.id))
+        out += [("invoice", i.id) for i in order_invoices(snapshot, order.id)]
+    return out
