@@ -75,3 +75,32 @@ async def test_the_palette_has_one_set_a_field_with_the_record_screens_key(demo:
         await settle(pilot)
         entries = await palette_shows(pilot, "set")
         assert [e for e in entries if e.startswith("Set")] == ["Set a field…"], entries
+
+
+@sync
+async def test_number_keys_do_not_leave_an_open_form(demo: Path) -> None:  # noqa: F811
+    from textual.widgets import Select
+
+    from crmfiles.tui.screens.edit import EditScreen
+    from crmfiles.tui.widgets.footer import CrmFooter
+
+    app = make_app(demo)
+    async with app.run_test(size=(160, 45)) as pilot:
+        await settle(pilot)
+        footer = str(app.screen.query_one(CrmFooter).render())
+        assert "2 Board" in footer  # on a list, the screens' keys show
+        await go_to(pilot, "brauerei-falkenstein-stapler")
+        await pilot.press("e")
+        await settle(pilot)
+        form = app.screen
+        assert isinstance(form, EditScreen)
+        footer = str(form.query_one(CrmFooter).render())
+        assert "Save" in footer and "Cancel" in footer
+        assert "Board" not in footer and "Funnel" not in footer and "List" not in footer
+        form.query(Select).first().focus()  # not a text box: a key is not typed in it
+        await pilot.press("2", "5", "dollar_sign")
+        await settle(pilot)
+        assert app.screen is form
+        assert app.current_mode == "opportunities"
+        notes = [str(n.message) for n in app._notifications]
+        assert "Save (F2) or cancel (Esc) the form first" in notes

@@ -47,6 +47,9 @@ class FormScreen(CrmScreen):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("f2", "save", "Save", id="edit.save", tooltip="Check and save (commits)"),
         Binding("escape", "cancel", "Cancel", id="edit.cancel"),
+        # the app's screen keys (1-0, $) would leave the form unsaved: here they only
+        # say so, and are not in the footer
+        Binding("1,2,3,4,5,6,7,8,9,0,dollar_sign", "stay", show=False, id="edit.stay"),
     ]
 
     def __init__(self, folder: str, record_id: str | None, snapshot: Snapshot) -> None:
@@ -250,6 +253,9 @@ class FormScreen(CrmScreen):
     @on(Button.Pressed, "#cancel")
     def action_cancel(self) -> None:
         self.dismiss()
+
+    def action_stay(self) -> None:
+        self.notify("Save (F2) or cancel (Esc) the form first", severity="warning")
 
     def _save(self) -> None:
         changes, _ = self.changes()
