@@ -104,3 +104,85 @@ async def test_number_keys_do_not_leave_an_open_form(demo: Path) -> None:  # noq
         assert app.current_mode == "opportunities"
         notes = [str(n.message) for n in app._notifications]
         assert "Save (F2) or cancel (Esc) the form first" in notes
+
+
+def every_dialog() -> list[tuple[str, object]]:
+    """One of each dialog, on the demo's records."""
+    from decimal import Decimal
+
+    from crmfiles.tui.screens.actions import (
+        CloseDialog,
+        DisqualifyDialog,
+        DuplicateDialog,
+        MoveDialog,
+        NewOpportunityDialog,
+        QualifyDialog,
+        TaskDoneDialog,
+    )
+    from crmfiles.tui.screens.dialogs import ConfirmDialog, FilterDialog, PickDialog
+    from crmfiles.tui.screens.document_dialogs import (
+        CloseWonOffer,
+        DayDialog,
+        InvoiceDialog,
+        LoseQuoteDialog,
+        StepDialog,
+    )
+    from crmfiles.tui.screens.lines import CompetitorDialog, LineDialog
+    from crmfiles.tui.screens.merge import MergeDialog
+    from crmfiles.tui.screens.print_dialogs import MailDialog, RenderDialog
+    from crmfiles.tui.screens.setfield import SetFieldDialog
+
+    deal, lead, quote = "mueller-logistik-e25-fleet", "student-thesis-enquiry", "q-2026-0017"
+    stages = [(str(n), f"Stage {n}") for n in range(12)]
+    return [
+        ("confirm", ConfirmDialog("Delete it?", "It cannot be undone.")),
+        ("pick", PickDialog("Sort by", stages, "3")),
+        ("filter", FilterDialog({})),
+        ("new", NewOpportunityDialog()),
+        ("move", MoveDialog(deal)),
+        ("close won", CloseDialog(deal, won=True)),
+        ("close lost", CloseDialog(deal, won=False)),
+        ("duplicate", DuplicateDialog(deal)),
+        ("qualify", QualifyDialog(lead)),
+        ("disqualify", DisqualifyDialog(lead)),
+        ("task done", TaskDoneDialog("2026-11-06-mueller-quote-follow-up")),
+        ("merge partners", MergeDialog("partners")),
+        ("merge contacts", MergeDialog("contacts")),
+        ("set deal", SetFieldDialog("opportunities", deal)),
+        ("set partner", SetFieldDialog("partners", "mueller-logistik")),
+        ("set a field", SetFieldDialog("opportunities", deal, "next_milestone")),
+        ("step", StepDialog("Activate", "Send it.", "Activate", "x", "quote", quote)),
+        ("lose quote", LoseQuoteDialog(quote)),
+        ("invoice", InvoiceDialog("ord-2026-0006", Decimal("1000.00"), "EUR")),
+        ("day", DayDialog("Delivered", "On which day?", "OK", "x", "order", "ord-2026-0006")),
+        ("close won offer", CloseWonOffer(deal, quote)),
+        ("render", RenderDialog("quotes", quote)),
+        ("mail", MailDialog("quotes", quote)),
+        ("line", LineDialog()),
+        ("competitor", CompetitorDialog()),
+    ]
+
+
+@sync
+async def test_every_dialogs_buttons_are_on_an_80_by_24_screen(demo: Path) -> None:  # noqa: F811
+    app = make_app(demo)
+    off: list[str] = []
+    async with app.run_test(size=SMALL) as pilot:
+        await settle(pilot)
+        for name, dialog in every_dialog():
+            await app.push_screen(dialog)  # type: ignore[arg-type]
+            await settle(pilot)
+            if name == "set a field":  # a refusal of three lines takes room too
+                dialog.error("The rule says no:\nline two\nline three")  # type: ignore[attr-defined]
+                await settle(pilot)
+            screen = app.screen.region
+            for button in ("#ok", "#cancel"):
+                region = app.screen.query_one(button).region
+                # on the screen, above the footer's line
+                if not (region.height and screen.contains_region(region)) or (
+                    region.bottom > screen.bottom - 1
+                ):
+                    off.append(f"{name} {button} {region}")
+            app.pop_screen()
+            await settle(pilot)
+    assert off == [], "\n".join(off)

@@ -45,6 +45,9 @@ def options(entries: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
     return sorted(((label, value) for value, label in entries), key=lambda o: o[0].casefold())
 
 
+BODY_MAX = 30  # lines of fields at most, however tall the screen
+
+
 class DialogBody(VerticalScroll, can_focus=False):
     """The fields scroll; the keyboard goes to the fields, not to the scroll area."""
 
@@ -110,9 +113,34 @@ class Dialog(ModalScreen[T]):
         errors = self.query_one("#errors", Static)
         errors.update(Text(text))
         errors.display = bool(text)
+        self.call_after_refresh(self._fit)
 
     def on_mount(self) -> None:
         self.query_one("#errors", Static).display = False
+        self.call_after_refresh(self._fit)
+
+    def on_resize(self) -> None:
+        self.call_after_refresh(self._fit)
+
+    def _fit(self) -> None:
+        """The fields get what the screen leaves (they scroll), so that the title, an
+        error and the buttons are always on it, on 24 lines too."""
+        if not self.is_attached:
+            return
+        box = self.query_one(".dialog")
+        limit = (
+            int(box.styles.max_height.resolve(self.size, self.size))
+            if box.styles.max_height
+            else self.size.height
+        )
+        taken = box.styles.gutter.height
+        for part in box.children:
+            if part.display and not isinstance(part, DialogBody):
+                taken += part.outer_size.height
+        room = max(3, min(BODY_MAX, limit - taken))
+        body = self.query_one(DialogBody)
+        if body.styles.max_height != room:
+            body.styles.max_height = room
 
     def run(self, label: str, operation: str, *args: Any, **kwargs: Any) -> None:
         """Run the operation; close on success, show the refusal otherwise."""
