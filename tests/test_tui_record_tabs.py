@@ -319,5 +319,10 @@ def test_record_screen_keys_have_ids_and_tooltips() -> None:
     from crmfiles.tui.screens.base import OPPORTUNITY_BINDINGS
 
     inherited = [b for b in OPPORTUNITY_BINDINGS if isinstance(b, Binding)]
-    keys = [k for b in [*bindings, *inherited] for k in b.key.split(",")]
-    assert len(keys) == len(set(keys))  # no key bound twice on the screen
+    # no key bound to two actions on the screen (d is the list's Copy, out of the footer)
+    actions: dict[str, str] = {}
+    for b in [*bindings, *inherited]:
+        for k in b.key.split(","):
+            assert actions.setdefault(k, b.action) == b.action, k
+    [copy] = [b for b in bindings if b.key == "d"]
+    assert copy.action == "duplicate" and not copy.show

@@ -186,3 +186,37 @@ async def test_every_dialogs_buttons_are_on_an_80_by_24_screen(demo: Path) -> No
             app.pop_screen()
             await settle(pilot)
     assert off == [], "\n".join(off)
+
+
+@sync
+async def test_the_record_footer_shows_the_everyday_keys_at_80_columns(demo: Path) -> None:  # noqa: F811
+    from test_tui import shown
+
+    from crmfiles.tui.screens.help import HelpScreen
+    from crmfiles.tui.widgets.footer import CrmFooter
+
+    app = make_app(demo)
+    async with app.run_test(size=SMALL) as pilot:
+        await settle(pilot)
+        await go_to(pilot, "brauerei-falkenstein-stapler")
+        await pilot.press("enter")
+        await settle(pilot)
+        footer = str(app.screen.query_one(CrmFooter).render())
+        assert len(footer) == 80
+        for key in ("t Task", "i Log", "= Set", "e Edit", "m Move", "c Close", "esc Back"):
+            assert f" {key} " in footer, footer
+        assert "Blame" not in footer and "Copy" not in footer and "Next tab" not in footer
+        # the rarer keys: in the palette and in ? help
+        entries = await palette_shows(pilot, "blame")
+        assert "Blame  (b)" in entries, entries
+        await pilot.press("question_mark")
+        await settle(pilot)
+        assert isinstance(app.screen, HelpScreen)
+        help_text = "\n".join(shown(s) for s in app.screen.query("Static"))
+        for key, what in (("b", "Blame"), ("d", "Copy"), ("]", "Next tab"), ("[", "Prev tab")):
+            assert any(
+                line.split()[:1] == [key] and what in line for line in help_text.splitlines()
+            ), (
+                key,
+                help_text,
+            )

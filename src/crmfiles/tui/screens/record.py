@@ -57,18 +57,39 @@ class RecordScreen(DocumentActions):
     RecordScreen #quotes-summary { height: auto; padding: 0 1 1 1; }
     RecordScreen #orders-summary { height: auto; padding: 0 1; }
     """
+    # at 80 columns the footer has room for the everyday keys (t i = e m c) only: the
+    # rarer ones (copy, blame, the tabs' ] [) are in `?` and the palette
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape,backspace", "back", "Back", id="record.back"),
         Binding(
-            "right_square_bracket,l", "tab(1)", "Next tab", key_display="]", id="record.next_tab"
+            "right_square_bracket,l",
+            "tab(1)",
+            "Next tab",
+            key_display="]",
+            show=False,
+            id="record.next_tab",
         ),
         Binding(
-            "left_square_bracket,h", "tab(-1)", "Prev tab", key_display="[", id="record.prev_tab"
+            "left_square_bracket,h",
+            "tab(-1)",
+            "Prev tab",
+            key_display="[",
+            show=False,
+            id="record.prev_tab",
+        ),
+        Binding(
+            "d",
+            "duplicate",
+            "Copy",
+            show=False,
+            id="record.duplicate",
+            tooltip="Duplicate the opportunity",
         ),
         Binding(
             "b",
             "blame",
             "Blame",
+            show=False,
             id="record.blame",
             tooltip="Who last changed each field, when, and what it was before",
         ),
