@@ -12,6 +12,7 @@ import pytest
 pytest.importorskip("textual")
 
 from test_tui import (  # noqa: F401 - the demo fixtures
+    SEARCH_FOR,
     demo,
     demo_template,
     go_to,
@@ -24,6 +25,7 @@ from textual.command import CommandList
 from textual.pilot import Pilot
 
 SMALL = (80, 24)
+SEARCH_FOR.setdefault("northern-retail-dc-review", "throughput")
 
 
 async def palette_shows(pilot: Pilot[object], query: str) -> list[str]:
@@ -220,3 +222,36 @@ async def test_the_record_footer_shows_the_everyday_keys_at_80_columns(demo: Pat
                 key,
                 help_text,
             )
+
+
+def lines(widget: object) -> list[str]:
+    """The widget's lines as the screen shows them."""
+    size = widget.size  # type: ignore[attr-defined]
+    return [widget.render_line(y).text for y in range(size.height)]  # type: ignore[attr-defined]
+
+
+@sync
+async def test_tasks_at_80_columns_name_what_each_task_is_about(demo: Path) -> None:  # noqa: F811
+    from crmfiles.tui.widgets.table import RecordTable
+
+    app = make_app(demo)
+    async with app.run_test(size=SMALL) as pilot:
+        await settle(pilot)
+        await pilot.press("5")
+        await settle(pilot)
+        shown = lines(app.screen.query_one("#tasks", RecordTable))
+        assert shown[0].split() == ["Due", "Task", "About", "State"]
+        [follow_up] = [line for line in shown if "Follow up on the revised" in line]
+        # the quote's deal, not a cut id
+        assert "2026-11-27" in follow_up and "Müller Logistik – E25" in follow_up
+        assert "q-2026-00…" not in "".join(shown)
+        [call] = [line for line in shown if "Qualification call" in line]
+        assert "Holzwerk Schwarzwald" in call and "overdue" in call
+        detail = lines(app.screen.query_one("#task-detail"))
+        await pilot.press("j", "j", "j")
+        await settle(pilot)
+        detail = lines(app.screen.query_one("#task-detail"))
+        about = [line for line in detail if "About:" in line]
+        assert about[0].split("About: ")[1].strip() == (
+            "Müller Logistik – E25 fleet renewal Bremen, quote q-2026-0017"
+        )

@@ -18,14 +18,23 @@ from crmfiles.tui.widgets.footer import CrmFooter
 from crmfiles.tui.widgets.statusbar import StatusBar
 from crmfiles.tui.widgets.table import Column, RecordTable
 
+# on a narrow screen the assignee (mostly me) goes first, the due date never
 COLUMNS = [
-    Column("due", "Due", 10),
-    Column("title", "Task", 30, flexible=True),
-    Column("subject", "About", 24),
-    Column("importance", "Importance", 10),
-    Column("assignee", "Assignee", 14),
-    Column("state", "State", 10),
+    Column("due", "Due", 10, priority=0),
+    Column("title", "Task", 30, flexible=True, priority=0),
+    Column("subject", "About", 24, priority=1, fixed=True),
+    Column("importance", "Importance", 10, priority=3),
+    Column("assignee", "Assignee", 14, priority=4),
+    Column("state", "State", 10, priority=2),
 ]
+
+
+def quote_name(snapshot: Snapshot, quote_id: str) -> str:
+    """A quote as a task's subject: its deal's name first (a narrow column cuts the
+    end, and an id cut names nothing), then the quote."""
+    quote = snapshot.records["quotes"].get(quote_id)
+    deal = quote.data.get("opportunity") if quote else None
+    return f"{snapshot.name('opportunities', deal)}, quote {quote_id}" if deal else quote_id
 
 
 class TasksScreen(CrmScreen):
@@ -93,6 +102,8 @@ class TasksScreen(CrmScreen):
                     "quote": "quotes",
                     "interaction": "interactions",
                 }.get(str(subject.get("type")), "")
+                if folder == "quotes":
+                    return quote_name(snapshot, str(subject.get("id")))
                 return (
                     snapshot.name(folder, subject.get("id")) if folder else str(subject.get("id"))
                 )
