@@ -255,3 +255,20 @@ async def test_tasks_at_80_columns_name_what_each_task_is_about(demo: Path) -> N
         assert about[0].split("About: ")[1].strip() == (
             "Müller Logistik – E25 fleet renewal Bremen, quote q-2026-0017"
         )
+
+
+@sync
+async def test_dropoff_and_winloss_say_their_whole_subtitle_at_80(demo: Path) -> None:  # noqa: F811
+    app = make_app(demo)
+    async with app.run_test(size=SMALL) as pilot:
+        await settle(pilot)
+        for key, said in (
+            ("9", "how many deals reached each stage, where the lost ones were lost"),
+            ("0", "closed deals by loss reason, competitor, person"),
+        ):
+            await pilot.press(key)
+            await settle(pilot)
+            shown = lines(app.screen.query_one("#chart"))
+            head = " ".join(" ".join(shown[:3]).split())
+            assert said in head and "t: next kind" in head, shown[:3]
+            assert "…" not in head

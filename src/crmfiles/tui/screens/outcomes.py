@@ -18,7 +18,9 @@ ALL = ""  # win/loss of every kind at once
 
 
 def _title(name: str, explained: str) -> Text:
-    title = Text(no_wrap=True, overflow="ellipsis")
+    """The report's name, what it shows and its key; wrapped at the words on a narrow
+    screen, never cut."""
+    title = Text()
     title.append(f" {name} ", style="bold reverse")
     title.append(f"   {explained}   t: next kind", style="dim")
     return title
