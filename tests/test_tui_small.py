@@ -272,3 +272,18 @@ async def test_dropoff_and_winloss_say_their_whole_subtitle_at_80(demo: Path) ->
             head = " ".join(" ".join(shown[:3]).split())
             assert said in head and "t: next kind" in head, shown[:3]
             assert "…" not in head
+
+
+@sync
+async def test_a_deal_of_a_kind_without_stages_shows_a_dash_for_its_stage(demo: Path) -> None:  # noqa: F811
+    from crmfiles.tui.widgets.table import RecordTable
+
+    app = make_app(demo)
+    async with app.run_test(size=(160, 45)) as pilot:
+        await settle(pilot)
+        await go_to(pilot, "northern-retail-dc-review")  # consulting: no stages
+        table = app.screen.query_one("#list", RecordTable)
+        shown = lines(table)
+        stage_at = shown[0].index("Stage")
+        [row] = [line for line in shown if "Northern Retail – DC thro" in line]
+        assert row[stage_at] == "—", (shown[0], row)

@@ -15,6 +15,18 @@ if TYPE_CHECKING:
     from crmfiles.tui.app import CrmApp
 
 
+NO_STAGE = "—"  # a kind without stages (consulting): not a blank to wonder about
+
+
+def deal_cell(snapshot: Snapshot | None, key: str, column: str) -> str:
+    """An opportunity's cell as the lists show it."""
+    row = snapshot.rows.get(key) if snapshot else None
+    if snapshot is None or row is None:
+        return ""
+    text = snapshot.cell(row, column)
+    return text or NO_STAGE if column == "stage" else text
+
+
 class CrmScreen(Screen[None]):
     """A screen that redraws when the app's snapshot changes."""
 

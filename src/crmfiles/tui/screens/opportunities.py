@@ -25,7 +25,7 @@ from crmfiles.tui.data import (
     view_filters,
     view_sort,
 )
-from crmfiles.tui.screens.base import OpportunityActions
+from crmfiles.tui.screens.base import OpportunityActions, deal_cell
 from crmfiles.tui.widgets.footer import CrmFooter
 from crmfiles.tui.widgets.statusbar import StatusBar
 from crmfiles.tui.widgets.table import Column, RecordTable
@@ -97,9 +97,7 @@ class OpportunitiesScreen(OpportunityActions):
         return self.query_one("#list", RecordTable)
 
     def _cell(self, key: str, column: str) -> str:
-        snapshot = self.snapshot
-        row = snapshot.rows.get(key) if snapshot else None
-        return snapshot.cell(row, column) if snapshot and row else ""
+        return deal_cell(self.snapshot, key, column)
 
     def _mark(self, key: str) -> str:
         snapshot = self.snapshot

@@ -15,7 +15,7 @@ from textual.widgets import Header, Static
 
 from crmfiles.tui.data import LABELS, NUMERIC, PRIORITY, Snapshot, listing
 from crmfiles.tui.directory import contacts_of, deals_of, money, partner_rows
-from crmfiles.tui.screens.base import CrmScreen
+from crmfiles.tui.screens.base import CrmScreen, deal_cell
 from crmfiles.tui.widgets.footer import CrmFooter
 from crmfiles.tui.widgets.statusbar import StatusBar
 from crmfiles.tui.widgets.table import Column, RecordTable
@@ -78,9 +78,7 @@ class PartnerScreen(CrmScreen):
     # --- drawing --------------------------------------------------------------------
 
     def _cell(self, key: str, column: str) -> str:
-        snapshot = self.snapshot
-        row = snapshot.rows.get(key) if snapshot else None
-        return snapshot.cell(row, column) if snapshot and row else ""
+        return deal_cell(self.snapshot, key, column)
 
     def _dim(self, key: str) -> bool:
         snapshot = self.snapshot
