@@ -242,9 +242,8 @@ async def test_tasks_at_80_columns_name_what_each_task_is_about(demo: Path) -> N
         shown = lines(app.screen.query_one("#tasks", RecordTable))
         assert shown[0].split() == ["Due", "Task", "About", "State"]
         [follow_up] = [line for line in shown if "Follow up on the revised" in line]
-        # the quote's deal, not a cut id
-        assert "2026-11-27" in follow_up and "Müller Logistik – E25" in follow_up
-        assert "q-2026-00…" not in "".join(shown)
+        # the quote's id whole, and its deal
+        assert "2026-11-27" in follow_up and "q-2026-0017 · Müller Lo" in follow_up
         [call] = [line for line in shown if "Qualification call" in line]
         assert "Holzwerk Schwarzwald" in call and "overdue" in call
         detail = lines(app.screen.query_one("#task-detail"))
@@ -253,7 +252,7 @@ async def test_tasks_at_80_columns_name_what_each_task_is_about(demo: Path) -> N
         detail = lines(app.screen.query_one("#task-detail"))
         about = [line for line in detail if "About:" in line]
         assert about[0].split("About: ")[1].strip() == (
-            "Müller Logistik – E25 fleet renewal Bremen, quote q-2026-0017"
+            "q-2026-0017 · Müller Logistik – E25 fleet renewal Bremen"
         )
 
 

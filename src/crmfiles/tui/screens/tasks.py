@@ -22,7 +22,7 @@ from crmfiles.tui.widgets.table import Column, RecordTable
 COLUMNS = [
     Column("due", "Due", 10, priority=0),
     Column("title", "Task", 30, flexible=True, priority=0),
-    Column("subject", "About", 24, priority=1, fixed=True),
+    Column("subject", "About", 24, priority=1, fixed=True),  # an id in it stays whole
     Column("importance", "Importance", 10, priority=3),
     Column("assignee", "Assignee", 14, priority=4),
     Column("state", "State", 10, priority=2),
@@ -30,11 +30,11 @@ COLUMNS = [
 
 
 def quote_name(snapshot: Snapshot, quote_id: str) -> str:
-    """A quote as a task's subject: its deal's name first (a narrow column cuts the
-    end, and an id cut names nothing), then the quote."""
+    """A quote as a task's subject: its id, whole (the About column is never narrowed
+    below it), then its deal's name, which a narrow column cuts."""
     quote = snapshot.records["quotes"].get(quote_id)
     deal = quote.data.get("opportunity") if quote else None
-    return f"{snapshot.name('opportunities', deal)}, quote {quote_id}" if deal else quote_id
+    return f"{quote_id} · {snapshot.name('opportunities', deal)}" if deal else quote_id
 
 
 class TasksScreen(CrmScreen):
