@@ -24,8 +24,10 @@ from crmfiles.config import Config, parse_config, read_config_file
 from crmfiles.errors import CrmError
 from crmfiles.ops.fmt import layout_target
 from crmfiles.ops.journal import any_left
-from crmfiles.records import CATALOG_DIR, RECORD_FOLDERS, is_valid_id
+from crmfiles.records import RECORD_FOLDERS, is_valid_id
+from crmfiles.records.catalogs import Catalogs, read_catalogs
 from crmfiles.records.opener import Unreadable, read_regular
+from crmfiles.records.sources import RawFile, WorkTree
 from crmfiles.records.yamlio import ParseError, parse
 from crmfiles.runtime import Runtime
 
@@ -115,22 +117,13 @@ class Workspace:
         return parse_config(read_config_file(self.root))
 
     @cached_property
-    def catalogs(self) -> dict[str, dict[str, dict[str, Any]]]:
-        out: dict[str, dict[str, dict[str, Any]]] = {}
-        folder = self.root / CATALOG_DIR
-        for path in sorted(folder.glob("*.yaml")) if folder.is_dir() else []:
-            try:
-                data = parse(read_regular(path).decode("utf-8").removeprefix("\ufeff"))
-            except Unreadable as exc:
-                notices.warn(f"{CATALOG_DIR}/{path.name}: {exc.why}; left out")
-                continue
-            except (OSError, UnicodeDecodeError, ParseError):
-                continue  # `crm validate` says why; a rule that needs it refuses
-            if isinstance(data, list):
-                out[path.stem] = {
-                    e["id"]: e for e in data if isinstance(e, dict) and isinstance(e.get("id"), str)
-                }
-        return out
+    def catalogs(self) -> Catalogs:
+        def unreadable(raw: RawFile) -> None:
+            notices.warn(f"{raw.path}: {raw.refusal or 'cannot be read'}; left out")
+
+        # one that cannot be parsed is left out quietly: `crm validate` says why, and a
+        # rule that needs it refuses
+        return read_catalogs(WorkTree(self.root), unreadable=unreadable)
 
     def catalog(self, name: str) -> dict[str, dict[str, Any]]:
         return self.catalogs.get(name, {})

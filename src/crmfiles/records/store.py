@@ -16,6 +16,7 @@ from crmfiles import notices
 from crmfiles.config import Config, find_root, parse_config
 from crmfiles.errors import CrmError
 from crmfiles.records import CATALOG_DIR, RECORD_FOLDERS, Record, classify
+from crmfiles.records.catalogs import Catalogs, catalogs_of_files
 from crmfiles.records.facts import kept
 from crmfiles.records.facts_cache import read_facts
 from crmfiles.records.sources import RawFile, Source, WorkTree
@@ -30,7 +31,7 @@ class Repository:
         self.root = root
         self.source = source or WorkTree(root)
         self._folders: dict[str, dict[str, Record]] = {}
-        self._catalog_data: dict[str, list[dict[str, Any]]] | None = None
+        self._catalog_data: Catalogs | None = None
         self._facts: dict[str, list[Record]] | None = None
 
     @classmethod
@@ -51,12 +52,13 @@ class Repository:
                 self._read_everything()
         return self._folders[folder]
 
-    def _catalogs(self) -> dict[str, list[dict[str, Any]]]:
+    def _catalogs(self) -> Catalogs:
         if self._catalog_data is None:
             self.config  # noqa: B018
             if self.source.by_folder:
-                self._catalog_data = {}
-                self._read(self.source.catalog_files())
+                self._catalog_data = catalogs_of_files(
+                    self.source.catalog_files(), unreadable=_left_out
+                )
             else:
                 self._read_everything()
         assert self._catalog_data is not None
@@ -64,29 +66,30 @@ class Repository:
 
     def _read_everything(self) -> None:
         self._folders = {folder: {} for folder in RECORD_FOLDERS}
-        self._catalog_data = {}
-        self._read(self.source.files())
+        catalog_files: list[RawFile] = []
+        self._read(self.source.files(), catalog_files)
+        self._catalog_data = catalogs_of_files(catalog_files, unreadable=_left_out)
 
-    def _read(self, files: Iterable[RawFile]) -> None:
+    def _read(self, files: Iterable[RawFile], catalog_files: list[RawFile] | None = None) -> None:
         for raw in files:
             place = classify(raw.path)
             if place is None:
                 continue
+            if place.kind == "catalog":
+                if catalog_files is not None:
+                    catalog_files.append(raw)
+                continue
             if raw.content is None:
                 if place.kind == "config":
                     continue  # its own error, from self.config
-                why = raw.refusal or "cannot be read"
-                notices.warn(f"{raw.path}: {why}; left out of this answer")
+                _left_out(raw)
                 continue
             try:
                 text = raw.content.decode("utf-8").removeprefix("\ufeff")
                 data = parse(text)
             except (UnicodeDecodeError, ParseError):
                 continue
-            if place.kind == "catalog" and isinstance(data, list):
-                assert self._catalog_data is not None
-                self._catalog_data[place.name] = [e for e in data if isinstance(e, dict)]
-            elif place.kind == "record" and isinstance(data, dict):
+            if place.kind == "record" and isinstance(data, dict):
                 self._folders.setdefault(place.name, {}).setdefault(
                     place.id, Record(place.name, place.id, raw.path, data, text)
                 )
@@ -109,8 +112,13 @@ class Repository:
         """One folder's records by id."""
         return self._folder(folder)
 
+    @property
+    def catalogs(self) -> Catalogs:
+        """Every catalog (:mod:`crmfiles.records.catalogs`), read at the first question."""
+        return self._catalogs()
+
     def catalog(self, name: str) -> dict[str, dict[str, Any]]:
-        return {str(e.get("id")): e for e in self._catalogs().get(name, [])}
+        return dict(self._catalogs().get(name, {}))
 
     def get(self, record_id: str, folder: str | None = None) -> Record:
         """A record by id (``folder/id`` or a bare id searched in every folder)."""
@@ -136,3 +144,7 @@ class Repository:
 
     def catalog_path(self, name: str) -> str:
         return f"{CATALOG_DIR}/{name}.yaml"
+
+
+def _left_out(raw: RawFile) -> None:
+    notices.warn(f"{raw.path}: {raw.refusal or 'cannot be read'}; left out of this answer")
