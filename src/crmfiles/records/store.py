@@ -19,6 +19,7 @@ from crmfiles.records import CATALOG_DIR, RECORD_FOLDERS, Record, classify
 from crmfiles.records.catalogs import Catalogs, catalogs_of_files
 from crmfiles.records.facts import kept
 from crmfiles.records.facts_cache import read_facts
+from crmfiles.records.lookup import Finder, parse_record, read_text, the_one, wanted
 from crmfiles.records.sources import RawFile, Source, WorkTree
 from crmfiles.records.yamlio import ParseError, parse
 
@@ -121,26 +122,25 @@ class Repository:
         return dict(self._catalogs().get(name, {}))
 
     def get(self, record_id: str, folder: str | None = None) -> Record:
-        """A record by id (``folder/id`` or a bare id searched in every folder)."""
-        if "/" in record_id and folder is None:
-            folder, _, record_id = record_id.partition("/")
-        folders = [folder] if folder else list(RECORD_FOLDERS)
+        """A record by id (``type/id``, ``folder/id`` or a bare id searched in every
+        folder): in the work tree, where crm.yaml's layout puts it
+        (:mod:`crmfiles.records.lookup`), the one file parsed; else from the folders
+        read."""
+        self.config  # noqa: B018 - a repository whose crm.yaml cannot be read is none
+        folders, record_id = wanted(record_id, (folder,) if folder else None)
         if folder and folder not in RECORD_FOLDERS:
             raise CrmError(
                 f"unknown record type '{folder}'", hint=f"one of: {', '.join(RECORD_FOLDERS)}"
             )
-        found = [self._folder(f)[record_id] for f in folders if record_id in self._folder(f)]
-        if not found:
-            raise CrmError(
-                f"no record with id '{record_id}'" + (f" in {folder}/" if folder else ""),
-                hint="`crm list opportunities` shows the ids",
-            )
-        if len(found) > 1:
-            where = ", ".join(f"{r.folder}/{r.id}" for r in found)
-            raise CrmError(
-                f"'{record_id}' names several records: {where}", hint="write it as TYPE/ID"
-            )
-        return found[0]
+        every = folders or tuple(RECORD_FOLDERS)
+        if type(self.source) is WorkTree and not all(f in self._folders for f in every):
+            finder = Finder(self.root, lambda: self.config)
+            found, path = the_one(record_id, folders, finder.paths_of(every, record_id))
+            text = read_text(self.root, path)
+            return Record(found, record_id, path, parse_record(path, text), text)
+        hits = [(f, self._folder(f)[record_id].path) for f in every if record_id in self._folder(f)]
+        found, path = the_one(record_id, folders, hits)
+        return self._folder(found)[record_id]
 
     def catalog_path(self, name: str) -> str:
         return f"{CATALOG_DIR}/{name}.yaml"
