@@ -12,6 +12,7 @@ from crmfiles.git import EMPTY_TREE
 from crmfiles.history.replay import build
 from crmfiles.lint import revision_catalogs
 from crmfiles.ops.workspace import Workspace
+from crmfiles.people import read_people
 from crmfiles.records import OPTIONAL_CATALOGS
 from crmfiles.records.catalogs import Catalogs
 from crmfiles.records.sources import Index, Revision, WorkTree
@@ -41,6 +42,7 @@ def _awkward(repo: Path) -> None:
             "catalogs/establishments.yaml": "id: hq\n",  # not a list: none
             "catalogs/stages.yml": "- id: ghost\n  name: Ghost\n",  # reported, never read
             "catalogs/notes.yaml": "- id: stray\n",  # not a catalog
+            "catalogs/people.yaml": "- id: alice\n  emails: [alice@example.com]\n- id: 3\n",
         },
     )
     commit_all(repo, "awkward catalogs")
@@ -54,6 +56,7 @@ def _check_expected(catalogs: Catalogs) -> None:
     assert "notes" not in catalogs
     assert "ghost" not in catalogs["stages"]
     assert list(catalogs["stages"]) == ["qualify", "proposal", "negotiate", "commit"]
+    assert catalogs["people"] == {"alice": {"id": "alice", "emails": ["alice@example.com"]}}
 
 
 def test_every_reader_builds_the_same_catalogs(repo: Path) -> None:
@@ -69,6 +72,7 @@ def test_every_reader_builds_the_same_catalogs(repo: Path) -> None:
     assert Repository(repo, Revision(repo, head)).catalogs == checked
     assert {name: Repository(repo).catalog(name) for name in checked} == checked
     assert build(repo, head, None).products == checked["products"]
+    assert read_people(repo) == checked["people"]
 
 
 def test_a_catalog_edited_in_the_work_tree_reads_the_same_everywhere(repo: Path) -> None:
