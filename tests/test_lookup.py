@@ -82,7 +82,7 @@ def test_a_broken_record_says_where(repo: Path) -> None:
     write(repo, {"partners/acme.yaml": "id: acme\nname: [Acme\n"})
     (shown, found) = _refusals(repo, "acme")
     assert shown == found and shown[0].startswith("partners/acme.yaml:")
-    assert shown[1] == "fix the file first (`crm validate`)"
+    assert shown[1] == "fix the file first (`crm validate` shows every such file)"
 
 
 def test_a_revision_is_looked_up_in_its_folders_with_the_same_sentences(repo: Path) -> None:

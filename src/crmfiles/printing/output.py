@@ -10,6 +10,7 @@ from crmfiles.printing.context import build
 from crmfiles.printing.engine import render
 from crmfiles.printing.mail import Rendering
 from crmfiles.printing.pdf import PRINTABLE, render_pdf
+from crmfiles.printing.plain import plain_text
 from crmfiles.records import RECORD_FOLDERS
 from crmfiles.records.store import Record, Repository
 
@@ -49,11 +50,12 @@ def produce(
 def rendering(
     repo: Repository, record: Record, context: dict[str, Any], template: str | None = None
 ) -> Rendering:
-    """HTML for the body, Markdown for its plain-text alternative, the PDF to attach
-    (none for a record without a PDF layout: a partner through a template of yours)."""
+    """HTML for the body, the Markdown rendering read as plain text for its
+    alternative, the PDF to attach (none for a record without a PDF layout: a partner
+    through a template of yours)."""
     name = template_name(record, template)
     return Rendering(
         html=render(repo.root, name, "html", context),
-        text=render(repo.root, name, "md", context),
+        text=plain_text(render(repo.root, name, "md", context)),
         pdf=render_pdf(context) if context.get("type") in PRINTABLE else None,
     )

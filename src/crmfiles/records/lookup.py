@@ -18,6 +18,9 @@ from crmfiles.records import RECORD_FOLDERS, is_valid_id
 from crmfiles.records.opener import Unreadable, read_regular
 from crmfiles.records.yamlio import ParseError, parse
 
+# what a user is told when the record's file cannot be read or parsed
+FIX_FIRST = "fix the file first (`crm validate` shows every such file)"
+
 
 class Finder:
     """Where the record files of an id are in the work tree (file names only: nothing
@@ -172,9 +175,9 @@ def read_text(root: Path, path: str) -> str:
     try:
         return read_regular(root / path).decode("utf-8").removeprefix("\ufeff")
     except UnicodeDecodeError:
-        raise CrmError(f"{path}: not valid UTF-8", hint="`crm validate` shows where") from None
+        raise CrmError(f"{path}: not valid UTF-8", hint=FIX_FIRST) from None
     except Unreadable as exc:
-        raise CrmError(f"{path}: {exc.why}", hint="`crm validate` shows every such file") from None
+        raise CrmError(f"{path}: {exc.why}", hint=FIX_FIRST) from None
     except OSError as exc:
         raise CrmError(f"{path}: cannot read: {exc.strerror}") from None
 
@@ -184,9 +187,7 @@ def parse_record(path: str, text: str) -> dict[str, Any]:
     try:
         data = parse(text)
     except ParseError as err:
-        raise CrmError(
-            f"{path}:{err.line or 1}: {err.message}", hint="fix the file first (`crm validate`)"
-        ) from None
+        raise CrmError(f"{path}:{err.line or 1}: {err.message}", hint=FIX_FIRST) from None
     if not isinstance(data, dict):
         raise CrmError(f"{path}: not a record (a YAML mapping)")
     return data

@@ -1,8 +1,10 @@
 """Read access to a CRM repository for commands that show or change records.
 
 Unlike the checker, this parses only what a command asks for (a folder, the
-catalogs) and never validates; a file that cannot be read is skipped here and
-reported by ``crm validate``.
+catalogs) and never validates; a record file that cannot be read or parsed is
+skipped here, with a warning (:mod:`crmfiles.notices`) that the answer leaves it out,
+kept in :attr:`Repository.unreadable` (a list says so beside its totals, ``get`` of
+its id says why), and reported in full by ``crm validate``.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from crmfiles.records import CATALOG_DIR, RECORD_FOLDERS, Record, classify
 from crmfiles.records.catalogs import Catalogs, catalogs_of_files
 from crmfiles.records.facts import kept
 from crmfiles.records.facts_cache import read_facts
-from crmfiles.records.lookup import Finder, parse_record, read_text, the_one, wanted
+from crmfiles.records.lookup import FIX_FIRST, Finder, parse_record, read_text, the_one, wanted
 from crmfiles.records.sources import RawFile, Source, WorkTree
 from crmfiles.records.yamlio import ParseError, parse
 
@@ -34,6 +36,9 @@ class Repository:
         self._folders: dict[str, dict[str, Record]] = {}
         self._catalog_data: Catalogs | None = None
         self._facts: dict[str, list[Record]] | None = None
+        #: record files that could not be read: path -> (folder, id, what is wrong
+        #: as ``path:line: message``)
+        self.unreadable: dict[str, tuple[str, str, str]] = {}
 
     @classmethod
     def find(cls, explicit: str | None = None) -> Repository:
@@ -84,11 +89,22 @@ class Repository:
                 if place.kind == "config":
                     continue  # its own error, from self.config
                 _left_out(raw)
+                if place.kind == "record":
+                    why = raw.refusal or "cannot be read"
+                    self.unreadable[raw.path] = (place.name, place.id, f"{raw.path}: {why}")
                 continue
             try:
                 text = raw.content.decode("utf-8").removeprefix("\ufeff")
                 data = parse(text)
-            except (UnicodeDecodeError, ParseError):
+            except (UnicodeDecodeError, ParseError) as err:
+                if place.kind == "record":
+                    said = (
+                        f"{raw.path}:{err.line or 1}: {err.message}"
+                        if isinstance(err, ParseError)
+                        else f"{raw.path}: not valid UTF-8"
+                    )
+                    self.unreadable[raw.path] = (place.name, place.id, said)
+                    notices.warn(f"{said}; left out of this answer")
                 continue
             if place.kind == "record" and isinstance(data, dict):
                 self._folders.setdefault(place.name, {}).setdefault(
@@ -97,6 +113,11 @@ class Repository:
 
     def records(self, folder: str) -> list[Record]:
         return sorted(self._folder(folder).values(), key=lambda r: r.path)
+
+    def unreadable_in(self, folder: str) -> list[str]:
+        """The files of ``folder`` read so far that could not be (left out of it)."""
+        self._folder(folder)
+        return sorted(p for p, (f, _, _) in self.unreadable.items() if f == folder)
 
     def facts(self, folder: str) -> list[Record]:
         """One folder's records as facts (:mod:`crmfiles.records.facts`: what lists and
@@ -139,6 +160,12 @@ class Repository:
             text = read_text(self.root, path)
             return Record(found, record_id, path, parse_record(path, text), text)
         hits = [(f, self._folder(f)[record_id].path) for f in every if record_id in self._folder(f)]
+        broken = [
+            said for f, rid, said in self.unreadable.values() if rid == record_id and f in every
+        ]
+        if not hits and broken:
+            notices.withdraw(f"{broken[0]}; left out of this answer")
+            raise CrmError(broken[0], hint=FIX_FIRST)
         found, path = the_one(record_id, folders, hits)
         return self._folder(found)[record_id]
 
