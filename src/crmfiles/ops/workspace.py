@@ -186,9 +186,6 @@ class Workspace:
 
         return Finder(self.root, lambda: self.config, on_placed=self._ask_index, on_indexed=indexed)
 
-    def _listing(self, folder: str) -> list[tuple[str, list[str]]]:
-        return self.finder.listing(folder)
-
     def paths_of(self, folders: tuple[str, ...], record_id: str) -> list[tuple[str, str]]:
         """(folder, path) of the record files with this id (:meth:`Finder.paths_of`)."""
         return self.finder.paths_of(folders, record_id)
