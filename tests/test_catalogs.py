@@ -15,7 +15,7 @@ from crmfiles.ops.workspace import Workspace
 from crmfiles.people import read_people
 from crmfiles.records import OPTIONAL_CATALOGS
 from crmfiles.records.catalogs import Catalogs
-from crmfiles.records.sources import Index, Revision, WorkTree
+from crmfiles.records.sources import Index, Overlay, Revision, WorkTree
 from crmfiles.records.store import Repository
 
 # what every reader makes of the awkward catalogs below
@@ -76,8 +76,13 @@ def test_every_reader_builds_the_same_catalogs(repo: Path) -> None:
 
 
 def test_a_catalog_edited_in_the_work_tree_reads_the_same_everywhere(repo: Path) -> None:
-    write(repo, {"catalogs/terms.yaml": "- id: net60\n  name: Net 60\n"})
+    edited = {"catalogs/terms.yaml": b"- id: net60\n  name: Net 60\n"}
+    # an operation checks its edits laid over HEAD before it writes them
+    overlaid = load(Overlay(Revision(repo, "HEAD"), edited), use_cache=False).catalogs
+    write(repo, edited)
     checked = load(WorkTree(repo), use_cache=False).catalogs
+    assert overlaid == checked
+    assert Repository(repo, Overlay(Revision(repo, "HEAD"), edited)).catalogs == checked
     assert checked["terms"] == {"net60": {"id": "net60", "name": "Net 60"}}
     assert Workspace(repo).catalogs == checked
     assert Repository(repo).catalogs == checked
