@@ -1,6 +1,6 @@
 """What the TUI shows, read off the UI thread: records, list rows, filters, totals.
 
-Textual-free, so the benchmark and the tests use it headless.  A :class:`Snapshot` is
+Textual-free, so the benchmark and the tests use it headless.  A :class:`TuiSnapshot` is
 immutable once built: a reload or an operation's result builds a new one (re-reading
 only the files that changed) and the screens swap it in.
 """
@@ -121,7 +121,7 @@ class Folders(Source):
 
 
 @dataclass(eq=False)
-class Snapshot:
+class TuiSnapshot:
     root: Path
     repo: Repository
     records: dict[str, dict[str, Record]]
@@ -132,7 +132,7 @@ class Snapshot:
     _orders: dict[tuple[str, ...], list[ListRow]] = field(default_factory=dict, repr=False)
 
     @classmethod
-    def load(cls, root: Path, *, first: bool = False) -> Snapshot:
+    def load(cls, root: Path, *, first: bool = False) -> TuiSnapshot:
         """Every record, or with ``first`` only what the first screen shows (the
         opportunities, their partners, the catalogs and views); :meth:`rest` reads
         the other folders afterwards."""
@@ -154,7 +154,7 @@ class Snapshot:
         repo = Repository(root, Folders(root, tuple(later)))
         return {folder: {r.id: r for r in repo.records(folder)} for folder in later}
 
-    def with_folders(self, records: Mapping[str, dict[str, Record]]) -> Snapshot:
+    def with_folders(self, records: Mapping[str, dict[str, Record]]) -> TuiSnapshot:
         merged = {**self.records, **records}
         return replace(self, records=merged, partial=False)
 
@@ -219,7 +219,7 @@ class Snapshot:
             for i, stage in enumerate(entry.get("stages") or [])
         }
 
-    def with_days(self, days: dict[str, int]) -> Snapshot:
+    def with_days(self, days: dict[str, int]) -> TuiSnapshot:
         kept = {k: v for k, v in self._orders.items() if not any("days" in c for c in k)}
         return replace(self, days=days, _orders=kept)
 
@@ -316,7 +316,7 @@ class Snapshot:
         hay = f"{data.get('name', '')} {record.id} {data.get('partner', '')} {partner} {tags}"
         return ListRow(record.id, row, fold(hay))
 
-    def patched(self, paths: Iterable[str]) -> Snapshot:
+    def patched(self, paths: Iterable[str]) -> TuiSnapshot:
         """A new snapshot with these files re-read from the work tree; a changed
         catalog or crm.yaml changes everything derived from it, so reload then."""
         records = {folder: dict(by_id) for folder, by_id in self.records.items()}
@@ -324,7 +324,7 @@ class Snapshot:
         for path in paths:
             place = classify(path)
             if place is None or place.kind != "record" or path.startswith(CATALOG_DIR + "/"):
-                return Snapshot.load(self.root)
+                return TuiSnapshot.load(self.root)
             folder = records[place.name]
             old = folder.get(place.id)
             full = self.root / path
@@ -343,7 +343,7 @@ class Snapshot:
                 if place.name == "opportunities":
                     changed_opportunities.add(place.id)
             if place.name == "partners":
-                return Snapshot.load(self.root)  # a partner's name shows on many rows
+                return TuiSnapshot.load(self.root)  # a partner's name shows on many rows
         # the reports read a Repository: a fresh one, loaded when a report asks
         snap = replace(
             self, repo=Repository(self.root), records=records, rows=dict(self.rows), _orders={}

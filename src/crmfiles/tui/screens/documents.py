@@ -21,7 +21,7 @@ from crmfiles.folding import fold
 from crmfiles.money import Total, fmt
 from crmfiles.records.store import Repository
 from crmfiles.reports.lists import MONEY, Item, ItemListing, item_listing, schema_enum
-from crmfiles.tui.data import Snapshot
+from crmfiles.tui.data import TuiSnapshot
 from crmfiles.tui.screens.listing import SearchableList
 from crmfiles.tui.widgets.footer import CrmFooter
 from crmfiles.tui.widgets.statusbar import StatusBar
@@ -156,7 +156,7 @@ class DocumentsScreen(SearchableList):
 
     # --- rows -------------------------------------------------------------------------
 
-    def rows(self, snapshot: Snapshot) -> Sequence[Any]:
+    def rows(self, snapshot: TuiSnapshot) -> Sequence[Any]:
         filters = {"status": [self.status]} if self.status else {}
         # the list `crm list` makes, of the records the snapshot holds
         repo = Repository(snapshot.root).holding(snapshot.records)
@@ -188,7 +188,7 @@ class DocumentsScreen(SearchableList):
             "paid",
         )
 
-    def show(self, snapshot: Snapshot) -> None:
+    def show(self, snapshot: TuiSnapshot) -> None:
         memo = (id(snapshot.records), id(snapshot.rows), self.search, self.folder, self.status)
         if memo == self._memo:
             return

@@ -22,7 +22,7 @@ from crmfiles.diagnostics import Diagnostic
 from crmfiles.errors import CrmError
 from crmfiles.records import RECORD_FOLDERS
 from crmfiles.tui import ops
-from crmfiles.tui.data import Snapshot
+from crmfiles.tui.data import TuiSnapshot
 from crmfiles.tui.screens.base import CrmScreen
 from crmfiles.tui.screens.dialogs import content_hash, options
 from crmfiles.tui.validate import DELETE, candidate_text, field_of, validate
@@ -52,7 +52,7 @@ class FormScreen(CrmScreen):
         Binding("1,2,3,4,5,6,7,8,9,0,dollar_sign", "stay", show=False, id="edit.stay"),
     ]
 
-    def __init__(self, folder: str, record_id: str | None, snapshot: Snapshot) -> None:
+    def __init__(self, folder: str, record_id: str | None, snapshot: TuiSnapshot) -> None:
         super().__init__()
         self.folder = folder
         self.record_id = record_id

@@ -17,7 +17,7 @@ from textual.message import Message
 from textual.widgets import DataTable, Header, Static, Tab, Tabs
 
 from crmfiles.reports.timeline import interactions_about, tasks_about, timeline
-from crmfiles.tui.data import ListRow, Snapshot
+from crmfiles.tui.data import ListRow, TuiSnapshot
 from crmfiles.tui.screens import record_tabs
 from crmfiles.tui.screens.document_actions import DOCUMENT_ACTIONS, DocumentActions
 from crmfiles.tui.widgets.footer import CrmFooter
@@ -217,7 +217,7 @@ class RecordScreen(DocumentActions):
 
     # --- drawing ----------------------------------------------------------------------
 
-    def show(self, snapshot: Snapshot) -> None:
+    def show(self, snapshot: TuiSnapshot) -> None:
         title = self.query_one("#record-title", Static)
         body = self.query_one("#record-body", Static)
         row = snapshot.rows.get(self.record_id)
@@ -255,7 +255,7 @@ class RecordScreen(DocumentActions):
         body.update(draw())
         self.query_one("#record-scroll", VerticalScroll).scroll_home(animate=False)
 
-    def _title(self, snapshot: Snapshot, row: ListRow) -> Text:
+    def _title(self, snapshot: TuiSnapshot, row: ListRow) -> Text:
         data = row.data
         text = Text(no_wrap=True, overflow="ellipsis")
         text.append(f" {data.get('name', row.id)} ", style="bold reverse")
@@ -276,7 +276,7 @@ class RecordScreen(DocumentActions):
 
     # --- history ----------------------------------------------------------------------
 
-    def _events(self, snapshot: Snapshot) -> list[Event] | str | None:
+    def _events(self, snapshot: TuiSnapshot) -> list[Event] | str | None:
         """The record's changes from git (or why they cannot be read); None while they
         are first read.  Read again in a worker once the snapshot changed (a commit),
         the ones read before shown meanwhile."""

@@ -15,26 +15,26 @@ from textual.widgets import DataTable
 from crmfiles.documents.totals import document_totals, invoiced, left_to_invoice
 from crmfiles.money import decimal, fmt
 from crmfiles.records.store import Record
-from crmfiles.tui.data import Snapshot
+from crmfiles.tui.data import TuiSnapshot
 from crmfiles.tui.widgets.record_tables import STATUS_STYLE, clip, print_bindings
 
 Document = tuple[str, str]  # (folder, id)
 
 
-def opportunity_orders(snapshot: Snapshot, opportunity_id: str) -> list[Record]:
+def opportunity_orders(snapshot: TuiSnapshot, opportunity_id: str) -> list[Record]:
     """The opportunity's orders, oldest first."""
     every = snapshot.records["orders"].values()
     orders = [o for o in every if o.data.get("opportunity") == opportunity_id]
     return sorted(orders, key=lambda o: (str(o.data.get("date") or ""), o.id))
 
 
-def order_invoices(snapshot: Snapshot, order_id: str) -> list[Record]:
+def order_invoices(snapshot: TuiSnapshot, order_id: str) -> list[Record]:
     """An order's invoices, oldest first."""
     invoices = [i for i in snapshot.records["invoices"].values() if i.data.get("order") == order_id]
     return sorted(invoices, key=lambda i: (str(i.data.get("date") or ""), i.id))
 
 
-def every_invoice(snapshot: Snapshot) -> list[dict[str, object]]:
+def every_invoice(snapshot: TuiSnapshot) -> list[dict[str, object]]:
     return [r.data for r in snapshot.records["invoices"].values()]
 
 
@@ -82,7 +82,7 @@ class OrdersTable(DataTable[Text]):
         super().__init__(cursor_type="row", zebra_stripes=True, **kwargs)  # type: ignore[arg-type]
         self.documents: list[Document] = []
 
-    def fill(self, snapshot: Snapshot, opportunity_id: str) -> None:
+    def fill(self, snapshot: TuiSnapshot, opportunity_id: str) -> None:
         current = self.cursor_document
         self.clear(columns=not self.columns)
         if not self.columns:
@@ -134,7 +134,7 @@ class OrdersTable(DataTable[Text]):
         return self.documents[self.cursor_row]
 
 
-def cursor_order(snapshot: Snapshot, document: Document | None) -> Record | None:
+def cursor_order(snapshot: TuiSnapshot, document: Document | None) -> Record | None:
     """The order of the row under the cursor: the order itself, or the invoice's."""
     if document is None:
         return None
@@ -145,7 +145,7 @@ def cursor_order(snapshot: Snapshot, document: Document | None) -> Record | None
     return snapshot.records["orders"].get(record_id)
 
 
-def orders_summary(snapshot: Snapshot, document: Document | None) -> Text:
+def orders_summary(snapshot: TuiSnapshot, document: Document | None) -> Text:
     """The highlighted row's order: its total, what is invoiced, what is left."""
     order = cursor_order(snapshot, document)
     if order is None:

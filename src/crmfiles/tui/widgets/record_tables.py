@@ -20,7 +20,7 @@ from crmfiles.documents.totals import document_totals
 from crmfiles.money import fmt
 from crmfiles.records.store import Record
 from crmfiles.reports.timeline import Activity
-from crmfiles.tui.data import Snapshot
+from crmfiles.tui.data import TuiSnapshot
 
 KIND_STYLE = {
     "won": "bold green",
@@ -127,7 +127,7 @@ class ActivitiesTable(DataTable[Text]):
         return activity.folder, activity.record_id
 
 
-def opportunity_quotes(snapshot: Snapshot, opportunity_id: str) -> list[Record]:
+def opportunity_quotes(snapshot: TuiSnapshot, opportunity_id: str) -> list[Record]:
     """The quotes of an opportunity, newest revision first."""
     every = snapshot.records["quotes"].values()
     quotes = [q for q in every if q.data.get("opportunity") == opportunity_id]
@@ -197,7 +197,7 @@ class QuotesTable(DataTable[Text]):
         super().__init__(cursor_type="row", zebra_stripes=True, **kwargs)  # type: ignore[arg-type]
         self.quote_ids: list[str] = []
 
-    def fill(self, snapshot: Snapshot, opportunity_id: str) -> None:
+    def fill(self, snapshot: TuiSnapshot, opportunity_id: str) -> None:
         quotes = opportunity_quotes(snapshot, opportunity_id)
         current = self.cursor_quote
         self.clear(columns=not self.columns)
@@ -239,7 +239,7 @@ class QuotesTable(DataTable[Text]):
         return self.quote_ids[self.cursor_row]
 
 
-def quote_summary(snapshot: Snapshot, quote_id: str | None) -> Text:
+def quote_summary(snapshot: TuiSnapshot, quote_id: str | None) -> Text:
     """The highlighted quote's net, tax and total, under the table."""
     quote = snapshot.records["quotes"].get(quote_id or "")
     if quote is None:
