@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 NO_STAGE = "—"  # a kind without stages (consulting): not a blank to wonder about
 
 
-def deal_cell(snapshot: Snapshot | None, key: str, column: str) -> str:
+def deal_cell(snapshot: TuiSnapshot | None, key: str, column: str) -> str:
     """An opportunity's cell as the lists show it."""
     row = snapshot.rows.get(key) if snapshot else None
     if snapshot is None or row is None:

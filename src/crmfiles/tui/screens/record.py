@@ -336,7 +336,7 @@ class RecordScreen(DocumentActions):
             open_form(self.app, *picked)
 
 
-def documents(snapshot: Snapshot, opportunity_id: str) -> list[tuple[str, str]]:
+def documents(snapshot: TuiSnapshot, opportunity_id: str) -> list[tuple[str, str]]:
     """The deal's quotes, orders and invoices as task subjects: (type, id)."""
     from crmfiles.tui.widgets.orders_table import opportunity_orders, order_invoices
     from crmfiles.tui.widgets.record_tables import opportunity_quotes

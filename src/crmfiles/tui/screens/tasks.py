@@ -29,7 +29,7 @@ COLUMNS = [
 ]
 
 
-def quote_name(snapshot: Snapshot, quote_id: str) -> str:
+def quote_name(snapshot: TuiSnapshot, quote_id: str) -> str:
     """A quote as a task's subject: its id, whole (the About column is never narrowed
     below it), then its deal's name, which a narrow column cuts."""
     quote = snapshot.records["quotes"].get(quote_id)
