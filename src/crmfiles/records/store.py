@@ -17,7 +17,8 @@ from crmfiles.config import Config, find_root, parse_config
 from crmfiles.errors import CrmError
 from crmfiles.records import CATALOG_DIR, RECORD_FOLDERS, Record, classify
 from crmfiles.records.facts import kept
-from crmfiles.records.facts_cache import read_facts
+from crmfiles.records.facts_cache import read_tables
+from crmfiles.records.facts_table import FactTable
 from crmfiles.records.sources import RawFile, Source, WorkTree
 from crmfiles.records.yamlio import ParseError, parse
 
@@ -31,7 +32,7 @@ class Repository:
         self.source = source or WorkTree(root)
         self._folders: dict[str, dict[str, Record]] = {}
         self._catalog_data: dict[str, list[dict[str, Any]]] | None = None
-        self._facts: dict[str, list[Record]] | None = None
+        self._facts: dict[str, FactTable] | None = None
 
     @classmethod
     def find(cls, explicit: str | None = None) -> Repository:
@@ -100,9 +101,16 @@ class Repository:
         folder was read whole already, or where its facts are not kept."""
         if folder in self._folders or not kept(folder):
             return self.records(folder)
+        return self.fact_table(folder).records()
+
+    def fact_table(self, folder: str) -> FactTable:
+        """:meth:`facts` as columns (:class:`~crmfiles.records.facts_table.FactTable`):
+        what a reader that aggregates a few fields of every record reads."""
+        if folder in self._folders or not kept(folder):
+            return FactTable.of_records(folder, self.records(folder))
         if self._facts is None:
             self.config  # noqa: B018 - a repository whose crm.yaml cannot be read is none
-            self._facts = read_facts(self.source)
+            self._facts = read_tables(self.source)
         return self._facts[folder]
 
     def by_id(self, folder: str) -> dict[str, Record]:
