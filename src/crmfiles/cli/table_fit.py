@@ -142,7 +142,23 @@ class Table:
     ) -> None:
         self.overrides = overrides
         self.columns = tuple(columns)
-        self.values = [[row[i] for row in cells] for i in range(len(columns))]
+        self._measure([[row[i] for row in cells] for i in range(len(columns))])
+
+    @classmethod
+    def of_columns(
+        cls,
+        columns: Sequence[str],
+        values: list[list[str]],
+        overrides: Mapping[str, Spec] | None = None,
+    ) -> Table:
+        """A table given column by column (each a list of cells)."""
+        table = cls.__new__(cls)
+        table.overrides, table.columns = overrides, tuple(columns)
+        table._measure(values)
+        return table
+
+    def _measure(self, values: list[list[str]]) -> None:
+        self.values = values
         self.narrow = [bool(_NARROW.fullmatch("".join(v))) for v in self.values]
         self.widest = [
             max(map(len if narrow else width_of, values), default=0)

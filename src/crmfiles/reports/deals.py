@@ -19,9 +19,9 @@ class Deals:
     weighted amounts and currencies computed as :func:`crmfiles.reports.pipeline.rows`
     computes them."""
 
-    def __init__(self, repo: Repository) -> None:
+    def __init__(self, repo: Repository, table: FactTable | None = None) -> None:
         self.repo = repo
-        self.table: FactTable = repo.fact_table("opportunities")
+        self.table: FactTable = table or repo.fact_table("opportunities")
         self.ids = self.table.ids
 
     def __len__(self) -> int:
@@ -36,33 +36,53 @@ class Deals:
         base = self.repo.config.currency
         return [str(c or base) for c in self.column("currency")]
 
-    @cached_property
-    def _money(self) -> tuple[list[Decimal | None], list[Decimal | None]]:
-        amounts: list[Decimal | None] = []
+    def _money(
+        self, kept: str, kept_weighted: str, *, of_margin: bool = False
+    ) -> tuple[list[Decimal | None], list[Decimal | None]]:
+        """Each deal's amount (or margin) and its weighted value: as the facts keep
+        them, or from the lines and the products catalog where they do not."""
+        values: list[Decimal | None] = []
         weights: list[Decimal | None] = []
-        kept_amounts = self.table.values(facts.AMOUNT)
-        kept_weights = self.table.values(facts.WEIGHTED)
         products: dict[str, Any] | None = None
-        for i, (amount, weight) in enumerate(zip(kept_amounts, kept_weights, strict=True)):
-            if amount is MISSING:  # priced from the catalog: the lines are kept
+        read = facts.margin if of_margin else facts.amount
+        for i, (value, weight) in enumerate(
+            zip(self.table.values(kept), self.table.values(kept_weighted), strict=True)
+        ):
+            if value is MISSING:  # priced from the catalog: the lines are kept
                 if products is None:
                     products = self.repo.catalog("products")
                 data = self.table.row(i)
-                value = facts.amount(data, products)
-                amounts.append(value)
-                weights.append(facts.weighted_of(data, value))
+                made = read(data, products)
+                values.append(made)
+                weights.append(facts.weighted_of(data, made, of_margin=of_margin))
                 continue
-            amounts.append(None if amount is None else Decimal(amount))
+            values.append(None if value is None else Decimal(value))
             weights.append(None if weight is None or weight is MISSING else Decimal(weight))
-        return amounts, weights
+        return values, weights
+
+    @cached_property
+    def _amounts(self) -> tuple[list[Decimal | None], list[Decimal | None]]:
+        return self._money(facts.AMOUNT, facts.WEIGHTED)
+
+    @cached_property
+    def _margins(self) -> tuple[list[Decimal | None], list[Decimal | None]]:
+        return self._money(facts.MARGIN, facts.WEIGHTED_MARGIN, of_margin=True)
 
     @property
     def amount(self) -> list[Decimal | None]:
-        return self._money[0]
+        return self._amounts[0]
 
     @property
     def weighted(self) -> list[Decimal | None]:
-        return self._money[1]
+        return self._amounts[1]
+
+    @property
+    def margin(self) -> list[Decimal | None]:
+        return self._margins[0]
+
+    @property
+    def weighted_margin(self) -> list[Decimal | None]:
+        return self._margins[1]
 
     @cached_property
     def open(self) -> list[bool]:

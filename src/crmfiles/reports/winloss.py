@@ -9,6 +9,7 @@ count: won / (won + lost).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -126,18 +127,17 @@ def winloss(repo: Repository, kind: str | None = None, period: Period | None = N
             continue
         if closed_on is not None and closed_on[i] not in period:
             continue
-        groups = [total]
         person = str(responsible[i] or "")
-        groups.append(by_responsible.setdefault(person, tally(person, people.get(person, person))))
+        groups = [total, _group(by_responsible, person, people, tally)]
         if status == "lost":
             reason = str(reason_of[i] or "")
-            groups.append(by_reason.setdefault(reason, tally(reason, reasons.get(reason, reason))))
+            groups.append(_group(by_reason, reason, reasons, tally))
         kept = competitors[i]
         for competitor in (whole[i] if kept is MISSING else kept) or []:
             if not isinstance(competitor, dict) or not competitor.get("partner"):
                 continue
             pid = str(competitor["partner"])
-            entry = by_competitor.setdefault(pid, tally(pid, partners.get(pid, pid)))
+            entry = _group(by_competitor, pid, partners, tally)
             groups.append(entry)
             if status == "lost" and competitor.get("outcome") == "won":
                 entry.lost_to += 1
@@ -159,3 +159,13 @@ def winloss(repo: Repository, kind: str | None = None, period: Period | None = N
         sorted(by_competitor.values(), key=lambda t: (-(t.won + t.lost), t.key)),
         sorted(by_responsible.values(), key=lambda t: (-(t.won + t.lost), t.key)),
     )
+
+
+def _group(
+    groups: dict[str, Tally], key: str, names: dict[str, str], tally: Callable[[str, str], Tally]
+) -> Tally:
+    """The tally of ``key``, made the first time (two totals: not one per deal)."""
+    found = groups.get(key)
+    if found is None:
+        found = groups[key] = tally(key, names.get(key, key))
+    return found
