@@ -12,7 +12,7 @@ from typing import Any
 
 from crmfiles import csvsafe
 from crmfiles.errors import CrmError
-from crmfiles.money import fmt, plain
+from crmfiles.money import CENT, fmt, plain
 from crmfiles.records.store import Repository
 
 LIST_TYPES = ("opportunities", "partners", "contacts", "leads", "interactions", "tasks",
@@ -263,8 +263,13 @@ def _cells(values: list[Any], column: str) -> list[str]:
     kinds = set(map(type, values))
     if kinds <= {str} and column != "at":
         return [v.replace(";", ", ") for v in values]
-    if kinds <= {Decimal, type(None)}:
-        return [fmt(v) for v in values]  # (fmt of None is blank)
+    if kinds <= {str, type(None)} and column != "at":
+        return ["" if v is None else v.replace(";", ", ") for v in values]
+    if kinds <= {Decimal, type(None)}:  # fmt's rounding to the cent, inlined
+        return [
+            "" if v is None else f"{v.quantize(CENT):,.2f}" if v.adjusted() < 24 else fmt(v)
+            for v in values
+        ]
     if kinds <= {int, type(None)}:
         return ["" if v is None else str(v) for v in values]
     return [_cell(v, column) for v in values]
