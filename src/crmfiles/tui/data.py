@@ -16,8 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from crmfiles.folding import fold
-from crmfiles.money import Total, amount_of, fmt, rates_from, weighted
-from crmfiles.records import CATALOG_DIR, CATALOGS, CONFIG_FILE, RECORD_FOLDERS, classify
+from crmfiles.money import Total, fmt, rates_from
+from crmfiles.records import CATALOG_DIR, CATALOGS, CONFIG_FILE, RECORD_FOLDERS, classify, facts
 from crmfiles.records.sources import RawFile, Source, WorkTree
 from crmfiles.records.store import Record, Repository
 from crmfiles.records.yamlio import ParseError, parse
@@ -75,19 +75,51 @@ FILTERS = ("stage", "status", "responsible", "tag", "kind")
 
 @dataclass
 class ListRow:
-    """One opportunity as the list, the kanban and the reports see it."""
+    """One opportunity as the list, the kanban and the reports see it: its facts
+    (:mod:`crmfiles.records.facts`, what a list, a search, a filter or a card reads),
+    and the whole record, read from its file the first time a screen asks for it."""
 
     id: str
     row: Row
     hay: str  # what incremental search looks in, case-folded
+    root: Path | None = None  # where the record's file is (None: the record is whole)
+
+    @property
+    def facts(self) -> dict[str, Any]:
+        return self.row.record.data
+
+    @property
+    def path(self) -> str:
+        return self.row.record.path
 
     @property
     def record(self) -> Record:
-        return self.row.record
+        """The whole record (its one file parsed the first time)."""
+        record = self.row.record
+        if not record.whole and self.root is not None:
+            whole = read_whole(self.root, record)
+            if whole is not None:
+                self.row.record = record = whole
+        return record
 
     @property
     def data(self) -> dict[str, Any]:
-        return self.row.record.data
+        """The whole record's data (what a record screen shows)."""
+        return self.record.data
+
+
+def read_whole(root: Path, record: Record) -> Record | None:
+    """A record read whole from its file; None when the file is no longer the one
+    the facts were read from (a snapshot never changes: the facts stand until the
+    reload that follows every change) or can no longer be read as a record."""
+    try:
+        text = (root / record.path).read_text("utf-8").removeprefix("\ufeff")
+        data = parse(text)
+    except (OSError, UnicodeDecodeError, ParseError):
+        return None
+    if not isinstance(data, dict) or facts.facts_of(record.folder, data) != record.data:
+        return None
+    return Record(record.folder, record.id, record.path, data, text)
 
 
 @dataclass
@@ -135,22 +167,31 @@ class Snapshot:
     def load(cls, root: Path, *, first: bool = False) -> Snapshot:
         """Every record, or with ``first`` only what the first screen shows (the
         opportunities, their partners, the catalogs and views); :meth:`rest` reads
-        the other folders afterwards."""
-        source = Folders(root, FIRST) if first else None
-        repo = Repository(root, source)
+        the other folders afterwards.  Opportunities are read as facts (from the
+        warm cache: only the files git says changed are parsed), each one whole when
+        a screen opens it; so are partners on the first load (their names)."""
+        repo = Repository(root)
         repo.config  # noqa: B018 - fail early on a broken crm.yaml
-        folders = [f for f in RECORD_FOLDERS if not first or f in FIRST]
-        records = {folder: {r.id: r for r in repo.records(folder)} for folder in folders}
-        records.update({folder: {} for folder in RECORD_FOLDERS if folder not in folders})
         catalogs = {name: repo.catalog(name) for name in CATALOGS}
+        views = repo.facts("views")
+        records: dict[str, dict[str, Record]] = {"views": {r.id: r for r in views}}
+        as_facts = {"opportunities"} | ({"partners"} if first else set())
+        if not facts.covers("opportunities", _shown(views)):
+            as_facts.discard("opportunities")  # a view names a field facts lack
+        for folder in RECORD_FOLDERS:
+            if folder in records or (first and folder not in FIRST):
+                records.setdefault(folder, {})
+                continue
+            read = repo.facts(folder) if folder in as_facts else repo.records(folder)
+            records[folder] = {r.id: r for r in read}
         snap = cls(root, repo, records, catalogs, {}, partial=first)
         snap.rows = {rid: snap._row(rec) for rid, rec in records["opportunities"].items()}
         return snap
 
     @staticmethod
     def rest(root: Path) -> dict[str, dict[str, Record]]:
-        """The folders ``load(first=True)`` left out."""
-        later = [f for f in RECORD_FOLDERS if f not in FIRST]
+        """The folders ``load(first=True)`` left out, and the partners whole."""
+        later = [f for f in RECORD_FOLDERS if f not in FIRST or f == "partners"]
         repo = Repository(root, Folders(root, tuple(later)))
         return {folder: {r.id: r for r in repo.records(folder)} for folder in later}
 
@@ -205,11 +246,23 @@ class Snapshot:
         views.sort(key=lambda v: (not v.get("default"), str(v.get("name") or v.get("id"))))
         return views or [{"id": "all", "name": "All opportunities"}]
 
+    def record(self, folder: str, record_id: str) -> Record | None:
+        """A record whole (a record read as facts is read from its file now)."""
+        row = self.rows.get(record_id) if folder == "opportunities" else None
+        if row is not None:
+            return row.record
+        record = self.records.get(folder, {}).get(record_id)
+        if record is not None and not record.whole:
+            whole = read_whole(self.root, record)
+            if whole is not None:
+                record = self.records[folder][record_id] = whole
+        return record
+
     def record_by_path(self, path: str) -> Record | None:
         place = classify(path)
         if place is None or place.kind != "record":
             return None
-        return self.records.get(place.name, {}).get(place.id)
+        return self.record(place.name, place.id)
 
     @cached_property
     def _stage_index(self) -> dict[tuple[Any, Any], int]:
@@ -255,7 +308,7 @@ class Snapshot:
     def sort_value(self, lr: ListRow, column: str) -> Any:
         """Stages sort in their kind's order, references by the name the list shows."""
         if column == "stage":
-            return self._stage_index.get((lr.data.get("kind"), lr.data.get("stage")))
+            return self._stage_index.get((lr.facts.get("kind"), lr.facts.get("stage")))
         if column in ("partner", "responsible", "kind", "loss_reason"):
             return self.cell(lr, column) or None
         return self.value(lr, column)
@@ -298,7 +351,8 @@ class Snapshot:
 
     def _row(self, record: Record) -> ListRow:
         data = record.data
-        amount = amount_of(data, self.catalogs["products"])
+        products = self.catalogs["products"]
+        amount = facts.amount(data, products)
         partner = self.name("partners", data.get("partner"))
         names = {
             "partner_name": partner,
@@ -308,13 +362,13 @@ class Snapshot:
         row = Row(
             record,
             amount,
-            weighted(amount, data.get("probability")),
+            facts.weighted_of(data, amount),
             str(data.get("currency") or self.currency),
             names,
         )
         tags = " ".join(as_list(data.get("tags")))
         hay = f"{data.get('name', '')} {record.id} {data.get('partner', '')} {partner} {tags}"
-        return ListRow(record.id, row, fold(hay))
+        return ListRow(record.id, row, fold(hay), None if record.whole else self.root)
 
     def patched(self, paths: Iterable[str]) -> Snapshot:
         """A new snapshot with these files re-read from the work tree; a changed
@@ -355,6 +409,19 @@ class Snapshot:
             else:
                 snap.rows[rid] = snap._row(record)
         return snap
+
+
+def _shown(views: Iterable[Record]) -> set[str]:
+    """The fields the saved views show, filter and sort by (the list's columns)."""
+    from crmfiles.reports.pipeline import DERIVED
+
+    wanted = set(DEFAULT_COLUMNS) | {"tags", "name", "partner"}  # (the search's)
+    for view in views:
+        data = view.data
+        wanted.update(map(str, view_columns(data)))
+        wanted.update("tags" if k == "tag" else k for k in view_filters(data))
+        wanted.update(k.lstrip("+-") for k in view_sort(data))
+    return wanted - DERIVED - {"days_in_stage"}
 
 
 def mapping(value: Any) -> dict[str, Any]:
