@@ -13,6 +13,8 @@ _EXTRA = str.maketrans({"ß": "ss", "æ": "ae", "ø": "o", "œ": "oe", "ł": "l"
 
 def fold(text: str) -> str:
     """Case-folded, accents dropped, whitespace runs as one space, trimmed."""
-    decomposed = unicodedata.normalize("NFKD", text.casefold().translate(_EXTRA))
-    plain = "".join(c for c in decomposed if not unicodedata.combining(c))
+    plain = text.casefold().translate(_EXTRA)
+    if not plain.isascii():  # (ASCII has nothing to decompose: most names, every id)
+        decomposed = unicodedata.normalize("NFKD", plain)
+        plain = "".join(c for c in decomposed if not unicodedata.combining(c))
     return " ".join(plain.split())

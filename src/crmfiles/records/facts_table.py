@@ -90,10 +90,12 @@ class FactTable:
         if self._records is None:
             names = list(self._columns)
             columns = [self.values(n) for n in names]
-            datas = [
-                {n: v for n, v in zip(names, values, strict=True) if v is not MISSING}
-                for values in zip(*columns, strict=True)
-            ] or [{} for _ in range(self._count)]
+            datas = [dict(zip(names, values, strict=True)) for values in zip(*columns, strict=True)]
+            datas = datas or [{} for _ in range(self._count)]
+            for name, column in zip(names, columns, strict=True):  # then the fields lacked
+                if MISSING in column:
+                    for i in [i for i, v in enumerate(column) if v is MISSING]:
+                        del datas[i][name]
             self._records = list(
                 map(
                     Record,
