@@ -8,7 +8,7 @@ only the files that changed) and the screens swap it in.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from functools import cached_property
@@ -18,10 +18,10 @@ from typing import Any
 from crmfiles.folding import fold
 from crmfiles.money import Total, fmt, rates_from
 from crmfiles.records import CATALOG_DIR, CATALOGS, CONFIG_FILE, RECORD_FOLDERS, classify, facts
-from crmfiles.records.sources import RawFile, Source, WorkTree
 from crmfiles.records.store import Record, Repository
 from crmfiles.records.yamlio import ParseError, parse
 from crmfiles.reports.pipeline import DEFAULT_COLUMNS, Row, as_list, matches
+from crmfiles.tui.rows import Folders, ListRow, read_whole
 
 Today = Callable[[], dt.date]
 
@@ -74,62 +74,6 @@ FILTERS = ("stage", "status", "responsible", "tag", "kind")
 
 
 @dataclass
-class ListRow:
-    """One opportunity as the list, the kanban and the reports see it: its facts
-    (:mod:`crmfiles.records.facts`, what a list, a search, a filter or a card reads),
-    and the whole record, read from its file the first time a screen asks for it."""
-
-    id: str
-    row: Row
-    root: Path | None = None  # where the record's file is (None: the record is whole)
-
-    @cached_property
-    def hay(self) -> str:
-        """What incremental search looks in, case-folded (made at the first search)."""
-        data = self.facts
-        tags = " ".join(as_list(data.get("tags")))
-        partner = self.row.names.get("partner_name", "")
-        return fold(f"{data.get('name', '')} {self.id} {data.get('partner', '')} {partner} {tags}")
-
-    @property
-    def facts(self) -> dict[str, Any]:
-        return self.row.record.data
-
-    @property
-    def path(self) -> str:
-        return self.row.record.path
-
-    @property
-    def record(self) -> Record:
-        """The whole record (its one file parsed the first time)."""
-        record = self.row.record
-        if not record.whole and self.root is not None:
-            whole = read_whole(self.root, record)
-            if whole is not None:
-                self.row.record = record = whole
-        return record
-
-    @property
-    def data(self) -> dict[str, Any]:
-        """The whole record's data (what a record screen shows)."""
-        return self.record.data
-
-
-def read_whole(root: Path, record: Record) -> Record | None:
-    """A record read whole from its file; None when the file is no longer the one
-    the facts were read from (a snapshot never changes: the facts stand until the
-    reload that follows every change) or can no longer be read as a record."""
-    try:
-        text = (root / record.path).read_text("utf-8").removeprefix("\ufeff")
-        data = parse(text)
-    except (OSError, UnicodeDecodeError, ParseError):
-        return None
-    if not isinstance(data, dict) or facts.facts_of(record.folder, data) != record.data:
-        return None
-    return Record(record.folder, record.id, record.path, data, text)
-
-
-@dataclass
 class Selection:
     """The rows a list shows and their totals in the base currency."""
 
@@ -139,24 +83,6 @@ class Selection:
 
 
 FIRST = (CONFIG_FILE, CATALOG_DIR, "opportunities", "partners", "views")
-
-
-class Folders(Source):
-    """The work tree limited to some top-level folders (listed from git's index
-    without reading, then read by the work tree itself)."""
-
-    def __init__(self, root: Path, tops: tuple[str, ...]) -> None:
-        super().__init__(root)
-        self.base = WorkTree(root)
-        self.tops = tops
-        self.label = self.base.label
-
-    def files(self) -> Iterator[RawFile]:
-        wanted = [e.path for e in self.base.entries() if e.path.split("/")[0] in self.tops]
-        yield from self.base.files_at(wanted)
-
-    def files_at(self, paths: list[str]) -> Iterator[RawFile]:
-        yield from self.base.files_at(paths)
 
 
 @dataclass(eq=False)
