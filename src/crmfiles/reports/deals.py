@@ -22,7 +22,11 @@ class Deals:
     def __init__(self, repo: Repository, table: FactTable | None = None) -> None:
         self.repo = repo
         self.table: FactTable = table or repo.fact_table("opportunities")
-        self.ids = self.table.ids
+
+    @property
+    def ids(self) -> list[str]:
+        """Each deal's id (read from the paths only when asked for)."""
+        return self.table.ids
 
     def __len__(self) -> int:
         return len(self.table)
