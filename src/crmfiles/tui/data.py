@@ -8,6 +8,7 @@ only the files that changed) and the screens swap it in.
 from __future__ import annotations
 
 import datetime as dt
+import gc
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
@@ -104,6 +105,20 @@ class Snapshot:
         the other folders afterwards.  Opportunities are read as facts (from the
         warm cache: only the files git says changed are parsed), each one whole when
         a screen opens it; so are partners on the first load (their names)."""
+        paused = gc.isenabled()  # 100,000 rows of acyclic dicts: no collection between
+        gc.disable()
+        try:
+            return cls._load(root, first=first)
+        finally:
+            if paused:
+                # the rows live as long as the snapshot: out of the collector's passes
+                # (which would walk them all on every full collection); freed by
+                # reference counting when the snapshot goes
+                gc.freeze()
+                gc.enable()
+
+    @classmethod
+    def _load(cls, root: Path, *, first: bool) -> Snapshot:
         repo = Repository(root)
         repo.config  # noqa: B018 - fail early on a broken crm.yaml
         catalogs = {name: repo.catalog(name) for name in CATALOGS}
