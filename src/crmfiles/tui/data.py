@@ -97,6 +97,8 @@ class Snapshot:
     partial: bool = False  # only the first screen's folders are read yet
     _orders: dict[tuple[str, ...], list[ListRow]] = field(default_factory=dict, repr=False)
     _named: dict[str, dict[str, str]] = field(default_factory=dict, repr=False)
+    # the last search: the ordered rows it searched, its words, the rows found
+    _last_search: list[Any] = field(default_factory=list, repr=False)
 
     @classmethod
     def load(cls, root: Path, *, first: bool = False) -> Snapshot:
@@ -305,6 +307,22 @@ class Snapshot:
             self._orders[sort] = cached
         return cached
 
+    def _searched(self, ordered: list[ListRow], words: list[str]) -> list[ListRow]:
+        """The rows whose search text holds every word; typing on narrows the last
+        search's rows instead of all of them (a row that holds a longer word holds
+        the shorter one it extends)."""
+        last = self._last_search
+        rows = ordered
+        if last and last[0] is ordered and all(any(o in n for n in words) for o in last[1]):
+            rows = last[2]
+        if len(words) == 1:
+            word = words[0]
+            found = [lr for lr in rows if word in lr.hay]
+        else:
+            found = [lr for lr in rows if all(w in lr.hay for w in words)]
+        self._last_search[:] = [ordered, words, found]
+        return found
+
     def select(
         self,
         filters: Mapping[str, Sequence[str]],
@@ -315,7 +333,7 @@ class Snapshot:
         words = fold(search).split()
         chosen = self.ordered(tuple(sort) or ("name",))
         if words:
-            chosen = [lr for lr in chosen if all(w in lr.hay for w in words)]
+            chosen = self._searched(chosen, words)
         active = {k: v for k, v in filters.items() if v}
         chosen = [lr for lr in chosen if matches(lr.row, active)] if active else list(chosen)
         amount, weighted_total = Total(self.currency, self.rates), Total(self.currency, self.rates)
