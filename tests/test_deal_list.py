@@ -23,6 +23,7 @@ COLUMNS = [*DEFAULT_COLUMNS, *sorted(DERIVED), "tags", "closed", "opened", "loss
 CASES = [
     ({}, ()),
     ({}, ("-amount",)),
+    ({}, ("name",)),
     ({"status": ["in_progress"]}, ("probability", "name")),
     ({"tag": ["key-account", "quick-win"]}, ("expected_close:desc",)),
     ({"closed": ["false"], "kind": ["standard-sale"]}, ("-weighted_margin", "partner_name")),
@@ -34,6 +35,11 @@ CASES = [
 def example(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("deal-list") / "crm"
     shutil.copytree(EXAMPLE, root)
+    # a name in lower case: text sorts case-folded ("alpha" before "Beta", not after)
+    path = root / "opportunities/2025/10/getraenke-hofmann-pallet-trucks.yaml"
+    text = path.read_text()
+    name = next(line for line in text.splitlines() if line.startswith("name: "))
+    path.write_text(text.replace(name, "name: alpha, in lower case"))
     return root
 
 
