@@ -262,6 +262,8 @@ def _cells(values: list[Any], column: str) -> list[str]:
     only amounts or only whole numbers (a list of 100,000 has a million cells)."""
     kinds = set(map(type, values))
     if kinds <= {str} and column != "at":
+        if ";" not in "".join(values):  # (most columns: the values are the cells)
+            return values
         return [v.replace(";", ", ") for v in values]
     if kinds <= {str, type(None)} and column != "at":
         return ["" if v is None else v.replace(";", ", ") for v in values]
