@@ -16,7 +16,7 @@ Keys are delivered as the terminal driver delivers them and timed until the fram
 that shows their effect (not through the test Pilot, whose waits add ~50 ms a key).
 
 Each figure is the median of several runs, next to the floor it cannot beat: reading
-the records (``Snapshot.load``) for the first screen.  Budgets: 1.5 s / 100 ms / 200 ms.
+the records (``TuiSnapshot.load``) for the first screen.  Budgets: 1.5 s / 100 ms / 200 ms.
 """
 
 from __future__ import annotations
@@ -154,10 +154,10 @@ async def one_run(root: Path, word: str) -> dict[str, float]:
 
 
 def floor(root: Path) -> float:
-    from crmfiles.tui.data import Snapshot
+    from crmfiles.tui.data import TuiSnapshot
 
     t = time.perf_counter()
-    Snapshot.load(root)
+    TuiSnapshot.load(root)
     return time.perf_counter() - t
 
 
@@ -177,7 +177,7 @@ def main(argv: list[str] | None = None) -> int:
     floors = [floor(root) for _ in range(args.runs)]
     runs = [asyncio.run(one_run(root, args.word)) for _ in range(args.runs)]
     print(f"TUI with {int(runs[0]['rows']):,} opportunities listed ({root})")
-    print(f"  floor: reading the records (Snapshot.load)  {statistics.median(floors):7.3f} s")
+    print(f"  floor: reading the records (TuiSnapshot.load)  {statistics.median(floors):7.3f} s")
     failed = False
     for name, budget in BUDGETS.items():
         value = statistics.median(r[name] for r in runs)

@@ -47,19 +47,27 @@ def test_money_lists_total_in_the_base_currency(example: Path) -> None:  # noqa:
     amounts = {row["id"]: row["amount"] for row in payload["invoices"]}
     assert amounts["inv-2026-0031"] == "129894.45"  # a decimal string, two places
     totals = payload["totals"]
-    # every invoice listed (the canceled one too); open: only what is still owed
-    assert totals["by_currency"] == {"CHF": "118500.00", "EUR": "267213.90"}
+    # every invoice listed, the canceled one counted in no total; open: what is still owed
+    assert len(payload["invoices"]) == 4
+    assert totals["counted"] == {"statuses": ["open", "paid"], "count": 3}
+    assert totals["by_currency"] == {"CHF": "118500.00", "EUR": "259788.90"}
     assert totals["currency"] == "EUR" and totals["converted"] is True
     # the CHF invoice converted at the rate of catalogs/currencies.yaml (1.07)
-    assert Decimal(totals["amount"]) == Decimal("394008.90")
+    assert Decimal(totals["amount"]) == Decimal("386583.90")
     assert totals["open_amount"] == "126795.00"
-    quotes = listed(example, "quotes", "--opportunity", "vitalis-pharma-e16-fleet")
+    # (a won quote is counted when its status is asked for: by default, only open ones)
+    quotes = listed(
+        example, "quotes", "--opportunity", "vitalis-pharma-e16-fleet", "--status", "won"
+    )
     [quote] = quotes["quotes"]
     # the lines: 6 x 28,500 and 6 x 9,800, less 5 %; 19 % tax of each line
     assert (quote["net"], quote["tax"], quote["gross"]) == ("218310.00", "41478.90", "259788.90")
     assert quotes["totals"]["gross"] == quotes["totals"]["amount"] == "259788.90"
     table = crm(example, "list", "orders", columns=200).stdout
-    assert "3 orders   total 411,333.90 EUR   (net 369,855.00, tax 41,478.90)" in table
+    assert (
+        "3 orders   total 386,583.90 EUR of the 2 open or delivered orders   "
+        "(net 345,105.00, tax 41,478.90)"
+    ) in table
     table = crm(example, "list", "invoices", "--status", "open", columns=200).stdout
     assert "1 invoice   total 126,795.00 EUR   open 126,795.00 EUR" in table
     csv = crm(example, "list", "invoices", "--format", "csv").stdout.splitlines()
@@ -185,3 +193,58 @@ def test_the_task_list_at_a_terminal_width(example: Path, width: int) -> None:  
     ids = [p.stem for p in files(example, "tasks")]
     assert [line.split()[0] for line in lines[1 : 1 + len(ids)]] == sorted(ids)  # ids whole
     assert lines[0].split()[:3] == ["id", "due", "state"]
+
+
+@pytest.fixture
+def broken_quote(example: Path, tmp_path: Path) -> Path:  # noqa: F811
+    """The example company with one quote file that is not YAML crmfiles reads."""
+    import shutil
+
+    root = tmp_path / "crm"
+    shutil.copytree(example, root, symlinks=True)
+    (root / "quotes/2026/11/q-2026-0099.yaml").write_text(
+        "id: q-2026-0099\nstatus: draft\ncomment: 'a \x01 control'\n", encoding="utf-8"
+    )
+    return root
+
+
+def test_a_list_says_what_it_could_not_read(broken_quote: Path) -> None:
+    path = "quotes/2026/11/q-2026-0099.yaml"
+    warning = f"crm: warning: {path}:3: character U+0001 is not allowed in YAML; left out"
+    done = crm(broken_quote, "list", "quotes", columns=200)
+    assert done.returncode == 0
+    assert done.stderr.startswith(warning)
+    assert f"(not counting 1 unreadable file: {path})" in done.stdout
+    payload = json.loads(crm(broken_quote, "list", "quotes", "--format", "json").stdout)
+    assert payload["totals"]["left_out"] == [path]
+
+
+def test_render_says_what_is_wrong_with_the_file(broken_quote: Path) -> None:
+    done = crm(broken_quote, "render", "q-2026-0099")
+    assert done.returncode == 2
+    assert done.stderr == (
+        "crm: error: quotes/2026/11/q-2026-0099.yaml:3: character U+0001 is not allowed "
+        "in YAML\n  hint: fix the file first (`crm validate` shows every such file)\n"
+    )
+    done = crm(broken_quote, "order", "new", "q-2026-0099")
+    assert done.returncode == 2
+    assert done.stderr.startswith("crm: error: quotes/2026/11/q-2026-0099.yaml:3: ")
+
+
+def test_document_totals_count_what_a_reader_expects(example: Path) -> None:  # noqa: F811
+    """Quotes: the open ones (a lost quote sold nothing, a revised one is counted in its
+    revision); orders and invoices: not the canceled ones - as the invoicing report."""
+    lines = {
+        t: crm(example, "list", t, columns=250).stdout.splitlines()[-1]
+        for t in ("quotes", "orders", "invoices")
+    }
+    assert lines["quotes"].startswith(
+        "9 quotes   total 746,670.26 EUR of the 3 draft or active quotes"
+    )
+    assert "total 386,583.90 EUR of the 2 open or delivered orders" in lines["orders"]
+    assert "total 386,583.90 EUR of the 3 open or paid invoices" in lines["invoices"]
+    report = json.loads(crm(example, "report", "invoicing", "--format", "json").stdout)
+    assert (report["total"]["ordered"], report["total"]["invoiced"]) == ("386583.90",) * 2
+    # a status asked for is what is counted
+    lost = listed(example, "quotes", "--status", "lost")["totals"]
+    assert "counted" not in lost and lost["count"] == 2 and lost["amount"] == "499075.00"

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import email
 import io
+import re
 import socket
 from collections.abc import Iterator
 from email import policy
@@ -111,7 +112,10 @@ def check_message(message: EmailMessage) -> None:
     body = message.get_body(("plain",))
     assert body is not None
     text = body.get_content().replace("\r\n", "\n")
-    assert text.startswith("# Quote q-2026-0021\n") and f"**{GROSS} EUR**" in text
+    # readable text: the Markdown rendering without its marks, tables in columns
+    assert text.startswith("Quote q-2026-0021\n=================\n")
+    assert "**" not in text and "|" not in text and "---" not in text
+    assert re.search(rf"^Total +{GROSS} EUR$", text, re.M)  # a totals row, in columns
     html = message.get_body(("html",))
     assert html is not None and f"{GROSS} EUR" in html.get_content()
     assert "Acme Müller GmbH" in html.get_content()
@@ -172,6 +176,7 @@ def test_send_delivers_and_records_an_interaction(
     (path,) = git(repo, "show", "--name-only", "--format=", "HEAD").split()
     assert path.startswith("interactions/") and path in out
     data = parse((repo / path).read_text("utf-8"))
+    assert data["id"].endswith("-mail-q-2026-0021") and data["id"][:10] == data["at"][:10]
     assert data["type"] == "email" and data["direction"] == "outbound"
     assert data["subject"] == SUBJECT
     assert data["opportunity"] == "acme-forklifts" and data["partner"] == "acme"
@@ -259,3 +264,27 @@ def test_any_record_through_a_template_of_yours(
     html = message.get_body(("html",))
     assert html is not None and "<p>Hello Acme</p>" in html.get_content()
     assert list(message.iter_attachments()) == []
+
+
+def test_a_mail_to_no_contact_lists_none(
+    repo: Path, capsys: pytest.CaptureFixture[str], inbox: tuple[Inbox, int]
+) -> None:
+    """The deal's contacts are not whom the mail went to: the interaction lists the
+    contacts among the recipients, and none when there are none; sent again the same
+    day, its id is the day's and the document's, numbered."""
+    _, port = inbox
+    add_documents(repo, smtp_yaml(port))
+    deal = "opportunities/2026/01/acme-forklifts.yaml"
+    write(repo, {deal: (repo / deal).read_text("utf-8") + "contacts: [jane]\n"})
+    git(repo, "commit", "-qam", "jane on the deal")
+    ids = []
+    for _ in range(2):
+        mail(capsys, "q-2026-0021", "--to", "buyer@elsewhere.example", "--send")
+        (path,) = git(repo, "show", "--name-only", "--format=", "HEAD").split()
+        data = parse((repo / path).read_text("utf-8"))
+        assert "contacts" not in data
+        assert data["opportunity"] == "acme-forklifts"
+        assert "q-2026-0021" in data["summary"]
+        ids.append(data["id"])
+    day = ids[0][:10]
+    assert ids == [f"{day}-mail-q-2026-0021", f"{day}-mail-q-2026-0021-2"]

@@ -237,6 +237,128 @@ def test_an_order_needs_a_won_quote(example: Path, capsys: pytest.CaptureFixture
     assert git(example, "rev-parse", "HEAD") == head
 
 
+def test_a_won_quote_is_ordered_once(example: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    deal = "getraenke-hofmann-e16"
+    for step in (["quote", "new", deal], ["quote", "activate", deal], ["quote", "win", deal]):
+        assert crm(capsys, *step)[0] == 0
+    code, out, err = crm(capsys, "order", "new", deal)
+    assert code == 0, err
+    first = out.split()[2]
+    quote_id = out.split()[4]
+    head = git(example, "rev-parse", "HEAD")
+    code, _, err = crm(capsys, "order", "new", quote_id)
+    assert code == 2
+    assert err == (
+        f"crm: error: {quote_id} is ordered already by {first}\n"
+        f"  hint: a quote makes one order: `crm show {first}`; "
+        f"`crm order cancel {first}` first to order it again\n"
+    )
+    assert git(example, "rev-parse", "HEAD") == head
+    # once canceled, the quote is ordered again
+    assert crm(capsys, "order", "cancel", first)[0] == 0
+    code, out, err = crm(capsys, "order", "new", quote_id)
+    assert code == 0, err
+    assert crm(capsys, "validate")[0] == 0
+
+
+def test_an_order_with_invoices_is_not_canceled(
+    example: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    head = git(example, "rev-parse", "HEAD")
+    # ord-2026-0006 has the open invoice inv-2026-0164
+    code, _, err = crm(capsys, "order", "cancel", "ord-2026-0006")
+    assert code == 2
+    assert err == (
+        "crm: error: ord-2026-0006 has open invoices: inv-2026-0164\n"
+        "  hint: cancel them first: `crm invoice cancel inv-2026-0164`\n"
+    )
+    assert git(example, "rev-parse", "HEAD") == head
+    assert crm(capsys, "invoice", "cancel", "inv-2026-0164")[0] == 0
+    code, out, err = crm(capsys, "order", "cancel", "ord-2026-0006")
+    assert code == 0, err
+    assert out.startswith("canceled ord-2026-0006, committed ")
+
+
+def test_an_order_paid_for_is_not_canceled(
+    example: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert crm(capsys, "invoice", "paid", "inv-2026-0164")[0] == 0
+    code, _, err = crm(capsys, "order", "cancel", "ord-2026-0006")
+    assert code == 2
+    assert err == (
+        "crm: error: ord-2026-0006 has paid invoices: inv-2026-0164; an order paid for "
+        "is not canceled\n"
+        "  hint: a credit note is not part of crmfiles: record the refund in your "
+        "accounting, and leave the order as it is\n"
+    )
+
+
+def test_a_refusal_names_what_was_asked(example: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A refused new document names the argument typed, and the number it would have
+    had only as that: the number was never created."""
+    deal = "mueller-logistik-e25-fleet"  # its quote q-2026-0017 is active
+    would = next_number(example, "quotes", "q")
+    code, out, err = crm(capsys, "quote", "new", deal)
+    assert code == 1
+    assert err.startswith(
+        f"crm: refused: crm quote new {deal} (would create {would}) breaks 1 rule; "
+        "nothing was written\n"
+    )
+    assert "[quote-open-twice]" in out
+    code, out, _ = crm(capsys, "quote", "new", deal, "--format", "json")
+    assert json.loads(out)["error"] == (
+        f"crm quote new {deal} (would create {would}) breaks 1 rule; nothing was written"
+    )
+
+
+@pytest.mark.parametrize(
+    ("args", "message", "hint"),
+    [
+        (["revise", "q-2026-0004"], "q-2026-0004 is lost: only a draft or active quote is "
+         "revised", "`crm quote new northern-retail-reach-trucks` starts a new one"),
+        (["revise", "q-2026-0002"], "q-2026-0002 is won: only a draft or active quote is "
+         "revised", "`crm quote new vitalis-pharma-e16-fleet` starts a new one"),
+        (["activate", "q-2026-0004"], "q-2026-0004 is lost: only a draft quote is activated",
+         "`crm quote new northern-retail-reach-trucks` starts a new one"),
+        (["win", "q-2026-0004"], "q-2026-0004 is lost: only an active quote is won",
+         "`crm quote new northern-retail-reach-trucks` starts a new one"),
+        (["lose", "q-2026-0002"], "q-2026-0002 is won: only a draft or active quote is lost",
+         "`crm quote new vitalis-pharma-e16-fleet` starts a new one"),
+        (["win", "q-2026-0019"], "q-2026-0019 is draft: only an active quote is won",
+         "`crm quote activate q-2026-0019` once it is sent: a customer accepts what was sent"),
+    ],
+)  # fmt: skip
+def test_a_quote_in_a_final_status_says_so(
+    example: Path, capsys: pytest.CaptureFixture[str], args: list[str], message: str, hint: str
+) -> None:
+    head = git(example, "rev-parse", "HEAD")
+    code, out, err = crm(capsys, "quote", *args)
+    assert (code, out) == (2, "")
+    assert err == f"crm: error: {message}\n  hint: {hint}\n"
+    assert git(example, "rev-parse", "HEAD") == head
+
+
+def test_a_quote_without_lines_is_not_activated(
+    example: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    text = (example / "quotes/2026/11/q-2026-0019.yaml").read_text()
+    (example / "quotes/2026/11/q-2026-0019.yaml").write_text(text.split("lines:")[0])
+    git(example, "commit", "-qam", "no lines")
+    code, _, err = crm(capsys, "quote", "activate", "q-2026-0019")
+    assert code == 2
+    assert err == (
+        "crm: error: q-2026-0019 has no lines: a quote is sent with what it offers\n"
+        "  hint: add lines with `crm edit q-2026-0019` (or `crm set q-2026-0019 ...`)\n"
+    )
+    (example / "quotes/2026/11/q-2026-0019.yaml").write_text(
+        text.split("lines:")[0] + "lines:\n  - description: Something\n    quantity: 1\n"
+    )
+    git(example, "commit", "-qam", "a line without a price")
+    code, _, err = crm(capsys, "quote", "activate", "q-2026-0019")
+    assert code == 2
+    assert err.startswith("crm: error: q-2026-0019 has no total: a line without a price\n")
+
+
 def test_a_closed_deal_takes_no_quote(example: Path, capsys: pytest.CaptureFixture[str]) -> None:
     head = git(example, "rev-parse", "HEAD")
     code, _, err = crm(capsys, "quote", "new", "vitalis-pharma-e16-fleet")
@@ -394,3 +516,28 @@ def test_a_deal_with_an_open_order_is_not_closed_as_lost(
     assert crm(capsys, "order", "cancel", order)[0] == 0
     code, _, err = crm(capsys, "close", deal, "--lost", "--reason", "price")
     assert code == 0, err
+
+
+def test_overdue_invoices_are_listed_as_the_report_counts_them(
+    example: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = example / "invoices/inv-2026-0164.yaml"  # open, 118,500.00 CHF
+    text = path.read_text()
+    due = re.search(r"^due: (.*)$", text, re.M)
+    assert due is not None
+    yesterday = (TODAY - dt.timedelta(days=1)).isoformat()
+    path.write_text(text.replace(f"due: {due.group(1)}", f"due: {yesterday}"))
+    code, out, _ = crm(capsys, "list", "invoices", "--overdue", "--format", "json")
+    assert code == 0
+    listed = json.loads(out)
+    assert [r["id"] for r in listed["invoices"]] == ["inv-2026-0164"]
+    code, out, _ = crm(capsys, "report", "invoicing", "--format", "json")
+    report = json.loads(out)
+    assert report["overdue"]["count"] == 1
+    assert report["overdue"]["amount"] == listed["totals"]["amount"]
+    # due today is not overdue yet
+    path.write_text(text.replace(f"due: {due.group(1)}", f"due: {TODAY.isoformat()}"))
+    code, out, _ = crm(capsys, "list", "invoices", "--overdue", "--format", "json")
+    assert json.loads(out)["invoices"] == []
+    code, _, err = crm(capsys, "list", "orders", "--overdue")
+    assert code == 2 and "--overdue is not a filter of orders" in err

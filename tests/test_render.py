@@ -92,7 +92,8 @@ def test_a_partial_invoice_states_its_share_and_how_to_pay(
     # due: the invoice's date + 30 days (crm.yaml documents.payment_days)
     assert "| Due | 2026-05-01 |" in md
     assert f"| **Total** | **{GROSS} EUR** |" in md  # the order's
-    assert "| Invoiced separately | 24,490.62 EUR |" in md  # the other open invoice
+    # the order's first invoice: the later one does not change what it says
+    assert "Invoiced before" not in md
     # 10,000.00 of 34,490.62: each rate's part in proportion (7 %: 40.12 of the gross
     # -> 11.63, of which tax 11.63 x 7 / 107 = 0.76), the last rate the rest (9,988.37,
     # of which tax 9,988.37 x 19 / 119 = 1,594.78): the parts add up to the amount
@@ -100,11 +101,15 @@ def test_a_partial_invoice_states_its_share_and_how_to_pay(
     assert "| Tax 19 % on 8,393.59 | 1,594.78 EUR |" in md
     assert "| This invoice, net | 8,404.46 EUR |" in md
     assert "| **Amount due** | **10,000.00 EUR** |" in md
-    assert "| Left on the order after this invoice | 0.00 EUR |" in md
+    assert "| Left on the order after this invoice | 24,490.62 EUR |" in md
     assert "Please pay **10,000.00 EUR** by 2026-05-01, quoting inv-2026-0007." in md
     assert "IBAN DE02 1203 0000 0000 2020 51" in md
     html = render(capsys, "inv-2026-0009")
     assert "Due</td><td>2026-05-15" in html  # its own due date wins
+    # the second invoice counts the first, dated before it
+    md = render(capsys, "inv-2026-0009", "--format", "md")
+    assert "| Invoiced before | 10,000.00 EUR |" in md
+    assert "| Left on the order after this invoice | 0.00 EUR |" in md
 
 
 def test_an_opportunity_summary(docs: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -160,6 +165,29 @@ def test_the_pdf_has_the_names_and_the_totals(
     render(capsys, "inv-2026-0007", "--format", "pdf", "-o", "i.pdf")
     text = PdfReader(docs / "i.pdf").pages[0].extract_text()
     assert "Amount due 10,000.00 EUR" in text and "Please pay 10,000.00 EUR by 2026-05-01" in text
+
+
+def test_a_recurring_line_shows_its_months(docs: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """2 × 95.00 = 6,840.00 does not read; 2 × 36 months at 95.00 per month does."""
+    quote = (docs / "quotes/2026/03/q-2026-0021.yaml").read_text()
+    service = (
+        "  - description: Fleet service\n    quantity: 2\n    unit_price: 95\n"
+        "    tax_rate: 19\n    duration_months: 36\n"
+    )
+    write(docs, {"quotes/2026/03/q-2026-0021.yaml": quote.replace("terms: net30\n", "")
+                 + service + "terms: net30\n"})  # fmt: skip
+    md = render(capsys, "q-2026-0021", "--format", "md")
+    assert "| 4 | Fleet service | 2 × 36 months |  | 95.00 per month |  | 19 % | 6,840.00 |" in md
+    html = render(capsys, "q-2026-0021")
+    row = html.split("<td>4</td>", 1)[1].split("</tr>", 1)[0]
+    assert '<td class="num">2 × 36 months</td>' in row
+    assert '<td class="num">95.00 per month</td>' in row and ">6,840.00</td>" in row
+    from pypdf import PdfReader
+
+    render(capsys, "q-2026-0021", "--format", "pdf", "-o", "q.pdf")
+    text = " ".join(page.extract_text() for page in PdfReader(docs / "q.pdf").pages)
+    flat = " ".join(text.split())
+    assert "2 × 36 months" in flat and "95.00 per month" in flat
 
 
 def test_the_pdf_address_and_details_do_not_overlap(

@@ -177,6 +177,38 @@ def test_document_source_keeps_an_order_of_a_won_quote(repo: Path) -> None:
     assert report(repo) == []
 
 
+ORDER2 = "orders/2026/04/o-2.yaml"
+
+
+def test_document_source_breaks_a_second_order_of_one_quote(repo: Path) -> None:
+    second = order().replace("id: o-1", "id: o-2")
+    write(repo, {Q1: quote("q-1", "won"), ORDER: order(), ORDER2: second})
+    assert report(repo) == [f"{ORDER2}:2:8: error [document-source]"]
+    [d] = check(WorkTree(repo)).diagnostics
+    assert d.message == "quote 'q-1' is ordered already by 'o-1'"
+    # committed as one change, the step (crm lint) says so too
+    commit_all(repo)
+    assert linted(repo) == [f"{ORDER2}:2:8: error [document-source]"]
+
+
+def test_document_source_keeps_an_order_after_a_canceled_one(repo: Path) -> None:
+    second = order().replace("id: o-1", "id: o-2")
+    write(repo, {Q1: quote("q-1", "won"), ORDER: order("canceled"), ORDER2: second})
+    assert report(repo) == []
+    # (and a canceled later order is no second order either)
+    write(repo, {ORDER: order(), ORDER2: order("canceled").replace("id: o-1", "id: o-2")})
+    assert report(repo) == []
+
+
+def test_document_source_breaks_an_open_invoice_of_a_canceled_order(repo: Path) -> None:
+    write(repo, {Q1: quote("q-1", "won"), ORDER: order("canceled"), INV1: invoice("i-1", "100")})
+    assert report(repo) == [f"{INV1}:4:9: error [document-source]"]
+    [d] = check(WorkTree(repo)).diagnostics
+    assert d.message == "open invoice of order 'o-1', which is canceled"
+    write(repo, {INV1: invoice("i-1", "100", status="canceled")})
+    assert report(repo) == []
+
+
 def test_document_source_breaks_an_invoice_for_another_partner(repo: Path) -> None:
     write(repo, {Q1: quote("q-1", "won"), ORDER: order(), INV1: invoice("i-1", "100")})
     assert report(repo) == []

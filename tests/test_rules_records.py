@@ -483,6 +483,21 @@ def test_date_order_keeps_the_same_day(repo: Path) -> None:
     assert report(repo) == []
 
 
+def test_date_order_breaks_an_order_delivered_before_its_date(repo: Path) -> None:
+    quote = "id: q-1\nopportunity: acme-forklifts\nrevision: 1\nstatus: won\npartner: acme\n"
+    order = (
+        "id: o-1\nquote: q-1\nopportunity: acme-forklifts\npartner: acme\n"
+        "date: 2026-03-10\nstatus: delivered\ndelivered_on: {day}\n"
+    )
+    path = "orders/2026/03/o-1.yaml"
+    write(repo, {"quotes/2026/02/q-1.yaml": quote, path: order.format(day="2026-03-09")})
+    assert report(repo) == [f"{path}:7:15: error [date-order]"]
+    [d] = check(WorkTree(repo)).diagnostics
+    assert d.message == "delivered_on 2026-03-09 is before date 2026-03-10"
+    write(repo, {path: order.format(day="2026-03-10")})
+    assert report(repo) == []
+
+
 # --- currency-mismatch, money-precision, amount-mismatch --------------------------
 
 

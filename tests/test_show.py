@@ -108,3 +108,12 @@ def test_show_at_a_terminal_width(example: Path, width: int) -> None:  # noqa: F
     assert_snapshot(text, f"show-opportunity-{width}")
     assert all(cell_len(line) <= width for line in text.splitlines())
     assert all(line == line.rstrip() for line in text.splitlines())
+
+
+def test_the_origin_is_named_as_a_reference(example: Path) -> None:  # noqa: F811
+    text = shown(example, "holzwerk-schwarzwald-erstkontakt")
+    origin = next(x for x in text.splitlines() if x.startswith("origin"))
+    assert origin.split(None, 1)[1] == (
+        "lead Forklift for the sawmill yard (holzwerk-schwarzwald-website)"
+    )
+    assert "{" not in text

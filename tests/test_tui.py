@@ -120,6 +120,21 @@ async def settle(pilot: Pilot[object]) -> None:
 
 async def type_text(pilot: Pilot[object], text: str) -> None:
     await pilot.press(*[{" ": "space"}.get(ch, ch) for ch in text])
+    await search_applied(pilot)
+
+
+async def search_applied(pilot: Pilot[object]) -> None:
+    """Wait until a list's search box is what the list shows: the list filters after a
+    pause in the typing (a timer), which a loaded machine may fire late."""
+    from textual.widgets import Input
+
+    screen = pilot.app.screen
+    for _ in range(200):
+        boxes = screen.query("#search")
+        box = boxes.first() if boxes else None
+        if not isinstance(box, Input) or getattr(screen, "search", box.value) == box.value:
+            return
+        await pilot.pause(0.02)
 
 
 def shown(widget: object) -> str:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from conftest import commit_all, git, write
 
-from crmfiles.tui.data import Snapshot
+from crmfiles.tui.data import TuiSnapshot
 from crmfiles.tui.gitstate import parse_status, read_state, tree_fingerprint
 
 MORE = {
@@ -41,7 +41,7 @@ MORE = {
 
 def test_select_searches_filters_sorts_and_totals_in_the_base_currency(repo: Path) -> None:
     write(repo, MORE)
-    snap = Snapshot.load(repo)
+    snap = TuiSnapshot.load(repo)
     everything = snap.select({}, "", ["name"])
     assert [r.id for r in everything.rows] == ["acme-forklifts", "acme-service", "acme-usd"]
     # 30,000 EUR + 1,000 USD at 0.9; weighted 3,000 + 450
@@ -59,9 +59,9 @@ def test_select_searches_filters_sorts_and_totals_in_the_base_currency(repo: Pat
 
 def test_first_load_reads_the_rest_later_and_patches_reread_one_file(repo: Path) -> None:
     write(repo, MORE)
-    snap = Snapshot.load(repo, first=True)
+    snap = TuiSnapshot.load(repo, first=True)
     assert snap.partial and not snap.records["contacts"]
-    full = snap.with_folders(Snapshot.rest(repo))
+    full = snap.with_folders(TuiSnapshot.rest(repo))
     assert not full.partial and "jane" in full.records["contacts"]
     path = "opportunities/2026/02/acme-usd.yaml"
     text = (repo / path).read_text().replace("probability: 50", "probability: 70")

@@ -1,4 +1,5 @@
-"""SVG snapshots of the record screen's Activities and Quotes tabs and of My tasks with
+"""SVG snapshots of the record screen's Activities and Documents tabs (quotes; orders
+and their invoices), of the list of quotes, orders and invoices, and of My tasks with
 its instructions panel, at 80×24 and 160×45 (the fixtures and helpers of
 ``test_tui_snapshots.py``; review with ``--snapshot-report``, accept with
 ``--snapshot-update``)."""
@@ -34,6 +35,27 @@ def test_record_quotes(snap_compare: Compare, demo: Path, size: tuple[int, int])
     async def run_before(pilot: Pilot[object]) -> None:
         await to_record(pilot, "mueller-logistik-e25-fleet")
         await ready(pilot, "enter", "left_square_bracket", "left_square_bracket")
+
+    assert snap_compare(make_app(demo), terminal_size=size, run_before=run_before)
+
+
+@pytest.mark.parametrize("size", SIZES, ids=IDS)
+def test_record_orders_and_invoices(
+    snap_compare: Compare,
+    demo: Path,  # noqa: F811
+    size: tuple[int, int],
+) -> None:
+    async def run_before(pilot: Pilot[object]) -> None:
+        # reached as a user does: the list of orders, Enter on the open one
+        await ready(pilot, "dollar_sign", "t", "f", "down", "enter", "enter")
+
+    assert snap_compare(make_app(demo), terminal_size=size, run_before=run_before)
+
+
+@pytest.mark.parametrize("size", SIZES, ids=IDS)
+def test_documents_list(snap_compare: Compare, demo: Path, size: tuple[int, int]) -> None:  # noqa: F811
+    async def run_before(pilot: Pilot[object]) -> None:
+        await ready(pilot, "dollar_sign", "t", "t")  # the invoices
 
     assert snap_compare(make_app(demo), terminal_size=size, run_before=run_before)
 

@@ -68,13 +68,13 @@ def test_whoami_says_plainly_when_the_email_is_nobody(repo: Path) -> None:
 @pytest.mark.parametrize("email", ["alice@example.com"])
 def test_workspace_and_tui_agree(repo: Path, email: str) -> None:
     from crmfiles.ops.workspace import Workspace
-    from crmfiles.tui.data import Snapshot
+    from crmfiles.tui.data import TuiSnapshot
 
     with (repo / "crm.yaml").open("a") as handle:
         handle.write("me: bob\n")
     with Workspace(repo) as ws:
         from_ops = ws.me
-    from_tui = Snapshot.load(repo).me(email)
+    from_tui = TuiSnapshot.load(repo).me(email)
     assert from_ops == from_tui == "alice"
 
 

@@ -3,8 +3,9 @@ revision against the stored snapshot (only what git says changed is read), the
 forked helper that checks half of a cold run's files, writing the snapshot after a
 run, and moving it along to an operation's commit by patching the rows it changed.
 
-What the rules across records keep of each file (:func:`rule_facts`) is defined
-here once, for the writer; :class:`~crmfiles.rules.base.Context` reads it back.
+What the snapshot keeps of each record's facts for the rules is defined once, in
+:mod:`crmfiles.rulefacts`: written here, read back by
+:class:`~crmfiles.rules.base.Context`.
 """
 
 from __future__ import annotations
@@ -31,14 +32,13 @@ from crmfiles.diagnostics import Finding
 from crmfiles.records import (
     CATALOG_DIR,
     CONFIG_FILE,
-    FACT_KEYS,
     RECORD_FOLDERS,
     LoadedFile,
     Place,
     classify,
-    name_key,
 )
 from crmfiles.records.sources import TOP_LEVEL, RawFile, Source
+from crmfiles.rulefacts import kept, rule_facts
 
 if TYPE_CHECKING:
     from crmfiles.rules.base import Context
@@ -48,16 +48,6 @@ Checked = Callable[["Context", Iterable[RawFile], dict[str, "str | None"]], Iter
 
 def place_of(path: str) -> Place:
     return classify(path) or Place("record", path.split("/")[0], path)
-
-
-def rule_facts(data: Any) -> dict[str, Any] | None:
-    if not isinstance(data, dict):
-        return None
-    facts = {key: data[key] for key in FACT_KEYS if key in data}
-    name = facts.get("name")
-    if isinstance(name, str):  # how names compare: case and spacing do not count
-        facts["name_key"] = name_key(name)
-    return facts or None
 
 
 class Restored:
@@ -284,6 +274,8 @@ def _write_snapshot(ctx: Context, store: Cache) -> None:
     name_keys: list[str] = []
     currency: list[str] = []
     links: dict[str, str] = {}
+    roles: dict[str, list[Any]] = {}
+    partner_names: dict[str, str] = {}
     found: dict[str, Found] = {}
     dirty: list[str] = []
     for f in sorted((f for f in files if f.place.kind == "record"), key=lambda f: f.path):
@@ -303,14 +295,15 @@ def _write_snapshot(ctx: Context, store: Cache) -> None:
         if f.findings:
             found[f.path] = Found(tuple(f.findings), f.text)
         cold[f.path] = (f.blob, refs, facts)
-        facts = facts or {}
-        key = facts.get("name_key") if f.place.name == "opportunities" else None
-        name_keys.append(key if isinstance(key, str) else "")
-        money = facts.get("currency")
-        currency.append(money if isinstance(money, str) else "")
-        link = {"quotes": "opportunity", "orders": "quote", "invoices": "order"}.get(f.place.name)
-        if link and isinstance(facts.get(link), str):
-            links[f.path] = facts[link]
+        row = kept(f.place.name, facts)
+        name_keys.append(row.name_key)
+        currency.append(row.currency)
+        if row.link is not None:
+            links[f.path] = row.link
+        if row.roles is not None:
+            roles[f.path] = row.roles
+        if row.partner_name is not None:
+            partner_names[f.path] = row.partner_name
     # also the paths the listing saw outside the tree but could not read (deleted in
     # the work tree): another source (the index) may still hold them
     dirty = sorted({*dirty, *ctx.outside_tree})
@@ -325,16 +318,8 @@ def _write_snapshot(ctx: Context, store: Cache) -> None:
         found,
         dirty,
     )
-    snapshot.roles = {
-        path: facts["roles"]
-        for path, (_, _, facts) in cold.items()
-        if path.startswith("partners/") and facts and isinstance(facts.get("roles"), list)
-    }
-    snapshot.partner_names = {
-        path: facts["name_key"]
-        for path, (_, _, facts) in cold.items()
-        if path.startswith("partners/") and facts and isinstance(facts.get("name_key"), str)
-    }
+    snapshot.roles = roles
+    snapshot.partner_names = partner_names
     snapshot.unique_names = not _has_opportunity_duplicate(ctx.collective)
     snapshot.unique_ids = all(
         len(ctx.ids_of(folder)) == len(ctx.folder_paths(folder)) for folder in RECORD_FOLDERS
@@ -397,21 +382,14 @@ def _patched(
             if f is not None:
                 dirty.add(path)
             continue
-        facts = f.facts or {}
-        key = facts.get("name_key") if f.place.name == "opportunities" else None
-        money = facts.get("currency")
-        rows[path] = (
-            blob,
-            key if isinstance(key, str) else "",
-            money if isinstance(money, str) else "",
-        )
-        link = {"quotes": "opportunity", "orders": "quote", "invoices": "order"}.get(f.place.name)
-        if link and isinstance(facts.get(link), str):
-            links[path] = facts[link]
-        if f.place.name == "partners" and isinstance(facts.get("roles"), list):
-            roles[path] = facts["roles"]
-        if f.place.name == "partners" and isinstance(facts.get("name_key"), str):
-            partner_names[path] = facts["name_key"]
+        facts = kept(f.place.name, f.facts)
+        rows[path] = (blob, facts.name_key, facts.currency)
+        if facts.link is not None:
+            links[path] = facts.link
+        if facts.roles is not None:
+            roles[path] = facts.roles
+        if facts.partner_name is not None:
+            partner_names[path] = facts.partner_name
     for f in ctx.files:  # findings of every record this run looked at (restored ones too)
         if f.place.kind == "record" and f.path not in dirty and rows.get(f.path, True):
             if f.findings:

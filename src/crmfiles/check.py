@@ -24,7 +24,6 @@ from crmfiles.cachework import (
     listing,
     place_of,
     roles_changed,
-    rule_facts,
     save,
     worth_saving,
 )
@@ -36,6 +35,7 @@ from crmfiles.records import (
     OPTIONAL_CATALOGS,
     LoadedFile,
 )
+from crmfiles.records.catalogs import build_catalogs
 from crmfiles.records.sources import RawFile, Source
 from crmfiles.records.yamlio import (
     ParseError,
@@ -47,6 +47,7 @@ from crmfiles.records.yamlio import (
     parse,
     top_level_slots,
 )
+from crmfiles.rulefacts import rule_facts
 from crmfiles.rules.base import Context
 from crmfiles.rules.files import load_file
 from crmfiles.rules.registry import check_levels, level
@@ -102,15 +103,9 @@ def load(
         restored=restored,
     )
     for f in files:
-        if not f.place.ext_ok:
-            continue  # catalogs/<name>.yml is reported, not read
-        ctx.catalog_paths[f.place.name] = f.path
-        if isinstance(f.data, list):
-            ctx.catalogs[f.place.name] = {
-                e["id"]: e for e in f.data if isinstance(e, dict) and isinstance(e.get("id"), str)
-            }
-    for name in OPTIONAL_CATALOGS - set(ctx.catalog_paths):
-        ctx.catalogs.setdefault(name, {})
+        if f.place.ext_ok:  # catalogs/<name>.yml is reported, not read
+            ctx.catalog_paths[f.place.name] = f.path
+    ctx.catalogs = build_catalogs((f.path, f.data) for f in files)
     for path in strays:
         ctx.stray_catalogs.append(path)
     read: set[str] = set()

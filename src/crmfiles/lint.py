@@ -22,34 +22,14 @@ from crmfiles import git
 from crmfiles.check import Report, check, resolve
 from crmfiles.diagnostics import Diagnostic
 from crmfiles.records import CATALOG_DIR, RECORD_FOLDERS, classify
+from crmfiles.records.catalogs import Catalogs, build_catalogs, parse_bytes
 from crmfiles.records.sources import TOP_LEVEL, Index, Revision, Source, WorkTree
-from crmfiles.records.yamlio import ParseError, parse
 from crmfiles.rules.base import Context
 from crmfiles.rules.suite import step_findings
 from crmfiles.rules.transitions import Change, Step
 from crmfiles.runtime import Runtime
 
 WATCHED = [CATALOG_DIR, *RECORD_FOLDERS]
-
-
-def _parse(content: bytes | None) -> Any:
-    if content is None:
-        return None
-    try:
-        return parse(content.decode("utf-8").removeprefix("\ufeff"))
-    except (UnicodeDecodeError, ParseError):
-        return None
-
-
-def _catalogs_of(files: dict[str, Any]) -> dict[str, dict[str, dict[str, Any]]]:
-    out: dict[str, dict[str, dict[str, Any]]] = {}
-    for path, data in files.items():
-        place = classify(path)
-        if place is not None and place.kind == "catalog" and isinstance(data, list):
-            out[place.name] = {
-                e["id"]: e for e in data if isinstance(e, dict) and isinstance(e.get("id"), str)
-            }
-    return out
 
 
 class RevisionIndex:
@@ -73,7 +53,7 @@ class RevisionIndex:
         blob = self._blobs.get((folder, record_id))
         if blob is None:
             return None
-        data = _parse(next((c for _, c in git.cat_blobs([blob], self.root)), None))
+        data = parse_bytes(next((c for _, c in git.cat_blobs([blob], self.root)), None))
         return data if isinstance(data, dict) else None
 
     def open_quotes(self, opportunity: str) -> list[str]:
@@ -86,7 +66,7 @@ class RevisionIndex:
         blobs = {b: rid for (f, rid), b in self._blobs.items() if f == folder}
         out = []
         for blob, content in git.cat_blobs(sorted(blobs), self.root):
-            data = _parse(content)
+            data = parse_bytes(content)
             if isinstance(data, dict):
                 out.append((blobs[blob], data))
         return out
@@ -219,11 +199,12 @@ def _dedupe(diagnostics: list[Diagnostic]) -> list[Diagnostic]:
 def _load_revision_files(root: Path, rev: str, paths: list[str]) -> dict[str, Any]:
     if rev == git.EMPTY_TREE or not paths:
         return {}  # no paths would be `git ls-tree REV --`: every file of the revision
-    return {raw.path: _parse(raw.content) for raw in Revision(root, rev).files_at(paths)}
+    return {raw.path: parse_bytes(raw.content) for raw in Revision(root, rev).files_at(paths)}
 
 
-def _catalog_paths(root: Path, rev: str) -> dict[str, Any]:
-    return _load_revision_files(root, rev, [CATALOG_DIR])
+def revision_catalogs(root: Path, rev: str) -> Catalogs:
+    """The catalogs of a committed revision (none for the empty tree)."""
+    return build_catalogs(_load_revision_files(root, rev, [CATALOG_DIR]).items())
 
 
 def _final_step(
@@ -278,7 +259,7 @@ def step_between(
     )
     old = {**_load_revision_files(root, base_commit, wanted), **(old_data or {})}
     if old_catalogs is None:
-        old_catalogs = _catalogs_of(_catalog_paths(root, base_commit))
+        old_catalogs = revision_catalogs(root, base_commit)
     base_index = RevisionIndex(root, base_commit)
     edited: dict[tuple[str, str], Any] = {}
     for path, data in old.items():
@@ -369,8 +350,8 @@ def _commit_steps(root: Path, base: str, head: str) -> list[Step]:
     commits = git.log_changes(root, None if base == git.EMPTY_TREE else base, head, WATCHED)
     blobs = {b for c in commits for ch in c.changes for b in (ch.old_blob, ch.new_blob) if b}
     contents = dict(git.cat_blobs(sorted(blobs), root))
-    data = {blob: _parse(content) for blob, content in contents.items()}
-    base_catalogs = _catalogs_of(_catalog_paths(root, base))
+    data = {blob: parse_bytes(content) for blob, content in contents.items()}
+    base_catalogs = revision_catalogs(root, base)
     # the catalogs after each commit: a commit is judged by its own parent's catalogs,
     # not by whatever commit the log listed before it (another branch's, maybe)
     after: dict[str, dict[str, dict[str, dict[str, Any]]]] = {}
@@ -383,19 +364,13 @@ def _commit_steps(root: Path, base: str, head: str) -> list[Step]:
         parent = commit.parents[0] if commit.parents else git.EMPTY_TREE
         catalogs = after.get(parent)
         if catalogs is None:  # the base, or a branch point outside the range
-            catalogs = (
-                base_catalogs if parent == base else _catalogs_of(_catalog_paths(root, parent))
-            )
+            catalogs = base_catalogs if parent == base else revision_catalogs(root, parent)
         if len(commit.parents) > 1:
             # a merge also takes catalogs from its other parents, which its diff omits
-            new_catalogs = _catalogs_of(_catalog_paths(root, commit.commit))
+            new_catalogs = revision_catalogs(root, commit.commit)
         else:
             new_catalogs = dict(catalogs)
-            new_catalogs.update(
-                _catalogs_of(
-                    {p: d for p, d in new_files.items() if p.startswith(CATALOG_DIR + "/")}
-                )
-            )
+            new_catalogs.update(build_catalogs(new_files.items(), whole=False))
         after[commit.commit] = new_catalogs
         parent_index, commit_index = RevisionIndex(root, parent), RevisionIndex(root, commit.commit)
         step = Step(
@@ -428,7 +403,7 @@ def _combined(root: Path, parents: list[str], step: Step) -> frozenset[str]:
     from crmfiles.merge.combined import combined_paths
 
     def other_step(rev: str) -> Step:
-        catalogs = _catalogs_of(_catalog_paths(root, rev))
+        catalogs = revision_catalogs(root, rev)
         return replace(
             step, changes=[], old_catalogs=catalogs, old_record=RevisionIndex(root, rev).get
         )

@@ -22,3 +22,10 @@ def drain() -> list[str]:
         out = _pending[:]
         _pending.clear()
     return out
+
+
+def withdraw(message: str) -> None:
+    """A warning said better by the error that follows it (not shown twice)."""
+    with _lock:
+        if message in _pending:
+            _pending.remove(message)

@@ -48,18 +48,17 @@ def person_for_email(people: Mapping[str, Mapping[str, Any]], email: str | None)
 
 
 def read_people(root: Path) -> dict[str, dict[str, Any]]:
-    """catalogs/people.yaml of the work tree, by id ({} when it cannot be read:
-    `crm validate` says why). Reads that one file, not the repository."""
+    """catalogs/people.yaml of the work tree, by id, as every reader builds a catalog
+    (:mod:`crmfiles.records.catalogs`; {} when it cannot be read: `crm validate` says
+    why). Reads that one file, not the repository."""
+    from crmfiles.records.catalogs import catalog_entries, parse_bytes
     from crmfiles.records.opener import Unreadable, read_regular
-    from crmfiles.records.yamlio import ParseError, parse
 
     try:
-        text = read_regular(root / "catalogs" / "people.yaml").decode("utf-8")
-        data = parse(text.removeprefix("\ufeff"))
-    except (OSError, Unreadable, UnicodeDecodeError, ParseError):
+        content = read_regular(root / "catalogs" / "people.yaml")
+    except (OSError, Unreadable):
         return {}
-    entries = data if isinstance(data, list) else []
-    return {str(e["id"]): e for e in entries if isinstance(e, dict) and "id" in e}
+    return catalog_entries(parse_bytes(content)) or {}
 
 
 def who_am_i(

@@ -36,7 +36,7 @@ MANY = {
 SWITCHES = {
     "open": "opportunities in progress; tasks not done",
     "done": "tasks done",
-    "overdue": "tasks not done and due before today",
+    "overdue": "tasks not done and due before today; open invoices past their due date",
 }
 
 
@@ -198,6 +198,10 @@ def _print_json(folder: str, result: Any) -> None:
             converted=result.amount.converted,
             missing_rates=result.amount.missing_rates,
         )
+    if getattr(result, "counted", None):
+        totals["counted"] = {"statuses": list(result.counted), "count": result.counted_rows}
+    if getattr(result, "left_out", None):
+        totals["left_out"] = result.left_out  # (unreadable files: in neither rows nor totals)
     payload["totals"] = totals
     if folder == "opportunities":
         payload["view"] = result.view
@@ -322,6 +326,26 @@ def _print_table(folder: str, result: Any) -> None:
     sys.stdout.write("\n".join(body) + "\n")
 
 
+def _counted(folder: str, result: Any) -> str:
+    """What a document list's total counts, when not every row: `` of the 3 open or
+    delivered orders``."""
+    statuses = getattr(result, "counted", None)
+    if not statuses or result.counted_rows == len(result.rows):
+        return ""  # (every row counted)
+    n = result.counted_rows
+    kind = folder if n != 1 else folder[:-1]
+    return f" of the {n} {' or '.join(statuses)} {kind}"
+
+
+def _left_out(result: Any) -> list[str]:
+    """A document list's files that could not be read: not in its rows nor totals."""
+    left = getattr(result, "left_out", [])
+    if not left:
+        return []
+    files = f"{len(left)} unreadable file{'s' if len(left) != 1 else ''}"
+    return [f"(not counting {files}: {', '.join(left)})"]
+
+
 def _totals(folder: str, result: Any) -> list[str]:
     """The footer in parts that are never split across lines."""
     from crmfiles.records import RECORD_FOLDERS
@@ -340,8 +364,9 @@ def _totals(folder: str, result: Any) -> list[str]:
             "totals per currency: "
             + ", ".join(f"{fmt(v)} {k}" for k, v in sorted(amount.by_currency.items())),
             f"(no rate for {', '.join(amount.missing_rates)} in catalogs/currencies.yaml)",
+            *_left_out(result),
         ]
-    parts.append(f"total {fmt(amount.in_base)} {base}")
+    parts.append(f"total {fmt(amount.in_base)} {base}" + _counted(folder, result))
     sums = getattr(result, "sums", {})
     if "tax" in sums:
         parts.append(f"(net {fmt(sums['net'].in_base)}, tax {fmt(sums['tax'].in_base)})")
@@ -352,4 +377,4 @@ def _totals(folder: str, result: Any) -> list[str]:
     if amount.converted:
         others = ", ".join(k for k in sorted(amount.by_currency) if k != base)
         parts.append(f"({others} converted to {base} at the rates of catalogs/currencies.yaml)")
-    return parts
+    return [*parts, *_left_out(result)]

@@ -82,22 +82,15 @@ def run_render(args: argparse.Namespace) -> int:
 def run_mail(args: argparse.Namespace) -> int:
     from crmfiles.ops.result import CommitFailed, Refused
     from crmfiles.printing import mail, smtp
-    from crmfiles.printing.output import context_of, rendering
+    from crmfiles.printing.output import message_of
     from crmfiles.records.store import Repository
 
     repo = Repository.find(args.repo)
     record = repo.get(args.id)
-    context = context_of(repo, record)
     settings = smtp.settings(repo.config.raw) if args.send else None
     if settings is not None:
         smtp.password(settings, os.environ)  # before any work: is there one?
-    message = mail.compose(
-        context,
-        rendering(repo, record, context, args.template),
-        from_addr=mail.sender(repo),
-        to=args.to,
-        cc=args.cc,
-    )
+    context, message = message_of(repo, record, to=args.to, cc=args.cc, template=args.template)
     data = message.as_bytes()
     if args.output or settings is None:
         _write(data, args.output, binary=True, what="a message")

@@ -9,8 +9,11 @@ as lost, never won: a customer accepts what was sent.  An order is ``open`` →
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping
 from typing import Any
+
+from crmfiles.records import iso_date
 
 #: the document folders, and the status a new document of each starts with
 INITIAL: Mapping[str, str] = {"quotes": "draft", "orders": "open", "invoices": "open"}
@@ -72,3 +75,10 @@ def missing_for(folder: str, data: Mapping[str, Any]) -> str | None:
     if field is not None and data.get(field) in (None, ""):
         return field
     return None
+
+
+def is_overdue(data: Mapping[str, Any], today: dt.date) -> bool:
+    """An invoice still open the day after its ``due`` date (``crm report invoicing``'s
+    overdue, ``crm list invoices --overdue``)."""
+    due = iso_date(data.get("due"))
+    return data.get("status") == "open" and due is not None and due < today

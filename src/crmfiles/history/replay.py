@@ -280,18 +280,10 @@ class _Replay:
         return (*fields[:4], str(total) if total is not None else None, *fields[5:])
 
     def _set_products(self, blob: str | None) -> None:
-        catalog: dict[str, Any] = {}
-        content = self.scanned.products.get(blob) if blob else None
-        if content is not None:
-            from crmfiles.records.yamlio import ParseError, parse
+        from crmfiles.records.catalogs import catalog_entries, parse_bytes
 
-            try:
-                data = parse(content.decode("utf-8"))
-            except (UnicodeDecodeError, ParseError):
-                data = None
-            if isinstance(data, list):
-                catalog = {str(e.get("id")): e for e in data if isinstance(e, dict)}
-        self.history.products = catalog
+        content = self.scanned.products.get(blob) if blob else None
+        self.history.products = catalog_entries(parse_bytes(content)) or {}
 
     def _branch_steps(
         self, rid: str, before: str | None, after: str | None

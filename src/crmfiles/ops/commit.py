@@ -91,6 +91,16 @@ class Plan:
     # what the planner has to say besides the rules (a name close to another's)
     warnings: list[Diagnostic] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)  # files the operation deletes
+    # what the person named, when the record is one the operation creates (the quote a
+    # revision or an order is made from): a refusal names that, not a number it never got
+    asked: str | None = None
+
+    @property
+    def what(self) -> str:
+        """The command as a refusal names it."""
+        if self.asked is None:
+            return f"crm {self.verb} {self.record}"
+        return f"crm {self.verb} {self.asked} (would create {self.record})"
 
     @property
     def files(self) -> dict[str, str | None]:
@@ -188,7 +198,7 @@ class _Steps:
                 head=ws.head.commit,
                 commit=self.commit,
                 committed=ws.head_texts(sorted(plan.files)),
-                what=f"crm {plan.verb} {plan.record}",
+                what=plan.what,
                 author=ws.author_email,
                 runtime=ws.runtime,
             )
@@ -302,7 +312,7 @@ def _on_branch(ws: Workspace, plan: Plan) -> OpResult:
         head=ws.head.commit,
         commit=True,
         committed=ws.head_texts(sorted(plan.files)),
-        what=f"crm {plan.verb} {plan.record}",
+        what=plan.what,
         author=ws.author_email,
         runtime=ws.runtime,
     )

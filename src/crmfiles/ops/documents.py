@@ -139,11 +139,13 @@ def new_plan(
     *,
     verb: str,
     source: RecordFile,
+    asked: str,
     also: Mapping[str, str] | None = None,
     notes: Sequence[str] = (),
 ) -> Plan:
     """The commit that creates ``record`` from ``source`` (with ``also``: other files
-    it changes, path -> new text)."""
+    it changes, path -> new text); ``asked`` is what the person named (``source``'s id,
+    or an opportunity's standing for it), what a refusal names."""
     kind = RECORD_FOLDERS[record.folder]
     return Plan(
         verb=verb,
@@ -158,6 +160,7 @@ def new_plan(
         branch=branch_for(record.id, "new"),
         summary=f"created {kind} {record.id} from {source.id} ({record.path})",
         notes=list(notes),
+        asked=asked,
     )
 
 

@@ -95,7 +95,7 @@ def plan_new(ws: Workspace, order_id: str, *, amount: Decimal | None = None) -> 
         f"  {fmt(amount)} {currency}, due {due.isoformat()}; "
         + (f"{fmt(rest)} {currency} left to invoice" if rest else f"{order.id} is invoiced in full")
     ]
-    return new_plan(ws, invoice, verb="invoice new", source=order, notes=notes)
+    return new_plan(ws, invoice, verb="invoice new", source=order, asked=order_id, notes=notes)
 
 
 new = numbered(plan_new)

@@ -50,7 +50,7 @@ def _partner_paths(ws: Workspace) -> list[str]:
     """Every partner file (partners are few: a walk of their folder)."""
     return sorted(
         f"{folder}/{name}"
-        for folder, names in ws._listing("partners")
+        for folder, names in ws.finder.listing("partners")
         for name in names
         if name.endswith(".yaml")
     )

@@ -22,6 +22,7 @@ from crmfiles.ops.documents import (
 )
 from crmfiles.ops.runner import Unchanged, operation
 from crmfiles.ops.workspace import Workspace
+from crmfiles.records.store import Repository
 
 ORDERS = "orders"
 WON, OPEN = frozenset({"won"}), frozenset({"open"})
@@ -35,6 +36,17 @@ def plan_new(ws: Workspace, quote_id: str) -> Plan:
         raise CrmError(
             f"{quote.id} is {data.get('status')}: `crm order new` makes an order from a won quote",
             hint=f"`crm quote win {quote.id}` once the customer accepts it",
+        )
+    ordered = sorted(
+        r.id
+        for r in Repository(ws.root).records(ORDERS)
+        if r.data.get("quote") == quote.id and r.data.get("status") != "canceled"
+    )
+    if ordered:
+        raise CrmError(
+            f"{quote.id} is ordered already by {', '.join(ordered)}",
+            hint=f"a quote makes one order: `crm show {ordered[0]}`; "
+            f"`crm order cancel {ordered[0]}` first to order it again",
         )
     partner = data.get("partner")
     if partner is None and isinstance(data.get("opportunity"), str):
@@ -55,7 +67,7 @@ def plan_new(ws: Workspace, quote_id: str) -> Plan:
     }
     order = new_document(ws, ORDERS, fields)
     notes = [f"  next: `crm invoice new {order.id}` (all of it, or --amount A for a part)"]
-    return new_plan(ws, order, verb="order new", source=quote, notes=notes)
+    return new_plan(ws, order, verb="order new", source=quote, asked=quote_id, notes=notes)
 
 
 new = numbered(plan_new)
@@ -79,8 +91,28 @@ deliver = operation(plan_deliver)
 
 
 def plan_cancel(ws: Workspace, order_id: str) -> Plan | Unchanged:
-    """``crm order cancel O``: canceled; its open invoices are for a person to cancel."""
+    """``crm order cancel O``: canceled, once none of its invoices is open (cancel them
+    first) or paid (an order that was paid for stays: a credit note is not part of
+    crmfiles)."""
     order = document(ws, ORDERS, order_id, OPEN)
+    invoices = sorted(
+        (str(r.data.get("status")), r.id)
+        for r in Repository(ws.root).records("invoices")
+        if r.data.get("order") == order.id and r.data.get("status") in ("open", "paid")
+    )
+    paid = [i for status, i in invoices if status == "paid"]
+    if paid:
+        raise CrmError(
+            f"{order.id} has paid invoices: {', '.join(paid)}; an order paid for is not canceled",
+            hint="a credit note is not part of crmfiles: record the refund in your "
+            "accounting, and leave the order as it is",
+        )
+    if invoices:
+        ids = [i for _, i in invoices]
+        raise CrmError(
+            f"{order.id} has open invoices: {', '.join(ids)}",
+            hint="cancel them first: " + "; ".join(f"`crm invoice cancel {i}`" for i in ids),
+        )
     return status_plan(ws, order, "canceled", verb="order cancel", summary=f"canceled {order.id}")
 
 

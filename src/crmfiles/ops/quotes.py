@@ -9,9 +9,11 @@ A revision is the next quote, a new file pointing at the one it replaces, which 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from typing import Any
 
 from crmfiles.documents.lifecycle import OPEN_QUOTE
+from crmfiles.documents.totals import document_totals
 from crmfiles.errors import CrmError
 from crmfiles.ops.commit import Plan
 from crmfiles.ops.documents import (
@@ -36,6 +38,34 @@ QUOTES = "quotes"
 def _valid_until(ws: Workspace) -> str:
     days = setting(ws, "quote_validity_days", DEFAULT_VALIDITY_DAYS)
     return (ws.today + dt.timedelta(days=days)).isoformat()
+
+
+#: the status an action sets (asked again: nothing to do)
+DONE = {"activate": "active", "win": "won", "lose": "lost"}
+
+
+def open_quote(ws: Workspace, quote_id: str, action: str, statuses: frozenset[str]) -> RecordFile:
+    """The quote ``quote_id`` names, when ``action`` (activate, win, lose, revise) takes
+    a quote of its status (or the status ``action`` sets: nothing to do); else exit 2
+    with the plain reason, before any rule is asked."""
+    quote = document(ws, QUOTES, quote_id, OPEN_QUOTE)
+    status = str(quote.data.get("status"))
+    if status in statuses or status == DONE.get(action):
+        return quote
+    past = {"activate": "activated", "win": "won", "lose": "lost", "revise": "revised"}[action]
+    which = " or ".join(s for s in ("draft", "active") if s in statuses)
+    opportunity = quote.data.get("opportunity")
+    if status == "draft" and action == "win":
+        hint = f"`crm quote activate {quote.id}` once it is sent: a customer accepts what was sent"
+    elif status == "revised":
+        hint = (
+            f"its newer revision is the one to {action}: "
+            f"`crm list quotes --opportunity {opportunity}`"
+        )
+    else:
+        hint = f"`crm quote new {opportunity}` starts a new one"
+    article = "an" if which.startswith("a") else "a"
+    raise CrmError(f"{quote.id} is {status}: only {article} {which} quote is {past}", hint=hint)
 
 
 def plan_new(ws: Workspace, opportunity_id: str) -> Plan:
@@ -64,7 +94,9 @@ def plan_new(ws: Workspace, opportunity_id: str) -> Plan:
     }
     quote = new_document(ws, QUOTES, fields)
     notes = [] if fields["lines"] else ["  it has no lines yet: the opportunity has none"]
-    return new_plan(ws, quote, verb="quote new", source=opportunity, notes=notes)
+    return new_plan(
+        ws, quote, verb="quote new", source=opportunity, asked=opportunity_id, notes=notes
+    )
 
 
 new = numbered(plan_new)
@@ -72,7 +104,20 @@ new = numbered(plan_new)
 
 def plan_activate(ws: Workspace, quote_id: str) -> Plan | Unchanged:
     """``crm quote activate Q``: sent to the customer; read-only from then on."""
-    quote = document(ws, QUOTES, quote_id, OPEN_QUOTE)
+    quote = open_quote(ws, quote_id, "activate", frozenset({"draft"}))
+    if quote.data.get("status") == "draft":
+        lines = quote.data.get("lines")
+        if not isinstance(lines, list) or not lines:
+            raise CrmError(
+                f"{quote.id} has no lines: a quote is sent with what it offers",
+                hint=f"add lines with `crm edit {quote.id}` (or `crm set {quote.id} ...`)",
+            )
+        if document_totals(quote.data, ws.catalog("products")) is None:
+            raise CrmError(
+                f"{quote.id} has no total: a line without a price",
+                hint=f"give each line a unit_price (`crm edit {quote.id}`), or its "
+                "product a list price",
+            )
     return status_plan(
         ws,
         quote,
@@ -88,7 +133,7 @@ activate = operation(plan_activate)
 def plan_win(ws: Workspace, quote_id: str) -> Plan | Unchanged:
     """``crm quote win Q``: the customer accepted it; says what the opportunity needs
     next (closing it as won, or the moves before that)."""
-    quote = document(ws, QUOTES, quote_id, OPEN_QUOTE)
+    quote = open_quote(ws, quote_id, "win", frozenset({"active"}))
     return status_plan(
         ws,
         quote,
@@ -117,11 +162,11 @@ def next_step(ws: Workspace, quote: RecordFile) -> list[str]:
     kind = ws.catalog("kinds").get(str(data.get("kind"))) or {}
     stages = stages_of(kind)
     stage = data.get("stage")
-    if not stages or stage not in stages or stage == stages[-1]:
+    if ready_to_close(kind, stage):
         return [f"  next: close {opportunity.id} as won: {close}; {order}"]
     # (a standard kind moves one stage at a time; the others may skip to the last)
     standard = kind.get("type") == "standard"
-    moves = stages[stages.index(stage) + 1 :] if standard else stages[-1:]
+    moves = stages[stages.index(str(stage)) + 1 :] if standard else stages[-1:]
     steps = "; ".join(f"`crm move {opportunity.id} {s}`" for s in moves)
     return [
         f"  next: {opportunity.id} is at '{stage}'; won is reached from '{stages[-1]}': "
@@ -129,9 +174,17 @@ def next_step(ws: Workspace, quote: RecordFile) -> list[str]:
     ]
 
 
+def ready_to_close(kind: Mapping[str, Any], stage: Any) -> bool:
+    """Whether an opportunity of ``kind`` in ``stage`` may be closed as won now: it is
+    at its kind's last stage (or the kind has no stages, or the stage is none of
+    them: the rules say what is wrong with that, not this)."""
+    stages = stages_of(kind)
+    return not stages or stage not in stages or stage == stages[-1]
+
+
 def plan_lose(ws: Workspace, quote_id: str, *, reason: str | None = None) -> Plan | Unchanged:
     """``crm quote lose Q [--reason R]``: the customer said no (or it lapsed)."""
-    quote = document(ws, QUOTES, quote_id, OPEN_QUOTE)
+    quote = open_quote(ws, quote_id, "lose", OPEN_QUOTE)
     changes = {"loss_reason": reason} if reason else {}
     said = f" ({reason})" if reason else ""
     return status_plan(
@@ -145,7 +198,7 @@ lose = operation(plan_lose)
 def plan_revise(ws: Workspace, quote_id: str) -> Plan:
     """``crm quote revise Q``: the next revision, a new draft with Q's lines, pointing at
     Q, which becomes ``revised``, in one commit."""
-    old = document(ws, QUOTES, quote_id, OPEN_QUOTE)
+    old = open_quote(ws, quote_id, "revise", OPEN_QUOTE)
     data = old.data
     revision = data.get("revision")
     number = revision + 1 if isinstance(revision, int) and not isinstance(revision, bool) else 2
@@ -162,7 +215,9 @@ def plan_revise(ws: Workspace, quote_id: str) -> Plan:
     }
     quote = new_document(ws, QUOTES, fields)
     revised = set_values(old.text, {"status": "revised"})
-    plan = new_plan(ws, quote, verb="quote revise", source=old, also={old.path: revised})
+    plan = new_plan(
+        ws, quote, verb="quote revise", source=old, asked=quote_id, also={old.path: revised}
+    )
     plan.summary = f"revised {old.id} as {quote.id}, revision {number} ({quote.path})"
     plan.trailers.append(("Crm-Previous", old.path))
     return plan

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import os
 import re
 import unicodedata
 from collections.abc import Callable
@@ -24,9 +23,11 @@ from crmfiles.config import Config, parse_config, read_config_file
 from crmfiles.errors import CrmError
 from crmfiles.ops.fmt import layout_target
 from crmfiles.ops.journal import any_left
-from crmfiles.records import CATALOG_DIR, RECORD_FOLDERS, is_valid_id
+from crmfiles.records import RECORD_FOLDERS, is_valid_id
+from crmfiles.records.catalogs import Catalogs, read_catalogs
+from crmfiles.records.lookup import Finder, parse_record, read_text, the_one, wanted
 from crmfiles.records.opener import Unreadable, read_regular
-from crmfiles.records.yamlio import ParseError, parse
+from crmfiles.records.sources import RawFile, WorkTree
 from crmfiles.runtime import Runtime
 
 MAX_ID = 80
@@ -79,8 +80,6 @@ class Workspace:
 
             self.repaired = tidy(root, found)
         self.today = today or dt.date.today()
-        self._walked: dict[str, list[tuple[str, list[str]]]] = {}
-        self._names: dict[str, set[str]] = {}
         self._head_blobs: dict[str, str | None] = {}
         self._head_modes: dict[str, str] = {}
         self._index_blobs: dict[str, str | None] = {}  # as git's index had them when read
@@ -115,22 +114,13 @@ class Workspace:
         return parse_config(read_config_file(self.root))
 
     @cached_property
-    def catalogs(self) -> dict[str, dict[str, dict[str, Any]]]:
-        out: dict[str, dict[str, dict[str, Any]]] = {}
-        folder = self.root / CATALOG_DIR
-        for path in sorted(folder.glob("*.yaml")) if folder.is_dir() else []:
-            try:
-                data = parse(read_regular(path).decode("utf-8").removeprefix("\ufeff"))
-            except Unreadable as exc:
-                notices.warn(f"{CATALOG_DIR}/{path.name}: {exc.why}; left out")
-                continue
-            except (OSError, UnicodeDecodeError, ParseError):
-                continue  # `crm validate` says why; a rule that needs it refuses
-            if isinstance(data, list):
-                out[path.stem] = {
-                    e["id"]: e for e in data if isinstance(e, dict) and isinstance(e.get("id"), str)
-                }
-        return out
+    def catalogs(self) -> Catalogs:
+        def unreadable(raw: RawFile) -> None:
+            notices.warn(f"{raw.path}: {raw.refusal or 'cannot be read'}; left out")
+
+        # one that cannot be parsed is left out quietly: `crm validate` says why, and a
+        # rule that needs it refuses
+        return read_catalogs(WorkTree(self.root), unreadable=unreadable)
 
     def catalog(self, name: str) -> dict[str, dict[str, Any]]:
         return self.catalogs.get(name, {})
@@ -186,66 +176,19 @@ class Workspace:
 
     # --- finding records ------------------------------------------------------------
 
-    def _listing(self, folder: str) -> list[tuple[str, list[str]]]:
-        """(folder path, file names) for every folder under ``folder``, walked once."""
-        if folder not in self._walked:
-            out = []
-            for dirpath, dirnames, filenames in os.walk(self.root / folder):
-                dirnames[:] = [d for d in dirnames if not d.startswith(".")]
-                out.append((Path(dirpath).relative_to(self.root).as_posix(), filenames))
-            self._walked[folder] = out
-        return self._walked[folder]
+    @cached_property
+    def finder(self) -> Finder:
+        """Where a record is (:mod:`crmfiles.records.lookup`); what git's index said of
+        the paths it found is kept for :meth:`changed_since_head`."""
+
+        def indexed(path: str, blob: str | None) -> None:
+            self._index_blobs[path] = blob
+
+        return Finder(self.root, lambda: self.config, on_placed=self._ask_index, on_indexed=indexed)
 
     def paths_of(self, folders: tuple[str, ...], record_id: str) -> list[tuple[str, str]]:
-        """(folder, path) of the record files with this id: where crm puts records
-        (``folder/`` or ``folder/YYYY/MM/``: a few dozen stats), else from git's index
-        (a lookup, not a walk of 100,000 names), else from the whole work tree."""
-        if not is_valid_id(record_id):
-            return []
-        name = f"{record_id}.yaml"
-        placed = [(folder, path) for folder in folders for path in self._placed(folder, name)]
-        if placed:
-            self._ask_index([path for _, path in placed])
-            return sorted(placed)
-        specs = [f":(glob){folder}/**/{name}" for folder in folders]
-        proc = git.run(["ls-files", "-s", "-z", "--", *specs], self.root, check=False)
-        indexed: list[str] = []
-        for item in proc.stdout.decode("utf-8", "surrogateescape").split("\0"):
-            meta, tab, path = item.partition("\t")
-            if tab:
-                indexed.append(path)
-                _mode, blob, stage = meta.split(" ")
-                self._index_blobs[path] = blob if stage == "0" else None
-        hits = [(p.partition("/")[0], p) for p in indexed if (self.root / p).is_file()]
-        if hits:
-            return sorted(hits)
-        return [
-            (folder, f"{rel}/{name}")
-            for folder in folders
-            for rel, names in self._listing(folder)
-            if name in names
-        ]
-
-    def _placed(self, folder: str, name: str) -> list[str]:
-        """The files called ``name`` where crm.yaml's layout puts records: the folder
-        itself, and (by month) its year and year/month sub-folders."""
-        if not (self.root / folder).is_dir():
-            return []
-        # (a flat folder of 10,000 partners is not listed to look for year folders)
-        dated = self._dated(folder) if self.config.layout_of(folder) != "flat" else []
-        places = [f"{folder}/{name}", *(f"{d}/{name}" for d in dated)]
-        return [rel for rel in places if (self.root / rel).is_file()]
-
-    def _dated(self, folder: str) -> list[str]:
-        """The ``YYYY`` and ``YYYY/MM`` sub-folders of a record folder (real folders,
-        not links out of it)."""
-        out: list[str] = []
-        for year in _subfolders(self.root / folder, 4):
-            out.append(f"{folder}/{year}")
-            out.extend(
-                f"{folder}/{year}/{month}" for month in _subfolders(self.root / folder / year, 2)
-            )
-        return out
+        """(folder, path) of the record files with this id (:meth:`Finder.paths_of`)."""
+        return self.finder.paths_of(folders, record_id)
 
     def _ask_index(self, paths: list[str]) -> None:
         """Ask git what its index holds for these paths (their staged blobs), and read
@@ -271,63 +214,21 @@ class Workspace:
 
     def names(self, folder: str) -> set[str]:
         """The file names anywhere under a record folder (``q-2026-0021.yaml``...)."""
-        if folder not in self._names:
-            names: set[str] = set()
-            for _, filenames in self._listing(folder):
-                names.update(filenames)
-            self._names[folder] = names
-        return self._names[folder]
+        return self.finder.names(folder)
 
     def exists(self, folder: str, record_id: str) -> bool:
         return f"{record_id}.yaml" in self.names(folder)
 
     def find(self, record_id: str, folders: tuple[str, ...] | None = None) -> RecordFile:
         """A record by id (``type/id``, ``folder/id`` or a bare id)."""
-        if "/" in record_id:
-            prefix, _, record_id = record_id.partition("/")
-            folder = prefix if prefix in RECORD_FOLDERS else _folder_of(prefix)
-            if folder is None:
-                raise CrmError(
-                    f"unknown record type '{prefix}'",
-                    hint=f"one of: {', '.join(RECORD_FOLDERS)}",
-                )
-            folders = (folder,)
-        wanted = folders or tuple(RECORD_FOLDERS)
-        hits = self.paths_of(wanted, record_id)
-        if not hits:
-            where = f" in {', '.join(f + '/' for f in wanted)}" if folders else ""
-            raise CrmError(
-                f"no record with id '{record_id}'{where}",
-                hint=f"`crm list {wanted[0] if folders else 'opportunities'}` shows the ids",
-            )
-        if len(hits) > 1:
-            raise CrmError(
-                f"'{record_id}' names several records: {', '.join(p for _, p in hits)}",
-                hint="`crm validate` reports the duplicate id; give TYPE/ID when the types differ",
-            )
-        folder, path = hits[0]
+        folders, record_id = wanted(record_id, folders)
+        hits = self.paths_of(folders or tuple(RECORD_FOLDERS), record_id)
+        folder, path = the_one(record_id, folders, hits)
         text = self.read_text(path)
-        try:
-            data = parse(text)
-        except ParseError as err:
-            raise CrmError(
-                f"{path}:{err.line or 1}: {err.message}", hint="fix the file first (`crm validate`)"
-            ) from None
-        if not isinstance(data, dict):
-            raise CrmError(f"{path}: not a record (a YAML mapping)")
-        return RecordFile(folder, record_id, path, text, data)
+        return RecordFile(folder, record_id, path, text, parse_record(path, text))
 
     def read_text(self, path: str) -> str:
-        try:
-            return read_regular(self.root / path).decode("utf-8").removeprefix("\ufeff")
-        except UnicodeDecodeError:
-            raise CrmError(f"{path}: not valid UTF-8", hint="`crm validate` shows where") from None
-        except Unreadable as exc:
-            raise CrmError(
-                f"{path}: {exc.why}", hint="`crm validate` shows every such file"
-            ) from None
-        except OSError as exc:
-            raise CrmError(f"{path}: cannot read: {exc.strerror}") from None
+        return read_text(self.root, path)
 
     def unique_id(self, folder: str, wanted: str, taken: set[str] | None = None) -> str:
         """``wanted``, or ``wanted-2``, ``wanted-3``... whichever is free."""
@@ -395,25 +296,6 @@ class Workspace:
             ):
                 out[path] = "has uncommitted changes"
         return out
-
-
-def _subfolders(folder: Path, digits: int) -> list[str]:
-    try:
-        with os.scandir(folder) as entries:
-            return sorted(
-                e.name
-                for e in entries
-                if len(e.name) == digits and e.name.isdigit() and e.is_dir(follow_symlinks=False)
-            )
-    except OSError:
-        return []
-
-
-def _folder_of(record_type: str) -> str | None:
-    for folder, name in RECORD_FOLDERS.items():
-        if name == record_type:
-            return folder
-    return None
 
 
 def check_id(folder: str, record_id: str) -> None:

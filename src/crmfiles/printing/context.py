@@ -24,7 +24,7 @@ from crmfiles.documents.totals import (
 )
 from crmfiles.errors import CrmError
 from crmfiles.money import decimal, to_cent
-from crmfiles.records import RECORD_FOLDERS
+from crmfiles.records import RECORD_FOLDERS, iso_date
 from crmfiles.records.store import Record, Repository
 
 DOCUMENTS = ("quotes", "orders", "invoices")
@@ -315,10 +315,12 @@ def invoice_share(
     repo: Repository, record: Record, order: Mapping[str, Any], found: Totals
 ) -> dict[str, Any]:
     """What this invoice asks for out of its order's total: its amount (all that is
-    left when it states none), the other invoices of the order, the balance after it,
-    and the tax it contains per rate — the order's rates in proportion, the last rate
-    taking the rounding so that the parts add up to the amount exactly."""
-    others = [r.data for r in repo.records("invoices")]
+    left when it states none), the order's invoices before it (earlier by date, then
+    id: a later one does not change what this one said when it was sent), the balance
+    after it, and the tax it contains per rate — the order's rates in proportion, the
+    last rate taking the rounding so that the parts add up to the amount exactly."""
+    mine = _when(record.data)
+    others = [r.data for r in repo.records("invoices") if _when(r.data) < mine]
     stated = decimal(record.data.get("amount"))
     left = left_to_invoice(order, others, repo.catalog("products"), but=record.id)
     amount = to_cent(stated) if stated is not None else left if left is not None else found.gross
@@ -345,3 +347,9 @@ def invoice_share(
         "tax": sum((p["tax"] for p in parts), zero),
         "taxes": parts,
     }
+
+
+def _when(invoice: Mapping[str, Any]) -> tuple[str, str]:
+    """An invoice's place in its order's sequence: its date, then its id."""
+    day = iso_date(invoice.get("date"))
+    return (day.isoformat() if day else "", str(invoice.get("id")))

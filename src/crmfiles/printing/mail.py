@@ -2,7 +2,8 @@
 
 The message is what any mail client opens (a ``.eml``): a subject naming the document
 (``Quote q-2026-0021 – Nordwind Industrial``), the HTML template's rendering with the
-Markdown one as its plain-text alternative, and the PDF attached.  Once sent
+Markdown one read as plain text (:mod:`.plain`) as its alternative, and the PDF
+attached.  Once sent
 (:mod:`.smtp`), an interaction of type ``email`` records it, linked to the record's
 partner and contacts and to its opportunity while that is open (a closed opportunity
 takes no new interactions), committed like every operation.
@@ -115,7 +116,9 @@ def interaction_fields(
     repo: Repository, context: dict[str, Any], message: EmailMessage, now: dt.datetime
 ) -> dict[str, Any]:
     """The interaction that records the sent message: the record's partner, the
-    contacts it went to, its opportunity while open, and what was sent to whom."""
+    contacts it went to (none when it went to none of them), its opportunity while
+    open, and what was sent to whom (the document's id in its summary: an interaction
+    names no document); its id is the day and the document's (``2026-12-06-mail-q-2026-0021``)."""
     record = context["record"]
     kind = context["type"]
     partner = (context.get("partner") or {}).get("id")
@@ -145,7 +148,16 @@ def interaction_fields(
         contacts.insert(0, context["document"]["id"])
     to = ", ".join(str(a) for a in message["To"].addresses)
     cc = message["Cc"]
+    day = now.date().isoformat()
+    taken = repo.by_id("interactions")
+    wanted = f"{day}-mail-{context['document']['id']}"
+    record_id, n = wanted, 1
+    while record_id in taken:  # (sent again the same day)
+        n += 1
+        record_id = f"{wanted}-{n}"
     fields: dict[str, Any] = {
+        # dated like the other interactions, naming what was sent
+        "id": record_id,
         "type": "email",
         "subject": str(message["Subject"]),
         "at": now.isoformat(),
@@ -158,7 +170,9 @@ def interaction_fields(
         + (f", cc {', '.join(str(a) for a in cc.addresses)}" if cc else "")
         + ".",
     }
-    return {k: v for k, v in fields.items() if v is not None}
+    # (contacts stays, None when the mail went to none of them: the interaction is then
+    # not given the opportunity's contacts as a default)
+    return {k: v for k, v in fields.items() if v is not None or k == "contacts"}
 
 
 def record_sent(root: Path, fields: dict[str, Any], *, runtime: Any = None) -> Any:  # an OpResult

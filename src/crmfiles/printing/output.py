@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
+from email.message import EmailMessage
 from typing import Any
 
 from crmfiles.errors import CrmError
 from crmfiles.printing.context import build
 from crmfiles.printing.engine import render
-from crmfiles.printing.mail import Rendering
+from crmfiles.printing.mail import Rendering, compose, sender
 from crmfiles.printing.pdf import PRINTABLE, render_pdf
+from crmfiles.printing.plain import plain_text
 from crmfiles.records import RECORD_FOLDERS
 from crmfiles.records.store import Record, Repository
 
@@ -49,11 +51,34 @@ def produce(
 def rendering(
     repo: Repository, record: Record, context: dict[str, Any], template: str | None = None
 ) -> Rendering:
-    """HTML for the body, Markdown for its plain-text alternative, the PDF to attach
-    (none for a record without a PDF layout: a partner through a template of yours)."""
+    """HTML for the body, the Markdown rendering read as plain text for its
+    alternative, the PDF to attach (none for a record without a PDF layout: a partner
+    through a template of yours)."""
     name = template_name(record, template)
     return Rendering(
         html=render(repo.root, name, "html", context),
-        text=render(repo.root, name, "md", context),
+        text=plain_text(render(repo.root, name, "md", context)),
         pdf=render_pdf(context) if context.get("type") in PRINTABLE else None,
+    )
+
+
+def message_of(
+    repo: Repository,
+    record: Record,
+    *,
+    to: list[str],
+    cc: list[str],
+    template: str | None = None,
+    today: dt.date | None = None,
+) -> tuple[dict[str, Any], EmailMessage]:
+    """``record`` as the e-mail ``crm mail`` writes or sends (and the TUI's mail
+    dialog): subject, HTML and text renderings, the PDF attached; with the context it
+    was rendered from (what the interaction recording it is made of)."""
+    context = context_of(repo, record, today)
+    return context, compose(
+        context,
+        rendering(repo, record, context, template),
+        from_addr=sender(repo),
+        to=to,
+        cc=cc,
     )

@@ -222,7 +222,7 @@ def _document(pdf: Any, context: dict[str, Any]) -> None:
     invoice = context.get("invoice")
     if invoice and invoice["partial"]:
         if invoice["other_invoices"]:
-            rows.append(("Invoiced separately", invoice["other_invoices"], False))
+            rows.append(("Invoiced before", invoice["other_invoices"], False))
         rows.append(("This invoice, net", invoice["net"], False))
         rows += [
             (f"Tax {number(t['rate'])} % on {money(t['net'])}", t["tax"], False)
@@ -285,15 +285,16 @@ def _lines(pdf: Any, lines: list[dict[str, Any]], *, taxes: bool) -> None:
             what = [
                 line["name"],
                 line.get("description"),
-                f"{line['months']} months" if line.get("months") else None,
                 line.get("comment"),
             ]
+            # a recurring line: so many units, so many months, at a price per month
+            months = f" × {line['months']} months" if line.get("months") else ""
             cells = [
                 str(line["position"]),
                 "\n".join(w for w in what if w),
-                number(line["quantity"]),
+                number(line["quantity"]) + months,
                 line.get("unit") or "",
-                money(line["unit_price"]),
+                money(line["unit_price"]) + (" per month" if months else ""),
                 f"{number(line['discount'])} %" if line.get("discount") else "",
             ]
             if taxes:

@@ -1,13 +1,15 @@
 """Read access to a CRM repository for commands that show or change records.
 
 Unlike the checker, this parses only what a command asks for (a folder, the
-catalogs) and never validates; a file that cannot be read is skipped here and
-reported by ``crm validate``.
+catalogs) and never validates; a record file that cannot be read or parsed is
+skipped here, with a warning (:mod:`crmfiles.notices`) that the answer leaves it out,
+kept in :attr:`Repository.unreadable` (a list says so beside its totals, ``get`` of
+its id says why), and reported in full by ``crm validate``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -16,9 +18,11 @@ from crmfiles import notices
 from crmfiles.config import Config, find_root, parse_config
 from crmfiles.errors import CrmError
 from crmfiles.records import CATALOG_DIR, RECORD_FOLDERS, Record, classify
+from crmfiles.records.catalogs import Catalogs, catalogs_of_files
 from crmfiles.records.facts import kept
 from crmfiles.records.facts_cache import read_tables
 from crmfiles.records.facts_table import FactTable
+from crmfiles.records.lookup import FIX_FIRST, Finder, parse_record, read_text, the_one, wanted
 from crmfiles.records.sources import RawFile, Source, WorkTree
 from crmfiles.records.yamlio import ParseError, parse
 
@@ -31,8 +35,11 @@ class Repository:
         self.root = root
         self.source = source or WorkTree(root)
         self._folders: dict[str, dict[str, Record]] = {}
-        self._catalog_data: dict[str, list[dict[str, Any]]] | None = None
+        self._catalog_data: Catalogs | None = None
         self._facts: dict[str, FactTable] | None = None
+        #: record files that could not be read: path -> (folder, id, what is wrong
+        #: as ``path:line: message``)
+        self.unreadable: dict[str, tuple[str, str, str]] = {}
 
     @classmethod
     def find(cls, explicit: str | None = None) -> Repository:
@@ -52,12 +59,13 @@ class Repository:
                 self._read_everything()
         return self._folders[folder]
 
-    def _catalogs(self) -> dict[str, list[dict[str, Any]]]:
+    def _catalogs(self) -> Catalogs:
         if self._catalog_data is None:
             self.config  # noqa: B018
             if self.source.by_folder:
-                self._catalog_data = {}
-                self._read(self.source.catalog_files())
+                self._catalog_data = catalogs_of_files(
+                    self.source.catalog_files(), unreadable=_left_out
+                )
             else:
                 self._read_everything()
         assert self._catalog_data is not None
@@ -65,35 +73,59 @@ class Repository:
 
     def _read_everything(self) -> None:
         self._folders = {folder: {} for folder in RECORD_FOLDERS}
-        self._catalog_data = {}
-        self._read(self.source.files())
+        catalog_files: list[RawFile] = []
+        self._read(self.source.files(), catalog_files)
+        self._catalog_data = catalogs_of_files(catalog_files, unreadable=_left_out)
 
-    def _read(self, files: Iterable[RawFile]) -> None:
+    def _read(self, files: Iterable[RawFile], catalog_files: list[RawFile] | None = None) -> None:
         for raw in files:
             place = classify(raw.path)
             if place is None:
                 continue
+            if place.kind == "catalog":
+                if catalog_files is not None:
+                    catalog_files.append(raw)
+                continue
             if raw.content is None:
                 if place.kind == "config":
                     continue  # its own error, from self.config
-                why = raw.refusal or "cannot be read"
-                notices.warn(f"{raw.path}: {why}; left out of this answer")
+                _left_out(raw)
+                if place.kind == "record":
+                    why = raw.refusal or "cannot be read"
+                    self.unreadable[raw.path] = (place.name, place.id, f"{raw.path}: {why}")
                 continue
             try:
                 text = raw.content.decode("utf-8").removeprefix("\ufeff")
                 data = parse(text)
-            except (UnicodeDecodeError, ParseError):
+            except (UnicodeDecodeError, ParseError) as err:
+                if place.kind == "record":
+                    said = (
+                        f"{raw.path}:{err.line or 1}: {err.message}"
+                        if isinstance(err, ParseError)
+                        else f"{raw.path}: not valid UTF-8"
+                    )
+                    self.unreadable[raw.path] = (place.name, place.id, said)
+                    notices.warn(f"{said}; left out of this answer")
                 continue
-            if place.kind == "catalog" and isinstance(data, list):
-                assert self._catalog_data is not None
-                self._catalog_data[place.name] = [e for e in data if isinstance(e, dict)]
-            elif place.kind == "record" and isinstance(data, dict):
+            if place.kind == "record" and isinstance(data, dict):
                 self._folders.setdefault(place.name, {}).setdefault(
                     place.id, Record(place.name, place.id, raw.path, data, text)
                 )
 
+    def holding(self, folders: Mapping[str, dict[str, Record]]) -> Repository:
+        """This repository answering with these folders, as read already (a reader
+        that holds them: the TUI's snapshot); the others are read when asked for."""
+        if self.source.by_folder:
+            self._folders.update({name: dict(by_id) for name, by_id in folders.items()})
+        return self
+
     def records(self, folder: str) -> list[Record]:
         return sorted(self._folder(folder).values(), key=lambda r: r.path)
+
+    def unreadable_in(self, folder: str) -> list[str]:
+        """The files of ``folder`` read so far that could not be (left out of it)."""
+        self._folder(folder)
+        return sorted(p for p, (f, _, _) in self.unreadable.items() if f == folder)
 
     def facts(self, folder: str) -> list[Record]:
         """One folder's records as facts (:mod:`crmfiles.records.facts`: what lists and
@@ -117,30 +149,44 @@ class Repository:
         """One folder's records by id."""
         return self._folder(folder)
 
+    @property
+    def catalogs(self) -> Catalogs:
+        """Every catalog (:mod:`crmfiles.records.catalogs`), read at the first question."""
+        return self._catalogs()
+
     def catalog(self, name: str) -> dict[str, dict[str, Any]]:
-        return {str(e.get("id")): e for e in self._catalogs().get(name, [])}
+        return dict(self._catalogs().get(name, {}))
 
     def get(self, record_id: str, folder: str | None = None) -> Record:
-        """A record by id (``folder/id`` or a bare id searched in every folder)."""
-        if "/" in record_id and folder is None:
-            folder, _, record_id = record_id.partition("/")
-        folders = [folder] if folder else list(RECORD_FOLDERS)
+        """A record by id (``type/id``, ``folder/id`` or a bare id searched in every
+        folder): in the work tree, where crm.yaml's layout puts it
+        (:mod:`crmfiles.records.lookup`), the one file parsed; else from the folders
+        read."""
+        self.config  # noqa: B018 - a repository whose crm.yaml cannot be read is none
+        folders, record_id = wanted(record_id, (folder,) if folder else None)
         if folder and folder not in RECORD_FOLDERS:
             raise CrmError(
                 f"unknown record type '{folder}'", hint=f"one of: {', '.join(RECORD_FOLDERS)}"
             )
-        found = [self._folder(f)[record_id] for f in folders if record_id in self._folder(f)]
-        if not found:
-            raise CrmError(
-                f"no record with id '{record_id}'" + (f" in {folder}/" if folder else ""),
-                hint="`crm list opportunities` shows the ids",
-            )
-        if len(found) > 1:
-            where = ", ".join(f"{r.folder}/{r.id}" for r in found)
-            raise CrmError(
-                f"'{record_id}' names several records: {where}", hint="write it as TYPE/ID"
-            )
-        return found[0]
+        every = folders or tuple(RECORD_FOLDERS)
+        if type(self.source) is WorkTree and not all(f in self._folders for f in every):
+            finder = Finder(self.root, lambda: self.config)
+            found, path = the_one(record_id, folders, finder.paths_of(every, record_id))
+            text = read_text(self.root, path)
+            return Record(found, record_id, path, parse_record(path, text), text)
+        hits = [(f, self._folder(f)[record_id].path) for f in every if record_id in self._folder(f)]
+        broken = [
+            said for f, rid, said in self.unreadable.values() if rid == record_id and f in every
+        ]
+        if not hits and broken:
+            notices.withdraw(f"{broken[0]}; left out of this answer")
+            raise CrmError(broken[0], hint=FIX_FIRST)
+        found, path = the_one(record_id, folders, hits)
+        return self._folder(found)[record_id]
 
     def catalog_path(self, name: str) -> str:
         return f"{CATALOG_DIR}/{name}.yaml"
+
+
+def _left_out(raw: RawFile) -> None:
+    notices.warn(f"{raw.path}: {raw.refusal or 'cannot be read'}; left out of this answer")

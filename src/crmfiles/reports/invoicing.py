@@ -18,7 +18,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
-from crmfiles.documents.lifecycle import COUNTED_INVOICE
+from crmfiles.documents.lifecycle import COUNTED_INVOICE, is_overdue
 from crmfiles.documents.totals import document_totals, left_to_invoice
 from crmfiles.money import Total, amount_of
 from crmfiles.records import iso_date
@@ -111,8 +111,7 @@ def invoicing(
             add("paid", data.get("paid_on"), amount, currency)
         if status == "open":
             add("open", data.get("date"), amount, currency)
-            due = iso_date(data.get("due"))
-            if amount is not None and due is not None and due < today:
+            if amount is not None and is_overdue(data, today):
                 overdue.add(amount, str(currency or base))
                 overdue_count += 1
     ordered = [months[k] for k in sorted(months)]

@@ -19,6 +19,7 @@ from decimal import Decimal
 from functools import cached_property
 from typing import Any
 
+from crmfiles.documents.lifecycle import COUNTED_INVOICE, OPEN_QUOTE, is_overdue
 from crmfiles.documents.totals import Totals, document_totals, invoiced
 from crmfiles.errors import CrmError
 from crmfiles.money import Total, amount_of, rates_from
@@ -137,7 +138,7 @@ KINDS: dict[str, Kind] = {
                 "currency",
                 "paid_on",
             ),
-            ("status", "partner", "opportunity"),
+            ("status", "partner", "opportunity", "overdue"),
             ("open_amount", "opportunity", "partner_name"),
             money=True,
         ),
@@ -145,6 +146,15 @@ KINDS: dict[str, Kind] = {
 }
 
 MONEY = frozenset({"amount", "net", "tax", "gross", "open_amount", "invoiced"})
+
+#: the documents a list's totals count, unless ``--status`` picks the statuses: the
+#: quotes still open (a lost or revised quote sold nothing, and a revision's total would
+#: count twice), the orders and invoices not canceled (as ``crm report invoicing``)
+COUNTED: dict[str, frozenset[str]] = {
+    "quotes": OPEN_QUOTE,
+    "orders": frozenset({"open", "delivered"}),
+    "invoices": COUNTED_INVOICE,
+}
 
 # the record folders a task's subject may name, by its type
 SUBJECTS = {"opportunity": "opportunities", "partner": "partners", "contact": "contacts",
@@ -336,6 +346,10 @@ class ItemListing:
     columns: tuple[str, ...]
     amount: Total | None  # quotes, orders and invoices: what they come to, tax included
     sums: dict[str, Total] = field(default_factory=dict)  # net, tax, gross; open_amount
+    left_out: list[str] = field(default_factory=list)  # files of the folder not readable
+    # the statuses the totals count (None: every row), and how many rows that is
+    counted: tuple[str, ...] | None = None
+    counted_rows: int = 0
 
     weighted = None  # (the opportunity list's; none here)
     view = None
@@ -387,6 +401,9 @@ def _matches(
             day = iso_date(data.get("at") or data.get("date"))
             if day is None or day < wanted:
                 return False
+        elif key == "overdue" and folder == "invoices":
+            if not is_overdue(data, ctx.today):
+                return False
         elif key in ("open", "done", "overdue"):
             state = ctx.state(data)
             if not (state == key or (key == "open" and state == "overdue")):
@@ -419,9 +436,22 @@ def item_listing(
     chosen = sort_rows(chosen, list(sort) or ["id"])
     sums: dict[str, Total] = {}
     rates = rates_from(repo.catalog("currencies").values())
+    statuses = None if filters.get("status") else COUNTED.get(folder)
+    counted = [i for i in chosen if statuses is None or i.record.data.get("status") in statuses]
     for column in kind.sums:
         sums[column] = Total(repo.config.currency, rates)
-        for item in chosen:
+        for item in counted:
             sums[column].add(item.value(column), item.value("currency"))
     total = sums.get("gross", sums.get("amount"))
-    return ItemListing(folder, chosen, tuple(columns or kind.columns), total, sums)
+    shown = tuple(columns or kind.columns)
+    order = schema_enum(RECORD_FOLDERS[folder], "status") if statuses else []
+    return ItemListing(
+        folder,
+        chosen,
+        shown,
+        total,
+        sums,
+        repo.unreadable_in(folder),
+        tuple(s for s in order if s in (statuses or ())) if statuses else None,
+        len(counted),
+    )

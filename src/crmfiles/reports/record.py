@@ -73,6 +73,9 @@ APART = {
     "subject",
     "qualified",
 }
+# a reference to a record of some type (``{type: lead, id: ...}``), resolved as
+# ``type name (id)``; ``subject`` is shown after the other fields
+TYPED_REFERENCES = ("origin",)
 
 
 @dataclass
@@ -156,6 +159,9 @@ def _fields(ctx: Context, data: dict[str, Any]) -> Iterator[tuple[str, str]]:
     for key, value in data.items():
         if key in APART or value is None or value == "" or value == []:
             continue
+        if key in TYPED_REFERENCES and isinstance(value, dict):
+            yield key, _typed(ctx, value)
+            continue
         folder = REFERENCES.get(key)
         if key == "source" and isinstance(data.get("channel"), str):
             folder = _source_folder(ctx, data["channel"])
@@ -169,14 +175,17 @@ def _fields(ctx: Context, data: dict[str, Any]) -> Iterator[tuple[str, str]]:
             yield key, str(value)
     subject = data.get("subject")
     if isinstance(subject, dict):
-        from crmfiles.reports.lists import SUBJECTS
+        yield "subject", _typed(ctx, subject)
 
-        where = SUBJECTS.get(str(subject.get("type")))
-        yield (
-            "subject",
-            f"{subject.get('type')} "
-            + (_name(ctx, where, subject.get("id")) if where else str(subject.get("id"))),
-        )
+
+def _typed(ctx: Context, ref: dict[str, Any]) -> str:
+    """``{type: lead, id: x}`` as ``lead Name (x)``."""
+    from crmfiles.reports.lists import SUBJECTS
+
+    where = SUBJECTS.get(str(ref.get("type")))
+    return f"{ref.get('type')} " + (
+        _name(ctx, where, ref.get("id")) if where else str(ref.get("id"))
+    )
 
 
 def _source_folder(ctx: Context, channel: str) -> str | None:

@@ -11,6 +11,7 @@ from crmfiles.cache import PathColumn
 from crmfiles.config import Config
 from crmfiles.diagnostics import Finding
 from crmfiles.records import LoadedFile
+from crmfiles.rulefacts import facts_of, kept_in
 
 
 @dataclass
@@ -109,20 +110,7 @@ class Context:
         where = self.restored._where(path) if hasattr(self.restored, "_where") else None
         if snap is None or where is None:
             return None
-        facts: dict[str, Any] = {}
-        name_key, currency = snap.name_key(where), snap.currency_at(where)
-        if name_key:
-            facts["name_key"] = name_key
-        if currency:
-            facts["currency"] = currency
-        if snap.partner_names and path in snap.partner_names:
-            facts["name_key"] = snap.partner_names[path]
-        if snap.roles and path in snap.roles:
-            facts["roles"] = snap.roles[path]
-        if path in snap.links:
-            link = {"quotes": "opportunity", "orders": "quote", "invoices": "order"}
-            facts[link.get(path.split("/", 1)[0], "link")] = snap.links[path]
-        return facts or None
+        return facts_of(path.split("/", 1)[0], kept_in(snap, path, where))
 
     def cached_name_key(self, path: str) -> str | None:
         """How a restored opportunity's name compares, from the cache's columns."""

@@ -185,12 +185,34 @@ def revision_source(ctx: Context, scope: list[LoadedFile]) -> Iterator[Finding]:
 
 def order_source(ctx: Context, scope: list[LoadedFile]) -> Iterator[Finding]:
     """document-source: an order is made from a won quote, of the quote's opportunity
-    and partner; closed-source: an open order of a lost opportunity."""
-    for f in _of(scope, "orders"):
+    and partner, and a quote makes one order (not counting canceled ones: each after
+    the first, in path order, is reported); closed-source: an open order of a lost
+    opportunity."""
+    orders = _of(scope, "orders")
+    links = _links(ctx, ctx.folder_paths("orders")) if orders else {}
+    for f in orders:
         data = _data(ctx, f)
         quote_id = data.get("quote") if data else None
         if data is None or not isinstance(quote_id, str):
             continue
+        first = next(
+            (
+                path
+                for path in links.get(("orders", quote_id), ())
+                if path < f.path and _status(ctx, path) != "canceled"
+            ),
+            None,
+        )
+        if first is not None and data.get("status") != "canceled":
+            yield finding(
+                "document-source",
+                f,
+                f"quote '{quote_id}' is ordered already by '{record_id(first)}'",
+                ("quote",),
+                hint=f"a quote makes one order: cancel '{record_id(first)}' "
+                "(crm order cancel) or this one",
+                related=(first,),
+            )
         quote = ctx.record_data("quotes", quote_id)
         if quote is None:
             continue  # unknown-reference says so
@@ -228,7 +250,8 @@ def order_source(ctx: Context, scope: list[LoadedFile]) -> Iterator[Finding]:
 
 
 def invoice_source(ctx: Context, scope: list[LoadedFile]) -> Iterator[Finding]:
-    """document-source: an invoice bills its order's partner, and the order's invoices
+    """document-source: an invoice bills its order's partner, is not open once its order
+    is canceled, and the order's invoices
     (open or paid) add up to no more than the order's total; the first invoice (in
     path order) past the total and each later one is reported."""
     invoices = _of(scope, "invoices")
@@ -252,6 +275,14 @@ def invoice_source(ctx: Context, scope: list[LoadedFile]) -> Iterator[Finding]:
                 f"partner '{mine}' is not order '{order_id}''s, '{theirs}'",
                 ("partner",),
                 hint=f"an invoice bills its order's partner: set partner: {theirs}",
+            )
+        if data.get("status") == "open" and order.get("status") == "canceled":
+            yield finding(
+                "document-source",
+                f,
+                f"open invoice of order '{order_id}', which is canceled",
+                ("status",),
+                hint=f"cancel this invoice too (crm invoice cancel {f.place.id})",
             )
         amount = decimal(data.get("amount"))
         if amount is None or data.get("status") not in COUNTED_INVOICE:

@@ -154,6 +154,7 @@ def dates_in_order(ctx: Context, f: LoadedFile) -> Iterator[Finding]:
             ("production_start", "production_end"),
         ),
         "quotes": (("date", "valid_until"),),
+        "orders": (("date", "delivered_on"),),
         "invoices": (("date", "due"), ("date", "paid_on")),
         "tasks": (("created", "completed_on"),),
     }.get(f.place.name, ())
@@ -331,7 +332,10 @@ CHECKS = (
         ("opportunities",),
     ),
     Check(
-        dates_in_order, ("date-order",), "record", ("opportunities", "quotes", "invoices", "tasks")
+        dates_in_order,
+        ("date-order",),
+        "record",
+        ("opportunities", "quotes", "orders", "invoices", "tasks"),
     ),
     Check(
         money_exact,

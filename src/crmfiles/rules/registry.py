@@ -191,8 +191,9 @@ _RULES = [
     RuleInfo(
         "date-order",
         "dates out of order",
-        "An end date (expected_close, production_end, valid_until, due) cannot precede "
-        "its start (opened, production_start, the quote's or invoice's date).",
+        "An end date (expected_close, production_end, valid_until, delivered_on, due, "
+        "paid_on) cannot precede its start (opened, production_start, the quote's, "
+        "order's or invoice's date).",
     ),
     RuleInfo(
         "currency-mismatch",
@@ -329,11 +330,13 @@ _RULES = [
     RuleInfo(
         "document-source",
         "a document not made from what it says",
-        "An order comes from a won quote, for the quote's opportunity and partner; an "
-        "invoice bills its order's partner (its currency is the order's: "
-        "currency-mismatch), and the order's open and paid invoices add up to no more "
-        "than the order's total with tax (reported on the first invoice, in path "
-        "order, past it and every later one); a quote's previous is the quote of the "
+        "An order comes from a won quote, for the quote's opportunity and partner, and a "
+        "quote makes one order (canceled ones aside: each later one, in path order, is "
+        "reported); an invoice bills its order's partner and is not open once the order "
+        "is canceled (its currency is the order's: currency-mismatch), and the order's "
+        "open and paid invoices add up to no more than the order's total with tax "
+        "(reported on the first invoice, in path order, past it and every later one); "
+        "a quote's previous is the quote of the "
         "same opportunity it replaced, now revised.",
     ),
     RuleInfo(

@@ -24,7 +24,7 @@ from crmfiles.errors import CrmError
 from crmfiles.records.store import Record
 from crmfiles.tui import ops
 from crmfiles.tui.commands import CrmCommands
-from crmfiles.tui.data import Snapshot, Today
+from crmfiles.tui.data import Today, TuiSnapshot
 from crmfiles.tui.gitstate import GitState, read_state, tree_fingerprint
 from crmfiles.tui.safety import escape_control_codes
 
@@ -37,7 +37,7 @@ Reply = Callable[[ops.Outcome], None]
 
 
 class Loaded(Message):
-    def __init__(self, snapshot: Snapshot, fingerprint: object, started: int):
+    def __init__(self, snapshot: TuiSnapshot, fingerprint: object, started: int):
         super().__init__()
         self.snapshot = snapshot
         self.fingerprint = fingerprint
@@ -93,7 +93,7 @@ class OpFinished(Message):
         self,
         label: str,
         outcome: ops.Outcome,
-        snapshot: Snapshot | None,
+        snapshot: TuiSnapshot | None,
         state: GitState | None,
         fingerprint: object,
         reply: Reply | None,
@@ -163,6 +163,15 @@ class CrmApp(App[int]):
             id="go.winloss",
             tooltip="Why deals are won or lost (crm report winloss)",
         ),
+        Binding(
+            "dollar_sign",
+            "show('documents')",
+            "Quotes, orders and invoices",
+            show=False,
+            key_display="$",
+            id="go.documents",
+            tooltip="Every quote, order and invoice, by status, with totals",
+        ),
         Binding("question_mark", "help", "Help", key_display="?", id="app.help"),
         Binding(
             "ctrl+p",
@@ -192,7 +201,7 @@ class CrmApp(App[int]):
         Binding("q", "quit", "Quit", id="app.quit"),
     ]
 
-    snapshot: var[Snapshot | None] = var(None, always_update=True)
+    snapshot: var[TuiSnapshot | None] = var(None, always_update=True)
     git_state: var[GitState] = var(GitState(), always_update=True)
     branch_mode: var[bool] = var(False)
     busy: var[str] = var("")
@@ -231,7 +240,7 @@ class CrmApp(App[int]):
         first, self._first_load = self._first_load, False
         started = time.time_ns()
         try:
-            snapshot = Snapshot.load(self.root, first=first)
+            snapshot = TuiSnapshot.load(self.root, first=first)
             fingerprint = None if first else tree_fingerprint(self.root, since_ns=started)
         except CrmError as err:
             self.post_message(LoadFailed(err.message))
@@ -252,7 +261,7 @@ class CrmApp(App[int]):
         self.post_message(GitRead(read_state(self.root)))
         self.post_message(Fingerprinted(tree_fingerprint(self.root, since_ns=started)))
         if partial:
-            self.post_message(RestRead(Snapshot.rest(self.root)))
+            self.post_message(RestRead(TuiSnapshot.rest(self.root)))
         self.post_message(DaysLoaded(history_days(self.root, self.today())))
 
     @on(Identified)
@@ -398,8 +407,11 @@ class CrmApp(App[int]):
 
     # --- actions ----------------------------------------------------------------------
 
-    def open_record(self, record_id: str) -> None:
-        """The record screen on ``record_id``: one screen per mode, kept and reused."""
+    def open_record(
+        self, record_id: str, tab: str = "general", document: tuple[str, str] | None = None
+    ) -> None:
+        """The record screen on ``record_id`` (on ``tab``, the cursor on ``document``):
+        one screen per mode, kept and reused."""
         from crmfiles.tui.screens.record import RecordScreen
 
         name = f"record-{self.current_mode}"
@@ -409,7 +421,7 @@ class CrmApp(App[int]):
             self.install_screen(screen, name)
         elif screen in self.screen_stack:
             screen = RecordScreen(record_id)  # already open below: a throwaway one
-        screen.open(record_id)
+        screen.open(record_id, tab, document)
         self.push_screen(screen)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
@@ -437,6 +449,7 @@ class CrmApp(App[int]):
 
 
 def _modes() -> dict[str, Any]:
+    from crmfiles.tui.screens.documents import DocumentsScreen
     from crmfiles.tui.screens.interactions import InteractionsScreen
     from crmfiles.tui.screens.kanban import KanbanScreen
     from crmfiles.tui.screens.leads import LeadsScreen
@@ -457,6 +470,7 @@ def _modes() -> dict[str, Any]:
         "interactions": InteractionsScreen,
         "dropoff": DropoffScreen,
         "winloss": WinLossScreen,
+        "documents": DocumentsScreen,
     }
 
 

@@ -1,6 +1,6 @@
 """What the TUI shows, read off the UI thread: records, list rows, filters, totals.
 
-Textual-free, so the benchmark and the tests use it headless.  A :class:`Snapshot` is
+Textual-free, so the benchmark and the tests use it headless.  A :class:`TuiSnapshot` is
 immutable once built: a reload or an operation's result builds a new one (re-reading
 only the files that changed) and the screens swap it in.
 """
@@ -87,7 +87,7 @@ FIRST = (CONFIG_FILE, CATALOG_DIR, "opportunities", "partners", "views")
 
 
 @dataclass(eq=False)
-class Snapshot:
+class TuiSnapshot:
     root: Path
     repo: Repository
     records: dict[str, dict[str, Record]]
@@ -101,7 +101,7 @@ class Snapshot:
     _last_search: list[Any] = field(default_factory=list, repr=False)
 
     @classmethod
-    def load(cls, root: Path, *, first: bool = False) -> Snapshot:
+    def load(cls, root: Path, *, first: bool = False) -> TuiSnapshot:
         """Every record, or with ``first`` only what the first screen shows (the
         opportunities, their partners, the catalogs and views); :meth:`rest` reads
         the other folders afterwards.  Opportunities are read as facts (from the
@@ -120,7 +120,7 @@ class Snapshot:
                 gc.enable()
 
     @classmethod
-    def _load(cls, root: Path, *, first: bool) -> Snapshot:
+    def _load(cls, root: Path, *, first: bool) -> TuiSnapshot:
         repo = Repository(root)
         repo.config  # noqa: B018 - fail early on a broken crm.yaml
         catalogs = {name: repo.catalog(name) for name in CATALOGS}
@@ -174,7 +174,7 @@ class Snapshot:
         repo = Repository(root, Folders(root, tuple(later)))
         return {folder: {r.id: r for r in repo.records(folder)} for folder in later}
 
-    def with_folders(self, records: Mapping[str, dict[str, Record]]) -> Snapshot:
+    def with_folders(self, records: Mapping[str, dict[str, Record]]) -> TuiSnapshot:
         merged = {**self.records, **records}
         return replace(self, records=merged, partial=False, _named={})
 
@@ -251,7 +251,7 @@ class Snapshot:
             for i, stage in enumerate(entry.get("stages") or [])
         }
 
-    def with_days(self, days: dict[str, int]) -> Snapshot:
+    def with_days(self, days: dict[str, int]) -> TuiSnapshot:
         kept = {k: v for k, v in self._orders.items() if not any("days" in c for c in k)}
         return replace(self, days=days, _orders=kept)
 
@@ -388,7 +388,7 @@ class Snapshot:
         )
         return ListRow(record.id, row, None if record.whole else self.root)
 
-    def patched(self, paths: Iterable[str]) -> Snapshot:
+    def patched(self, paths: Iterable[str]) -> TuiSnapshot:
         """A new snapshot with these files re-read from the work tree; a changed
         catalog or crm.yaml changes everything derived from it, so reload then."""
         records = {folder: dict(by_id) for folder, by_id in self.records.items()}
@@ -396,7 +396,7 @@ class Snapshot:
         for path in paths:
             place = classify(path)
             if place is None or place.kind != "record" or path.startswith(CATALOG_DIR + "/"):
-                return Snapshot.load(self.root)
+                return TuiSnapshot.load(self.root)
             folder = records[place.name]
             old = folder.get(place.id)
             full = self.root / path
@@ -415,7 +415,7 @@ class Snapshot:
                 if place.name == "opportunities":
                     changed_opportunities.add(place.id)
             if place.name == "partners":
-                return Snapshot.load(self.root)  # a partner's name shows on many rows
+                return TuiSnapshot.load(self.root)  # a partner's name shows on many rows
         # the reports read a Repository: a fresh one, loaded when a report asks
         snap = replace(
             self,

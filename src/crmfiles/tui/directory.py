@@ -1,4 +1,4 @@
-"""What the partners and interactions screens list, read off a :class:`Snapshot`.
+"""What the partners and interactions screens list, read off a :class:`TuiSnapshot`.
 
 Textual-free, as :mod:`crmfiles.tui.data`: each screen reads its rows here, in one
 place, so the rows can later come from another source without touching the screens.
@@ -16,7 +16,7 @@ from typing import Any, Protocol, TypeVar
 from crmfiles.folding import fold
 from crmfiles.money import Total, fmt
 from crmfiles.records.store import Record
-from crmfiles.tui.data import ListRow, Snapshot, listing, sort_key
+from crmfiles.tui.data import ListRow, TuiSnapshot, listing, sort_key
 
 
 class Searchable(Protocol):
@@ -65,7 +65,7 @@ def money(total: Total) -> str:
     return "?" if value is None else fmt(value)
 
 
-def partner_rows(snapshot: Snapshot) -> list[PartnerRow]:
+def partner_rows(snapshot: TuiSnapshot) -> list[PartnerRow]:
     """Every partner, the ones with the most open business first, then by name."""
     totals: dict[str, list[Any]] = {}
     for lr in snapshot.rows.values():
@@ -91,7 +91,7 @@ def partner_rows(snapshot: Snapshot) -> list[PartnerRow]:
     return rows
 
 
-def deals_of(snapshot: Snapshot, partner: str) -> list[ListRow]:
+def deals_of(snapshot: TuiSnapshot, partner: str) -> list[ListRow]:
     """The partner's opportunities: open ones first (soonest to close first), then
     the closed ones, the most recently closed first."""
     deals = [lr for lr in snapshot.rows.values() if lr.facts.get("partner") == partner]
@@ -102,7 +102,7 @@ def deals_of(snapshot: Snapshot, partner: str) -> list[ListRow]:
     return opened + done
 
 
-def contacts_of(snapshot: Snapshot, partner: str) -> list[Record]:
+def contacts_of(snapshot: TuiSnapshot, partner: str) -> list[Record]:
     contacts = [
         c for c in snapshot.records["contacts"].values() if c.data.get("partner") == partner
     ]
@@ -110,7 +110,7 @@ def contacts_of(snapshot: Snapshot, partner: str) -> list[Record]:
     return contacts
 
 
-def interaction_rows(snapshot: Snapshot) -> list[InteractionRow]:
+def interaction_rows(snapshot: TuiSnapshot) -> list[InteractionRow]:
     """Every interaction, newest first; searchable by what the list shows of it."""
     rows = []
     for iid, record in snapshot.records["interactions"].items():
@@ -142,5 +142,5 @@ def choices(records: Iterable[Record], label: Any = None) -> list[tuple[str, str
     return sorted(pairs, key=lambda p: fold(p[0]))
 
 
-def _total(snapshot: Snapshot) -> Total:
+def _total(snapshot: TuiSnapshot) -> Total:
     return Total(snapshot.currency, snapshot.rates)

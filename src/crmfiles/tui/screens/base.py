@@ -9,7 +9,7 @@ from rich.markup import escape
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
 
-from crmfiles.tui.data import ListRow, Snapshot
+from crmfiles.tui.data import ListRow, TuiSnapshot
 
 if TYPE_CHECKING:
     from crmfiles.tui.app import CrmApp
@@ -23,7 +23,7 @@ class CrmScreen(Screen[None]):
         return cast("CrmApp", self.app)
 
     @property
-    def snapshot(self) -> Snapshot | None:
+    def snapshot(self) -> TuiSnapshot | None:
         return self.crm.snapshot
 
     def on_mount(self) -> None:
@@ -31,11 +31,11 @@ class CrmScreen(Screen[None]):
         if self.snapshot is not None:
             self.show(self.snapshot)
 
-    def _snapshot_changed(self, snapshot: Snapshot | None) -> None:
+    def _snapshot_changed(self, snapshot: TuiSnapshot | None) -> None:
         if snapshot is not None:
             self.show(snapshot)
 
-    def show(self, snapshot: Snapshot) -> None:
+    def show(self, snapshot: TuiSnapshot) -> None:
         """Draw the screen from this snapshot."""
 
     def current_record(self) -> tuple[str, str] | None:

@@ -26,7 +26,7 @@ from textual.widgets import (
 from textual.widgets.option_list import Option
 
 from crmfiles.tui import ops
-from crmfiles.tui.data import FILTERS, Snapshot
+from crmfiles.tui.data import FILTERS, TuiSnapshot
 from crmfiles.tui.widgets.footer import CrmFooter
 
 if TYPE_CHECKING:
@@ -66,7 +66,7 @@ class Dialog(ModalScreen[T]):
         return cast("CrmApp", self.app)
 
     @property
-    def snap(self) -> Snapshot:
+    def snap(self) -> TuiSnapshot:
         snapshot = self.crm.snapshot
         assert snapshot is not None
         return snapshot

@@ -13,7 +13,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Button, Header, Input, Label, Select, Static
 
 from crmfiles.money import decimal
-from crmfiles.tui.data import Snapshot, mapping
+from crmfiles.tui.data import TuiSnapshot, mapping
 from crmfiles.tui.screens.dialogs import number
 from crmfiles.tui.screens.form import FormScreen
 from crmfiles.tui.screens.lines import CompetitorsList, ItemList, LinesList, totals_widget
@@ -41,13 +41,13 @@ INSIGHT = ("problem", "pain", "reasons", "impacts", "capabilities")
 class EditScreen(FormScreen):
     """The opportunity's form (its stage and status change with Move and Close)."""
 
-    def __init__(self, record_id: str, snapshot: Snapshot) -> None:
+    def __init__(self, record_id: str, snapshot: TuiSnapshot) -> None:
         super().__init__("opportunities", record_id, snapshot)
 
     # --- the form ---------------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
-        snapshot = cast(Snapshot, self.snapshot)
+        snapshot = cast(TuiSnapshot, self.snapshot)
         data = self.loaded
         yield Header()
         yield Static(
@@ -206,7 +206,9 @@ class EditScreen(FormScreen):
         probability = int(probability_text) if probability_text.isdigit() else None
         currency = self.query_one("#currency", Select).value
         code = (
-            str(currency) if currency is not Select.NULL else cast(Snapshot, self.snapshot).currency
+            str(currency)
+            if currency is not Select.NULL
+            else cast(TuiSnapshot, self.snapshot).currency
         )
         lines = self.query_one("#lines", LinesList)
         self.query_one("#lines-totals", Static).update(lines.totals(amount, probability, code))

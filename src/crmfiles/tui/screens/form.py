@@ -22,7 +22,7 @@ from crmfiles.diagnostics import Diagnostic
 from crmfiles.errors import CrmError
 from crmfiles.records import RECORD_FOLDERS
 from crmfiles.tui import ops
-from crmfiles.tui.data import Snapshot
+from crmfiles.tui.data import TuiSnapshot
 from crmfiles.tui.screens.base import CrmScreen
 from crmfiles.tui.screens.dialogs import content_hash, options
 from crmfiles.tui.validate import DELETE, candidate_text, field_of, validate
@@ -49,7 +49,7 @@ class FormScreen(CrmScreen):
         Binding("escape", "cancel", "Cancel", id="edit.cancel"),
     ]
 
-    def __init__(self, folder: str, record_id: str | None, snapshot: Snapshot) -> None:
+    def __init__(self, folder: str, record_id: str | None, snapshot: TuiSnapshot) -> None:
         super().__init__()
         self.folder = folder
         self.record_id = record_id

@@ -10,7 +10,7 @@ from typing import Any, ClassVar
 from textual import on
 from textual.binding import Binding, BindingType
 
-from crmfiles.tui.data import Snapshot
+from crmfiles.tui.data import TuiSnapshot
 from crmfiles.tui.directory import interaction_rows
 from crmfiles.tui.screens.listing import SearchableList
 from crmfiles.tui.widgets.table import Column, RecordTable
@@ -42,7 +42,7 @@ class InteractionsScreen(SearchableList):
         ),
     ]
 
-    def rows(self, snapshot: Snapshot) -> Sequence[Any]:
+    def rows(self, snapshot: TuiSnapshot) -> Sequence[Any]:
         return interaction_rows(snapshot)
 
     def cell(self, key: str, column: str) -> str:

@@ -17,7 +17,7 @@ from textual.widgets import Header, OptionList, Static
 from textual.widgets.option_list import Option
 
 from crmfiles.money import Total, fmt
-from crmfiles.tui.data import ListRow, Snapshot, sort_key
+from crmfiles.tui.data import ListRow, TuiSnapshot, sort_key
 from crmfiles.tui.screens.base import OpportunityActions
 from crmfiles.tui.widgets.footer import CrmFooter
 from crmfiles.tui.widgets.statusbar import StatusBar
@@ -37,7 +37,7 @@ class CardList(OptionList):
 
 
 def card(
-    snapshot: Snapshot, row: ListRow, pending: list[str] | None = None, width: int = 0
+    snapshot: TuiSnapshot, row: ListRow, pending: list[str] | None = None, width: int = 0
 ) -> Text:
     """A card's lines; with ``width``, words wrap whole (a word wider than the card is
     cut with '…', never broken onto the next line) and the figures are packed so no
@@ -174,7 +174,7 @@ class KanbanScreen(OpportunityActions):
             return []
         return [k for k, entry in snapshot.catalogs["kinds"].items() if entry.get("stages")]
 
-    def show(self, snapshot: Snapshot) -> None:
+    def show(self, snapshot: TuiSnapshot) -> None:
         kinds = self.kinds()
         if not kinds:
             self.query_one("#kanban-title", Static).update("No kind with stages.")
@@ -184,7 +184,7 @@ class KanbanScreen(OpportunityActions):
             self.kind = max(kinds, key=lambda k: (used.count(k), -kinds.index(k)))
         self.call_later(self._draw, snapshot)
 
-    async def _draw(self, snapshot: Snapshot) -> None:
+    async def _draw(self, snapshot: TuiSnapshot) -> None:
         kind = self.kind
         stages = snapshot.stages_of(kind)
         entry = snapshot.catalogs["kinds"].get(str(kind), {})

@@ -9,7 +9,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.widgets import Header, Static
 
-from crmfiles.tui.data import Snapshot, sort_key
+from crmfiles.tui.data import TuiSnapshot, sort_key
 from crmfiles.tui.screens.base import CrmScreen
 from crmfiles.tui.widgets.footer import CrmFooter
 from crmfiles.tui.widgets.statusbar import StatusBar
@@ -69,7 +69,7 @@ class LeadsScreen(CrmScreen):
             return snapshot.name("people", lead.data.get("responsible"))
         return str(lead.data.get(column) or "")
 
-    def show(self, snapshot: Snapshot) -> None:
+    def show(self, snapshot: TuiSnapshot) -> None:
         leads = [
             lead
             for lead in snapshot.records["leads"].values()

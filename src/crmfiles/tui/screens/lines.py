@@ -19,7 +19,7 @@ from textual.widget import Widget
 from textual.widgets import Button, DataTable, Input, Select, Static
 
 from crmfiles.money import decimal, fmt, line_total, lines_total, margin_of, to_cent, weighted
-from crmfiles.tui.data import Snapshot, listing
+from crmfiles.tui.data import TuiSnapshot, listing
 from crmfiles.tui.screens.dialogs import Dialog, number, options
 
 SALE_TYPES = ("sale", "rental", "service", "subscription")
@@ -238,7 +238,7 @@ class ItemList(Vertical):
     class Changed(Message):
         pass
 
-    def __init__(self, snapshot: Snapshot, items: Any, *, id: str) -> None:
+    def __init__(self, snapshot: TuiSnapshot, items: Any, *, id: str) -> None:
         super().__init__(id=id, classes="item-list")
         self.snap = snapshot
         self.items: list[dict[str, Any]] = [

@@ -17,7 +17,7 @@ from textual.containers import Horizontal
 from textual.timer import Timer
 from textual.widgets import Header, Input, Static
 
-from crmfiles.tui.data import Snapshot
+from crmfiles.tui.data import TuiSnapshot
 from crmfiles.tui.directory import searched
 from crmfiles.tui.screens.base import CrmScreen
 from crmfiles.tui.widgets.footer import CrmFooter
@@ -71,7 +71,7 @@ class SearchableList(CrmScreen):
     # --- what each list says --------------------------------------------------------
 
     @abstractmethod
-    def rows(self, snapshot: Snapshot) -> Sequence[Any]:
+    def rows(self, snapshot: TuiSnapshot) -> Sequence[Any]:
         """Every row of the list in its order, each with an ``id`` and a ``hay``."""
 
     @abstractmethod
@@ -86,7 +86,7 @@ class SearchableList(CrmScreen):
 
     # --- drawing --------------------------------------------------------------------
 
-    def show(self, snapshot: Snapshot) -> None:
+    def show(self, snapshot: TuiSnapshot) -> None:
         memo = (id(snapshot.records), id(snapshot.rows), self.search)
         if memo == self._memo:
             return

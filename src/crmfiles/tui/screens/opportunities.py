@@ -20,7 +20,7 @@ from crmfiles.tui.data import (
     NUMERIC,
     PRIORITY,
     Selection,
-    Snapshot,
+    TuiSnapshot,
     view_columns,
     view_filters,
     view_sort,
@@ -134,7 +134,7 @@ class OpportunitiesScreen(OpportunityActions):
     def current_id(self) -> str | None:
         return self.table.cursor_key
 
-    def show(self, snapshot: Snapshot) -> None:
+    def show(self, snapshot: TuiSnapshot) -> None:
         state = self.crm.git_state
         view = self.view
         sort = self.sort or view_sort(view) or ["name"]

@@ -10,7 +10,7 @@ from rich.console import Group, RenderableType
 from rich.text import Text
 from textual.binding import Binding, BindingType
 
-from crmfiles.tui.data import Snapshot
+from crmfiles.tui.data import TuiSnapshot
 from crmfiles.tui.reports import dropoff_view, winloss_view
 from crmfiles.tui.screens.reports import KindChart
 
@@ -31,7 +31,7 @@ class DropoffScreen(KindChart):
         Binding("t", "next_kind", "Kind", id="dropoff.kind", tooltip="Next opportunity kind"),
     ]
 
-    def chart(self, snapshot: Snapshot) -> RenderableType:
+    def chart(self, snapshot: TuiSnapshot) -> RenderableType:
         from crmfiles.history import load_history
 
         if not self.kinds(snapshot):
@@ -59,10 +59,10 @@ class WinLossScreen(KindChart):
         super().__init__()
         self.kind = ALL
 
-    def kinds(self, snapshot: Snapshot) -> list[str]:
+    def kinds(self, snapshot: TuiSnapshot) -> list[str]:
         return [ALL, *snapshot.catalogs["kinds"]]
 
-    def chart(self, snapshot: Snapshot) -> RenderableType:
+    def chart(self, snapshot: TuiSnapshot) -> RenderableType:
         kind = self.kind or None
         which = snapshot.name("kinds", kind) if kind else "all kinds"
         title = _title(f"Win/loss: {which}", "closed deals by loss reason, competitor, person")

@@ -13,7 +13,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.widgets import Header, Static
 
-from crmfiles.tui.data import LABELS, NUMERIC, PRIORITY, Snapshot, listing
+from crmfiles.tui.data import LABELS, NUMERIC, PRIORITY, TuiSnapshot, listing
 from crmfiles.tui.directory import contacts_of, deals_of, money, partner_rows
 from crmfiles.tui.screens.base import CrmScreen
 from crmfiles.tui.widgets.footer import CrmFooter
@@ -87,7 +87,7 @@ class PartnerScreen(CrmScreen):
         row = snapshot.rows.get(key) if snapshot else None
         return bool(row and row.facts.get("status") != "in_progress")
 
-    def show(self, snapshot: Snapshot) -> None:
+    def show(self, snapshot: TuiSnapshot) -> None:
         record = snapshot.records["partners"].get(self.partner_id)
         title = Text(no_wrap=True, overflow="ellipsis")
         title.append(" Partner ", style="bold reverse")
@@ -115,7 +115,7 @@ class PartnerScreen(CrmScreen):
         table.set_rows([d.id for d in deals])
         self.query_one("#deals-title", Static).update(self._deals_title(snapshot))
 
-    def _details(self, snapshot: Snapshot, data: dict[str, Any]) -> Table:
+    def _details(self, snapshot: TuiSnapshot, data: dict[str, Any]) -> Table:
         grid = Table.grid(padding=(0, 2))
         grid.add_column(style="bold", no_wrap=True)
         grid.add_column(overflow="fold")
@@ -133,7 +133,7 @@ class PartnerScreen(CrmScreen):
             grid.add_row(key.replace("_", " ").capitalize(), Text(shown))
         return grid
 
-    def _contacts(self, snapshot: Snapshot, grid: Table) -> None:
+    def _contacts(self, snapshot: TuiSnapshot, grid: Table) -> None:
         contacts = contacts_of(snapshot, self.partner_id)
         if contacts:
             people = [
@@ -143,7 +143,7 @@ class PartnerScreen(CrmScreen):
             ]
             grid.add_row("Contacts", Text(", ".join(people)))
 
-    def _deals_title(self, snapshot: Snapshot) -> Text:
+    def _deals_title(self, snapshot: TuiSnapshot) -> Text:
         text = Text(no_wrap=True, overflow="ellipsis")
         text.append("Deals", style="bold")
         row = next((r for r in partner_rows(snapshot) if r.id == self.partner_id), None)

@@ -10,7 +10,7 @@ from typing import Any, ClassVar
 from textual import on
 from textual.binding import Binding, BindingType
 
-from crmfiles.tui.data import Snapshot, listing
+from crmfiles.tui.data import TuiSnapshot, listing
 from crmfiles.tui.directory import PartnerRow, money, partner_rows
 from crmfiles.tui.screens.listing import SearchableList
 from crmfiles.tui.widgets.table import Column, RecordTable
@@ -27,7 +27,7 @@ COLUMNS = [
 ]
 
 
-def partner_cell(snapshot: Snapshot, row: PartnerRow, column: str) -> str:
+def partner_cell(snapshot: TuiSnapshot, row: PartnerRow, column: str) -> str:
     data = row.data
     if column == "name":
         return str(data.get("name") or row.id)
@@ -63,7 +63,7 @@ class PartnersScreen(SearchableList):
         ),
     ]
 
-    def rows(self, snapshot: Snapshot) -> Sequence[Any]:
+    def rows(self, snapshot: TuiSnapshot) -> Sequence[Any]:
         return partner_rows(snapshot)
 
     def cell(self, key: str, column: str) -> str:

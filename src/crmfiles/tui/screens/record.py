@@ -1,5 +1,6 @@
 """One opportunity, in tabs: General, Parties, Primary demand, Insight, Competitors,
-Activities (interactions, tasks and stage changes on one timeline), Quotes, History
+Activities (interactions, tasks and stage changes on one timeline), Documents (its
+quotes, orders and invoices, and their steps: :mod:`.document_actions`), History
 (from git, read in a worker when a tab first needs it).  Keys make a task or an
 interaction about the deal, and set any field as ``crm set`` does."""
 
@@ -16,11 +17,12 @@ from textual.message import Message
 from textual.widgets import DataTable, Header, Static, Tab, Tabs
 
 from crmfiles.reports.timeline import interactions_about, tasks_about, timeline
-from crmfiles.tui.data import ListRow, Snapshot
+from crmfiles.tui.data import ListRow, TuiSnapshot
 from crmfiles.tui.screens import record_tabs
-from crmfiles.tui.screens.base import OpportunityActions
+from crmfiles.tui.screens.document_actions import DOCUMENT_ACTIONS, DocumentActions
 from crmfiles.tui.widgets.footer import CrmFooter
-from crmfiles.tui.widgets.record_tables import ActivitiesTable, QuotesTable, quote_summary
+from crmfiles.tui.widgets.orders_table import OrdersTable
+from crmfiles.tui.widgets.record_tables import ActivitiesTable, QuotesTable
 from crmfiles.tui.widgets.statusbar import StatusBar
 
 TABS = (
@@ -30,7 +32,7 @@ TABS = (
     ("insight", "Insight"),
     ("competitors", "Competitors"),
     ("activities", "Activities"),
-    ("quotes", "Quotes"),
+    ("quotes", "Documents"),  # quotes, orders and invoices
     ("history", "History"),
 )
 TABLES = {"activities": "#activities-table", "quotes": "#quotes-pane"}
@@ -46,13 +48,14 @@ class HistoryLoaded(Message):
         self.events = events  # or why they could not be read
 
 
-class RecordScreen(OpportunityActions):
+class RecordScreen(DocumentActions):
     """One screen, kept and pointed at each record opened (``open``): building a
     screen of tabs costs more than the whole budget for opening a record."""
 
     DEFAULT_CSS = """
     RecordScreen #quotes-pane { height: 1fr; }
-    RecordScreen #quotes-summary { height: auto; padding: 1 1 0 1; }
+    RecordScreen #quotes-summary { height: auto; padding: 0 1 1 1; }
+    RecordScreen #orders-summary { height: auto; padding: 0 1; }
     """
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape,backspace", "back", "Back", id="record.back"),
@@ -98,16 +101,23 @@ class RecordScreen(OpportunityActions):
         self.record_id = record_id
         self._history: tuple[str, int, list[Event] | str] | None = None
         self._loading: str | None = None  # the record whose history a worker reads
+        self.first_tab = "general"
 
-    def open(self, record_id: str) -> None:
-        """Show another record (the screen is reused)."""
+    def open(
+        self, record_id: str, tab: str = "general", document: tuple[str, str] | None = None
+    ) -> None:
+        """Show another record (the screen is reused), on ``tab``; on the Documents
+        tab, the cursor on ``document``."""
         self.record_id = record_id
         self._history = None
         self._loading = None
+        self.first_tab = tab
+        self.pending_document = document
+        self.documents_focus = "quotes"
         if self.is_mounted:
             tabs = self.query_one("#tabs", Tabs)
-            if tabs.active != "general":
-                tabs.active = "general"  # draws it, once the tab is activated
+            if tabs.active != tab:
+                tabs.active = tab  # draws it, once the tab is activated
             elif self.snapshot is not None:
                 self.show(self.snapshot)
 
@@ -124,12 +134,17 @@ class RecordScreen(OpportunityActions):
         with Vertical(id="quotes-pane"):  # not "quotes": the tab has that id
             yield QuotesTable(id="quotes-table")
             yield Static(id="quotes-summary")
+            yield OrdersTable(id="orders-table")
+            yield Static(id="orders-summary")
         yield StatusBar()
         yield CrmFooter()
 
     def on_mount(self) -> None:
         super().on_mount()
-        self.query_one("#tabs", Tabs).focus()
+        tabs = self.query_one("#tabs", Tabs)
+        tabs.focus()
+        if self.first_tab != tabs.active:
+            tabs.active = self.first_tab  # (its table takes the focus then)
 
     def action_back(self) -> None:
         self.dismiss()
@@ -148,16 +163,21 @@ class RecordScreen(OpportunityActions):
         return self.query_one("#tabs", Tabs).active or "general"
 
     @on(Tabs.TabActivated, "#tabs")
-    def _tab_activated(self) -> None:
-        if self.snapshot is not None:
-            self.show(self.snapshot)
-        # a tab that is a table takes the keys (j/k, Enter); the others leave them to the tabs
+    def _tab_activated(self, event: Tabs.TabActivated) -> None:
+        if event.tab is not None and event.tab.id != self.tab:
+            return  # (a tab activated before the one the screen was opened on)
+        # a tab that is a table takes the keys (j/k, Enter); the others leave them to the
+        # tabs (focused first: drawing the Documents tab may put the focus on an order)
         selector = TABLES.get(self.tab)
         if selector == "#quotes-pane":
-            selector = "#quotes-table"
+            selector = f"#{self.documents_focus}-table"
         self.query_one(selector or "#tabs").focus()
+        if self.snapshot is not None:
+            self.show(self.snapshot)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in DOCUMENT_ACTIONS:  # the ones that fit the document under the cursor
+            return self.document_allows(action)
         # a closed opportunity is read-only: no field to set (a task or a call still fits)
         return super().check_action("edit" if action == "set_field" else action, parameters)
 
@@ -176,7 +196,7 @@ class RecordScreen(OpportunityActions):
 
     # --- drawing ----------------------------------------------------------------------
 
-    def show(self, snapshot: Snapshot) -> None:
+    def show(self, snapshot: TuiSnapshot) -> None:
         title = self.query_one("#record-title", Static)
         body = self.query_one("#record-body", Static)
         row = snapshot.rows.get(self.record_id)
@@ -214,7 +234,7 @@ class RecordScreen(OpportunityActions):
         body.update(draw())
         self.query_one("#record-scroll", VerticalScroll).scroll_home(animate=False)
 
-    def _title(self, snapshot: Snapshot, row: ListRow) -> Text:
+    def _title(self, snapshot: TuiSnapshot, row: ListRow) -> Text:
         data = row.data
         text = Text(no_wrap=True, overflow="ellipsis")
         text.append(f" {data.get('name', row.id)} ", style="bold reverse")
@@ -235,7 +255,7 @@ class RecordScreen(OpportunityActions):
 
     # --- history ----------------------------------------------------------------------
 
-    def _events(self, snapshot: Snapshot) -> list[Event] | str | None:
+    def _events(self, snapshot: TuiSnapshot) -> list[Event] | str | None:
         """The record's changes from git (or why they cannot be read); None while they
         are first read.  Read again in a worker once the snapshot changed (a commit),
         the ones read before shown meanwhile."""
@@ -260,7 +280,7 @@ class RecordScreen(OpportunityActions):
             if self.tab in ("history", "activities"):
                 self.show(self.snapshot)
 
-    # --- activities and quotes --------------------------------------------------------
+    # --- activities -------------------------------------------------------------------
 
     def refresh_activities(self) -> None:
         """The Activities tab: the deal's interactions, tasks and stage changes."""
@@ -291,18 +311,3 @@ class RecordScreen(OpportunityActions):
         picked = self.query_one("#activities-table", ActivitiesTable).record_at_cursor()
         if picked is not None:
             open_form(self.app, *picked)
-
-    def refresh_quotes(self) -> None:
-        """The Quotes tab, from the app's snapshot (a quote action calls it after)."""
-        snapshot = self.snapshot
-        if snapshot is None:
-            return
-        table = self.query_one("#quotes-table", QuotesTable)
-        table.fill(snapshot, self.record_id)
-        self._quote_highlighted()
-
-    @on(DataTable.RowHighlighted, "#quotes-table")
-    def _quote_highlighted(self) -> None:
-        if self.snapshot is not None:
-            quote = self.query_one("#quotes-table", QuotesTable).cursor_quote
-            self.query_one("#quotes-summary", Static).update(quote_summary(self.snapshot, quote))

@@ -12,7 +12,7 @@ from rich.table import Table
 from rich.text import Text
 
 from crmfiles.money import fmt, lines_total
-from crmfiles.tui.data import ListRow, Snapshot, listing, mapping
+from crmfiles.tui.data import ListRow, TuiSnapshot, listing, mapping
 
 INSIGHT = ("problem", "pain", "reasons", "impacts", "capabilities")
 
@@ -24,7 +24,7 @@ def grid() -> Table:
     return table
 
 
-def general(snapshot: Snapshot, row: ListRow) -> RenderableType:
+def general(snapshot: TuiSnapshot, row: ListRow) -> RenderableType:
     data = row.data
     table = grid()
     currency = row.row.currency
@@ -64,7 +64,7 @@ def general(snapshot: Snapshot, row: ListRow) -> RenderableType:
     return table
 
 
-def parties(snapshot: Snapshot, row: ListRow) -> RenderableType:
+def parties(snapshot: TuiSnapshot, row: ListRow) -> RenderableType:
     data = row.data
     parts: list[RenderableType] = []
     partner = snapshot.records["partners"].get(str(data.get("partner")))
@@ -111,7 +111,7 @@ def parties(snapshot: Snapshot, row: ListRow) -> RenderableType:
     return Group(*parts)
 
 
-def demand(snapshot: Snapshot, row: ListRow) -> RenderableType:
+def demand(snapshot: TuiSnapshot, row: ListRow) -> RenderableType:
     data = row.data
     lines = listing(data.get("lines"))
     products = snapshot.catalogs["products"]
@@ -168,7 +168,7 @@ def insight(row: ListRow) -> RenderableType:
     return table
 
 
-def competitors(snapshot: Snapshot, row: ListRow) -> RenderableType:
+def competitors(snapshot: TuiSnapshot, row: ListRow) -> RenderableType:
     competitors = row.data.get("competitors") or []
     if not competitors:
         return Text("No competitors recorded.", style="dim")

@@ -16,7 +16,7 @@ from textual.widgets import Button, Checkbox, Header, Input, Select, Static
 
 from crmfiles.money import decimal
 from crmfiles.records import RECORD_FOLDERS
-from crmfiles.tui.data import Snapshot
+from crmfiles.tui.data import TuiSnapshot
 from crmfiles.tui.screens.dialogs import number
 from crmfiles.tui.screens.form import FormScreen
 from crmfiles.tui.validate import DELETE
@@ -62,7 +62,7 @@ class RecordForm(FormScreen):
         self,
         folder: str,
         record_id: str | None,
-        snapshot: Snapshot,
+        snapshot: TuiSnapshot,
         preset: Mapping[str, Any] | None = None,
     ) -> None:
         super().__init__(folder, record_id, snapshot)

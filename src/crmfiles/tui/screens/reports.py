@@ -14,7 +14,7 @@ from textual.containers import VerticalScroll
 from textual.message import Message
 from textual.widgets import Header, Static
 
-from crmfiles.tui.data import Snapshot
+from crmfiles.tui.data import TuiSnapshot
 from crmfiles.tui.reports import forecast_bars, funnel_bars
 from crmfiles.tui.screens.base import CrmScreen
 from crmfiles.tui.widgets.bars import BarChart
@@ -36,11 +36,11 @@ class ChartScreen(CrmScreen):
         yield StatusBar()
         yield CrmFooter()
 
-    def show(self, snapshot: Snapshot) -> None:
+    def show(self, snapshot: TuiSnapshot) -> None:
         self.draw(snapshot)
 
     @work(thread=True, exclusive=True, group="chart", exit_on_error=False)
-    def draw(self, snapshot: Snapshot) -> None:
+    def draw(self, snapshot: TuiSnapshot) -> None:
         try:
             renderable = self.chart(snapshot)
         except Exception as exc:  # a report that fails is a message on the screen
@@ -51,7 +51,7 @@ class ChartScreen(CrmScreen):
     def _charted(self, message: Charted) -> None:
         self.query_one("#chart", Static).update(message.renderable)
 
-    def chart(self, snapshot: Snapshot) -> RenderableType:
+    def chart(self, snapshot: TuiSnapshot) -> RenderableType:
         """The report drawn from ``snapshot``; each report screen draws its own."""
         return Text("")
 
@@ -65,7 +65,7 @@ class KindChart(ChartScreen):
         super().__init__()
         self.kind: str | None = None
 
-    def kinds(self, snapshot: Snapshot) -> list[str]:
+    def kinds(self, snapshot: TuiSnapshot) -> list[str]:
         return [k for k, e in snapshot.catalogs["kinds"].items() if e.get("stages")]
 
     def action_next_kind(self) -> None:
@@ -102,7 +102,7 @@ class FunnelScreen(KindChart):
         Binding("t", "next_kind", "Kind", id="funnel.kind", tooltip="Next opportunity kind"),
     ]
 
-    def chart(self, snapshot: Snapshot) -> RenderableType:
+    def chart(self, snapshot: TuiSnapshot) -> RenderableType:
         if not self.kinds(snapshot):
             return Text("No kind with stages: no funnel.")
         kind, bars, note = funnel_bars(snapshot.repo, self.kind)
@@ -117,7 +117,7 @@ class FunnelScreen(KindChart):
 
 
 class ForecastScreen(ChartScreen):
-    def chart(self, snapshot: Snapshot) -> RenderableType:
+    def chart(self, snapshot: TuiSnapshot) -> RenderableType:
         bars, note = forecast_bars(snapshot.repo, self.crm.today())
         title = Text()
         title.append(" Forecast ", style="bold reverse")

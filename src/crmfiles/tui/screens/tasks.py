@@ -12,7 +12,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.widgets import Header, Static
 
-from crmfiles.tui.data import Snapshot, sort_key
+from crmfiles.tui.data import TuiSnapshot, sort_key
 from crmfiles.tui.screens.base import CrmScreen
 from crmfiles.tui.widgets.footer import CrmFooter
 from crmfiles.tui.widgets.statusbar import StatusBar
@@ -109,7 +109,7 @@ class TasksScreen(CrmScreen):
     def _mark(self, key: str) -> str:
         return "!" if self._cell(key, "state") == "overdue" else ""
 
-    def show(self, snapshot: Snapshot) -> None:
+    def show(self, snapshot: TuiSnapshot) -> None:
         me = self.crm.me
         tasks = [
             t

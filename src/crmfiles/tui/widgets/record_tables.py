@@ -9,15 +9,18 @@ record's values are never markup.
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from rich.cells import cell_len
 from rich.text import Text
+from textual.binding import Binding, BindingType
 from textual.widgets import DataTable
 
 from crmfiles.documents.totals import document_totals
 from crmfiles.money import fmt
 from crmfiles.records.store import Record
 from crmfiles.reports.timeline import Activity
-from crmfiles.tui.data import Snapshot
+from crmfiles.tui.data import TuiSnapshot
 
 KIND_STYLE = {
     "won": "bold green",
@@ -28,7 +31,35 @@ KIND_STYLE = {
     "task": "cyan",
     "done": "dim",
 }
-STATUS_STYLE = {"active": "bold", "won": "green", "lost": "red", "revised": "dim"}
+STATUS_STYLE = {
+    "active": "bold",
+    "won": "green",
+    "lost": "red",
+    "revised": "dim",
+    "delivered": "green",
+    "paid": "green",
+    "canceled": "dim",
+}
+
+
+def print_bindings(table: str) -> list[BindingType]:
+    """Print and mail the document under the cursor: the same keys on both tables."""
+    return [
+        Binding(
+            "P",
+            "screen.render_document",
+            "Print",
+            id=f"{table}.render",
+            tooltip="Render the document under the cursor to a file: HTML, Markdown or PDF",
+        ),
+        Binding(
+            "M",
+            "screen.mail_document",
+            "Mail",
+            id=f"{table}.mail",
+            tooltip="Mail the document under the cursor: write a .eml, or send it (SMTP)",
+        ),
+    ]
 
 
 def clip(text: str, width: int) -> str:
@@ -96,7 +127,7 @@ class ActivitiesTable(DataTable[Text]):
         return activity.folder, activity.record_id
 
 
-def opportunity_quotes(snapshot: Snapshot, opportunity_id: str) -> list[Record]:
+def opportunity_quotes(snapshot: TuiSnapshot, opportunity_id: str) -> list[Record]:
     """The quotes of an opportunity, newest revision first."""
     every = snapshot.records["quotes"].values()
     quotes = [q for q in every if q.data.get("opportunity") == opportunity_id]
@@ -116,12 +147,57 @@ class QuotesTable(DataTable[Text]):
     DEFAULT_CSS = """
     QuotesTable { height: auto; max-height: 1fr; }
     """
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding(
+            "N",
+            "screen.quote_new",
+            "New quote",
+            id="quotes.new",
+            tooltip="A draft quote from the opportunity: its lines, partner, contacts, terms",
+        ),
+        Binding(
+            "a",
+            "screen.quote_activate",
+            "Activate",
+            id="quotes.activate",
+            tooltip="The quote is sent: active, read-only from now on",
+        ),
+        Binding(
+            "w",
+            "screen.quote_win",
+            "Win",
+            id="quotes.win",
+            tooltip="The customer accepted the quote (offers to close the deal as won)",
+        ),
+        Binding(
+            "x",
+            "screen.quote_lose",
+            "Lose",
+            id="quotes.lose",
+            tooltip="The customer declined the quote (with a reason)",
+        ),
+        Binding(
+            "v",
+            "screen.quote_revise",
+            "Revise",
+            id="quotes.revise",
+            tooltip="The next revision: a new draft with these lines; this one is revised",
+        ),
+        Binding(
+            "o",
+            "screen.order_new",
+            "Order",
+            id="quotes.order",
+            tooltip="An open order from the won quote, carrying its lines",
+        ),
+        *print_bindings("quotes"),
+    ]
 
     def __init__(self, **kwargs: object) -> None:
         super().__init__(cursor_type="row", zebra_stripes=True, **kwargs)  # type: ignore[arg-type]
         self.quote_ids: list[str] = []
 
-    def fill(self, snapshot: Snapshot, opportunity_id: str) -> None:
+    def fill(self, snapshot: TuiSnapshot, opportunity_id: str) -> None:
         quotes = opportunity_quotes(snapshot, opportunity_id)
         current = self.cursor_quote
         self.clear(columns=not self.columns)
@@ -163,7 +239,7 @@ class QuotesTable(DataTable[Text]):
         return self.quote_ids[self.cursor_row]
 
 
-def quote_summary(snapshot: Snapshot, quote_id: str | None) -> Text:
+def quote_summary(snapshot: TuiSnapshot, quote_id: str | None) -> Text:
     """The highlighted quote's net, tax and total, under the table."""
     quote = snapshot.records["quotes"].get(quote_id or "")
     if quote is None:

@@ -41,6 +41,7 @@ class Column:
     right: bool = False  # numbers align right
     flexible: bool = False  # takes the room left over
     priority: int = 5  # 0 first; on a narrow screen the highest numbers go first
+    fixed: bool = False  # never narrowed (an id: cut, it names nothing)
 
 
 def _fit(text: str, width: int, right: bool) -> str:
@@ -171,6 +172,7 @@ class RecordTable(ScrollView, can_focus=True):
                     column.right,
                     column.flexible,
                     column.priority,
+                    column.fixed,
                 )
             )
         self.columns = measured
@@ -202,7 +204,7 @@ class RecordTable(ScrollView, can_focus=True):
         overflow = sum(w + 2 for w in widths) - available
         flexible = [i for i, c in enumerate(self.columns) if c.flexible]
         floors = [
-            c.width if c.right else 24 if c.flexible else max(cell_len(c.label) + 2, 10)
+            c.width if c.right or c.fixed else 24 if c.flexible else max(cell_len(c.label) + 2, 10)
             for c in self.columns
         ]
         while overflow > 0:
