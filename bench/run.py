@@ -249,6 +249,10 @@ def reads() -> list[Case]:
             Case(name, crm(*argv), settled(), warm_read, workload="large", warmup=True)
             for name, argv in (
                 ("list opportunities, warm", ("list", "opportunities")),
+                (
+                    "list opportunities --format json, warm",
+                    ("list", "opportunities", "--format", "json"),
+                ),
                 ("report funnel, warm", ("report", "funnel")),
                 ("report forecast, warm", ("report", "forecast")),
                 ("report winloss, warm", ("report", "winloss")),

@@ -67,10 +67,13 @@ def _in_cents(
     """Each plain money column ``m`` becomes ``m_cents`` (in place, same position);
     money inside lists of mappings stays decimal text."""
     renamed = {m: f"{m}_cents" for m in money if "[]." not in m}
-    out = [
-        {renamed.get(k, k): _cents(v) if k in renamed else v for k, v in row.items()}
-        for row in rows
-    ]
+    out = list(rows)
+    if renamed:
+        pairs = list(renamed.items())
+        for row in out:  # (rows are the export's own: changed in place, not copied)
+            for old, new in pairs:
+                if old in row:
+                    row[new] = _cents(row.pop(old))
     return out, [renamed.get(c, c) for c in columns]
 
 
@@ -79,6 +82,9 @@ def _cents_types(types: dict[str, str], money: Iterable[str]) -> dict[str, str]:
 
 
 # --- tables ----------------------------------------------------------------------------
+
+
+_PLAIN = frozenset({type(None), int, float, str, bool})  # what SQLite takes as it is
 
 
 def _sql_value(value: Any) -> Any:
@@ -103,9 +109,10 @@ def _table(
     )
     db.execute(f"CREATE TABLE {_quote(name)} ({spec})")
     marks = ", ".join("?" for _ in columns)
+    plain = _PLAIN
     db.executemany(
         f"INSERT INTO {_quote(name)} VALUES ({marks})",
-        ([_sql_value(row.get(c)) for c in columns] for row in rows),
+        ([v if type(v) in plain else _sql_value(v) for v in map(row.get, columns)] for row in rows),
     )
     return len(rows)
 
@@ -234,15 +241,15 @@ def _with_derived(
         currency = str(data.get("currency") or base)
         rate = Decimal(1) if currency == base else rates.get(currency)
         position = where.get(row["id"])
-        yield {
-            **row,
-            "total_amount": total,
-            "weighted_amount": weighted(total, data.get("probability")),
-            "amount_base": total * rate if total is not None and rate is not None else None,
-            "days_in_stage": position.days(today)
+        row.update(  # (the export's own row: extended in place, not copied)
+            total_amount=total,
+            weighted_amount=weighted(total, data.get("probability")),
+            amount_base=total * rate if total is not None and rate is not None else None,
+            days_in_stage=position.days(today)
             if position is not None and position.stage == data.get("stage")
             else None,
-        }
+        )
+        yield row
 
 
 def _competitor_rows(repo: Repository) -> Iterator[dict[str, Any]]:

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation, localcontext
+from decimal import Context, Decimal, InvalidOperation, localcontext
 from typing import Any
 
 CENT = Decimal("0.01")
+_PREC28 = Context(prec=28)
 
 
 def decimal(value: Any) -> Decimal | None:
@@ -153,6 +154,8 @@ def plain(amount: Decimal | None) -> str | None:
 def cents(amount: Decimal) -> int:
     """Money as SQLite stores it: a whole number of cents, which ``sum()`` adds exactly."""
     exact = to_cent(amount)
+    if exact.adjusted() < 24:  # 28 digits hold it: no new context (an export has a million)
+        return int(exact.scaleb(2, _PREC28))
     with localcontext() as ctx:
         ctx.prec = max(28, exact.adjusted() + 4)
         return int(exact.scaleb(2))

@@ -12,7 +12,7 @@ from typing import Any
 
 from crmfiles import csvsafe
 from crmfiles.errors import CrmError
-from crmfiles.money import fmt, plain
+from crmfiles.money import CENT, fmt, plain
 from crmfiles.records.store import Repository
 
 LIST_TYPES = ("opportunities", "partners", "contacts", "leads", "interactions", "tasks",
@@ -138,8 +138,8 @@ def run_list(args: argparse.Namespace) -> int:
     elif args.format == "csv":
         writer = csvsafe.Writer(sys.stdout)
         writer.writerow(result.columns)
-        for row in result.rows:
-            writer.writerow([_csv_value(row.value(c)) for c in result.columns])
+        cells = [list(map(_csv_value, result.column(c))) for c in result.columns]
+        writer.writerows(zip(*cells, strict=True))
     else:
         _print_table(args.type, result)
     return 0
@@ -148,8 +148,9 @@ def run_list(args: argparse.Namespace) -> int:
 def _opportunities(
     repo: Repository, args: argparse.Namespace, filters: dict[str, Any], asked: Any
 ) -> Any:
+    from crmfiles.reports.deal_list import listing
     from crmfiles.reports.lists import Context, check_filters, check_sort, known_columns
-    from crmfiles.reports.pipeline import as_list, listing, view
+    from crmfiles.reports.pipeline import as_list, view
 
     check_filters(Context(repo), "opportunities", filters)
     check_sort(args.sort, known_columns("opportunities"))
@@ -180,9 +181,9 @@ def _days(repo: Repository) -> dict[str, int]:
 def _print_json(folder: str, result: Any) -> None:
     payload: dict[str, Any] = {
         "version": 1,
-        folder: [{c: _json_value(r.value(c)) for c in result.columns} for r in result.rows],
+        folder: _ROWS,
     }
-    totals: dict[str, Any] = {"count": len(result.rows)}
+    totals: dict[str, Any] = {"count": len(result)}
     if result.amount is not None:
         totals.update(
             currency=result.amount.base,
@@ -204,8 +205,40 @@ def _print_json(folder: str, result: Any) -> None:
     payload["totals"] = totals
     if folder == "opportunities":
         payload["view"] = result.view
-    json.dump(payload, sys.stdout, indent=2, ensure_ascii=False, default=str)
-    sys.stdout.write("\n")
+    text = json.dumps(payload, indent=2, ensure_ascii=False, default=str)
+    rows = _json_rows(result)
+    sys.stdout.write(text.replace(json.dumps(_ROWS), rows, 1) + "\n")
+
+
+_ROWS = "\0rows\0"  # where the rows go: json.dump's own writer takes seconds for 100,000
+
+
+def _json_rows(result: Any) -> str:
+    """The listed rows as ``json.dump(..., indent=2)`` writes them at the payload's
+    second level, each value encoded once and column by column."""
+    columns = result.columns
+    if not len(result):
+        return "[]"
+    encoded = [_json_column([_json_value(v) for v in result.column(c)]) for c in columns]
+    keys = [json.dumps(c, ensure_ascii=False).replace("%", "%%") for c in columns]
+    row = "    {\n" + ",\n".join(f"      {k}: %s" for k in keys) + "\n    }"
+    return "[\n" + ",\n".join(row % values for values in zip(*encoded, strict=True)) + "\n  ]"
+
+
+def _json_column(values: list[Any]) -> list[str]:
+    """Each value as JSON, as it stands three levels deep in an indented dump."""
+    from json.encoder import encode_basestring
+
+    kinds = set(map(type, values))
+    if kinds <= {str}:
+        return list(map(encode_basestring, values))
+    plain_kinds = {str: encode_basestring, int: int.__repr__, type(None): lambda _: "null"}
+    if kinds <= plain_kinds.keys():
+        return [plain_kinds[type(v)](v) for v in values]
+    return [
+        json.dumps(v, indent=2, ensure_ascii=False, default=str).replace("\n", "\n      ")
+        for v in values
+    ]
 
 
 def _csv_value(value: Any) -> str:
@@ -226,6 +259,26 @@ def _cell(value: Any, column: str = "") -> str:
     if column == "at" and isinstance(value, str) and len(value) > 16 and value[10:11] == "T":
         return f"{value[:10]} {value[11:16]}"  # a time to the minute, as people read it
     return _csv_value(value).replace(";", ", ")
+
+
+def _cells(values: list[Any], column: str) -> list[str]:
+    """:func:`_cell` of a column's values: at once where the column holds only text,
+    only amounts or only whole numbers (a list of 100,000 has a million cells)."""
+    kinds = set(map(type, values))
+    if kinds <= {str} and column != "at":
+        if ";" not in "".join(values):  # (most columns: the values are the cells)
+            return values
+        return [v.replace(";", ", ") for v in values]
+    if kinds <= {str, type(None)} and column != "at":
+        return ["" if v is None else v.replace(";", ", ") for v in values]
+    if kinds <= {Decimal, type(None)}:  # fmt's rounding to the cent, inlined
+        return [
+            "" if v is None else f"{v.quantize(CENT):,.2f}" if v.adjusted() < 24 else fmt(v)
+            for v in values
+        ]
+    if kinds <= {int, type(None)}:
+        return ["" if v is None else str(v) for v in values]
+    return [_cell(v, column) for v in values]
 
 
 def _columns(asked: str, known: list[str]) -> tuple[str, ...]:
@@ -261,10 +314,8 @@ def _print_table(folder: str, result: Any) -> None:
     from crmfiles.cli.table_fit import BY_TYPE, Table, fill
 
     width = _terminal_width()
-    table = Table(
-        result.columns,
-        [[_cell(row.value(c), c) for c in result.columns] for row in result.rows],
-        BY_TYPE.get(folder),
+    table = Table.of_columns(
+        result.columns, [_cells(result.column(c), c) for c in result.columns], BY_TYPE.get(folder)
     )
     header, *body = table.lines(table.fit(width))
     # the lines are laid out already (soft_wrap: rich neither wraps nor crops them);
@@ -299,7 +350,7 @@ def _totals(folder: str, result: Any) -> list[str]:
     """The footer in parts that are never split across lines."""
     from crmfiles.records import RECORD_FOLDERS
 
-    n = len(result.rows)
+    n = len(result)
     parts = [f"{n} {folder if n != 1 else RECORD_FOLDERS[folder]}"]
     if getattr(result, "view", None):
         parts.append(f"(view {result.view})")

@@ -21,6 +21,7 @@ import re
 import textwrap
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from itertools import repeat
 
 from rich.cells import cell_len, set_cell_size
 
@@ -142,7 +143,23 @@ class Table:
     ) -> None:
         self.overrides = overrides
         self.columns = tuple(columns)
-        self.values = [[row[i] for row in cells] for i in range(len(columns))]
+        self._measure([[row[i] for row in cells] for i in range(len(columns))])
+
+    @classmethod
+    def of_columns(
+        cls,
+        columns: Sequence[str],
+        values: list[list[str]],
+        overrides: Mapping[str, Spec] | None = None,
+    ) -> Table:
+        """A table given column by column (each a list of cells)."""
+        table = cls.__new__(cls)
+        table.overrides, table.columns = overrides, tuple(columns)
+        table._measure(values)
+        return table
+
+    def _measure(self, values: list[list[str]]) -> None:
+        self.values = values
         self.narrow = [bool(_NARROW.fullmatch("".join(v))) for v in self.values]
         self.widest = [
             max(map(len if narrow else width_of, values), default=0)
@@ -205,17 +222,19 @@ class Table:
     def lines(self, placed: Sequence[Placed]) -> list[str]:
         """The header line and one line per row, without trailing spaces."""
         header = [cell(p.header, p.width, p.numeric) for p in placed]
-        columns = [_column(self.values[p.index], p) for p in placed]
+        columns = [_column(self.values[p.index], p, self.widest[p.index]) for p in placed]
         gap = " " * GAP
-        rows = [gap.join(parts).rstrip() for parts in zip(*columns, strict=True)]
+        rows = [line.rstrip() for line in map(gap.join, zip(*columns, strict=True))]
         return [gap.join(header).rstrip(), *rows]
 
 
-def _column(values: list[str], p: Placed) -> list[str]:
+def _column(values: list[str], p: Placed, widest: int) -> list[str]:
     if not p.narrow:
         return [cell(v, p.width, p.numeric) for v in values]
     width, cut = p.width, max(p.width - 1, 0)
     pad = str.rjust if p.numeric else str.ljust
+    if widest <= width:  # every value whole (a piped list): padded in C
+        return list(map(pad, values, repeat(width)))
     return [
         pad(v, width) if len(v) <= width else pad(v[:cut].rstrip() + ELLIPSIS, width)
         for v in values

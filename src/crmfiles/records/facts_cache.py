@@ -16,117 +16,35 @@ deleted at any time.
 from __future__ import annotations
 
 import bisect
-import hashlib
-import marshal
-import os
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
-from functools import cache
-from itertools import repeat
-from pathlib import Path
 from typing import Any
 
-from crmfiles import __version__, git, notices
+from crmfiles import git, notices
 from crmfiles.cache import blob_id
 from crmfiles.records import Record, classify
 from crmfiles.records.facts import FIELDS, facts_of
+from crmfiles.records.facts_file import FactsCache, Rows, Stored, decoded
+from crmfiles.records.facts_table import MISSING, FactTable
 from crmfiles.records.sources import RawFile, Revision, Source
 from crmfiles.records.yamlio import ParseError, parse
 
-FORMAT = 1
 # fewer files parsed for the tree than this: not worth rewriting the cache
 SAVE_THRESHOLD = 100
 
 
-@cache
-def _definition() -> str:
-    """What facts depend on besides a file's content: crmfiles' version, this code,
-    the facts' definition and the YAML reader."""
-    digest = hashlib.sha1(usedforsecurity=False)
-    digest.update(f"{FORMAT}:{__version__}".encode())
-    here = Path(__file__).resolve().parent
-    for name in ("facts.py", "facts_cache.py", "yamlio.py"):
-        digest.update((here / name).read_bytes())
-    return digest.hexdigest()
-
-
-@dataclass
-class Rows:
-    """One folder's records of one tree, in path order: path, blob id and facts."""
-
-    paths: list[str] = field(default_factory=list)
-    blobs: list[str] = field(default_factory=list)
-    facts: list[dict[str, Any]] = field(default_factory=list)
-
-
-@dataclass
-class Stored:
-    """What the cache file holds: the tree, its unread paths, and each folder's rows
-    (unmarshalled when a reader asks for the folder)."""
-
-    tree: str
-    dirty: list[str]
-    folders: dict[str, bytes]
-
-    def rows(self, folder: str) -> Rows:
-        raw = self.folders.get(folder)
-        if raw is None:
-            return Rows()
-        paths, blobs, facts = marshal.loads(raw)
-        return Rows(paths.split("\0") if paths else [], _split40(blobs), facts)
-
-
-def _split40(blobs: str) -> list[str]:
-    return [blobs[i : i + 40] for i in range(0, len(blobs), 40)]
-
-
-class FactsCache:
-    """The facts file of one repository's cache folder."""
-
-    def __init__(self, directory: Path) -> None:
-        self.dir = directory
-        self.path = directory / f"facts-v{FORMAT}.marshal"
-
-    @classmethod
-    def for_root(cls, root: Path) -> FactsCache | None:
-        if os.environ.get("CRM_NO_CACHE"):
-            return None
-        from crmfiles.cache import cache_dir
-
-        directory = cache_dir(root)
-        return cls(directory) if directory is not None else None
-
-    def load(self) -> Stored | None:
-        try:
-            with open(self.path, "rb") as handle:
-                stored = marshal.load(handle)
-            if not isinstance(stored, dict) or stored.get("key") != _definition():
-                return None
-            return Stored(str(stored["tree"]), list(stored["dirty"]), dict(stored["folders"]))
-        except (OSError, EOFError, ValueError, TypeError, KeyError):
-            return None
-
-    def save(self, tree: str, dirty: Iterable[str], folders: dict[str, Rows]) -> None:
-        from crmfiles.cache import _dump_atomic, writing
-
-        packed = {
-            name: marshal.dumps(("\0".join(rows.paths), "".join(rows.blobs), rows.facts))
-            for name, rows in folders.items()
-        }
-        content = {"key": _definition(), "tree": tree, "dirty": sorted(dirty), "folders": packed}
-        try:
-            with writing(self.dir):
-                _dump_atomic(self.path, marshal.dumps(content))
-        except (OSError, ValueError):
-            pass  # a cache that cannot be written is a slower next read, not an error
-
-
 def read_facts(source: Source, *, use_cache: bool = True) -> dict[str, list[Record]]:
     """The facts of every kept folder's records (:data:`~crmfiles.records.facts.FIELDS`)
-    at ``source``'s revision, each folder in path order, the first file of an id
-    only (as :class:`~crmfiles.records.store.Repository` reads them).  Files that
-    cannot be read are left out with a notice."""
+    at ``source``'s revision as records, each folder in path order, the first file of
+    an id only (as :class:`~crmfiles.records.store.Repository` reads them)."""
+    tables = read_tables(source, use_cache=use_cache)
+    return {folder: table.records() for folder, table in tables.items()}
+
+
+def read_tables(source: Source, *, use_cache: bool = True) -> dict[str, FactTable]:
+    """The facts of every kept folder's records at ``source``'s revision, as tables.
+    Files that cannot be read are left out with a notice."""
     store = FactsCache.for_root(source.root) if use_cache else None
+    if store is not None:
+        source.prefetch()  # git's look at the work tree, while the cache file loads
     stored = store.load() if store is not None else None
     tree = source.tree() if store is not None else None
     reader = _Read(source, stored if tree is not None else None)
@@ -145,40 +63,50 @@ class _Table:
     def __init__(self, rows: Rows) -> None:
         self.paths = list(rows.paths)
         self.blobs = list(rows.blobs)
-        self.facts: list[dict[str, Any] | None] = list(rows.facts)
+        self.columns: dict[str, list[Any]] = {
+            name: list(decoded(c)) for name, c in rows.columns.items()
+        }
 
     def _where(self, path: str) -> tuple[int, bool]:
         i = bisect.bisect_left(self.paths, path)
         return i, i < len(self.paths) and self.paths[i] == path
 
-    def get(self, path: str) -> tuple[str, dict[str, Any] | None] | None:
+    def has(self, path: str) -> bool:
+        return self._where(path)[1]
+
+    def blob(self, path: str) -> str | None:
         i, found = self._where(path)
-        return (self.blobs[i], self.facts[i]) if found else None
+        return self.blobs[i] if found else None
+
+    def facts(self, i: int) -> dict[str, Any]:
+        return {n: c[i] for n, c in self.columns.items() if c[i] is not MISSING}
 
     def put(self, path: str, blob: str, facts: dict[str, Any] | None) -> None:
+        """A row (``facts`` None: not known yet, to be put again or dropped)."""
+        facts = facts or {}
+        for name in facts.keys() - self.columns.keys():
+            self.columns[name] = [MISSING] * len(self.paths)
         i, found = self._where(path)
         if found:
-            self.blobs[i], self.facts[i] = blob, facts
+            self.blobs[i] = blob
+            for name, column in self.columns.items():
+                column[i] = facts.get(name, MISSING)
         else:
             self.paths.insert(i, path)
             self.blobs.insert(i, blob)
-            self.facts.insert(i, facts)
+            for name, column in self.columns.items():
+                column.insert(i, facts.get(name, MISSING))
 
     def drop(self, path: str) -> None:
         i, found = self._where(path)
         if found:
-            del self.paths[i], self.blobs[i], self.facts[i]
+            del self.paths[i], self.blobs[i]
+            for column in self.columns.values():
+                del column[i]
 
     def rows(self) -> Rows:
-        """The rows whose facts are known."""
-        keep = [i for i, f in enumerate(self.facts) if f is not None]
-        if len(keep) == len(self.paths):
-            return Rows(self.paths, self.blobs, self.facts)  # type: ignore[arg-type]
-        return Rows(
-            [self.paths[i] for i in keep],
-            [self.blobs[i] for i in keep],
-            [self.facts[i] for i in keep],  # type: ignore[misc]
-        )
+        columns = {n: c for n, c in self.columns.items() if any(v is not MISSING for v in c)}
+        return Rows(self.paths, self.blobs, dict(columns))
 
 
 class _Read:
@@ -192,7 +120,7 @@ class _Read:
         self.unread: set[str] = set()  # tree paths whose content this read did not learn
         self.rows: dict[str, Rows] = {}  # the tree's rows, per folder (to save)
 
-    def run(self, tree: str | None) -> dict[str, list[Record]]:
+    def run(self, tree: str | None) -> dict[str, FactTable]:
         prefixes = tuple(f + "/" for f in self.folders)
         stored = self.stored
         if stored is not None and tree is not None:
@@ -209,7 +137,7 @@ class _Read:
             entries = [e for e in self.source.entries() if e.path.startswith(prefixes)]
             edited = {e.path for e in entries if e.blob is None and classify(e.path)}
             listed = [(e.path, e.blob) for e in entries if e.blob is not None]
-        out: dict[str, list[Record]] = {}
+        out: dict[str, FactTable] = {}
         for folder in self.folders:
             start = folder + "/"
             mine = [c for c in changes if c[1].startswith(start)]
@@ -218,23 +146,25 @@ class _Read:
             base = stored.rows(folder) if stored is not None and listed is None else Rows()
             if listed is None and not (mine or mine_edited or mine_unknown):
                 self.rows[folder] = base  # the tree's rows stand, and are the answer
-                out[folder] = _facts(folder, base.paths, base.facts)
+                out[folder] = FactTable.of_rows(folder, base)
                 continue
             table = _Table(base)
             pending: set[str] = set()  # rows of the tree whose facts are not known yet
             if listed is not None:
                 mine_listed = [(p, b) for p, b in listed if p.startswith(start) and classify(p)]
                 table = _Table(Rows([p for p, _ in mine_listed], [b for _, b in mine_listed]))
-                table.facts = [None] * len(table.paths)
                 pending.update(table.paths)
-            known: dict[str, dict[str, Any]] | None = None
+            known: _Table | None = None
+            by_blob: dict[str, int] = {}
             for status, path, mode, blob in mine:
                 if status == "D" or classify(path) is None:
                     table.drop(path)
                 elif mode in ("100644", "100755"):
                     if known is None:  # (by blob: a file may come back, or move)
-                        known = dict(zip(base.blobs, base.facts, strict=True))
-                    facts = known.get(blob)
+                        known = _Table(base)
+                        by_blob = {b: i for i, b in enumerate(known.blobs)}
+                    i = by_blob.get(blob)
+                    facts = None if i is None else known.facts(i)
                     table.put(path, blob, facts)
                     if facts is None:
                         pending.add(path)
@@ -251,10 +181,10 @@ class _Read:
         pending: set[str],
         edited: set[str],
         unknown: set[str],
-    ) -> list[Record]:
+    ) -> FactTable:
         """Parse what is not known: the tree's files (learned, unless edited) and the
         edited ones (answered, not kept)."""
-        learn = (pending - edited) | {p for p in unknown if table.get(p) is None}
+        learn = (pending - edited) | {p for p in unknown if not table.has(p)}
         answered: dict[str, dict[str, Any]] = {}
         for raw in self.source.files_at(sorted(learn | edited)):
             facts = _parse(folder, raw)
@@ -267,13 +197,12 @@ class _Read:
             if facts is None:
                 table.drop(raw.path)  # not a record: nothing to keep
             else:
-                had = table.get(raw.path)
-                blob = raw.blob or (had[0] if had else "") or blob_id(raw.content or b"")
+                blob = raw.blob or table.blob(raw.path) or blob_id(raw.content or b"")
                 table.put(raw.path, blob, facts)
         for path in pending:  # listed but gone, or edited: not learned
             table.drop(path)
             self.unread.add(path)
-        self.unread.update(p for p in edited if table.get(p) is None)
+        self.unread.update(p for p in edited if not table.has(p))
         self.rows[folder] = table.rows()
         if edited:
             table = _Table(self.rows[folder])
@@ -282,7 +211,7 @@ class _Read:
                     table.put(path, "", answered[path])
                 else:
                     table.drop(path)
-        return _facts(folder, table.paths, table.facts)
+        return FactTable.of_rows(folder, table.rows())
 
     def worth_saving(self) -> bool:
         return self.parsed_for_tree >= SAVE_THRESHOLD or (
@@ -302,18 +231,3 @@ def _parse(folder: str, raw: RawFile) -> dict[str, Any] | None:
     except (UnicodeDecodeError, ParseError):
         return None
     return facts_of(folder, data) if isinstance(data, dict) else None
-
-
-def _facts(folder: str, paths: list[str], facts: Sequence[dict[str, Any] | None]) -> list[Record]:
-    """One folder's records as facts, the first path of an id only."""
-    stems = [p.rpartition("/")[2].rpartition(".")[0] for p in paths]
-    if len(set(stems)) == len(stems) and None not in facts:  # no id twice: all of them
-        return list(map(Record, repeat(folder), stems, paths, facts, repeat(""), repeat(False)))
-    seen: set[str] = set()
-    out: list[Record] = []
-    for stem, path, data in zip(stems, paths, facts, strict=True):
-        if data is None or stem in seen:
-            continue
-        seen.add(stem)
-        out.append(Record(folder, stem, path, data, whole=False))
-    return out

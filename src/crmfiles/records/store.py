@@ -20,7 +20,8 @@ from crmfiles.errors import CrmError
 from crmfiles.records import CATALOG_DIR, RECORD_FOLDERS, Record, classify
 from crmfiles.records.catalogs import Catalogs, catalogs_of_files
 from crmfiles.records.facts import kept
-from crmfiles.records.facts_cache import read_facts
+from crmfiles.records.facts_cache import read_tables
+from crmfiles.records.facts_table import FactTable
 from crmfiles.records.lookup import FIX_FIRST, Finder, parse_record, read_text, the_one, wanted
 from crmfiles.records.sources import RawFile, Source, WorkTree
 from crmfiles.records.yamlio import ParseError, parse
@@ -35,7 +36,7 @@ class Repository:
         self.source = source or WorkTree(root)
         self._folders: dict[str, dict[str, Record]] = {}
         self._catalog_data: Catalogs | None = None
-        self._facts: dict[str, list[Record]] | None = None
+        self._facts: dict[str, FactTable] | None = None
         #: record files that could not be read: path -> (folder, id, what is wrong
         #: as ``path:line: message``)
         self.unreadable: dict[str, tuple[str, str, str]] = {}
@@ -132,9 +133,16 @@ class Repository:
         folder was read whole already, or where its facts are not kept."""
         if folder in self._folders or not kept(folder):
             return self.records(folder)
+        return self.fact_table(folder).records()
+
+    def fact_table(self, folder: str) -> FactTable:
+        """:meth:`facts` as columns (:class:`~crmfiles.records.facts_table.FactTable`):
+        what a reader that aggregates a few fields of every record reads."""
+        if folder in self._folders or not kept(folder):
+            return FactTable.of_records(folder, self.records(folder))
         if self._facts is None:
             self.config  # noqa: B018 - a repository whose crm.yaml cannot be read is none
-            self._facts = read_facts(self.source)
+            self._facts = read_tables(self.source)
         return self._facts[folder]
 
     def by_id(self, folder: str) -> dict[str, Record]:

@@ -18,8 +18,8 @@ from crmfiles.history import History, first_seen, stages_visited
 from crmfiles.records import iso_date
 from crmfiles.records.store import Repository
 from crmfiles.reports.common import Period, ratio
+from crmfiles.reports.deals import Deals
 from crmfiles.reports.funnel import choose_kind
-from crmfiles.reports.pipeline import rows
 
 
 @dataclass
@@ -70,8 +70,8 @@ def dropoff(
     repo: Repository, history: History, kind: str | None = None, period: Period | None = None
 ) -> Dropoff:
     period = period or Period()
-    all_rows = rows(repo)
-    chosen = choose_kind(repo, kind, all_rows)
+    deals = Deals(repo)
+    chosen = choose_kind(repo, kind, deals)
     entry = repo.catalog("kinds")[chosen]
     order = [str(s) for s in entry.get("stages") or []]
     index = {stage: i for i, stage in enumerate(order)}
@@ -79,19 +79,25 @@ def dropoff(
     stages = [DropStage(s, names.get(s, s)) for s in order]
     result = Dropoff(chosen, str(entry.get("name") or chosen), period, stages, 0, 0, 0, 0)
     won_from_last = 0
-    for row in all_rows:
-        data = row.record.data
-        if data.get("kind") != chosen:
+    for rid, kind_of, status, stage, opened_on in zip(
+        deals.ids,
+        deals.column("kind"),
+        deals.column("status"),
+        deals.column("stage"),
+        deals.column("opened"),
+        strict=True,
+    ):
+        if kind_of != chosen:
             continue
         if not period.open:
-            opened = iso_date(data.get("opened"))
+            opened = iso_date(opened_on)
             if opened is None:
-                first = first_seen(history, row.record.id)
+                first = first_seen(history, rid)
                 opened = first.date() if first else None
             if opened not in period:
                 continue
-        seen = [index[s] for s in stages_visited(history, row.record.id) if s in index]
-        here = index.get(str(data.get("stage")))
+        seen = [index[s] for s in stages_visited(history, rid) if s in index]
+        here = index.get(str(stage))
         if here is not None:
             seen.append(here)
         if not seen:
@@ -100,7 +106,6 @@ def dropoff(
         result.total += 1
         for stage in stages[: furthest + 1]:
             stage.reached += 1
-        status = data.get("status")
         at = here if here is not None else furthest
         if status == "won":
             result.won += 1

@@ -16,11 +16,10 @@ from decimal import Decimal
 from typing import Any
 
 from crmfiles.money import Total, plain
-from crmfiles.records import iso_date
 from crmfiles.records.store import Repository
 from crmfiles.reports.common import Period, money, money_note, new_total
-from crmfiles.reports.funnel import Bucket, closed_on
-from crmfiles.reports.pipeline import rows
+from crmfiles.reports.deals import Deals, dates
+from crmfiles.reports.funnel import Bucket
 
 
 @dataclass
@@ -101,24 +100,30 @@ def forecast(
 
     months: dict[str, Month] = {}
     undated = bucket()
-    for row in rows(repo):
-        data = row.record.data
-        if kind is not None and data.get("kind") != kind:
+    deals = Deals(repo)
+    closed_on, expected_close = deals.closed_on, dates(deals.column("expected_close"))
+    amounts, weights, currencies = deals.amount, deals.weighted, deals.currency
+    names: dict[dt.date, str] = {}  # each day's month, named once
+    for i, (kind_of, status, closed) in enumerate(
+        zip(deals.column("kind"), deals.column("status"), deals.column("closed"), strict=True)
+    ):
+        if kind is not None and kind_of != kind:
             continue
-        status = data.get("status")
         if status == "won":
-            day = closed_on(row)
+            day = closed_on[i]
             if day is not None:
-                _month_of(months, _month(day), bucket).won.add(row)
+                key = names.get(day) or names.setdefault(day, _month(day))
+                _month_of(months, key, bucket).won.add(amounts[i], weights[i], currencies[i])
             continue
-        if status != "in_progress" or data.get("closed") is True:
+        if status != "in_progress" or closed is True:
             continue
-        expected = iso_date(data.get("expected_close"))
+        expected = expected_close[i]
         if expected is None:
-            undated.add(row)
+            undated.add(amounts[i], weights[i], currencies[i])
             continue
-        month = _month_of(months, _month(expected), bucket)
-        month.open.add(row)
+        key = names.get(expected) or names.setdefault(expected, _month(expected))
+        month = _month_of(months, key, bucket)
+        month.open.add(amounts[i], weights[i], currencies[i])
         month.overdue += expected < today
     shown = [months[k] for k in sorted(months) if _overlaps(k, period)]
     return Forecast(kind, period, shown, undated, sum(m.overdue for m in shown), today)

@@ -354,6 +354,13 @@ class ItemListing:
     weighted = None  # (the opportunity list's; none here)
     view = None
 
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def column(self, name: str) -> list[Any]:
+        """Every listed record's value of a column, in order."""
+        return [row.value(name) for row in self.rows]
+
 
 def check_filters(ctx: Context, folder: str, filters: Mapping[str, Any]) -> None:
     """Every filter value names a catalog entry, an allowed value or a record."""

@@ -9,8 +9,8 @@ from typing import Any
 from crmfiles.money import Total
 from crmfiles.records.store import Repository
 from crmfiles.reports.common import money, money_note, new_total
-from crmfiles.reports.funnel import Bucket, is_open
-from crmfiles.reports.pipeline import rows
+from crmfiles.reports.deals import Deals
+from crmfiles.reports.funnel import Bucket
 
 
 @dataclass
@@ -61,16 +61,19 @@ def pipeline_per_person(repo: Repository, kind: str | None = None) -> Pipeline:
 
     people: dict[str, PersonPipeline] = {}
     total = bucket()
-    for row in rows(repo):
-        data = row.record.data
-        if not is_open(row) or (kind is not None and data.get("kind") != kind):
+    deals = Deals(repo)
+    amounts, weights, currencies = deals.amount, deals.weighted, deals.currency
+    for i, (is_open, kind_of, responsible) in enumerate(
+        zip(deals.open, deals.column("kind"), deals.column("responsible"), strict=True)
+    ):
+        if not is_open or (kind is not None and kind_of != kind):
             continue
-        person = str(data.get("responsible") or "")
+        person = str(responsible or "")
         entry = people.setdefault(
             person, PersonPipeline(person, names.get(person, person), bucket())
         )
-        entry.open.add(row)
-        total.add(row)
+        entry.open.add(amounts[i], weights[i], currencies[i])
+        total.add(amounts[i], weights[i], currencies[i])
 
     def weight(p: PersonPipeline) -> tuple[Any, ...]:
         value = p.open.weighted.in_base

@@ -9,15 +9,16 @@ count: won / (won + lost).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from crmfiles.money import Total
 from crmfiles.records import facts
+from crmfiles.records.facts_table import MISSING
 from crmfiles.records.store import Repository
 from crmfiles.reports.common import Period, money, money_note, new_total, ratio
-from crmfiles.reports.funnel import closed_on
-from crmfiles.reports.pipeline import rows
+from crmfiles.reports.deals import Deals
 
 
 @dataclass
@@ -100,7 +101,11 @@ def winloss(repo: Repository, kind: str | None = None, period: Period | None = N
     period = period or Period()
     reasons = {k: str(v.get("name") or k) for k, v in repo.catalog("loss-reasons").items()}
     people = {k: str(v.get("name") or k) for k, v in repo.catalog("people").items()}
-    partners = {r.id: str(r.data.get("name") or r.id) for r in repo.facts("partners")}
+    partner_facts = repo.fact_table("partners")
+    partners = {
+        pid: str(name or pid)
+        for pid, name in zip(partner_facts.ids, partner_facts.column("name"), strict=True)
+    }
 
     def tally(key: str, name: str) -> Tally:
         return Tally(key, name, won_amount=new_total(repo), lost_amount=new_total(repo))
@@ -109,36 +114,43 @@ def winloss(repo: Repository, kind: str | None = None, period: Period | None = N
     by_reason: dict[str, Tally] = {}
     by_competitor: dict[str, Tally] = {}
     by_responsible: dict[str, Tally] = {}
-    for row in rows(repo):
-        data = row.record.data
-        status = data.get("status")
-        if status not in ("won", "lost") or (kind is not None and data.get("kind") != kind):
+    deals = Deals(repo)
+    closed_on = deals.closed_on if not period.open else None
+    amounts, currencies = deals.amount, deals.currency
+    competitors = deals.table.values(facts.COMPETITORS)
+    whole = deals.column("competitors")  # (facts keep the reduced form)
+    responsible, reason_of = deals.column("responsible"), deals.column("loss_reason")
+    for i, (kind_of, status) in enumerate(
+        zip(deals.column("kind"), deals.column("status"), strict=True)
+    ):
+        if status not in ("won", "lost") or (kind is not None and kind_of != kind):
             continue
-        if not period.open and closed_on(row) not in period:
+        if closed_on is not None and closed_on[i] not in period:
             continue
-        groups = [total]
-        person = str(data.get("responsible") or "")
-        groups.append(by_responsible.setdefault(person, tally(person, people.get(person, person))))
+        person = str(responsible[i] or "")
+        groups = [total, _group(by_responsible, person, people, tally)]
         if status == "lost":
-            reason = str(data.get("loss_reason") or "")
-            groups.append(by_reason.setdefault(reason, tally(reason, reasons.get(reason, reason))))
-        for competitor in facts.competitors(data) or []:
+            reason = str(reason_of[i] or "")
+            groups.append(_group(by_reason, reason, reasons, tally))
+        kept = competitors[i]
+        for competitor in (whole[i] if kept is MISSING else kept) or []:
             if not isinstance(competitor, dict) or not competitor.get("partner"):
                 continue
             pid = str(competitor["partner"])
-            entry = by_competitor.setdefault(pid, tally(pid, partners.get(pid, pid)))
+            entry = _group(by_competitor, pid, partners, tally)
             groups.append(entry)
             if status == "lost" and competitor.get("outcome") == "won":
                 entry.lost_to += 1
+        amount, currency = amounts[i], currencies[i]
         for group in groups:
             if status == "won":
                 group.won += 1
                 assert group.won_amount is not None
-                group.won_amount.add(row.amount, row.currency)
+                group.won_amount.add(amount, currency)
             else:
                 group.lost += 1
                 assert group.lost_amount is not None
-                group.lost_amount.add(row.amount, row.currency)
+                group.lost_amount.add(amount, currency)
     return WinLoss(
         period,
         kind,
@@ -147,3 +159,13 @@ def winloss(repo: Repository, kind: str | None = None, period: Period | None = N
         sorted(by_competitor.values(), key=lambda t: (-(t.won + t.lost), t.key)),
         sorted(by_responsible.values(), key=lambda t: (-(t.won + t.lost), t.key)),
     )
+
+
+def _group(
+    groups: dict[str, Tally], key: str, names: dict[str, str], tally: Callable[[str, str], Tally]
+) -> Tally:
+    """The tally of ``key``, made the first time (two totals: not one per deal)."""
+    found = groups.get(key)
+    if found is None:
+        found = groups[key] = tally(key, names.get(key, key))
+    return found

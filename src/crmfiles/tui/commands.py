@@ -105,7 +105,7 @@ class CrmCommands(Provider):
         hits: list[Hit] = []
         for row in snapshot.rows.values():
             if all(w in row.hay for w in words):
-                name = f"Open {row.record.data.get('name') or row.id}  ({row.id})"
+                name = f"Open {row.facts.get('name') or row.id}  ({row.id})"
                 opener = partial(self.app.open_record, row.id)  # type: ignore[attr-defined]
                 hits.append(Hit(0.5, escape(name), opener, name, "open this opportunity"))
                 if len(hits) >= RECORD_HITS:

@@ -8,7 +8,8 @@ only the files that changed) and the screens swap it in.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+import gc
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from functools import cached_property
@@ -16,12 +17,12 @@ from pathlib import Path
 from typing import Any
 
 from crmfiles.folding import fold
-from crmfiles.money import Total, amount_of, fmt, rates_from, weighted
-from crmfiles.records import CATALOG_DIR, CATALOGS, CONFIG_FILE, RECORD_FOLDERS, classify
-from crmfiles.records.sources import RawFile, Source, WorkTree
+from crmfiles.money import Total, fmt, rates_from
+from crmfiles.records import CATALOG_DIR, CATALOGS, CONFIG_FILE, RECORD_FOLDERS, classify, facts
 from crmfiles.records.store import Record, Repository
 from crmfiles.records.yamlio import ParseError, parse
 from crmfiles.reports.pipeline import DEFAULT_COLUMNS, Row, as_list, matches
+from crmfiles.tui.rows import Folders, ListRow, read_whole
 
 Today = Callable[[], dt.date]
 
@@ -74,23 +75,6 @@ FILTERS = ("stage", "status", "responsible", "tag", "kind")
 
 
 @dataclass
-class ListRow:
-    """One opportunity as the list, the kanban and the reports see it."""
-
-    id: str
-    row: Row
-    hay: str  # what incremental search looks in, case-folded
-
-    @property
-    def record(self) -> Record:
-        return self.row.record
-
-    @property
-    def data(self) -> dict[str, Any]:
-        return self.row.record.data
-
-
-@dataclass
 class Selection:
     """The rows a list shows and their totals in the base currency."""
 
@@ -100,24 +84,6 @@ class Selection:
 
 
 FIRST = (CONFIG_FILE, CATALOG_DIR, "opportunities", "partners", "views")
-
-
-class Folders(Source):
-    """The work tree limited to some top-level folders (listed from git's index
-    without reading, then read by the work tree itself)."""
-
-    def __init__(self, root: Path, tops: tuple[str, ...]) -> None:
-        super().__init__(root)
-        self.base = WorkTree(root)
-        self.tops = tops
-        self.label = self.base.label
-
-    def files(self) -> Iterator[RawFile]:
-        wanted = [e.path for e in self.base.entries() if e.path.split("/")[0] in self.tops]
-        yield from self.base.files_at(wanted)
-
-    def files_at(self, paths: list[str]) -> Iterator[RawFile]:
-        yield from self.base.files_at(paths)
 
 
 @dataclass(eq=False)
@@ -130,33 +96,87 @@ class TuiSnapshot:
     days: dict[str, int] = field(default_factory=dict)
     partial: bool = False  # only the first screen's folders are read yet
     _orders: dict[tuple[str, ...], list[ListRow]] = field(default_factory=dict, repr=False)
+    _named: dict[str, dict[str, str]] = field(default_factory=dict, repr=False)
+    # the last search: the ordered rows it searched, its words, the rows found
+    _last_search: list[Any] = field(default_factory=list, repr=False)
 
     @classmethod
     def load(cls, root: Path, *, first: bool = False) -> TuiSnapshot:
         """Every record, or with ``first`` only what the first screen shows (the
         opportunities, their partners, the catalogs and views); :meth:`rest` reads
-        the other folders afterwards."""
-        source = Folders(root, FIRST) if first else None
-        repo = Repository(root, source)
+        the other folders afterwards.  Opportunities are read as facts (from the
+        warm cache: only the files git says changed are parsed), each one whole when
+        a screen opens it; so are partners on the first load (their names)."""
+        paused = gc.isenabled()  # 100,000 rows of acyclic dicts: no collection between
+        gc.disable()
+        try:
+            return cls._load(root, first=first)
+        finally:
+            if paused:
+                # the rows live as long as the snapshot: out of the collector's passes
+                # (which would walk them all on every full collection); freed by
+                # reference counting when the snapshot goes
+                gc.freeze()
+                gc.enable()
+
+    @classmethod
+    def _load(cls, root: Path, *, first: bool) -> TuiSnapshot:
+        repo = Repository(root)
         repo.config  # noqa: B018 - fail early on a broken crm.yaml
-        folders = [f for f in RECORD_FOLDERS if not first or f in FIRST]
-        records = {folder: {r.id: r for r in repo.records(folder)} for folder in folders}
-        records.update({folder: {} for folder in RECORD_FOLDERS if folder not in folders})
         catalogs = {name: repo.catalog(name) for name in CATALOGS}
+        views = repo.facts("views")
+        records: dict[str, dict[str, Record]] = {"views": {r.id: r for r in views}}
+        as_facts = {"opportunities"} | ({"partners"} if first else set())
+        if not facts.covers("opportunities", _shown(views)):
+            as_facts.discard("opportunities")  # a view names a field facts lack
+        for folder in RECORD_FOLDERS:
+            if folder in records or (first and folder not in FIRST):
+                records.setdefault(folder, {})
+                continue
+            read = repo.facts(folder) if folder in as_facts else repo.records(folder)
+            records[folder] = {r.id: r for r in read}
         snap = cls(root, repo, records, catalogs, {}, partial=first)
-        snap.rows = {rid: snap._row(rec) for rid, rec in records["opportunities"].items()}
+        if "opportunities" in as_facts:
+            snap.rows = snap._rows_of_facts()
+        else:
+            snap.rows = {rid: snap._row(rec) for rid, rec in records["opportunities"].items()}
         return snap
+
+    def _rows_of_facts(self) -> dict[str, ListRow]:
+        """The list's rows of the opportunities' facts, worked out column by column
+        (as :meth:`_row` works out one)."""
+        from crmfiles.reports.deals import Deals
+
+        deals = Deals(self.repo)
+        table = deals.table
+        names = [
+            {"partner_name": p, "stage_name": s, "responsible_name": r}
+            for p, s, r in zip(
+                self._named_column("partners", table.column("partner")),
+                self._named_column("stages", table.column("stage")),
+                self._named_column("people", table.column("responsible")),
+                strict=True,
+            )
+        ]
+        records = table.records()
+        rows = map(Row, records, deals.amount, deals.weighted, deals.currency, names)
+        root = self.root
+        return {r.id: ListRow(r.id, row, root) for r, row in zip(records, rows, strict=True)}
+
+    def _named_column(self, folder: str, refs: list[Any]) -> list[str]:
+        named = self._names(folder)
+        return ["" if ref is None or ref == "" else named.get(str(ref), str(ref)) for ref in refs]
 
     @staticmethod
     def rest(root: Path) -> dict[str, dict[str, Record]]:
-        """The folders ``load(first=True)`` left out."""
-        later = [f for f in RECORD_FOLDERS if f not in FIRST]
+        """The folders ``load(first=True)`` left out, and the partners whole."""
+        later = [f for f in RECORD_FOLDERS if f not in FIRST or f == "partners"]
         repo = Repository(root, Folders(root, tuple(later)))
         return {folder: {r.id: r for r in repo.records(folder)} for folder in later}
 
     def with_folders(self, records: Mapping[str, dict[str, Record]]) -> TuiSnapshot:
         merged = {**self.records, **records}
-        return replace(self, records=merged, partial=False)
+        return replace(self, records=merged, partial=False, _named={})
 
     # --- derived lookups ------------------------------------------------------------
 
@@ -205,11 +225,23 @@ class TuiSnapshot:
         views.sort(key=lambda v: (not v.get("default"), str(v.get("name") or v.get("id"))))
         return views or [{"id": "all", "name": "All opportunities"}]
 
+    def record(self, folder: str, record_id: str) -> Record | None:
+        """A record whole (a record read as facts is read from its file now)."""
+        row = self.rows.get(record_id) if folder == "opportunities" else None
+        if row is not None:
+            return row.record
+        record = self.records.get(folder, {}).get(record_id)
+        if record is not None and not record.whole:
+            whole = read_whole(self.root, record)
+            if whole is not None:
+                record = self.records[folder][record_id] = whole
+        return record
+
     def record_by_path(self, path: str) -> Record | None:
         place = classify(path)
         if place is None or place.kind != "record":
             return None
-        return self.records.get(place.name, {}).get(place.id)
+        return self.record(place.name, place.id)
 
     @cached_property
     def _stage_index(self) -> dict[tuple[Any, Any], int]:
@@ -255,7 +287,7 @@ class TuiSnapshot:
     def sort_value(self, lr: ListRow, column: str) -> Any:
         """Stages sort in their kind's order, references by the name the list shows."""
         if column == "stage":
-            return self._stage_index.get((lr.data.get("kind"), lr.data.get("stage")))
+            return self._stage_index.get((lr.facts.get("kind"), lr.facts.get("stage")))
         if column in ("partner", "responsible", "kind", "loss_reason"):
             return self.cell(lr, column) or None
         return self.value(lr, column)
@@ -275,6 +307,22 @@ class TuiSnapshot:
             self._orders[sort] = cached
         return cached
 
+    def _searched(self, ordered: list[ListRow], words: list[str]) -> list[ListRow]:
+        """The rows whose search text holds every word; typing on narrows the last
+        search's rows instead of all of them (a row that holds a longer word holds
+        the shorter one it extends)."""
+        last = self._last_search
+        rows = ordered
+        if last and last[0] is ordered and all(any(o in n for n in words) for o in last[1]):
+            rows = last[2]
+        if len(words) == 1:
+            word = words[0]
+            found = [lr for lr in rows if word in lr.hay]
+        else:
+            found = [lr for lr in rows if all(w in lr.hay for w in words)]
+        self._last_search[:] = [ordered, words, found]
+        return found
+
     def select(
         self,
         filters: Mapping[str, Sequence[str]],
@@ -285,36 +333,60 @@ class TuiSnapshot:
         words = fold(search).split()
         chosen = self.ordered(tuple(sort) or ("name",))
         if words:
-            chosen = [lr for lr in chosen if all(w in lr.hay for w in words)]
+            chosen = self._searched(chosen, words)
         active = {k: v for k, v in filters.items() if v}
         chosen = [lr for lr in chosen if matches(lr.row, active)] if active else list(chosen)
         amount, weighted_total = Total(self.currency, self.rates), Total(self.currency, self.rates)
-        for lr in chosen:
-            amount.add(lr.row.amount, lr.row.currency)
-            weighted_total.add(lr.row.weighted, lr.row.currency)
+        sums, weights, zero = amount.by_currency, weighted_total.by_currency, Decimal(0)
+        base = self.currency
+        for lr in chosen:  # (Total.add, inlined: a keystroke refilters 100,000 rows)
+            row = lr.row
+            code = row.currency or base
+            if row.amount is not None:
+                sums[code] = sums.get(code, zero) + row.amount
+            if row.weighted is not None:
+                weights[code] = weights.get(code, zero) + row.weighted
         return Selection(chosen, amount, weighted_total)
 
     # --- building rows --------------------------------------------------------------
 
+    def _names(self, folder: str) -> dict[str, str]:
+        """:meth:`name` of every entry of a catalog or folder, made once (a list of
+        100,000 rows names three references on each)."""
+        made = self._named.get(folder)
+        if made is None:
+            entries: dict[str, Any] = {k: r.data for k, r in self.records.get(folder, {}).items()}
+            entries.update(self.catalogs.get(folder, {}))
+            made = self._named[folder] = {
+                key: str(entry.get("name") or entry.get("title") or key)
+                for key, entry in entries.items()
+                if isinstance(entry, dict)
+            }
+        return made
+
+    def _name(self, folder: str, ref: Any) -> str:
+        if ref is None or ref == "":
+            return ""
+        key = str(ref)
+        return self._names(folder).get(key, key)
+
     def _row(self, record: Record) -> ListRow:
         data = record.data
-        amount = amount_of(data, self.catalogs["products"])
-        partner = self.name("partners", data.get("partner"))
+        products = self.catalogs["products"]
+        amount = facts.amount(data, products)
         names = {
-            "partner_name": partner,
-            "stage_name": self.name("stages", data.get("stage")),
-            "responsible_name": self.name("people", data.get("responsible")),
+            "partner_name": self._name("partners", data.get("partner")),
+            "stage_name": self._name("stages", data.get("stage")),
+            "responsible_name": self._name("people", data.get("responsible")),
         }
         row = Row(
             record,
             amount,
-            weighted(amount, data.get("probability")),
+            facts.weighted_of(data, amount),
             str(data.get("currency") or self.currency),
             names,
         )
-        tags = " ".join(as_list(data.get("tags")))
-        hay = f"{data.get('name', '')} {record.id} {data.get('partner', '')} {partner} {tags}"
-        return ListRow(record.id, row, fold(hay))
+        return ListRow(record.id, row, None if record.whole else self.root)
 
     def patched(self, paths: Iterable[str]) -> TuiSnapshot:
         """A new snapshot with these files re-read from the work tree; a changed
@@ -346,7 +418,12 @@ class TuiSnapshot:
                 return TuiSnapshot.load(self.root)  # a partner's name shows on many rows
         # the reports read a Repository: a fresh one, loaded when a report asks
         snap = replace(
-            self, repo=Repository(self.root), records=records, rows=dict(self.rows), _orders={}
+            self,
+            repo=Repository(self.root),
+            records=records,
+            rows=dict(self.rows),
+            _orders={},
+            _named={},
         )
         for rid in changed_opportunities:
             record = records["opportunities"].get(rid)
@@ -355,6 +432,19 @@ class TuiSnapshot:
             else:
                 snap.rows[rid] = snap._row(record)
         return snap
+
+
+def _shown(views: Iterable[Record]) -> set[str]:
+    """The fields the saved views show, filter and sort by (the list's columns)."""
+    from crmfiles.reports.pipeline import DERIVED
+
+    wanted = set(DEFAULT_COLUMNS) | {"tags", "name", "partner"}  # (the search's)
+    for view in views:
+        data = view.data
+        wanted.update(map(str, view_columns(data)))
+        wanted.update("tags" if k == "tag" else k for k in view_filters(data))
+        wanted.update(k.lstrip("+-") for k in view_sort(data))
+    return wanted - DERIVED - {"days_in_stage"}
 
 
 def mapping(value: Any) -> dict[str, Any]:

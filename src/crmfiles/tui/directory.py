@@ -69,8 +69,8 @@ def partner_rows(snapshot: TuiSnapshot) -> list[PartnerRow]:
     """Every partner, the ones with the most open business first, then by name."""
     totals: dict[str, list[Any]] = {}
     for lr in snapshot.rows.values():
-        partner = lr.data.get("partner")
-        status = lr.data.get("status")
+        partner = lr.facts.get("partner")
+        status = lr.facts.get("status")
         if not partner or status not in ("in_progress", "won"):
             continue
         entry = totals.setdefault(str(partner), [0, _total(snapshot), 0, _total(snapshot)])
@@ -94,11 +94,11 @@ def partner_rows(snapshot: TuiSnapshot) -> list[PartnerRow]:
 def deals_of(snapshot: TuiSnapshot, partner: str) -> list[ListRow]:
     """The partner's opportunities: open ones first (soonest to close first), then
     the closed ones, the most recently closed first."""
-    deals = [lr for lr in snapshot.rows.values() if lr.data.get("partner") == partner]
-    opened = [lr for lr in deals if lr.data.get("status") == "in_progress"]
-    opened.sort(key=lambda lr: sort_key(lr.data.get("expected_close")))
-    done = [lr for lr in deals if lr.data.get("status") != "in_progress"]
-    done.sort(key=lambda lr: str(lr.data.get("closed_on") or ""), reverse=True)
+    deals = [lr for lr in snapshot.rows.values() if lr.facts.get("partner") == partner]
+    opened = [lr for lr in deals if lr.facts.get("status") == "in_progress"]
+    opened.sort(key=lambda lr: sort_key(lr.facts.get("expected_close")))
+    done = [lr for lr in deals if lr.facts.get("status") != "in_progress"]
+    done.sort(key=lambda lr: str(lr.facts.get("closed_on") or ""), reverse=True)
     return opened + done
 
 

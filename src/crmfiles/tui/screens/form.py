@@ -57,7 +57,7 @@ class FormScreen(CrmScreen):
         self.folder = folder
         self.record_id = record_id
         self.snap = snapshot
-        record = snapshot.records[folder][record_id] if record_id is not None else None
+        record = snapshot.record(folder, record_id) if record_id is not None else None
         self.path = record.path if record is not None else ""
         self.loaded_text = record.text if record is not None else ""
         self.loaded: dict[str, Any] = dict(record.data) if record is not None else {}

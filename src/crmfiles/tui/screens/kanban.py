@@ -42,7 +42,7 @@ def card(
     """A card's lines; with ``width``, words wrap whole (a word wider than the card is
     cut with '…', never broken onto the next line) and the figures are packed so no
     number is split."""
-    data = row.data
+    data = row.facts
     text = Text(no_wrap=True, overflow="ellipsis")
     for line in _words(str(data.get("name") or row.id), width, 3):
         text.append(line + "\n", style="bold")
@@ -180,7 +180,7 @@ class KanbanScreen(OpportunityActions):
             self.query_one("#kanban-title", Static).update("No kind with stages.")
             return
         if self.kind not in kinds:
-            used = [r.data.get("kind") for r in snapshot.rows.values()]
+            used = [r.facts.get("kind") for r in snapshot.rows.values()]
             self.kind = max(kinds, key=lambda k: (used.count(k), -kinds.index(k)))
         self.call_later(self._draw, snapshot)
 
@@ -192,7 +192,7 @@ class KanbanScreen(OpportunityActions):
         focused_stage = self._focused_stage()
         by_stage: dict[str, list[ListRow]] = {s: [] for s in stages}
         for row in snapshot.rows.values():
-            data = row.data
+            data = row.facts
             if data.get("kind") == kind and data.get("status") == "in_progress":
                 stage = str(data.get("stage"))
                 if stage in by_stage:
@@ -215,7 +215,7 @@ class KanbanScreen(OpportunityActions):
         for i, stage in enumerate(stages):
             rows = sorted(
                 by_stage[stage],
-                key=lambda r: (sort_key(r.data.get("expected_close")), str(r.data.get("name"))),
+                key=lambda r: (sort_key(r.facts.get("expected_close")), str(r.facts.get("name"))),
             )
             total_open += len(rows)
             amount = Total(snapshot.currency, snapshot.rates)

@@ -108,14 +108,14 @@ class OpportunitiesScreen(OpportunityActions):
             return ""
         if key in self._pending:
             return "⎇"
-        if row.record.path in self._dirty:
+        if row.path in self._dirty:
             return "●"
         return ""
 
     def _dim(self, key: str) -> bool:
         snapshot = self.snapshot
         row = snapshot.rows.get(key) if snapshot else None
-        return bool(row and row.data.get("status") != "in_progress")
+        return bool(row and row.facts.get("status") != "in_progress")
 
     @property
     def view(self) -> dict[str, Any]:

@@ -83,7 +83,7 @@ class PartnerScreen(CrmScreen):
     def _dim(self, key: str) -> bool:
         snapshot = self.snapshot
         row = snapshot.rows.get(key) if snapshot else None
-        return bool(row and row.data.get("status") != "in_progress")
+        return bool(row and row.facts.get("status") != "in_progress")
 
     def show(self, snapshot: TuiSnapshot) -> None:
         record = snapshot.records["partners"].get(self.partner_id)

@@ -56,7 +56,7 @@ class SetFieldDialog(Dialog[ops.Outcome]):
 
     @property
     def data(self) -> dict[str, Any]:
-        record = self.snap.records[self.folder].get(self.record_id)
+        record = self.snap.record(self.folder, self.record_id)
         return record.data if record else {}
 
     def fields(self) -> Iterable[Widget]:
