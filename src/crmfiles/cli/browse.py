@@ -8,6 +8,7 @@ import os
 import shutil
 import sys
 from decimal import Decimal
+from itertools import repeat
 from typing import Any
 
 from crmfiles import csvsafe
@@ -271,6 +272,9 @@ def _cells(values: list[Any], column: str) -> list[str]:
         return [v.replace(";", ", ") for v in values]
     if kinds <= {str, type(None)} and column != "at":
         return ["" if v is None else v.replace(";", ", ") for v in values]
+    if kinds <= {Decimal} and max(map(Decimal.adjusted, values), default=0) < 24:
+        # fmt's rounding to the cent is format's own where 28 digits hold the amount
+        return list(map(format, values, repeat(",.2f")))
     if kinds <= {Decimal, type(None)}:  # fmt's rounding to the cent, inlined
         return [
             "" if v is None else f"{v.quantize(CENT):,.2f}" if v.adjusted() < 24 else fmt(v)
@@ -308,9 +312,6 @@ def _terminal_width() -> int | None:
 
 
 def _print_table(folder: str, result: Any) -> None:
-    from rich.console import Console
-    from rich.text import Text
-
     from crmfiles.cli.table_fit import BY_TYPE, Table, fill
 
     width = _terminal_width()
@@ -318,12 +319,31 @@ def _print_table(folder: str, result: Any) -> None:
         result.columns, [_cells(result.column(c), c) for c in result.columns], BY_TYPE.get(folder)
     )
     header, *body = table.lines(table.fit(width))
-    # the lines are laid out already (soft_wrap: rich neither wraps nor crops them);
-    # rich only makes the header bold on a terminal
+    body.extend(fill(_totals(folder, result), width))
+    _print_header(header)
+    sys.stdout.write("\n".join(body) + "\n")
+
+
+def _print_header(header: str) -> None:
+    """The header line, bold where rich would style it: on a terminal, or where the
+    environment says there is one (rich's own test, made without importing rich)."""
+    forced = os.environ.get("TTY_COMPATIBLE", "")
+    terminal = (
+        forced == "1"
+        if forced in ("0", "1")
+        else bool(os.environ["FORCE_COLOR"])
+        if "FORCE_COLOR" in os.environ
+        else sys.stdout.isatty()
+    )
+    if not terminal:
+        sys.stdout.write(header + "\n")
+        return
+    from rich.console import Console
+    from rich.text import Text
+
+    # the line is laid out already (soft_wrap: rich neither wraps nor crops it)
     console = Console(soft_wrap=True, highlight=False, markup=False, emoji=False)
     console.print(Text(header, style="bold"))
-    body.extend(fill(_totals(folder, result), width))
-    sys.stdout.write("\n".join(body) + "\n")
 
 
 def _counted(folder: str, result: Any) -> str:

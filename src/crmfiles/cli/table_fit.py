@@ -21,7 +21,6 @@ import re
 import textwrap
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from itertools import repeat
 
 from rich.cells import cell_len, set_cell_size
 
@@ -222,9 +221,20 @@ class Table:
     def lines(self, placed: Sequence[Placed]) -> list[str]:
         """The header line and one line per row, without trailing spaces."""
         header = [cell(p.header, p.width, p.numeric) for p in placed]
-        columns = [_column(self.values[p.index], p, self.widest[p.index]) for p in placed]
         gap = " " * GAP
-        rows = [line.rstrip() for line in map(gap.join, zip(*columns, strict=True))]
+        # a row is one %-format: a column whose every value is narrow and whole is
+        # padded by the format itself (%-12s), the others are padded here first
+        specs: list[str] = []
+        columns: list[list[str]] = []
+        for p in placed:
+            values, widest = self.values[p.index], self.widest[p.index]
+            if p.narrow and widest <= p.width:
+                specs.append(f"%{'' if p.numeric else '-'}{p.width}s")
+                columns.append(values)
+            else:
+                specs.append("%s")
+                columns.append(_column(values, p, widest))
+        rows = list(map(str.rstrip, map(gap.join(specs).__mod__, zip(*columns, strict=True))))
         return [gap.join(header).rstrip(), *rows]
 
 
@@ -233,8 +243,6 @@ def _column(values: list[str], p: Placed, widest: int) -> list[str]:
         return [cell(v, p.width, p.numeric) for v in values]
     width, cut = p.width, max(p.width - 1, 0)
     pad = str.rjust if p.numeric else str.ljust
-    if widest <= width:  # every value whole (a piped list): padded in C
-        return list(map(pad, values, repeat(width)))
     return [
         pad(v, width) if len(v) <= width else pad(v[:cut].rstrip() + ELLIPSIS, width)
         for v in values

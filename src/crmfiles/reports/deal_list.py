@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
+from itertools import compress
 from typing import Any
 
 from crmfiles.money import Total, rates_from
@@ -188,6 +189,12 @@ def _add(
     """:meth:`Total.add` of each selected deal's amount."""
     sums = total.by_currency
     base = total.base
+    picked = list(map(amounts.__getitem__, order))
+    if None not in picked:  # (most lists) a sum per currency, in C and in the same order
+        codes = [c or base for c in map(currencies.__getitem__, order)]
+        for code in dict.fromkeys(codes):
+            sums[code] = sum(compress(picked, map(code.__eq__, codes)), sums.get(code, ZERO))
+        return
     for i in order:
         amount = amounts[i]
         if amount is not None:

@@ -45,13 +45,14 @@ class Deals:
     ) -> tuple[list[Decimal | None], list[Decimal | None]]:
         """Each deal's amount (or margin) and its weighted value: as the facts keep
         them, or from the lines and the products catalog where they do not."""
+        stated, stated_weighted = self.table.values(kept), self.table.values(kept_weighted)
+        if MISSING not in stated:  # every one kept: no catalog to read
+            return _decimals(stated), _decimals(stated_weighted)
         values: list[Decimal | None] = []
         weights: list[Decimal | None] = []
         products: dict[str, Any] | None = None
         read = facts.margin if of_margin else facts.amount
-        for i, (value, weight) in enumerate(
-            zip(self.table.values(kept), self.table.values(kept_weighted), strict=True)
-        ):
+        for i, (value, weight) in enumerate(zip(stated, stated_weighted, strict=True)):
             if value is MISSING:  # priced from the catalog: the lines are kept
                 if products is None:
                     products = self.repo.catalog("products")
@@ -128,3 +129,11 @@ def dates(values: list[Any]) -> list[dt.date | None]:
     """:func:`crmfiles.records.iso_date` of every value."""
     day = _Dates()
     return [day(v) for v in values]
+
+
+def _decimals(stated: list[Any]) -> list[Decimal | None]:
+    """Kept decimal strings as decimals (None where none is kept), in C where every
+    deal has one."""
+    if None in stated or MISSING in stated:
+        return [None if v is None or v is MISSING else Decimal(v) for v in stated]
+    return list(map(Decimal, stated))
