@@ -11,7 +11,7 @@ import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
 from itertools import compress
-from typing import Any
+from typing import Any, cast
 
 from crmfiles.money import Total, rates_from
 from crmfiles.records import facts
@@ -192,8 +192,9 @@ def _add(
     picked = list(map(amounts.__getitem__, order))
     if None not in picked:  # (most lists) a sum per currency, in C and in the same order
         codes = [c or base for c in map(currencies.__getitem__, order)]
+        every = cast(list[Decimal], picked)
         for code in dict.fromkeys(codes):
-            sums[code] = sum(compress(picked, map(code.__eq__, codes)), sums.get(code, ZERO))
+            sums[code] = sum(compress(every, map(code.__eq__, codes)), sums.get(code, ZERO))
         return
     for i in order:
         amount = amounts[i]
