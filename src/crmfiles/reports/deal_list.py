@@ -8,9 +8,10 @@ and :func:`~crmfiles.reports.pipeline.sort_rows`, which the TUI uses row by row.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from decimal import Decimal
 from itertools import compress
+from operator import itemgetter
 from typing import Any, cast
 
 from crmfiles.money import Total, rates_from
@@ -90,13 +91,18 @@ class Listing:
     ) -> None:
         self.values, self.order, self.columns = values, order, columns
         self.amount, self.weighted, self.view = amount, weighted, view_id
+        self._pick: Callable[[list[Any]], tuple[Any, ...]] | None = None
 
     def __len__(self) -> int:
         return len(self.order)
 
     def column(self, name: str) -> list[Any]:
         """The selected deals' values of a column, in order."""
-        return list(map(self.values(name).__getitem__, self.order))
+        if len(self.order) < 2:
+            return [self.values(name)[i] for i in self.order]
+        if self._pick is None:
+            self._pick = itemgetter(*self.order)
+        return list(self._pick(self.values(name)))
 
     @property
     def base(self) -> str:
@@ -173,7 +179,10 @@ def _sorted(values: Values, order: list[int], keys: Sequence[str]) -> list[int]:
         missing = [i for i in out if column[i] is None]
         kinds = {type(column[i]) for i in present}
         if kinds <= {str}:  # (1, 0, folded) for every one: the folded text decides
-            folded = {i: column[i].casefold() for i in present}
+            if len(present) < len(column):
+                folded: Any = {i: column[i].casefold() for i in present}
+            else:  # every deal is listed and has one: folded by position, in C
+                folded = list(map(str.casefold, column))
             present.sort(key=folded.__getitem__, reverse=descending)
         elif kinds <= {int, Decimal}:  # (0, the number, "") for every one
             present.sort(key=column.__getitem__, reverse=descending)
@@ -190,7 +199,8 @@ def _add(
     sums = total.by_currency
     base = total.base
     picked = list(map(amounts.__getitem__, order))
-    if None not in picked:  # (most lists) a sum per currency, in C and in the same order
+    if type(None) not in set(map(type, picked)):  # (`None in` asks each decimal: slow)
+        # most lists: a sum per currency, in C and in the same order
         codes = [c or base for c in map(currencies.__getitem__, order)]
         every = cast(list[Decimal], picked)
         for code in dict.fromkeys(codes):
