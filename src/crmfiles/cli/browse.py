@@ -93,6 +93,17 @@ def _json_value(value: Any) -> Any:
     return value
 
 
+def _json_values(values: list[Any]) -> list[Any]:
+    """:func:`_json_value` of a column's values: amounts rounded to the cent in C where
+    28 digits hold every one, other columns as they are."""
+    kinds = set(map(type, values))
+    if Decimal not in kinds:
+        return values
+    if kinds == {Decimal} and max(map(Decimal.adjusted, values)) < 24:
+        return list(map(format, values, repeat(".2f")))  # (plain's own rounding)
+    return [_json_value(v) for v in values]
+
+
 def _filters(args: argparse.Namespace) -> dict[str, Any]:
     """The filters given, refused when they do not fit the type listed."""
     from crmfiles.reports.common import parse_date
@@ -220,10 +231,10 @@ def _json_rows(result: Any) -> str:
     columns = result.columns
     if not len(result):
         return "[]"
-    encoded = [_json_column([_json_value(v) for v in result.column(c)]) for c in columns]
+    encoded = [_json_column(_json_values(result.column(c))) for c in columns]
     keys = [json.dumps(c, ensure_ascii=False).replace("%", "%%") for c in columns]
     row = "    {\n" + ",\n".join(f"      {k}: %s" for k in keys) + "\n    }"
-    return "[\n" + ",\n".join(row % values for values in zip(*encoded, strict=True)) + "\n  ]"
+    return "[\n" + ",\n".join(map(row.__mod__, zip(*encoded, strict=True))) + "\n  ]"
 
 
 def _json_column(values: list[Any]) -> list[str]:
@@ -231,11 +242,14 @@ def _json_column(values: list[Any]) -> list[str]:
     from json.encoder import encode_basestring
 
     kinds = set(map(type, values))
-    if kinds <= {str}:
-        return list(map(encode_basestring, values))
     plain_kinds = {str: encode_basestring, int: int.__repr__, type(None): lambda _: "null"}
     if kinds <= plain_kinds.keys():
-        return [plain_kinds[type(v)](v) for v in values]
+        distinct = set(values)
+        if kinds <= {str} and len(distinct) * 2 > len(values):  # (ids, names)
+            return list(map(encode_basestring, values))
+        # (stages, kinds, currencies, people, dates...): each distinct value encoded once
+        said = {v: plain_kinds[type(v)](v) for v in distinct}
+        return list(map(said.__getitem__, values))
     return [
         json.dumps(v, indent=2, ensure_ascii=False, default=str).replace("\n", "\n      ")
         for v in values
