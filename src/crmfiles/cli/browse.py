@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import os
 import shutil
@@ -132,12 +133,36 @@ def _filters(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def run_list(args: argparse.Namespace) -> int:
-    from crmfiles.reports.lists import item_listing, known_columns
+    from crmfiles.reports.lists import known_columns
 
     repo = Repository.find(args.repo)
     filters = _filters(args)
     known = known_columns(args.type)
     asked = _columns(args.columns, known) if args.columns is not None else None
+    # opportunities: worked out from the facts cache while git looks at the work tree,
+    # and again in the rare case git says an opportunity, partner or view changed
+    confirm = repo.provisional_facts() if args.type == "opportunities" else None
+    try:
+        header, text = _answer(repo, args, dict(filters), asked)
+    except CrmError:
+        if confirm is None or confirm():
+            raise
+        header, text = _answer(repo, args, dict(filters), asked)
+    else:
+        if confirm is not None and not confirm():
+            header, text = _answer(repo, args, dict(filters), asked)
+    if header is not None:
+        _print_header(header)
+    sys.stdout.write(text)
+    return 0
+
+
+def _answer(
+    repo: Repository, args: argparse.Namespace, filters: dict[str, Any], asked: Any
+) -> tuple[str | None, str]:
+    """The list as text: the table's header (None in JSON and CSV) and the rest."""
+    from crmfiles.reports.lists import item_listing
+
     if args.type == "opportunities":
         result: Any = _opportunities(repo, args, filters, asked)
     else:
@@ -146,15 +171,15 @@ def run_list(args: argparse.Namespace) -> int:
         # a view without ids: the table still leads with the one handle every command takes
         result.columns = ("id", *result.columns)
     if args.format == "json":
-        _print_json(args.type, result)
-    elif args.format == "csv":
-        writer = csvsafe.Writer(sys.stdout)
+        return None, _json_text(args.type, result)
+    if args.format == "csv":
+        out = io.StringIO()
+        writer = csvsafe.Writer(out)
         writer.writerow(result.columns)
         cells = [list(map(_csv_value, result.column(c))) for c in result.columns]
         writer.writerows(zip(*cells, strict=True))
-    else:
-        _print_table(args.type, result)
-    return 0
+        return None, out.getvalue()
+    return _table_text(args.type, result)
 
 
 def _opportunities(
@@ -190,7 +215,7 @@ def _days(repo: Repository) -> dict[str, int]:
         return {}
 
 
-def _print_json(folder: str, result: Any) -> None:
+def _json_text(folder: str, result: Any) -> str:
     payload: dict[str, Any] = {
         "version": 1,
         folder: _ROWS,
@@ -219,7 +244,7 @@ def _print_json(folder: str, result: Any) -> None:
         payload["view"] = result.view
     text = json.dumps(payload, indent=2, ensure_ascii=False, default=str)
     rows = _json_rows(result)
-    sys.stdout.write(text.replace(json.dumps(_ROWS), rows, 1) + "\n")
+    return text.replace(json.dumps(_ROWS), rows, 1) + "\n"
 
 
 _ROWS = "\0rows\0"  # where the rows go: json.dump's own writer takes seconds for 100,000
@@ -325,7 +350,8 @@ def _terminal_width() -> int | None:
     return None
 
 
-def _print_table(folder: str, result: Any) -> None:
+def _table_text(folder: str, result: Any) -> tuple[str, str]:
+    """The table's header line and the lines under it."""
     from crmfiles.cli.table_fit import BY_TYPE, Table, fill
 
     width = _terminal_width()
@@ -334,8 +360,7 @@ def _print_table(folder: str, result: Any) -> None:
     )
     header, *body = table.lines(table.fit(width))
     body.extend(fill(_totals(folder, result), width))
-    _print_header(header)
-    sys.stdout.write("\n".join(body) + "\n")
+    return header, "\n".join(body) + "\n"
 
 
 def _print_header(header: str) -> None:

@@ -194,6 +194,18 @@ class WorkTree(Source):
     def tree(self) -> str | None:
         return git.write_tree(self.root) if self._in_git() else None
 
+    def tree_soon(self) -> Callable[[], str | None]:
+        """:meth:`tree`, started now: the function returned waits for it."""
+        if not self._in_git():
+            return lambda: None
+        wait = git.ask(self.root, ["write-tree"])
+
+        def tree() -> str | None:
+            status, output, _ = wait()[0]
+            return output.decode().strip() if status == 0 else None
+
+        return tree
+
     _pending: Callable[[], list[bytes]] | None = None
     _untracked: list[str] | None = None  # known without asking git (records.untracked)
     _since = 0
@@ -205,7 +217,7 @@ class WorkTree(Source):
         # both walk the whole work tree (lstat, readdir): side by side, and while the
         # checker reads crm.yaml, the catalogs and its cache; the untracked files are
         # asked for only when a folder, the index or an ignore file changed since
-        if self._pending is not None or not self._in_git():
+        if self._pending is not None or self._held is not None or not self._in_git():
             return
         diff = ["diff-files", "--name-only", "--relative", "-z", "--", *TOP_LEVEL]
         gitdir = self._gitdir
@@ -217,7 +229,17 @@ class WorkTree(Source):
         others = ["ls-files", "--others", "--exclude-standard", "-z", "--", *TOP_LEVEL]
         self._pending = git.start(self.root, diff, others)
 
+    _held: list[str] | None = None  # an answer of dirty() taken early (hold_dirty)
+
+    def hold_dirty(self, paths: list[str]) -> None:
+        """The answer a reader took from :meth:`dirty` before reading: the next call
+        gives it again (once) instead of asking git a second time."""
+        self._held = paths
+
     def dirty(self) -> list[str]:
+        if self._held is not None:
+            held, self._held = self._held, None
+            return held
         self.prefetch()
         if self._pending is None:
             return []

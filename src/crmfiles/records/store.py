@@ -9,7 +9,7 @@ its id says why), and reported in full by ``crm validate``.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -19,8 +19,9 @@ from crmfiles.config import Config, find_root, parse_config
 from crmfiles.errors import CrmError
 from crmfiles.records import CATALOG_DIR, RECORD_FOLDERS, Record, classify
 from crmfiles.records.catalogs import Catalogs, catalogs_of_files
-from crmfiles.records.facts import kept
+from crmfiles.records.facts import FIELDS, kept
 from crmfiles.records.facts_cache import read_tables
+from crmfiles.records.facts_file import FactsCache
 from crmfiles.records.facts_table import FactTable
 from crmfiles.records.lookup import FIX_FIRST, Finder, parse_record, read_text, the_one, wanted
 from crmfiles.records.sources import RawFile, Source, WorkTree
@@ -144,6 +145,39 @@ class Repository:
             self.config  # noqa: B018 - a repository whose crm.yaml cannot be read is none
             self._facts = read_tables(self.source)
         return self._facts[folder]
+
+    def provisional_facts(self) -> Callable[[], bool] | None:
+        """Take the facts cache's tables as the answer before git has said whether
+        the work tree changed them, so a reader works with them while git looks (at
+        100,000 records git's look takes a third of a second); returns ``confirm``,
+        which waits for git and says whether they stand.  When they do not, the facts
+        are read again with git's answer and the reader asks again.  None: nothing
+        taken (no cache of the current tree, or a source that is not the work tree)."""
+        source = self.source
+        if self._facts is not None or type(source) is not WorkTree:
+            return None
+        self.config  # noqa: B018 - a repository whose crm.yaml cannot be read is none
+        store = FactsCache.for_root(source.root)
+        if store is None:
+            return None
+        source.prefetch()  # git's look at the work tree, and its tree, while the cache loads
+        tree = source.tree_soon()
+        stored = store.load()
+        folders = tuple(f + "/" for f in FIELDS)
+        if stored is None or any(p.startswith(folders) for p in stored.dirty):
+            tree()
+            return None
+        self._facts = {f: FactTable.of_rows(f, stored.rows(f)) for f in FIELDS}
+
+        def confirm() -> bool:
+            changed = source.dirty()
+            if tree() == stored.tree and not any(p.startswith(folders) for p in changed):
+                return True  # (read_tables would answer the stored rows)
+            source.hold_dirty(changed)
+            self._facts = read_tables(source)
+            return False
+
+        return confirm
 
     def by_id(self, folder: str) -> dict[str, Record]:
         """One folder's records by id."""
