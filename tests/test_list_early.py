@@ -16,11 +16,15 @@ CACHE = Path(".git/crmfiles/facts-v2.marshal")
 
 
 def listing(repo: Path, *args: str, cold: bool = False) -> subprocess.CompletedProcess[str]:
+    return crm(repo, "list", "opportunities", *args, cold=cold)
+
+
+def crm(repo: Path, *args: str, cold: bool = False) -> subprocess.CompletedProcess[str]:
     env = environment(repo.parent, None)
     if cold:
         env["CRM_NO_CACHE"] = "1"
     return subprocess.run(
-        [sys.executable, "-m", "crmfiles", "list", "opportunities", *args],
+        [sys.executable, "-m", "crmfiles", *args],
         cwd=repo,
         env=env,
         capture_output=True,
@@ -42,10 +46,16 @@ def warm_copy(example: Path, tmp_path: Path) -> Path:  # noqa: F811
     return repo
 
 
-def assert_as_cold(repo: Path, *args: str) -> str:
-    warm, cold = listing(repo, *args), listing(repo, *args, cold=True)
+def assert_as_cold(repo: Path, *args: str, report: str | None = None) -> str:
+    """The answer, the same as with no cache (and not an error)."""
+    if report is not None:
+        args = ("report", report, "--format", "json", *args)
+        warm, cold = crm(repo, *args), crm(repo, *args, cold=True)
+    else:
+        warm, cold = listing(repo, *args), listing(repo, *args, cold=True)
     said = (warm.returncode, warm.stdout, warm.stderr)
     assert said == (cold.returncode, cold.stdout, cold.stderr)
+    assert warm.returncode == 0, warm.stderr
     return warm.stdout
 
 
@@ -103,3 +113,20 @@ def test_a_commit_since_the_cache_is_listed(example: Path, tmp_path: Path) -> No
         subprocess.run(["git", *args], cwd=repo, env=env, check=True)
     out = assert_as_cold(repo, "--no-view", "--format", "csv", "--columns", "id,name")
     assert "brauerei-falkenstein-rental-2025,Committed harvest season rental 2025" in out
+
+
+def test_reports_of_the_facts_see_edits_since_the_cache(
+    example: Path,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    repo = warm_copy(example, tmp_path)
+    names = ("winloss", "forecast", "funnel")
+    before = {name: assert_as_cold(repo, "--from", "2020-01-01", report=name) for name in names}
+    for path in (repo / "opportunities").rglob("*.yaml"):
+        text = path.read_text("utf-8")
+        if "status: in_progress" in text:  # every open deal won, today
+            done = text.replace("status: in_progress", "status: won\nclosed: true", 1)
+            path.write_text(done.replace("probability:", "probability: 100\nold:", 1), "utf-8")
+    for name in names:
+        after = assert_as_cold(repo, "--from", "2020-01-01", report=name)
+        assert after != before[name], name

@@ -141,16 +141,10 @@ def run_list(args: argparse.Namespace) -> int:
     asked = _columns(args.columns, known) if args.columns is not None else None
     # opportunities: worked out from the facts cache while git looks at the work tree,
     # and again in the rare case git says an opportunity, partner or view changed
-    confirm = repo.provisional_facts() if args.type == "opportunities" else None
-    try:
-        header, text = _answer(repo, args, dict(filters), asked)
-    except CrmError:
-        if confirm is None or confirm():
-            raise
-        header, text = _answer(repo, args, dict(filters), asked)
+    if args.type == "opportunities":
+        header, text = repo.provisionally(lambda: _answer(repo, args, dict(filters), asked))
     else:
-        if confirm is not None and not confirm():
-            header, text = _answer(repo, args, dict(filters), asked)
+        header, text = _answer(repo, args, filters, asked)
     if header is not None:
         _print_header(header)
     sys.stdout.write(text)

@@ -270,7 +270,13 @@ def run_report(args: argparse.Namespace) -> int:
     at = snapshot(root, args.at)
     if args.compare is not None and args.report != "forecast":
         raise CrmError("--compare is for the forecast", hint="crm report forecast --compare main")
-    result = _compute(args.report, at, args.kind, window, args.runtime)
+    if args.report in ("funnel", "forecast", "winloss"):  # (of the facts alone)
+        # worked out from the facts cache while git looks at the work tree
+        result = at.repo.provisionally(
+            lambda: _compute(args.report, at, args.kind, window, args.runtime)
+        )
+    else:
+        result = _compute(args.report, at, args.kind, window, args.runtime)
     payload = {"version": 1, **result.as_json()}
     payload["at"] = None if at.commit is None else {"rev": args.at, "commit": at.commit}
     if args.compare is not None:

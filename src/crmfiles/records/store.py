@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from crmfiles import notices
 from crmfiles.config import Config, find_root, parse_config
@@ -26,6 +26,8 @@ from crmfiles.records.facts_table import FactTable
 from crmfiles.records.lookup import FIX_FIRST, Finder, parse_record, read_text, the_one, wanted
 from crmfiles.records.sources import RawFile, Source, WorkTree
 from crmfiles.records.yamlio import ParseError, parse
+
+T = TypeVar("T")
 
 
 class Repository:
@@ -178,6 +180,21 @@ class Repository:
             return False
 
         return confirm
+
+    def provisionally(self, compute: Callable[[], T]) -> T:
+        """``compute()`` of the facts cache's tables while git looks at the work tree
+        (:meth:`provisional_facts`); computed again when git says they do not stand,
+        also when the first answer was an error (a view or partner it did not know)."""
+        confirm = self.provisional_facts()
+        try:
+            answer = compute()
+        except CrmError:
+            if confirm is None or confirm():
+                raise
+            return compute()
+        if confirm is not None and not confirm():
+            return compute()
+        return answer
 
     def by_id(self, folder: str) -> dict[str, Record]:
         """One folder's records by id."""
