@@ -207,26 +207,6 @@ async def test_search_filters_as_you_type_and_escape_clears(demo: Path) -> None:
 
 
 @sync
-async def test_the_search_text_is_made_before_the_first_keystroke(demo: Path) -> None:
-    """A worker makes every row's search text once the list is drawn: the first
-    keystroke only searches, and finds what a search text made at that keystroke finds."""
-    from crmfiles.tui.rows import ListRow
-
-    app = make_app(demo)
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
-        assert app.snapshot is not None
-        rows = list(app.snapshot.rows.values())
-        assert rows and all("hay" in vars(lr) for lr in rows)
-        made_now = [ListRow(lr.id, lr.row).hay for lr in rows]
-        assert [lr.hay for lr in rows] == made_now
-        await pilot.press("slash")
-        await type_text(pilot, "falkenstein")
-        keys = list_keys(app)
-    assert keys and all("falkenstein" in k for k in keys)
-
-
-@sync
 async def test_filter_dialog_and_view_switch(demo: Path) -> None:
     app = make_app(demo)
     async with app.run_test(size=SIZE) as pilot:

@@ -264,12 +264,6 @@ class CrmApp(App[int]):
             self.post_message(RestRead(TuiSnapshot.rest(self.root)))
         self.post_message(DaysLoaded(history_days(self.root, self.today())))
 
-    @work(thread=True, exclusive=True, group="search", exit_on_error=False)
-    def prepare_search(self, snapshot: TuiSnapshot) -> None:
-        """After the first frame: the rows' search text (0.6 s at 100,000 rows), which
-        the first keystroke in the search box would otherwise wait for."""
-        snapshot.prepare_search()
-
     @on(Identified)
     def _identified(self, message: Identified) -> None:
         self._email = message.email
@@ -302,7 +296,6 @@ class CrmApp(App[int]):
         # walking them on every full collection (pauses of a fifth of a second)
         gc.freeze()
         self.sub_title = snapshot.repo.config.name or str(self.root)
-        self.call_after_refresh(self.prepare_search, snapshot)
         if snapshot.partial:
             self.call_after_refresh(self.read_rest, True, message.started)
         else:

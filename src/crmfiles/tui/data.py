@@ -251,13 +251,6 @@ class TuiSnapshot:
             for i, stage in enumerate(entry.get("stages") or [])
         }
 
-    def prepare_search(self) -> None:
-        """Make every row's search text now (a worker does, once the first screen is
-        drawn), so the first keystroke only searches; a row asked for meanwhile makes
-        its own, the same."""
-        for lr in list(self.rows.values()):
-            lr.hay  # noqa: B018 - made and kept by the row
-
     def with_days(self, days: dict[str, int]) -> TuiSnapshot:
         kept = {k: v for k, v in self._orders.items() if not any("days" in c for c in k)}
         return replace(self, days=days, _orders=kept)
