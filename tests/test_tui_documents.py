@@ -439,3 +439,30 @@ async def test_the_palette_opens_the_documents_list(demo: Path) -> None:  # noqa
         await pilot.press("enter")
         await settle(pilot)
         assert isinstance(app.screen, DocumentsScreen)
+
+
+@sync
+async def test_mail_an_invoice_goes_to_its_quote_contact(demo: Path) -> None:  # noqa: F811
+    invoice = record(demo, "inv-2026-0164")[1]
+    order = record(demo, invoice["order"])[1]
+    quote = record(demo, order["quote"])[1]
+    email_of = record(demo, quote["contacts"][0])[1]["email"]
+    app = make_app(demo)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("dollar_sign")  # the documents list, on invoices: the deal's tab
+        await settle(pilot)
+        await pilot.press("t", "t")
+        await settle(pilot)
+        table = app.screen.query_one("#documents", RecordTable)
+        assert table.move_to("inv-2026-0164")
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, RecordScreen) and app.screen.record_id == ORDERED
+        orders = app.screen.query_one("#orders-table", OrdersTable)
+        orders.move_cursor(row=orders.documents.index(("invoices", "inv-2026-0164")))
+        await settle(pilot)
+        await pilot.press("M")
+        await settle(pilot)
+        assert isinstance(app.screen, MailDialog)
+        assert app.screen.query_one("#to", Input).value == email_of

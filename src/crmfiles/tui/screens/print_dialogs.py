@@ -157,20 +157,23 @@ class MailDialog(PrintDialog):
         )
 
     def _to(self) -> str:
-        """The document's first contact's e-mail (its order's, for an invoice)."""
-        record = self.snap.records[self.folder].get(self.record_id)
+        """The e-mail of the document's first contact: an invoice's order's quote's,
+        an order's quote's, a quote's own; else its partner's."""
+        records = self.snap.records
+        record = records[self.folder].get(self.record_id)
         data = record.data if record else {}
-        if self.folder == "invoices":
-            order = self.snap.records["orders"].get(str(data.get("order")))
-            data = order.data if order else {}
-        if self.folder == "orders":
-            quote = self.snap.records["quotes"].get(str(data.get("quote")))
-            data = quote.data if quote else data
+        partner = data.get("partner")
+        for link, folder in (("order", "orders"), ("quote", "quotes")):
+            if link in data:
+                linked = records[folder].get(str(data[link]))
+                data = linked.data if linked else {}
+                partner = partner or data.get("partner")
         for contact_id in data.get("contacts") or []:
-            contact = self.snap.records["contacts"].get(str(contact_id))
+            contact = records["contacts"].get(str(contact_id))
             if contact is not None and contact.data.get("email"):
                 return str(contact.data["email"])
-        return ""
+        company = records["partners"].get(str(partner)) if partner else None
+        return str(company.data.get("email") or "") if company else ""
 
     @on(RadioSet.Changed, "#how")
     def _how_changed(self) -> None:
