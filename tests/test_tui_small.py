@@ -286,3 +286,24 @@ async def test_a_deal_of_a_kind_without_stages_shows_a_dash_for_its_stage(demo: 
         stage_at = shown[0].index("Stage")
         [row] = [line for line in shown if "Northern Retail – DC thro" in line]
         assert row[stage_at] == "—", (shown[0], row)
+
+
+@sync
+async def test_1_on_a_record_opened_from_the_list_goes_back_to_the_list(demo: Path) -> None:  # noqa: F811
+    from crmfiles.tui.screens.opportunities import OpportunitiesScreen
+    from crmfiles.tui.screens.record import RecordScreen
+    from crmfiles.tui.widgets.footer import CrmFooter
+
+    app = make_app(demo)
+    async with app.run_test(size=(160, 45)) as pilot:
+        await settle(pilot)
+        assert "1 List" not in str(app.screen.query_one(CrmFooter).render())  # on it already
+        await go_to(pilot, "brauerei-falkenstein-stapler")
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, RecordScreen)
+        assert "1 List" in str(app.screen.query_one(CrmFooter).render())
+        await pilot.press("1")
+        await settle(pilot)
+        assert isinstance(app.screen, OpportunitiesScreen)
+        assert app.screen.query_one("#list").cursor_key == "brauerei-falkenstein-stapler"  # type: ignore[attr-defined]
