@@ -307,3 +307,32 @@ async def test_1_on_a_record_opened_from_the_list_goes_back_to_the_list(demo: Pa
         await settle(pilot)
         assert isinstance(app.screen, OpportunitiesScreen)
         assert app.screen.query_one("#list").cursor_key == "brauerei-falkenstein-stapler"  # type: ignore[attr-defined]
+
+
+@sync
+async def test_mail_and_set_a_field_show_every_field_above_the_status_bar(demo: Path) -> None:  # noqa: F811
+    from textual.widgets import Checkbox, Input, RadioSet, Select
+
+    from crmfiles.tui.screens.dialogs import DialogBody
+    from crmfiles.tui.screens.print_dialogs import MailDialog
+    from crmfiles.tui.screens.setfield import SetFieldDialog
+
+    deal = "mueller-logistik-e25-fleet"
+    app = make_app(demo)
+    async with app.run_test(size=SMALL) as pilot:
+        await settle(pilot)
+        for dialog in (
+            MailDialog("quotes", "q-2026-0017"),
+            SetFieldDialog("opportunities", deal),
+            SetFieldDialog("opportunities", deal, "next_milestone"),
+        ):
+            await app.push_screen(dialog)
+            await settle(pilot)
+            assert dialog.query_one(DialogBody).max_scroll_y == 0  # nothing scrolled away
+            box = dialog.query_one(".dialog").region
+            assert box.bottom <= SMALL[1] - 2  # the status bar and the footer stay in view
+            for field in dialog.query("Input, Select, RadioSet, Checkbox"):
+                assert isinstance(field, (Input, Select, RadioSet, Checkbox))
+                assert box.contains_region(field.region), (dialog, field)
+            app.pop_screen()
+            await settle(pilot)
