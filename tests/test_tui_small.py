@@ -325,6 +325,7 @@ async def test_mail_and_set_a_field_show_every_field_above_the_status_bar(demo: 
             MailDialog("quotes", "q-2026-0017"),
             SetFieldDialog("opportunities", deal),
             SetFieldDialog("opportunities", deal, "next_milestone"),
+            SetFieldDialog("opportunities", "brauerei-falkenstein-stapler"),  # a long name
         ):
             await app.push_screen(dialog)
             await settle(pilot)
