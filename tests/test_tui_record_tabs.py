@@ -326,3 +326,20 @@ def test_record_screen_keys_have_ids_and_tooltips() -> None:
             assert actions.setdefault(k, b.action) == b.action, k
     [copy] = [b for b in bindings if b.key == "d"]
     assert copy.action == "duplicate" and not copy.show
+
+
+# --- History ------------------------------------------------------------------------------
+
+
+@sync
+async def test_history_at_80_columns_cuts_no_amount_and_no_stage(demo: Path) -> None:  # noqa: F811
+    app = make_app(demo)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_tab(pilot, QUOTED, "history")
+        await settle(pilot)
+        body = app.screen.query_one("#record-body")
+        text = "\n".join(body.render_line(y).text for y in range(body.size.height))
+        assert "…" not in text, text
+        for whole in ("362,704.00", "negotiation", "needs-analysis →", "25% →", "Thomas"):
+            assert whole in text, (whole, text)
+        assert max(len(line.rstrip()) for line in text.splitlines()) <= 80
