@@ -466,3 +466,47 @@ async def test_mail_an_invoice_goes_to_its_quote_contact(demo: Path) -> None:  #
         await settle(pilot)
         assert isinstance(app.screen, MailDialog)
         assert app.screen.query_one("#to", Input).value == email_of
+
+
+@sync
+async def test_j_and_k_move_in_the_quotes_orders_and_activities_tables(demo: Path) -> None:  # noqa: F811
+    from crmfiles.tui.widgets.record_tables import ActivitiesTable
+
+    app = make_app(demo)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_tab(pilot, QUOTED, "quotes")
+        quotes = app.screen.query_one("#quotes-table", QuotesTable)
+        assert app.focused is quotes and quotes.row_count >= 2
+        first = quotes.cursor_quote
+        await pilot.press("j")
+        await settle(pilot)
+        assert quotes.cursor_row == 1 and quotes.cursor_quote != first
+        await pilot.press("k")
+        await settle(pilot)
+        assert quotes.cursor_quote == first
+
+        await pilot.press("left_square_bracket")  # the Activities tab
+        await settle(pilot)
+        activities = app.screen.query_one("#activities-table", ActivitiesTable)
+        assert app.focused is activities and activities.row_count >= 2
+        await pilot.press("j", "j")
+        await settle(pilot)
+        assert activities.cursor_row == 2
+        await pilot.press("k")
+        await settle(pilot)
+        assert activities.cursor_row == 1
+
+        await pilot.press("escape", "dollar_sign", "t", "t")  # an order with its invoice
+        await settle(pilot)
+        assert app.screen.query_one("#documents", RecordTable).move_to("inv-2026-0164")
+        await pilot.press("enter")
+        await settle(pilot)
+        orders = app.screen.query_one("#orders-table", OrdersTable)
+        assert app.focused is orders
+        assert orders.cursor_document == ("invoices", "inv-2026-0164")
+        await pilot.press("k")
+        await settle(pilot)
+        assert orders.cursor_document == ("orders", "ord-2026-0006")
+        await pilot.press("j")
+        await settle(pilot)
+        assert orders.cursor_document == ("invoices", "inv-2026-0164")

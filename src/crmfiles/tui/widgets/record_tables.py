@@ -62,6 +62,14 @@ def print_bindings(table: str) -> list[BindingType]:
     ]
 
 
+def row_bindings(table: str) -> list[BindingType]:
+    """j and k move the row cursor, as on every list (:class:`RecordTable`)."""
+    return [
+        Binding("j", "cursor_down", "Down", show=False, id=f"{table}.down", tooltip="Next row"),
+        Binding("k", "cursor_up", "Up", show=False, id=f"{table}.up", tooltip="Previous row"),
+    ]
+
+
 def clip(text: str, width: int) -> str:
     """``text`` in at most ``width`` cells, ending in '…' when cut."""
     if cell_len(text) <= width:
@@ -82,6 +90,7 @@ class ActivitiesTable(DataTable[Text]):
     DEFAULT_CSS = """
     ActivitiesTable { height: 1fr; }
     """
+    BINDINGS: ClassVar[list[BindingType]] = row_bindings("activities")
     COLUMNS = (("When", 16), ("Kind", 11), ("Who", 14))
 
     def __init__(self, **kwargs: object) -> None:
@@ -191,6 +200,7 @@ class QuotesTable(DataTable[Text]):
             tooltip="An open order from the won quote, carrying its lines",
         ),
         *print_bindings("quotes"),
+        *row_bindings("quotes"),
     ]
 
     def __init__(self, **kwargs: object) -> None:
