@@ -337,3 +337,22 @@ async def test_mail_and_set_a_field_show_every_field_above_the_status_bar(demo: 
                 assert box.contains_region(field.region), (dialog, field)
             app.pop_screen()
             await settle(pilot)
+
+
+@sync
+async def test_at_160_columns_the_names_get_the_room(demo: Path) -> None:  # noqa: F811
+    from crmfiles.tui.widgets.table import RecordTable
+
+    app = make_app(demo)
+    async with app.run_test(size=(160, 45)) as pilot:
+        await settle(pilot)
+        for key, table, name in (
+            ("5", "#tasks", "Holzwerk Schwarzwald – forklift for the sawmill yard"),
+            ("5", "#tasks", "q-2026-0017 · Müller Logistik – E25 fleet renewal Bremen"),
+            ("8", "#interactions", "Getränke Hofmann – two E16 for the beverage depot"),
+            ("8", "#interactions", "Great Lakes Packaging – pallet trucks Cleveland"),
+        ):
+            await pilot.press(key)
+            await settle(pilot)
+            shown = "\n".join(lines(app.screen.query_one(table, RecordTable)))
+            assert name in shown, shown

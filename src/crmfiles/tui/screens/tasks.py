@@ -132,6 +132,7 @@ class TasksScreen(CrmScreen):
         if not self.table.columns:
             self.table.set_columns(COLUMNS)
         self.table.set_rows([t.id for t in tasks])
+        self.table.measure(self.table.keys, keep_widths=True)  # room to spare: the names
         self._highlighted()  # the task under the cursor may have changed, not the cursor
         title = Text(no_wrap=True)
         who = "everyone" if self.everyone or me is None else snapshot.name("people", me)
