@@ -510,3 +510,28 @@ async def test_j_and_k_move_in_the_quotes_orders_and_activities_tables(demo: Pat
         await pilot.press("j")
         await settle(pilot)
         assert orders.cursor_document == ("invoices", "inv-2026-0164")
+
+
+@sync
+async def test_a_step_key_that_does_not_fit_the_row_says_why(example: Path) -> None:
+    app = CrmApp(example, today=dt.date.today, poll_interval=None)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_tab(pilot, DEAL, "quotes")
+        await step(pilot, "N")
+        draft = created(example, "quotes")
+        head = git(example, "rev-parse", "HEAD")
+        assert "w" not in footer_keys(app)  # hidden in the footer, and yet
+        for key, said in (
+            ("w", f"{draft} is a draft: activate it first (a)"),
+            ("o", f"{draft} is a draft: activate it first (a)"),
+        ):
+            await pilot.press(key)
+            await settle(pilot)
+            assert isinstance(app.screen, RecordScreen)  # no dialog
+            assert said in [str(n.message) for n in app._notifications], key
+        await pilot.press("tab")  # the orders table, empty
+        await settle(pilot)
+        await pilot.press("p")
+        await settle(pilot)
+        assert "No document here" in [str(n.message) for n in app._notifications]
+    assert git(example, "rev-parse", "HEAD") == head

@@ -62,6 +62,22 @@ def print_bindings(table: str) -> list[BindingType]:
     ]
 
 
+def refusals(bindings: list[BindingType]) -> list[BindingType]:
+    """For each step key, a hidden second binding that says why the step does not fit
+    the row under the cursor (the first is hidden and skipped then), not silence."""
+    return [
+        Binding(
+            b.key,
+            f"screen.document_refused('{b.action.removeprefix('screen.')}')",
+            show=False,
+            id=f"{b.id}.refused",
+            tooltip=f"Why {b.description} does not fit the row under the cursor",
+        )
+        for b in bindings
+        if isinstance(b, Binding)
+    ]
+
+
 def row_bindings(table: str) -> list[BindingType]:
     """j and k move the row cursor, as on every list (:class:`RecordTable`)."""
     return [
@@ -200,8 +216,8 @@ class QuotesTable(DataTable[Text]):
             tooltip="An open order from the won quote, carrying its lines",
         ),
         *print_bindings("quotes"),
-        *row_bindings("quotes"),
     ]
+    BINDINGS += [*refusals(BINDINGS), *row_bindings("quotes")]
 
     def __init__(self, **kwargs: object) -> None:
         super().__init__(cursor_type="row", zebra_stripes=True, **kwargs)  # type: ignore[arg-type]
