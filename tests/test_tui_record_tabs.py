@@ -343,3 +343,28 @@ async def test_history_at_80_columns_cuts_no_amount_and_no_stage(demo: Path) -> 
         for whole in ("362,704.00", "negotiation", "needs-analysis →", "25% →", "Thomas"):
             assert whole in text, (whole, text)
         assert max(len(line.rstrip()) for line in text.splitlines()) <= 80
+
+
+@sync
+async def test_a_started_task_reads_started_with_a_short_local_time(demo: Path) -> None:  # noqa: F811
+    import datetime as dt
+
+    from test_tui_small import lines
+
+    task = "2026-11-03-holzwerk-qualify"  # due 2026-11-06: overdue on the demo's day
+    app = make_app(demo)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("5")
+        await settle(pilot)
+        table = app.screen.query_one("#tasks", RecordTable)
+        assert table.move_to(task)
+        await pilot.press("s")
+        await settle(pilot)
+        started = record(demo, task)[1]["started"]
+        when = dt.datetime.fromisoformat(str(started)).astimezone()
+        [row] = [line for line in lines(table) if "2026-11-06" in line]
+        assert row.rstrip().endswith("started · overdue") and row.startswith("!")
+        detail = "\n".join(lines(app.screen.query_one("#task-detail")))
+        assert f"Started: {when:%Y-%m-%d %H:%M}   " in detail, detail
+        assert "+00:00" not in detail and "(overdue)" in detail

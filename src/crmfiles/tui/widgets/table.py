@@ -161,12 +161,14 @@ class RecordTable(ScrollView, can_focus=True):
 
     def measure(self, sample: Sequence[str], *, keep_widths: bool = False) -> None:
         """Fit the columns to a sample of rows (and their labels); with ``keep_widths``,
-        only note their widest cells (room to spare grows a column up to it)."""
+        no column wider than it was made (room to spare grows one up to its widest
+        cell)."""
         measured = []
         for column in self.columns:
             widest = max((cell_len(self._cell(k, column.key)) for k in sample[:SAMPLE]), default=0)
-            if keep_widths:
-                measured.append(replace(column, natural=widest))
+            if keep_widths:  # narrower when no cell needs the width, never wider
+                least = max(widest, cell_len(column.label) + 1, 3)
+                measured.append(replace(column, width=min(column.width, least), natural=widest))
                 continue
             cap = 48 if column.flexible else 28
             measured.append(
@@ -246,9 +248,9 @@ class RecordTable(ScrollView, can_focus=True):
         self._update_virtual_size()
 
     def _grow(self, widths: list[int], room: int) -> int:
-        """Room to spare goes first to the text columns cut short (a name), a cell at
-        a time to the one that misses most, up to its widest cell; what is left is
-        returned."""
+        """Room to spare goes first to the text columns cut short (a name), the one
+        that misses least first (so that as many as can be are whole), up to its
+        widest cell; what is left is returned."""
         while room > 0:
             short = [
                 (column.natural - widths[i], i)
@@ -257,8 +259,10 @@ class RecordTable(ScrollView, can_focus=True):
             ]
             if not short:
                 break
-            widths[max(short)[1]] += 1
-            room -= 1
+            miss, i = min(short)
+            give = min(miss, room)
+            widths[i] += give
+            room -= give
         return room
 
     def _update_virtual_size(self) -> None:
