@@ -197,14 +197,15 @@ async def test_quote_to_paid_invoices_by_keys(example: Path) -> None:
 
 
 @sync
-async def test_a_refused_step_shows_the_rule_in_the_dialog(demo: Path) -> None:  # noqa: F811
+async def test_a_refused_step_shows_why_in_the_dialog(demo: Path) -> None:  # noqa: F811
     head = git(demo, "rev-parse", "HEAD")
     app = make_app(demo)
     async with app.run_test(size=SIZE) as pilot:
         await open_tab(pilot, QUOTED, "quotes")
         await step(pilot, "N")  # a second open quote of the deal
         assert isinstance(app.screen, Dialog)
-        assert "[quote-open-twice]" in shown(app.screen.query_one("#errors"))
+        errors = shown(app.screen.query_one("#errors"))
+        assert f"q-2026-0017 of {QUOTED} is still active: win, lose or revise it" in errors
         await pilot.press("escape")
         await settle(pilot)
         assert isinstance(app.screen, RecordScreen)
