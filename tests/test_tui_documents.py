@@ -397,7 +397,7 @@ async def test_documents_list_switches_type_filters_and_opens_the_deal(demo: Pat
         await pilot.press("down", "enter")  # the first status: open
         await settle(pilot)
         assert table.keys == ["ord-2026-0006"]
-        assert shown(app.screen.query_one("#totals")).startswith("1 open orders")
+        assert shown(app.screen.query_one("#totals")).startswith("1 open order ")
 
         await pilot.press("enter")
         await settle(pilot)
