@@ -27,7 +27,7 @@ from test_tui import (  # noqa: F401 - the demo fixtures
     type_text,
 )
 from textual.pilot import Pilot
-from textual.widgets import Input, Tabs
+from textual.widgets import Input, SelectionList, Tabs
 
 from crmfiles.documents.totals import document_totals
 from crmfiles.records.yamlio import parse
@@ -155,6 +155,13 @@ async def test_i_logs_an_interaction_on_the_deal(demo: Path) -> None:  # noqa: F
         await pilot.press("i")
         await settle(pilot)
         assert isinstance(app.screen, RecordForm) and app.screen.folder == "interactions"
+        # the deal's partner's contacts first, the deal's own ticked
+        contacts = app.screen.query_one("#contacts", SelectionList)
+        offered = [str(contacts.get_option_at_index(i).value) for i in range(contacts.option_count)]
+        theirs = [c for c in offered if record(demo, c)[1].get("partner") == "brauerei-falkenstein"]
+        assert theirs and offered[: len(theirs)] == theirs and len(offered) > len(theirs)
+        deal_contacts = record(demo, DEAL)[1]["contacts"]
+        assert deal_contacts and sorted(contacts.selected) == sorted(deal_contacts)
         await pick(pilot, "#type", "call")
         app.screen.query_one("#at", Input).focus()
         await type_text(pilot, "2026-11-22")
@@ -170,6 +177,7 @@ async def test_i_logs_an_interaction_on_the_deal(demo: Path) -> None:  # noqa: F
     data = parse((demo / path).read_text("utf-8"))
     assert data["opportunity"] == DEAL and data["partner"] == "brauerei-falkenstein"
     assert data["type"] == "call" and data["responsible"] == "anna.becker"
+    assert data["contacts"] == deal_contacts
     assert git(demo, "log", "-1", "--format=%s").startswith("crm: new interaction")
 
 
