@@ -356,3 +356,29 @@ async def test_at_160_columns_the_names_get_the_room(demo: Path) -> None:  # noq
             await settle(pilot)
             shown = "\n".join(lines(app.screen.query_one(table, RecordTable)))
             assert name in shown, shown
+
+
+@sync
+async def test_duplicate_is_not_made_by_a_stray_key_and_enter(demo: Path) -> None:  # noqa: F811
+    from test_tui import git
+
+    from crmfiles.tui.screens.actions import DuplicateDialog
+    from crmfiles.tui.screens.record import RecordScreen
+
+    head = git(demo, "rev-parse", "HEAD")
+    app = make_app(demo)
+    async with app.run_test(size=SMALL) as pilot:
+        await settle(pilot)
+        await go_to(pilot, "brauerei-falkenstein-stapler")
+        await pilot.press("enter")
+        await settle(pilot)
+        await pilot.press("d")
+        await settle(pilot)
+        dialog = app.screen
+        assert isinstance(dialog, DuplicateDialog)
+        assert app.focused is dialog.query_one("#cancel")
+        await pilot.press("x", "enter")
+        await settle(pilot)
+        assert isinstance(app.screen, RecordScreen)
+    assert git(demo, "rev-parse", "HEAD") == head
+    assert git(demo, "status", "--porcelain") == ""
