@@ -382,3 +382,27 @@ async def test_duplicate_is_not_made_by_a_stray_key_and_enter(demo: Path) -> Non
         assert isinstance(app.screen, RecordScreen)
     assert git(demo, "rev-parse", "HEAD") == head
     assert git(demo, "status", "--porcelain") == ""
+
+
+@sync
+async def test_a_board_card_at_80_columns_names_the_deal_then_its_partner_once(demo: Path) -> None:  # noqa: F811
+    from rich.text import Text
+
+    from crmfiles.tui.screens.kanban import CardList
+
+    app = make_app(demo)
+    async with app.run_test(size=SMALL) as pilot:
+        await settle(pilot)
+        await pilot.press("2")
+        await settle(pilot)
+        cards = [
+            str(cards.get_option_at_index(i).prompt)
+            if not isinstance(cards.get_option_at_index(i).prompt, Text)
+            else cards.get_option_at_index(i).prompt.plain  # type: ignore[union-attr]
+            for cards in app.screen.query(CardList)
+            for i in range(cards.option_count)
+        ]
+        [muller] = [c for c in cards if "Bremen" in c]
+        lines = muller.splitlines()
+        assert lines[:3] == ["E25 fleet", "renewal", "Bremen"], lines
+        assert lines[3].startswith("Müller") and muller.count("Müller") == 1
