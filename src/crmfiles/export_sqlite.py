@@ -19,7 +19,7 @@ import json
 import os
 import sqlite3
 import tempfile
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -29,11 +29,9 @@ from crmfiles.export import (
     catalog_rows,
     columns_of,
     field_types,
-    line_rows,
     money_fields,
-    record_rows,
 )
-from crmfiles.money import amount_of, cents, decimal, rates_from, weighted
+from crmfiles.money import cents, decimal, rates_from
 from crmfiles.progress import progress
 from crmfiles.records import CATALOGS, RECORD_FOLDERS
 from crmfiles.records.store import Repository
@@ -165,34 +163,12 @@ def export_sqlite(repo: Repository, target: Path, *, history: Any = None) -> dic
 
 
 def _write(db: sqlite3.Connection, repo: Repository, history: Any) -> dict[str, int]:
-    from crmfiles.history import all_events, positions
+    from crmfiles.history import all_events
 
     counts: dict[str, int] = {}
     steps = len(RECORD_FOLDERS) + len(CATALOGS) + 4
     with progress("Exporting SQLite", steps) as bar:
-        for folder, schema in RECORD_FOLDERS.items():
-            rows = record_rows(repo.records(folder), schema)
-            money = set(money_fields(schema))
-            if folder == "opportunities":
-                rows = list(_with_derived(repo, rows, history, positions))
-                money |= {"total_amount", "weighted_amount", "amount_base"}
-            counts[folder] = _money_table(
-                db, folder, rows, columns_of(rows), field_types(schema), money
-            )
-            bar.advance()
-        lines = line_rows(repo)
-        head = ["record_type", "record_id", "position"]
-        columns = head + [c for c in columns_of(lines) if c not in (*head, "id", "path")]
-        types = {"position": "integer", **field_types("line")}
-        counts["lines"] = _money_table(db, "lines", lines, columns, types, LINE_MONEY)
-        competitors = list(_competitor_rows(repo))
-        counts["competitors"] = _table(
-            db,
-            "competitors",
-            competitors,
-            ["opportunity_id", "position", "partner", "outcome", "comment"],
-            {"position": "integer"},
-        )
+        _records(db, repo, history, counts, bar.advance)
         bar.advance(2)
         events = [e.as_dict() for e in all_events(history)] if history else []
         counts["stage_history"] = _money_table(
@@ -226,37 +202,59 @@ def _write(db: sqlite3.Connection, repo: Repository, history: Any) -> dict[str, 
     return counts
 
 
-def _with_derived(
-    repo: Repository, rows: list[dict[str, Any]], history: Any, positions: Any
-) -> Iterator[dict[str, Any]]:
-    products = repo.catalog("products")
-    rates = rates_from(repo.catalog("currencies").values())
-    base = repo.config.currency
-    where = positions(history) if history is not None else {}
-    today = dt.date.today()
-    by_id = {r.id: r for r in repo.records("opportunities")}
-    for row in rows:
-        data = by_id[row["id"]].data
-        total = amount_of(data, products)
-        currency = str(data.get("currency") or base)
-        rate = Decimal(1) if currency == base else rates.get(currency)
-        position = where.get(row["id"])
-        row.update(  # (the export's own row: extended in place, not copied)
-            total_amount=total,
-            weighted_amount=weighted(total, data.get("probability")),
-            amount_base=total * rate if total is not None and rate is not None else None,
-            days_in_stage=position.days(today)
-            if position is not None and position.stage == data.get("stage")
-            else None,
+def _records(
+    db: sqlite3.Connection,
+    repo: Repository,
+    history: Any,
+    counts: dict[str, int],
+    advance: Callable[[], object],
+) -> None:
+    """The tables of the record folders, ``lines`` and ``competitors``: the records
+    streamed a folder at a time (:mod:`crmfiles.export_stream`), never all held."""
+    from crmfiles.export_stream import (
+        COMPETITOR_COLUMNS,
+        DERIVED_MONEY,
+        Derived,
+        Shape,
+        line_columns,
+        record_batches,
+        record_columns,
+        stages,
+    )
+    from crmfiles.history import positions
+    from crmfiles.records.stream import folder_batches
+
+    shapes = {
+        folder: Shape(
+            {*money_fields(schema), *(DERIVED_MONEY if folder == "opportunities" else ())},
+            field_types(schema),
+            record_columns,
         )
-        yield row
-
-
-def _competitor_rows(repo: Repository) -> Iterator[dict[str, Any]]:
-    for record in repo.records("opportunities"):
-        competitors = record.data.get("competitors")
-        if not isinstance(competitors, list):
-            continue
-        for position, entry in enumerate(competitors, start=1):
-            if isinstance(entry, dict):
-                yield {"opportunity_id": record.id, "position": position, **entry}
+        for folder, schema in RECORD_FOLDERS.items()
+    }
+    shapes["lines"] = Shape(
+        LINE_MONEY, {"position": "integer", **field_types("line")}, line_columns
+    )
+    shapes["competitors"] = Shape((), {"position": "integer"}, lambda _: COMPETITOR_COLUMNS)
+    staged = stages(db, [*RECORD_FOLDERS, "lines", "competitors"], shapes)
+    derived = Derived(
+        repo.catalog("products"),
+        rates_from(repo.catalog("currencies").values()),
+        repo.config.currency,
+        positions(history) if history is not None else {},
+        dt.date.today(),
+        False,
+    )
+    for folder in RECORD_FOLDERS:
+        batches = record_batches(
+            folder, shapes, derived._replace(opportunities=folder == "opportunities")
+        )
+        for batch in folder_batches(repo.source, folder, batches):
+            for table, part in batch.items():
+                staged[table].add(part)
+        counts[folder] = staged[folder].finish(folder)
+        advance()
+    counts["lines"] = staged["lines"].finish("lines")
+    counts["competitors"] = staged["competitors"].finish("competitors")
+    advance()
+    advance()

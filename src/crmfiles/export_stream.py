@@ -1,0 +1,258 @@
+"""``crm export sqlite``'s record tables written as the records stream by
+(:mod:`crmfiles.records.stream`), without holding them: each batch of records becomes
+rows ready for SQLite (money in cents, lists and mappings as JSON text), inserted
+into a staging table of the connection's temporary schema.
+
+A table's columns are only known once every record was seen (the first-seen order of
+the fields, ``path`` last; a field the schema does not type takes the type its values
+share), so the final table is created at the end and filled from the staging table
+in one ``INSERT ... SELECT``: SQLite applies the column's type affinity then exactly
+as it would have on a direct insert, and keeps the order of the rows.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from decimal import Decimal
+from typing import Any, NamedTuple
+
+from crmfiles.export import LINE_OWNERS, flatten, money_text
+from crmfiles.export_sqlite import _PLAIN, _SQL_TYPES, _cents, _quote, _sql_value
+from crmfiles.money import amount_of, line_total, weighted
+from crmfiles.records import RECORD_FOLDERS, Record
+
+BATCH = 1000  # records a batch: a few MB of rows in flight
+DERIVED_MONEY = ("total_amount", "weighted_amount", "amount_base")
+COMPETITOR_COLUMNS = ["opportunity_id", "position", "partner", "outcome", "comment"]
+
+
+class Part(NamedTuple):
+    """One table's rows of a batch: the fields in first-seen order, a tuple of values
+    per row (None where a row has no such field), and for each field whose type the
+    values decide, whether every value was an integer / a number (None: no value)."""
+
+    keys: list[str]
+    rows: list[tuple[Any, ...]]
+    kinds: dict[str, tuple[bool, bool] | None]
+
+
+class Derived(NamedTuple):
+    """What an opportunity's derived columns need, taken once before the stream."""
+
+    products: dict[str, Any]
+    rates: dict[str, Decimal]
+    base: str
+    where: dict[str, Any]  # id -> history position
+    today: dt.date
+    opportunities: bool  # the folder has the derived columns
+
+
+class Shape:
+    """How one table's fields become columns: money fields (``amount`` is stored as
+    ``amount_cents``), the declared types; ``columns`` orders the fields seen."""
+
+    def __init__(
+        self,
+        money: Iterable[str],
+        types: dict[str, str],
+        columns: Callable[[list[str]], list[str]],
+    ) -> None:
+        money = list(money)
+        self.cents = frozenset(m for m in money if "[]." not in m)
+        self.listed = [m for m in money if "[]." in m]
+        self.types = {**types, **{f"{m}_cents": "integer" for m in money}}
+        self.columns = columns
+
+    def name(self, key: str) -> str:
+        return f"{key}_cents" if key in self.cents else key
+
+    def declared(self, key: str) -> str | None:
+        return self.types.get(self.name(key))
+
+
+def record_columns(keys: list[str]) -> list[str]:
+    """:func:`crmfiles.export.columns_of`: ``id`` first, ``path`` last."""
+    return ["id", *(k for k in keys if k not in ("id", "path")), "path"]
+
+
+def line_columns(keys: list[str]) -> list[str]:
+    head = ["record_type", "record_id", "position"]
+    return head + [k for k in keys if k not in (*head, "id", "path")]
+
+
+# --- rows ------------------------------------------------------------------------------
+
+
+def _in_sql(row: dict[str, Any], shape: Shape) -> dict[str, Any]:
+    if shape.listed:
+        row = money_text(row, shape.listed)
+    for key in shape.cents.intersection(row):
+        row[key] = _cents(row[key])
+    return row
+
+
+class _Table:
+    def __init__(self, shape: Shape) -> None:
+        self.shape = shape
+        self.rows: list[dict[str, Any]] = []
+
+    def part(self) -> Part:
+        keys: dict[str, None] = {}
+        for row in self.rows:
+            keys.update(dict.fromkeys(row))
+        order = list(keys)
+        plain = _PLAIN
+        tuples = [
+            tuple([v if type(v) in plain else _sql_value(v) for v in map(row.get, order)])
+            for row in self.rows
+        ]
+        kinds: dict[str, tuple[bool, bool] | None] = {}
+        for i, key in enumerate(order):
+            if self.shape.declared(key) is None:
+                values = [t[i] for t in tuples if t[i] is not None]
+                kinds[key] = (
+                    (
+                        all(isinstance(v, int) for v in values),
+                        all(
+                            isinstance(v, (int, float)) and not isinstance(v, bool) for v in values
+                        ),
+                    )
+                    if values
+                    else None
+                )
+        self.rows.clear()  # (the batcher appends to this very list)
+        return Part(order, tuples, kinds)
+
+
+def record_batches(
+    folder: str, shapes: dict[str, Shape], derived: Derived
+) -> Callable[[Iterable[Record]], Iterator[dict[str, Part]]]:
+    """The batcher for :func:`crmfiles.records.stream.folder_batches`: per batch of
+    records, the rows of the folder's table, of ``lines`` and of ``competitors``."""
+
+    def batches(records: Iterable[Record]) -> Iterator[dict[str, Part]]:
+        tables = {name: _Table(shapes[name]) for name in (folder, "lines", "competitors")}
+        own, lines, competitors = (tables[n].rows for n in (folder, "lines", "competitors"))
+        shape = shapes[folder]
+        count = 0
+        for record in records:
+            data = record.data
+            row = {"id": record.id, **flatten(data), "path": record.path}
+            if derived.opportunities:
+                row.update(_derived(record, derived))
+            own.append(_in_sql(row, shape))
+            if folder in LINE_OWNERS:
+                lines.extend(_lines(record, derived, shapes["lines"]))
+            if folder == "opportunities":
+                competitors.extend(_competitors(record))
+            count += 1
+            if count % BATCH == 0:
+                yield {name: table.part() for name, table in tables.items()}
+        if count % BATCH:
+            yield {name: table.part() for name, table in tables.items()}
+
+    return batches
+
+
+def _derived(record: Record, derived: Derived) -> dict[str, Any]:
+    data = record.data
+    total = amount_of(data, derived.products)
+    currency = str(data.get("currency") or derived.base)
+    rate = Decimal(1) if currency == derived.base else derived.rates.get(currency)
+    position = derived.where.get(record.id)
+    return {
+        "total_amount": total,
+        "weighted_amount": weighted(total, data.get("probability")),
+        "amount_base": total * rate if total is not None and rate is not None else None,
+        "days_in_stage": position.days(derived.today)
+        if position is not None and position.stage == data.get("stage")
+        else None,
+    }
+
+
+def _lines(record: Record, derived: Derived, shape: Shape) -> Iterator[dict[str, Any]]:
+    """:func:`crmfiles.export.line_rows` of one record."""
+    lines = record.data.get("lines")
+    if not isinstance(lines, list):
+        return
+    products = derived.products
+    for position, line in enumerate(lines, start=1):
+        if not isinstance(line, dict):
+            continue
+        row = {
+            "record_type": RECORD_FOLDERS[record.folder],
+            "record_id": record.id,
+            "position": position,
+            **flatten(line),
+            "line_total": line_total(line, products),
+        }
+        yield _in_sql(row, shape)
+
+
+def _competitors(record: Record) -> Iterator[dict[str, Any]]:
+    competitors = record.data.get("competitors")
+    if not isinstance(competitors, list):
+        return
+    for position, entry in enumerate(competitors, start=1):
+        if isinstance(entry, dict):
+            row = {"opportunity_id": record.id, "position": position, **entry}
+            yield {k: row.get(k) for k in COMPETITOR_COLUMNS}
+
+
+# --- staging ---------------------------------------------------------------------------
+
+
+class Stage:
+    """One table's rows in a staging table of the temporary schema, until
+    :meth:`finish` knows its columns."""
+
+    def __init__(self, db: Any, name: str, shape: Shape) -> None:
+        self.db, self.shape = db, shape
+        self.table = f"temp.{_quote('stage_' + name)}"
+        self.keys: dict[str, int] = {}
+        self.kinds: dict[str, tuple[bool, bool]] = {}
+        self.count = 0
+        db.execute(f"CREATE TABLE {self.table} (_)")
+
+    def add(self, part: Part) -> None:
+        for key in part.keys:
+            if key not in self.keys:
+                self.keys[key] = len(self.keys)
+                self.db.execute(f"ALTER TABLE {self.table} ADD COLUMN c{self.keys[key]}")
+        for key, kind in part.kinds.items():
+            if kind is not None:
+                old = self.kinds.get(key, (True, True))
+                self.kinds[key] = (old[0] and kind[0], old[1] and kind[1])
+        if part.rows:
+            names = ", ".join(f"c{self.keys[k]}" for k in part.keys)
+            marks = ", ".join("?" for _ in part.keys)
+            self.db.executemany(f"INSERT INTO {self.table} ({names}) VALUES ({marks})", part.rows)
+            self.count += len(part.rows)
+
+    def finish(self, name: str) -> int:
+        """The table ``name`` created and filled; the staging table dropped."""
+        columns = self.shape.columns(list(self.keys))
+        spec = ", ".join(
+            f"{_quote(self.shape.name(c).replace('.', '_'))} {self._type(c)}" for c in columns
+        )
+        self.db.execute(f"CREATE TABLE {_quote(name)} ({spec})")
+        picked = ", ".join(f"c{self.keys[c]}" if c in self.keys else "NULL" for c in columns)
+        self.db.execute(
+            f"INSERT INTO {_quote(name)} SELECT {picked} FROM {self.table} ORDER BY rowid"
+        )
+        self.db.execute(f"DROP TABLE {self.table}")
+        return self.count
+
+    def _type(self, key: str) -> str:
+        declared = self.shape.declared(key)
+        if declared is not None:
+            return _SQL_TYPES.get(declared, "TEXT")
+        kind = self.kinds.get(key)
+        if kind is None:
+            return "TEXT"
+        return "INTEGER" if kind[0] else "NUMERIC" if kind[1] else "TEXT"
+
+
+def stages(db: Any, names: Sequence[str], shapes: dict[str, Shape]) -> dict[str, Stage]:
+    return {name: Stage(db, name, shapes[name]) for name in names}
