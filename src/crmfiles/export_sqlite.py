@@ -25,7 +25,6 @@ from pathlib import Path
 from typing import Any
 
 from crmfiles.export import (
-    LINE_MONEY,
     catalog_rows,
     columns_of,
     field_types,
@@ -207,36 +206,17 @@ def _records(
     repo: Repository,
     history: Any,
     counts: dict[str, int],
-    advance: Callable[[], object],
+    advance: Callable[..., object],
 ) -> None:
     """The tables of the record folders, ``lines`` and ``competitors``: the records
-    streamed a folder at a time (:mod:`crmfiles.export_stream`), never all held."""
-    from crmfiles.export_stream import (
-        COMPETITOR_COLUMNS,
-        DERIVED_MONEY,
-        Derived,
-        Shape,
-        line_columns,
-        record_batches,
-        record_columns,
-        stages,
-    )
+    streamed a folder at a time into staging tables (:mod:`crmfiles.export_stream`),
+    never all held; half of a large folder in a forked child, which stages its rows in
+    a file of its own, attached here to be copied from."""
+    from crmfiles.export_stream import Derived, HalfRun, finish, kept, shapes_of
     from crmfiles.history import positions
-    from crmfiles.records.stream import folder_batches
+    from crmfiles.records.stream import folder_halves
 
-    shapes = {
-        folder: Shape(
-            {*money_fields(schema), *(DERIVED_MONEY if folder == "opportunities" else ())},
-            field_types(schema),
-            record_columns,
-        )
-        for folder, schema in RECORD_FOLDERS.items()
-    }
-    shapes["lines"] = Shape(
-        LINE_MONEY, {"position": "integer", **field_types("line")}, line_columns
-    )
-    shapes["competitors"] = Shape((), {"position": "integer"}, lambda _: COMPETITOR_COLUMNS)
-    staged = stages(db, [*RECORD_FOLDERS, "lines", "competitors"], shapes)
+    shapes = shapes_of()
     derived = Derived(
         repo.catalog("products"),
         rates_from(repo.catalog("currencies").values()),
@@ -245,16 +225,26 @@ def _records(
         dt.date.today(),
         False,
     )
+    later: dict[str, list[Any]] = {"lines": [], "competitors": []}
     for folder in RECORD_FOLDERS:
-        batches = record_batches(
-            folder, shapes, derived._replace(opportunities=folder == "opportunities")
-        )
-        for batch in folder_batches(repo.source, folder, batches):
-            for table, part in batch.items():
-                staged[table].add(part)
-        counts[folder] = staged[folder].finish(folder)
+        run = HalfRun(db, folder, shapes, derived._replace(opportunities=folder == "opportunities"))
+        halves = list(folder_halves(repo.source, folder, run))
+        files = [path for path, _ in halves if path is not None]
+        for path in files:
+            db.commit()  # (no ATTACH inside a transaction)
+            db.execute("ATTACH DATABASE ? AS half", (path,))
+        try:
+            summaries = [summary for _, summary in halves]
+            parts = [s[folder] for s in summaries if folder in s]
+            counts[folder] = finish(db, folder, shapes[folder], parts)
+            for table, staged in later.items():
+                staged.extend(kept(db, s[table]) for s in summaries if table in s)
+        finally:
+            for path in files:
+                db.commit()
+                db.execute("DETACH DATABASE half")
+                Path(path).unlink(missing_ok=True)
         advance()
-    counts["lines"] = staged["lines"].finish("lines")
-    counts["competitors"] = staged["competitors"].finish("competitors")
-    advance()
-    advance()
+    counts["lines"] = finish(db, "lines", shapes["lines"], later["lines"])
+    counts["competitors"] = finish(db, "competitors", shapes["competitors"], later["competitors"])
+    advance(2)

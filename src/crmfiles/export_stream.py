@@ -13,11 +13,22 @@ as it would have on a direct insert, and keeps the order of the rows.
 from __future__ import annotations
 
 import datetime as dt
+import os
+import sqlite3
+import tempfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from decimal import Decimal
+from pathlib import Path
 from typing import Any, NamedTuple
 
-from crmfiles.export import LINE_OWNERS, flatten, money_text
+from crmfiles.export import (
+    LINE_MONEY,
+    LINE_OWNERS,
+    field_types,
+    flatten,
+    money_fields,
+    money_text,
+)
 from crmfiles.export_sqlite import _PLAIN, _SQL_TYPES, _cents, _quote, _sql_value
 from crmfiles.money import amount_of, line_total, weighted
 from crmfiles.records import RECORD_FOLDERS, Record
@@ -203,56 +214,164 @@ def _competitors(record: Record) -> Iterator[dict[str, Any]]:
 # --- staging ---------------------------------------------------------------------------
 
 
-class Stage:
-    """One table's rows in a staging table of the temporary schema, until
-    :meth:`finish` knows its columns."""
+class Staged(NamedTuple):
+    """One table's rows of a run, in a staging table: its columns ``c0``, ``c1``, ...
+    hold the fields ``keys``; ``kinds`` as in :class:`Part`, for the whole run."""
 
-    def __init__(self, db: Any, name: str, shape: Shape) -> None:
-        self.db, self.shape = db, shape
-        self.table = f"temp.{_quote('stage_' + name)}"
-        self.keys: dict[str, int] = {}
-        self.kinds: dict[str, tuple[bool, bool]] = {}
-        self.count = 0
-        db.execute(f"CREATE TABLE {self.table} (_)")
+    table: str
+    keys: list[str]
+    kinds: dict[str, tuple[bool, bool] | None]
+    size: int  # rows
 
-    def add(self, part: Part) -> None:
+
+class Staging:
+    """The batches of a run written to staging tables, one per table, in ``db``'s
+    schema ``schema`` (``temp`` here; ``main`` of its own file in a forked child, which
+    the summary calls ``label``: the name it is attached as)."""
+
+    def __init__(self, db: Any, schema: str, label: str) -> None:
+        self.db, self.schema, self.label = db, schema, label
+        self.tables: dict[str, tuple[str, dict[str, int], dict[str, Any]]] = {}
+        self.counts: dict[str, int] = {}
+
+    def add(self, batch: dict[str, Part]) -> None:
+        for name, part in batch.items():
+            self._add(name, part)
+
+    def _add(self, name: str, part: Part) -> None:
+        if name not in self.tables:
+            global _STAGED
+            _STAGED += 1
+            table = _quote(f"stage_{_STAGED}")
+            self.db.execute(f"CREATE TABLE {self.schema}.{table} (_)")
+            self.tables[name] = (table, {}, {})
+            self.counts[name] = 0
+        table, keys, kinds = self.tables[name]
+        table = f"{self.schema}.{table}"
         for key in part.keys:
-            if key not in self.keys:
-                self.keys[key] = len(self.keys)
-                self.db.execute(f"ALTER TABLE {self.table} ADD COLUMN c{self.keys[key]}")
-        for key, kind in part.kinds.items():
-            if kind is not None:
-                old = self.kinds.get(key, (True, True))
-                self.kinds[key] = (old[0] and kind[0], old[1] and kind[1])
+            if key not in keys:
+                keys[key] = len(keys)
+                self.db.execute(f"ALTER TABLE {table} ADD COLUMN c{keys[key]}")
+        _merge(kinds, part.kinds)
         if part.rows:
-            names = ", ".join(f"c{self.keys[k]}" for k in part.keys)
+            names = ", ".join(f"c{keys[k]}" for k in part.keys)
             marks = ", ".join("?" for _ in part.keys)
-            self.db.executemany(f"INSERT INTO {self.table} ({names}) VALUES ({marks})", part.rows)
-            self.count += len(part.rows)
+            self.db.executemany(f"INSERT INTO {table} ({names}) VALUES ({marks})", part.rows)
+            self.counts[name] += len(part.rows)
 
-    def finish(self, name: str) -> int:
-        """The table ``name`` created and filled; the staging table dropped."""
-        columns = self.shape.columns(list(self.keys))
-        spec = ", ".join(
-            f"{_quote(self.shape.name(c).replace('.', '_'))} {self._type(c)}" for c in columns
+    def summary(self) -> dict[str, Staged]:
+        return {
+            name: Staged(f"{self.label}.{table}", list(keys), kinds, self.counts[name])
+            for name, (table, keys, kinds) in self.tables.items()
+        }
+
+
+_STAGED = 0  # staging tables made by this process (their names)
+
+
+def _merge(
+    kinds: dict[str, tuple[bool, bool] | None], more: dict[str, tuple[bool, bool] | None]
+) -> None:
+    for key, kind in more.items():
+        old = kinds.get(key)
+        kinds[key] = (
+            kind
+            if old is None
+            else old
+            if kind is None
+            else (old[0] and kind[0], old[1] and kind[1])
         )
-        self.db.execute(f"CREATE TABLE {_quote(name)} ({spec})")
-        picked = ", ".join(f"c{self.keys[c]}" if c in self.keys else "NULL" for c in columns)
-        self.db.execute(
-            f"INSERT INTO {_quote(name)} SELECT {picked} FROM {self.table} ORDER BY rowid"
+
+
+def finish(db: Any, name: str, shape: Shape, parts: Sequence[Staged]) -> int:
+    """The table ``name`` created from its staged parts (in order) and filled."""
+    keys: dict[str, None] = {}
+    kinds: dict[str, tuple[bool, bool] | None] = {}
+    for part in parts:
+        keys.update(dict.fromkeys(part.keys))
+        _merge(kinds, part.kinds)
+    columns = shape.columns(list(keys))
+    spec = ", ".join(
+        f"{_quote(shape.name(c).replace('.', '_'))} {_type(shape, kinds, c)}" for c in columns
+    )
+    db.execute(f"CREATE TABLE {_quote(name)} ({spec})")
+    for part in parts:
+        at = {k: i for i, k in enumerate(part.keys)}
+        picked = ", ".join(f"c{at[c]}" if c in at else "NULL" for c in columns)
+        db.execute(f"INSERT INTO {_quote(name)} SELECT {picked} FROM {part.table} ORDER BY rowid")
+        if part.table.startswith("temp."):
+            db.execute(f"DROP TABLE {part.table}")
+    return sum(part.size for part in parts)
+
+
+def _type(shape: Shape, kinds: dict[str, tuple[bool, bool] | None], key: str) -> str:
+    declared = shape.declared(key)
+    if declared is not None:
+        return _SQL_TYPES.get(declared, "TEXT")
+    kind = kinds.get(key)
+    if kind is None:
+        return "TEXT"
+    return "INTEGER" if kind[0] else "NUMERIC" if kind[1] else "TEXT"
+
+
+def kept(db: Any, staged: Staged) -> Staged:
+    """A staged part of a forked child's file copied to the temporary schema, to be
+    read after the file is detached."""
+    if not staged.table.startswith("half."):
+        return staged
+    global _STAGED
+    _STAGED += 1
+    table = f"temp.{_quote(f'stage_{_STAGED}')}"
+    db.execute(f"CREATE TABLE {table} AS SELECT * FROM {staged.table} ORDER BY rowid")
+    return staged._replace(table=table)
+
+
+class HalfRun:
+    """What :func:`crmfiles.records.stream.folder_halves` runs on each half of a
+    folder: its records' rows staged, here in ``db``'s temporary schema, in a forked
+    child in a file of its own; the file (None here) and the summary back."""
+
+    def __init__(self, db: Any, folder: str, shapes: dict[str, Shape], derived: Derived) -> None:
+        self.db, self.shapes = db, shapes
+        self.batches = record_batches(folder, shapes, derived)
+
+    def __call__(
+        self, records: Iterable[Record], forked: bool
+    ) -> tuple[str | None, dict[str, Staged]]:
+        if not forked:
+            staging = Staging(self.db, "temp", "temp")
+            for batch in self.batches(records):
+                staging.add(batch)
+            return None, staging.summary()
+        fd, path = tempfile.mkstemp(prefix="crm-export-", suffix=".db")
+        os.close(fd)
+        try:
+            own = sqlite3.connect(path)
+            own.execute("PRAGMA journal_mode = OFF")
+            own.execute("PRAGMA synchronous = OFF")
+            staging = Staging(own, "main", "half")
+            for batch in self.batches(records):
+                staging.add(batch)
+            own.commit()
+            own.close()
+        except BaseException:
+            Path(path).unlink(missing_ok=True)
+            raise
+        return path, staging.summary()
+
+
+def shapes_of() -> dict[str, Shape]:
+    """The shape of each record folder's table, of ``lines`` and of ``competitors``."""
+    shapes = {
+        folder: Shape(
+            {*money_fields(schema), *(DERIVED_MONEY if folder == "opportunities" else ())},
+            field_types(schema),
+            record_columns,
         )
-        self.db.execute(f"DROP TABLE {self.table}")
-        return self.count
-
-    def _type(self, key: str) -> str:
-        declared = self.shape.declared(key)
-        if declared is not None:
-            return _SQL_TYPES.get(declared, "TEXT")
-        kind = self.kinds.get(key)
-        if kind is None:
-            return "TEXT"
-        return "INTEGER" if kind[0] else "NUMERIC" if kind[1] else "TEXT"
-
-
-def stages(db: Any, names: Sequence[str], shapes: dict[str, Shape]) -> dict[str, Stage]:
-    return {name: Stage(db, name, shapes[name]) for name in names}
+        for folder, schema in RECORD_FOLDERS.items()
+    }
+    shapes["lines"] = Shape(
+        LINE_MONEY, {"position": "integer", **field_types("line")}, line_columns
+    )
+    shapes["competitors"] = Shape((), {"position": "integer"}, lambda _: COMPETITOR_COLUMNS)
+    return shapes

@@ -24,38 +24,42 @@ from crmfiles.records import classify
 from crmfiles.records.sources import RawFile, Source, WorkTree
 from crmfiles.records.store import Record, read_record
 
-T = TypeVar("T")
-Batcher = Callable[[Iterable[Record]], Iterator[T]]
+R = TypeVar("R")
+Run = Callable[[Iterable[Record], bool], R]
 
 MIN_FILES = 2000  # fewer files than this: not worth a process
 
 
-def folder_batches(source: Source, folder: str, batches: Batcher[T]) -> Iterator[T]:
-    """``batches`` of the folder's records (:meth:`Repository.records`' records, in
-    path order, a file that cannot be read left out with a warning), run on a stream
-    of them; the second half in a forked child when that pays."""
+def folder_halves(source: Source, folder: str, run: Run[R]) -> Iterator[R]:
+    """What ``run`` makes of the folder's records (:meth:`Repository.records`' records,
+    in path order, a file that cannot be read left out with a warning): of all of them,
+    or, when a forked child pays, of the first half here and then of the second half
+    in the child (``run(records, True)``; its answer pickled back: a summary of what
+    it wrote, say, not the rows)."""
     paths = _paths(source, folder)
     if paths is None or not _can_fork(paths):
-        yield from batches(_records(source.folder_files(folder)))
+        yield run(_records(source.folder_files(folder)), False)
         return
     split = len(paths) // 2
     with tempfile.TemporaryFile() as spool:
-        pid = _fork_half(source, paths[split:], batches, spool)
+        pid = _fork_half(source, paths[split:], run, spool)
         if pid is None:
-            yield from batches(_records(source.folder_files(folder)))
+            yield run(_records(source.folder_files(folder)), False)
             return
         status: int | None = None
         try:
-            yield from batches(_records(source.files_at(paths[:split])))
+            mine = run(_records(source.files_at(paths[:split])), False)
             status = os.waitpid(pid, 0)[1]
         finally:
-            if status is None:  # (the reader stopped early: the child is still reaped)
+            if status is None:  # (this half failed: the child is still reaped)
                 os.waitpid(pid, 0)
-        if status != 0:
-            yield from batches(_records(source.files_at(paths[split:])))
-            return
+        yield mine
         spool.seek(0)
-        yield from _replayed(spool)
+        answer = _answer(spool) if status == 0 else None
+        if answer is None:
+            yield run(_records(source.files_at(paths[split:])), False)
+            return
+        yield answer[0]
 
 
 def _paths(source: Source, folder: str) -> list[str] | None:
@@ -95,35 +99,29 @@ def _records(files: Iterable[RawFile]) -> Iterator[Record]:
             yield record
 
 
-def _fork_half(
-    source: Source, paths: list[str], batches: Batcher[Any], spool: IO[bytes]
-) -> int | None:
+def _fork_half(source: Source, paths: list[str], run: Run[Any], spool: IO[bytes]) -> int | None:
     try:
         pid = os.fork()
     except OSError:
         return None
     if pid:
         return pid
-    status = 1  # the child: its half into the spool, its warnings after, and out
+    status = 1  # the child: its answer and its warnings into the spool, and out
     try:
         notices.drain()
-        for batch in batches(_records(source.files_at(paths))):
-            pickle.dump((True, batch), spool, protocol=pickle.HIGHEST_PROTOCOL)
-        pickle.dump((False, notices.drain()), spool, protocol=pickle.HIGHEST_PROTOCOL)
+        answer = run(_records(source.files_at(paths)), True)
+        pickle.dump((answer, notices.drain()), spool, protocol=pickle.HIGHEST_PROTOCOL)
         spool.flush()
         status = 0
     finally:
         os._exit(status)
 
 
-def _replayed(spool: IO[bytes]) -> Iterator[Any]:
-    while True:
-        try:
-            more, item = pickle.load(spool)
-        except EOFError:
-            return
-        if not more:
-            for message in item:
-                notices.warn(message)
-            return
-        yield item
+def _answer(spool: IO[bytes]) -> tuple[Any] | None:
+    try:
+        answer, warnings = pickle.load(spool)
+    except (pickle.UnpicklingError, EOFError, AttributeError, ValueError, TypeError):
+        return None
+    for message in warnings:
+        notices.warn(message)
+    return (answer,)
