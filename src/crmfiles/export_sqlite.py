@@ -37,12 +37,6 @@ from crmfiles.records.store import Repository
 
 _SQL_TYPES = {"integer": "INTEGER", "number": "NUMERIC", "boolean": "INTEGER"}
 _INT64 = 2**63
-HISTORY_COLUMNS = [
-    "id", "commit", "merge", "date", "author", "email", "change",
-    "from_stage", "to_stage", "from_status", "to_status", "loss_reason",
-    "probability", "previous_probability", "amount", "previous_amount",
-    "currency", "days_in_previous",
-]  # fmt: skip
 
 
 # --- money as cents --------------------------------------------------------------------
@@ -162,24 +156,10 @@ def export_sqlite(repo: Repository, target: Path, *, history: Any = None) -> dic
 
 
 def _write(db: sqlite3.Connection, repo: Repository, history: Any) -> dict[str, int]:
-    from crmfiles.history import all_events
-
     counts: dict[str, int] = {}
     steps = len(RECORD_FOLDERS) + len(CATALOGS) + 4
     with progress("Exporting SQLite", steps) as bar:
         _records(db, repo, history, counts, bar.advance)
-        bar.advance(2)
-        events = [e.as_dict() for e in all_events(history)] if history else []
-        counts["stage_history"] = _money_table(
-            db,
-            "stage_history",
-            events,
-            HISTORY_COLUMNS,
-            {"probability": "integer", "previous_probability": "integer",
-             "days_in_previous": "integer"},
-            ("amount", "previous_amount"),
-        )  # fmt: skip
-        bar.advance()
         for name in CATALOGS:
             rows = catalog_rows(repo, name)
             columns = [c for c in columns_of(rows) if c != "path"]
@@ -212,9 +192,9 @@ def _records(
     streamed a folder at a time into staging tables (:mod:`crmfiles.export_stream`),
     never all held; half of a large folder in a forked child, which stages its rows in
     a file of its own, attached here to be copied from."""
-    from crmfiles.export_stream import Derived, HalfRun, finish, kept, shapes_of
-    from crmfiles.history import positions
-    from crmfiles.records.stream import folder_halves
+    from crmfiles.export_stream import Derived, event_batches, finish, shapes_of, staged
+    from crmfiles.history import all_events, positions
+    from crmfiles.records.stream import Forked
 
     shapes = shapes_of()
     derived = Derived(
@@ -226,25 +206,69 @@ def _records(
         False,
     )
     later: dict[str, list[Any]] = {"lines": [], "competitors": []}
-    for folder in RECORD_FOLDERS:
-        run = HalfRun(db, folder, shapes, derived._replace(opportunities=folder == "opportunities"))
-        halves = list(folder_halves(repo.source, folder, run))
-        files = [path for path, _ in halves if path is not None]
-        for path in files:
-            db.commit()  # (no ATTACH inside a transaction)
-            db.execute("ATTACH DATABASE ? AS half", (path,))
-        try:
-            summaries = [summary for _, summary in halves]
-            parts = [s[folder] for s in summaries if folder in s]
-            counts[folder] = finish(db, folder, shapes[folder], parts)
-            for table, staged in later.items():
-                staged.extend(kept(db, s[table]) for s in summaries if table in s)
-        finally:
-            for path in files:
-                db.commit()
-                db.execute("DETACH DATABASE half")
-                Path(path).unlink(missing_ok=True)
-        advance()
+
+    def history_rows(forked: bool) -> tuple[str | None, dict[str, Any]]:
+        events = all_events(history) if history else []
+        return staged(db, event_batches(events, shapes["stage_history"]), forked)
+
+    history_child = Forked(lambda: history_rows(True))  # (while the folders are read)
+    try:
+        _folders(db, repo, shapes, derived, later, counts, advance)
+    except BaseException:
+        answer = history_child.answer()
+        if answer:
+            Path(answer[0][0]).unlink(missing_ok=True)
+        raise
     counts["lines"] = finish(db, "lines", shapes["lines"], later["lines"])
     counts["competitors"] = finish(db, "competitors", shapes["competitors"], later["competitors"])
     advance(2)
+    answer = history_child.answer()
+    path, summary = answer[0] if answer else history_rows(False)
+    _attached(db, path, lambda: counts.update(stage_history=finish(
+        db, "stage_history", shapes["stage_history"], list(summary.values()))))  # fmt: skip
+    advance()
+
+
+def _folders(
+    db: sqlite3.Connection,
+    repo: Repository,
+    shapes: dict[str, Any],
+    derived: Any,
+    later: dict[str, list[Any]],
+    counts: dict[str, int],
+    advance: Callable[..., object],
+) -> None:
+    from crmfiles.export_stream import HalfRun, finish, kept
+    from crmfiles.records.stream import folder_halves
+
+    for folder in RECORD_FOLDERS:
+        run = HalfRun(db, folder, shapes, derived._replace(opportunities=folder == "opportunities"))
+        halves = list(folder_halves(repo.source, folder, run))
+        summaries = [summary for _, summary in halves]
+
+        def copy(folder: str = folder, summaries: list[Any] = summaries) -> None:
+            parts = [s[folder] for s in summaries if folder in s]
+            counts[folder] = finish(db, folder, shapes[folder], parts)
+            for table, kept_parts in later.items():
+                kept_parts.extend(kept(db, s[table]) for s in summaries if table in s)
+
+        _attached(db, next((p for p, _ in halves if p is not None), None), copy)
+        advance()
+
+
+def _attached(db: sqlite3.Connection, path: str | None, work: Callable[[], object]) -> None:
+    """``work`` with a forked child's staging file (if any) attached as ``half``; the
+    file removed after."""
+    if path is None:
+        work()
+        return
+    try:
+        db.commit()  # (no ATTACH inside a transaction)
+        db.execute("ATTACH DATABASE ? AS half", (path,))
+        try:
+            work()
+        finally:
+            db.commit()
+            db.execute("DETACH DATABASE half")
+    finally:
+        Path(path).unlink(missing_ok=True)

@@ -35,6 +35,12 @@ from crmfiles.records import RECORD_FOLDERS, Record
 
 BATCH = 1000  # records a batch: a few MB of rows in flight
 DERIVED_MONEY = ("total_amount", "weighted_amount", "amount_base")
+HISTORY_COLUMNS = [
+    "id", "commit", "merge", "date", "author", "email", "change",
+    "from_stage", "to_stage", "from_status", "to_status", "loss_reason",
+    "probability", "previous_probability", "amount", "previous_amount",
+    "currency", "days_in_previous",
+]  # fmt: skip
 COMPETITOR_COLUMNS = ["opportunity_id", "position", "partner", "outcome", "comment"]
 
 
@@ -338,26 +344,46 @@ class HalfRun:
     def __call__(
         self, records: Iterable[Record], forked: bool
     ) -> tuple[str | None, dict[str, Staged]]:
-        if not forked:
-            staging = Staging(self.db, "temp", "temp")
-            for batch in self.batches(records):
-                staging.add(batch)
-            return None, staging.summary()
-        fd, path = tempfile.mkstemp(prefix="crm-export-", suffix=".db")
-        os.close(fd)
-        try:
-            own = sqlite3.connect(path)
-            own.execute("PRAGMA journal_mode = OFF")
-            own.execute("PRAGMA synchronous = OFF")
-            staging = Staging(own, "main", "half")
-            for batch in self.batches(records):
-                staging.add(batch)
-            own.commit()
-            own.close()
-        except BaseException:
-            Path(path).unlink(missing_ok=True)
-            raise
-        return path, staging.summary()
+        return staged(self.db, self.batches(records), forked)
+
+
+def staged(
+    db: Any, batches: Iterable[dict[str, Part]], forked: bool
+) -> tuple[str | None, dict[str, Staged]]:
+    """The batches staged: in ``db``'s temporary schema, or, in a forked child, in a
+    file of its own (its path back, with the summary)."""
+    if not forked:
+        staging = Staging(db, "temp", "temp")
+        for batch in batches:
+            staging.add(batch)
+        return None, staging.summary()
+    fd, path = tempfile.mkstemp(prefix="crm-export-", suffix=".db")
+    os.close(fd)
+    try:
+        own = sqlite3.connect(path)
+        own.execute("PRAGMA journal_mode = OFF")
+        own.execute("PRAGMA synchronous = OFF")
+        staging = Staging(own, "main", "half")
+        for batch in batches:
+            staging.add(batch)
+        own.commit()
+        own.close()
+    except BaseException:
+        Path(path).unlink(missing_ok=True)
+        raise
+    return path, staging.summary()
+
+
+def event_batches(events: Iterable[Any], shape: Shape) -> Iterator[dict[str, Part]]:
+    """The rows of ``stage_history``: one per history event, in batches."""
+    table = _Table(shape)
+    for event in events:
+        shown = event.as_dict()
+        table.rows.append(_in_sql({c: shown.get(c) for c in HISTORY_COLUMNS}, shape))
+        if len(table.rows) == BATCH:
+            yield {"stage_history": table.part()}
+    if table.rows:
+        yield {"stage_history": table.part()}
 
 
 def shapes_of() -> dict[str, Shape]:
@@ -374,4 +400,10 @@ def shapes_of() -> dict[str, Shape]:
         LINE_MONEY, {"position": "integer", **field_types("line")}, line_columns
     )
     shapes["competitors"] = Shape((), {"position": "integer"}, lambda _: COMPETITOR_COLUMNS)
+    shapes["stage_history"] = Shape(
+        ("amount", "previous_amount"),
+        {"probability": "integer", "previous_probability": "integer",
+         "days_in_previous": "integer"},
+        lambda _: HISTORY_COLUMNS,
+    )  # fmt: skip
     return shapes

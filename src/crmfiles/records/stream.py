@@ -37,29 +37,50 @@ def folder_halves(source: Source, folder: str, run: Run[R]) -> Iterator[R]:
     in the child (``run(records, True)``; its answer pickled back: a summary of what
     it wrote, say, not the rows)."""
     paths = _paths(source, folder)
-    if paths is None or not _can_fork(paths):
+    if paths is None or len(paths) < MIN_FILES:
         yield run(_records(source.folder_files(folder)), False)
         return
     split = len(paths) // 2
-    with tempfile.TemporaryFile() as spool:
-        pid = _fork_half(source, paths[split:], run, spool)
-        if pid is None:
-            yield run(_records(source.folder_files(folder)), False)
+    child = Forked(lambda: run(_records(source.files_at(paths[split:])), True))
+    try:
+        mine = run(_records(source.files_at(paths[:split] if child.pid else paths)), False)
+    finally:
+        answer = child.answer()
+    yield mine
+    if child.pid:
+        yield answer[0] if answer else run(_records(source.files_at(paths[split:])), False)
+
+
+class Forked:
+    """``work`` run in a forked child, when there is a second core and no other thread
+    (forking a threaded process can deadlock the child); :meth:`answer` waits for it.
+    ``pid`` is 0 when no child runs: the caller does the work itself."""
+
+    def __init__(self, work: Callable[[], Any]) -> None:
+        self.pid = 0
+        if (os.cpu_count() or 1) < 2 or not hasattr(os, "fork") or threading.active_count() > 1:
             return
-        status: int | None = None
+        self.spool = tempfile.TemporaryFile()  # noqa: SIM115 - closed by answer()
         try:
-            mine = run(_records(source.files_at(paths[:split])), False)
-            status = os.waitpid(pid, 0)[1]
-        finally:
-            if status is None:  # (this half failed: the child is still reaped)
-                os.waitpid(pid, 0)
-        yield mine
-        spool.seek(0)
-        answer = _answer(spool) if status == 0 else None
-        if answer is None:
-            yield run(_records(source.files_at(paths[split:])), False)
+            self.pid = os.fork()
+        except OSError:
+            self.spool.close()
             return
-        yield answer[0]
+        if self.pid == 0:
+            _child(work, self.spool)
+
+    def answer(self) -> tuple[Any] | None:
+        """``(what work returned,)``; None when the child failed (or none ran), with the
+        child's warnings passed on."""
+        if not self.pid:
+            return None
+        with self.spool:
+            status = os.waitpid(self.pid, 0)[1]
+            self.pid = -1  # (reaped)
+            if status != 0:
+                return None
+            self.spool.seek(0)
+            return _answer(self.spool)
 
 
 def _paths(source: Source, folder: str) -> list[str] | None:
@@ -72,15 +93,6 @@ def _paths(source: Source, folder: str) -> list[str] | None:
     stems = [classify(p) for p in paths]
     ids = [place.id for place in stems if place is not None and place.kind == "record"]
     return paths if len(set(ids)) == len(ids) else None
-
-
-def _can_fork(paths: list[str]) -> bool:
-    return (
-        len(paths) >= MIN_FILES
-        and (os.cpu_count() or 1) >= 2
-        and hasattr(os, "fork")
-        and threading.active_count() == 1  # forking a threaded process can deadlock
-    )
 
 
 def _records(files: Iterable[RawFile]) -> Iterator[Record]:
@@ -99,17 +111,11 @@ def _records(files: Iterable[RawFile]) -> Iterator[Record]:
             yield record
 
 
-def _fork_half(source: Source, paths: list[str], run: Run[Any], spool: IO[bytes]) -> int | None:
-    try:
-        pid = os.fork()
-    except OSError:
-        return None
-    if pid:
-        return pid
-    status = 1  # the child: its answer and its warnings into the spool, and out
+def _child(work: Callable[[], Any], spool: IO[bytes]) -> None:
+    status = 1  # the child: the answer and its warnings into the spool, and out
     try:
         notices.drain()
-        answer = run(_records(source.files_at(paths)), True)
+        answer = work()
         pickle.dump((answer, notices.drain()), spool, protocol=pickle.HIGHEST_PROTOCOL)
         spool.flush()
         status = 0
