@@ -45,10 +45,13 @@ _INT64 = 2**63
 def _cents(value: Any) -> int | str | None:
     """A money value as whole cents; None when it is no number (an invalid record);
     beyond SQLite's 64-bit integers, the cents as text (still exact, but not summable)."""
-    amount = value if isinstance(value, Decimal) else decimal(value)
-    if amount is None:
-        return None
-    whole = cents(amount)
+    if type(value) is int:  # (most amounts: exact, and no Decimal needed)
+        whole = value * 100
+    else:
+        amount = value if isinstance(value, Decimal) else decimal(value)
+        if amount is None:
+            return None
+        whole = cents(amount)
     return whole if -_INT64 <= whole < _INT64 else str(whole)
 
 
@@ -81,7 +84,10 @@ _PLAIN = frozenset({type(None), int, float, str, bool})  # what SQLite takes as 
 def _sql_value(value: Any) -> Any:
     if value is None or isinstance(value, (int, float, str)):
         return value  # bool is an int: 0 / 1
-    return json.dumps(value, ensure_ascii=False, default=str)
+    return _json(value)
+
+
+_json = json.JSONEncoder(ensure_ascii=False, default=str).encode  # (json.dumps, made once)
 
 
 def _quote(name: str) -> str:
