@@ -149,11 +149,16 @@ def export_sqlite(repo: Repository, target: Path, *, history: Any = None) -> dic
     os.close(fd)
     try:
         db = sqlite3.connect(tmp)
+        # no sync at each of the commits the staging needs (the file is a temporary
+        # one until it is complete): one fsync of the whole file before it is put in place
+        db.execute("PRAGMA synchronous = OFF")
         try:
             counts = _write(db, repo, history)
             db.commit()
         finally:
             db.close()
+        with open(tmp, "rb+") as handle:
+            os.fsync(handle.fileno())
         os.replace(tmp, target)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

@@ -25,7 +25,6 @@ from crmfiles.export import (
     LINE_MONEY,
     LINE_OWNERS,
     field_types,
-    flatten,
     money_fields,
     money_text,
 )
@@ -78,6 +77,7 @@ class Shape:
         money = list(money)
         self.cents = frozenset(m for m in money if "[]." not in m)
         self.listed = [m for m in money if "[]." in m]
+        self.kept = frozenset(m.partition("[].")[0] for m in self.listed)
         self.types = {**types, **{f"{m}_cents": "integer" for m in money}}
         self.columns = columns
 
@@ -101,12 +101,36 @@ def line_columns(keys: list[str]) -> list[str]:
 # --- rows ------------------------------------------------------------------------------
 
 
+def _flat(data: dict[str, Any], keep: frozenset[str], prefix: str = "") -> dict[str, Any]:
+    """:func:`crmfiles.export.flatten` with each value as SQLite takes it (lists and
+    mappings as JSON text), but for the fields in ``keep`` (lists with money inside,
+    written once their money is text)."""
+    out: dict[str, Any] = {}
+    plain = _PLAIN
+    for key, value in data.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict) and value:
+            out.update(_flat(value, keep, name + "."))
+        else:
+            out[name] = value if type(value) in plain or name in keep else _sql_value(value)
+    return out
+
+
 def _in_sql(row: dict[str, Any], shape: Shape) -> dict[str, Any]:
+    """A flattened row's money: plain fields in cents, money in lists as text (and
+    those lists as JSON text)."""
     if shape.listed:
         row = money_text(row, shape.listed)
+        for key in shape.kept.intersection(row):
+            row[key] = _sql_value(row[key])
     for key in shape.cents.intersection(row):
         row[key] = _cents(row[key])
     return row
+
+
+def _sql_row(row: dict[str, Any]) -> dict[str, Any]:
+    plain = _PLAIN
+    return {k: v if type(v) in plain else _sql_value(v) for k, v in row.items()}
 
 
 class _Table:
@@ -119,11 +143,7 @@ class _Table:
         for row in self.rows:
             keys.update(dict.fromkeys(row))
         order = list(keys)
-        plain = _PLAIN
-        tuples = [
-            tuple([v if type(v) in plain else _sql_value(v) for v in map(row.get, order)])
-            for row in self.rows
-        ]
+        tuples = [tuple(map(row.get, order)) for row in self.rows]  # (values made plain)
         kinds: dict[str, tuple[bool, bool] | None] = {}
         for i, key in enumerate(order):
             if self.shape.declared(key) is None:
@@ -155,7 +175,7 @@ def record_batches(
         count = 0
         for record in records:
             data = record.data
-            row = {"id": record.id, **flatten(data), "path": record.path}
+            row = {"id": record.id, **_flat(data, shape.kept), "path": record.path}
             if derived.opportunities:
                 row.update(_derived(record, derived))
             own.append(_in_sql(row, shape))
@@ -201,7 +221,7 @@ def _lines(record: Record, derived: Derived, shape: Shape) -> Iterator[dict[str,
             "record_type": RECORD_FOLDERS[record.folder],
             "record_id": record.id,
             "position": position,
-            **flatten(line),
+            **_flat(line, shape.kept),
             "line_total": line_total(line, products),
         }
         yield _in_sql(row, shape)
@@ -214,7 +234,7 @@ def _competitors(record: Record) -> Iterator[dict[str, Any]]:
     for position, entry in enumerate(competitors, start=1):
         if isinstance(entry, dict):
             row = {"opportunity_id": record.id, "position": position, **entry}
-            yield {k: row.get(k) for k in COMPETITOR_COLUMNS}
+            yield _sql_row({k: row.get(k) for k in COMPETITOR_COLUMNS})
 
 
 # --- staging ---------------------------------------------------------------------------
@@ -379,7 +399,7 @@ def event_batches(events: Iterable[Any], shape: Shape) -> Iterator[dict[str, Par
     table = _Table(shape)
     for event in events:
         shown = event.as_dict()
-        table.rows.append(_in_sql({c: shown.get(c) for c in HISTORY_COLUMNS}, shape))
+        table.rows.append(_sql_row(_in_sql({c: shown.get(c) for c in HISTORY_COLUMNS}, shape)))
         if len(table.rows) == BATCH:
             yield {"stage_history": table.part()}
     if table.rows:
