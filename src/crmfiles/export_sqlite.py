@@ -203,7 +203,8 @@ def _records(
     streamed a folder at a time into staging tables (:mod:`crmfiles.export_stream`),
     never all held; half of a large folder in a forked child, which stages its rows in
     a file of its own, attached here to be copied from."""
-    from crmfiles.export_stream import Derived, event_batches, finish, shapes_of, staged
+    from crmfiles.export_staging import finish, staged
+    from crmfiles.export_stream import Derived, event_batches, shapes_of
     from crmfiles.history import all_events, positions
     from crmfiles.records.stream import Forked
 
@@ -249,7 +250,8 @@ def _folders(
     counts: dict[str, int],
     advance: Callable[..., object],
 ) -> None:
-    from crmfiles.export_stream import HalfRun, finish, kept
+    from crmfiles.export_staging import finish, kept
+    from crmfiles.export_stream import HalfRun
     from crmfiles.records.stream import folder_halves
 
     for folder in RECORD_FOLDERS:

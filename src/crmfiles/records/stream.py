@@ -4,10 +4,11 @@ of a large repository once (``crm export sqlite``) uses instead of
 :meth:`~crmfiles.records.store.Repository.records`, which keeps them.
 
 Reading and parsing is CPU work and a machine has more than one core: with enough
-files, a forked child reads and turns the second half of the folder while this
-process does the first, and writes its batches to an unnamed temporary file that is
-read back after (the same split as the checker's :class:`crmfiles.cachework.Helper`).
-Anything amiss with the child and this process does that half itself.
+files, a forked child (:class:`Forked`) reads and turns the second half of the folder
+while this process does the first, and pickles back what it made of it (a summary: an
+export's child writes its rows to a file of its own) through an unnamed temporary
+file - the same split as the checker's :class:`crmfiles.cachework.Helper`. Anything
+amiss with the child and this process does that half itself.
 """
 
 from __future__ import annotations
