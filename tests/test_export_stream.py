@@ -7,11 +7,13 @@ from __future__ import annotations
 import os
 import shutil
 import sqlite3
+import tempfile
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from crmfiles import export_stream
+from crmfiles import export_staging, export_stream
 from crmfiles.cli.main import main
 from crmfiles.ops.demo import make_demo
 from crmfiles.records import stream
@@ -93,3 +95,26 @@ def test_an_id_in_two_files_is_exported_once_as_a_list_reads_it(
     assert rows.fetchall() == [(f"opportunities/0000/{source.name}", "the twin")]
     (count,) = db.execute("SELECT count(*) FROM opportunities").fetchone()
     assert count == len(Repository(demo).records("opportunities"))
+
+
+def test_a_child_that_fails_leaves_its_half_to_the_command(
+    demo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    whole, fallback = tmp_path / "whole.db", tmp_path / "fallback.db"
+    _export(whole, monkeypatch, files=10**9, batch=10**9)
+    staged = export_staging.staged
+
+    def failing(db: Any, batches: Any, forked: bool) -> Any:
+        def broken() -> Any:  # the child fails after its file is made and written to
+            yield next(iter(batches))
+            raise RuntimeError("the child fails")
+
+        return staged(db, broken() if forked else batches, forked)
+
+    monkeypatch.setattr(export_stream, "staged", failing)  # (a half of a folder)
+    monkeypatch.setattr(export_staging, "staged", failing)  # (the history)
+    (tmp_path / "tmp").mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "tmp"))
+    _export(fallback, monkeypatch, files=2, batch=2)
+    assert _dump(fallback) == _dump(whole)
+    assert list((tmp_path / "tmp").iterdir()) == []  # no staging file left behind
