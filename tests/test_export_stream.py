@@ -118,3 +118,22 @@ def test_a_child_that_fails_leaves_its_half_to_the_command(
     _export(fallback, monkeypatch, files=2, batch=2)
     assert _dump(fallback) == _dump(whole)
     assert list((tmp_path / "tmp").iterdir()) == []  # no staging file left behind
+
+
+def test_the_progress_bar_on_a_terminal_leaves_the_export_free_to_fork(
+    demo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A bar's refresh thread would keep every child from starting (a threaded
+    process forks none): the export's bar is redrawn at each step instead."""
+    import functools
+
+    from crmfiles import export_sqlite, progress
+
+    monkeypatch.setenv("CRM_PROGRESS", "1")
+    shown = functools.partial(progress.progress, delay=0.0)  # drawn from the first step
+    monkeypatch.setattr(export_sqlite, "progress", shown)
+    forks: list[int] = []
+    fork = os.fork
+    monkeypatch.setattr(os, "fork", lambda: forks.append(1) or fork())
+    _export(tmp_path / "crm.db", monkeypatch, files=2, batch=2)
+    assert len(forks) >= 5

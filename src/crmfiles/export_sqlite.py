@@ -169,7 +169,7 @@ def export_sqlite(repo: Repository, target: Path, *, history: Any = None) -> dic
 def _write(db: sqlite3.Connection, repo: Repository, history: Any) -> dict[str, int]:
     counts: dict[str, int] = {}
     steps = len(RECORD_FOLDERS) + len(CATALOGS) + 4
-    with progress("Exporting SQLite", steps) as bar:
+    with progress("Exporting SQLite", steps, threadless=True) as bar:
         _records(db, repo, history, counts, bar.advance)
         for name in CATALOGS:
             rows = catalog_rows(repo, name)
