@@ -91,9 +91,10 @@ def _paths(source: Source, folder: str) -> list[str] | None:
     if type(source) is not WorkTree:
         return None
     paths = source.folder_paths(folder)
-    stems = [classify(p) for p in paths]
-    ids = [place.id for place in stems if place is not None and place.kind == "record"]
-    return paths if len(set(ids)) == len(ids) else None
+    # every file's stem (a record's id; a stem shared with a file that is no record
+    # only sends the folder down the in-order read)
+    stems = [p.rpartition("/")[2].rpartition(".")[0] for p in paths]
+    return paths if len(set(stems)) == len(stems) else None
 
 
 def _records(files: Iterable[RawFile]) -> Iterator[Record]:
