@@ -227,7 +227,8 @@ def crm_move(w: Workload) -> list[list[str]]:
 
 def export_sqlite(w: Workload) -> list[list[str]]:
     """``crm export sqlite`` into a file in the repository's git folder (out of the work
-    tree; replaced each run)."""
+    tree; replaced each run).  It forks (half of each large folder, and the history):
+    its peak is the largest of its processes' ``ru_maxrss``, as ``wait4`` reports it."""
     out = w.root / ".git" / "bench-export.sqlite"
     return [[*tool("crm"), "export", "--repo", str(w.root), "sqlite", str(out)]]
 

@@ -293,22 +293,28 @@ def test_an_order_paid_for_is_not_canceled(
     )
 
 
-def test_a_refusal_names_what_was_asked(example: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    """A refused new document names the argument typed, and the number it would have
-    had only as that: the number was never created."""
+def test_a_second_open_quote_is_refused_before_a_number_is_drawn(
+    example: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The open quote is named, not the number the new one would have had."""
     deal = "mueller-logistik-e25-fleet"  # its quote q-2026-0017 is active
+    head = git(example, "rev-parse", "HEAD").strip()
     would = next_number(example, "quotes", "q")
     code, out, err = crm(capsys, "quote", "new", deal)
-    assert code == 1
-    assert err.startswith(
-        f"crm: refused: crm quote new {deal} (would create {would}) breaks 1 rule; "
-        "nothing was written\n"
+    assert (code, out) == (2, "")
+    assert err == (
+        f"crm: error: q-2026-0017 of {deal} is still active: win, lose or revise it\n"
+        "  hint: `crm quote revise q-2026-0017` makes its next revision\n"
     )
-    assert "[quote-open-twice]" in out
-    code, out, _ = crm(capsys, "quote", "new", deal, "--format", "json")
-    assert json.loads(out)["error"] == (
-        f"crm quote new {deal} (would create {would}) breaks 1 rule; nothing was written"
-    )
+    assert would not in err
+    # a draft too; once it is lost, a new quote is made
+    assert crm(capsys, "quote", "new", DEAL)[0] == 0
+    code, _, err = crm(capsys, "quote", "new", DEAL)
+    assert code == 2
+    assert err.startswith(f"crm: error: {would} of {DEAL} is still draft: win, lose or revise")
+    assert crm(capsys, "quote", "lose", would, "--reason", "Too expensive")[0] == 0
+    assert crm(capsys, "quote", "new", DEAL)[0] == 0
+    assert git(example, "rev-list", "--count", f"{head}..HEAD") == "3\n"
 
 
 @pytest.mark.parametrize(

@@ -627,6 +627,8 @@ async def test_duplicate(demo: Path) -> None:
         await go_to(pilot, rid)
         await pilot.press("d")
         await settle(pilot)
+        await pilot.press("tab")  # from Cancel to the name
+        assert app.focused is app.screen.query_one("#name")
         await pilot.press("ctrl+a", "ctrl+k")
         await type_text(pilot, "Coburg forklifts")
         await pilot.press("enter")

@@ -197,14 +197,15 @@ async def test_quote_to_paid_invoices_by_keys(example: Path) -> None:
 
 
 @sync
-async def test_a_refused_step_shows_the_rule_in_the_dialog(demo: Path) -> None:  # noqa: F811
+async def test_a_refused_step_shows_why_in_the_dialog(demo: Path) -> None:  # noqa: F811
     head = git(demo, "rev-parse", "HEAD")
     app = make_app(demo)
     async with app.run_test(size=SIZE) as pilot:
         await open_tab(pilot, QUOTED, "quotes")
         await step(pilot, "N")  # a second open quote of the deal
         assert isinstance(app.screen, Dialog)
-        assert "[quote-open-twice]" in shown(app.screen.query_one("#errors"))
+        errors = shown(app.screen.query_one("#errors"))
+        assert f"q-2026-0017 of {QUOTED} is still active: win, lose or revise it" in errors
         await pilot.press("escape")
         await settle(pilot)
         assert isinstance(app.screen, RecordScreen)
@@ -396,7 +397,7 @@ async def test_documents_list_switches_type_filters_and_opens_the_deal(demo: Pat
         await pilot.press("down", "enter")  # the first status: open
         await settle(pilot)
         assert table.keys == ["ord-2026-0006"]
-        assert shown(app.screen.query_one("#totals")).startswith("1 open orders")
+        assert shown(app.screen.query_one("#totals")).startswith("1 open order ")
 
         await pilot.press("enter")
         await settle(pilot)
@@ -439,3 +440,99 @@ async def test_the_palette_opens_the_documents_list(demo: Path) -> None:  # noqa
         await pilot.press("enter")
         await settle(pilot)
         assert isinstance(app.screen, DocumentsScreen)
+
+
+@sync
+async def test_mail_an_invoice_goes_to_its_quote_contact(demo: Path) -> None:  # noqa: F811
+    invoice = record(demo, "inv-2026-0164")[1]
+    order = record(demo, invoice["order"])[1]
+    quote = record(demo, order["quote"])[1]
+    email_of = record(demo, quote["contacts"][0])[1]["email"]
+    app = make_app(demo)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("dollar_sign")  # the documents list, on invoices: the deal's tab
+        await settle(pilot)
+        await pilot.press("t", "t")
+        await settle(pilot)
+        table = app.screen.query_one("#documents", RecordTable)
+        assert table.move_to("inv-2026-0164")
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, RecordScreen) and app.screen.record_id == ORDERED
+        orders = app.screen.query_one("#orders-table", OrdersTable)
+        orders.move_cursor(row=orders.documents.index(("invoices", "inv-2026-0164")))
+        await settle(pilot)
+        await pilot.press("M")
+        await settle(pilot)
+        assert isinstance(app.screen, MailDialog)
+        assert app.screen.query_one("#to", Input).value == email_of
+
+
+@sync
+async def test_j_and_k_move_in_the_quotes_orders_and_activities_tables(demo: Path) -> None:  # noqa: F811
+    from crmfiles.tui.widgets.record_tables import ActivitiesTable
+
+    app = make_app(demo)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_tab(pilot, QUOTED, "quotes")
+        quotes = app.screen.query_one("#quotes-table", QuotesTable)
+        assert app.focused is quotes and quotes.row_count >= 2
+        first = quotes.cursor_quote
+        await pilot.press("j")
+        await settle(pilot)
+        assert quotes.cursor_row == 1 and quotes.cursor_quote != first
+        await pilot.press("k")
+        await settle(pilot)
+        assert quotes.cursor_quote == first
+
+        await pilot.press("left_square_bracket")  # the Activities tab
+        await settle(pilot)
+        activities = app.screen.query_one("#activities-table", ActivitiesTable)
+        assert app.focused is activities and activities.row_count >= 2
+        await pilot.press("j", "j")
+        await settle(pilot)
+        assert activities.cursor_row == 2
+        await pilot.press("k")
+        await settle(pilot)
+        assert activities.cursor_row == 1
+
+        await pilot.press("escape", "dollar_sign", "t", "t")  # an order with its invoice
+        await settle(pilot)
+        assert app.screen.query_one("#documents", RecordTable).move_to("inv-2026-0164")
+        await pilot.press("enter")
+        await settle(pilot)
+        orders = app.screen.query_one("#orders-table", OrdersTable)
+        assert app.focused is orders
+        assert orders.cursor_document == ("invoices", "inv-2026-0164")
+        await pilot.press("k")
+        await settle(pilot)
+        assert orders.cursor_document == ("orders", "ord-2026-0006")
+        await pilot.press("j")
+        await settle(pilot)
+        assert orders.cursor_document == ("invoices", "inv-2026-0164")
+
+
+@sync
+async def test_a_step_key_that_does_not_fit_the_row_says_why(example: Path) -> None:
+    app = CrmApp(example, today=dt.date.today, poll_interval=None)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_tab(pilot, DEAL, "quotes")
+        await step(pilot, "N")
+        draft = created(example, "quotes")
+        head = git(example, "rev-parse", "HEAD")
+        assert "w" not in footer_keys(app)  # hidden in the footer, and yet
+        for key, said in (
+            ("w", f"{draft} is a draft: activate it first (a)"),
+            ("o", f"{draft} is a draft: activate it first (a)"),
+        ):
+            await pilot.press(key)
+            await settle(pilot)
+            assert isinstance(app.screen, RecordScreen)  # no dialog
+            assert said in [str(n.message) for n in app._notifications], key
+        await pilot.press("tab")  # the orders table, empty
+        await settle(pilot)
+        await pilot.press("p")
+        await settle(pilot)
+        assert "No document here" in [str(n.message) for n in app._notifications]
+    assert git(example, "rev-parse", "HEAD") == head

@@ -27,7 +27,7 @@ from test_tui import (  # noqa: F401 - the demo fixtures
     type_text,
 )
 from textual.pilot import Pilot
-from textual.widgets import Input, Tabs
+from textual.widgets import Input, SelectionList, Tabs
 
 from crmfiles.documents.totals import document_totals
 from crmfiles.records.yamlio import parse
@@ -155,6 +155,13 @@ async def test_i_logs_an_interaction_on_the_deal(demo: Path) -> None:  # noqa: F
         await pilot.press("i")
         await settle(pilot)
         assert isinstance(app.screen, RecordForm) and app.screen.folder == "interactions"
+        # the deal's partner's contacts first, the deal's own ticked
+        contacts = app.screen.query_one("#contacts", SelectionList)
+        offered = [str(contacts.get_option_at_index(i).value) for i in range(contacts.option_count)]
+        theirs = [c for c in offered if record(demo, c)[1].get("partner") == "brauerei-falkenstein"]
+        assert theirs and offered[: len(theirs)] == theirs and len(offered) > len(theirs)
+        deal_contacts = record(demo, DEAL)[1]["contacts"]
+        assert deal_contacts and sorted(contacts.selected) == sorted(deal_contacts)
         await pick(pilot, "#type", "call")
         app.screen.query_one("#at", Input).focus()
         await type_text(pilot, "2026-11-22")
@@ -170,6 +177,7 @@ async def test_i_logs_an_interaction_on_the_deal(demo: Path) -> None:  # noqa: F
     data = parse((demo / path).read_text("utf-8"))
     assert data["opportunity"] == DEAL and data["partner"] == "brauerei-falkenstein"
     assert data["type"] == "call" and data["responsible"] == "anna.becker"
+    assert data["contacts"] == deal_contacts
     assert git(demo, "log", "-1", "--format=%s").startswith("crm: new interaction")
 
 
@@ -326,3 +334,45 @@ def test_record_screen_keys_have_ids_and_tooltips() -> None:
             assert actions.setdefault(k, b.action) == b.action, k
     [copy] = [b for b in bindings if b.key == "d"]
     assert copy.action == "duplicate" and not copy.show
+
+
+# --- History ------------------------------------------------------------------------------
+
+
+@sync
+async def test_history_at_80_columns_cuts_no_amount_and_no_stage(demo: Path) -> None:  # noqa: F811
+    app = make_app(demo)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_tab(pilot, QUOTED, "history")
+        await settle(pilot)
+        body = app.screen.query_one("#record-body")
+        text = "\n".join(body.render_line(y).text for y in range(body.size.height))
+        assert "…" not in text, text
+        for whole in ("362,704.00", "negotiation", "needs-analysis →", "25% →", "Thomas"):
+            assert whole in text, (whole, text)
+        assert max(len(line.rstrip()) for line in text.splitlines()) <= 80
+
+
+@sync
+async def test_a_started_task_reads_started_with_a_short_local_time(demo: Path) -> None:  # noqa: F811
+    import datetime as dt
+
+    from test_tui_small import lines
+
+    task = "2026-11-03-holzwerk-qualify"  # due 2026-11-06: overdue on the demo's day
+    app = make_app(demo)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("5")
+        await settle(pilot)
+        table = app.screen.query_one("#tasks", RecordTable)
+        assert table.move_to(task)
+        await pilot.press("s")
+        await settle(pilot)
+        started = record(demo, task)[1]["started"]
+        when = dt.datetime.fromisoformat(str(started)).astimezone()
+        [row] = [line for line in lines(table) if "2026-11-06" in line]
+        assert row.rstrip().endswith("started · overdue") and row.startswith("!")
+        detail = "\n".join(lines(app.screen.query_one("#task-detail")))
+        assert f"Started: {when:%Y-%m-%d %H:%M}   " in detail, detail
+        assert "+00:00" not in detail and "(overdue)" in detail

@@ -286,3 +286,123 @@ async def test_a_deal_of_a_kind_without_stages_shows_a_dash_for_its_stage(demo: 
         stage_at = shown[0].index("Stage")
         [row] = [line for line in shown if "Northern Retail – DC thro" in line]
         assert row[stage_at] == "—", (shown[0], row)
+
+
+@sync
+async def test_1_on_a_record_opened_from_the_list_goes_back_to_the_list(demo: Path) -> None:  # noqa: F811
+    from crmfiles.tui.screens.opportunities import OpportunitiesScreen
+    from crmfiles.tui.screens.record import RecordScreen
+    from crmfiles.tui.widgets.footer import CrmFooter
+
+    app = make_app(demo)
+    async with app.run_test(size=(160, 45)) as pilot:
+        await settle(pilot)
+        assert "1 List" not in str(app.screen.query_one(CrmFooter).render())  # on it already
+        await go_to(pilot, "brauerei-falkenstein-stapler")
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, RecordScreen)
+        assert "1 List" in str(app.screen.query_one(CrmFooter).render())
+        await pilot.press("1")
+        await settle(pilot)
+        assert isinstance(app.screen, OpportunitiesScreen)
+        assert app.screen.query_one("#list").cursor_key == "brauerei-falkenstein-stapler"  # type: ignore[attr-defined]
+
+
+@sync
+async def test_mail_and_set_a_field_show_every_field_above_the_status_bar(demo: Path) -> None:  # noqa: F811
+    from textual.widgets import Checkbox, Input, RadioSet, Select
+
+    from crmfiles.tui.screens.dialogs import DialogBody
+    from crmfiles.tui.screens.print_dialogs import MailDialog
+    from crmfiles.tui.screens.setfield import SetFieldDialog
+
+    deal = "mueller-logistik-e25-fleet"
+    app = make_app(demo)
+    async with app.run_test(size=SMALL) as pilot:
+        await settle(pilot)
+        for dialog in (
+            MailDialog("quotes", "q-2026-0017"),
+            SetFieldDialog("opportunities", deal),
+            SetFieldDialog("opportunities", deal, "next_milestone"),
+            SetFieldDialog("opportunities", "brauerei-falkenstein-stapler"),  # a long name
+        ):
+            await app.push_screen(dialog)
+            await settle(pilot)
+            assert dialog.query_one(DialogBody).max_scroll_y == 0  # nothing scrolled away
+            box = dialog.query_one(".dialog").region
+            assert box.bottom <= SMALL[1] - 2  # the status bar and the footer stay in view
+            for field in dialog.query("Input, Select, RadioSet, Checkbox"):
+                assert isinstance(field, (Input, Select, RadioSet, Checkbox))
+                assert box.contains_region(field.region), (dialog, field)
+            app.pop_screen()
+            await settle(pilot)
+
+
+@sync
+async def test_at_160_columns_the_names_get_the_room(demo: Path) -> None:  # noqa: F811
+    from crmfiles.tui.widgets.table import RecordTable
+
+    app = make_app(demo)
+    async with app.run_test(size=(160, 45)) as pilot:
+        await settle(pilot)
+        for key, table, name in (
+            ("5", "#tasks", "Holzwerk Schwarzwald – forklift for the sawmill yard"),
+            ("5", "#tasks", "q-2026-0017 · Müller Logistik – E25 fleet renewal Bremen"),
+            ("8", "#interactions", "Getränke Hofmann – two E16 for the beverage depot"),
+            ("8", "#interactions", "Great Lakes Packaging – pallet trucks Cleveland"),
+        ):
+            await pilot.press(key)
+            await settle(pilot)
+            shown = "\n".join(lines(app.screen.query_one(table, RecordTable)))
+            assert name in shown, shown
+
+
+@sync
+async def test_duplicate_is_not_made_by_a_stray_key_and_enter(demo: Path) -> None:  # noqa: F811
+    from test_tui import git
+
+    from crmfiles.tui.screens.actions import DuplicateDialog
+    from crmfiles.tui.screens.record import RecordScreen
+
+    head = git(demo, "rev-parse", "HEAD")
+    app = make_app(demo)
+    async with app.run_test(size=SMALL) as pilot:
+        await settle(pilot)
+        await go_to(pilot, "brauerei-falkenstein-stapler")
+        await pilot.press("enter")
+        await settle(pilot)
+        await pilot.press("d")
+        await settle(pilot)
+        dialog = app.screen
+        assert isinstance(dialog, DuplicateDialog)
+        assert app.focused is dialog.query_one("#cancel")
+        await pilot.press("x", "enter")
+        await settle(pilot)
+        assert isinstance(app.screen, RecordScreen)
+    assert git(demo, "rev-parse", "HEAD") == head
+    assert git(demo, "status", "--porcelain") == ""
+
+
+@sync
+async def test_a_board_card_at_80_columns_names_the_deal_then_its_partner_once(demo: Path) -> None:  # noqa: F811
+    from rich.text import Text
+
+    from crmfiles.tui.screens.kanban import CardList
+
+    app = make_app(demo)
+    async with app.run_test(size=SMALL) as pilot:
+        await settle(pilot)
+        await pilot.press("2")
+        await settle(pilot)
+        cards = [
+            str(cards.get_option_at_index(i).prompt)
+            if not isinstance(cards.get_option_at_index(i).prompt, Text)
+            else cards.get_option_at_index(i).prompt.plain  # type: ignore[union-attr]
+            for cards in app.screen.query(CardList)
+            for i in range(cards.option_count)
+        ]
+        [muller] = [c for c in cards if "Bremen" in c]
+        lines = muller.splitlines()
+        assert lines[:3] == ["E25 fleet", "renewal", "Bremen"], lines
+        assert lines[3].startswith("Müller") and muller.count("Müller") == 1

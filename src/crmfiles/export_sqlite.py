@@ -19,33 +19,24 @@ import json
 import os
 import sqlite3
 import tempfile
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 from crmfiles.export import (
-    LINE_MONEY,
     catalog_rows,
     columns_of,
     field_types,
-    line_rows,
     money_fields,
-    record_rows,
 )
-from crmfiles.money import amount_of, cents, decimal, rates_from, weighted
+from crmfiles.money import cents, decimal, rates_from
 from crmfiles.progress import progress
 from crmfiles.records import CATALOGS, RECORD_FOLDERS
 from crmfiles.records.store import Repository
 
 _SQL_TYPES = {"integer": "INTEGER", "number": "NUMERIC", "boolean": "INTEGER"}
 _INT64 = 2**63
-HISTORY_COLUMNS = [
-    "id", "commit", "merge", "date", "author", "email", "change",
-    "from_stage", "to_stage", "from_status", "to_status", "loss_reason",
-    "probability", "previous_probability", "amount", "previous_amount",
-    "currency", "days_in_previous",
-]  # fmt: skip
 
 
 # --- money as cents --------------------------------------------------------------------
@@ -54,10 +45,13 @@ HISTORY_COLUMNS = [
 def _cents(value: Any) -> int | str | None:
     """A money value as whole cents; None when it is no number (an invalid record);
     beyond SQLite's 64-bit integers, the cents as text (still exact, but not summable)."""
-    amount = value if isinstance(value, Decimal) else decimal(value)
-    if amount is None:
-        return None
-    whole = cents(amount)
+    if type(value) is int:  # (most amounts: exact, and no Decimal needed)
+        whole = value * 100
+    else:
+        amount = value if isinstance(value, Decimal) else decimal(value)
+        if amount is None:
+            return None
+        whole = cents(amount)
     return whole if -_INT64 <= whole < _INT64 else str(whole)
 
 
@@ -90,7 +84,10 @@ _PLAIN = frozenset({type(None), int, float, str, bool})  # what SQLite takes as 
 def _sql_value(value: Any) -> Any:
     if value is None or isinstance(value, (int, float, str)):
         return value  # bool is an int: 0 / 1
-    return json.dumps(value, ensure_ascii=False, default=str)
+    return _json(value)
+
+
+_json = json.JSONEncoder(ensure_ascii=False, default=str).encode  # (json.dumps, made once)
 
 
 def _quote(name: str) -> str:
@@ -152,11 +149,16 @@ def export_sqlite(repo: Repository, target: Path, *, history: Any = None) -> dic
     os.close(fd)
     try:
         db = sqlite3.connect(tmp)
+        # no sync at each of the commits the staging needs (the file is a temporary
+        # one until it is complete): one fsync of the whole file before it is put in place
+        db.execute("PRAGMA synchronous = OFF")
         try:
             counts = _write(db, repo, history)
             db.commit()
         finally:
             db.close()
+        with open(tmp, "rb+") as handle:
+            os.fsync(handle.fileno())
         os.replace(tmp, target)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -165,46 +167,10 @@ def export_sqlite(repo: Repository, target: Path, *, history: Any = None) -> dic
 
 
 def _write(db: sqlite3.Connection, repo: Repository, history: Any) -> dict[str, int]:
-    from crmfiles.history import all_events, positions
-
     counts: dict[str, int] = {}
     steps = len(RECORD_FOLDERS) + len(CATALOGS) + 4
-    with progress("Exporting SQLite", steps) as bar:
-        for folder, schema in RECORD_FOLDERS.items():
-            rows = record_rows(repo.records(folder), schema)
-            money = set(money_fields(schema))
-            if folder == "opportunities":
-                rows = list(_with_derived(repo, rows, history, positions))
-                money |= {"total_amount", "weighted_amount", "amount_base"}
-            counts[folder] = _money_table(
-                db, folder, rows, columns_of(rows), field_types(schema), money
-            )
-            bar.advance()
-        lines = line_rows(repo)
-        head = ["record_type", "record_id", "position"]
-        columns = head + [c for c in columns_of(lines) if c not in (*head, "id", "path")]
-        types = {"position": "integer", **field_types("line")}
-        counts["lines"] = _money_table(db, "lines", lines, columns, types, LINE_MONEY)
-        competitors = list(_competitor_rows(repo))
-        counts["competitors"] = _table(
-            db,
-            "competitors",
-            competitors,
-            ["opportunity_id", "position", "partner", "outcome", "comment"],
-            {"position": "integer"},
-        )
-        bar.advance(2)
-        events = [e.as_dict() for e in all_events(history)] if history else []
-        counts["stage_history"] = _money_table(
-            db,
-            "stage_history",
-            events,
-            HISTORY_COLUMNS,
-            {"probability": "integer", "previous_probability": "integer",
-             "days_in_previous": "integer"},
-            ("amount", "previous_amount"),
-        )  # fmt: skip
-        bar.advance()
+    with progress("Exporting SQLite", steps, threadless=True) as bar:
+        _records(db, repo, history, counts, bar.advance)
         for name in CATALOGS:
             rows = catalog_rows(repo, name)
             columns = [c for c in columns_of(rows) if c != "path"]
@@ -226,37 +192,96 @@ def _write(db: sqlite3.Connection, repo: Repository, history: Any) -> dict[str, 
     return counts
 
 
-def _with_derived(
-    repo: Repository, rows: list[dict[str, Any]], history: Any, positions: Any
-) -> Iterator[dict[str, Any]]:
-    products = repo.catalog("products")
-    rates = rates_from(repo.catalog("currencies").values())
-    base = repo.config.currency
-    where = positions(history) if history is not None else {}
-    today = dt.date.today()
-    by_id = {r.id: r for r in repo.records("opportunities")}
-    for row in rows:
-        data = by_id[row["id"]].data
-        total = amount_of(data, products)
-        currency = str(data.get("currency") or base)
-        rate = Decimal(1) if currency == base else rates.get(currency)
-        position = where.get(row["id"])
-        row.update(  # (the export's own row: extended in place, not copied)
-            total_amount=total,
-            weighted_amount=weighted(total, data.get("probability")),
-            amount_base=total * rate if total is not None and rate is not None else None,
-            days_in_stage=position.days(today)
-            if position is not None and position.stage == data.get("stage")
-            else None,
-        )
-        yield row
+def _records(
+    db: sqlite3.Connection,
+    repo: Repository,
+    history: Any,
+    counts: dict[str, int],
+    advance: Callable[..., object],
+) -> None:
+    """The tables of the record folders, ``lines`` and ``competitors``: the records
+    streamed a folder at a time into staging tables (:mod:`crmfiles.export_stream`),
+    never all held; half of a large folder in a forked child, which stages its rows in
+    a file of its own, attached here to be copied from."""
+    from crmfiles.export_staging import finish, staged
+    from crmfiles.export_stream import Derived, event_batches, shapes_of
+    from crmfiles.history import all_events, positions
+    from crmfiles.records.stream import Forked
+
+    shapes = shapes_of()
+    derived = Derived(
+        repo.catalog("products"),
+        rates_from(repo.catalog("currencies").values()),
+        repo.config.currency,
+        positions(history) if history is not None else {},
+        dt.date.today(),
+        False,
+    )
+    later: dict[str, list[Any]] = {"lines": [], "competitors": []}
+
+    def history_rows(forked: bool) -> tuple[str | None, dict[str, Any]]:
+        events = all_events(history) if history else []
+        return staged(db, event_batches(events, shapes["stage_history"]), forked)
+
+    history_child = Forked(lambda: history_rows(True))  # (while the folders are read)
+    try:
+        _folders(db, repo, shapes, derived, later, counts, advance)
+    except BaseException:
+        answer = history_child.answer()
+        if answer:
+            Path(answer[0][0]).unlink(missing_ok=True)
+        raise
+    counts["lines"] = finish(db, "lines", shapes["lines"], later["lines"])
+    counts["competitors"] = finish(db, "competitors", shapes["competitors"], later["competitors"])
+    advance(2)
+    answer = history_child.answer()
+    path, summary = answer[0] if answer else history_rows(False)
+    _attached(db, path, lambda: counts.update(stage_history=finish(
+        db, "stage_history", shapes["stage_history"], list(summary.values()))))  # fmt: skip
+    advance()
 
 
-def _competitor_rows(repo: Repository) -> Iterator[dict[str, Any]]:
-    for record in repo.records("opportunities"):
-        competitors = record.data.get("competitors")
-        if not isinstance(competitors, list):
-            continue
-        for position, entry in enumerate(competitors, start=1):
-            if isinstance(entry, dict):
-                yield {"opportunity_id": record.id, "position": position, **entry}
+def _folders(
+    db: sqlite3.Connection,
+    repo: Repository,
+    shapes: dict[str, Any],
+    derived: Any,
+    later: dict[str, list[Any]],
+    counts: dict[str, int],
+    advance: Callable[..., object],
+) -> None:
+    from crmfiles.export_staging import finish, kept
+    from crmfiles.export_stream import HalfRun
+    from crmfiles.records.stream import folder_halves
+
+    for folder in RECORD_FOLDERS:
+        run = HalfRun(db, folder, shapes, derived._replace(opportunities=folder == "opportunities"))
+        halves = list(folder_halves(repo.source, folder, run))
+        summaries = [summary for _, summary in halves]
+
+        def copy(folder: str = folder, summaries: list[Any] = summaries) -> None:
+            parts = [s[folder] for s in summaries if folder in s]
+            counts[folder] = finish(db, folder, shapes[folder], parts)
+            for table, kept_parts in later.items():
+                kept_parts.extend(kept(db, s[table]) for s in summaries if table in s)
+
+        _attached(db, next((p for p, _ in halves if p is not None), None), copy)
+        advance()
+
+
+def _attached(db: sqlite3.Connection, path: str | None, work: Callable[[], object]) -> None:
+    """``work`` with a forked child's staging file (if any) attached as ``half``; the
+    file removed after."""
+    if path is None:
+        work()
+        return
+    try:
+        db.commit()  # (no ATTACH inside a transaction)
+        db.execute("ATTACH DATABASE ? AS half", (path,))
+        try:
+            work()
+        finally:
+            db.commit()
+            db.execute("DETACH DATABASE half")
+    finally:
+        Path(path).unlink(missing_ok=True)

@@ -43,8 +43,11 @@ def enabled(stream: TextIO | None = None) -> bool:
 class Bar:
     """A task on a bar; every method is cheap and safe to call when nothing is drawn."""
 
-    def __init__(self, description: str, total: float | None, delay: float) -> None:
+    def __init__(
+        self, description: str, total: float | None, delay: float, threadless: bool = False
+    ) -> None:
         self.description = description
+        self._threadless = threadless
         self.total = total
         self.completed = 0.0
         self._delay = delay
@@ -82,6 +85,8 @@ class Bar:
         self._live.update(
             self._task, completed=self.completed, total=self.total, description=self.description
         )
+        if self._threadless:
+            self._live.refresh()
 
     def _show(self) -> None:
         from rich.console import Console
@@ -102,6 +107,7 @@ class Bar:
             # crm's output goes through escapes every control character (controls.py)
             console=Console(file=getattr(sys.stderr, "unescaped", sys.stderr)),
             transient=True,
+            auto_refresh=not self._threadless,
         )
         self._live.start()
         self._task = self._live.add_task(self.description, total=self.total)
@@ -122,10 +128,12 @@ class _Quiet(Bar):
 
 @contextmanager
 def progress(
-    description: str, total: float | None = None, *, delay: float = DELAY
+    description: str, total: float | None = None, *, delay: float = DELAY, threadless: bool = False
 ) -> Iterator[Bar]:
-    """A bar for one piece of work; nothing is drawn unless :func:`enabled`."""
-    bar = (Bar if enabled() else _Quiet)(description, total, delay)
+    """A bar for one piece of work; nothing is drawn unless :func:`enabled`.
+    ``threadless``: redrawn at each step only, with no refresh thread (for work that
+    forks: a threaded process forks no helper)."""
+    bar = (Bar if enabled() else _Quiet)(description, total, delay, threadless)
     try:
         yield bar
     finally:

@@ -31,6 +31,7 @@ from crmfiles.ops.new import stages_of
 from crmfiles.ops.runner import Unchanged, operation
 from crmfiles.ops.workspace import RecordFile, Workspace
 from crmfiles.ops.yamltext import set_values
+from crmfiles.records.store import Repository
 
 QUOTES = "quotes"
 
@@ -78,6 +79,7 @@ def plan_new(ws: Workspace, opportunity_id: str) -> Plan:
             f"{opportunity.id} is {state}: `crm quote new` quotes an opportunity in progress",
             hint="a manager may `crm reopen` it first" if data.get("closed") is True else None,
         )
+    _no_open_quote(ws, opportunity.id)
     currency = str(data.get("currency") or ws.config.currency)
     fields: dict[str, Any] = {
         "id": next_id(ws, QUOTES, ws.today.year),
@@ -100,6 +102,22 @@ def plan_new(ws: Workspace, opportunity_id: str) -> Plan:
 
 
 new = numbered(plan_new)
+
+
+def _no_open_quote(ws: Workspace, opportunity_id: str) -> None:
+    """One draft or active quote per opportunity: a second is refused before a number
+    is drawn for it (exit 2), naming the open one."""
+    open_quotes = sorted(
+        (r.id, str(r.data.get("status")))
+        for r in Repository(ws.root).records(QUOTES)
+        if r.data.get("opportunity") == opportunity_id and r.data.get("status") in OPEN_QUOTE
+    )
+    if open_quotes:
+        quote_id, status = open_quotes[0]
+        raise CrmError(
+            f"{quote_id} of {opportunity_id} is still {status}: win, lose or revise it",
+            hint=f"`crm quote revise {quote_id}` makes its next revision",
+        )
 
 
 def plan_activate(ws: Workspace, quote_id: str) -> Plan | Unchanged:

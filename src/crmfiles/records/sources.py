@@ -166,7 +166,11 @@ class WorkTree(Source):
         yield from self.files_at(self._walk())
 
     def folder_files(self, folder: str) -> Iterator[RawFile]:
-        yield from self.files_at(self._walk((folder,)))
+        yield from self.files_at(self.folder_paths(folder))
+
+    def folder_paths(self, folder: str) -> list[str]:
+        """The paths :meth:`folder_files` reads, in its order, none of them read."""
+        return self._walk((folder,))
 
     def catalog_files(self) -> list[RawFile]:
         folder = self.root / CATALOG_DIR

@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 from crmfiles import notices
 from crmfiles.config import Config, find_root, parse_config
 from crmfiles.errors import CrmError
-from crmfiles.records import CATALOG_DIR, RECORD_FOLDERS, Record, classify
+from crmfiles.records import CATALOG_DIR, RECORD_FOLDERS, Place, Record, classify
 from crmfiles.records.catalogs import Catalogs, catalogs_of_files
 from crmfiles.records.facts import FIELDS, kept
 from crmfiles.records.facts_cache import read_tables
@@ -89,31 +89,14 @@ class Repository:
                 if catalog_files is not None:
                     catalog_files.append(raw)
                 continue
-            if raw.content is None:
-                if place.kind == "config":
-                    continue  # its own error, from self.config
-                _left_out(raw)
-                if place.kind == "record":
-                    why = raw.refusal or "cannot be read"
-                    self.unreadable[raw.path] = (place.name, place.id, f"{raw.path}: {why}")
-                continue
-            try:
-                text = raw.content.decode("utf-8").removeprefix("\ufeff")
-                data = parse(text)
-            except (UnicodeDecodeError, ParseError) as err:
-                if place.kind == "record":
-                    said = (
-                        f"{raw.path}:{err.line or 1}: {err.message}"
-                        if isinstance(err, ParseError)
-                        else f"{raw.path}: not valid UTF-8"
-                    )
-                    self.unreadable[raw.path] = (place.name, place.id, said)
-                    notices.warn(f"{said}; left out of this answer")
-                continue
-            if place.kind == "record" and isinstance(data, dict):
-                self._folders.setdefault(place.name, {}).setdefault(
-                    place.id, Record(place.name, place.id, raw.path, data, text)
-                )
+            if place.kind != "record":
+                continue  # crm.yaml: its own error, from self.config
+            record, said = read_record(raw, place)
+            if said is not None:
+                self.unreadable[raw.path] = (place.name, place.id, said)
+                notices.warn(f"{said}; left out of this answer")
+            elif record is not None:
+                self._folders.setdefault(place.name, {}).setdefault(place.id, record)
 
     def holding(self, folders: Mapping[str, dict[str, Record]]) -> Repository:
         """This repository answering with these folders, as read already (a reader
@@ -237,6 +220,23 @@ class Repository:
 
     def catalog_path(self, name: str) -> str:
         return f"{CATALOG_DIR}/{name}.yaml"
+
+
+def read_record(raw: RawFile, place: Place) -> tuple[Record | None, str | None]:
+    """A record file read: the record (None when it holds no mapping), or what is wrong
+    with it (``path:line: message``) when it cannot be read or parsed."""
+    if raw.content is None:
+        return None, f"{raw.path}: {raw.refusal or 'cannot be read'}"
+    try:
+        text = raw.content.decode("utf-8").removeprefix("\ufeff")
+        data = parse(text)
+    except UnicodeDecodeError:
+        return None, f"{raw.path}: not valid UTF-8"
+    except ParseError as err:
+        return None, f"{raw.path}:{err.line or 1}: {err.message}"
+    if not isinstance(data, dict):
+        return None, None
+    return Record(place.name, place.id, raw.path, data, text), None
 
 
 def _left_out(raw: RawFile) -> None:

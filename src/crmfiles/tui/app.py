@@ -19,6 +19,7 @@ from textual.app import App
 from textual.binding import Binding, BindingType
 from textual.message import Message
 from textual.reactive import var
+from textual.screen import ModalScreen
 
 from crmfiles.errors import CrmError
 from crmfiles.records.store import Record
@@ -425,13 +426,17 @@ class CrmApp(App[int]):
         self.push_screen(screen)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        # the screen you are on needs no key in the footer
-        return not (action == "show" and parameters and parameters[0] == self.current_mode)
+        # the screen you are on needs no key in the footer; a record opened from it does
+        here = parameters and parameters[0] == self.current_mode and len(self.screen_stack) == 1
+        return not (action == "show" and here)
 
     def action_show(self, mode: str) -> None:
         if self.current_mode != mode:
             self.switch_mode(mode)
-            self.refresh_bindings()
+        else:  # back to the list from a record (or what was opened from it)
+            while len(self.screen_stack) > 1 and not isinstance(self.screen, ModalScreen):
+                self.pop_screen()
+        self.refresh_bindings()
 
     def action_toggle_branch_mode(self) -> None:
         self.branch_mode = not self.branch_mode

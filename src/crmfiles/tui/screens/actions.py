@@ -256,6 +256,9 @@ class CloseDialog(Dialog[ops.Outcome]):
 class DuplicateDialog(Dialog[ops.Outcome]):
     TITLE_TEXT = "Duplicate opportunity"
     OK_LABEL = "Duplicate"
+    # a copy is a new file and a commit: a stray key and Enter do not make one (Enter
+    # cancels; F2, the button, or Enter in the name field once there, duplicate)
+    AUTO_FOCUS = "#cancel"
 
     def __init__(self, record_id: str) -> None:
         super().__init__()

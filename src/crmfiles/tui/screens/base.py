@@ -146,6 +146,8 @@ class OpportunityActions(CrmScreen):
         row = self._need()
         if row is not None:
             preset = {"opportunity": row.id, "partner": row.data.get("partner")}
+            if row.data.get("contacts"):  # whom one talks to, most likely
+                preset["contacts"] = row.data["contacts"]
             if self.crm.me:
                 preset["responsible"] = self.crm.me
             open_form(self.app, "interactions", None, **preset)

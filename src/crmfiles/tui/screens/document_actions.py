@@ -183,6 +183,47 @@ class DocumentActions(OpportunityActions):
             return left is not None and left > 0
         return False
 
+    def action_document_refused(self, action: str) -> None:
+        """A step key whose step does not fit the row: a notice that says why."""
+        self.notify(self.refusal(action), severity="warning", markup=False)
+
+    def refusal(self, action: str) -> str:
+        if action == "quote_new":
+            return "The opportunity is closed: no new quote (reopen it first, r)"
+        if action in QUOTE_STEPS or action == "order_new":
+            quote = self.cursor_quote()
+            if quote is None:
+                return "No quote here: N makes one from the opportunity"
+            status = str(quote.data.get("status"))
+            if status == "draft" and action in ("quote_win", "order_new"):
+                return f"{quote.id} is a draft: activate it first (a)"
+            if action == "order_new":
+                return f"{quote.id} is {status}: an order is made from a won quote"
+            step = QUOTE_STEPS[action]
+            return f"{quote.id} is {status}: it cannot become {step}"
+        document = self.cursor_document()
+        if document is None:
+            return "No document here"
+        folder, record_id = document
+        record = self._record(folder, record_id)
+        status = str(record.data.get("status")) if record else "gone"
+        if action == "order_deliver" and folder != "orders":
+            return f"{record_id} is an invoice: put the cursor on its order to deliver it"
+        if action == "invoice_paid" and folder != "invoices":
+            return f"{record_id} is an order: put the cursor on one of its invoices"
+        order = cursor_order(self.snapshot, document) if self.snapshot else None
+        if action == "invoice_new" and order is not None:
+            if order.data.get("status") in ("open", "delivered"):
+                return f"{order.id} is invoiced in full: nothing is left to invoice"
+            return f"{order.id} is {order.data.get('status')}: it cannot be invoiced"
+        what = {
+            "order_deliver": "delivered",
+            "invoice_paid": "paid",
+            "document_cancel": "canceled",
+            "invoice_new": "invoiced",
+        }.get(action, action)
+        return f"{record_id} is {status}: it cannot be {what}"
+
     # --- the steps --------------------------------------------------------------------
 
     def _step(self, dialog: Any, then: Any = None) -> None:

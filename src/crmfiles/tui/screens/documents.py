@@ -79,7 +79,8 @@ def total_line(listing: ItemListing, noun: str, shown: int) -> Text:
     """What ``crm list`` says under a list of documents: how many, their total in the
     base currency (net and tax, or what is still open), or per currency without a rate."""
     text = Text(no_wrap=True, overflow="ellipsis")
-    text.append(f"{shown:,} {noun}", style="bold")
+    one = noun.removesuffix("s")  # "1 draft quote", "1 open order", "1 paid invoice"
+    text.append(f"{shown:,} {one if shown == 1 else noun}", style="bold")
     amount = listing.amount
     if amount is None or not amount.by_currency:
         return text

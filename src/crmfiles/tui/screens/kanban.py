@@ -44,9 +44,10 @@ def card(
     number is split."""
     data = row.facts
     text = Text(no_wrap=True, overflow="ellipsis")
-    for line in _words(str(data.get("name") or row.id), width, 3):
+    partner = snapshot.name("partners", data.get("partner")) if data.get("partner") else ""
+    for line in _words(own_name(str(data.get("name") or row.id), partner), width, 3):
         text.append(line + "\n", style="bold")
-    for line in _words(snapshot.name("partners", data.get("partner")), width, 1):
+    for line in _words(partner, width, 1):
         text.append(line + "\n", style="dim")
     amount = row.row.amount
     parts: list[tuple[str, str]] = []
@@ -74,6 +75,15 @@ def card(
     if pending:
         text.append(f"\n⎇ {pending[0]}", style="yellow")
     return text
+
+
+def own_name(name: str, partner: str) -> str:
+    """A deal's name without the partner it starts with ("Müller Logistik – E25 fleet"
+    -> "E25 fleet"): the card says the partner on its own line, once."""
+    head, dash, rest = name.partition(" – ")
+    if dash and rest.strip() and partner and partner.casefold().startswith(head.casefold()):
+        return rest.strip()
+    return name
 
 
 def _short(amount: Decimal) -> str:

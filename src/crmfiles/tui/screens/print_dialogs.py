@@ -18,6 +18,7 @@ from typing import Any
 
 from rich.markup import escape
 from textual import on, work
+from textual.containers import Horizontal
 from textual.message import Message
 from textual.widget import Widget
 from textual.widgets import Button, Input, RadioButton, RadioSet, Select, Static
@@ -142,35 +143,43 @@ class MailDialog(PrintDialog):
     TITLE_TEXT = "Mail"
     OK_LABEL = "Mail"
 
+    def __init__(self, folder: str, record_id: str) -> None:
+        super().__init__(folder, record_id)
+        # what it sends, in the title: the fields fit on 24 lines without scrolling
+        self.TITLE_TEXT = f"Mail {record_id}: HTML, plain text, the PDF attached"
+
     def fields(self) -> Iterable[Widget]:
-        yield Static(
-            f"[b]{escape(self.record_id)}[/b] as an e-mail: the HTML rendering, its "
-            "plain-text alternative, the PDF attached."
+        yield Horizontal(
+            *self.field("To (commas between)", Input(self._to(), id="to")),
+            *self.field("Cc", Input(id="cc")),
+            classes="pair",
         )
-        yield from self.field("To (commas between addresses)", Input(self._to(), id="to"))
-        yield from self.field("Cc", Input(id="cc"))
         with RadioSet(id="how"):
-            yield RadioButton("Write a .eml file (any mail client opens it)", True, id="eml")
-            yield RadioButton("Send now through crm.yaml's mail.smtp (recorded)", id="send")
+            yield RadioButton("Write a .eml file", True, id="eml")
+            yield RadioButton("Send via mail.smtp (recorded)", id="send")
         yield from self.field(
-            "Write to (.eml)", Input(default_path(self.record_id, "eml"), id="path")
+            "Write to (.eml; any mail client opens it)",
+            Input(default_path(self.record_id, "eml"), id="path"),
         )
 
     def _to(self) -> str:
-        """The document's first contact's e-mail (its order's, for an invoice)."""
-        record = self.snap.records[self.folder].get(self.record_id)
+        """The e-mail of the document's first contact: an invoice's order's quote's,
+        an order's quote's, a quote's own; else its partner's."""
+        records = self.snap.records
+        record = records[self.folder].get(self.record_id)
         data = record.data if record else {}
-        if self.folder == "invoices":
-            order = self.snap.records["orders"].get(str(data.get("order")))
-            data = order.data if order else {}
-        if self.folder == "orders":
-            quote = self.snap.records["quotes"].get(str(data.get("quote")))
-            data = quote.data if quote else data
+        partner = data.get("partner")
+        for link, folder in (("order", "orders"), ("quote", "quotes")):
+            if link in data:
+                linked = records[folder].get(str(data[link]))
+                data = linked.data if linked else {}
+                partner = partner or data.get("partner")
         for contact_id in data.get("contacts") or []:
-            contact = self.snap.records["contacts"].get(str(contact_id))
+            contact = records["contacts"].get(str(contact_id))
             if contact is not None and contact.data.get("email"):
                 return str(contact.data["email"])
-        return ""
+        company = records["partners"].get(str(partner)) if partner else None
+        return str(company.data.get("email") or "") if company else ""
 
     @on(RadioSet.Changed, "#how")
     def _how_changed(self) -> None:

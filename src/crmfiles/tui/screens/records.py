@@ -87,6 +87,21 @@ class RecordForm(FormScreen):
             for label, rid in self._choices(folder)
         ]
 
+    def _partner_first(self, choices: list[tuple[str, str]]) -> list[tuple[str, str]]:
+        """The partner's contacts first (the ones asked for), then everyone else's."""
+        partner = self.value_of("partner") if "partner" in self.keys else None
+        contacts = self.snap.records["contacts"]
+
+        def ours(choice: tuple[str, str]) -> bool:
+            contact = contacts.get(choice[1])
+            return (
+                partner is not None
+                and contact is not None
+                and (contact.data.get("partner") == partner)
+            )
+
+        return [c for c in choices if ours(c)] + [c for c in choices if not ours(c)]
+
     def compose(self) -> ComposeResult:
         data = self.loaded
         yield Header()
@@ -115,6 +130,8 @@ class RecordForm(FormScreen):
             choices = (
                 self._choices(ref) if ref else [(str(v), str(v)) for v in items.get("enum", [])]
             )
+            if ref == "contacts":
+                choices = self._partner_first(choices)
             return self._multi(key, choices)
         if self.is_subject(key):
             return self._select(key, self.subject_choices())

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from rich.markup import escape
+from rich.text import Text
 from textual import on
 from textual.widget import Widget
 from textual.widgets import Checkbox, Input, Select, Static
@@ -53,6 +53,7 @@ class SetFieldDialog(Dialog[ops.Outcome]):
         self.folder = folder
         self.record_id = record_id
         self.field_name = field
+        self.TITLE_TEXT = f"Set a field of {record_id}"
 
     @property
     def data(self) -> dict[str, Any]:
@@ -62,7 +63,8 @@ class SetFieldDialog(Dialog[ops.Outcome]):
     def fields(self) -> Iterable[Widget]:
         data = self.data
         name = data.get("name") or data.get("title") or data.get("subject") or self.record_id
-        yield Static(f"[b]{escape(str(name))}[/b]  {escape(self.record_id)}")
+        # one line, so that every field fits on 24 lines
+        yield Static(Text(str(name), "bold", no_wrap=True, overflow="ellipsis"))
         keys = schema_fields(self.folder)
         pairs = [
             (f"{key}  = {shown_value(data[key])}"[:60] if key in data else key, key) for key in keys

@@ -4,6 +4,7 @@ mark one done with a result (the ``update`` operation)."""
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import ClassVar
 
 from rich.text import Text
@@ -25,7 +26,7 @@ COLUMNS = [
     Column("subject", "About", 24, priority=1, fixed=True),  # an id in it stays whole
     Column("importance", "Importance", 10, priority=3),
     Column("assignee", "Assignee", 14, priority=4),
-    Column("state", "State", 10, priority=2),
+    Column("state", "State", 10, priority=2, fixed=True),  # "started ·…" at least
 ]
 
 
@@ -35,6 +36,22 @@ def quote_name(snapshot: TuiSnapshot, quote_id: str) -> str:
     quote = snapshot.records["quotes"].get(quote_id)
     deal = quote.data.get("opportunity") if quote else None
     return f"{quote_id} · {snapshot.name('opportunities', deal)}" if deal else quote_id
+
+
+def moment(value: object) -> str:
+    """A date-time as the reader's clock shows it, to the minute
+    ("2026-12-06 08:43"); a plain date as it is; text that is no date-time as it is."""
+    if value is None or value == "":
+        return ""
+    if isinstance(value, str):
+        try:
+            value = dt.datetime.fromisoformat(value)
+        except ValueError:
+            return str(value)
+    if isinstance(value, dt.datetime):
+        local = value.astimezone() if value.tzinfo else value
+        return f"{local:%Y-%m-%d %H:%M}"
+    return str(value)
 
 
 class TasksScreen(CrmScreen):
@@ -114,11 +131,13 @@ class TasksScreen(CrmScreen):
             if data.get("completed"):
                 return "done"
             due = str(data.get("due") or "")
-            return "overdue" if due and due < self.crm.today().isoformat() else ""
+            late = bool(due and due < self.crm.today().isoformat())
+            states = ["started"] if data.get("started") else []
+            return " · ".join(states + ["overdue"] * late)
         return str(data.get(column) or "")
 
     def _mark(self, key: str) -> str:
-        return "!" if self._cell(key, "state") == "overdue" else ""
+        return "!" if "overdue" in self._cell(key, "state") else ""
 
     def show(self, snapshot: TuiSnapshot) -> None:
         me = self.crm.me
@@ -129,9 +148,9 @@ class TasksScreen(CrmScreen):
             and (self.everyone or me is None or t.data.get("assignee") == me)
         ]
         tasks.sort(key=lambda t: (sort_key(t.data.get("due")), str(t.data.get("title"))))
-        if not self.table.columns:
-            self.table.set_columns(COLUMNS)
+        self.table.set_columns(COLUMNS)  # measured afresh: room to spare for the names
         self.table.set_rows([t.id for t in tasks])
+        self.table.measure(self.table.keys, keep_widths=True)
         self._highlighted()  # the task under the cursor may have changed, not the cursor
         title = Text(no_wrap=True)
         who = "everyone" if self.everyone or me is None else snapshot.name("people", me)
@@ -165,13 +184,13 @@ class TasksScreen(CrmScreen):
         text.append("\n")
         for label, value in (
             ("Due", str(data.get("due") or "")),
-            ("Started", str(data.get("started") or "").replace("T", " ")),
+            ("Started", moment(data.get("started"))),
             ("Importance", str(data.get("importance") or "")),
         ):
             if value:
                 text.append(f"{label}: ", style="dim")
                 text.append(value)
-                if label == "Due" and self._cell(task.id, "state") == "overdue":
+                if label == "Due" and "overdue" in self._cell(task.id, "state"):
                     text.append(" (overdue)", style="bold red")
                 text.append("   ")
         instructions = str(data.get("instructions") or "").strip()

@@ -16,7 +16,13 @@ from crmfiles.documents.totals import document_totals, invoiced, left_to_invoice
 from crmfiles.money import decimal, fmt
 from crmfiles.records.store import Record
 from crmfiles.tui.data import TuiSnapshot
-from crmfiles.tui.widgets.record_tables import STATUS_STYLE, clip, print_bindings
+from crmfiles.tui.widgets.record_tables import (
+    STATUS_STYLE,
+    clip,
+    print_bindings,
+    refusals,
+    row_bindings,
+)
 
 Document = tuple[str, str]  # (folder, id)
 
@@ -75,6 +81,7 @@ class OrdersTable(DataTable[Text]):
         ),
         *print_bindings("orders"),
     ]
+    BINDINGS += [*refusals(BINDINGS), *row_bindings("orders")]
     # the last date: an open invoice's due day, else the day it was paid or delivered
     COLUMNS = (("Order / invoice", 16), ("Status", 9), ("Date", 10), ("Due / done", 10))
 

@@ -62,6 +62,30 @@ def print_bindings(table: str) -> list[BindingType]:
     ]
 
 
+def refusals(bindings: list[BindingType]) -> list[BindingType]:
+    """For each step key, a hidden second binding that says why the step does not fit
+    the row under the cursor (the first is hidden and skipped then), not silence."""
+    return [
+        Binding(
+            b.key,
+            f"screen.document_refused('{b.action.removeprefix('screen.')}')",
+            show=False,
+            id=f"{b.id}.refused",
+            tooltip=f"Why {b.description} does not fit the row under the cursor",
+        )
+        for b in bindings
+        if isinstance(b, Binding)
+    ]
+
+
+def row_bindings(table: str) -> list[BindingType]:
+    """j and k move the row cursor, as on every list (:class:`RecordTable`)."""
+    return [
+        Binding("j", "cursor_down", "Down", show=False, id=f"{table}.down", tooltip="Next row"),
+        Binding("k", "cursor_up", "Up", show=False, id=f"{table}.up", tooltip="Previous row"),
+    ]
+
+
 def clip(text: str, width: int) -> str:
     """``text`` in at most ``width`` cells, ending in '…' when cut."""
     if cell_len(text) <= width:
@@ -82,6 +106,7 @@ class ActivitiesTable(DataTable[Text]):
     DEFAULT_CSS = """
     ActivitiesTable { height: 1fr; }
     """
+    BINDINGS: ClassVar[list[BindingType]] = row_bindings("activities")
     COLUMNS = (("When", 16), ("Kind", 11), ("Who", 14))
 
     def __init__(self, **kwargs: object) -> None:
@@ -192,6 +217,7 @@ class QuotesTable(DataTable[Text]):
         ),
         *print_bindings("quotes"),
     ]
+    BINDINGS += [*refusals(BINDINGS), *row_bindings("quotes")]
 
     def __init__(self, **kwargs: object) -> None:
         super().__init__(cursor_type="row", zebra_stripes=True, **kwargs)  # type: ignore[arg-type]

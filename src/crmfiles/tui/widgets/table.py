@@ -11,7 +11,7 @@ per keystroke.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import ClassVar
 
 from rich.cells import cell_len
@@ -42,6 +42,7 @@ class Column:
     flexible: bool = False  # takes the room left over
     priority: int = 5  # 0 first; on a narrow screen the highest numbers go first
     fixed: bool = False  # never narrowed (an id: cut, it names nothing)
+    natural: int = 0  # the widest cell measured: room to spare grows a column up to it
 
 
 def _fit(text: str, width: int, right: bool) -> str:
@@ -158,11 +159,17 @@ class RecordTable(ScrollView, can_focus=True):
         self._layout_columns()
         self.invalidate()
 
-    def measure(self, sample: Sequence[str]) -> None:
-        """Fit the columns to a sample of rows (and their labels)."""
+    def measure(self, sample: Sequence[str], *, keep_widths: bool = False) -> None:
+        """Fit the columns to a sample of rows (and their labels); with ``keep_widths``,
+        no column wider than it was made (room to spare grows one up to its widest
+        cell)."""
         measured = []
         for column in self.columns:
             widest = max((cell_len(self._cell(k, column.key)) for k in sample[:SAMPLE]), default=0)
+            if keep_widths:  # narrower when no cell needs the width, never wider
+                least = max(widest, cell_len(column.label) + 1, 3)
+                measured.append(replace(column, width=min(column.width, least), natural=widest))
+                continue
             cap = 48 if column.flexible else 28
             measured.append(
                 Column(
@@ -173,6 +180,7 @@ class RecordTable(ScrollView, can_focus=True):
                     column.flexible,
                     column.priority,
                     column.fixed,
+                    natural=widest,
                 )
             )
         self.columns = measured
@@ -232,10 +240,30 @@ class RecordTable(ScrollView, can_focus=True):
                     give = min(widths[i] - 16, overflow)
                     widths[i] -= give
                     overflow -= give
+        if overflow < 0 and all(widths):  # nothing left out: room to spare
+            overflow = -self._grow(widths, -overflow)
         if flexible and overflow < 0 and widths[flexible[0]]:
             widths[flexible[0]] -= overflow
         self._widths = widths
         self._update_virtual_size()
+
+    def _grow(self, widths: list[int], room: int) -> int:
+        """Room to spare goes first to the text columns cut short (a name), the one
+        that misses least first (so that as many as can be are whole), up to its
+        widest cell; what is left is returned."""
+        while room > 0:
+            short = [
+                (column.natural - widths[i], i)
+                for i, column in enumerate(self.columns)
+                if widths[i] and not column.right and column.natural > widths[i]
+            ]
+            if not short:
+                break
+            miss, i = min(short)
+            give = min(miss, room)
+            widths[i] += give
+            room -= give
+        return room
 
     def _update_virtual_size(self) -> None:
         size = Size(2 + sum(w + 2 for w in self._widths if w), len(self.keys) + 1)
