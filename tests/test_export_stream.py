@@ -137,3 +137,23 @@ def test_the_progress_bar_on_a_terminal_leaves_the_export_free_to_fork(
     monkeypatch.setattr(os, "fork", lambda: forks.append(1) or fork())
     _export(tmp_path / "crm.db", monkeypatch, files=2, batch=2)
     assert len(forks) >= 5
+
+
+def test_a_whole_number_beyond_64_bits_is_exported_as_its_digits(
+    demo: Path, tmp_path: Path
+) -> None:
+    """SQLite holds 64-bit integers; a bigger one in a free field (``custom``) used to
+    stop the export with an internal error: it is written as its decimal text."""
+    path = next((demo / "partners").glob("*.yaml"))
+    big = 2**70
+    path.write_text(path.read_text("utf-8") + f"custom:\n  serial: {big}\n", "utf-8")
+    target = tmp_path / "big.db"
+    assert main(["export", "sqlite", str(target)]) == 0
+    db = sqlite3.connect(target)
+    try:
+        (value,) = db.execute(
+            'SELECT "custom_serial" FROM partners WHERE id = ?', (path.stem,)
+        ).fetchone()
+    finally:
+        db.close()
+    assert str(value) == str(big)

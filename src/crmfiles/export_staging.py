@@ -73,7 +73,14 @@ class Staging:
         if part.rows:
             names = ", ".join(f"c{keys[k]}" for k in part.keys)
             marks = ", ".join("?" for _ in part.keys)
-            self.db.executemany(f"INSERT INTO {table} ({names}) VALUES ({marks})", part.rows)
+            insert = f"INSERT INTO {table} ({names}) VALUES ({marks})"
+            try:
+                self.db.execute("SAVEPOINT batch")
+                self.db.executemany(insert, part.rows)
+            except OverflowError:  # a whole number beyond SQLite's 64 bits: as text
+                self.db.execute("ROLLBACK TO batch")
+                self.db.executemany(insert, map(beyond_64_bits_as_text, part.rows))
+            self.db.execute("RELEASE batch")
             self.counts[name] += len(part.rows)
 
     def summary(self) -> dict[str, Staged]:
@@ -168,3 +175,12 @@ def staged(
         Path(path).unlink(missing_ok=True)
         raise
     return path, staging.summary()
+
+
+INT64 = range(-(2**63), 2**63)
+
+
+def beyond_64_bits_as_text(row: tuple[object, ...]) -> tuple[object, ...]:
+    """The row with every whole number SQLite cannot hold (beyond 64 bits) as its
+    decimal text, which keeps every digit; the rest as it is."""
+    return tuple(str(v) if type(v) is int and v not in INT64 else v for v in row)

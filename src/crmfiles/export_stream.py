@@ -20,7 +20,7 @@ from crmfiles.export import (
     money_text,
 )
 from crmfiles.export_sqlite import _PLAIN, _cents, _sql_value
-from crmfiles.export_staging import Part, Staged, staged
+from crmfiles.export_staging import INT64, Part, Staged, staged
 from crmfiles.money import amount_of, line_total, weighted
 from crmfiles.records import RECORD_FOLDERS, Record
 
@@ -130,10 +130,14 @@ class _Table:
         for i, key in enumerate(order):
             if self.shape.declared(key) is None:
                 values = [t[i] for t in tuples if t[i] is not None]
+                # a whole number beyond 64 bits is written as its digits: a column
+                # holding one is text, which keeps them (a number column would not)
+                fits = all(type(v) is not int or v in INT64 for v in values)
                 kinds[key] = (
                     (
-                        all(isinstance(v, int) for v in values),
-                        all(
+                        fits and all(isinstance(v, int) for v in values),
+                        fits
+                        and all(
                             isinstance(v, (int, float)) and not isinstance(v, bool) for v in values
                         ),
                     )
