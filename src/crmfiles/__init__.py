@@ -3,7 +3,7 @@
 from types import ModuleType
 from typing import Any
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 
 def lazy_module(name: str) -> ModuleType:

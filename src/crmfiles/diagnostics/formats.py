@@ -9,7 +9,7 @@ machines and write the report and nothing else.
 ``null``; ``summary.files`` is the number of files checked)::
 
     {"version": 1,
-     "tool": {"name": "crmfiles", "version": "0.1.0"},
+     "tool": {"name": "crmfiles", "version": "0.2.0"},
      "summary": {"errors": 1, "warnings": 0, "files": 1204},
      "diagnostics": [{"path": "opportunities/acme.yaml", "line": 7, "column": 8,
                       "end_line": 7, "end_column": 17, "severity": "error",
