@@ -1,15 +1,15 @@
-"""The opportunity list: rows with derived values, filters, saved views, totals."""
+"""The opportunity list row by row: rows with derived values, filters, saved views,
+sorting (the plain path `reports.deal_list` is held to by its tests)."""
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, Protocol, TypeVar
 
 from crmfiles.errors import CrmError
-from crmfiles.money import Total, rates_from
 from crmfiles.records import facts
 from crmfiles.records.store import Record, Repository
 
@@ -74,19 +74,6 @@ class Row:
         if column.endswith("_name"):
             return self.names.get(column)
         return data.get(column)
-
-
-@dataclass
-class Listing:
-    rows: list[Row]
-    columns: tuple[str, ...]
-    amount: Total
-    weighted: Total
-    view: str | None = None  # the saved view's id
-
-    @property
-    def base(self) -> str:
-        return self.amount.base
 
 
 def rows(repo: Repository, *, whole: bool = False) -> list[Row]:
@@ -155,42 +142,6 @@ def as_list(value: Any) -> list[str]:
     if value is None:
         return []
     return [str(v) for v in value] if isinstance(value, list) else [str(value)]
-
-
-def listing(
-    repo: Repository,
-    filters: Mapping[str, Iterable[str]] | None = None,
-    view_id: str | None = None,
-    sort: Sequence[str] = (),
-    days: Mapping[str, int] | None = None,
-    shown: Sequence[str] = (),
-) -> Listing:
-    """The opportunities a view (and the filters given beside it) selects, sorted;
-    ``days`` fills the ``days_in_stage`` column (from git history: the caller's to
-    read, when the column is asked for); ``shown``: columns the caller shows besides
-    the view's (``--columns``)."""
-    chosen = view(repo, view_id)
-    merged: dict[str, list[str]] = {k: as_list(v) for k, v in (chosen.get("filter") or {}).items()}
-    for key, values in (filters or {}).items():
-        values = list(values)
-        if values:
-            merged[key] = values
-    columns = tuple(chosen.get("columns") or DEFAULT_COLUMNS)
-    keys = [*columns, *shown, *sort, *as_list(chosen.get("sort"))]
-    asked = {k.lstrip("-+").removesuffix(":desc").removesuffix(":asc") for k in keys}
-    asked |= {"tags" if k == "tag" else k for k in merged}
-    whole = not facts.covers("opportunities", asked - DERIVED - {"days_in_stage"})
-    selected = [row for row in rows(repo, whole=whole) if matches(row, merged)]
-    if days is not None:
-        for row in selected:
-            row.days = days.get(row.record.id)
-    selected = sort_rows(selected, list(sort) or as_list(chosen.get("sort")) or ["id"])
-    rates = rates_from(repo.catalog("currencies").values())
-    total, total_weighted = Total(repo.config.currency, rates), Total(repo.config.currency, rates)
-    for row in selected:
-        total.add(row.amount, row.currency)
-        total_weighted.add(row.weighted, row.currency)
-    return Listing(selected, columns, total, total_weighted, chosen.get("id"))
 
 
 class _Valued(Protocol):

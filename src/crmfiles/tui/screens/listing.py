@@ -20,11 +20,10 @@ from textual.widgets import Header, Input, Static
 from crmfiles.tui.data import TuiSnapshot
 from crmfiles.tui.directory import searched
 from crmfiles.tui.screens.base import CrmScreen
+from crmfiles.tui.screens.opportunities import SEARCH_DELAY  # one pause for every list
 from crmfiles.tui.widgets.footer import CrmFooter
 from crmfiles.tui.widgets.statusbar import StatusBar
 from crmfiles.tui.widgets.table import Column, RecordTable
-
-SEARCH_DELAY = 0.12  # seconds of quiet typing before the list filters
 
 
 class SearchableList(CrmScreen):
