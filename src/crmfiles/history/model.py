@@ -16,7 +16,10 @@ import heapq
 from dataclasses import dataclass, field
 from decimal import Decimal
 from operator import itemgetter
-from typing import Any, Final, NamedTuple
+from typing import TYPE_CHECKING, Any, Final, NamedTuple
+
+if TYPE_CHECKING:
+    from crmfiles.history.summary import Summary
 
 CLOSED_STATUSES = ("won", "lost")
 
@@ -81,6 +84,9 @@ class History:
     # some records only, or without the files and the catalog: a view, never a base
     # to extend or to cache
     partial: bool = field(default=False, compare=False)
+    # each record's summary as the cache holds it, of this history or of one it extends
+    # (a row is kept only while its version count matches: see history.summary)
+    summary: Summary | None = field(default=None, repr=False, compare=False)
     _dates: list[dt.datetime | None] = field(default_factory=list, repr=False, compare=False)
 
     def date(self, commit: int) -> dt.datetime:
