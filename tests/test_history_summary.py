@@ -320,3 +320,31 @@ def test_every_column_is_written(dated: Path) -> None:  # noqa: F811
         dt.date(2026, 1, 10).toordinal(),
         ("qualify", "proposal", "negotiate"),
     )
+
+
+def test_activity_builds_the_events_of_the_records_changed_in_its_window(
+    dated: Path,  # noqa: F811
+) -> None:
+    """``crm report activity`` builds only the events of records changed in its window:
+    the events of the window are those of every record, in the same order."""
+    from crmfiles.history import all_events
+    from crmfiles.history.model import changed_between
+
+    for step in scenario(dated):
+        step()
+    history = load_history(dated, cache=False)
+    every = all_events(history, moves_only=True)
+    days = sorted({e.date.date() for e in every})
+    windows = [(None, None), (None, days[0]), (days[-1], None), (days[-1], days[-1])]
+    windows += [(a, b) for a in days[::3] for b in days[1::4] if a <= b]
+    windows.append((dt.date(2026, 2, 22), dt.date(2026, 2, 22)))  # 2026-02-21 in its offset
+    for start, end in windows:
+        changed = changed_between(history, start, end)
+        inside = [
+            e
+            for e in every
+            if (start is None or e.date.date() >= start) and (end is None or e.date.date() <= end)
+        ]
+        assert {e.id for e in inside} <= changed
+        got = all_events(history, moves_only=True, records=changed)
+        assert [e for e in got if e in inside] == inside, (start, end)

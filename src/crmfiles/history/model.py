@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import heapq
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from operator import itemgetter
@@ -273,10 +274,13 @@ def events_of(history: History, record_id: str) -> list[Event]:
     return out
 
 
-def all_events(history: History, *, moves_only: bool = False) -> list[Event]:
-    """Every event of every opportunity, oldest first (by date, then commit order)."""
+def all_events(
+    history: History, *, moves_only: bool = False, records: Iterable[str] | None = None
+) -> list[Event]:
+    """Every event of every opportunity (or of ``records``), oldest first (by date, then
+    commit order)."""
     out: list[Event] = []
-    for record_id in history.timelines:
+    for record_id in history.timelines if records is None else records:
         events = events_of(history, record_id)
         if moves_only:
             out.extend(e for e in events if e.change != "edited")
@@ -284,6 +288,19 @@ def all_events(history: History, *, moves_only: bool = False) -> list[Event]:
             out.extend(events)
     out.sort(key=_order)
     return out
+
+
+def changed_between(history: History, start: dt.date | None, end: dt.date | None) -> set[str]:
+    """The records with a version of a commit dated (in its own offset, as its events
+    are) from ``start`` to ``end``, both included: those with an event in that window,
+    whose events are all a report of the window needs to build."""
+    dates = [history.date(i).date() for i in range(len(history.commits))]
+    inside = [(start is None or d >= start) and (end is None or d <= end) for d in dates]
+    return {
+        rid
+        for rid, versions in history.timelines.items()
+        if any(inside[v[V_COMMIT]] for v in versions)
+    }
 
 
 def _order(event: Event) -> tuple[dt.datetime, str]:
