@@ -139,20 +139,32 @@ def _intern(text: Any) -> Any:
 def summarize(history: History, previous: Summary | None = None) -> Summary:
     """Every record's summary; a record's row of ``previous`` (the summary of a history
     this one extends) is kept when it was made from as many versions as it has now."""
-    known: dict[str, Row] = previous.rows() if previous is not None else {}
+    timelines = history.timelines
+    if previous is None or not all(c in previous.columns for c in COLUMNS):
+        return _summarized(history)
+    index, counts = previous._index(), previous.columns["counts"]
+    changed: dict[str, Row | None] = {
+        rid: row_of(history, rid)
+        for rid, versions in timelines.items()
+        if (at := index.get(rid)) is None or counts[at] != len(versions)
+    }
+    if len(index) + sum(rid not in index for rid in changed) != len(timelines):
+        changed.update((rid, None) for rid in index.keys() - timelines.keys())
+    return previous.patched(changed)
+
+
+def _summarized(history: History) -> Summary:
+    """Every record's summary, each made anew."""
     shared: dict[tuple[str, ...], tuple[str, ...]] = {}  # one tuple for each stage path
     ids: list[str] = []
     rows: list[Row] = []
-    for rid, versions in history.timelines.items():
-        row = known.get(rid)
-        if row is None or row[0] != len(versions):
-            row = row_of(history, rid)
-            if row is None:
-                continue
+    for rid in history.timelines:
+        row = row_of(history, rid)
+        if row is None:
+            continue
         visited = row[5]
-        row = (*row[:5], shared.setdefault(visited, visited))
         ids.append(rid)
-        rows.append(row)
+        rows.append((*row[:5], shared.setdefault(visited, visited)))
     columns = [list(c) for c in zip(*rows, strict=True)] if rows else [[] for _ in COLUMNS]
     return Summary(ids, dict(zip(COLUMNS, columns, strict=True)))
 
