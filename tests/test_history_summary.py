@@ -33,6 +33,7 @@ from crmfiles.history.build import follow
 from crmfiles.history.model import History
 from crmfiles.history.summary import COLUMNS
 from crmfiles.records.store import Repository
+from crmfiles.reports.common import Period
 from crmfiles.reports.dropoff import dropoff
 
 TODAY = dt.date(2026, 3, 1)
@@ -50,32 +51,47 @@ def agrees(root: Path) -> None:
     assert days_in_stage(root, today=TODAY) == {r: p.days(TODAY) for r, p in where.items()}
     summary = load_summary(root)
     assert sorted(summary.ids) == sorted(fresh.timelines)
-    since = summary.column("since")
+    since, first, visited = (summary.column(c) for c in ("since", "first", "visited"))
     stage, status = summary.column("stage"), summary.column("status")
     for rid in fresh.timelines:
-        first = first_seen(fresh, rid)
-        visited = tuple(dict.fromkeys(stages_visited(fresh, rid)))  # each once, in order
-        assert summary.reach(rid) == (first.date() if first else None, visited), rid
+        day = first_seen(fresh, rid)
+        assert day is not None and first[rid] == day.date().toordinal(), rid
+        # each stage once, in the order first reached
+        assert visited[rid] == tuple(dict.fromkeys(stages_visited(fresh, rid))), rid
         at = where.get(rid)
         assert since[rid] == (at.since.date().toordinal() if at else None), rid
         assert (stage[rid], status[rid]) == ((at.stage, at.status) if at else (None, None))
-    assert summary.reach("nope") == (None, ())
     # and drop-off, which reads the summary, counts what it counted from the versions
+    # (in a period: of the records opened in it, or else first committed in it)
     repo = Repository(root)
-    assert dropoff(repo, summary).as_json() == _dropoff_of(repo, fresh)
+    for period in PERIODS:
+        got = dropoff(repo, summary, period=period).as_json()
+        assert got == _dropoff_of(repo, fresh, period), period
 
 
-def _dropoff_of(repo: Repository, history: History) -> dict[str, object]:
+PERIODS = [
+    Period(),
+    Period(dt.date(2026, 1, 1), dt.date(2026, 1, 31)),
+    Period(dt.date(2026, 2, 15), dt.date(2026, 2, 15)),
+    Period(dt.date(2026, 2, 16), None),
+]
+
+
+def _dropoff_of(
+    repo: Repository, history: History, period: Period | None = None
+) -> dict[str, object]:
     """Drop-off from the versions themselves: the stages visited and the first commit
     of each record, as the report counted them before it read the summary."""
-    from crmfiles.reports.dropoff import dropoff as by_summary
-
-    class Versions(Summary):
-        def reach(self, record_id: str) -> tuple[dt.date | None, tuple[str, ...]]:
-            first = first_seen(history, record_id)
-            return (first.date() if first else None), tuple(stages_visited(history, record_id))
-
-    return by_summary(repo, Versions([], {})).as_json()
+    ids = list(history.timelines)
+    firsts = [first_seen(history, rid) for rid in ids]
+    reference = Summary(
+        ids,
+        {
+            "first": [day.date().toordinal() for day in firsts if day is not None],
+            "visited": [tuple(stages_visited(history, rid)) for rid in ids],  # with repeats
+        },
+    )
+    return dropoff(repo, reference, period=period).as_json()
 
 
 def cached_summary(root: Path) -> dict[str, tuple[object, ...]]:

@@ -58,14 +58,6 @@ class Summary:
             if since is not None
         }
 
-    def reach(self, record_id: str) -> tuple[dt.date | None, tuple[str, ...]]:
-        """When a record was first committed, and the stages it was ever in (none
-        without a history)."""
-        index = self._index().get(record_id)
-        if index is None:
-            return None, ()
-        return dt.date.fromordinal(self.columns["first"][index]), self.columns["visited"][index]
-
     def _index(self) -> dict[str, int]:
         """Each record's place in the columns."""
         if self._where is None:

@@ -13,6 +13,7 @@ reads it from a part of the history cache.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
@@ -79,6 +80,8 @@ def dropoff(
 ) -> Dropoff:
     period = period or Period()
     summary = history if isinstance(history, Summary) else summarize(history)
+    visited = summary.column("visited")
+    first = summary.column("first") if not period.open else {}
     deals = Deals(repo)
     chosen = choose_kind(repo, kind, deals)
     entry = repo.catalog("kinds")[chosen]
@@ -98,14 +101,13 @@ def dropoff(
     ):
         if kind_of != chosen:
             continue
-        first, visited = summary.reach(rid)
         if not period.open:
             opened = iso_date(opened_on)
-            if opened is None:
-                opened = first
+            if opened is None and rid in first:  # the day it was first committed
+                opened = dt.date.fromordinal(first[rid])
             if opened not in period:
                 continue
-        seen = [index[s] for s in visited if s in index]
+        seen = [index[s] for s in visited.get(rid, ()) if s in index]
         here = index.get(str(stage))
         if here is not None:
             seen.append(here)
