@@ -37,16 +37,21 @@ class Summary:
     """Columns aligned with ``ids``: all of :data:`COLUMNS`, or those a reader asked
     the cache for."""
 
-    __slots__ = ("_where", "columns", "ids")
+    __slots__ = ("_by_id", "_where", "columns", "ids")
 
     def __init__(self, ids: list[str], columns: Mapping[str, list[Any]]) -> None:
         self.ids = ids
         self.columns = dict(columns)
         self._where: dict[str, int] | None = None
+        self._by_id: dict[str, dict[str, Any]] = {}
 
     def column(self, name: str) -> dict[str, Any]:
-        """One column by record id."""
-        return dict(zip(self.ids, self.columns[name], strict=True))
+        """One column by record id (made once, and shared: the HTML report asks for
+        each kind; not to be changed)."""
+        found = self._by_id.get(name)
+        if found is None:
+            found = self._by_id[name] = dict(zip(self.ids, self.columns[name], strict=True))
+        return found
 
     def days(self, today: dt.date) -> dict[str, int]:
         """Each existing record's days in its current stage (or since it closed):
