@@ -14,8 +14,11 @@ from __future__ import annotations
 
 import marshal
 import os
+from collections import deque
 from collections.abc import Iterator
+from itertools import islice
 from pathlib import Path
+from typing import Any
 
 from crmfiles import __version__
 from crmfiles.cache import blob_id
@@ -26,6 +29,7 @@ FORMAT = 1
 # fewer files than this are laid out here; more, in a process a core
 SPREAD_FROM = 200
 CHUNK = 100  # files a worker is given at a time
+TASKS_PER_WORKER = 20  # chunks a worker lays out before a fresh one takes over
 
 
 def _key() -> str:
@@ -91,20 +95,34 @@ Laid = tuple[str, str, str, str, str | None]
 
 def formatted_texts(source: Source, paths: list[str]) -> Iterator[Laid]:
     """Each file read and laid out, in the order given; many are spread over the
-    machine's cores (each worker gets the bytes, and gives back the text)."""
-    from crmfiles.progress import track
+    machine's cores (each worker gets the bytes of a chunk of files, and gives back
+    the texts), a few chunks ahead at most, and each worker is replaced after a while
+    (ruamel.yaml's workers grew to half a gigabyte over 50,000 files)."""
+    from crmfiles.progress import progress, track
 
     files = source.files_at(paths)
-    if len(paths) < SPREAD_FROM or (os.cpu_count() or 1) < 2:
+    workers = os.cpu_count() or 1
+    if len(paths) < SPREAD_FROM or workers < 2:
         yield from track(map(_laid, files), "Formatting", total=len(paths))
         return
     import multiprocessing
 
     context = multiprocessing.get_context("fork" if os.name == "posix" else "spawn")
-    with context.Pool(os.cpu_count()) as pool:
-        laid = pool.imap(_laid_many, _chunks(files), chunksize=1)
-        for done in track(laid, "Formatting", total=(len(paths) + CHUNK - 1) // CHUNK):
+    chunks = _chunks(files)
+    with (
+        context.Pool(workers, maxtasksperchild=TASKS_PER_WORKER) as pool,
+        progress("Formatting", total=len(paths)) as bar,
+    ):
+        pending: deque[Any] = deque(
+            pool.apply_async(_laid_many, (chunk,)) for chunk in islice(chunks, 2 * workers)
+        )
+        while pending:
+            done = pending.popleft().get()
+            following = next(chunks, None)
+            if following is not None:
+                pending.append(pool.apply_async(_laid_many, (following,)))
             yield from done
+            bar.advance(len(done))
 
 
 def _chunks(files: Iterator[RawFile]) -> Iterator[list[tuple[str, bytes | None, str | None]]]:
