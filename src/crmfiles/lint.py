@@ -140,10 +140,11 @@ def lint(
     base_commit = (
         current if base is None else base if base == git.EMPTY_TREE else git.resolve(base, root)
     )
-    # the index against HEAD, asked while the check runs (git reads the whole index)
+    # HEAD against the index or the work tree, asked while the check runs (git reads
+    # the whole index, and looks at every file of the work tree)
     early = (
-        git.start_diff(root, current, None, cached=True, paths=WATCHED)
-        if staged and head is None and current != git.EMPTY_TREE
+        git.start_diff(root, current, None, cached=staged, paths=WATCHED)
+        if head is None and current != git.EMPTY_TREE
         else None
     )
     report = check(head_source, bar=bar, runtime=runtime)
@@ -220,16 +221,30 @@ def _final_step(
         raw: list[git.RawChange] = [
             git.RawChange("A", f.path, None, None, f.blob) for f in ctx.all_files()
         ]
-    elif early is not None:
-        raw = early()
     else:
-        raw = git.diff(root, base_commit, None, cached=staged, paths=WATCHED)
+        raw = (
+            early()
+            if early is not None
+            else git.diff(root, base_commit, None, cached=staged, paths=WATCHED)
+        )
         if not staged:
-            raw += [git.RawChange("A", p, None, None, None) for p in git.untracked(root, WATCHED)]
+            raw += [git.RawChange("A", p, None, None, None) for p in _untracked(root, ctx)]
             raw = _pair_renames(
                 root, raw, {c.path: ctx.text_for(c.path) for c in raw if c.status == "A"}
             )
     return step_between(root, base_commit, ctx, raw)
+
+
+def _untracked(root: Path, ctx: Context) -> list[str]:
+    """The untracked files of the watched folders: as the check's look at the work tree
+    found them, else from git."""
+    seen = ctx.source.untracked_seen() if isinstance(ctx.source, WorkTree) else None
+    if seen is None:
+        return git.untracked(root, WATCHED)
+    return [p for p in seen if p.startswith(_WATCHED_PREFIXES)]
+
+
+_WATCHED_PREFIXES = tuple(f"{folder}/" for folder in WATCHED)
 
 
 def step_between(

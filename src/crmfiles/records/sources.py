@@ -110,6 +110,11 @@ class Source(ABC):
     def prefetch(self) -> None:  # noqa: B027 - most sources have nothing to start
         """Start, in the background, the git work ``tree`` and ``dirty`` will need."""
 
+    def dirty_again(self) -> None:  # noqa: B027 - most sources are never dirty
+        """Let the next :meth:`dirty` give the last answer again instead of asking git:
+        a second reader of the revision in the same command (``crm changes`` reads the
+        facts after the check) sees the work tree as the first one did."""
+
 
 _TOPS = tuple(f"{top}/" for top in TOP_LEVEL[1:])
 
@@ -240,6 +245,12 @@ class WorkTree(Source):
         gives it again (once) instead of asking git a second time."""
         self._held = paths
 
+    _answered: list[str] | None = None  # git's last answer to dirty()
+
+    def dirty_again(self) -> None:
+        if self._answered is not None and self._held is None:
+            self._held = list(self._answered)
+
     def dirty(self) -> list[str]:
         if self._held is not None:
             held, self._held = self._held, None
@@ -259,8 +270,21 @@ class WorkTree(Source):
                 )
         else:
             others = self._untracked or []
-        paths = _split_z(changed) + others
-        return [p for p in paths if _wanted(p) or os.path.islink(self.root / p)]
+        kept = [p for p in others if _wanted(p) or os.path.islink(self.root / p)]
+        self._answered = [
+            *(p for p in _split_z(changed) if _wanted(p) or os.path.islink(self.root / p)),
+            *kept,
+        ]
+        self._answered_untracked = kept
+        return self._answered
+
+    _answered_untracked: list[str] | None = None
+
+    def untracked_seen(self) -> list[str] | None:
+        """The untracked files among the paths of git's last answer to :meth:`dirty`
+        (None: git was not asked), so a reader after the check need not walk the work
+        tree again."""
+        return None if self._answered_untracked is None else list(self._answered_untracked)
 
     def _walk(self, tops: tuple[str, ...] = TOP_LEVEL) -> list[str]:
         found: list[str] = []

@@ -105,6 +105,14 @@ class Repository:
             self._folders.update({name: dict(by_id) for name, by_id in folders.items()})
         return self
 
+    def knowing(self, config: Config, catalogs: Catalogs) -> Repository:
+        """This repository with its crm.yaml and catalogs as another reader of the same
+        revision read them (the checker, before ``crm changes`` reads the facts): not
+        read again."""
+        self.__dict__["config"] = config
+        self._catalog_data = catalogs
+        return self
+
     def records(self, folder: str) -> list[Record]:
         return sorted(self._folder(folder).values(), key=lambda r: r.path)
 
