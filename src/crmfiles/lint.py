@@ -23,6 +23,7 @@ from crmfiles.check import Report, check, resolve
 from crmfiles.diagnostics import Diagnostic
 from crmfiles.records import CATALOG_DIR, RECORD_FOLDERS, classify
 from crmfiles.records.catalogs import Catalogs, build_catalogs, parse_bytes
+from crmfiles.records.facts_cache import read_tables
 from crmfiles.records.sources import TOP_LEVEL, Index, Revision, Source, WorkTree
 from crmfiles.rules.base import Context
 from crmfiles.rules.suite import step_findings
@@ -60,7 +61,12 @@ class RevisionIndex:
         return _open_quotes(self.records("quotes"), opportunity)
 
     def usage(self, field_name: str, entry: str) -> int:
-        return _usage(self.records("opportunities"), field_name, entry)
+        """How many opportunities have ``entry`` in ``field_name`` (a field the facts
+        keep: the facts cache answers, parsing only what it does not know)."""
+        if self.rev == git.EMPTY_TREE:
+            return 0
+        table = read_tables(Revision(self.root, self.rev, resolved=True))["opportunities"]
+        return table.column(field_name).count(entry)
 
     def records(self, folder: str) -> list[tuple[str, dict[str, Any]]]:
         blobs = {b: rid for (f, rid), b in self._blobs.items() if f == folder}
@@ -80,8 +86,14 @@ def _open_quotes(records: Iterable[tuple[str, dict[str, Any]]], opportunity: str
     )
 
 
-def _usage(records: Iterable[tuple[str, dict[str, Any]]], field_name: str, entry: str) -> int:
-    return sum(1 for _, data in records if data.get(field_name) == entry)
+def _usage(ctx: Context, field_name: str, entry: str) -> int:
+    """How many of the head's opportunities have ``entry`` in ``field_name`` (a field
+    the facts keep), each readable file counted."""
+    table = ctx.repository().fact_table("opportunities")
+    doubles = ctx.doubles("opportunities", table)
+    return table.column(field_name).count(entry) + sum(
+        1 for f in doubles if f.data.get(field_name) == entry
+    )
 
 
 @dataclass
@@ -299,7 +311,7 @@ def step_between(
         range_mode=range_mode,
         old_record=old_record,
         open_quotes=lambda opp: _open_quotes(head_records("quotes"), opp),
-        usage=lambda fld, entry: _usage(head_records("opportunities"), fld, entry),
+        usage=lambda fld, entry: _usage(ctx, fld, entry),
         catalog_paths=dict(ctx.catalog_paths),
         texts=dict(texts or {}),
     )

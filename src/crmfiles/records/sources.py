@@ -516,6 +516,9 @@ class Overlay(Source):
     def dirty(self) -> list[str]:
         return sorted({*self.base.dirty(), *self.changes})
 
+    def dirty_again(self) -> None:
+        self.base.dirty_again()
+
     def read(self, path: str) -> bytes | None:
         return self.changes[path] if path in self.changes else self.base.read(path)
 

@@ -22,9 +22,8 @@ from typing import Any
 
 from crmfiles.money import amount_of, fmt, plain, rates_from, to_cent, weighted
 from crmfiles.records.facts_table import FactTable
-from crmfiles.records.store import Repository
 from crmfiles.reports.deals import Deals
-from crmfiles.rules.base import Context, IdIndex, record_id
+from crmfiles.rules.base import Context, IdIndex
 from crmfiles.rules.transitions import Step
 
 CLOSED = ("won", "lost")
@@ -257,9 +256,8 @@ def _head(
     """The head's open opportunities (every readable record file, as the checker lists
     them) summed per stage, the stages in the order their first file comes in: read
     from the facts, column by column (no object per deal)."""
-    repo = Repository(ctx.source.root, ctx.source).knowing(ctx.config, ctx.catalogs)
+    repo = ctx.repository()
     if table is None:
-        ctx.source.dirty_again()  # the work tree as the check saw it: git is not asked again
         table = repo.fact_table("opportunities")
     deals = Deals(repo, table)
     amounts, weights = deals.amount, deals.weighted
@@ -289,18 +287,13 @@ def _head(
             weight = weights[i] or ZERO
         pile = piles.get(stage[i]) or piles.setdefault(stage[i], _Pile(paths[i]))
         pile.add(amount, weight, i in moved)
-    listed = ctx.folder_paths("opportunities")
-    if len(listed) != len(table):
-        # facts keep an id's first file only; a second file with that id (which
-        # validation reports) is counted too, read whole
-        for path in sorted(set(listed) - set(paths)):
-            data = ctx.data_for(path)
-            contribution = purse.of(data) if isinstance(data, dict) else None
-            if contribution is not None:
-                at, amount, weight = contribution
-                pile = piles.setdefault(at, _Pile(path))
-                pile.first = min(pile.first, path)
-                pile.add(amount, weight, record_id(path) in changed)
+    for f in ctx.doubles("opportunities", table):  # a second file of an id counts too
+        contribution = purse.of(f.data)
+        if contribution is not None:
+            at, amount, weight = contribution
+            pile = piles.setdefault(at, _Pile(f.path))
+            pile.first = min(pile.first, f.path)
+            pile.add(amount, weight, f.place.id in changed)
     return sorted(piles.items(), key=lambda item: item[1].first)
 
 
