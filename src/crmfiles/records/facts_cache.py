@@ -18,10 +18,10 @@ from __future__ import annotations
 import bisect
 from typing import Any
 
-from crmfiles import git, notices
+from crmfiles import git
 from crmfiles.cache import blob_id
 from crmfiles.records import Record, classify
-from crmfiles.records.facts import FIELDS, facts_of
+from crmfiles.records.facts import FIELDS, UNREADABLE, facts_of
 from crmfiles.records.facts_file import FactsCache, Rows, Stored, decoded
 from crmfiles.records.facts_table import MISSING, FactTable
 from crmfiles.records.sources import RawFile, Revision, Source
@@ -41,7 +41,8 @@ def read_facts(source: Source, *, use_cache: bool = True) -> dict[str, list[Reco
 
 def read_tables(source: Source, *, use_cache: bool = True) -> dict[str, FactTable]:
     """The facts of every kept folder's records at ``source``'s revision, as tables.
-    Files that cannot be read are left out with a notice."""
+    Files that cannot be read are left out of the rows, named in each table's
+    ``unreadable``."""
     store = FactsCache.for_root(source.root) if use_cache else None
     if store is not None:
         source.prefetch()  # git's look at the work tree, while the cache file loads
@@ -185,7 +186,7 @@ class _Read:
         """Parse what is not known: the tree's files (learned, unless edited) and the
         edited ones (answered, not kept)."""
         learn = (pending - edited) | {p for p in unknown if not table.has(p)}
-        answered: dict[str, dict[str, Any]] = {}
+        answered: dict[str, dict[str, Any]] = {}  # what the rows of the tree are not
         for raw in self.source.files_at(sorted(learn | edited)):
             facts = _parse(folder, raw)
             if raw.path in edited:
@@ -196,7 +197,11 @@ class _Read:
             pending.discard(raw.path)
             if facts is None:
                 table.drop(raw.path)  # not a record: nothing to keep
-            else:
+            elif raw.content is None:  # refused (not a plain file): said, never kept
+                table.drop(raw.path)
+                self.unread.add(raw.path)
+                answered[raw.path] = facts
+            else:  # (a file that does not parse is kept too: what is wrong with it)
                 blob = raw.blob or table.blob(raw.path) or blob_id(raw.content or b"")
                 table.put(raw.path, blob, facts)
         for path in pending:  # listed but gone, or edited: not learned
@@ -204,9 +209,9 @@ class _Read:
             self.unread.add(path)
         self.unread.update(p for p in edited if not table.has(p))
         self.rows[folder] = table.rows()
-        if edited:
+        if edited or answered:
             table = _Table(self.rows[folder])
-            for path in edited:
+            for path in edited | answered.keys():
                 if path in answered:
                     table.put(path, "", answered[path])
                 else:
@@ -220,14 +225,15 @@ class _Read:
 
 
 def _parse(folder: str, raw: RawFile) -> dict[str, Any] | None:
-    """A file's facts; None (with a notice when it could not be read at all) when it
-    is no record."""
+    """A file's facts; what is wrong with it (:data:`UNREADABLE`) when it cannot be
+    read or parsed, as :func:`~crmfiles.records.store.read_record` says it; None when
+    it holds no mapping (no record)."""
     if raw.content is None:
-        why = raw.refusal or "cannot be read"
-        notices.warn(f"{raw.path}: {why}; left out of this answer")
-        return None
+        return {UNREADABLE: f"{raw.path}: {raw.refusal or 'cannot be read'}"}
     try:
         data = parse(raw.content.decode("utf-8").removeprefix("\ufeff"))
-    except (UnicodeDecodeError, ParseError):
-        return None
+    except UnicodeDecodeError:
+        return {UNREADABLE: f"{raw.path}: not valid UTF-8"}
+    except ParseError as err:
+        return {UNREADABLE: f"{raw.path}:{err.line or 1}: {err.message}"}
     return facts_of(folder, data) if isinstance(data, dict) else None

@@ -117,8 +117,10 @@ class Repository:
         return sorted(self._folder(folder).values(), key=lambda r: r.path)
 
     def unreadable_in(self, folder: str) -> list[str]:
-        """The files of ``folder`` read so far that could not be (left out of it)."""
-        self._folder(folder)
+        """The files of ``folder`` read so far that could not be (left out of it): of
+        its facts when they were read, else of the folder (read for this)."""
+        if not (self._facts is not None and folder in self._facts and folder not in self._folders):
+            self._folder(folder)
         return sorted(p for p, (f, _, _) in self.unreadable.items() if f == folder)
 
     def facts(self, folder: str) -> list[Record]:
@@ -136,8 +138,22 @@ class Repository:
             return FactTable.of_records(folder, self.records(folder))
         if self._facts is None:
             self.config  # noqa: B018 - a repository whose crm.yaml cannot be read is none
-            self._facts = read_tables(self.source)
+            self._take(read_tables(self.source))
+        assert self._facts is not None
         return self._facts[folder]
+
+    def _take(self, tables: dict[str, FactTable]) -> None:
+        """These tables as the facts, their unreadable files said (as :meth:`_read`
+        says them) and withdrawn for tables taken before and replaced."""
+        for table in (self._facts or {}).values():
+            for path, said in table.unreadable.items():
+                self.unreadable.pop(path, None)
+                notices.withdraw(f"{said}; left out of this answer")
+        self._facts = tables
+        for folder, table in tables.items():
+            for path, said in table.unreadable.items():
+                self.unreadable[path] = (folder, path.rpartition("/")[2].rpartition(".")[0], said)
+                notices.warn(f"{said}; left out of this answer")
 
     def provisional_facts(self) -> Callable[[], bool] | None:
         """Take the facts cache's tables as the answer before git has said whether
@@ -160,14 +176,14 @@ class Repository:
         if stored is None or any(p.startswith(folders) for p in stored.dirty):
             tree()
             return None
-        self._facts = {f: FactTable.of_rows(f, stored.rows(f)) for f in FIELDS}
+        self._take({f: FactTable.of_rows(f, stored.rows(f)) for f in FIELDS})
 
         def confirm() -> bool:
             changed = source.dirty()
             if tree() == stored.tree and not any(p.startswith(folders) for p in changed):
                 return True  # (read_tables would answer the stored rows)
             source.hold_dirty(changed)
-            self._facts = read_tables(source)
+            self._take(read_tables(source))
             return False
 
         return confirm

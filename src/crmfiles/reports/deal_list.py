@@ -92,6 +92,7 @@ class Listing:
         self.values, self.order, self.columns = values, order, columns
         self.amount, self.weighted, self.view = amount, weighted, view_id
         self._pick: Callable[[list[Any]], tuple[Any, ...]] | None = None
+        self.left_out: list[str] = []  # files that could not be read
 
     def __len__(self) -> int:
         return len(self.order)
@@ -141,7 +142,9 @@ def listing(
     total, total_weighted = Total(repo.config.currency, rates), Total(repo.config.currency, rates)
     _add(total, deals.amount, deals.currency, order)
     _add(total_weighted, deals.weighted, deals.currency, order)
-    return Listing(values, order, columns, total, total_weighted, chosen.get("id"))
+    result = Listing(values, order, columns, total, total_weighted, chosen.get("id"))
+    result.left_out = repo.unreadable_in("opportunities")  # (in neither rows nor totals)
+    return result
 
 
 def _select(deals: Deals, filters: Mapping[str, Sequence[str]]) -> list[int]:
