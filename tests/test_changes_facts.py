@@ -1,7 +1,8 @@
 """``crm changes`` and ``crm lint --summary`` sum the head's pipeline from the facts
-cache: through edits, staging, commits, renames, deletions and catalog changes they
-answer byte for byte what a cold read answers (no cache) and what whole records
-answer (facts bypassed), and a warm run parses only the files git says changed."""
+cache: through edits, staging, commits, renames, deletions, resets and catalog changes
+they answer byte for byte what a cold read answers (no cache) and what the plain read
+answers (every file parsed whole, no facts), and a warm run parses only the files git
+says changed."""
 
 from __future__ import annotations
 
@@ -190,6 +191,15 @@ def test_changes_answers_as_a_cold_read_through_every_kind_of_change(
         ("a second file of an id", lambda: write(repo, {path("d1", "09"): deal("d1", "commit")})),
         ("a file that does not parse", lambda: write(repo, {path("d8"): "id: [broken\n"})),
         ("everything committed", lambda: commit_all(repo, "the rest")),
+        ("a reset to the commit before", lambda: git(repo, "reset", "-q", "--hard", "HEAD~1")),
+        (
+            "an edit undone",
+            lambda: (
+                write(repo, {path("d3"): deal("d3", "commit", 90)}),
+                run(capsys, "changes"),
+                git(repo, "checkout", "--", "."),
+            ),
+        ),
     ]
     assert_as_cold(repo, capsys, monkeypatch, base)
     for label, step in steps:
