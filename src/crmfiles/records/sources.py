@@ -110,10 +110,11 @@ class Source(ABC):
     def prefetch(self) -> None:  # noqa: B027 - most sources have nothing to start
         """Start, in the background, the git work ``tree`` and ``dirty`` will need."""
 
-    def dirty_again(self) -> None:  # noqa: B027 - most sources are never dirty
-        """Let the next :meth:`dirty` give the last answer again instead of asking git:
-        a second reader of the revision in the same command (``crm changes`` reads the
-        facts after the check) sees the work tree as the first one did."""
+    def again(self) -> None:  # noqa: B027 - most sources ask git nothing that changes
+        """Let the next :meth:`tree` and :meth:`dirty` give the last answers again
+        instead of asking git: a second reader of the revision in the same command
+        (``crm changes`` reads the facts after the check) sees the work tree as the
+        first one did."""
 
 
 _TOPS = tuple(f"{top}/" for top in TOP_LEVEL[1:])
@@ -209,11 +210,17 @@ class WorkTree(Source):
 
     def know_tree(self, tree: str | None) -> None:
         """The answer of :meth:`tree` a reader had from git already: the next
-        :meth:`tree_soon` gives it instead of asking git again."""
+        :meth:`tree` or :meth:`tree_soon` gives it instead of asking git again."""
         self._known_tree = tree
 
+    _answered_tree: str | None = None  # git's last answer to tree()
+
     def tree(self) -> str | None:
-        return git.write_tree(self.root) if self._in_git() else None
+        known, self._known_tree = self._known_tree, None
+        if known is not None:
+            return known
+        self._answered_tree = git.write_tree(self.root) if self._in_git() else None
+        return self._answered_tree
 
     def tree_soon(self) -> Callable[[], str | None]:
         """:meth:`tree`, started now: the function returned waits for it."""
@@ -262,9 +269,11 @@ class WorkTree(Source):
 
     _answered: list[str] | None = None  # git's last answer to dirty()
 
-    def dirty_again(self) -> None:
+    def again(self) -> None:
         if self._answered is not None and self._held is None:
             self._held = list(self._answered)
+        if self._answered_tree is not None and self._known_tree is None:
+            self._known_tree = self._answered_tree
 
     def dirty(self) -> list[str]:
         if self._held is not None:
@@ -531,8 +540,8 @@ class Overlay(Source):
     def dirty(self) -> list[str]:
         return sorted({*self.base.dirty(), *self.changes})
 
-    def dirty_again(self) -> None:
-        self.base.dirty_again()
+    def again(self) -> None:
+        self.base.again()
 
     def read(self, path: str) -> bytes | None:
         return self.changes[path] if path in self.changes else self.base.read(path)

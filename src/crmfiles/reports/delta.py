@@ -238,7 +238,9 @@ class _Pile:
     """What the head's open opportunities in one stage add: amounts and weighted
     amounts in the base currency, and which of them the range changed (by position)."""
 
-    first: str  # the path of the first of them
+    # where the first of them comes in path order: (its row, 1) in the fact table,
+    # (the row its path comes before, 0) for a file the table leaves out
+    first: tuple[int, int]
     amounts: list[Decimal] = field(default_factory=list)
     weights: list[Decimal] = field(default_factory=list)
     changed: set[int] = field(default_factory=set)
@@ -262,10 +264,7 @@ def _head(
     deals = Deals(repo, table)
     amounts, weights = deals.amount, deals.weighted
     stage, currency, probability = (table.column(n) for n in ("stage", "currency", "probability"))
-    paths, base = table.paths, purse.base
-    index = IdIndex(paths)
-    found = [index.get(rid) for rid in changed]
-    moved = {bisect_left(paths, path) for path in found if path is not None}
+    base, moved = purse.base, _rows(table, changed)
     piles: dict[str, _Pile] = {}
     for i in [
         i
@@ -285,16 +284,29 @@ def _head(
             weight = weighted(amount, probability[i]) or ZERO
         else:  # the weighted amount the facts keep is the base currency's
             weight = weights[i] or ZERO
-        pile = piles.get(stage[i]) or piles.setdefault(stage[i], _Pile(paths[i]))
+        pile = piles.get(stage[i]) or piles.setdefault(stage[i], _Pile((i, 1)))
         pile.add(amount, weight, i in moved)
     for f in ctx.doubles("opportunities", table):  # a second file of an id counts too
         contribution = purse.of(f.data)
         if contribution is not None:
             at, amount, weight = contribution
-            pile = piles.setdefault(at, _Pile(f.path))
-            pile.first = min(pile.first, f.path)
+            first = (bisect_left(table.paths, f.path), 0)
+            pile = piles.setdefault(at, _Pile(first))
+            pile.first = min(pile.first, first)
             pile.add(amount, weight, f.place.id in changed)
     return sorted(piles.items(), key=lambda item: item[1].first)
+
+
+def _rows(table: FactTable, ids: Iterable[str]) -> set[int]:
+    """The rows of these ids in the table (its paths are read only when some are asked
+    for: a work tree with no change needs none)."""
+    wanted = list(ids)
+    if not wanted:
+        return set()
+    paths = table.paths
+    index = IdIndex(paths)
+    found = [index.get(rid) for rid in wanted]
+    return {bisect_left(paths, path) for path in found if path is not None}
 
 
 def _any(s: StageMoney) -> bool:
