@@ -17,6 +17,7 @@ from crmfiles import lint
 from crmfiles.cli.main import main
 from crmfiles.records import catalogs, facts_cache
 from crmfiles.records.facts import covers
+from crmfiles.records.sources import WorkTree
 from crmfiles.reports import delta
 from crmfiles.rules.base import Context
 from crmfiles.rules.transitions import IN_USE_CATALOGS
@@ -299,3 +300,19 @@ def test_a_stage_removed_counts_its_deals_from_the_facts(
     monkeypatch.setattr(catalogs, "parse", parse)
     assert message in run(capsys, "lint", "--base", "HEAD~1", "--head", "HEAD")
     assert seen == []  # the commit's deals counted from the facts, none parsed
+
+
+def test_again_gives_git_s_last_answers_once_and_leaves_none_behind(repo: Path) -> None:
+    source = WorkTree(repo)
+    assert source.dirty() == []
+    tree = source.tree()
+    acme = "opportunities/2026/01/acme-forklifts.yaml"
+    write(repo, {acme: (repo / acme).read_text().replace("qualify", "proposal")})
+    git(repo, "add", acme)  # the index's tree changes too
+    write(repo, {acme: (repo / acme).read_text().replace("proposal", "commit")})
+    with source.again():  # a second reader in the same command: as the first saw it
+        assert (source.tree(), source.dirty()) == (tree, [])
+        assert source.tree() != tree  # once: then git is asked
+    with source.again():
+        pass  # nothing asked: nothing left for a later reader
+    assert source.dirty() == [acme]

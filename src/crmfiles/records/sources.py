@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -110,11 +111,13 @@ class Source(ABC):
     def prefetch(self) -> None:  # noqa: B027 - most sources have nothing to start
         """Start, in the background, the git work ``tree`` and ``dirty`` will need."""
 
-    def again(self) -> None:  # noqa: B027 - most sources ask git nothing that changes
-        """Let the next :meth:`tree` and :meth:`dirty` give the last answers again
+    @contextmanager
+    def again(self) -> Iterator[None]:
+        """Within it, :meth:`tree` and :meth:`dirty` give their last answers once more
         instead of asking git: a second reader of the revision in the same command
         (``crm changes`` reads the facts after the check) sees the work tree as the
-        first one did."""
+        first one did.  (Most sources ask git nothing that changes.)"""
+        yield
 
 
 _TOPS = tuple(f"{top}/" for top in TOP_LEVEL[1:])
@@ -269,11 +272,21 @@ class WorkTree(Source):
 
     _answered: list[str] | None = None  # git's last answer to dirty()
 
-    def again(self) -> None:
-        if self._answered is not None and self._held is None:
-            self._held = list(self._answered)
-        if self._answered_tree is not None and self._known_tree is None:
-            self._known_tree = self._answered_tree
+    @contextmanager
+    def again(self) -> Iterator[None]:
+        held = list(self._answered) if self._answered is not None else None
+        tree = self._answered_tree
+        if self._held is None:
+            self._held = held
+        if self._known_tree is None:
+            self._known_tree = tree
+        try:
+            yield
+        finally:  # what the reader did not ask for is not left for another
+            if held is not None and self._held is held:
+                self._held = None
+            if tree is not None and self._known_tree is tree:
+                self._known_tree = None
 
     def dirty(self) -> list[str]:
         if self._held is not None:
@@ -540,8 +553,10 @@ class Overlay(Source):
     def dirty(self) -> list[str]:
         return sorted({*self.base.dirty(), *self.changes})
 
-    def again(self) -> None:
-        self.base.again()
+    @contextmanager
+    def again(self) -> Iterator[None]:
+        with self.base.again():
+            yield
 
     def read(self, path: str) -> bytes | None:
         return self.changes[path] if path in self.changes else self.base.read(path)

@@ -190,7 +190,6 @@ class Context:
         if self._repository is None:
             from crmfiles.records.store import Repository
 
-            self.source.again()  # the work tree as the check saw it: git is not asked again
             repo = Repository(self.source.root, self.source)
             self._repository = repo.knowing(self.config, self.catalogs)
         return self._repository
