@@ -147,6 +147,19 @@ def test_changes_answers_as_a_cold_read_through_every_kind_of_change(
             ),
         ),
         ("the rename committed", lambda: commit_all(repo, "d5 renamed")),
+        (
+            "a rename staged, into a folder whose name is a glob",
+            lambda: (
+                (repo / "opportunities/2026/[q2]").mkdir(),
+                git(repo, "mv", renamed, "opportunities/2026/[q2]/d5-renamed.yaml"),
+            ),
+        ),
+        (
+            "an edit there",
+            lambda: write(
+                repo, {"opportunities/2026/[q2]/d5-renamed.yaml": deal("d5", "commit", 90, USD)}
+            ),
+        ),
         ("a deletion", lambda: (repo / path("d6", "03")).unlink()),
         ("an untracked new deal", lambda: write(repo, {path("d7"): deal("d7", money=USD)})),
         (

@@ -29,8 +29,7 @@ from crmfiles.rules.base import Context
 from crmfiles.rules.suite import step_findings
 from crmfiles.rules.transitions import Change, Step
 from crmfiles.runtime import Runtime
-
-WATCHED = [CATALOG_DIR, *RECORD_FOLDERS]
+from crmfiles.worktree_changes import WATCHED, index_changes, work_tree_changes
 
 
 class RevisionIndex:
@@ -152,13 +151,15 @@ def lint(
     base_commit = (
         current if base is None else base if base == git.EMPTY_TREE else git.resolve(base, root)
     )
-    # HEAD against the index or the work tree, asked while the check runs (git reads
-    # the whole index, and looks at every file of the work tree)
-    early = (
-        git.start_diff(root, current, None, cached=staged, paths=WATCHED)
-        if head is None and current != git.EMPTY_TREE
-        else None
-    )
+    # asked while the check runs (git reads the whole index): HEAD against the index,
+    # or the paths the index changed (worktree_changes.py)
+    early: Callable[[], list[git.RawChange]] | None = None
+    index_paths: Callable[[], list[str]] | None = None
+    if head is None and current != git.EMPTY_TREE:
+        if staged:
+            early = git.start_diff(root, current, None, cached=True, paths=WATCHED)
+        else:
+            index_paths = index_changes(root, current)
     report = check(head_source, bar=bar, runtime=runtime)
     ctx = report.context
     assert ctx is not None
@@ -171,7 +172,7 @@ def lint(
         if head_commit != base_commit and base_commit != git.EMPTY_TREE:
             steps.extend(_commit_steps(root, base_commit, head_commit))
         # the range ends at HEAD; the last step is HEAD against the work tree or index
-        steps.append(_final_step(root, head_commit, ctx, staged, early))
+        steps.append(_final_step(root, head_commit, ctx, staged, early, index_paths))
     order: dict[str | None, int] = {None: len(steps)}
     diagnostics = list(report.diagnostics)
     for number, step in enumerate(steps):
@@ -226,37 +227,24 @@ def _final_step(
     ctx: Context,
     staged: bool,
     early: Callable[[], list[git.RawChange]] | None = None,
+    index_paths: Callable[[], list[str]] | None = None,
 ) -> Step:
     """Base against the work tree or the index, whose files the head context holds
-    (``early``: that diff, started already)."""
+    (``early``: that diff of the index, started already; ``index_paths``: for the
+    work tree, the paths the index changed)."""
     if base_commit == git.EMPTY_TREE:
         raw: list[git.RawChange] = [
             git.RawChange("A", f.path, None, None, f.blob) for f in ctx.all_files()
         ]
-    else:
+    elif staged:
         raw = (
             early()
             if early is not None
-            else git.diff(root, base_commit, None, cached=staged, paths=WATCHED)
+            else git.diff(root, base_commit, None, cached=True, paths=WATCHED)
         )
-        if not staged:
-            raw += [git.RawChange("A", p, None, None, None) for p in _untracked(root, ctx)]
-            raw = _pair_renames(
-                root, raw, {c.path: ctx.text_for(c.path) for c in raw if c.status == "A"}
-            )
+    else:
+        raw = work_tree_changes(root, base_commit, ctx, index_paths)
     return step_between(root, base_commit, ctx, raw)
-
-
-def _untracked(root: Path, ctx: Context) -> list[str]:
-    """The untracked files of the watched folders: as the check's look at the work tree
-    found them, else from git."""
-    seen = ctx.source.untracked_seen() if isinstance(ctx.source, WorkTree) else None
-    if seen is None:
-        return git.untracked(root, WATCHED)
-    return [p for p in seen if p.startswith(_WATCHED_PREFIXES)]
-
-
-_WATCHED_PREFIXES = tuple(f"{folder}/" for folder in WATCHED)
 
 
 def step_between(
@@ -315,49 +303,6 @@ def step_between(
         catalog_paths=dict(ctx.catalog_paths),
         texts=dict(texts or {}),
     )
-
-
-RENAME_SIMILARITY = 0.5  # what `git diff -M` takes for a rename by default
-
-
-def _pair_renames(
-    root: Path, raw: list[git.RawChange], texts: dict[str, str | None]
-) -> list[git.RawChange]:
-    """Pair a deleted record with an untracked one of the same folder, as `git diff -M`
-    pairs them once both are staged: git cannot see renames to untracked files, and an
-    unstaged rename would otherwise pass for a deletion (of a file no longer there)."""
-    from difflib import SequenceMatcher  # (only where files were renamed)
-
-    gone = [c for c in raw if c.status == "D" and c.old_blob]
-    added = [c for c in raw if c.status == "A" and c.new_blob is None and texts.get(c.path)]
-    if not gone or not added:
-        return raw
-    old_texts = {
-        blob: content.decode("utf-8", "replace")
-        for blob, content in git.cat_blobs(sorted({c.old_blob for c in gone if c.old_blob}), root)
-    }
-    scored = []
-    for old in gone:
-        for new in added:
-            before, after = classify(old.path), classify(new.path)
-            if before is None or after is None or before.name != after.name:
-                continue
-            text = texts[new.path] or ""
-            matcher = SequenceMatcher(None, old_texts.get(old.old_blob or "", ""), text)
-            if matcher.quick_ratio() >= RENAME_SIMILARITY:
-                ratio = matcher.ratio()
-                if ratio >= RENAME_SIMILARITY:
-                    scored.append((-ratio, old.path, new.path, old, new))
-    paired: dict[str, git.RawChange] = {}
-    used: set[str] = set()
-    for _, _, _, old, new in sorted(scored, key=lambda s: s[:3]):
-        if old.path not in paired and new.path not in used:
-            paired[old.path] = git.RawChange("R", new.path, old.path, old.old_blob, None)
-            used.add(new.path)
-    return [
-        *paired.values(),
-        *(c for c in raw if c.path not in used and not (c.status == "D" and c.path in paired)),
-    ]
 
 
 def _author_email(root: Path) -> str | None:

@@ -308,14 +308,22 @@ class WorkTree(Source):
         else:
             others = self._untracked or []
         kept = [p for p in others if _wanted(p) or os.path.islink(self.root / p)]
+        edited = _split_z(changed)
         self._answered = [
-            *(p for p in _split_z(changed) if _wanted(p) or os.path.islink(self.root / p)),
+            *(p for p in edited if _wanted(p) or os.path.islink(self.root / p)),
             *kept,
         ]
-        self._answered_untracked = kept
+        self._answered_untracked, self._answered_edited = kept, edited
         return self._answered
 
     _answered_untracked: list[str] | None = None
+    _answered_edited: list[str] | None = None
+
+    def edited_seen(self) -> list[str] | None:
+        """The tracked files that differ from the index (every one, as ``git
+        diff-files`` named them) in git's last answer to :meth:`dirty` (None: git was
+        not asked)."""
+        return None if self._answered_edited is None else list(self._answered_edited)
 
     def untracked_seen(self) -> list[str] | None:
         """The untracked files among the paths of git's last answer to :meth:`dirty`
