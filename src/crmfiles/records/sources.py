@@ -177,6 +177,11 @@ class WorkTree(Source):
     def folder_files(self, folder: str) -> Iterator[RawFile]:
         yield from self.files_at(self.folder_paths(folder))
 
+    def paths(self) -> list[str]:
+        """Every path :meth:`files` reads, in its order (what is in the work tree,
+        whatever git says of it), none of them read."""
+        return self._walk()
+
     def folder_paths(self, folder: str) -> list[str]:
         """The paths :meth:`folder_files` reads, in its order, none of them read."""
         return self._walk((folder,))
