@@ -10,6 +10,7 @@ its id says why), and reported in full by ``crm validate``.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
+from contextlib import nullcontext
 from functools import cached_property
 from pathlib import Path
 from typing import Any, TypeVar
@@ -40,6 +41,7 @@ class Repository:
         self._folders: dict[str, dict[str, Record]] = {}
         self._catalog_data: Catalogs | None = None
         self._facts: dict[str, FactTable] | None = None
+        self._seen = False  # the source was read by another reader just now (knowing)
         #: record files that could not be read: path -> (folder, id, what is wrong
         #: as ``path:line: message``)
         self.unreadable: dict[str, tuple[str, str, str]] = {}
@@ -105,6 +107,15 @@ class Repository:
             self._folders.update({name: dict(by_id) for name, by_id in folders.items()})
         return self
 
+    def knowing(self, config: Config, catalogs: Catalogs) -> Repository:
+        """This repository as another reader of the same revision (the checker, before
+        ``crm changes`` reads the facts) read it just now: its crm.yaml and catalogs,
+        and what git said of the work tree (:meth:`Source.again`), not asked again."""
+        self.__dict__["config"] = config
+        self._catalog_data = catalogs
+        self._seen = True
+        return self
+
     def records(self, folder: str) -> list[Record]:
         return sorted(self._folder(folder).values(), key=lambda r: r.path)
 
@@ -130,7 +141,8 @@ class Repository:
             return FactTable.of_records(folder, self.records(folder))
         if self._facts is None:
             self.config  # noqa: B018 - a repository whose crm.yaml cannot be read is none
-            self._take(read_tables(self.source))
+            with self.source.again() if self._seen else nullcontext():
+                self._take(read_tables(self.source))
         assert self._facts is not None
         return self._facts[folder]
 
