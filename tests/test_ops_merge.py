@@ -440,3 +440,22 @@ def test_a_deal_with_both_contacts_keeps_the_kept_one_once(dups: Path) -> None:
     text = (dups / "opportunities/both.yaml").read_text()
     assert "contacts:\n  - john\n  - jane\n" in text
     assert crm(dups, "validate").returncode == 0
+
+
+def test_a_reference_written_with_escapes_is_found(dups: Path) -> None:
+    """References are looked for in the files whose text names the id (git grep), and
+    in those with a backslash: a double-quoted scalar may spell the id with escapes."""
+    write(
+        dups,
+        {
+            "contacts/jane-escaped.yaml": 'id: jane-escaped\nname: Jane\npartner: "acme\\x2Ddup"\n',
+            "contacts/ann.yaml": "id: ann\nname: Ann\npartner: acme\nnotes: not acme-dup\n",
+        },
+    )
+    commit_all(dups, "an escaped reference, and a mention that is none")
+    result = crm(dups, "merge", "partner", "acme", "acme-dup")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "8 references in 7 records rewritten" in result.stdout
+    assert (dups / "contacts/jane-escaped.yaml").read_text().endswith('partner: "acme"\n')
+    assert (dups / "contacts/ann.yaml").read_text().endswith("notes: not acme-dup\n")
+    assert crm(dups, "validate").returncode == 0

@@ -11,7 +11,7 @@ reference left and the record kept names it in ``merged_from``.
 
 The references are found through the schemas' ``x-ref`` (:func:`crmfiles.schema.
 extract_refs`).  No catalog refers to partners or contacts (a test holds this), so
-only records are read: all of them, once - a merge is rare.
+only records are read: those whose text can name DROP (``git grep``).
 """
 
 from __future__ import annotations
@@ -25,8 +25,7 @@ from crmfiles.ops.commit import Plan, branch_for, subject
 from crmfiles.ops.runner import operation
 from crmfiles.ops.workspace import RecordFile, Workspace
 from crmfiles.ops.yamltext import set_values
-from crmfiles.records import RECORD_FOLDERS
-from crmfiles.records.store import Repository
+from crmfiles.records import RECORD_FOLDERS, classify
 from crmfiles.records.yamlio import ParseError, compose
 from crmfiles.schema import extract_refs
 
@@ -91,25 +90,48 @@ def _rewritten(
 ) -> tuple[dict[str, str], int]:
     """The new text of every record that refers to ``drop`` (of ``folder``), with
     each such reference renamed to ``keep``; and how many references there were."""
-    repository = Repository(root)
+    from crmfiles.records.sources import WorkTree
+    from crmfiles.records.store import read_record
+
     texts: dict[str, str] = {}
     count = 0
-    for other in RECORD_FOLDERS:
-        schema = RECORD_FOLDERS[other]
-        for record in repository.records(other):
-            if record.path == skip:
-                continue
-            pointers = [
-                pointer
-                for pointer, target, ref in extract_refs(schema, record.data)
-                if target == folder and ref == drop
-            ]
-            if pointers:
-                texts[record.path] = _rewrite_record(
-                    record.path, record.text, record.data, pointers, drop, keep
-                )
-                count += len(pointers)
+    seen: set[tuple[str, str]] = set()  # (folder, id): each id's first file, as a read
+    for raw in WorkTree(root).files_at(_naming(root, drop)):
+        place = classify(raw.path)
+        if place is None or place.kind != "record" or raw.path == skip:
+            continue
+        record, _ = read_record(raw, place)
+        if record is None or (place.name, place.id) in seen:
+            continue
+        seen.add((place.name, place.id))
+        pointers = [
+            pointer
+            for pointer, target, ref in extract_refs(RECORD_FOLDERS[place.name], record.data)
+            if target == folder and ref == drop
+        ]
+        if pointers:
+            texts[record.path] = _rewrite_record(
+                record.path, record.text, record.data, pointers, drop, keep
+            )
+            count += len(pointers)
     return texts, count
+
+
+def _naming(root: Path, drop: str) -> list[str]:
+    """The record files that may refer to ``drop``, in path order: those whose text
+    holds the id, or a backslash (a YAML scalar equal to an id spells it out, unless
+    a double-quoted one writes it with escapes).  ``git grep`` looks (the work tree's
+    tracked and untracked files), so 100,000 records are not parsed for a handful."""
+    from crmfiles import git
+
+    found = git.run(
+        ["grep", "-l", "-z", "-F", "--untracked", "-e", drop, "-e", "\\", "--", *RECORD_FOLDERS],
+        root,
+        check=False,
+    )
+    if found.returncode not in (0, 1):  # (1: nothing found)
+        raise CrmError(f"git grep failed: {found.stderr.decode(errors='replace').strip()}")
+    return sorted(p for p in found.stdout.decode("utf-8", "surrogateescape").split("\0") if p)
 
 
 def _rewrite_record(
