@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import bisect
 import random
+import shutil
 from pathlib import Path
 
 import pytest
@@ -189,6 +190,31 @@ def test_a_file_read_outside_the_tree_is_learned_again_once_it_is_the_trees(
         assert loaded is not None
         assert loaded[1].dirty == []
         assert "opportunities/2026/01/acme-forklifts.yaml" in loaded[1].paths
+        assert_agree(repo)
+    finally:
+        cachework.SAVE_THRESHOLD = saved
+
+
+def test_a_deletion_checked_before_it_is_written_leaves_the_cache_true_to_the_tree(
+    repo: Path,
+) -> None:
+    """An operation checks the work tree with its edits (an Overlay) before it writes
+    them; with no cache yet, the snapshot saved then is of the work tree's tree, so a
+    file the edits delete must be named as not the tree's, not left out: the
+    operation may never be written (--no-commit, then undone), and the next run
+    must still see the file."""
+    from crmfiles import background
+    from crmfiles.cache import Cache
+    from crmfiles.records.sources import Overlay
+
+    cachework.SAVE_THRESHOLD, saved = 0, cachework.SAVE_THRESHOLD
+    try:
+        shutil.rmtree(repo / ".git" / "crmfiles", ignore_errors=True)
+        check(Overlay(WorkTree(repo), {"partners/acme.yaml": None}))
+        background.wait()  # (the snapshot is written after the answer)
+        assert Cache.for_repo(repo)._read() is not None
+        report = check(WorkTree(repo))
+        assert report.diagnostics == []
         assert_agree(repo)
     finally:
         cachework.SAVE_THRESHOLD = saved

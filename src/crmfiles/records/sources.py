@@ -585,12 +585,13 @@ class Overlay(Source):
         return [base[p] for p in sorted(base)]
 
     def entries(self) -> list[Entry]:
+        # a deleted file stays listed, with no blob: read, it is gone, and a cache of
+        # the base's tree then knows that tree's file is not what was checked
         out = {e.path: e.blob for e in self.base.entries()}
         for path, content in self.changes.items():
-            if content is None:
-                out.pop(path, None)
-            else:
-                out[path] = None
+            if content is None and path not in out:
+                continue
+            out[path] = None
         return [Entry(path, out[path]) for path in sorted(out)]
 
     def files_at(self, paths: list[str]) -> Iterator[RawFile]:
