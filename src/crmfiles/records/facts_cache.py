@@ -9,8 +9,10 @@ diff-tree`` says which files differ (O(changes)), the work tree's edits and untr
 files come from git's stat data, and of those only a file whose blob id the cache
 has no facts for is parsed.  A blob id names its content, so a row is never wrong;
 the file is keyed by the facts' definition and the parser too, so a change to either
-starts afresh.  It is written atomically, under the cache folder's lock, and can be
-deleted at any time.
+starts afresh.  A file that is no record (it cannot be parsed, or holds no mapping)
+is kept among the unread paths, so every read parses it again and can say why it is
+left out (``FactTable.unreadable``).  It is written atomically, under the cache
+folder's lock, and can be deleted at any time.
 """
 
 from __future__ import annotations
@@ -24,8 +26,8 @@ from crmfiles.records import Record, classify
 from crmfiles.records.facts import FIELDS, facts_of
 from crmfiles.records.facts_file import FactsCache, Rows, Stored, decoded
 from crmfiles.records.facts_table import MISSING, FactTable
+from crmfiles.records.lookup import read_record
 from crmfiles.records.sources import RawFile, Revision, Source
-from crmfiles.records.yamlio import ParseError, parse
 
 # fewer files parsed for the tree than this: not worth rewriting the cache
 SAVE_THRESHOLD = 100
@@ -39,21 +41,35 @@ def read_facts(source: Source, *, use_cache: bool = True) -> dict[str, list[Reco
     return {folder: table.records() for folder, table in tables.items()}
 
 
-def read_tables(source: Source, *, use_cache: bool = True) -> dict[str, FactTable]:
-    """The facts of every kept folder's records at ``source``'s revision, as tables.
-    Files that cannot be read are left out with a notice."""
+def read_tables(
+    source: Source, *, use_cache: bool = True, folders: list[str] | None = None
+) -> dict[str, FactTable]:
+    """The facts of every kept folder's records at ``source``'s revision, as tables,
+    or of these ``folders`` only: then git looks at them alone, a folder the work
+    tree does not have is empty without asking, and the cache is not written (it
+    holds every folder of one tree).  Files that cannot be read are left out with a
+    notice."""
+    out: dict[str, FactTable] = {}
+    if folders is not None:
+        folders = [f for f in folders if f in FIELDS]
+        out = {f: FactTable.of_rows(f, Rows()) for f in folders if not source.holds(f)}
+        folders = [f for f in folders if f not in out]
+        if not folders:
+            return out
+        source = source.narrowed(folders)
     store = FactsCache.for_root(source.root) if use_cache else None
     if store is not None:
         source.prefetch()  # git's look at the work tree, while the cache file loads
     stored = store.load() if store is not None else None
     tree = source.tree() if store is not None else None
-    reader = _Read(source, stored if tree is not None else None)
-    result = reader.run(tree)
+    reader = _Read(source, stored if tree is not None else None, folders or list(FIELDS))
+    out.update(reader.run(tree))
     # a past revision's rows (--at) would only push out the work tree's
     past = isinstance(source, Revision) and stored is not None
-    if store is not None and tree is not None and reader.worth_saving() and not past:
+    every = folders is None
+    if store is not None and tree is not None and reader.worth_saving() and not past and every:
         store.save(tree, reader.unread, reader.rows)
-    return result
+    return out
 
 
 class _Table:
@@ -113,9 +129,9 @@ class _Read:
     """One read: the tree's rows put together from the stored ones and git's changes,
     the files whose facts are unknown parsed, the work tree's edits overlaid."""
 
-    def __init__(self, source: Source, stored: Stored | None) -> None:
+    def __init__(self, source: Source, stored: Stored | None, folders: list[str]) -> None:
         self.source, self.stored = source, stored
-        self.folders = list(FIELDS)
+        self.folders = folders
         self.parsed_for_tree = 0
         self.unread: set[str] = set()  # tree paths whose content this read did not learn
         self.rows: dict[str, Rows] = {}  # the tree's rows, per folder (to save)
@@ -186,16 +202,20 @@ class _Read:
         edited ones (answered, not kept)."""
         learn = (pending - edited) | {p for p in unknown if not table.has(p)}
         answered: dict[str, dict[str, Any]] = {}
+        unreadable: dict[str, str] = {}  # path -> what is wrong with it
         for raw in self.source.files_at(sorted(learn | edited)):
-            facts = _parse(folder, raw)
+            facts, said = _parse(folder, raw)
+            if said is not None:
+                unreadable[raw.path] = said
             if raw.path in edited:
                 if facts is not None:
                     answered[raw.path] = facts
                 continue
             self.parsed_for_tree += 1
             pending.discard(raw.path)
-            if facts is None:
-                table.drop(raw.path)  # not a record: nothing to keep
+            if facts is None:  # not a record: nothing to keep, and read again next time
+                table.drop(raw.path)
+                self.unread.add(raw.path)
             else:
                 blob = raw.blob or table.blob(raw.path) or blob_id(raw.content or b"")
                 table.put(raw.path, blob, facts)
@@ -211,7 +231,9 @@ class _Read:
                     table.put(path, "", answered[path])
                 else:
                     table.drop(path)
-        return FactTable.of_rows(folder, table.rows())
+        out = FactTable.of_rows(folder, table.rows())
+        out.unreadable = dict(sorted(unreadable.items()))
+        return out
 
     def worth_saving(self) -> bool:
         return self.parsed_for_tree >= SAVE_THRESHOLD or (
@@ -219,15 +241,17 @@ class _Read:
         )
 
 
-def _parse(folder: str, raw: RawFile) -> dict[str, Any] | None:
-    """A file's facts; None (with a notice when it could not be read at all) when it
-    is no record."""
+def _parse(folder: str, raw: RawFile) -> tuple[dict[str, Any] | None, str | None]:
+    """A file's facts, or None when it is no record, and then what is wrong with it
+    (``path:line: message``, as :func:`crmfiles.records.lookup.read_record` says it)
+    when it cannot be read or parsed (with a notice when it could not be read at
+    all)."""
     if raw.content is None:
-        why = raw.refusal or "cannot be read"
-        notices.warn(f"{raw.path}: {why}; left out of this answer")
-        return None
-    try:
-        data = parse(raw.content.decode("utf-8").removeprefix("\ufeff"))
-    except (UnicodeDecodeError, ParseError):
-        return None
-    return facts_of(folder, data) if isinstance(data, dict) else None
+        refused = f"{raw.path}: {raw.refusal or 'cannot be read'}"
+        notices.warn(f"{refused}; left out of this answer")
+        return None, refused
+    place = classify(raw.path)
+    if place is None:
+        return None, None
+    record, said = read_record(raw, place)
+    return (None if record is None else facts_of(folder, record.data)), said

@@ -17,15 +17,22 @@ from typing import Any, TypeVar
 from crmfiles import notices
 from crmfiles.config import Config, find_root, parse_config
 from crmfiles.errors import CrmError
-from crmfiles.records import CATALOG_DIR, RECORD_FOLDERS, Place, Record, classify
+from crmfiles.records import CATALOG_DIR, RECORD_FOLDERS, Record, classify
 from crmfiles.records.catalogs import Catalogs, catalogs_of_files
 from crmfiles.records.facts import FIELDS, kept
 from crmfiles.records.facts_cache import read_tables
-from crmfiles.records.facts_file import FactsCache
+from crmfiles.records.facts_file import FactsCache, stems
 from crmfiles.records.facts_table import FactTable
-from crmfiles.records.lookup import FIX_FIRST, Finder, parse_record, read_text, the_one, wanted
+from crmfiles.records.lookup import (
+    FIX_FIRST,
+    Finder,
+    parse_record,
+    read_record,
+    read_text,
+    the_one,
+    wanted,
+)
 from crmfiles.records.sources import RawFile, Source, WorkTree
-from crmfiles.records.yamlio import ParseError, parse
 
 T = TypeVar("T")
 
@@ -39,7 +46,8 @@ class Repository:
         self.source = source or WorkTree(root)
         self._folders: dict[str, dict[str, Record]] = {}
         self._catalog_data: Catalogs | None = None
-        self._facts: dict[str, FactTable] | None = None
+        self._facts: dict[str, FactTable] = {}
+        self._told: set[str] = set()  # the folders whose unreadable files were told
         #: record files that could not be read: path -> (folder, id, what is wrong
         #: as ``path:line: message``)
         self.unreadable: dict[str, tuple[str, str, str]] = {}
@@ -109,8 +117,12 @@ class Repository:
         return sorted(self._folder(folder).values(), key=lambda r: r.path)
 
     def unreadable_in(self, folder: str) -> list[str]:
-        """The files of ``folder`` read so far that could not be (left out of it)."""
-        self._folder(folder)
+        """The files of ``folder`` that could not be read (left out of it): of its
+        facts when it was read as facts, else of it read whole."""
+        if folder in self._facts and folder not in self._folders:
+            self.fact_table(folder)
+        else:
+            self._folder(folder)
         return sorted(p for p, (f, _, _) in self.unreadable.items() if f == folder)
 
     def facts(self, folder: str) -> list[Record]:
@@ -126,10 +138,48 @@ class Repository:
         what a reader that aggregates a few fields of every record reads."""
         if folder in self._folders or not kept(folder):
             return FactTable.of_records(folder, self.records(folder))
-        if self._facts is None:
+        if folder not in self._facts:
             self.config  # noqa: B018 - a repository whose crm.yaml cannot be read is none
-            self._facts = read_tables(self.source)
-        return self._facts[folder]
+            # (the folders read already stay as they were read: one answer, one revision)
+            self._facts = {**read_tables(self.source), **self._facts}
+        table = self._facts[folder]
+        if folder not in self._told:  # as a whole read says so: each file once
+            self._told.add(folder)
+            for path, said in table.unreadable.items():
+                self.unreadable[path] = (folder, stems([path])[0], said)
+                notices.warn(f"{said}; left out of this answer")
+        return table
+
+    def fact_tables(self, folders: Iterable[str]) -> dict[str, FactTable]:
+        """:meth:`fact_table` of each of ``folders``, those not read yet read together
+        and alone: git looks at these folders only (a reader of a few folders of a
+        large repository: ``crm show``).  Such a read is not kept in the cache."""
+        folders = list(dict.fromkeys(folders))
+        unread = [f for f in folders if kept(f) and f not in self._folders and f not in self._facts]
+        if unread:
+            self.config  # noqa: B018
+            self._facts.update(read_tables(self.source, folders=unread))
+        return {f: self.fact_table(f) for f in folders}
+
+    def opened(self, folder: str, ids: Iterable[str]) -> list[Record]:
+        """The records of these ids (those there are) whole, in path order: each file
+        parsed on its own, where the folder's facts say it is; as read where the
+        folder was read whole."""
+        if folder in self._folders or not kept(folder):
+            found = self._folder(folder)
+            return sorted((found[i] for i in set(ids) if i in found), key=lambda r: r.path)
+        table = self.fact_table(folder)
+        rows = (table.where(i) for i in set(ids))
+        paths = sorted(table.paths[i] for i in rows if i is not None)
+        out: list[Record] = []
+        for raw in self.source.files_at(paths):
+            place = classify(raw.path)
+            record, said = read_record(raw, place) if place else (None, None)
+            if said is not None:  # (changed since its facts were read)
+                notices.warn(f"{said}; left out of this answer")
+            elif record is not None:
+                out.append(record)
+        return out
 
     def provisional_facts(self) -> Callable[[], bool] | None:
         """Take the facts cache's tables as the answer before git has said whether
@@ -139,7 +189,7 @@ class Repository:
         are read again with git's answer and the reader asks again.  None: nothing
         taken (no cache of the current tree, or a source that is not the work tree)."""
         source = self.source
-        if self._facts is not None or type(source) is not WorkTree:
+        if self._facts or type(source) is not WorkTree:
             return None
         self.config  # noqa: B018 - a repository whose crm.yaml cannot be read is none
         store = FactsCache.for_root(source.root)
@@ -153,6 +203,7 @@ class Repository:
             tree()
             return None
         self._facts = {f: FactTable.of_rows(f, stored.rows(f)) for f in FIELDS}
+        self._told.clear()
 
         def confirm() -> bool:
             changed = source.dirty()
@@ -160,6 +211,7 @@ class Repository:
                 return True  # (read_tables would answer the stored rows)
             source.hold_dirty(changed)
             self._facts = read_tables(source)
+            self._told.clear()
             return False
 
         return confirm
@@ -220,23 +272,6 @@ class Repository:
 
     def catalog_path(self, name: str) -> str:
         return f"{CATALOG_DIR}/{name}.yaml"
-
-
-def read_record(raw: RawFile, place: Place) -> tuple[Record | None, str | None]:
-    """A record file read: the record (None when it holds no mapping), or what is wrong
-    with it (``path:line: message``) when it cannot be read or parsed."""
-    if raw.content is None:
-        return None, f"{raw.path}: {raw.refusal or 'cannot be read'}"
-    try:
-        text = raw.content.decode("utf-8").removeprefix("\ufeff")
-        data = parse(text)
-    except UnicodeDecodeError:
-        return None, f"{raw.path}: not valid UTF-8"
-    except ParseError as err:
-        return None, f"{raw.path}:{err.line or 1}: {err.message}"
-    if not isinstance(data, dict):
-        return None, None
-    return Record(place.name, place.id, raw.path, data, text), None
 
 
 def _left_out(raw: RawFile) -> None:
