@@ -99,6 +99,13 @@ def covers(folder: str, fields: Iterable[str]) -> bool:
     return names is None or all(f in names or f in READ_HERE for f in fields)
 
 
+def holds(folder: str, field: str) -> bool:
+    """Whether facts keep ``field`` as stored (``data.get(field)`` of facts is that of
+    the record)."""
+    names = FIELDS.get(folder, ())
+    return names is None or field in names
+
+
 def facts_of(folder: str, data: dict[str, Any]) -> dict[str, Any]:
     """The facts of one record's parsed data (a dict)."""
     names = FIELDS[folder]

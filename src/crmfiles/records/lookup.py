@@ -95,6 +95,11 @@ class Finder:
             if name in names
         ]
 
+    def placed(self, folder: str, record_id: str) -> list[str]:
+        """The files of this id where crm.yaml's layout puts records of ``folder`` (a
+        few stats; none elsewhere are looked for)."""
+        return self._placed(folder, f"{record_id}.yaml") if is_valid_id(record_id) else []
+
     def _placed(self, folder: str, name: str) -> list[str]:
         """The files called ``name`` where crm.yaml's layout puts records: the folder
         itself, and (by month) its year and year/month sub-folders."""

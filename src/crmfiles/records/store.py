@@ -231,6 +231,21 @@ class Repository:
             return compute()
         return answer
 
+    def one(self, folder: str, record_id: str) -> Record | None:
+        """The record of this id in ``folder``, whole (None: there is none): in the
+        work tree, the one file where crm.yaml's layout puts it (as :meth:`get` finds
+        it), parsed alone; else, or when that is none, several or no record, the one
+        :meth:`opened` finds (where the folder's facts say it is)."""
+        if type(self.source) is WorkTree and folder not in self._folders:
+            placed = Finder(self.root, lambda: self.config).placed(folder, record_id)
+            place = classify(placed[0]) if len(placed) == 1 else None
+            for raw in self.source.files_at(placed if place else []):
+                record, _ = read_record(raw, place) if place else (None, None)
+                if record is not None:
+                    return record
+        found = self.opened(folder, [record_id])
+        return found[0] if found else None
+
     def by_id(self, folder: str) -> dict[str, Record]:
         """One folder's records by id."""
         return self._folder(folder)
