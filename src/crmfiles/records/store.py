@@ -140,8 +140,9 @@ class Repository:
             return FactTable.of_records(folder, self.records(folder))
         if folder not in self._facts:
             self.config  # noqa: B018 - a repository whose crm.yaml cannot be read is none
-            # (the folders read already stay as they were read: one answer, one revision)
-            self._facts = {**read_tables(self.source), **self._facts}
+            # every folder at the first question; after a read of a few (fact_tables),
+            # this one alone
+            self._facts.update(read_tables(self.source, folders=[folder] if self._facts else None))
         table = self._facts[folder]
         if folder not in self._told:  # as a whole read says so: each file once
             self._told.add(folder)

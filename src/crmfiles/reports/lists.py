@@ -209,6 +209,8 @@ def item_listing(
     check_filters(ctx, folder, filters)
     check_sort(sort, known_columns(folder))
     as_facts = _as_facts(folder, [*(columns or kind.columns), *sort, *filters])
+    if as_facts:
+        repo.fact_tables([folder])  # git looks at this folder alone (another: when asked)
     chosen = [
         Item(record, ctx)
         for record in (repo.facts(folder) if as_facts else repo.records(folder))
