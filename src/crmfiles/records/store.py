@@ -162,16 +162,15 @@ class Repository:
             self._facts.update(read_tables(self.source, folders=unread))
         return {f: self.fact_table(f) for f in folders}
 
-    def opened(self, folder: str, ids: Iterable[str]) -> list[Record]:
-        """The records of these ids (those there are) whole, in path order: each file
-        parsed on its own, where the folder's facts say it is; as read where the
-        folder was read whole."""
+    def opened(self, table: FactTable, rows: Iterable[int]) -> list[Record]:
+        """The records of these rows of a folder's facts (:meth:`fact_table`) whole,
+        in path order: as read where the folder was read whole, else each file parsed
+        on its own."""
+        folder = table.folder
+        paths = [table.paths[i] for i in sorted(set(rows))]
         if folder in self._folders or not kept(folder):
-            found = self._folder(folder)
-            return sorted((found[i] for i in set(ids) if i in found), key=lambda r: r.path)
-        table = self.fact_table(folder)
-        rows = (table.where(i) for i in set(ids))
-        paths = sorted(table.paths[i] for i in rows if i is not None)
+            by_path = {r.path: r for r in self._folder(folder).values()}
+            return [by_path[p] for p in paths if p in by_path]
         out: list[Record] = []
         for raw in self.source.files_at(paths):
             place = classify(raw.path)
@@ -236,7 +235,7 @@ class Repository:
         """The record of this id in ``folder``, whole (None: there is none): in the
         work tree, the one file where crm.yaml's layout puts it (as :meth:`get` finds
         it), parsed alone; else, or when that is none, several or no record, the one
-        :meth:`opened` finds (where the folder's facts say it is)."""
+        :meth:`opened` gives of its row of the folder's facts."""
         if type(self.source) is WorkTree and folder not in self._folders:
             placed = Finder(self.root, lambda: self.config).placed(folder, record_id)
             place = classify(placed[0]) if len(placed) == 1 else None
@@ -244,7 +243,9 @@ class Repository:
                 record, _ = read_record(raw, place) if place else (None, None)
                 if record is not None:
                     return record
-        found = self.opened(folder, [record_id])
+        table = self.fact_tables([folder])[folder]
+        row = table.where(record_id)
+        found = self.opened(table, [row] if row is not None else [])
         return found[0] if found else None
 
     def by_id(self, folder: str) -> dict[str, Record]:

@@ -261,7 +261,7 @@ def _related(ctx: Context, record: Record) -> dict[str, list[Record]]:
         else:  # (facts that do not keep one: the folder whole)
             table = FactTable.of_records(name, repo.records(name))
         rows = zip(*(table.column(f) for f in fields), strict=True)
-        return repo.opened(name, [i for i, v in zip(table.ids, rows, strict=True) if test(*v)])
+        return repo.opened(table, [i for i, values in enumerate(rows) if test(*values)])
 
     def about(types: dict[str, set[str]]) -> Any:
         def test(s: Any) -> bool:
