@@ -8,7 +8,9 @@
   rows and totals (the records read on a worker; Textual's own start included);
 - **keystroke in search**: a key typed in the search box, until the screen has
   taken it (what the typist feels), and the refiltering of the list that follows
-  once typing pauses (what the list costs: filter, totals, redraw);
+  once typing pauses (what the list costs: filter, totals, redraw); the **first
+  search** is the first refiltering, typed a second after the list appears (the
+  rows' search text is made meanwhile, between frames);
 - **open a record**: Enter on the list until the record screen is drawn, the first
   time (the screen is built) and again (the screen is reused for the next record).
 
@@ -36,11 +38,13 @@ HERE = Path(__file__).resolve().parent
 BUDGETS = {
     "first screen": 1.5,
     "keystroke": 0.100,
+    "first search": 0.100,
     "refilter": 0.100,
     "open record": 0.200,
     "open again": 0.200,
 }
 SIZE = (160, 45)
+LOOK = 1.0  # seconds between the list drawn and the first key
 
 
 def generated(count: int) -> Path:
@@ -121,6 +125,7 @@ async def one_run(root: Path, word: str) -> dict[str, float]:
         table = screen.query_one("#list", RecordTable)
         rows_before = table.row_count
 
+        await asyncio.sleep(LOOK)  # a person looks at the list before typing
         await pilot.press("slash")
         search = screen.query_one("#search")
         keys, refilters = [], []
@@ -135,6 +140,7 @@ async def one_run(root: Path, word: str) -> dict[str, float]:
             await _frame(app)
             refilters.append(time.perf_counter() - t)
         out["keystroke"] = statistics.median(keys)
+        out["first search"] = refilters[0]
         out["refilter"] = statistics.median(refilters)
         out["rows"] = rows_before
         out["matches"] = table.row_count

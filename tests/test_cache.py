@@ -163,6 +163,36 @@ def test_a_dirty_file_reverted_to_the_index_is_read_again(repo: Path) -> None:
         cachework.SAVE_THRESHOLD = saved
 
 
+def test_a_file_read_outside_the_tree_is_learned_again_once_it_is_the_trees(
+    repo: Path,
+) -> None:
+    """Files the snapshot read from the work tree (edited, or an index whose stat data
+    was stale: a copied repository) are the tree's again once git says so: the next
+    save keeps their blobs instead of reading them from the work tree for ever."""
+    from crmfiles.cache import Cache
+
+    cachework.SAVE_THRESHOLD, saved = 0, cachework.SAVE_THRESHOLD
+    try:
+        path = repo / "opportunities/2026/01/acme-forklifts.yaml"
+        good = path.read_text()
+        path.write_text(good.replace("probability: 10", "probability: 20"))
+        check(WorkTree(repo))
+        store = Cache.for_repo(repo)
+        assert store is not None
+        loaded = store._read()
+        assert loaded is not None
+        assert loaded[1].dirty == ["opportunities/2026/01/acme-forklifts.yaml"]
+        path.write_text(good)
+        assert check(WorkTree(repo)).diagnostics == []
+        loaded = store._read()
+        assert loaded is not None
+        assert loaded[1].dirty == []
+        assert "opportunities/2026/01/acme-forklifts.yaml" in loaded[1].paths
+        assert_agree(repo)
+    finally:
+        cachework.SAVE_THRESHOLD = saved
+
+
 def test_a_catalog_change_rechecks_every_record(repo: Path) -> None:
     assert check(WorkTree(repo)).diagnostics == []
     stages = (repo / "catalogs/stages.yaml").read_text()

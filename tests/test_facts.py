@@ -17,7 +17,7 @@ from crmfiles import money, notices
 from crmfiles.records import facts as facts_module
 from crmfiles.records import facts_cache
 from crmfiles.records.facts import FIELDS, amount, facts_of, margin
-from crmfiles.records.facts_cache import FactsCache, read_facts
+from crmfiles.records.facts_cache import FactsCache, read_facts, read_tables
 from crmfiles.records.sources import Index, Revision, Source, WorkTree
 from crmfiles.records.store import Repository
 from crmfiles.records.yamlio import parse
@@ -231,7 +231,49 @@ def test_a_symlinked_record_is_left_out_with_a_notice(repo: Path) -> None:
     (repo / "opportunities/o2.yaml").symlink_to(repo / "opportunities/o1.yaml")
     read = read_facts(WorkTree(repo))
     assert "o2" not in [r.id for r in read["opportunities"]]
+    table = read_tables(WorkTree(repo))["opportunities"]
+    assert table.unreadable["opportunities/o2.yaml"].startswith("opportunities/o2.yaml: symlink")
+    notices.drain()
+    reader = Repository(repo)
+    reader.fact_table("opportunities")
+    assert reader.unreadable_in("opportunities") == ["opportunities/o2.yaml"]
     assert any(n.startswith("opportunities/o2.yaml: symlink") for n in notices.drain())
+    assert_agree(repo)
+
+
+@pytest.mark.parametrize(
+    ("content", "said"),
+    [
+        (b"id: o2\nname: [unclosed\n", "opportunities/o2.yaml:2: unclosed bracket"),
+        (b"id: o2\nname: \xff\n", "opportunities/o2.yaml: not valid UTF-8"),
+    ],
+)
+def test_a_record_that_does_not_parse_is_named_by_every_read(
+    repo: Path, content: bytes, said: str
+) -> None:
+    """Warm or cold, committed or edited: the file is left out and named (a list says
+    it beside its totals), never silently dropped."""
+    write(repo, {"opportunities/o1.yaml": opportunity(1)})
+    commit_all(repo, "one")
+    (repo / "opportunities/o2.yaml").write_bytes(content)
+    for _ in range(2):  # edited in the work tree: read, said, not kept
+        table = read_tables(WorkTree(repo))["opportunities"]
+        assert "o1" in table.ids and "o2" not in table.ids
+        assert table.unreadable["opportunities/o2.yaml"].startswith(said)
+    commit_all(repo, "a broken one")
+    for use_cache in (True, True, False):  # learned, then from the cache, then cold
+        table = read_tables(WorkTree(repo), use_cache=use_cache)["opportunities"]
+        assert "o1" in table.ids and "o2" not in table.ids
+        assert table.unreadable["opportunities/o2.yaml"].startswith(said)
+    notices.drain()
+    reader = Repository(repo)
+    reader.fact_table("opportunities")
+    assert reader.unreadable_in("opportunities") == ["opportunities/o2.yaml"]
+    assert [n for n in notices.drain() if n.startswith(said)]
+    (repo / "opportunities/o2.yaml").write_text(opportunity(2))
+    commit_all(repo, "mended")
+    table = read_tables(WorkTree(repo))["opportunities"]
+    assert "o2" in table.ids and table.unreadable == {}
     assert_agree(repo)
 
 

@@ -101,7 +101,7 @@ def listed(repo: Repository, folder: str, filters: Any, sort: list[str], columns
     return (
         [result.column(c) for c in result.columns],
         result.left_out,
-        browse._table_text(folder, result),
+        browse._table_text(folder, result, 140),
         browse._json_text(folder, result),
     )
 

@@ -845,6 +845,33 @@ async def test_search_ignores_case_and_accents(demo: Path) -> None:
     assert keys and all("ostsee" in key for key in keys)
 
 
+@sync
+async def test_the_search_text_is_made_ahead_of_the_first_search(
+    demo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A big list's rows get their search text a slice at a time after the list is
+    drawn (here slices of 5 rows), so the first search finds it made."""
+    from crmfiles.tui.screens import opportunities
+
+    monkeypatch.setattr(opportunities, "SEARCH_SLICE", 5)
+    app = make_app(demo)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        snapshot = app.screen.snapshot
+        rows = list(snapshot.rows.values())
+        assert len(rows) == 51
+        for _ in range(200):
+            if all("hay" in row.__dict__ for row in rows):
+                break
+            await pilot.pause(0.02)
+        assert all("hay" in row.__dict__ for row in rows)
+        await pilot.press("slash")
+        await type_text(pilot, "mobelwerke")
+        await settle(pilot)
+        keys = list_keys(app)
+    assert keys and all("ostsee" in key for key in keys)
+
+
 def test_fold_is_what_people_compare() -> None:
     from crmfiles.folding import fold
 

@@ -37,7 +37,7 @@ from crmfiles.records import (
     Place,
     classify,
 )
-from crmfiles.records.sources import TOP_LEVEL, RawFile, Source
+from crmfiles.records.sources import TOP_LEVEL, RawFile, Source, WorkTree
 from crmfiles.rulefacts import kept, rule_facts
 
 if TYPE_CHECKING:
@@ -107,13 +107,16 @@ def listing(source: Source, snapshot: CheckSnapshot | None, tree: str | None) ->
                     deleted.add(path)
                 elif _wanted_path(path, mode):
                     changed[path] = blob if mode in ("100644", "100755") else None
-        reread = {
-            p
-            for p in (*snapshot.dirty, *source.dirty())
-            if p != CONFIG_FILE and not p.startswith(CATALOG_PREFIX)
+        dirty_now = {
+            p for p in source.dirty() if p != CONFIG_FILE and not p.startswith(CATALOG_PREFIX)
         }
-        for path in reread:
+        for path in dirty_now:
             changed[path] = None
+        # read outside the tree last time, the tree's content now (an edit undone, an
+        # index refreshed): the tree's blob, so the cache learns the file again
+        settled = [p for p in snapshot.dirty if p not in dirty_now and p not in changed]
+        if settled:
+            changed.update(_index_blobs(source, settled))
         excluded = deleted | set(changed)
         deleted -= set(changed)  # (deleted from the tree, back in the work tree: changed)
         added = sorted(p for p in changed if snapshot.position(p) is None)
@@ -226,6 +229,19 @@ def ids_removed(snapshot: CheckSnapshot, record_paths: Sequence[str]) -> bool:
         return False
     current = set(record_paths)
     return any(path not in current for path in snapshot.paths)
+
+
+def _index_blobs(source: Source, paths: list[str]) -> dict[str, str | None]:
+    """The index's blob of each path (None: not in the index, or not a plain file)."""
+    if not isinstance(source, WorkTree):
+        return dict.fromkeys(paths)
+    wanted = set(paths)
+    entries = git.ls_files_fast(source.root, paths if len(paths) <= 500 else list(TOP_LEVEL))
+    found: dict[str, str | None] = dict.fromkeys(paths)
+    for path, mode, blob, stage in entries:
+        if path in wanted and stage == "0" and mode in ("100644", "100755"):
+            found[path] = blob
+    return found
 
 
 def roles_changed(snapshot: CheckSnapshot, files: list[LoadedFile]) -> bool:

@@ -29,3 +29,9 @@ def withdraw(message: str) -> None:
     with _lock:
         if message in _pending:
             _pending.remove(message)
+
+
+def pending() -> bool:
+    """Whether a warning waits to be shown."""
+    with _lock:
+        return bool(_pending)

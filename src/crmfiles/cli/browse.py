@@ -13,6 +13,7 @@ from itertools import repeat
 from typing import Any
 
 from crmfiles import csvsafe
+from crmfiles.answers import answered
 from crmfiles.errors import CrmError
 from crmfiles.money import CENT, fmt, plain
 from crmfiles.records.store import Repository
@@ -139,12 +140,19 @@ def run_list(args: argparse.Namespace) -> int:
     filters = _filters(args)
     known = known_columns(args.type)
     asked = _columns(args.columns, known) if args.columns is not None else None
-    # opportunities: worked out from the facts cache while git looks at the work tree,
-    # and again in the rare case git says an opportunity, partner or view changed
-    if args.type == "opportunities":
-        header, text = repo.provisionally(lambda: _answer(repo, args, dict(filters), asked))
-    else:
-        header, text = _answer(repo, args, filters, asked)
+    width = _terminal_width() if args.format == "table" else None
+    question = ("list", str(repo.root), args.type, filters, args.view, args.no_view,
+                args.sort, asked, args.format, width)  # fmt: skip
+
+    def compute() -> tuple[str | None, str]:
+        # opportunities: worked out from the facts cache while git looks at the work
+        # tree, and again in the rare case git says an opportunity, partner or view
+        # changed
+        if args.type == "opportunities":
+            return repo.provisionally(lambda: _answer(repo, args, dict(filters), asked, width))
+        return _answer(repo, args, filters, asked, width)
+
+    header, text = answered(repo.source, question, compute, detach=args.runtime.detach)
     if header is not None:
         _print_header(header)
     sys.stdout.write(text)
@@ -152,7 +160,11 @@ def run_list(args: argparse.Namespace) -> int:
 
 
 def _answer(
-    repo: Repository, args: argparse.Namespace, filters: dict[str, Any], asked: Any
+    repo: Repository,
+    args: argparse.Namespace,
+    filters: dict[str, Any],
+    asked: Any,
+    width: int | None,
 ) -> tuple[str | None, str]:
     """The list as text: the table's header (None in JSON and CSV) and the rest."""
     from crmfiles.reports.lists import item_listing
@@ -173,7 +185,7 @@ def _answer(
         cells = [list(map(_csv_value, result.column(c))) for c in result.columns]
         writer.writerows(zip(*cells, strict=True))
         return None, out.getvalue()
-    return _table_text(args.type, result)
+    return _table_text(args.type, result, width)
 
 
 def _opportunities(
@@ -344,11 +356,11 @@ def _terminal_width() -> int | None:
     return None
 
 
-def _table_text(folder: str, result: Any) -> tuple[str, str]:
-    """The table's header line and the lines under it."""
+def _table_text(folder: str, result: Any, width: int | None) -> tuple[str, str]:
+    """The table's header line and the lines under it, ``width`` cells wide (None:
+    every column whole)."""
     from crmfiles.cli.table_fit import BY_TYPE, Table, fill
 
-    width = _terminal_width()
     table = Table.of_columns(
         result.columns, [_cells(result.column(c), c) for c in result.columns], BY_TYPE.get(folder)
     )

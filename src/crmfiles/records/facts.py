@@ -81,6 +81,9 @@ MARGIN = "=margin"  # money.margin_of as a decimal string (None: no margin state
 WEIGHTED = "=weighted"  # money.weighted of the amount (None: none)
 WEIGHTED_MARGIN = "=weighted_margin"  # money.weighted of the margin (None: none)
 COMPETITORS = "=competitors"  # each competitor's partner and outcome
+# a file that cannot be read as YAML: what is wrong (``path:line: message``); a
+# table leaves it out of its rows and names it (FactTable.unreadable)
+UNREADABLE = "=unreadable"
 # what money reads of a line whose price may come from the products catalog
 LINE_KEYS = ("product", "quantity", "unit_price", "discount", "duration_months", "margin")
 # fields a list shows through this module, not as stored (the amount column is

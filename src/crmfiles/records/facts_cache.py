@@ -9,10 +9,8 @@ diff-tree`` says which files differ (O(changes)), the work tree's edits and untr
 files come from git's stat data, and of those only a file whose blob id the cache
 has no facts for is parsed.  A blob id names its content, so a row is never wrong;
 the file is keyed by the facts' definition and the parser too, so a change to either
-starts afresh.  A file that is no record (it cannot be parsed, or holds no mapping)
-is kept among the unread paths, so every read parses it again and can say why it is
-left out (``FactTable.unreadable``).  It is written atomically, under the cache
-folder's lock, and can be deleted at any time.
+starts afresh.  It is written atomically, under the cache folder's lock, and can be
+deleted at any time.
 """
 
 from __future__ import annotations
@@ -20,14 +18,14 @@ from __future__ import annotations
 import bisect
 from typing import Any
 
-from crmfiles import git, notices
+from crmfiles import git
 from crmfiles.cache import blob_id
 from crmfiles.records import Record, classify
-from crmfiles.records.facts import FIELDS, facts_of
+from crmfiles.records.facts import FIELDS, UNREADABLE, facts_of
 from crmfiles.records.facts_file import FactsCache, Rows, Stored, decoded
 from crmfiles.records.facts_table import MISSING, FactTable
-from crmfiles.records.lookup import read_record
 from crmfiles.records.sources import RawFile, Revision, Source
+from crmfiles.records.yamlio import ParseError, parse
 
 # fewer files parsed for the tree than this: not worth rewriting the cache
 SAVE_THRESHOLD = 100
@@ -47,8 +45,8 @@ def read_tables(
     """The facts of every kept folder's records at ``source``'s revision, as tables,
     or of these ``folders`` only: then git looks at them alone, a folder the work
     tree does not have is empty without asking, and the cache is not written (it
-    holds every folder of one tree).  Files that cannot be read are left out with a
-    notice."""
+    holds every folder of one tree).  Files that cannot be read are left out of the
+    rows, named in each table's ``unreadable``."""
     out: dict[str, FactTable] = {}
     if folders is not None:
         folders = [f for f in folders if f in FIELDS]
@@ -201,22 +199,22 @@ class _Read:
         """Parse what is not known: the tree's files (learned, unless edited) and the
         edited ones (answered, not kept)."""
         learn = (pending - edited) | {p for p in unknown if not table.has(p)}
-        answered: dict[str, dict[str, Any]] = {}
-        unreadable: dict[str, str] = {}  # path -> what is wrong with it
+        answered: dict[str, dict[str, Any]] = {}  # what the rows of the tree are not
         for raw in self.source.files_at(sorted(learn | edited)):
-            facts, said = _parse(folder, raw)
-            if said is not None:
-                unreadable[raw.path] = said
+            facts = _parse(folder, raw)
             if raw.path in edited:
                 if facts is not None:
                     answered[raw.path] = facts
                 continue
             self.parsed_for_tree += 1
             pending.discard(raw.path)
-            if facts is None:  # not a record: nothing to keep, and read again next time
+            if facts is None:
+                table.drop(raw.path)  # not a record: nothing to keep
+            elif raw.content is None:  # refused (not a plain file): said, never kept
                 table.drop(raw.path)
                 self.unread.add(raw.path)
-            else:
+                answered[raw.path] = facts
+            else:  # (a file that does not parse is kept too: what is wrong with it)
                 blob = raw.blob or table.blob(raw.path) or blob_id(raw.content or b"")
                 table.put(raw.path, blob, facts)
         for path in pending:  # listed but gone, or edited: not learned
@@ -224,16 +222,14 @@ class _Read:
             self.unread.add(path)
         self.unread.update(p for p in edited if not table.has(p))
         self.rows[folder] = table.rows()
-        if edited:
+        if edited or answered:
             table = _Table(self.rows[folder])
-            for path in edited:
+            for path in edited | answered.keys():
                 if path in answered:
                     table.put(path, "", answered[path])
                 else:
                     table.drop(path)
-        out = FactTable.of_rows(folder, table.rows())
-        out.unreadable = dict(sorted(unreadable.items()))
-        return out
+        return FactTable.of_rows(folder, table.rows())
 
     def worth_saving(self) -> bool:
         return self.parsed_for_tree >= SAVE_THRESHOLD or (
@@ -241,17 +237,16 @@ class _Read:
         )
 
 
-def _parse(folder: str, raw: RawFile) -> tuple[dict[str, Any] | None, str | None]:
-    """A file's facts, or None when it is no record, and then what is wrong with it
-    (``path:line: message``, as :func:`crmfiles.records.lookup.read_record` says it)
-    when it cannot be read or parsed (with a notice when it could not be read at
-    all)."""
+def _parse(folder: str, raw: RawFile) -> dict[str, Any] | None:
+    """A file's facts; what is wrong with it (:data:`UNREADABLE`) when it cannot be
+    read or parsed, as :func:`~crmfiles.records.lookup.read_record` says it; None when
+    it holds no mapping (no record)."""
     if raw.content is None:
-        refused = f"{raw.path}: {raw.refusal or 'cannot be read'}"
-        notices.warn(f"{refused}; left out of this answer")
-        return None, refused
-    place = classify(raw.path)
-    if place is None:
-        return None, None
-    record, said = read_record(raw, place)
-    return (None if record is None else facts_of(folder, record.data)), said
+        return {UNREADABLE: f"{raw.path}: {raw.refusal or 'cannot be read'}"}
+    try:
+        data = parse(raw.content.decode("utf-8").removeprefix("\ufeff"))
+    except UnicodeDecodeError:
+        return {UNREADABLE: f"{raw.path}: not valid UTF-8"}
+    except ParseError as err:
+        return {UNREADABLE: f"{raw.path}:{err.line or 1}: {err.message}"}
+    return facts_of(folder, data) if isinstance(data, dict) else None

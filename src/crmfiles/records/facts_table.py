@@ -15,6 +15,7 @@ from itertools import compress, repeat
 from typing import Any
 
 from crmfiles.records import Record
+from crmfiles.records.facts import UNREADABLE
 from crmfiles.records.facts_file import Column, Rows, decoded, stems
 
 # a field the record does not have (marshal keeps Ellipsis; no YAML value is one)
@@ -38,9 +39,8 @@ class FactTable:
         self._records: list[Record] | None = None
         self._of_records = False  # columns made from _records when asked for
         self._index: dict[str, int] | None = None
-        #: the folder's files that are left out, being no record: path -> what is
-        #: wrong with it (``path:line: message``; none said of a file that holds no
-        #: mapping)
+        #: files of the folder that could not be read: path -> what is wrong
+        #: (``path:line: message``), in neither the rows nor any total
         self.unreadable: dict[str, str] = {}
 
     def __len__(self) -> int:
@@ -131,7 +131,11 @@ class FactTable:
 
     @classmethod
     def of_rows(cls, folder: str, rows: Rows) -> FactTable:
-        """A table of one tree's rows, the first path of an id only."""
+        """A table of one tree's rows, the first path of an id only; the rows of files
+        that could not be read are left out, and named in :attr:`unreadable`."""
+        said = rows.columns.get(UNREADABLE)
+        if said is not None:
+            return cls._readable(folder, rows, decoded(said))
         if rows.unique:
             return cls(folder, lambda: rows.paths, rows.columns, len(rows))
         paths = rows.paths
@@ -147,3 +151,20 @@ class FactTable:
             sum(keep),
             list(compress(ids, keep)),
         )
+
+    @classmethod
+    def _readable(cls, folder: str, rows: Rows, said: list[Any]) -> FactTable:
+        keep = [v is MISSING for v in said]
+        paths = rows.paths
+        readable = Rows(
+            list(compress(paths, keep)),
+            list(compress(rows.blobs, keep)),
+            {
+                n: list(compress(decoded(c), keep))
+                for n, c in rows.columns.items()
+                if n != UNREADABLE
+            },
+        )
+        table = cls.of_rows(folder, readable)
+        table.unreadable = {p: str(s) for p, s in zip(paths, said, strict=True) if s is not MISSING}
+        return table

@@ -186,6 +186,10 @@ class WorkTree(Source):
         narrow = WorkTree(self.root, detach=self.detach)
         narrow.tops = tuple(folders)
         narrow._inside, narrow._gitdir = self._inside, self._gitdir
+        narrow._known_tree = self._known_tree  # (what git said already: not asked again)
+        if self._held is not None:
+            under = tuple(f"{f}/" for f in folders)
+            narrow._held = [p for p in self._held if p.startswith(under)]
         return narrow
 
     def folder_paths(self, folder: str) -> list[str]:
@@ -215,11 +219,29 @@ class WorkTree(Source):
                 self._gitdir = Path(lines[1])
         return self._inside
 
+    @property
+    def git_dir(self) -> Path | None:
+        """The repository's git directory (None outside git)."""
+        return self._gitdir if self._in_git() else None
+
+    _known_tree: str | None = None  # the index's tree, asked for already (know_tree)
+
+    def know_tree(self, tree: str | None) -> None:
+        """The answer of :meth:`tree` a reader had from git already: the next
+        :meth:`tree` or :meth:`tree_soon` gives it instead of asking git again."""
+        self._known_tree = tree
+
     def tree(self) -> str | None:
+        known, self._known_tree = self._known_tree, None
+        if known is not None:
+            return known
         return git.write_tree(self.root) if self._in_git() else None
 
     def tree_soon(self) -> Callable[[], str | None]:
         """:meth:`tree`, started now: the function returned waits for it."""
+        known, self._known_tree = self._known_tree, None
+        if known is not None:
+            return lambda: known
         if not self._in_git():
             return lambda: None
         wait = git.ask(self.root, ["write-tree"])

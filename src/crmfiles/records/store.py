@@ -142,7 +142,7 @@ class Repository:
             self.config  # noqa: B018 - a repository whose crm.yaml cannot be read is none
             # every folder at the first question; after a read of a few (fact_tables),
             # this one alone
-            self._facts.update(read_tables(self.source, folders=[folder] if self._facts else None))
+            self._take(read_tables(self.source, folders=[folder] if self._facts else None))
         table = self._facts[folder]
         if folder not in self._told:  # as a whole read says so: each file once
             self._told.add(folder)
@@ -159,7 +159,7 @@ class Repository:
         unread = [f for f in folders if kept(f) and f not in self._folders and f not in self._facts]
         if unread:
             self.config  # noqa: B018
-            self._facts.update(read_tables(self.source, folders=unread))
+            self._take(read_tables(self.source, folders=unread))
         return {f: self.fact_table(f) for f in folders}
 
     def opened(self, table: FactTable, rows: Iterable[int]) -> list[Record]:
@@ -180,6 +180,18 @@ class Repository:
             elif record is not None:
                 out.append(record)
         return out
+
+    def _take(self, tables: dict[str, FactTable], *, replacing: bool = False) -> None:
+        """These tables as the facts (``replacing`` all of them: what those taken
+        before said is withdrawn); each one's unreadable files are said when it is
+        first handed out (:meth:`fact_table`), as a whole read of its folder says them."""
+        if replacing:
+            for folder in self._told:
+                for path, said in self._facts[folder].unreadable.items():
+                    self.unreadable.pop(path, None)
+                    notices.withdraw(f"{said}; left out of this answer")
+            self._facts, self._told = {}, set()
+        self._facts.update(tables)
 
     def provisional_facts(self) -> Callable[[], bool] | None:
         """Take the facts cache's tables as the answer before git has said whether
@@ -202,16 +214,14 @@ class Repository:
         if stored is None or any(p.startswith(folders) for p in stored.dirty):
             tree()
             return None
-        self._facts = {f: FactTable.of_rows(f, stored.rows(f)) for f in FIELDS}
-        self._told.clear()
+        self._take({f: FactTable.of_rows(f, stored.rows(f)) for f in FIELDS})
 
         def confirm() -> bool:
             changed = source.dirty()
             if tree() == stored.tree and not any(p.startswith(folders) for p in changed):
                 return True  # (read_tables would answer the stored rows)
             source.hold_dirty(changed)
-            self._facts = read_tables(source)
-            self._told.clear()
+            self._take(read_tables(source), replacing=True)
             return False
 
         return confirm

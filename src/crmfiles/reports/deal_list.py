@@ -10,15 +10,14 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from decimal import Decimal
-from itertools import compress
 from operator import itemgetter
-from typing import Any, cast
+from typing import Any
 
 from crmfiles.money import Total, rates_from
 from crmfiles.records import facts
 from crmfiles.records.facts_table import MISSING, FactTable
 from crmfiles.records.store import Repository
-from crmfiles.reports.deals import Deals
+from crmfiles.reports.deals import Deals, add_amounts
 from crmfiles.reports.pipeline import DEFAULT_COLUMNS, DERIVED, _sort_key, as_list, view
 
 ZERO = Decimal(0)
@@ -92,6 +91,7 @@ class Listing:
         self.values, self.order, self.columns = values, order, columns
         self.amount, self.weighted, self.view = amount, weighted, view_id
         self._pick: Callable[[list[Any]], tuple[Any, ...]] | None = None
+        self.left_out: list[str] = []  # files that could not be read
 
     def __len__(self) -> int:
         return len(self.order)
@@ -139,9 +139,11 @@ def listing(
     order = _sorted(values, order, list(sort) or as_list(chosen.get("sort")) or ["id"])
     rates = rates_from(repo.catalog("currencies").values())
     total, total_weighted = Total(repo.config.currency, rates), Total(repo.config.currency, rates)
-    _add(total, deals.amount, deals.currency, order)
-    _add(total_weighted, deals.weighted, deals.currency, order)
-    return Listing(values, order, columns, total, total_weighted, chosen.get("id"))
+    add_amounts(total, deals.amount, deals.currency, order)
+    add_amounts(total_weighted, deals.weighted, deals.currency, order)
+    result = Listing(values, order, columns, total, total_weighted, chosen.get("id"))
+    result.left_out = repo.unreadable_in("opportunities")  # (in neither rows nor totals)
+    return result
 
 
 def _select(deals: Deals, filters: Mapping[str, Sequence[str]]) -> list[int]:
@@ -190,24 +192,3 @@ def _sorted(values: Values, order: list[int], keys: Sequence[str]) -> list[int]:
             present.sort(key=lambda i: _sort_key(column[i]), reverse=descending)
         out = present + missing
     return out
-
-
-def _add(
-    total: Total, amounts: list[Decimal | None], currencies: list[str], order: list[int]
-) -> None:
-    """:meth:`Total.add` of each selected deal's amount."""
-    sums = total.by_currency
-    base = total.base
-    picked = list(map(amounts.__getitem__, order))
-    if type(None) not in set(map(type, picked)):  # (`None in` asks each decimal: slow)
-        # most lists: a sum per currency, in C and in the same order
-        codes = [c or base for c in map(currencies.__getitem__, order)]
-        every = cast(list[Decimal], picked)
-        for code in dict.fromkeys(codes):
-            sums[code] = sum(compress(every, map(code.__eq__, codes)), sums.get(code, ZERO))
-        return
-    for i in order:
-        amount = amounts[i]
-        if amount is not None:
-            code = currencies[i] or base
-            sums[code] = sums.get(code, ZERO) + amount

@@ -7,11 +7,15 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 from functools import cached_property
-from typing import Any
+from itertools import compress
+from typing import Any, cast
 
+from crmfiles.money import Total
 from crmfiles.records import facts, iso_date
 from crmfiles.records.facts_table import MISSING, FactTable
 from crmfiles.records.store import Repository
+
+ZERO = Decimal(0)
 
 
 class Deals:
@@ -47,7 +51,8 @@ class Deals:
         them, or from the lines and the products catalog where they do not."""
         stated, stated_weighted = self.table.values(kept), self.table.values(kept_weighted)
         if MISSING not in stated:  # every one kept: no catalog to read
-            return _decimals(stated), _decimals(stated_weighted)
+            every = self.amount if kept == facts.AMOUNT else _decimals(stated)
+            return every, _decimals(stated_weighted)
         values: list[Decimal | None] = []
         weights: list[Decimal | None] = []
         products: dict[str, Any] | None = None
@@ -73,8 +78,11 @@ class Deals:
     def _margins(self) -> tuple[list[Decimal | None], list[Decimal | None]]:
         return self._money(facts.MARGIN, facts.WEIGHTED_MARGIN, of_margin=True)
 
-    @property
+    @cached_property
     def amount(self) -> list[Decimal | None]:
+        stated = self.table.values(facts.AMOUNT)
+        if MISSING not in stated:  # (the weighted amounts are not made for it)
+            return _decimals(stated)
         return self._amounts[0]
 
     @property
@@ -137,3 +145,25 @@ def _decimals(stated: list[Any]) -> list[Decimal | None]:
     if None in stated or MISSING in stated:
         return [None if v is None or v is MISSING else Decimal(v) for v in stated]
     return list(map(Decimal, stated))
+
+
+def add_amounts(
+    total: Total, amounts: list[Decimal | None], currencies: list[str], order: list[int]
+) -> None:
+    """:meth:`Total.add` of the amounts at ``order`` (indices), in C where none is
+    None: a sum per currency."""
+    sums = total.by_currency
+    base = total.base
+    picked = list(map(amounts.__getitem__, order))
+    if type(None) not in set(map(type, picked)):  # (`None in` asks each decimal: slow)
+        # most lists: a sum per currency, in C and in the same order
+        codes = [c or base for c in map(currencies.__getitem__, order)]
+        every = cast(list[Decimal], picked)
+        for code in dict.fromkeys(codes):
+            sums[code] = sum(compress(every, map(code.__eq__, codes)), sums.get(code, ZERO))
+        return
+    for i in order:
+        amount = amounts[i]
+        if amount is not None:
+            code = currencies[i] or base
+            sums[code] = sums.get(code, ZERO) + amount

@@ -9,7 +9,6 @@ count: won / (won + lost).
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,7 +17,10 @@ from crmfiles.records import facts
 from crmfiles.records.facts_table import MISSING
 from crmfiles.records.store import Repository
 from crmfiles.reports.common import Period, money, money_note, new_total, ratio
-from crmfiles.reports.deals import Deals
+from crmfiles.reports.deals import Deals, add_amounts
+
+# a group's deals: (the won ones, the lost ones), as indices among all
+Groups = dict[str, tuple[list[int], list[int]]]
 
 
 @dataclass
@@ -110,62 +112,62 @@ def winloss(repo: Repository, kind: str | None = None, period: Period | None = N
     def tally(key: str, name: str) -> Tally:
         return Tally(key, name, won_amount=new_total(repo), lost_amount=new_total(repo))
 
-    total = tally("", "")
-    by_reason: dict[str, Tally] = {}
-    by_competitor: dict[str, Tally] = {}
-    by_responsible: dict[str, Tally] = {}
     deals = Deals(repo)
-    closed_on = deals.closed_on if not period.open else None
-    amounts, currencies = deals.amount, deals.currency
+    status = deals.column("status")
+    chosen = [i for i, s in enumerate(status) if s == "won" or s == "lost"]
+    if kind is not None:
+        kinds = deals.column("kind")
+        chosen = [i for i in chosen if kinds[i] == kind]
+    if not period.open:
+        closed_on = deals.closed_on
+        chosen = [i for i in chosen if closed_on[i] in period]
+    # each group's deals (indices), won and lost: tallied a group at a time below
+    total: Groups = {"": ([], [])}
+    by_reason: Groups = {}
+    by_competitor: Groups = {}
+    by_responsible: Groups = {}
+    lost_to: dict[str, int] = {}
+    responsible, reason_of = deals.column("responsible"), deals.column("loss_reason")
     competitors = deals.table.values(facts.COMPETITORS)
     whole = deals.column("competitors")  # (facts keep the reduced form)
-    responsible, reason_of = deals.column("responsible"), deals.column("loss_reason")
-    for i, (kind_of, status) in enumerate(
-        zip(deals.column("kind"), deals.column("status"), strict=True)
-    ):
-        if status not in ("won", "lost") or (kind is not None and kind_of != kind):
-            continue
-        if closed_on is not None and closed_on[i] not in period:
-            continue
-        person = str(responsible[i] or "")
-        groups = [total, _group(by_responsible, person, people, tally)]
-        if status == "lost":
-            reason = str(reason_of[i] or "")
-            groups.append(_group(by_reason, reason, reasons, tally))
+    for i in chosen:
+        lost = status[i] == "lost"
+        total[""][lost].append(i)
+        by_responsible.setdefault(str(responsible[i] or ""), ([], []))[lost].append(i)
+        if lost:
+            by_reason.setdefault(str(reason_of[i] or ""), ([], []))[1].append(i)
         kept = competitors[i]
         for competitor in (whole[i] if kept is MISSING else kept) or []:
             if not isinstance(competitor, dict) or not competitor.get("partner"):
                 continue
             pid = str(competitor["partner"])
-            entry = _group(by_competitor, pid, partners, tally)
-            groups.append(entry)
-            if status == "lost" and competitor.get("outcome") == "won":
-                entry.lost_to += 1
-        amount, currency = amounts[i], currencies[i]
-        for group in groups:
-            if status == "won":
-                group.won += 1
-                assert group.won_amount is not None
-                group.won_amount.add(amount, currency)
-            else:
-                group.lost += 1
-                assert group.lost_amount is not None
-                group.lost_amount.add(amount, currency)
+            by_competitor.setdefault(pid, ([], []))[lost].append(i)
+            if lost and competitor.get("outcome") == "won":
+                lost_to[pid] = lost_to.get(pid, 0) + 1
+    amounts, currencies = deals.amount, deals.currency
+
+    def tallied(
+        groups: Groups, names: dict[str, str], took: dict[str, int] | None = None
+    ) -> dict[str, Tally]:
+        out = {}
+        for key, (won, lost) in groups.items():
+            out[key] = entry = tally(key, names.get(key, key))
+            entry.won, entry.lost = len(won), len(lost)
+            entry.lost_to = (took or {}).get(key, 0)
+            assert entry.won_amount is not None and entry.lost_amount is not None
+            add_amounts(entry.won_amount, amounts, currencies, won)
+            add_amounts(entry.lost_amount, amounts, currencies, lost)
+        return out
+
+    every = tallied(total, {})[""]
+    reason_tallies = tallied(by_reason, reasons)
+    competitor_tallies = tallied(by_competitor, partners, lost_to)
+    responsible_tallies = tallied(by_responsible, people)
     return WinLoss(
         period,
         kind,
-        total,
-        sorted(by_reason.values(), key=lambda t: (-t.lost, t.key)),
-        sorted(by_competitor.values(), key=lambda t: (-(t.won + t.lost), t.key)),
-        sorted(by_responsible.values(), key=lambda t: (-(t.won + t.lost), t.key)),
+        every,
+        sorted(reason_tallies.values(), key=lambda t: (-t.lost, t.key)),
+        sorted(competitor_tallies.values(), key=lambda t: (-(t.won + t.lost), t.key)),
+        sorted(responsible_tallies.values(), key=lambda t: (-(t.won + t.lost), t.key)),
     )
-
-
-def _group(
-    groups: dict[str, Tally], key: str, names: dict[str, str], tally: Callable[[str, str], Tally]
-) -> Tally:
-    """The tally of ``key``, made the first time (two totals: not one per deal)."""
-    found = groups.get(key)
-    if found is None:
-        found = groups[key] = tally(key, names.get(key, key))
-    return found

@@ -1,0 +1,131 @@
+"""Answers given again: the text a read-only command printed, kept under
+``.git/crmfiles/answers/`` and printed again while nothing it was made from has
+changed.
+
+Listing 100,000 opportunities writes 27 MB of text: formatting it alone takes Python a
+third of a second, while git says in less whether the work tree is the one the last
+answer was made from (``git write-tree`` and ``git diff-files``, which ``crm validate``
+asks as well).  Asking the same question of the same repository again is the usual
+case: a salesperson lists, opens a deal, lists again.
+
+An answer is kept only for a work tree that matches its index where records live
+(nothing edited, nothing untracked: :meth:`~crmfiles.records.sources.WorkTree.dirty`
+says), and only when the command warned of nothing; it is given again when the
+index's tree, HEAD (days in stage come from history), the question (the command's
+words, the terminal's width) and the day are the same, and crmfiles' code is.  A
+command that asks through here must read nothing else: tests hold a kept answer to a
+fresh one through edits, staging, commits, catalog and view changes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import marshal
+import os
+from collections.abc import Callable, Sequence
+from functools import cache
+from pathlib import Path
+
+from crmfiles import __version__, git, notices
+from crmfiles.background import later
+from crmfiles.records.sources import WorkTree
+
+Answer = tuple[str | None, str]  # (a table's header line or None, the rest)
+FORMAT = 1
+KEPT = 4  # answers kept at most (the newest), beside ...
+LARGEST = 96 * 1024 * 1024  # ... a limit on each one's size
+
+
+def answered(
+    source: object,
+    question: Sequence[object],
+    compute: Callable[[], Answer],
+    *,
+    detach: bool = False,
+) -> Answer:
+    """``compute()``, or the answer it gave last time to the same ``question`` about
+    the same tree.  ``source`` is the repository's source: a work tree's answers are
+    kept, any other source's are computed every time."""
+    directory = _directory(source)
+    if directory is None or not isinstance(source, WorkTree):
+        return compute()
+    path = directory / f"{_name(question)}.marshal"
+    source.prefetch()  # git's look at the work tree, its tree and HEAD, while we read
+    tree_soon = source.tree_soon()
+    head_soon = git.ask(source.root, ["rev-parse", "-q", "--verify", "HEAD"])
+    kept = _load(path)
+    changed = source.dirty()
+    tree = tree_soon()
+    status, out, _ = head_soon()[0]
+    head = out.decode().strip() if status == 0 else ""
+    clean = tree is not None and not changed
+    if clean and kept is not None and kept[0] == tree and kept[1] == head:
+        return kept[2], kept[3]
+    source.hold_dirty(changed)  # (the reader asks git nothing twice)
+    source.know_tree(tree)
+    answer = compute()
+    if tree is not None and not changed and not notices.pending():
+        made = (tree, head, *answer)
+        later(lambda: _save(directory, path, made), detach=detach)
+    return answer
+
+
+def _directory(source: object) -> Path | None:
+    if os.environ.get("CRM_NO_CACHE") or not isinstance(source, WorkTree):
+        return None
+    found = source.git_dir
+    return None if found is None else found / "crmfiles" / "answers"
+
+
+def _name(question: Sequence[object]) -> str:
+    digest = hashlib.sha1(usedforsecurity=False)
+    digest.update(repr((FORMAT, _code(), dt.date.today().isoformat(), *question)).encode())
+    return digest.hexdigest()[:24]
+
+
+@cache
+def _code() -> str:
+    """crmfiles' version and its code as installed (each module's size and time), so
+    an answer made by other code is never given again."""
+    here = Path(__file__).resolve().parent
+    digest = hashlib.sha1(__version__.encode(), usedforsecurity=False)
+    for path in sorted(here.rglob("*.py")):
+        stat = path.stat()
+        digest.update(f"{path.relative_to(here)}:{stat.st_size}:{stat.st_mtime_ns}\n".encode())
+    return digest.hexdigest()
+
+
+def _load(path: Path) -> tuple[str, str, str | None, str] | None:
+    try:
+        with open(path, "rb") as handle:
+            kept = marshal.load(handle)
+    except (OSError, EOFError, ValueError, TypeError):
+        return None
+    if (
+        isinstance(kept, tuple)
+        and len(kept) == 4
+        and all(isinstance(part, str) for part in (kept[0], kept[1], kept[3]))
+        and (kept[2] is None or isinstance(kept[2], str))
+    ):
+        return kept
+    return None
+
+
+def _save(directory: Path, path: Path, kept: tuple[str, str, str | None, str]) -> None:
+    from crmfiles.records.edit import write_bytes_atomic
+
+    data = marshal.dumps(kept)
+    if len(data) > LARGEST:
+        return
+    write_bytes_atomic(path, data, durable=False)
+    answers = sorted(directory.glob("*.marshal"), key=_age, reverse=True)
+    for old in answers[KEPT:]:
+        old.unlink(missing_ok=True)
+
+
+def _age(path: Path) -> int:
+    try:
+        return path.stat().st_mtime_ns
+    except OSError:
+        return 0
