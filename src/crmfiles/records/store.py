@@ -48,6 +48,7 @@ class Repository:
         self._catalog_data: Catalogs | None = None
         self._facts: dict[str, FactTable] = {}
         self._told: set[str] = set()  # the folders whose unreadable files were told
+        self._alone = False  # each folder's facts read alone (after fact_tables)
         #: record files that could not be read: path -> (folder, id, what is wrong
         #: as ``path:line: message``)
         self.unreadable: dict[str, tuple[str, str, str]] = {}
@@ -140,9 +141,8 @@ class Repository:
             return FactTable.of_records(folder, self.records(folder))
         if folder not in self._facts:
             self.config  # noqa: B018 - a repository whose crm.yaml cannot be read is none
-            # every folder at the first question; after a read of a few (fact_tables),
-            # this one alone
-            self._take(read_tables(self.source, folders=[folder] if self._facts else None))
+            # every folder at the first question; after fact_tables, this one alone
+            self._take(read_tables(self.source, folders=[folder] if self._alone else None))
         table = self._facts[folder]
         if folder not in self._told:  # as a whole read says so: each file once
             self._told.add(folder)
@@ -154,7 +154,9 @@ class Repository:
     def fact_tables(self, folders: Iterable[str]) -> dict[str, FactTable]:
         """:meth:`fact_table` of each of ``folders``, those not read yet read together
         and alone: git looks at these folders only (a reader of a few folders of a
-        large repository: ``crm show``).  Such a read is not kept in the cache."""
+        large repository: ``crm show``), and at each other folder alone when it is
+        asked for.  Such a read is not kept in the cache."""
+        self._alone = True
         folders = list(dict.fromkeys(folders))
         unread = [f for f in folders if kept(f) and f not in self._folders and f not in self._facts]
         if unread:

@@ -206,11 +206,12 @@ def item_listing(
     """The records of ``folder`` that pass ``filters``, sorted (by id unless asked)."""
     kind = KINDS[folder]
     ctx = Context(repo, today)
-    check_filters(ctx, folder, filters)
     check_sort(sort, known_columns(folder))
     as_facts = _as_facts(folder, [*(columns or kind.columns), *sort, *filters])
-    if as_facts:
-        repo.fact_tables([folder])  # git looks at this folder alone (another: when asked)
+    # git looks at this folder alone, and at each other folder alone when one is asked
+    # for (a filter's partners, a column's names)
+    repo.fact_tables([folder] if as_facts else [])
+    check_filters(ctx, folder, filters)
     chosen = [
         Item(record, ctx)
         for record in (repo.facts(folder) if as_facts else repo.records(folder))
