@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from crmfiles.records.facts_file import stems
 from crmfiles.records.store import Repository
 
 HEADER = """\
@@ -60,12 +61,12 @@ def build(repo: Repository) -> Owners:
     owners: dict[str | None, str] = {}  # a handle (None: none) -> the owners' words
     deals = repo.fact_table("opportunities")  # (path and responsible: of the facts)
     responsible = deals.column("responsible")
-    for rid, path, person in zip(deals.ids, deals.paths, responsible, strict=True):
+    for path, person in zip(deals.paths, responsible, strict=True):
         own = handles.get(str(person))
         if own not in owners:
             owners[own] = " ".join(dict.fromkeys(o for o in (own, *managers) if o))
         if not own:
-            unrouted.append(rid)
+            unrouted.extend(stems([path]))  # (its id)
         if owners[own]:
             lines.append(f"/{_escape(path)} {owners[own]}")
     return Owners("\n".join(lines) + "\n", unrouted)
