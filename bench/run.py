@@ -56,6 +56,8 @@ from workloads import BENCH, PROJECT, Workload, prepare, snapshot
 CACHE_DIR = ".git/crmfiles"  # crm's own cache: deleted for a cold run
 COMMITS = 20_000
 GIB = 1024.0
+CHANGES_MIB = 286.0  # 300 MB: crm changes reads the head's pipeline from the facts
+CHANGES_RANGE = ("changes", "--base", "HEAD~5", "--head", "HEAD")
 SNAPSHOT: dict[str, Path] = {}  # --rev: the extracted project ("root")
 
 # --- commands ---------------------------------------------------------------------------
@@ -257,6 +259,7 @@ def codeowners(w: Workload) -> list[list[str]]:
 def reads() -> list[Case]:
     """The readers at 100,000 (issue 14): every one from the facts of the warm cache."""
     warm_read = (seconds(0.5), within("validate, warm", 1.5), peak(GIB))
+    large: dict[str, Any] = {"workload": "large", "warmup": True}
     return [
         *(
             Case(name, crm(*argv), settled(), warm_read, workload="large", warmup=True)
@@ -322,6 +325,13 @@ def reads() -> list[Case]:
             (seconds(2.0), peak(GIB)),
             workload="large",
             warmup=True,
+        ),
+        *(
+            Case(name, crm(*argv), settled(), (seconds(1.0), peak(CHANGES_MIB)), **large)
+            for name, argv in (
+                ("changes, warm", ("changes",)),
+                ("changes --base HEAD~5 --head HEAD, warm", CHANGES_RANGE),
+            )
         ),
         Case(
             "export sqlite, warm",

@@ -183,6 +183,7 @@ def test_a_file_read_outside_the_tree_is_learned_again_once_it_is_the_trees(
         assert loaded is not None
         assert loaded[1].dirty == ["opportunities/2026/01/acme-forklifts.yaml"]
         path.write_text(good)
+        git(repo, "update-index", "-q", "--refresh")  # (git status would: the stat data)
         assert check(WorkTree(repo)).diagnostics == []
         loaded = store._read()
         assert loaded is not None

@@ -157,3 +157,31 @@ def test_a_whole_number_beyond_64_bits_is_exported_as_its_digits(
     finally:
         db.close()
     assert str(value) == str(big)
+
+
+def _csv_tree(folder: Path) -> dict[str, bytes]:
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*.csv"))}
+
+
+def test_csv_of_forked_halves_is_the_one_process_csv(
+    demo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """crm export csv streams each folder (a half in a forked child) through spooled
+    rows: the files are those of a read in one process, every temporary file gone."""
+    spools = Path(tempfile.gettempdir())
+    before = set(spools.glob("crm-export-*"))
+    monkeypatch.setattr(stream, "MIN_FILES", 10**9)
+    assert main(["export", "csv", "--out", str(tmp_path / "whole")]) == 0
+    forks: list[int] = []
+    fork = os.fork
+    monkeypatch.setattr(os, "fork", lambda: forks.append(1) or fork())
+    monkeypatch.setattr(stream, "MIN_FILES", 2)
+    assert main(["export", "csv", "--out", str(tmp_path / "halves")]) == 0
+    assert len(forks) >= 5
+    whole, halves = _csv_tree(tmp_path / "whole"), _csv_tree(tmp_path / "halves")
+    assert whole == halves
+    assert {"opportunities.csv", "lines.csv", "catalogs/stages.csv"} <= set(whole)
+    capsys.readouterr()
+    assert main(["export", "csv", "--type", "opportunities"]) == 0
+    assert capsys.readouterr().out.encode() == whole["opportunities.csv"].replace(b"\r\n", b"\n")
+    assert set(spools.glob("crm-export-*")) == before

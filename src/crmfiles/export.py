@@ -13,11 +13,15 @@ schemas declare as money, and ``line_total``) is a decimal with exactly two plac
 
 from __future__ import annotations
 
+import contextlib
 import json
-from collections.abc import Iterable, Sequence
+import os
+import pickle
+import tempfile
+from collections.abc import Iterable, Iterator, Sequence
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from crmfiles import csvsafe
 from crmfiles.money import decimal, lines_total, plain
@@ -68,32 +72,28 @@ def columns_of(rows: Iterable[dict[str, Any]]) -> list[str]:
     return [*seen, "path"]
 
 
-def record_rows(records: Sequence[Record], schema: str) -> list[dict[str, Any]]:
-    money = money_fields(schema)
-    return [money_text({"id": r.id, **flatten(r.data), "path": r.path}, money) for r in records]
+def record_row(record: Record, money: Iterable[str]) -> dict[str, Any]:
+    """The row of one record: ``id``, its fields flattened, ``path``; money as text."""
+    return money_text({"id": record.id, **flatten(record.data), "path": record.path}, money)
 
 
-def line_rows(repo: Repository) -> list[dict[str, Any]]:
-    products = repo.catalog("products")
-    rows: list[dict[str, Any]] = []
-    for folder in LINE_OWNERS:
-        for record in repo.records(folder):
-            lines = record.data.get("lines")
-            if not isinstance(lines, list):
-                continue
-            for position, line in enumerate(lines, start=1):
-                if not isinstance(line, dict):
-                    continue
-                total = lines_total({"lines": [line]}, products)
-                row = {
-                    "record_type": RECORD_FOLDERS[folder],
-                    "record_id": record.id,
-                    "position": position,
-                    **flatten(line),
-                    "line_total": total,
-                }
-                rows.append(money_text(row, LINE_MONEY))
-    return rows
+def line_rows(record: Record, products: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    """The rows ``lines.csv`` has of one record's lines."""
+    lines = record.data.get("lines")
+    if not isinstance(lines, list):
+        return
+    for position, line in enumerate(lines, start=1):
+        if not isinstance(line, dict):
+            continue
+        total = lines_total({"lines": [line]}, products)
+        row = {
+            "record_type": RECORD_FOLDERS[record.folder],
+            "record_id": record.id,
+            "position": position,
+            **flatten(line),
+            "line_total": total,
+        }
+        yield money_text(row, LINE_MONEY)
 
 
 def catalog_rows(repo: Repository, name: str) -> list[dict[str, Any]]:
@@ -135,27 +135,113 @@ def export_csv(
     repo: Repository, out: Path, types: Sequence[str] | None = None, *, raw: bool = False
 ) -> list[Path]:
     """Write the CSV files into ``out``; returns what was written. Cells a spreadsheet
-    would run as formulas are defused unless ``raw`` (csvsafe.py)."""
+    would run as formulas are defused unless ``raw`` (csvsafe.py).
+
+    A folder's records are streamed (:func:`~crmfiles.records.stream.folder_halves`:
+    the second half in a forked child when it pays), each row spooled to a temporary
+    file as it is made: a file's columns are known only once every row is, and
+    100,000 records held at once would take a gigabyte."""
     folders = list(types) if types else list(RECORD_FOLDERS)
+    products = repo.catalog("products") if not types else {}
     written: list[Path] = []
+    line_spools: list[Spooled] = []
     with progress("Exporting CSV", len(folders) + (0 if types else len(CATALOGS) + 1)) as bar:
         for folder in folders:
-            rows = record_rows(repo.records(folder), RECORD_FOLDERS[folder])
-            written.append(write_csv(out / f"{folder}.csv", rows, columns_of(rows), raw=raw))
+            with_lines = not types and folder in LINE_OWNERS
+            rows, of_lines = folder_spools(repo, folder, products if with_lines else None)
+            line_spools += of_lines
+            columns = spooled_columns(rows)
+            written.append(write_csv(out / f"{folder}.csv", read_spooled(rows), columns, raw=raw))
             bar.advance()
         if types:
             return written
-        lines = line_rows(repo)
         head = ["record_type", "record_id", "position"]
-        columns = head + [c for c in columns_of(lines) if c not in (*head, "id", "path")]
-        written.append(write_csv(out / "lines.csv", lines, columns, raw=raw))
+        keys = spooled_columns(line_spools)
+        columns = head + [c for c in keys if c not in (*head, "id", "path")]
+        written.append(write_csv(out / "lines.csv", read_spooled(line_spools), columns, raw=raw))
         bar.advance()
         for name in CATALOGS:
-            rows = catalog_rows(repo, name)
-            columns = [c for c in columns_of(rows) if c != "path"]
-            written.append(write_csv(out / "catalogs" / f"{name}.csv", rows, columns, raw=raw))
+            catalog = catalog_rows(repo, name)
+            columns = [c for c in columns_of(catalog) if c != "path"]
+            written.append(write_csv(out / "catalogs" / f"{name}.csv", catalog, columns, raw=raw))
             bar.advance()
     return written
+
+
+def folder_spools(
+    repo: Repository, folder: str, products: dict[str, Any] | None = None
+) -> tuple[list[Spooled], list[Spooled]]:
+    """The rows of a folder's records, and (given the products catalog) of their
+    lines, spooled (:class:`Spooler`): a spool a half of the folder
+    (:func:`~crmfiles.records.stream.folder_halves`), in order."""
+    from crmfiles.records.stream import folder_halves
+
+    money = money_fields(RECORD_FOLDERS[folder])
+
+    def run(records: Iterable[Record], forked: bool) -> tuple[Spooled, Spooled | None]:
+        rows, lines = Spooler(), Spooler() if products is not None else None
+        for record in records:
+            rows.add(record_row(record, money))
+            if lines is not None:
+                lines.extend(line_rows(record, products or {}))
+        return rows.done(), lines.done() if lines is not None else None
+
+    halves = list(folder_halves(repo.source, folder, run))
+    return [h[0] for h in halves], [h[1] for h in halves if h[1] is not None]
+
+
+def spooled_columns(spools: Sequence[Spooled]) -> list[str]:
+    """:func:`columns_of` the spooled rows."""
+    return columns_of([dict.fromkeys(spool.keys) for spool in spools])
+
+
+class Spooled(NamedTuple):
+    """Rows written to a temporary file (pickled one after another), and their keys in
+    the order they first came."""
+
+    path: str
+    keys: list[str]
+
+
+class Spooler:
+    """Rows to a temporary file as they are made (:class:`Spooled` once done)."""
+
+    def __init__(self) -> None:
+        fd, self.path = tempfile.mkstemp(prefix="crm-export-", suffix=".rows")
+        self.file = os.fdopen(fd, "wb")
+        self.keys: dict[str, None] = {}
+        self.pickler = pickle.Pickler(self.file, protocol=pickle.HIGHEST_PROTOCOL)
+
+    def add(self, row: dict[str, Any]) -> None:
+        for key in row:
+            if key not in self.keys:
+                self.keys[key] = None
+        self.pickler.dump(row)
+        self.pickler.clear_memo()
+
+    def extend(self, rows: Iterable[dict[str, Any]]) -> None:
+        for row in rows:
+            self.add(row)
+
+    def done(self) -> Spooled:
+        self.file.close()
+        return Spooled(self.path, list(self.keys))
+
+
+def read_spooled(spools: Sequence[Spooled]) -> Iterator[dict[str, Any]]:
+    """The spooled rows, in order, each file removed once read."""
+    for spool in spools:
+        try:
+            with open(spool.path, "rb") as handle:
+                unpickler = pickle.Unpickler(handle)
+                while True:
+                    try:
+                        yield unpickler.load()
+                    except EOFError:
+                        break
+        finally:
+            with contextlib.suppress(OSError):
+                os.unlink(spool.path)
 
 
 def write_csv(
@@ -178,9 +264,10 @@ def write_csv_stream(
         writer.writerow([csv_cell(row.get(c)) for c in columns])
 
 
-def record_csv(repo: Repository, folder: str) -> tuple[list[dict[str, Any]], list[str]]:
-    rows = record_rows(repo.records(folder), RECORD_FOLDERS[folder])
-    return rows, columns_of(rows)
+def record_csv(repo: Repository, folder: str) -> tuple[Iterator[dict[str, Any]], list[str]]:
+    """One folder's rows (streamed from their spools) and columns."""
+    rows, _ = folder_spools(repo, folder)
+    return read_spooled(rows), spooled_columns(rows)
 
 
 # --- what the schemas say about fields ------------------------------------------------

@@ -23,13 +23,13 @@ from crmfiles.check import Report, check, resolve
 from crmfiles.diagnostics import Diagnostic
 from crmfiles.records import CATALOG_DIR, RECORD_FOLDERS, classify
 from crmfiles.records.catalogs import Catalogs, build_catalogs, parse_bytes
+from crmfiles.records.facts_cache import read_tables
 from crmfiles.records.sources import TOP_LEVEL, Index, Revision, Source, WorkTree
 from crmfiles.rules.base import Context
 from crmfiles.rules.suite import step_findings
 from crmfiles.rules.transitions import Change, Step
 from crmfiles.runtime import Runtime
-
-WATCHED = [CATALOG_DIR, *RECORD_FOLDERS]
+from crmfiles.worktree_changes import WATCHED, index_changes, work_tree_changes
 
 
 class RevisionIndex:
@@ -60,7 +60,12 @@ class RevisionIndex:
         return _open_quotes(self.records("quotes"), opportunity)
 
     def usage(self, field_name: str, entry: str) -> int:
-        return _usage(self.records("opportunities"), field_name, entry)
+        """How many opportunities have ``entry`` in ``field_name`` (a field the facts
+        keep: the facts cache answers, parsing only what it does not know)."""
+        if self.rev == git.EMPTY_TREE:
+            return 0
+        table = read_tables(Revision(self.root, self.rev, resolved=True))["opportunities"]
+        return table.column(field_name).count(entry)
 
     def records(self, folder: str) -> list[tuple[str, dict[str, Any]]]:
         blobs = {b: rid for (f, rid), b in self._blobs.items() if f == folder}
@@ -80,8 +85,14 @@ def _open_quotes(records: Iterable[tuple[str, dict[str, Any]]], opportunity: str
     )
 
 
-def _usage(records: Iterable[tuple[str, dict[str, Any]]], field_name: str, entry: str) -> int:
-    return sum(1 for _, data in records if data.get(field_name) == entry)
+def _usage(ctx: Context, field_name: str, entry: str) -> int:
+    """How many of the head's opportunities have ``entry`` in ``field_name`` (a field
+    the facts keep), each readable file counted."""
+    table = ctx.repository().fact_table("opportunities")
+    doubles = ctx.doubles("opportunities", table)
+    return table.column(field_name).count(entry) + sum(
+        1 for f in doubles if f.data.get(field_name) == entry
+    )
 
 
 @dataclass
@@ -140,12 +151,15 @@ def lint(
     base_commit = (
         current if base is None else base if base == git.EMPTY_TREE else git.resolve(base, root)
     )
-    # the index against HEAD, asked while the check runs (git reads the whole index)
-    early = (
-        git.start_diff(root, current, None, cached=True, paths=WATCHED)
-        if staged and head is None and current != git.EMPTY_TREE
-        else None
-    )
+    # asked while the check runs (git reads the whole index): HEAD against the index,
+    # or the paths the index changed (worktree_changes.py)
+    early: Callable[[], list[git.RawChange]] | None = None
+    index_paths: Callable[[], list[str]] | None = None
+    if head is None and current != git.EMPTY_TREE:
+        if staged:
+            early = git.start_diff(root, current, None, cached=True, paths=WATCHED)
+        else:
+            index_paths = index_changes(root, current)
     report = check(head_source, bar=bar, runtime=runtime)
     ctx = report.context
     assert ctx is not None
@@ -158,7 +172,7 @@ def lint(
         if head_commit != base_commit and base_commit != git.EMPTY_TREE:
             steps.extend(_commit_steps(root, base_commit, head_commit))
         # the range ends at HEAD; the last step is HEAD against the work tree or index
-        steps.append(_final_step(root, head_commit, ctx, staged, early))
+        steps.append(_final_step(root, head_commit, ctx, staged, early, index_paths))
     order: dict[str | None, int] = {None: len(steps)}
     diagnostics = list(report.diagnostics)
     for number, step in enumerate(steps):
@@ -213,22 +227,23 @@ def _final_step(
     ctx: Context,
     staged: bool,
     early: Callable[[], list[git.RawChange]] | None = None,
+    index_paths: Callable[[], list[str]] | None = None,
 ) -> Step:
     """Base against the work tree or the index, whose files the head context holds
-    (``early``: that diff, started already)."""
+    (``early``: that diff of the index, started already; ``index_paths``: for the
+    work tree, the paths the index changed)."""
     if base_commit == git.EMPTY_TREE:
         raw: list[git.RawChange] = [
             git.RawChange("A", f.path, None, None, f.blob) for f in ctx.all_files()
         ]
-    elif early is not None:
-        raw = early()
+    elif staged:
+        raw = (
+            early()
+            if early is not None
+            else git.diff(root, base_commit, None, cached=True, paths=WATCHED)
+        )
     else:
-        raw = git.diff(root, base_commit, None, cached=staged, paths=WATCHED)
-        if not staged:
-            raw += [git.RawChange("A", p, None, None, None) for p in git.untracked(root, WATCHED)]
-            raw = _pair_renames(
-                root, raw, {c.path: ctx.text_for(c.path) for c in raw if c.status == "A"}
-            )
+        raw = work_tree_changes(root, base_commit, ctx, index_paths)
     return step_between(root, base_commit, ctx, raw)
 
 
@@ -284,53 +299,10 @@ def step_between(
         range_mode=range_mode,
         old_record=old_record,
         open_quotes=lambda opp: _open_quotes(head_records("quotes"), opp),
-        usage=lambda fld, entry: _usage(head_records("opportunities"), fld, entry),
+        usage=lambda fld, entry: _usage(ctx, fld, entry),
         catalog_paths=dict(ctx.catalog_paths),
         texts=dict(texts or {}),
     )
-
-
-RENAME_SIMILARITY = 0.5  # what `git diff -M` takes for a rename by default
-
-
-def _pair_renames(
-    root: Path, raw: list[git.RawChange], texts: dict[str, str | None]
-) -> list[git.RawChange]:
-    """Pair a deleted record with an untracked one of the same folder, as `git diff -M`
-    pairs them once both are staged: git cannot see renames to untracked files, and an
-    unstaged rename would otherwise pass for a deletion (of a file no longer there)."""
-    from difflib import SequenceMatcher  # (only where files were renamed)
-
-    gone = [c for c in raw if c.status == "D" and c.old_blob]
-    added = [c for c in raw if c.status == "A" and c.new_blob is None and texts.get(c.path)]
-    if not gone or not added:
-        return raw
-    old_texts = {
-        blob: content.decode("utf-8", "replace")
-        for blob, content in git.cat_blobs(sorted({c.old_blob for c in gone if c.old_blob}), root)
-    }
-    scored = []
-    for old in gone:
-        for new in added:
-            before, after = classify(old.path), classify(new.path)
-            if before is None or after is None or before.name != after.name:
-                continue
-            text = texts[new.path] or ""
-            matcher = SequenceMatcher(None, old_texts.get(old.old_blob or "", ""), text)
-            if matcher.quick_ratio() >= RENAME_SIMILARITY:
-                ratio = matcher.ratio()
-                if ratio >= RENAME_SIMILARITY:
-                    scored.append((-ratio, old.path, new.path, old, new))
-    paired: dict[str, git.RawChange] = {}
-    used: set[str] = set()
-    for _, _, _, old, new in sorted(scored, key=lambda s: s[:3]):
-        if old.path not in paired and new.path not in used:
-            paired[old.path] = git.RawChange("R", new.path, old.path, old.old_blob, None)
-            used.add(new.path)
-    return [
-        *paired.values(),
-        *(c for c in raw if c.path not in used and not (c.status == "D" and c.path in paired)),
-    ]
 
 
 def _author_email(root: Path) -> str | None:

@@ -359,15 +359,19 @@ def _compute(name: str, at: Any, kind: str | None, window: Any, runtime: Any) ->
             from crmfiles.reports.invoicing import invoicing
 
             return invoicing(at.repo, window, at.today)
-        from crmfiles.history import load_history
+        from crmfiles.history import load_history, load_summary
 
-        history = load_history(at.repo.root, at.commit, runtime=runtime)
         if name == "dropoff":
-            from crmfiles.reports.dropoff import dropoff
+            from crmfiles.reports.dropoff import SUMMARY_COLUMNS, dropoff
 
-            return dropoff(at.repo, history, kind, window)
+            # the records' summaries only: a part of the history cache
+            summary = load_summary(
+                at.repo.root, at.commit, columns=SUMMARY_COLUMNS, runtime=runtime
+            )
+            return dropoff(at.repo, summary, kind, window)
         from crmfiles.reports.activity import activity
 
+        history = load_history(at.repo.root, at.commit, runtime=runtime)
         return activity(at.repo, history, window, at.today)
 
 

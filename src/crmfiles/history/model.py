@@ -13,10 +13,14 @@ from __future__ import annotations
 
 import datetime as dt
 import heapq
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from operator import itemgetter
-from typing import Any, Final, NamedTuple
+from typing import TYPE_CHECKING, Any, Final, NamedTuple
+
+if TYPE_CHECKING:
+    from crmfiles.history.summary import Summary
 
 CLOSED_STATUSES = ("won", "lost")
 
@@ -81,6 +85,9 @@ class History:
     # some records only, or without the files and the catalog: a view, never a base
     # to extend or to cache
     partial: bool = field(default=False, compare=False)
+    # each record's summary as the cache holds it, of this history or of one it extends
+    # (a row is kept only while its version count matches: see history.summary)
+    summary: Summary | None = field(default=None, repr=False, compare=False)
     _dates: list[dt.datetime | None] = field(default_factory=list, repr=False, compare=False)
 
     def date(self, commit: int) -> dt.datetime:
@@ -267,10 +274,13 @@ def events_of(history: History, record_id: str) -> list[Event]:
     return out
 
 
-def all_events(history: History, *, moves_only: bool = False) -> list[Event]:
-    """Every event of every opportunity, oldest first (by date, then commit order)."""
+def all_events(
+    history: History, *, moves_only: bool = False, records: Iterable[str] | None = None
+) -> list[Event]:
+    """Every event of every opportunity (or of ``records``), oldest first (by date, then
+    commit order)."""
     out: list[Event] = []
-    for record_id in history.timelines:
+    for record_id in history.timelines if records is None else records:
         events = events_of(history, record_id)
         if moves_only:
             out.extend(e for e in events if e.change != "edited")
@@ -278,6 +288,19 @@ def all_events(history: History, *, moves_only: bool = False) -> list[Event]:
             out.extend(events)
     out.sort(key=_order)
     return out
+
+
+def changed_between(history: History, start: dt.date | None, end: dt.date | None) -> set[str]:
+    """The records with a version of a commit dated (in its own offset, as its events
+    are) from ``start`` to ``end``, both included: those with an event in that window,
+    whose events are all a report of the window needs to build."""
+    dates = [history.date(i).date() for i in range(len(history.commits))]
+    inside = [(start is None or d >= start) and (end is None or d <= end) for d in dates]
+    return {
+        rid
+        for rid, versions in history.timelines.items()
+        if any(inside[v[V_COMMIT]] for v in versions)
+    }
 
 
 def _order(event: Event) -> tuple[dt.datetime, str]:

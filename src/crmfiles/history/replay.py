@@ -83,6 +83,7 @@ class _Replay:
             {k: list(v) for k, v in base.timelines.items()},
             dict(base.files),
             base.products,
+            summary=base.summary,  # rows of the records the commits leave alone stay
         )
         self.index: dict[str, int] = {}
         self.on_chain: set[str] = set()

@@ -12,6 +12,9 @@ plain tuples, lists and dicts in C):
   those versions name: enough for the newest changes without loading the rest;
 - ``commits``, and the versions by record in ``shards`` by a hash of the id (one
   record's versions are one shard away);
+- ``summary.ids`` and a section for each column of the records' summaries
+  (:mod:`crmfiles.history.summary`): days in stage, the stages a record reached,
+  read without the versions;
 - ``chain`` (raw bytes), ``files``, ``products``.
 
 The header names the head, and where each section is.  Anything unexpected in the
@@ -42,8 +45,9 @@ from crmfiles.history.model import (
     Version,
     record_id,
 )
+from crmfiles.history.summary import COLUMNS, Summary, summarize
 
-CACHE_VERSION = 3
+CACHE_VERSION = 4  # 4: the summary sections
 CACHE_DIR = "crmfiles"
 RECENT = 2000  # versions in the recent section (and those sharing the last one's date);
 # ten times as many records (a huge commit at the cutoff): no recent section
@@ -54,6 +58,10 @@ _MAX_SHARDS = 256
 _STAMP = (CACHE_VERSION, marshal.version, *sys.version_info[:2])
 _LENGTH = 8  # the header's length, little-endian, before the header
 _FIRST_READ = 1 << 16  # the header, and often the recent section, in one read
+# the sections every file of this version has (besides a shard and files per shard)
+_NAMED = frozenset(
+    ("recent", "commits", "chain", "products", "summary.ids", *(f"summary.{c}" for c in COLUMNS))
+)
 
 
 @contextlib.contextmanager
@@ -116,6 +124,7 @@ class CacheFile:
                 or header[3] < 1
                 or not (header[4] is None or isinstance(header[4], int))  # or False
                 or not isinstance(header[5], dict)
+                or not _NAMED.issubset(header[5])
             ):
                 raise ValueError("not a cache of this version")
         except (OSError, EOFError, ValueError, TypeError):
@@ -170,7 +179,26 @@ class CacheFile:
             self._files(range(self._shards)) if files else {},
             self._load("products") if files else {},
             partial=not files,
+            summary=self._summary(COLUMNS) if files else None,  # a base: rows to keep
         )
+
+    def summary(self, columns: Iterable[str] = COLUMNS) -> Summary | None:
+        """The records' summaries, in these columns only (see
+        :mod:`crmfiles.history.summary`); None when the file cannot give them."""
+        try:
+            with no_gc():
+                return self._summary(columns)
+        except (OSError, KeyError, EOFError, ValueError, TypeError):
+            return None
+
+    def _summary(self, columns: Iterable[str]) -> Summary:
+        ids = self._load("summary.ids")
+        loaded = {name: self._load(f"summary.{name}") for name in columns}
+        if not isinstance(ids, list) or any(
+            not isinstance(c, list) or len(c) != len(ids) for c in loaded.values()
+        ):
+            raise ValueError("the cache's summary is not of its records")
+        return Summary(ids, loaded)
 
     def recent(self) -> tuple[int | None, History] | None:
         """The records with a version at or after the cutoff (seconds since the epoch;
@@ -241,9 +269,13 @@ def encode(history: History, *, recent_size: int = RECENT) -> bytes | None:
     for path, blob in history.files.items():
         files[shard_of(record_id(path), shards)][path] = blob
     recent = _recent(history, recent_size)
+    # the records' summaries: those of the history it extends, where they still hold
+    summary = history.summary = summarize(history, history.summary)
     try:
         sections = [
             ("recent", marshal.dumps(recent[1:]) if recent is not None else b""),
+            ("summary.ids", marshal.dumps(summary.ids)),
+            *((f"summary.{name}", marshal.dumps(summary.columns[name])) for name in COLUMNS),
             ("commits", marshal.dumps(history.commits)),
             ("chain", history.chain),
             *((f"shard{i}", marshal.dumps(part)) for i, part in enumerate(parts)),

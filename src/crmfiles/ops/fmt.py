@@ -76,27 +76,31 @@ class FmtResult:
 
 
 def fmt(root: Path, paths: Iterable[str] | None = None, *, check: bool = False) -> FmtResult:
-    wanted = set(paths) if paths is not None else None
+    """Format every file that matters (or those under ``paths``): only the files whose
+    content is not known to be formatted already (:mod:`crmfiles.ops.formatted`) are
+    read and laid out, on every core when they are many."""
+    from crmfiles.ops.formatted import Formatted, formatted_texts
+
+    source = WorkTree(root)
+    listed = source.paths()  # (the work tree's files: also what git would not list)
+    if paths is not None:
+        wanted = [p.rstrip("/") for p in paths]
+        listed = [f for f in listed if any(f == p or f.startswith(p + "/") for p in wanted)]
+    known = Formatted.of(root)
+    blobs = {e.path: e.blob for e in source.entries()} if known.known else {}
+    todo = [p for p in listed if not known.has(p, blobs.get(p))]
     changed: list[str] = []
     skipped: list[tuple[str, str]] = []
-    for raw in WorkTree(root).files():
-        if wanted is not None and not any(
-            raw.path == p or raw.path.startswith(p.rstrip("/") + "/") for p in wanted
-        ):
-            continue
-        if raw.content is None:
-            skipped.append((raw.path, raw.refusal or "cannot read"))
-            continue
-        try:
-            text = raw.content.decode("utf-8")
-            new = format_text(raw.path, text)
-        except (UnicodeDecodeError, ValueError) as exc:
-            skipped.append((raw.path, str(exc)))
-            continue
-        if new != text:
-            changed.append(raw.path)
+    for path, blob, text, new, why in formatted_texts(source, todo):
+        if why is not None:
+            skipped.append((path, why))
+        elif new == text:
+            known.add(path, blob)
+        else:
+            changed.append(path)
             if not check:
-                write_atomic(root / raw.path, new)
+                write_atomic(root / path, new)
+    known.save()
     return FmtResult(changed, skipped)
 
 

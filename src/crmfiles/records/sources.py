@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -118,6 +119,14 @@ class Source(ABC):
         """This source, asked only about these folders (where that saves work)."""
         return self
 
+    @contextmanager
+    def again(self) -> Iterator[None]:
+        """Within it, :meth:`tree` and :meth:`dirty` give their last answers once more
+        instead of asking git: a second reader of the revision in the same command
+        (``crm changes`` reads the facts after the check) sees the work tree as the
+        first one did.  (Most sources ask git nothing that changes.)"""
+        yield
+
 
 _TOPS = tuple(f"{top}/" for top in TOP_LEVEL[1:])
 
@@ -192,6 +201,11 @@ class WorkTree(Source):
             narrow._held = [p for p in self._held if p.startswith(under)]
         return narrow
 
+    def paths(self) -> list[str]:
+        """Every path :meth:`files` reads, in its order (what is in the work tree,
+        whatever git says of it), none of them read."""
+        return self._walk()
+
     def folder_paths(self, folder: str) -> list[str]:
         """The paths :meth:`folder_files` reads, in its order, none of them read."""
         return self._walk((folder,))
@@ -231,11 +245,14 @@ class WorkTree(Source):
         :meth:`tree` or :meth:`tree_soon` gives it instead of asking git again."""
         self._known_tree = tree
 
+    _answered_tree: str | None = None  # git's last answer to tree()
+
     def tree(self) -> str | None:
         known, self._known_tree = self._known_tree, None
         if known is not None:
             return known
-        return git.write_tree(self.root) if self._in_git() else None
+        self._answered_tree = git.write_tree(self.root) if self._in_git() else None
+        return self._answered_tree
 
     def tree_soon(self) -> Callable[[], str | None]:
         """:meth:`tree`, started now: the function returned waits for it."""
@@ -285,6 +302,24 @@ class WorkTree(Source):
         gives it again (once) instead of asking git a second time."""
         self._held = paths
 
+    _answered: list[str] | None = None  # git's last answer to dirty()
+
+    @contextmanager
+    def again(self) -> Iterator[None]:
+        held = list(self._answered) if self._answered is not None else None
+        tree = self._answered_tree
+        if self._held is None:
+            self._held = held
+        if self._known_tree is None:
+            self._known_tree = tree
+        try:
+            yield
+        finally:  # what the reader did not ask for is not left for another
+            if held is not None and self._held is held:
+                self._held = None
+            if tree is not None and self._known_tree is tree:
+                self._known_tree = None
+
     def dirty(self) -> list[str]:
         if self._held is not None:
             held, self._held = self._held, None
@@ -304,8 +339,29 @@ class WorkTree(Source):
                 )
         else:
             others = self._untracked or []
-        paths = _split_z(changed) + others
-        return [p for p in paths if _wanted(p) or os.path.islink(self.root / p)]
+        kept = [p for p in others if _wanted(p) or os.path.islink(self.root / p)]
+        edited = _split_z(changed)
+        self._answered = [
+            *(p for p in edited if _wanted(p) or os.path.islink(self.root / p)),
+            *kept,
+        ]
+        self._answered_untracked, self._answered_edited = kept, edited
+        return self._answered
+
+    _answered_untracked: list[str] | None = None
+    _answered_edited: list[str] | None = None
+
+    def edited_seen(self) -> list[str] | None:
+        """The tracked files that differ from the index (every one, as ``git
+        diff-files`` named them) in git's last answer to :meth:`dirty` (None: git was
+        not asked)."""
+        return None if self._answered_edited is None else list(self._answered_edited)
+
+    def untracked_seen(self) -> list[str] | None:
+        """The untracked files among the paths of git's last answer to :meth:`dirty`
+        (None: git was not asked), so a reader after the check need not walk the work
+        tree again."""
+        return None if self._answered_untracked is None else list(self._answered_untracked)
 
     def _walk(self, tops: tuple[str, ...] = TOP_LEVEL) -> list[str]:
         found: list[str] = []
@@ -536,6 +592,11 @@ class Overlay(Source):
 
     def dirty(self) -> list[str]:
         return sorted({*self.base.dirty(), *self.changes})
+
+    @contextmanager
+    def again(self) -> Iterator[None]:
+        with self.base.again():
+            yield
 
     def read(self, path: str) -> bytes | None:
         return self.changes[path] if path in self.changes else self.base.read(path)

@@ -10,6 +10,7 @@ its id says why), and reported in full by ``crm validate``.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
+from contextlib import nullcontext
 from functools import cached_property
 from pathlib import Path
 from typing import Any, TypeVar
@@ -49,6 +50,7 @@ class Repository:
         self._facts: dict[str, FactTable] = {}
         self._told: set[str] = set()  # the folders whose unreadable files were told
         self._alone = False  # each folder's facts read alone (after fact_tables)
+        self._seen = False  # the source was read by another reader just now (knowing)
         #: record files that could not be read: path -> (folder, id, what is wrong
         #: as ``path:line: message``)
         self.unreadable: dict[str, tuple[str, str, str]] = {}
@@ -114,6 +116,15 @@ class Repository:
             self._folders.update({name: dict(by_id) for name, by_id in folders.items()})
         return self
 
+    def knowing(self, config: Config, catalogs: Catalogs) -> Repository:
+        """This repository as another reader of the same revision (the checker, before
+        ``crm changes`` reads the facts) read it just now: its crm.yaml and catalogs,
+        and what git said of the work tree (:meth:`Source.again`), not asked again."""
+        self.__dict__["config"] = config
+        self._catalog_data = catalogs
+        self._seen = True
+        return self
+
     def records(self, folder: str) -> list[Record]:
         return sorted(self._folder(folder).values(), key=lambda r: r.path)
 
@@ -142,7 +153,8 @@ class Repository:
         if folder not in self._facts:
             self.config  # noqa: B018 - a repository whose crm.yaml cannot be read is none
             # every folder at the first question; after fact_tables, this one alone
-            self._take(read_tables(self.source, folders=[folder] if self._alone else None))
+            with self.source.again() if self._seen else nullcontext():
+                self._take(read_tables(self.source, folders=[folder] if self._alone else None))
         table = self._facts[folder]
         if folder not in self._told:  # as a whole read says so: each file once
             self._told.add(folder)
@@ -161,7 +173,8 @@ class Repository:
         unread = [f for f in folders if kept(f) and f not in self._folders and f not in self._facts]
         if unread:
             self.config  # noqa: B018
-            self._take(read_tables(self.source, folders=unread))
+            with self.source.again() if self._seen else nullcontext():
+                self._take(read_tables(self.source, folders=unread))
         return {f: self.fact_table(f) for f in folders}
 
     def opened(self, table: FactTable, rows: Iterable[int]) -> list[Record]:

@@ -38,8 +38,8 @@ def dashboard(
     since: str | None = None,
     runtime: Runtime | None = None,
 ) -> Dashboard:
-    from crmfiles.history import load_history
-    from crmfiles.reports.dropoff import dropoff
+    from crmfiles.history import load_summary
+    from crmfiles.reports.dropoff import SUMMARY_COLUMNS, dropoff
     from crmfiles.reports.forecast import forecast
     from crmfiles.reports.funnel import funnel, staged_kinds
     from crmfiles.reports.people import pipeline_per_person
@@ -47,7 +47,8 @@ def dashboard(
 
     repo = at.repo
     kinds = [kind] if kind is not None else list(staged_kinds(repo))
-    history = load_history(root, at.commit, runtime=runtime)
+    # drop-off reads the records' summaries: a part of the history cache
+    summary = load_summary(root, at.commit, columns=SUMMARY_COLUMNS, runtime=runtime)
     funnels = [funnel(repo, k, period).as_json() for k in kinds]
     result = Dashboard(
         label=at.label,
@@ -55,7 +56,7 @@ def dashboard(
         currency=repo.config.currency,
         funnels=funnels,
         forecast=forecast(repo, kind, period, at.today).as_json(),
-        dropoffs=[dropoff(repo, history, k, period).as_json() for k in kinds],
+        dropoffs=[dropoff(repo, summary, k, period).as_json() for k in kinds],
         winloss=winloss(repo, kind, period).as_json(),
         pipeline=pipeline_per_person(repo, kind).as_json(),
         overdue=overdue_tasks(at),

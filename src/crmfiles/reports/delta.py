@@ -1,9 +1,11 @@
 """The money a change moves: the open pipeline per stage and in total before and after
 it, and the deals it won and lost (the top of ``crm lint --summary`` and ``crm changes``).
 
-The head's pipeline is summed from the head's opportunities; the base's is the head's
-with each opportunity the range changed put back as it was before the range (its
-first step's old data), so the base needs no second read of the repository.  Amounts
+The head's pipeline is summed from the facts of the head's opportunities
+(:mod:`crmfiles.records.facts`, from the warm cache: only the files git says changed
+since the cache's tree are parsed); the base's is the head's with each opportunity the
+range changed put back as it was before the range (its first step's old data, which
+the lint read already), so the base needs no second read of the repository.  Amounts
 are in the base currency (crm.yaml ``currency``), converted at the rates of the
 ``currencies`` catalog; an amount in a currency without a rate is left out and its
 currency named in ``missing_rates``.
@@ -11,18 +13,24 @@ currency named in ``missing_rates``.
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
+from itertools import compress
 from typing import Any
 
 from crmfiles.money import amount_of, fmt, plain, rates_from, to_cent, weighted
-from crmfiles.rules.base import Context
+from crmfiles.records.facts_table import FactTable
+from crmfiles.reports.deals import Deals
+from crmfiles.rules.base import Context, IdIndex
 from crmfiles.rules.transitions import Step
 
 CLOSED = ("won", "lost")
 SYMBOLS = {"EUR": "€", "USD": "$", "GBP": "£", "JPY": "¥"}
 ZERO = Decimal(0)
+# what an open opportunity adds to the pipeline: its stage, amount and weighted amount
+Contribution = tuple[str, Decimal, Decimal]
 
 
 @dataclass
@@ -121,13 +129,8 @@ def signed(amount: Decimal, currency: str) -> str:
     return sign + money(abs(amount), currency)
 
 
-def _open(data: Mapping[str, Any] | None) -> bool:
-    return (
-        data is not None
-        and data.get("status") not in CLOSED
-        and data.get("closed") is not True
-        and isinstance(data.get("stage"), str)
-    )
+def _open(status: Any, closed: Any, stage: Any) -> bool:
+    return status not in CLOSED and closed is not True and isinstance(stage, str)
 
 
 class _Purse:
@@ -148,13 +151,21 @@ class _Purse:
             return None
         return to_cent(amount * self.rates[code])
 
-    def of(self, data: Mapping[str, Any] | None) -> tuple[str, Decimal, Decimal] | None:
-        if data is None or not _open(data):
+    def of(self, data: Mapping[str, Any] | None) -> Contribution | None:
+        if data is None or not _open(data.get("status"), data.get("closed"), data.get("stage")):
             return None
-        amount = self.convert(amount_of(data, self.products), data.get("currency"))
-        if amount is None:
+        amount = amount_of(data, self.products)
+        return self.counted(data["stage"], amount, data.get("currency"), data.get("probability"))
+
+    def counted(
+        self, stage: str, amount: Decimal | None, currency: Any, probability: Any
+    ) -> Contribution | None:
+        """An open opportunity's stage, amount and weighted amount in the base currency
+        (None: no amount, or no rate for its currency)."""
+        converted = self.convert(amount, currency)
+        if converted is None:
             return None
-        return str(data["stage"]), amount, weighted(amount, data.get("probability")) or ZERO
+        return stage, converted, weighted(converted, probability) or ZERO
 
 
 def ends(steps: Sequence[Step]) -> dict[str, tuple[dict[str, Any] | None, dict[str, Any] | None]]:
@@ -168,41 +179,44 @@ def ends(steps: Sequence[Step]) -> dict[str, tuple[dict[str, Any] | None, dict[s
     return out
 
 
-def delta(steps: Sequence[Step], ctx: Context) -> Delta:
+def delta(steps: Sequence[Step], ctx: Context, table: FactTable | None = None) -> Delta:
+    """The money ``steps`` move, ``ctx`` the head they end at (as ``crm lint`` checked
+    it); ``table``: the head's opportunities, when not those of the facts cache."""
     base = ctx.config.currency
     rates = rates_from(ctx.catalogs.get("currencies", {}).values())
     purse = _Purse(base, rates, ctx.catalogs.get("products", {}))
     names = {k: str(v.get("name") or k) for k, v in ctx.catalogs.get("stages", {}).items()}
     stages: dict[str, StageMoney] = {k: StageMoney(k, n) for k, n in names.items()}
 
-    def add(contribution: tuple[str, Decimal, Decimal] | None, sign: int, after: bool) -> None:
-        if contribution is None:
-            return
-        stage, amount, weight = contribution
-        entry = stages.setdefault(stage, StageMoney(stage, names.get(stage, stage)))
-        if after:
-            entry.open_after += sign * amount
-            entry.weighted_after += sign * weight
-        else:
-            entry.open_before += sign * amount
-            entry.weighted_before += sign * weight
+    def entry(stage: str) -> StageMoney:
+        return stages.setdefault(stage, StageMoney(stage, names.get(stage, stage)))
 
     changed = ends(steps)
-    for f in ctx.records("opportunities"):
-        contribution = purse.of(f.data)
-        add(contribution, 1, after=True)
-        if f.place.id not in changed:
-            add(contribution, 1, after=False)
+    for stage, pile in _head(ctx, purse, table, changed):
+        money = entry(stage)
+        money.open_after = sum(pile.amounts, ZERO)
+        money.weighted_after = sum(pile.weights, ZERO)
+        if pile.changed:  # the base has these as they were before the range (below)
+            unchanged = [i not in pile.changed for i in range(len(pile.amounts))]
+            money.open_before = sum(compress(pile.amounts, unchanged), ZERO)
+            money.weighted_before = sum(compress(pile.weights, unchanged), ZERO)
+        else:
+            money.open_before, money.weighted_before = money.open_after, money.weighted_after
     won: list[Closed] = []
     lost: list[Closed] = []
-    for record_id, (before, after) in sorted(changed.items()):
-        add(purse.of(before), 1, after=False)
+    for rid, (before, after) in sorted(changed.items()):
+        contribution = purse.of(before)
+        if contribution is not None:
+            stage, amount, weight = contribution
+            money = entry(stage)
+            money.open_before += amount
+            money.weighted_before += weight
         status = (after or {}).get("status")
         if status in CLOSED and (before or {}).get("status") != status:
             assert after is not None
             closed = Closed(
-                record_id,
-                str(after.get("name") or record_id),
+                rid,
+                str(after.get("name") or rid),
                 str(status),
                 amount_of(after, purse.products),
                 str(after.get("currency") or base),
@@ -217,6 +231,82 @@ def delta(steps: Sequence[Step], ctx: Context) -> Delta:
         total.weighted_before += s.weighted_before
         total.weighted_after += s.weighted_after
     return Delta(base, shown, total, won, lost, sorted(purse.missing))
+
+
+@dataclass
+class _Pile:
+    """What the head's open opportunities in one stage add: amounts and weighted
+    amounts in the base currency, and which of them the range changed (by position)."""
+
+    # where the first of them comes in path order: (its row, 1) in the fact table,
+    # (the row its path comes before, 0) for a file the table leaves out
+    first: tuple[int, int]
+    amounts: list[Decimal] = field(default_factory=list)
+    weights: list[Decimal] = field(default_factory=list)
+    changed: set[int] = field(default_factory=set)
+
+    def add(self, amount: Decimal, weight: Decimal, changed: bool) -> None:
+        if changed:
+            self.changed.add(len(self.amounts))
+        self.amounts.append(amount)
+        self.weights.append(weight)
+
+
+def _head(
+    ctx: Context, purse: _Purse, table: FactTable | None, changed: Mapping[str, Any]
+) -> list[tuple[str, _Pile]]:
+    """The head's open opportunities (every readable record file, as the checker lists
+    them) summed per stage, the stages in the order their first file comes in: read
+    from the facts, column by column (no object per deal)."""
+    repo = ctx.repository()
+    if table is None:
+        table = repo.fact_table("opportunities")
+    deals = Deals(repo, table)
+    amounts, weights = deals.amount, deals.weighted
+    stage, currency, probability = (table.column(n) for n in ("stage", "currency", "probability"))
+    base, moved = purse.base, _rows(table, changed)
+    piles: dict[str, _Pile] = {}
+    for i in [
+        i
+        for i, (status, closed, at) in enumerate(
+            zip(table.column("status"), table.column("closed"), stage, strict=True)
+        )
+        if _open(status, closed, at)
+    ]:
+        amount = amounts[i]
+        if amount is None:
+            continue
+        code = currency[i]
+        if isinstance(code, str) and code and code != base:
+            amount = purse.convert(amount, code)
+            if amount is None:
+                continue
+            weight = weighted(amount, probability[i]) or ZERO
+        else:  # the weighted amount the facts keep is the base currency's
+            weight = weights[i] or ZERO
+        pile = piles.get(stage[i]) or piles.setdefault(stage[i], _Pile((i, 1)))
+        pile.add(amount, weight, i in moved)
+    for f in ctx.doubles("opportunities", table):  # a second file of an id counts too
+        contribution = purse.of(f.data)
+        if contribution is not None:
+            at, amount, weight = contribution
+            first = (bisect_left(table.paths, f.path), 0)
+            pile = piles.setdefault(at, _Pile(first))
+            pile.first = min(pile.first, first)
+            pile.add(amount, weight, f.place.id in changed)
+    return sorted(piles.items(), key=lambda item: item[1].first)
+
+
+def _rows(table: FactTable, ids: Iterable[str]) -> set[int]:
+    """The rows of these ids in the table (its paths are read only when some are asked
+    for: a work tree with no change needs none)."""
+    wanted = list(ids)
+    if not wanted:
+        return set()
+    paths = table.paths
+    index = IdIndex(paths)
+    found = [index.get(rid) for rid in wanted]
+    return {bisect_left(paths, path) for path in found if path is not None}
 
 
 def _any(s: StageMoney) -> bool:

@@ -6,20 +6,26 @@ kind that skipped a stage still counts as past it; one moved back keeps its furt
 stage).  The conversion of a stage is the share of those that reached it that reached
 the next one; for the last stage, the share that were won from it.  With a period,
 the cohort is the opportunities opened in it (``opened``, else the day they were
-first committed).
+first committed).  What it needs of history is each record's summary (the stages it
+reached, the day it was first committed): :func:`crmfiles.history.load_summary`
+reads it from a part of the history cache.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from crmfiles.history import History, first_seen, stages_visited
+from crmfiles.history import History, Summary, summarize
 from crmfiles.records import iso_date
 from crmfiles.records.store import Repository
 from crmfiles.reports.common import Period, ratio
 from crmfiles.reports.deals import Deals
 from crmfiles.reports.funnel import choose_kind
+
+# the columns of the records' summaries that drop-off reads (load_summary's columns)
+SUMMARY_COLUMNS = ("first", "visited")
 
 
 @dataclass
@@ -67,9 +73,15 @@ class Dropoff:
 
 
 def dropoff(
-    repo: Repository, history: History, kind: str | None = None, period: Period | None = None
+    repo: Repository,
+    history: Summary | History,
+    kind: str | None = None,
+    period: Period | None = None,
 ) -> Dropoff:
     period = period or Period()
+    summary = history if isinstance(history, Summary) else summarize(history)
+    visited = summary.column("visited")
+    first = summary.column("first") if not period.open else {}
     deals = Deals(repo)
     chosen = choose_kind(repo, kind, deals)
     entry = repo.catalog("kinds")[chosen]
@@ -91,12 +103,11 @@ def dropoff(
             continue
         if not period.open:
             opened = iso_date(opened_on)
-            if opened is None:
-                first = first_seen(history, rid)
-                opened = first.date() if first else None
+            if opened is None and rid in first:  # the day it was first committed
+                opened = dt.date.fromordinal(first[rid])
             if opened not in period:
                 continue
-        seen = [index[s] for s in stages_visited(history, rid) if s in index]
+        seen = [index[s] for s in visited.get(rid, ()) if s in index]
         here = index.get(str(stage))
         if here is not None:
             seen.append(here)

@@ -5,13 +5,17 @@ from __future__ import annotations
 import bisect
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from crmfiles.cache import PathColumn
 from crmfiles.config import Config
 from crmfiles.diagnostics import Finding
 from crmfiles.records import LoadedFile
 from crmfiles.rulefacts import facts_of, kept_in
+
+if TYPE_CHECKING:
+    from crmfiles.records.facts_table import FactTable
+    from crmfiles.records.store import Repository
 
 
 @dataclass
@@ -56,6 +60,7 @@ class Context:
     _cold: dict[str, tuple[str, list[Any], dict[str, Any] | None]] | None = field(
         default=None, repr=False
     )
+    _repository: Any = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         self._by_path = {f.path: f for f in self.files}
@@ -176,6 +181,30 @@ class Context:
                 f.data = parse(f.text)
             except (UnicodeDecodeError, ParseError):
                 continue
+
+    def repository(self) -> Repository:
+        """This revision as readers read it (:class:`~crmfiles.records.store.Repository`
+        on the same source, knowing the config and catalogs read here): its
+        ``fact_table`` reads facts from the facts cache, parsing only the files git says
+        changed since the cache's tree, where :meth:`records` parses every file."""
+        if self._repository is None:
+            from crmfiles.records.store import Repository
+
+            repo = Repository(self.source.root, self.source)
+            self._repository = repo.knowing(self.config, self.catalogs)
+        return self._repository
+
+    def doubles(self, folder: str, table: FactTable) -> list[LoadedFile]:
+        """The readable records of ``folder`` a fact table of it leaves out, in path
+        order: facts hold an id's first file only, and a second file with that id
+        (a finding of its own) is read whole."""
+        listed = self.folder_paths(folder)
+        if len(listed) == len(table):
+            return []
+        files = [self.file(p) for p in sorted(set(listed) - set(table.paths))]
+        found = [f for f in files if f is not None]
+        self.materialize(found)
+        return [f for f in found if isinstance(f.data, dict)]
 
     def text_for(self, path: str) -> str | None:
         f = self.by_path(path)

@@ -9,7 +9,7 @@ from rich.console import Console, ConsoleOptions, JustifyMethod, RenderableType,
 from rich.table import Table
 from rich.text import Text
 
-from crmfiles.history import Event, events_of, load_history
+from crmfiles.history import Event, events_of, load_record
 from crmfiles.money import decimal as to_decimal
 from crmfiles.money import fmt
 
@@ -20,7 +20,7 @@ def record_events(root: Path, record_id: str) -> list[Event] | str:
     """The record's changes from git, oldest first, or why they cannot be read (for a
     worker: the History and Activities tabs both draw from it)."""
     try:
-        return events_of(load_history(root), record_id)
+        return events_of(load_record(root, record_id), record_id)  # its part of the cache
     except Exception as exc:  # a history that cannot be read is a message, not a crash
         return f"Cannot read the history: {exc}"
 

@@ -20,7 +20,7 @@ from crmfiles.reports.funnel import funnel
 from crmfiles.tui.widgets.bars import Bar
 
 if TYPE_CHECKING:
-    from crmfiles.history import History
+    from crmfiles.history import History, Summary
 
 DROP_BAR = 30  # cells for the stage most reached, at most
 
@@ -97,7 +97,7 @@ def _amount(total: Total | None) -> str:
 
 
 def dropoff_view(
-    repo: Repository, history: History, kind: str | None, width: int = 100
+    repo: Repository, history: Summary | History, kind: str | None, width: int = 100
 ) -> tuple[str, RenderableType]:
     """``crm report dropoff``'s table: the kind shown and the table of its stages; its
     bars as long as ``width`` cells leave room for (the figures are never cut)."""

@@ -34,7 +34,7 @@ SEARCH_DELAY = 0.12  # seconds of quiet typing before the list filters
 # the search text of a big list is made ahead, this many rows at a time with this
 # pause between (a slice takes ~10 ms: a key typed meanwhile waits no longer)
 SEARCH_SLICE = 2000
-SEARCH_PAUSE = 0.02
+SEARCH_PAUSE = 0.005
 
 
 def money_total(total: Total) -> str:
@@ -205,7 +205,8 @@ class OpportunitiesScreen(OpportunityActions):
                 self.set_timer(SEARCH_PAUSE, lambda: step(start + SEARCH_SLICE))
 
         if len(rows) > SEARCH_SLICE:  # (a small list's text is made by its first search)
-            self.set_timer(SEARCH_PAUSE, lambda: step(0))
+            # from the frame after the list's: the first screen is not kept waiting
+            self.call_after_refresh(lambda: self.set_timer(SEARCH_PAUSE, lambda: step(0)))
 
     def _show_filters(self) -> None:
         text = Text(no_wrap=True, overflow="ellipsis")

@@ -34,11 +34,12 @@ class DropoffScreen(KindChart):
     ]
 
     def chart(self, snapshot: TuiSnapshot) -> RenderableType:
-        from crmfiles.history import load_history
+        from crmfiles.history import load_summary
+        from crmfiles.reports.dropoff import SUMMARY_COLUMNS
 
         if not self.kinds(snapshot):
             return Text("No kind with stages: no drop-off.")
-        history = load_history(snapshot.root)
+        history = load_summary(snapshot.root, columns=SUMMARY_COLUMNS)  # not the versions
         kind, table = dropoff_view(snapshot.repo, history, self.kind, self.size.width - 4)
         self.kind = kind
         title = _title(
