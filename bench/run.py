@@ -244,6 +244,18 @@ def funnel_long_ago(w: Workload) -> list[list[str]]:
     return crm("report", "funnel", "--at", f"HEAD~{back}")(w)
 
 
+def show_deal(w: Workload) -> list[list[str]]:
+    """``crm show`` of one deal (the first by path): its names, its money, what refers
+    to it."""
+    return crm("show", Path(w.opportunity_files()[0]).stem)(w)
+
+
+def codeowners(w: Workload) -> list[list[str]]:
+    """``crm codeowners`` into a file in the repository's git folder (replaced each run)."""
+    out = w.root / ".git" / "bench-CODEOWNERS"
+    return crm("codeowners", "--output", str(out))(w)
+
+
 def reads() -> list[Case]:
     """The readers at 100,000 (issue 14): every one from the facts of the warm cache."""
     warm_read = (seconds(0.5), within("validate, warm", 1.5), peak(GIB))
@@ -260,6 +272,8 @@ def reads() -> list[Case]:
                 ("report funnel, warm", ("report", "funnel")),
                 ("report forecast, warm", ("report", "forecast")),
                 ("report winloss, warm", ("report", "winloss")),
+                ("list partners, warm", ("list", "partners")),
+                ("list contacts, warm", ("list", "contacts")),
             )
         ),
         # the answer kept for the tree cannot be given: the list worked out afresh from
@@ -279,6 +293,22 @@ def reads() -> list[Case]:
             cold,
             (within("validate, cold", 1.0), peak(GIB)),
             workload="large",
+        ),
+        Case(
+            "show a deal, warm",
+            show_deal,
+            settled(),
+            (seconds(0.2), peak(GIB)),
+            workload="large",
+            warmup=True,
+        ),
+        Case(
+            "codeowners, warm",
+            codeowners,
+            settled(),
+            (seconds(0.5), peak(200.0)),
+            workload="large",
+            warmup=True,
         ),
         Case(
             "report dropoff, warm",

@@ -28,7 +28,7 @@ def run_codeowners(args: argparse.Namespace) -> int:
     from crmfiles.records.store import Repository
 
     repo = Repository.find(args.repo)
-    owners = build(repo)
+    owners = repo.provisionally(lambda: build(repo))  # (while git looks at the work tree)
     target = repo.root / args.output
     if owners.unrouted:
         sample = ", ".join(owners.unrouted[:5])

@@ -8,9 +8,11 @@ a stage change reaches the person who must approve it.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from crmfiles.records.facts_file import stems
 from crmfiles.records.store import Repository
 
 HEADER = """\
@@ -56,20 +58,28 @@ def build(repo: Repository) -> Owners:
         lines.append(f"/crm.yaml {' '.join(stewards)}")
         lines.append(f"/catalogs/ {' '.join(stewards)}")
     unrouted: list[str] = []
-    for record in repo.records("opportunities"):
-        owners = [handles.get(str(record.data.get("responsible")))]
-        owners += managers
-        listed = list(dict.fromkeys(o for o in owners if o))
-        if not handles.get(str(record.data.get("responsible"))):
-            unrouted.append(record.id)
-        if listed:
-            lines.append(f"/{_escape(record.path)} {' '.join(listed)}")
+    owners: dict[str | None, str] = {}  # a handle (None: none) -> the owners' words
+    deals = repo.fact_table("opportunities")  # (path and responsible: of the facts)
+    responsible = deals.column("responsible")
+    for path, person in zip(deals.paths, responsible, strict=True):
+        own = handles.get(str(person))
+        if own not in owners:
+            owners[own] = " ".join(dict.fromkeys(o for o in (own, *managers) if o))
+        if not own:
+            unrouted.extend(stems([path]))  # (its id)
+        if owners[own]:
+            lines.append(f"/{_escape(path)} {owners[own]}")
     return Owners("\n".join(lines) + "\n", unrouted)
 
 
+# CODEOWNERS patterns are gitignore-like: spaces and specials need a backslash
+_SPECIALS = " #![]*?\\"
+_SPECIAL = re.compile("[" + re.escape(_SPECIALS) + "]")
+_ESCAPED = str.maketrans({c: f"\\{c}" for c in _SPECIALS})
+
+
 def _escape(path: str) -> str:
-    """CODEOWNERS patterns are gitignore-like: spaces and specials need a backslash."""
-    return "".join(f"\\{c}" if c in " #![]*?\\" else c for c in path)
+    return path.translate(_ESCAPED) if _SPECIAL.search(path) else path
 
 
 def write(root: Path, target: Path, owners: Owners) -> bool:

@@ -41,8 +41,38 @@ FIELDS: dict[str, tuple[str, ...] | None] = {
         "closed_on",
         "loss_reason",
         "tags",
+        "contacts",
     ),
     "partners": ("id", "name", "roles", "country", "responsible", "tags"),
+    # the other folders: the columns and filters of their lists (``crm list``), and
+    # the references ``crm show`` follows to find what refers to a record
+    "contacts": ("id", "name", "partner", "position", "email", "phone", "responsible", "tags"),
+    "leads": (
+        "id",
+        "name",
+        "status",
+        "company",
+        "contact_name",
+        "channel",
+        "responsible",
+        "created",
+        "tags",
+    ),
+    "interactions": (
+        "id",
+        "at",
+        "type",
+        "partner",
+        "contacts",
+        "opportunity",
+        "lead",
+        "responsible",
+        "subject",
+    ),
+    "tasks": ("id", "due", "title", "assignee", "importance", "subject", "completed"),
+    "quotes": ("id", "opportunity", "previous", "partner"),
+    "orders": ("id", "quote", "opportunity", "partner"),
+    "invoices": ("id", "order", "opportunity", "partner"),
     "views": None,
 }
 # derived keys, which no YAML field can be named (field names are plain words)
@@ -70,6 +100,13 @@ def covers(folder: str, fields: Iterable[str]) -> bool:
     """Whether facts hold every one of ``fields`` (else read whole records)."""
     names = FIELDS.get(folder, ())
     return names is None or all(f in names or f in READ_HERE for f in fields)
+
+
+def holds(folder: str, field: str) -> bool:
+    """Whether facts keep ``field`` as stored (``data.get(field)`` of facts is that of
+    the record)."""
+    names = FIELDS.get(folder, ())
+    return names is None or field in names
 
 
 def facts_of(folder: str, data: dict[str, Any]) -> dict[str, Any]:

@@ -39,22 +39,35 @@ def read_facts(source: Source, *, use_cache: bool = True) -> dict[str, list[Reco
     return {folder: table.records() for folder, table in tables.items()}
 
 
-def read_tables(source: Source, *, use_cache: bool = True) -> dict[str, FactTable]:
-    """The facts of every kept folder's records at ``source``'s revision, as tables.
-    Files that cannot be read are left out of the rows, named in each table's
-    ``unreadable``."""
+def read_tables(
+    source: Source, *, use_cache: bool = True, folders: list[str] | None = None
+) -> dict[str, FactTable]:
+    """The facts of every kept folder's records at ``source``'s revision, as tables,
+    or of these ``folders`` only: then git looks at them alone, a folder the work
+    tree does not have is empty without asking, and the cache is not written (it
+    holds every folder of one tree).  Files that cannot be read are left out of the
+    rows, named in each table's ``unreadable``."""
+    out: dict[str, FactTable] = {}
+    if folders is not None:
+        folders = [f for f in folders if f in FIELDS]
+        out = {f: FactTable.of_rows(f, Rows()) for f in folders if not source.holds(f)}
+        folders = [f for f in folders if f not in out]
+        if not folders:
+            return out
+        source = source.narrowed(folders)
     store = FactsCache.for_root(source.root) if use_cache else None
     if store is not None:
         source.prefetch()  # git's look at the work tree, while the cache file loads
     stored = store.load() if store is not None else None
     tree = source.tree() if store is not None else None
-    reader = _Read(source, stored if tree is not None else None)
-    result = reader.run(tree)
+    reader = _Read(source, stored if tree is not None else None, folders or list(FIELDS))
+    out.update(reader.run(tree))
     # a past revision's rows (--at) would only push out the work tree's
     past = isinstance(source, Revision) and stored is not None
-    if store is not None and tree is not None and reader.worth_saving() and not past:
+    every = folders is None
+    if store is not None and tree is not None and reader.worth_saving() and not past and every:
         store.save(tree, reader.unread, reader.rows)
-    return result
+    return out
 
 
 class _Table:
@@ -114,9 +127,9 @@ class _Read:
     """One read: the tree's rows put together from the stored ones and git's changes,
     the files whose facts are unknown parsed, the work tree's edits overlaid."""
 
-    def __init__(self, source: Source, stored: Stored | None) -> None:
+    def __init__(self, source: Source, stored: Stored | None, folders: list[str]) -> None:
         self.source, self.stored = source, stored
-        self.folders = list(FIELDS)
+        self.folders = folders
         self.parsed_for_tree = 0
         self.unread: set[str] = set()  # tree paths whose content this read did not learn
         self.rows: dict[str, Rows] = {}  # the tree's rows, per folder (to save)
@@ -226,7 +239,7 @@ class _Read:
 
 def _parse(folder: str, raw: RawFile) -> dict[str, Any] | None:
     """A file's facts; what is wrong with it (:data:`UNREADABLE`) when it cannot be
-    read or parsed, as :func:`~crmfiles.records.store.read_record` says it; None when
+    read or parsed, as :func:`~crmfiles.records.lookup.read_record` says it; None when
     it holds no mapping (no record)."""
     if raw.content is None:
         return {UNREADABLE: f"{raw.path}: {raw.refusal or 'cannot be read'}"}

@@ -38,6 +38,7 @@ class FactTable:
         self._plain: dict[str, list[Any]] = {}
         self._records: list[Record] | None = None
         self._of_records = False  # columns made from _records when asked for
+        self._index: dict[str, int] | None = None
         #: files of the folder that could not be read: path -> what is wrong
         #: (``path:line: message``), in neither the rows nor any total
         self.unreadable: dict[str, str] = {}
@@ -57,6 +58,12 @@ class FactTable:
         if self._ids is None:
             self._ids = stems(self.paths)
         return self._ids
+
+    def where(self, record_id: str) -> int | None:
+        """The row of a record by id (None: no such record)."""
+        if self._index is None:
+            self._index = {rid: i for i, rid in enumerate(self.ids)}
+        return self._index.get(record_id)
 
     def values(self, name: str) -> list[Any]:
         """A field's values, :data:`MISSING` where a record lacks it."""

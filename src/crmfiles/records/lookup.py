@@ -14,8 +14,9 @@ from typing import Any
 from crmfiles import git
 from crmfiles.config import Config
 from crmfiles.errors import CrmError
-from crmfiles.records import RECORD_FOLDERS, is_valid_id
+from crmfiles.records import RECORD_FOLDERS, Place, Record, is_valid_id
 from crmfiles.records.opener import Unreadable, read_regular
+from crmfiles.records.sources import RawFile
 from crmfiles.records.yamlio import ParseError, parse
 
 # what a user is told when the record's file cannot be read or parsed
@@ -93,6 +94,11 @@ class Finder:
             for rel, names in self.listing(folder)
             if name in names
         ]
+
+    def placed(self, folder: str, record_id: str) -> list[str]:
+        """The files of this id where crm.yaml's layout puts records of ``folder`` (a
+        few stats; none elsewhere are looked for)."""
+        return self._placed(folder, f"{record_id}.yaml") if is_valid_id(record_id) else []
 
     def _placed(self, folder: str, name: str) -> list[str]:
         """The files called ``name`` where crm.yaml's layout puts records: the folder
@@ -191,3 +197,20 @@ def parse_record(path: str, text: str) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise CrmError(f"{path}: not a record (a YAML mapping)")
     return data
+
+
+def read_record(raw: RawFile, place: Place) -> tuple[Record | None, str | None]:
+    """A record file read: the record (None when it holds no mapping), or what is wrong
+    with it (``path:line: message``) when it cannot be read or parsed."""
+    if raw.content is None:
+        return None, f"{raw.path}: {raw.refusal or 'cannot be read'}"
+    try:
+        text = raw.content.decode("utf-8").removeprefix("\ufeff")
+        data = parse(text)
+    except UnicodeDecodeError:
+        return None, f"{raw.path}: not valid UTF-8"
+    except ParseError as err:
+        return None, f"{raw.path}:{err.line or 1}: {err.message}"
+    if not isinstance(data, dict):
+        return None, None
+    return Record(place.name, place.id, raw.path, data, text), None

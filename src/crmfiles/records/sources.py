@@ -111,6 +111,14 @@ class Source(ABC):
     def prefetch(self) -> None:  # noqa: B027 - most sources have nothing to start
         """Start, in the background, the git work ``tree`` and ``dirty`` will need."""
 
+    def holds(self, folder: str) -> bool:
+        """Whether this revision may have files in ``folder`` (False: it has none)."""
+        return True
+
+    def narrowed(self, folders: list[str]) -> Source:
+        """This source, asked only about these folders (where that saves work)."""
+        return self
+
     @contextmanager
     def again(self) -> Iterator[None]:
         """Within it, :meth:`tree` and :meth:`dirty` give their last answers once more
@@ -136,6 +144,8 @@ def _split_z(raw: bytes) -> list[str]:
 class WorkTree(Source):
     label = "work tree"
     by_folder = True
+    # what git is asked about (entries, dirty): everything, or a few folders
+    tops: tuple[str, ...] = TOP_LEVEL
 
     def __init__(self, root: Path, *, detach: bool = False) -> None:
         """``detach``: a cache written after the answer may go to a detached process
@@ -150,11 +160,11 @@ class WorkTree(Source):
         inside = git.run(["rev-parse", "--is-inside-work-tree"], self.root, check=False)
         if inside.returncode != 0 or inside.stdout.strip() != b"true":
             return [Entry(path, None) for path in self._walk()]
-        tracked = git.ls_files_fast(self.root, list(TOP_LEVEL))
+        tracked = git.ls_files_fast(self.root, list(self.tops))
         changed = set(
             _split_z(
                 git.run(
-                    ["diff-files", "--name-only", "--relative", "-z", "--", *TOP_LEVEL], self.root
+                    ["diff-files", "--name-only", "--relative", "-z", "--", *self.tops], self.root
                 ).stdout
             )
         )
@@ -166,7 +176,7 @@ class WorkTree(Source):
                 continue
             ok = stage == "0" and mode in ("100644", "100755") and path not in changed
             blobs[path] = blob if ok and path not in blobs else None
-        for path in git.untracked(self.root, list(TOP_LEVEL)):
+        for path in git.untracked(self.root, list(self.tops)):
             if _wanted(path) or os.path.islink(self.root / path):
                 blobs[path] = None
         return [Entry(path, blobs[path]) for path in sorted(blobs)]
@@ -176,6 +186,20 @@ class WorkTree(Source):
 
     def folder_files(self, folder: str) -> Iterator[RawFile]:
         yield from self.files_at(self.folder_paths(folder))
+
+    def holds(self, folder: str) -> bool:
+        full = self.root / folder
+        return full.is_dir() and not full.is_symlink()
+
+    def narrowed(self, folders: list[str]) -> WorkTree:
+        narrow = WorkTree(self.root, detach=self.detach)
+        narrow.tops = tuple(folders)
+        narrow._inside, narrow._gitdir = self._inside, self._gitdir
+        narrow._known_tree = self._known_tree  # (what git said already: not asked again)
+        if self._held is not None:
+            under = tuple(f"{f}/" for f in folders)
+            narrow._held = [p for p in self._held if p.startswith(under)]
+        return narrow
 
     def paths(self) -> list[str]:
         """Every path :meth:`files` reads, in its order (what is in the work tree,
@@ -258,14 +282,17 @@ class WorkTree(Source):
         # asked for only when a folder, the index or an ignore file changed since
         if self._pending is not None or self._held is not None or not self._in_git():
             return
-        diff = ["diff-files", "--name-only", "--relative", "-z", "--", *TOP_LEVEL]
+        diff = ["diff-files", "--name-only", "--relative", "-z", "--", *self.tops]
         gitdir = self._gitdir
         self._untracked = untracked.known(self.root, gitdir, TOPS) if gitdir else None
         if self._untracked is not None:
+            if self.tops != TOP_LEVEL:  # (what is remembered is of every folder)
+                under = tuple(f"{top}/" for top in self.tops)
+                self._untracked = [p for p in self._untracked if p.startswith(under)]
             self._pending = git.start(self.root, diff)
             return
         self._since = untracked.started()
-        others = ["ls-files", "--others", "--exclude-standard", "-z", "--", *TOP_LEVEL]
+        others = ["ls-files", "--others", "--exclude-standard", "-z", "--", *self.tops]
         self._pending = git.start(self.root, diff, others)
 
     _held: list[str] | None = None  # an answer of dirty() taken early (hold_dirty)
@@ -304,7 +331,7 @@ class WorkTree(Source):
         self._pending = None
         if listed:
             others = _split_z(listed[0])
-            if self._gitdir is not None:
+            if self._gitdir is not None and self.tops == TOP_LEVEL:
                 gitdir, since = self._gitdir, self._since
                 self.settle = later(
                     lambda: untracked.remember(self.root, gitdir, TOPS, others, since),

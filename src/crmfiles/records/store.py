@@ -18,15 +18,22 @@ from typing import Any, TypeVar
 from crmfiles import notices
 from crmfiles.config import Config, find_root, parse_config
 from crmfiles.errors import CrmError
-from crmfiles.records import CATALOG_DIR, RECORD_FOLDERS, Place, Record, classify
+from crmfiles.records import CATALOG_DIR, RECORD_FOLDERS, Record, classify
 from crmfiles.records.catalogs import Catalogs, catalogs_of_files
 from crmfiles.records.facts import FIELDS, kept
 from crmfiles.records.facts_cache import read_tables
-from crmfiles.records.facts_file import FactsCache
+from crmfiles.records.facts_file import FactsCache, stems
 from crmfiles.records.facts_table import FactTable
-from crmfiles.records.lookup import FIX_FIRST, Finder, parse_record, read_text, the_one, wanted
+from crmfiles.records.lookup import (
+    FIX_FIRST,
+    Finder,
+    parse_record,
+    read_record,
+    read_text,
+    the_one,
+    wanted,
+)
 from crmfiles.records.sources import RawFile, Source, WorkTree
-from crmfiles.records.yamlio import ParseError, parse
 
 T = TypeVar("T")
 
@@ -40,7 +47,9 @@ class Repository:
         self.source = source or WorkTree(root)
         self._folders: dict[str, dict[str, Record]] = {}
         self._catalog_data: Catalogs | None = None
-        self._facts: dict[str, FactTable] | None = None
+        self._facts: dict[str, FactTable] = {}
+        self._told: set[str] = set()  # the folders whose unreadable files were told
+        self._alone = False  # each folder's facts read alone (after fact_tables)
         self._seen = False  # the source was read by another reader just now (knowing)
         #: record files that could not be read: path -> (folder, id, what is wrong
         #: as ``path:line: message``)
@@ -120,9 +129,11 @@ class Repository:
         return sorted(self._folder(folder).values(), key=lambda r: r.path)
 
     def unreadable_in(self, folder: str) -> list[str]:
-        """The files of ``folder`` read so far that could not be (left out of it): of
-        its facts when they were read, else of the folder (read for this)."""
-        if not (self._facts is not None and folder in self._facts and folder not in self._folders):
+        """The files of ``folder`` that could not be read (left out of it): of its
+        facts when it was read as facts, else of it read whole."""
+        if folder in self._facts and folder not in self._folders:
+            self.fact_table(folder)
+        else:
             self._folder(folder)
         return sorted(p for p, (f, _, _) in self.unreadable.items() if f == folder)
 
@@ -139,25 +150,63 @@ class Repository:
         what a reader that aggregates a few fields of every record reads."""
         if folder in self._folders or not kept(folder):
             return FactTable.of_records(folder, self.records(folder))
-        if self._facts is None:
+        if folder not in self._facts:
             self.config  # noqa: B018 - a repository whose crm.yaml cannot be read is none
+            # every folder at the first question; after fact_tables, this one alone
             with self.source.again() if self._seen else nullcontext():
-                self._take(read_tables(self.source))
-        assert self._facts is not None
-        return self._facts[folder]
-
-    def _take(self, tables: dict[str, FactTable]) -> None:
-        """These tables as the facts, their unreadable files said (as :meth:`_read`
-        says them) and withdrawn for tables taken before and replaced."""
-        for table in (self._facts or {}).values():
+                self._take(read_tables(self.source, folders=[folder] if self._alone else None))
+        table = self._facts[folder]
+        if folder not in self._told:  # as a whole read says so: each file once
+            self._told.add(folder)
             for path, said in table.unreadable.items():
-                self.unreadable.pop(path, None)
-                notices.withdraw(f"{said}; left out of this answer")
-        self._facts = tables
-        for folder, table in tables.items():
-            for path, said in table.unreadable.items():
-                self.unreadable[path] = (folder, path.rpartition("/")[2].rpartition(".")[0], said)
+                self.unreadable[path] = (folder, stems([path])[0], said)
                 notices.warn(f"{said}; left out of this answer")
+        return table
+
+    def fact_tables(self, folders: Iterable[str]) -> dict[str, FactTable]:
+        """:meth:`fact_table` of each of ``folders``, those not read yet read together
+        and alone: git looks at these folders only (a reader of a few folders of a
+        large repository: ``crm show``), and at each other folder alone when it is
+        asked for.  Such a read is not kept in the cache."""
+        self._alone = True
+        folders = list(dict.fromkeys(folders))
+        unread = [f for f in folders if kept(f) and f not in self._folders and f not in self._facts]
+        if unread:
+            self.config  # noqa: B018
+            with self.source.again() if self._seen else nullcontext():
+                self._take(read_tables(self.source, folders=unread))
+        return {f: self.fact_table(f) for f in folders}
+
+    def opened(self, table: FactTable, rows: Iterable[int]) -> list[Record]:
+        """The records of these rows of a folder's facts (:meth:`fact_table`) whole,
+        in path order: as read where the folder was read whole, else each file parsed
+        on its own."""
+        folder = table.folder
+        paths = [table.paths[i] for i in sorted(set(rows))]
+        if folder in self._folders or not kept(folder):
+            by_path = {r.path: r for r in self._folder(folder).values()}
+            return [by_path[p] for p in paths if p in by_path]
+        out: list[Record] = []
+        for raw in self.source.files_at(paths):
+            place = classify(raw.path)
+            record, said = read_record(raw, place) if place else (None, None)
+            if said is not None:  # (changed since its facts were read)
+                notices.warn(f"{said}; left out of this answer")
+            elif record is not None:
+                out.append(record)
+        return out
+
+    def _take(self, tables: dict[str, FactTable], *, replacing: bool = False) -> None:
+        """These tables as the facts (``replacing`` all of them: what those taken
+        before said is withdrawn); each one's unreadable files are said when it is
+        first handed out (:meth:`fact_table`), as a whole read of its folder says them."""
+        if replacing:
+            for folder in self._told:
+                for path, said in self._facts[folder].unreadable.items():
+                    self.unreadable.pop(path, None)
+                    notices.withdraw(f"{said}; left out of this answer")
+            self._facts, self._told = {}, set()
+        self._facts.update(tables)
 
     def provisional_facts(self) -> Callable[[], bool] | None:
         """Take the facts cache's tables as the answer before git has said whether
@@ -167,7 +216,7 @@ class Repository:
         are read again with git's answer and the reader asks again.  None: nothing
         taken (no cache of the current tree, or a source that is not the work tree)."""
         source = self.source
-        if self._facts is not None or type(source) is not WorkTree:
+        if self._facts or type(source) is not WorkTree:
             return None
         self.config  # noqa: B018 - a repository whose crm.yaml cannot be read is none
         store = FactsCache.for_root(source.root)
@@ -187,7 +236,7 @@ class Repository:
             if tree() == stored.tree and not any(p.startswith(folders) for p in changed):
                 return True  # (read_tables would answer the stored rows)
             source.hold_dirty(changed)
-            self._take(read_tables(source))
+            self._take(read_tables(source), replacing=True)
             return False
 
         return confirm
@@ -206,6 +255,23 @@ class Repository:
         if confirm is not None and not confirm():
             return compute()
         return answer
+
+    def one(self, folder: str, record_id: str) -> Record | None:
+        """The record of this id in ``folder``, whole (None: there is none): in the
+        work tree, the one file where crm.yaml's layout puts it (as :meth:`get` finds
+        it), parsed alone; else, or when that is none, several or no record, the one
+        :meth:`opened` gives of its row of the folder's facts."""
+        if type(self.source) is WorkTree and folder not in self._folders:
+            placed = Finder(self.root, lambda: self.config).placed(folder, record_id)
+            place = classify(placed[0]) if len(placed) == 1 else None
+            for raw in self.source.files_at(placed if place else []):
+                record, _ = read_record(raw, place) if place else (None, None)
+                if record is not None:
+                    return record
+        table = self.fact_tables([folder])[folder]
+        row = table.where(record_id)
+        found = self.opened(table, [row] if row is not None else [])
+        return found[0] if found else None
 
     def by_id(self, folder: str) -> dict[str, Record]:
         """One folder's records by id."""
@@ -248,23 +314,6 @@ class Repository:
 
     def catalog_path(self, name: str) -> str:
         return f"{CATALOG_DIR}/{name}.yaml"
-
-
-def read_record(raw: RawFile, place: Place) -> tuple[Record | None, str | None]:
-    """A record file read: the record (None when it holds no mapping), or what is wrong
-    with it (``path:line: message``) when it cannot be read or parsed."""
-    if raw.content is None:
-        return None, f"{raw.path}: {raw.refusal or 'cannot be read'}"
-    try:
-        text = raw.content.decode("utf-8").removeprefix("\ufeff")
-        data = parse(text)
-    except UnicodeDecodeError:
-        return None, f"{raw.path}: not valid UTF-8"
-    except ParseError as err:
-        return None, f"{raw.path}:{err.line or 1}: {err.message}"
-    if not isinstance(data, dict):
-        return None, None
-    return Record(place.name, place.id, raw.path, data, text), None
 
 
 def _left_out(raw: RawFile) -> None:

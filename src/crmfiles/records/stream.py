@@ -22,8 +22,9 @@ from typing import IO, Any, TypeVar
 
 from crmfiles import notices
 from crmfiles.records import classify
+from crmfiles.records.lookup import read_record
 from crmfiles.records.sources import RawFile, Source, WorkTree
-from crmfiles.records.store import Record, read_record
+from crmfiles.records.store import Record
 
 R = TypeVar("R")
 Run = Callable[[Iterable[Record], bool], R]

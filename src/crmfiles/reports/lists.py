@@ -6,7 +6,9 @@ of a quote's or an order's lines (:func:`crmfiles.documents.totals.document_tota
 an invoice's amount and what of it is still open (unpaid).
 
 A list reads its own folder and the catalogs; another folder only when a column or a
-filter asks for it (a quote's partner reads the opportunities).
+filter asks for it (a quote's partner reads the opportunities).  A folder is read as
+facts (:mod:`crmfiles.records.facts`, from the warm cache) when they keep every field
+the list reads, else whole.
 """
 
 from __future__ import annotations
@@ -15,137 +17,16 @@ import datetime as dt
 import difflib
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from decimal import Decimal
-from functools import cached_property
 from typing import Any
 
 from crmfiles.documents.lifecycle import COUNTED_INVOICE, OPEN_QUOTE, is_overdue
-from crmfiles.documents.totals import Totals, document_totals, invoiced
 from crmfiles.errors import CrmError
-from crmfiles.money import Total, amount_of, rates_from
+from crmfiles.money import Total, rates_from
 from crmfiles.records import RECORD_FOLDERS, iso_date
-from crmfiles.records.store import Record, Repository
+from crmfiles.records.facts import holds
+from crmfiles.records.store import Repository
+from crmfiles.reports.context import KINDS, SUBJECTS, Context, Item
 from crmfiles.reports.pipeline import as_list, sort_rows
-
-
-@dataclass(frozen=True)
-class Kind:
-    """What ``crm list FOLDER`` shows of one record type."""
-
-    folder: str
-    columns: tuple[str, ...]  # the default columns
-    filters: tuple[str, ...]  # the filter options that fit it
-    derived: tuple[str, ...] = ()  # columns computed, not stored
-    money: bool = False  # amounts, with totals
-
-    @property
-    def sums(self) -> tuple[str, ...]:
-        """The money columns a list of this type totals (its ``amount`` first)."""
-        if not self.money:
-            return ()
-        return ("amount", "open_amount") if self.folder == "invoices" else ("net", "tax", "gross")
-
-
-KINDS: dict[str, Kind] = {
-    k.folder: k
-    for k in (
-        Kind(
-            "partners",
-            ("id", "name", "roles", "country", "responsible", "tags"),
-            ("role", "tag", "responsible"),
-            ("responsible_name",),
-        ),
-        Kind(
-            "contacts",
-            ("id", "name", "partner", "position", "email", "phone"),
-            ("partner", "responsible", "tag"),
-            ("partner_name", "responsible_name"),
-        ),
-        Kind(
-            "leads",
-            (
-                "id",
-                "name",
-                "status",
-                "company",
-                "contact_name",
-                "channel",
-                "responsible",
-                "created",
-            ),
-            ("status", "responsible", "tag"),
-            ("responsible_name",),
-        ),
-        Kind(
-            "interactions",
-            ("id", "at", "type", "partner", "opportunity", "responsible", "subject"),
-            ("partner", "opportunity", "type", "since", "responsible"),
-            ("partner_name", "responsible_name"),
-        ),
-        Kind(
-            "tasks",
-            ("id", "due", "state", "title", "assignee", "importance", "subject"),
-            ("assignee", "open", "done", "overdue", "subject"),
-            ("state", "subject_type", "assignee_name"),
-        ),
-        Kind(
-            "quotes",
-            (
-                "id",
-                "opportunity",
-                "revision",
-                "status",
-                "date",
-                "valid_until",
-                "net",
-                "tax",
-                "gross",
-                "currency",
-            ),
-            ("status", "partner", "opportunity"),
-            ("net", "tax", "gross", "amount", "partner", "partner_name"),
-            money=True,
-        ),
-        Kind(
-            "orders",
-            (
-                "id",
-                "quote",
-                "opportunity",
-                "partner",
-                "date",
-                "status",
-                "net",
-                "tax",
-                "gross",
-                "currency",
-            ),
-            ("status", "partner", "opportunity"),
-            ("net", "tax", "gross", "amount", "invoiced", "partner_name"),
-            money=True,
-        ),
-        Kind(
-            "invoices",
-            (
-                "id",
-                "order",
-                "partner",
-                "date",
-                "due",
-                "status",
-                "amount",
-                "open_amount",
-                "currency",
-                "paid_on",
-            ),
-            ("status", "partner", "opportunity", "overdue"),
-            ("open_amount", "opportunity", "partner_name"),
-            money=True,
-        ),
-    )
-}
-
-MONEY = frozenset({"amount", "net", "tax", "gross", "open_amount", "invoiced"})
 
 #: the documents a list's totals count, unless ``--status`` picks the statuses: the
 #: quotes still open (a lost or revised quote sold nothing, and a revision's total would
@@ -155,10 +36,6 @@ COUNTED: dict[str, frozenset[str]] = {
     "orders": frozenset({"open", "delivered"}),
     "invoices": COUNTED_INVOICE,
 }
-
-# the record folders a task's subject may name, by its type
-SUBJECTS = {"opportunity": "opportunities", "partner": "partners", "contact": "contacts",
-            "lead": "leads", "quote": "quotes"}  # fmt: skip
 
 
 def schema_enum(record_type: str, field_name: str) -> list[str]:
@@ -216,129 +93,6 @@ def check_values(option: str, values: Iterable[str], known: Iterable[str], what:
         raise CrmError(f"--{option} {value}: no {singular} '{value}'", hint=hint.strip() or None)
 
 
-class Context:
-    """The repository as one list sees it: other folders read only when asked for."""
-
-    def __init__(self, repo: Repository, today: dt.date | None = None) -> None:
-        self.repo = repo
-        self.today = today or dt.date.today()
-
-    def folder(self, name: str) -> dict[str, Record]:
-        return self.repo.by_id(name)
-
-    @cached_property
-    def products(self) -> dict[str, dict[str, Any]]:
-        return self.repo.catalog("products")
-
-    @cached_property
-    def people(self) -> dict[str, dict[str, Any]]:
-        return self.repo.catalog("people")
-
-    def field_of(self, folder: str, record_id: Any, field_name: str) -> Any:
-        record = self.folder(folder).get(str(record_id)) if record_id is not None else None
-        return record.data.get(field_name) if record else None
-
-    def name_of(self, folder: str, ref: Any) -> str | None:
-        """A reference's display name: the catalog entry's or the record's ``name``."""
-        if ref is None:
-            return None
-        entry: Any = self.people.get(str(ref)) if folder == "people" else None
-        if folder != "people":
-            record = self.folder(folder).get(str(ref))
-            entry = record.data if record else None
-        return str(entry.get("name") or ref) if isinstance(entry, dict) else str(ref)
-
-    def currency(self, data: Mapping[str, Any]) -> str:
-        return str(data.get("currency") or self.repo.config.currency)
-
-    # --- values derived from other records ------------------------------------------
-
-    def opportunity(self, folder: str, data: Mapping[str, Any]) -> Any:
-        if data.get("opportunity") is not None or folder in ("quotes", "interactions"):
-            return data.get("opportunity")
-        if folder == "orders":
-            return self.field_of("quotes", data.get("quote"), "opportunity")
-        if folder == "invoices":
-            order = self.folder("orders").get(str(data.get("order")))
-            return self.opportunity("orders", order.data) if order else None
-        return None
-
-    def partner(self, folder: str, data: Mapping[str, Any]) -> Any:
-        if data.get("partner") is not None or folder in ("contacts", "interactions"):
-            return data.get("partner")
-        if folder == "invoices":
-            order = self.folder("orders").get(str(data.get("order")))
-            return self.partner("orders", order.data) if order else None
-        if folder in ("quotes", "orders"):
-            return self.field_of("opportunities", self.opportunity(folder, data), "partner")
-        return None
-
-    def totals(self, data: Mapping[str, Any]) -> Totals | None:
-        return document_totals(data, self.products)
-
-    def amount(self, folder: str, data: Mapping[str, Any]) -> Decimal | None:
-        """What a document comes to, tax included: an invoice's amount, the gross of a
-        quote's or an order's lines."""
-        if folder == "invoices":
-            return amount_of(data)
-        totals = self.totals(data)
-        return totals.gross if totals is not None else None
-
-    def money(self, folder: str, data: Mapping[str, Any], column: str) -> Decimal | None:
-        if column == "amount":
-            return self.amount(folder, data)
-        if column == "open_amount":  # what the customer still owes of an invoice
-            amount = amount_of(data)
-            return amount if data.get("status") == "open" or amount is None else Decimal("0.00")
-        if column == "invoiced":  # what an order's invoices (open or paid) come to
-            counted = [r.data for r in self.folder("invoices").values()]
-            return invoiced(str(data.get("id")), counted)
-        totals = self.totals(data)
-        return None if totals is None else getattr(totals, column)
-
-    def state(self, data: Mapping[str, Any]) -> str:
-        """A task's state: done, overdue (due before today) or open."""
-        if data.get("completed"):
-            return "done"
-        due = iso_date(data.get("due"))
-        return "overdue" if due is not None and due < self.today else "open"
-
-    def value(self, folder: str, data: Mapping[str, Any], column: str) -> Any:
-        if column in MONEY and KINDS[folder].money:
-            return self.money(folder, data, column)
-        if column == "currency" and KINDS[folder].money:
-            return self.currency(data)
-        if column == "partner":
-            return self.partner(folder, data)
-        if column == "opportunity":
-            return self.opportunity(folder, data)
-        if column == "partner_name":
-            return self.name_of("partners", self.partner(folder, data))
-        if column in ("responsible_name", "assignee_name"):
-            return self.name_of("people", data.get(column.removesuffix("_name")))
-        if folder == "tasks":
-            subject = data.get("subject")
-            subject = subject if isinstance(subject, dict) else {}
-            if column == "state":
-                return self.state(data)
-            if column == "subject":
-                return subject.get("id")
-            if column == "subject_type":
-                return subject.get("type")
-        return data.get(column)
-
-
-@dataclass
-class Item:
-    """One record in a list."""
-
-    record: Record
-    ctx: Context
-
-    def value(self, column: str) -> Any:
-        return self.ctx.value(self.record.folder, self.record.data, column)
-
-
 @dataclass
 class ItemListing:
     folder: str
@@ -374,10 +128,10 @@ def check_filters(ctx: Context, folder: str, filters: Mapping[str, Any]) -> None
         "kind": lambda: (repo.catalog("kinds"), "kind/kinds"),
         "role": lambda: (schema_enum("partner", "roles"), "role/roles"),
         "type": lambda: (schema_enum("interaction", "type"), "type/types"),
-        "partner": lambda: (ctx.folder("partners"), "partner/partners"),
-        "opportunity": lambda: (ctx.folder("opportunities"), "opportunity/opportunities"),
+        "partner": lambda: (ctx.ids("partners"), "partner/partners"),
+        "opportunity": lambda: (ctx.ids("opportunities"), "opportunity/opportunities"),
         "subject": lambda: (
-            [rid for f in SUBJECTS.values() for rid in ctx.folder(f)],
+            [rid for f in SUBJECTS.values() for rid in ctx.ids(f)],
             "opportunity, partner, contact, lead or quote/",
         ),
     }
@@ -415,6 +169,32 @@ def _matches(
     return True
 
 
+# the fields a column or a filter (named as its option) reads, where they are not the
+# one of its name (Context.value, _matches); a list of a type without money reads its
+# records' facts when they keep every one
+READS: dict[str, tuple[str, ...]] = {
+    "responsible_name": ("responsible",),
+    "assignee_name": ("assignee",),
+    "partner_name": ("partner",),
+    "state": ("completed", "due"),
+    "open": ("completed", "due"),
+    "done": ("completed", "due"),
+    "overdue": ("completed", "due"),
+    "subject_type": ("subject",),
+    "tag": ("tags",),
+    "role": ("roles",),
+    "since": ("at", "date"),
+}
+
+
+def _as_facts(folder: str, keys: Iterable[str]) -> bool:
+    """Whether a list of ``folder`` that reads ``keys`` (columns, sort keys and
+    filters) can read its records' facts."""
+    names = {k.lstrip("-+").removesuffix(":desc").removesuffix(":asc") for k in keys}
+    fields = {f for n in names for f in READS.get(n, (n,))} | {"id"}
+    return not KINDS[folder].money and all(holds(folder, f) for f in fields)
+
+
 def item_listing(
     repo: Repository,
     folder: str,
@@ -426,11 +206,15 @@ def item_listing(
     """The records of ``folder`` that pass ``filters``, sorted (by id unless asked)."""
     kind = KINDS[folder]
     ctx = Context(repo, today)
-    check_filters(ctx, folder, filters)
     check_sort(sort, known_columns(folder))
+    as_facts = _as_facts(folder, [*(columns or kind.columns), *sort, *filters])
+    # git looks at this folder alone, and at each other folder alone when one is asked
+    # for (a filter's partners, a column's names)
+    repo.fact_tables([folder] if as_facts else [])
+    check_filters(ctx, folder, filters)
     chosen = [
         Item(record, ctx)
-        for record in repo.records(folder)
+        for record in (repo.facts(folder) if as_facts else repo.records(folder))
         if _matches(ctx, folder, record.data, filters)
     ]
     chosen = sort_rows(chosen, list(sort) or ["id"])

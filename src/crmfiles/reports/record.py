@@ -19,8 +19,10 @@ from crmfiles.money import (
     plain,
     weighted,
 )
+from crmfiles.records.facts import holds
+from crmfiles.records.facts_table import FactTable
 from crmfiles.records.store import Record, Repository
-from crmfiles.reports.lists import Context
+from crmfiles.reports.context import LINKS, Context
 from crmfiles.reports.pipeline import as_list
 
 # field -> the catalog or record folder its value names
@@ -149,8 +151,8 @@ def _name(ctx: Context, folder: str, ref: Any) -> str:
     if folder in CATALOG_NAMES:
         entry = ctx.repo.catalog(folder).get(str(ref))
         name = entry.get("name") if isinstance(entry, dict) else None
-    else:
-        found = ctx.folder(folder).get(str(ref))
+    else:  # the one record, parsed alone
+        found = ctx.repo.one(folder, str(ref))
         name = found.data.get("name") or found.data.get("title") if found else None
     return f"{name} ({ref})" if name and str(name) != str(ref) else str(ref)
 
@@ -180,7 +182,7 @@ def _fields(ctx: Context, data: dict[str, Any]) -> Iterator[tuple[str, str]]:
 
 def _typed(ctx: Context, ref: dict[str, Any]) -> str:
     """``{type: lead, id: x}`` as ``lead Name (x)``."""
-    from crmfiles.reports.lists import SUBJECTS
+    from crmfiles.reports.context import SUBJECTS
 
     where = SUBJECTS.get(str(ref.get("type")))
     return f"{ref.get('type')} " + (
@@ -226,50 +228,85 @@ def _line(ctx: Context, line: dict[str, Any]) -> Line:
     )
 
 
-def _related(ctx: Context, record: Record) -> dict[str, list[Record]]:
-    """The records that refer to this one, by folder, in the order people read them."""
-    rid, folder = record.id, record.folder
+# what refers to a record of each type, by the folders read to find it
+REFERRERS: dict[str, tuple[str, ...]] = {
+    "opportunities": ("tasks", "interactions", "quotes", "orders", "invoices"),
+    "partners": (
+        "contacts",
+        "opportunities",
+        "tasks",
+        "interactions",
+        "quotes",
+        "orders",
+        "invoices",
+    ),
+    "contacts": ("opportunities", "tasks", "interactions"),
+    "leads": ("tasks", "interactions"),
+    "quotes": ("tasks", "quotes", "orders"),
+    "orders": ("invoices",),
+}
 
-    def where(name: str, test: Any) -> list[Record]:
-        return [r for r in ctx.repo.records(name) if test(r.data)]
+
+def _related(ctx: Context, record: Record) -> dict[str, list[Record]]:
+    """The records that refer to this one, by folder, in the order people read them:
+    found in the facts of the folders that may (read together), each opened whole."""
+    rid, folder = record.id, record.folder
+    repo = ctx.repo
+    repo.fact_tables(REFERRERS.get(folder, ()))  # (with the quotes and orders they name)
+
+    def where(name: str, test: Any, *fields: str) -> list[Record]:
+        """The records of ``name`` whose ``fields`` pass ``test``."""
+        if all(holds(name, f) for f in fields):
+            table = repo.fact_table(name)
+        else:  # (facts that do not keep one: the folder whole)
+            table = FactTable.of_records(name, repo.records(name))
+        rows = zip(*(table.column(f) for f in fields), strict=True)
+        return repo.opened(table, [i for i, values in enumerate(rows) if test(*values)])
 
     def about(types: dict[str, set[str]]) -> Any:
-        def test(d: dict[str, Any]) -> bool:
-            s = d.get("subject")
+        def test(s: Any) -> bool:
             return isinstance(s, dict) and str(s.get("id")) in types.get(str(s.get("type")), set())
 
         return test
 
+    def via(name: str, derived: Any) -> Any:
+        """A test of a document's value ``derived`` from the records it names."""
+        fields = LINKS[name]
+        return lambda *values: derived(name, dict(zip(fields, values, strict=True))) == rid
+
+    def naming(*values: Any) -> bool:
+        return rid in as_list(values[0])
+
     out: dict[str, list[Record]] = {}
     if folder == "opportunities":
-        out["tasks"] = where("tasks", about({"opportunity": {rid}}))
-        out["interactions"] = where("interactions", lambda d: d.get("opportunity") == rid)
-        out["quotes"] = where("quotes", lambda d: d.get("opportunity") == rid)
-        out["orders"] = where("orders", lambda d: ctx.opportunity("orders", d) == rid)
-        out["invoices"] = where("invoices", lambda d: ctx.opportunity("invoices", d) == rid)
+        out["tasks"] = where("tasks", about({"opportunity": {rid}}), "subject")
+        out["interactions"] = where("interactions", lambda o: o == rid, "opportunity")
+        out["quotes"] = where("quotes", lambda o: o == rid, "opportunity")
+        for name in ("orders", "invoices"):
+            out[name] = where(name, via(name, ctx.opportunity), *LINKS[name])
     elif folder == "partners":
-        deals = where("opportunities", lambda d: d.get("partner") == rid)
+        deals = where("opportunities", lambda p: p == rid, "partner")
         ids = {r.id for r in deals}
-        out["contacts"] = where("contacts", lambda d: d.get("partner") == rid)
+        out["contacts"] = where("contacts", lambda p: p == rid, "partner")
         out["opportunities"] = deals
-        out["tasks"] = where("tasks", about({"partner": {rid}, "opportunity": ids}))
-        out["interactions"] = where("interactions", lambda d: d.get("partner") == rid)
-        out["quotes"] = where("quotes", lambda d: d.get("opportunity") in ids)
-        out["orders"] = where("orders", lambda d: ctx.partner("orders", d) == rid)
-        out["invoices"] = where("invoices", lambda d: ctx.partner("invoices", d) == rid)
+        out["tasks"] = where("tasks", about({"partner": {rid}, "opportunity": ids}), "subject")
+        out["interactions"] = where("interactions", lambda p: p == rid, "partner")
+        out["quotes"] = where("quotes", lambda o: isinstance(o, str) and o in ids, "opportunity")
+        for name in ("orders", "invoices"):
+            out[name] = where(name, via(name, ctx.partner), *LINKS[name])
     elif folder == "contacts":
-        out["opportunities"] = where("opportunities", lambda d: rid in as_list(d.get("contacts")))
-        out["tasks"] = where("tasks", about({"contact": {rid}}))
-        out["interactions"] = where("interactions", lambda d: rid in as_list(d.get("contacts")))
+        out["opportunities"] = where("opportunities", naming, "contacts")
+        out["tasks"] = where("tasks", about({"contact": {rid}}), "subject")
+        out["interactions"] = where("interactions", naming, "contacts")
     elif folder == "leads":
-        out["tasks"] = where("tasks", about({"lead": {rid}}))
-        out["interactions"] = where("interactions", lambda d: d.get("lead") == rid)
+        out["tasks"] = where("tasks", about({"lead": {rid}}), "subject")
+        out["interactions"] = where("interactions", lambda lead: lead == rid, "lead")
     elif folder == "quotes":
-        out["tasks"] = where("tasks", about({"quote": {rid}}))
-        out["quotes"] = where("quotes", lambda d: d.get("previous") == rid)
-        out["orders"] = where("orders", lambda d: d.get("quote") == rid)
+        out["tasks"] = where("tasks", about({"quote": {rid}}), "subject")
+        out["quotes"] = where("quotes", lambda p: p == rid, "previous")
+        out["orders"] = where("orders", lambda q: q == rid, "quote")
     elif folder == "orders":
-        out["invoices"] = where("invoices", lambda d: d.get("order") == rid)
+        out["invoices"] = where("invoices", lambda o: o == rid, "order")
     return out
 
 

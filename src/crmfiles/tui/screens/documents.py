@@ -20,7 +20,8 @@ from textual.widgets import Header, Input, Static
 from crmfiles.folding import fold
 from crmfiles.money import Total, fmt
 from crmfiles.records.store import Repository
-from crmfiles.reports.lists import MONEY, Item, ItemListing, item_listing, schema_enum
+from crmfiles.reports.context import MONEY, Item
+from crmfiles.reports.lists import ItemListing, item_listing, schema_enum
 from crmfiles.tui.data import TuiSnapshot
 from crmfiles.tui.screens.listing import SearchableList
 from crmfiles.tui.widgets.footer import CrmFooter
