@@ -163,6 +163,9 @@ def crm_command() -> list[str]:
 
 def test_an_answer_that_warned_is_not_kept(example: Path, tmp_path: Path) -> None:  # noqa: F811
     repo = warm_copy(example, tmp_path)
+    deadline = time.monotonic() + 20
+    while not kept(repo) and time.monotonic() < deadline:  # (warm_copy's, written later)
+        time.sleep(0.05)
     for path in kept(repo):
         path.unlink()
     broken = repo / "opportunities" / "broken.yaml"
