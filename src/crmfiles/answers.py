@@ -19,6 +19,7 @@ fresh one through edits, staging, commits, catalog and view changes.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import marshal
@@ -33,7 +34,7 @@ from crmfiles.records.sources import WorkTree
 
 Answer = tuple[str | None, str]  # (a table's header line or None, the rest)
 FORMAT = 1
-KEPT = 4  # answers kept at most (the newest), beside ...
+KEPT = 6  # answers kept at most (the last given), beside ...
 LARGEST = 96 * 1024 * 1024  # ... a limit on each one's size
 
 
@@ -61,6 +62,8 @@ def answered(
     head = out.decode().strip() if status == 0 else ""
     clean = tree is not None and not changed
     if clean and kept is not None and kept[0] == tree and kept[1] == head:
+        with contextlib.suppress(OSError):
+            os.utime(path)  # (the newest answers are the ones kept)
         return kept[2], kept[3]
     source.hold_dirty(changed)  # (the reader asks git nothing twice)
     source.know_tree(tree)

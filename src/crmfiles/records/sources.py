@@ -297,6 +297,11 @@ class WorkTree(Source):
 
     _held: list[str] | None = None  # an answer of dirty() taken early (hold_dirty)
 
+    def answered(self) -> bool:
+        """Whether git's look at the work tree was taken already (held for the next
+        :meth:`dirty`): nothing is left to overlap with it."""
+        return self._held is not None
+
     def hold_dirty(self, paths: list[str]) -> None:
         """The answer a reader took from :meth:`dirty` before reading: the next call
         gives it again (once) instead of asking git a second time."""

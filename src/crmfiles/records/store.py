@@ -216,8 +216,8 @@ class Repository:
         are read again with git's answer and the reader asks again.  None: nothing
         taken (no cache of the current tree, or a source that is not the work tree)."""
         source = self.source
-        if self._facts or type(source) is not WorkTree:
-            return None
+        if self._facts or type(source) is not WorkTree or source.answered():
+            return None  # (git has answered already: the facts are read with its answer)
         self.config  # noqa: B018 - a repository whose crm.yaml cannot be read is none
         store = FactsCache.for_root(source.root)
         if store is None:
