@@ -34,7 +34,7 @@ def answered_twice(repo: Path, *args: str) -> str:
     time.sleep(0.2)  # (the other questions' answers, written meanwhile)
     for path in kept(repo):
         tree, head, header, _ = marshal.loads(path.read_bytes())
-        path.write_bytes(marshal.dumps((tree, head, header, MARK)))
+        path.write_bytes(marshal.dumps((tree, head, header, MARK.encode())))
     return first.stdout
 
 
@@ -176,6 +176,30 @@ def test_an_answer_that_warned_is_not_kept(example: Path, tmp_path: Path) -> Non
         said = listing(repo, "--no-view")
         assert said.returncode == 0
         assert "broken.yaml" in said.stderr  # warned every time, not only the first
+    time.sleep(0.5)
+    assert kept(repo) == []
+
+
+def test_an_answer_with_a_control_character_is_not_kept(
+    example: Path,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    """A kept answer is written as it was kept (bytes, not through the escaping of
+    the output): one that holds a control character, which the output escapes, is
+    worked out every time."""
+    repo = warm_copy(example, tmp_path)
+    deadline = time.monotonic() + 20
+    while not kept(repo) and time.monotonic() < deadline:  # (warm_copy's, written later)
+        time.sleep(0.05)
+    for path in kept(repo):
+        path.unlink()
+    # (YAML's own escape: the file holds no control character, the value does)
+    edit(deal(repo), "name: Brauerei Falkenstein – harvest", 'name: "Brauerei \\e[31mred" #')
+    git(repo, "commit", "-qam", "a control character")
+    for _ in range(2):
+        said = listing(repo, "--no-view", "--columns", "id,name")
+        assert said.returncode == 0, said.stderr
+        assert "\x1b" not in said.stdout and "red" in said.stdout
     time.sleep(0.5)
     assert kept(repo) == []
 

@@ -24,6 +24,7 @@ import datetime as dt
 import hashlib
 import marshal
 import os
+import sys
 from collections.abc import Callable, Sequence
 from functools import cache
 from pathlib import Path
@@ -33,7 +34,9 @@ from crmfiles.background import later
 from crmfiles.records.sources import WorkTree
 
 Answer = tuple[str | None, str]  # (a table's header line or None, the rest)
-FORMAT = 1
+# an answer given again: its rest as the UTF-8 bytes to write (see write)
+Given = tuple[str | None, str | bytes]
+FORMAT = 2
 KEPT = 6  # answers kept at most (the last given), beside ...
 LARGEST = 96 * 1024 * 1024  # ... a limit on each one's size
 
@@ -44,7 +47,7 @@ def answered(
     compute: Callable[[], Answer],
     *,
     detach: bool = False,
-) -> Answer:
+) -> Given:
     """``compute()``, or the answer it gave last time to the same ``question`` about
     the same tree.  ``source`` is the repository's source: a work tree's answers are
     kept, any other source's are computed every time."""
@@ -69,9 +72,23 @@ def answered(
     source.know_tree(tree)
     answer = compute()
     if tree is not None and not changed and not notices.pending():
-        made = (tree, head, *answer)
-        later(lambda: _save(directory, path, made), detach=detach)
+        header, text = answer
+        later(lambda: _save(directory, path, (tree, head, header, text)), detach=detach)
     return answer
+
+
+def write(text: str | bytes) -> None:
+    """An answer's text on stdout: a kept one's bytes to the binary stream as they
+    are (no character of it needs escaping: only such answers are kept), saving their
+    decoding and encoding; text through the stream."""
+    if isinstance(text, bytes):
+        raw = getattr(sys.stdout, "buffer", None)
+        if raw is not None and os.linesep == "\n":
+            sys.stdout.flush()
+            raw.write(text)
+            return
+        text = text.decode("utf-8")
+    sys.stdout.write(text)
 
 
 def _directory(source: object) -> Path | None:
@@ -99,7 +116,7 @@ def _code() -> str:
     return digest.hexdigest()
 
 
-def _load(path: Path) -> tuple[str, str, str | None, str] | None:
+def _load(path: Path) -> tuple[str, str, str | None, bytes] | None:
     try:
         with open(path, "rb") as handle:
             kept = marshal.load(handle)
@@ -108,17 +125,28 @@ def _load(path: Path) -> tuple[str, str, str | None, str] | None:
     if (
         isinstance(kept, tuple)
         and len(kept) == 4
-        and all(isinstance(part, str) for part in (kept[0], kept[1], kept[3]))
+        and isinstance(kept[0], str)
+        and isinstance(kept[1], str)
         and (kept[2] is None or isinstance(kept[2], str))
+        and isinstance(kept[3], bytes)
     ):
         return kept
     return None
 
 
-def _save(directory: Path, path: Path, kept: tuple[str, str, str | None, str]) -> None:
+def _save(directory: Path, path: Path, made: tuple[str, str, str | None, str]) -> None:
+    """Keep an answer: one that holds a control character (escaped on its way out)
+    or no UTF-8 text is not kept."""
+    from crmfiles.controls import CONTROL
     from crmfiles.records.edit import write_bytes_atomic
 
-    data = marshal.dumps(kept)
+    tree, head, header, text = made
+    if CONTROL.search(text) or (header is not None and CONTROL.search(header)):
+        return
+    try:
+        data = marshal.dumps((tree, head, header, text.encode("utf-8")))
+    except UnicodeEncodeError:
+        return
     if len(data) > LARGEST:
         return
     write_bytes_atomic(path, data, durable=False)

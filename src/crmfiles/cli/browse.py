@@ -13,7 +13,7 @@ from itertools import repeat
 from typing import Any
 
 from crmfiles import csvsafe
-from crmfiles.answers import answered
+from crmfiles.answers import answered, write
 from crmfiles.errors import CrmError
 from crmfiles.money import CENT, fmt, plain
 from crmfiles.records.store import Repository
@@ -155,7 +155,7 @@ def run_list(args: argparse.Namespace) -> int:
     header, text = answered(repo.source, question, compute, detach=args.runtime.detach)
     if header is not None:
         _print_header(header)
-    sys.stdout.write(text)
+    write(text)
     return 0
 
 
