@@ -212,3 +212,31 @@ def test_outside_git_nothing_is_kept(example: Path, tmp_path: Path) -> None:  # 
     for _ in range(2):
         assert crm(plain, "list", "opportunities", "--no-view").returncode == 0
     assert not (plain / ".git").exists()
+
+
+@pytest.mark.parametrize("report", ["funnel", "winloss", "dropoff", "activity"])
+def test_a_report_for_a_program_is_kept_and_asked_afresh_after_an_edit(
+    example: Path,  # noqa: F811
+    tmp_path: Path,
+    report: str,
+) -> None:
+    repo = warm_copy(example, tmp_path)
+    args = ("report", report, "--format", "json")
+    deadline = time.monotonic() + 20
+    while not kept(repo) and time.monotonic() < deadline:  # (warm_copy's, written later)
+        time.sleep(0.05)
+    for path in kept(repo):
+        path.unlink()
+    first = crm(repo, *args)
+    assert first.returncode == 0, first.stderr
+    assert first.stdout == crm(repo, *args, cold=True).stdout
+    while not kept(repo) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    (path,) = kept(repo)
+    tree, head, header, _ = marshal.loads(path.read_bytes())
+    path.write_bytes(marshal.dumps((tree, head, header, MARK.encode())))
+    assert crm(repo, *args).stdout == MARK
+    _staged(repo)
+    assert_as_cold(repo, "--from", "2020-01-01", report=report)
+    fresh = crm(repo, *args)
+    assert fresh.stdout != MARK and fresh.stdout == crm(repo, *args, cold=True).stdout

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import io
 import sys
 from collections.abc import Sequence
 from typing import Any
@@ -270,6 +271,28 @@ def run_report(args: argparse.Namespace) -> int:
     at = snapshot(root, args.at)
     if args.compare is not None and args.report != "forecast":
         raise CrmError("--compare is for the forecast", hint="crm report forecast --compare main")
+    if at.commit is not None or args.compare is not None or sys.stdout.isatty():
+        return _report(args, root, window, at)
+    # the work tree's report, for a file or a program: an answer kept (crmfiles.answers)
+    from crmfiles.answers import answered, write
+
+    question = ("report", str(root), args.report, args.kind, args.start, args.end, args.format)
+
+    def compute() -> tuple[None, str]:
+        printed, captured = sys.stdout, io.StringIO()
+        sys.stdout = captured
+        try:
+            _report(args, root, window, at)
+        finally:
+            sys.stdout = printed
+        return None, captured.getvalue()
+
+    write(answered(at.repo.source, question, compute, detach=args.runtime.detach)[1])
+    return 0
+
+
+def _report(args: argparse.Namespace, root: Any, window: Any, at: Any) -> int:
+    """The report, printed."""
     if args.report in ("funnel", "forecast", "winloss"):  # (of the facts alone)
         # worked out from the facts cache while git looks at the work tree
         result = at.repo.provisionally(
