@@ -22,15 +22,27 @@ def kept(repo: Path) -> list[Path]:
     return sorted((repo / ANSWERS).glob("*.marshal"))
 
 
+def written(repo: Path) -> list[Path]:
+    """The kept answers, once one is there (a detached process writes it after the
+    answer): none after 20 seconds."""
+    deadline = time.monotonic() + 20
+    while not kept(repo) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return kept(repo)
+
+
+def forget(repo: Path) -> None:
+    """Remove the kept answers, the warm copy's first one included once written."""
+    for path in written(repo):
+        path.unlink()
+
+
 def answered_twice(repo: Path, *args: str) -> str:
     """Ask, wait for the answer to be kept (by a detached process), and mark every kept
     answer so that giving one again shows."""
     first = listing(repo, *args)
     assert first.returncode == 0, first.stderr
-    deadline = time.monotonic() + 20
-    while not kept(repo) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert kept(repo), "no answer was kept"
+    assert written(repo), "no answer was kept"
     time.sleep(0.2)  # (the other questions' answers, written meanwhile)
     for path in kept(repo):
         tree, head, header, _ = marshal.loads(path.read_bytes())
@@ -163,11 +175,7 @@ def crm_command() -> list[str]:
 
 def test_an_answer_that_warned_is_not_kept(example: Path, tmp_path: Path) -> None:  # noqa: F811
     repo = warm_copy(example, tmp_path)
-    deadline = time.monotonic() + 20
-    while not kept(repo) and time.monotonic() < deadline:  # (warm_copy's, written later)
-        time.sleep(0.05)
-    for path in kept(repo):
-        path.unlink()
+    forget(repo)
     broken = repo / "opportunities" / "broken.yaml"
     broken.write_text("id: broken\nname: [unclosed\n", "utf-8")
     git(repo, "add", "-A")
@@ -188,11 +196,7 @@ def test_an_answer_with_a_control_character_is_not_kept(
     the output): one that holds a control character, which the output escapes, is
     worked out every time."""
     repo = warm_copy(example, tmp_path)
-    deadline = time.monotonic() + 20
-    while not kept(repo) and time.monotonic() < deadline:  # (warm_copy's, written later)
-        time.sleep(0.05)
-    for path in kept(repo):
-        path.unlink()
+    forget(repo)
     # (YAML's own escape: the file holds no control character, the value does)
     edit(deal(repo), "name: Brauerei Falkenstein – harvest", 'name: "Brauerei \\e[31mred" #')
     git(repo, "commit", "-qam", "a control character")
@@ -222,17 +226,11 @@ def test_a_report_for_a_program_is_kept_and_asked_afresh_after_an_edit(
 ) -> None:
     repo = warm_copy(example, tmp_path)
     args = ("report", report, "--format", "json")
-    deadline = time.monotonic() + 20
-    while not kept(repo) and time.monotonic() < deadline:  # (warm_copy's, written later)
-        time.sleep(0.05)
-    for path in kept(repo):
-        path.unlink()
+    forget(repo)
     first = crm(repo, *args)
     assert first.returncode == 0, first.stderr
     assert first.stdout == crm(repo, *args, cold=True).stdout
-    while not kept(repo) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    (path,) = kept(repo)
+    (path,) = written(repo)
     tree, head, header, _ = marshal.loads(path.read_bytes())
     path.write_bytes(marshal.dumps((tree, head, header, MARK.encode())))
     assert crm(repo, *args).stdout == MARK

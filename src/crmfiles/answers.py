@@ -51,9 +51,10 @@ def answered(
     """``compute()``, or the answer it gave last time to the same ``question`` about
     the same tree.  ``source`` is the repository's source: a work tree's answers are
     kept, any other source's are computed every time."""
-    directory = _directory(source)
-    if directory is None or not isinstance(source, WorkTree):
+    found = source.git_dir if isinstance(source, WorkTree) else None
+    if found is None or os.environ.get("CRM_NO_CACHE") or not isinstance(source, WorkTree):
         return compute()
+    directory = found / "crmfiles" / "answers"
     path = directory / f"{_name(question)}.marshal"
     source.prefetch()  # git's look at the work tree, its tree and HEAD, while we read
     tree_soon = source.tree_soon()
@@ -89,13 +90,6 @@ def write(text: str | bytes) -> None:
             return
         text = text.decode("utf-8")
     sys.stdout.write(text)
-
-
-def _directory(source: object) -> Path | None:
-    if os.environ.get("CRM_NO_CACHE") or not isinstance(source, WorkTree):
-        return None
-    found = source.git_dir
-    return None if found is None else found / "crmfiles" / "answers"
 
 
 def _name(question: Sequence[object]) -> str:
