@@ -4,9 +4,13 @@ status bar shows, in real repositories (the ``repo`` fixture of conftest.py)."""
 from __future__ import annotations
 
 import os
+import shutil
 import time
+from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
+import pytest
 from conftest import commit_all, git, write
 
 from crmfiles.tui.data import TuiSnapshot
@@ -123,3 +127,170 @@ def test_fingerprint_sees_edits_and_refuses_files_newer_than_the_read(repo: Path
         for name in files:
             os.utime(os.path.join(folder, name), (old, old))
     assert tree_fingerprint(repo, since_ns=time.time_ns()) is not None
+
+
+# --- the list's quick paths, held to the plain ones -----------------------------------
+
+EXAMPLE = Path(__file__).resolve().parents[1] / "example-repo"
+ODD = {
+    # a name in lower case and with accents, no partner, tags of several kinds
+    "opportunities/2026/03/odd-one.yaml": """\
+        id: odd-one
+        name: élan for Müller — Straße
+        kind: hours
+        status: in_progress
+        responsible: alice
+        probability: 0
+        amount: 0
+        tags: [Zebra, 7, ÆSIR]
+        """,
+    # a reference that is a list (wrong, and the list still shows it)
+    "opportunities/2026/03/odd-two.yaml": """\
+        id: odd-two
+        name: Odd Two
+        kind: hours
+        status: in_progress
+        partner: [acme, beta]
+        """,
+}
+
+
+def plain_order(snap: TuiSnapshot, sort: tuple[str, ...]) -> list[str]:
+    """The list's order as it was first written: a stable sort by sort_key per
+    column, the last first, missing values last either way."""
+    from crmfiles.tui.data import sort_key
+
+    rows = list(snap.rows.values())
+    for key in reversed(sort):
+        column = key.lstrip("+-")
+        keys = {id(r): sort_key(snap.sort_value(r, column)) for r in rows}
+        rows.sort(key=lambda r: keys[id(r)], reverse=key[:1] == "-")
+        rows.sort(key=lambda r: keys[id(r)][0] == 2)
+    return [r.id for r in rows]
+
+
+@pytest.fixture
+def example(tmp_path: Path) -> Path:
+    root = tmp_path / "crm"
+    shutil.copytree(EXAMPLE, root)
+    write(root, ODD)
+    return root
+
+
+@pytest.mark.parametrize(
+    "sort",
+    [
+        ("name",),
+        ("-name",),
+        ("-amount", "name"),
+        ("expected_close",),
+        ("stage", "-probability"),
+        ("partner", "-weighted"),
+        ("tags",),
+        ("-tags", "id"),
+        ("closed", "responsible"),
+        ("-age",),
+        ("currency", "-opened"),
+    ],
+)
+def test_the_list_sorts_as_the_plain_sort_does(example: Path, sort: tuple[str, ...]) -> None:
+    snap = TuiSnapshot.load(example)
+    assert len(snap.rows) > 40
+    assert [r.id for r in snap.ordered(sort)] == plain_order(snap, sort)
+
+
+def test_sort_keys_order_mixed_values_as_sort_key_does() -> None:
+    from crmfiles.tui.data import sort_key, sort_keys
+
+    columns: list[list[Any]] = [
+        ["b", "A", None, "", "a", "É", "ß"],
+        [3, None, 2.5, Decimal("2.50"), -1, 0, True],
+        [3, "x", None, [1, 2], "", Decimal(1), False, {"a": 1}],
+        [None, None, ""],
+    ]
+    for values in columns:
+        keys, missing = sort_keys(values)
+        assert missing == [sort_key(v)[0] == 2 for v in values]
+        for reverse in (False, True):
+            quick = sorted(range(len(values)), key=keys.__getitem__, reverse=reverse)
+            quick = [i for i in quick if not missing[i]] + [i for i in quick if missing[i]]
+            plain = sorted(range(len(values)), key=lambda i: sort_key(values[i]), reverse=reverse)
+            plain.sort(key=lambda i: sort_key(values[i])[0] == 2)
+            assert quick == plain, (values, reverse)
+
+
+def test_search_texts_made_together_are_each_rows_folded_text(example: Path) -> None:
+    from crmfiles.folding import fold
+    from crmfiles.reports.pipeline import as_list
+    from crmfiles.tui.rows import make_search_texts
+
+    snap = TuiSnapshot.load(example)
+    rows = list(snap.rows.values())
+    make_search_texts(rows[::2])  # some made ahead, the others by the search
+    for lr in rows:
+        data = lr.facts
+        tags = " ".join(as_list(data.get("tags")))
+        partner = lr.row.names.get("partner_name", "")
+        text = f"{data.get('name', '')} {lr.id} {data.get('partner', '')} {partner} {tags}"
+        assert lr.hay.split() == fold(text).split(), lr.id
+    assert [r.id for r in snap.select({}, "ELAN muller strasse aesir", []).rows] == ["odd-one"]
+    assert [r.id for r in snap.select({}, "beta", []).rows] == ["odd-two"]
+    assert snap.rows["odd-two"].row.names["partner_name"] == "['acme', 'beta']"
+
+
+def test_selection_totals_are_each_amount_added_in_turn(example: Path) -> None:
+    from crmfiles.money import Total
+    from crmfiles.reports.deals import add_amounts
+
+    snap = TuiSnapshot.load(example)
+    for search in ("", "a", "pallet", "élan"):
+        chosen = snap.select({}, search, ["-amount"])
+        amount, weighted = Total(snap.currency, snap.rates), Total(snap.currency, snap.rates)
+        for lr in chosen.rows:
+            amount.add(lr.row.amount, lr.row.currency)
+            weighted.add(lr.row.weighted, lr.row.currency)
+        assert chosen.amount.by_currency == amount.by_currency
+        assert chosen.weighted.by_currency == weighted.by_currency
+    # amounts some of which are missing, in three currencies, in any order
+    values = [Decimal("1.10"), None, Decimal(2), None, Decimal("0.005"), Decimal(-3)]
+    codes = ["EUR", "USD", "", "CHF", "USD", "EUR"]
+    for order in ([0, 1, 2, 3, 4, 5], [5, 3, 1], [4, 2, 0], [1, 3], []):
+        quick, plain = Total("EUR", {}), Total("EUR", {})
+        add_amounts(quick, values, codes, order)
+        for i in order:
+            plain.add(values[i], codes[i])
+        assert quick.by_currency == plain.by_currency
+        assert [str(v) for v in quick.by_currency.values()] == [
+            str(v) for v in plain.by_currency.values()
+        ]
+
+
+def test_a_list_row_keeps_the_listed_facts_and_a_record_opens_whole(example: Path) -> None:
+    from crmfiles.records import facts
+
+    snap = TuiSnapshot.load(example)
+    row = snap.rows["brauerei-falkenstein-rental-2025"]
+    assert "contacts" not in row.facts and facts.AMOUNT not in row.facts
+    assert row.facts["partner"] == "brauerei-falkenstein"
+    assert row.data["contacts"] and row.data["lines"]  # the file, read whole
+    # a file changed since the snapshot is not taken for its record: the facts stand
+    other = snap.rows["cooperative-val-de-loire-e25"]
+    path = example / other.path
+    path.write_text(path.read_text().replace("\ncontacts:", "\ncontacts: []\nold_contacts:"))
+    assert "lines" not in other.data and other.facts == other.data
+
+
+def test_a_view_that_shows_the_contacts_keeps_them(example: Path) -> None:
+    write(
+        example,
+        {
+            "views/with-contacts.yaml": """\
+                id: with-contacts
+                name: With contacts
+                type: opportunities
+                columns: [name, contacts]
+                """
+        },
+    )
+    snap = TuiSnapshot.load(example)
+    assert snap.rows["brauerei-falkenstein-rental-2025"].facts["contacts"]

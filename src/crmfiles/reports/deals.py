@@ -5,6 +5,7 @@ the sums)."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from decimal import Decimal
 from functools import cached_property
 from itertools import compress
@@ -148,22 +149,17 @@ def _decimals(stated: list[Any]) -> list[Decimal | None]:
 
 
 def add_amounts(
-    total: Total, amounts: list[Decimal | None], currencies: list[str], order: list[int]
+    total: Total, amounts: list[Decimal | None], currencies: list[str], order: Sequence[int]
 ) -> None:
-    """:meth:`Total.add` of the amounts at ``order`` (indices), in C where none is
-    None: a sum per currency."""
+    """:meth:`Total.add` of the amounts at ``order`` (indices): a sum per currency,
+    in C, each in the same order as one add after another."""
     sums = total.by_currency
     base = total.base
     picked = list(map(amounts.__getitem__, order))
-    if type(None) not in set(map(type, picked)):  # (`None in` asks each decimal: slow)
-        # most lists: a sum per currency, in C and in the same order
-        codes = [c or base for c in map(currencies.__getitem__, order)]
-        every = cast(list[Decimal], picked)
-        for code in dict.fromkeys(codes):
-            sums[code] = sum(compress(every, map(code.__eq__, codes)), sums.get(code, ZERO))
-        return
-    for i in order:
-        amount = amounts[i]
-        if amount is not None:
-            code = currencies[i] or base
-            sums[code] = sums.get(code, ZERO) + amount
+    if type(None) in set(map(type, picked)):  # (`None in` asks each decimal: slow)
+        order = [i for i, amount in zip(order, picked, strict=True) if amount is not None]
+        picked = [amount for amount in picked if amount is not None]
+    codes = [c or base for c in map(currencies.__getitem__, order)]
+    every = cast(list[Decimal], picked)
+    for code in dict.fromkeys(codes):
+        sums[code] = sum(compress(every, map(code.__eq__, codes)), sums.get(code, ZERO))

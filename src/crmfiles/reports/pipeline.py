@@ -40,7 +40,7 @@ R = TypeVar("R", bound="_Valued")
 FILTER_KEYS = ("stage", "status", "responsible", "tag", "kind", "partner", "closed")
 
 
-@dataclass
+@dataclass(slots=True)
 class Row:
     record: Record
     amount: Decimal | None

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import datetime as dt
 import gc
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from functools import cached_property
@@ -22,7 +23,7 @@ from crmfiles.records import CATALOG_DIR, CATALOGS, CONFIG_FILE, RECORD_FOLDERS,
 from crmfiles.records.store import Record, Repository
 from crmfiles.records.yamlio import ParseError, parse
 from crmfiles.reports.pipeline import DEFAULT_COLUMNS, Row, as_list, matches
-from crmfiles.tui.rows import Folders, ListRow, read_whole
+from crmfiles.tui.rows import Folders, ListRow, make_search_texts, read_whole
 
 Today = Callable[[], dt.date]
 
@@ -107,17 +108,8 @@ class TuiSnapshot:
         the other folders afterwards.  Opportunities are read as facts (from the
         warm cache: only the files git says changed are parsed), each one whole when
         a screen opens it; so are partners on the first load (their names)."""
-        paused = gc.isenabled()  # 100,000 rows of acyclic dicts: no collection between
-        gc.disable()
-        try:
+        with collected_after():
             return cls._load(root, first=first)
-        finally:
-            if paused:
-                # the rows live as long as the snapshot: out of the collector's passes
-                # (which would walk them all on every full collection); freed by
-                # reference counting when the snapshot goes
-                gc.freeze()
-                gc.enable()
 
     @classmethod
     def _load(cls, root: Path, *, first: bool) -> TuiSnapshot:
@@ -158,21 +150,28 @@ class TuiSnapshot:
                 strict=True,
             )
         ]
-        records = table.records()
+        records = table.records_with(listed_fields(self.records["views"].values()))
         rows = map(Row, records, deals.amount, deals.weighted, deals.currency, names)
         root = self.root
-        return {r.id: ListRow(r.id, row, root) for r, row in zip(records, rows, strict=True)}
+        return {r.id: ListRow(r.id, row, root, table) for r, row in zip(records, rows, strict=True)}
 
     def _named_column(self, folder: str, refs: list[Any]) -> list[str]:
-        named = self._names(folder)
-        return ["" if ref is None or ref == "" else named.get(str(ref), str(ref)) for ref in refs]
+        """:meth:`_name` of each reference, worked out once per distinct reference
+        (100,000 deals name a few thousand partners)."""
+        try:
+            distinct = set(refs)
+        except TypeError:  # a reference that is a list or a mapping
+            return [self._name(folder, ref) for ref in refs]
+        named = {ref: self._name(folder, ref) for ref in distinct}
+        return list(map(named.__getitem__, refs))
 
     @staticmethod
     def rest(root: Path) -> dict[str, dict[str, Record]]:
         """The folders ``load(first=True)`` left out, and the partners whole."""
         later = [f for f in RECORD_FOLDERS if f not in FIRST or f == "partners"]
         repo = Repository(root, Folders(root, tuple(later)))
-        return {folder: {r.id: r for r in repo.records(folder)} for folder in later}
+        with collected_after():
+            return {folder: {r.id: r for r in repo.records(folder)} for folder in later}
 
     def with_folders(self, records: Mapping[str, dict[str, Record]]) -> TuiSnapshot:
         merged = {**self.records, **records}
@@ -300,10 +299,12 @@ class TuiSnapshot:
             cached = list(self.rows.values())
             for key in reversed(sort):
                 column = key.lstrip("+-")
-                keys = {id(r): sort_key(self.sort_value(r, column)) for r in cached}
-                cached.sort(key=lambda r: keys[id(r)], reverse=key[:1] == "-")
+                keys, missing = sort_keys([self.sort_value(r, column) for r in cached])
+                order = sorted(range(len(cached)), key=keys.__getitem__, reverse=key[:1] == "-")
                 # an empty value sorts last either way, not first when descending
-                cached.sort(key=lambda r: keys[id(r)][0] == 2)
+                if True in missing:
+                    order = [i for i in order if not missing[i]] + [i for i in order if missing[i]]
+                cached = list(map(cached.__getitem__, order))
             self._orders[sort] = cached
         return cached
 
@@ -315,11 +316,12 @@ class TuiSnapshot:
         rows = ordered
         if last and last[0] is ordered and all(any(o in n for n in words) for o in last[1]):
             rows = last[2]
+        make_search_texts(rows)  # (those not made ahead of the search)
         if len(words) == 1:
             word = words[0]
-            found = [lr for lr in rows if word in lr.hay]
+            found = [lr for lr in rows if word in lr._hay]  # type: ignore[operator]
         else:
-            found = [lr for lr in rows if all(w in lr.hay for w in words)]
+            found = [lr for lr in rows if all(w in lr._hay for w in words)]  # type: ignore[operator]
         self._last_search[:] = [ordered, words, found]
         return found
 
@@ -336,8 +338,8 @@ class TuiSnapshot:
             chosen = self._searched(chosen, words)
         active = {k: v for k, v in filters.items() if v}
         chosen = [lr for lr in chosen if matches(lr.row, active)] if active else list(chosen)
-        amount, weighted_total = Total(self.currency, self.rates), Total(self.currency, self.rates)
-        sums, weights, zero = amount.by_currency, weighted_total.by_currency, Decimal(0)
+        amount, weighted = Total(self.currency, self.rates), Total(self.currency, self.rates)
+        sums, weights, zero = amount.by_currency, weighted.by_currency, Decimal(0)
         base = self.currency
         for lr in chosen:  # (Total.add, inlined: a keystroke refilters 100,000 rows)
             row = lr.row
@@ -346,7 +348,7 @@ class TuiSnapshot:
                 sums[code] = sums.get(code, zero) + row.amount
             if row.weighted is not None:
                 weights[code] = weights.get(code, zero) + row.weighted
-        return Selection(chosen, amount, weighted_total)
+        return Selection(chosen, amount, weighted)
 
     # --- building rows --------------------------------------------------------------
 
@@ -434,6 +436,44 @@ class TuiSnapshot:
         return snap
 
 
+@contextmanager
+def collected_after() -> Iterator[None]:
+    """No cyclic garbage collection while records are read (tens of thousands of
+    acyclic dicts: each full collection would walk them all, and on a thread it
+    pauses the screen's thread too), then what was read is kept out of later
+    collections (``gc.freeze``: the records live as long as the snapshot and are
+    freed by reference counting when it goes)."""
+    paused = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if paused:
+            gc.freeze()
+            gc.enable()
+
+
+# what an opportunity's list row does not keep of its facts (unless a saved view
+# shows it): its contacts, and the money worked out (the row holds its own)
+NOT_LISTED = frozenset(
+    {
+        "contacts",
+        facts.AMOUNT,
+        facts.MARGIN,
+        facts.WEIGHTED,
+        facts.WEIGHTED_MARGIN,
+        facts.COMPETITORS,
+    }
+)
+
+
+def listed_fields(views: Iterable[Record]) -> set[str]:
+    """The opportunities' facts a list row keeps: all but :data:`NOT_LISTED`, unless
+    a saved view shows it."""
+    kept = set(facts.FIELDS["opportunities"] or ())
+    return (kept - NOT_LISTED) | (_shown(views) & kept)
+
+
 def _shown(views: Iterable[Record]) -> set[str]:
     """The fields the saved views show, filter and sort by (the list's columns)."""
     from crmfiles.reports.pipeline import DERIVED
@@ -466,6 +506,19 @@ def sort_key(value: Any) -> tuple[int, Decimal, str]:
     if isinstance(value, list):
         value = ", ".join(map(str, value))
     return (1, Decimal(0), str(value).casefold())
+
+
+def sort_keys(values: list[Any]) -> tuple[list[Any], list[bool]]:
+    """What :func:`sort_key` orders ``values`` by, in a form quicker to compare (the
+    text alone where every value is text, the number alone where every value is a
+    number; the tuples otherwise), and which values are missing (sorted last)."""
+    missing = [v is None or v == "" for v in values]
+    kinds = set(map(type, values)) - {type(None)}
+    if kinds <= {str}:
+        return [v.casefold() if v else "" for v in values], missing
+    if kinds <= {int, float, Decimal}:
+        return [Decimal(0) if v is None else Decimal(str(v)) for v in values], missing
+    return [sort_key(v) for v in values], missing
 
 
 def view_columns(view: Mapping[str, Any]) -> tuple[str, ...]:
