@@ -358,3 +358,45 @@ def test_competitors_of_facts_are_partner_and_outcome() -> None:
     assert not facts_module.covers("opportunities", ["competitors"])
     assert not facts_module.covers("opportunities", ["lines"])
     assert facts_module.covers("opportunities", ["amount"])
+
+
+def test_a_patched_table_works_a_column_out_as_every_change_made_at_once() -> None:
+    """A read's table decodes and patches a column when it is first read: any order
+    of reads among the changes (rows replaced, inserted and dropped, a field first
+    named by a change) gives the columns that applying every change to every column
+    in turn gives."""
+    from crmfiles.records.facts_file import Rows, decoded, encode
+    from crmfiles.records.facts_table import MISSING
+
+    rng = random.Random(7)
+    for _ in range(40):
+        paths = sorted({f"o/{rng.randrange(100):03}.yaml" for _ in range(30)})
+        rows = [{"stage": rng.choice("abc"), "n": rng.randrange(9)} for _ in paths]
+        for row in rows[::4]:
+            del row["n"]
+        names = ["stage", "n"]
+        kept = Rows(
+            list(paths),
+            [f"b{i}" for i in range(len(paths))],
+            {n: encode([r.get(n, MISSING) for r in rows]) for n in names},
+        )
+        table = facts_cache._Table(kept)
+        plain = dict(zip(paths, rows, strict=True))
+        for step in range(25):
+            path = f"o/{rng.randrange(100):03}.yaml"
+            if rng.random() < 0.3:
+                table.drop(path)
+                plain.pop(path, None)
+            else:
+                facts = {"stage": rng.choice("xyz")}
+                if rng.random() < 0.3:
+                    facts["new"] = step  # a field no row had
+                table.put(path, f"c{step}", facts)
+                plain[path] = facts
+            if rng.random() < 0.3:  # a column read between the changes
+                table.column(rng.choice(table.names()))
+        expected = sorted(plain)
+        out = table.rows()
+        assert out.paths == expected
+        for name in {n for r in plain.values() for n in r}:
+            assert decoded(out.columns[name]) == [plain[p].get(name, MISSING) for p in expected]

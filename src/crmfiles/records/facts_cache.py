@@ -22,7 +22,7 @@ from crmfiles import git
 from crmfiles.cache import blob_id
 from crmfiles.records import Record, classify
 from crmfiles.records.facts import FIELDS, UNREADABLE, facts_of
-from crmfiles.records.facts_file import FactsCache, Rows, Stored, decoded
+from crmfiles.records.facts_file import Column, Deferred, FactsCache, Rows, Stored, decoded
 from crmfiles.records.facts_table import MISSING, FactTable
 from crmfiles.records.sources import RawFile, Revision, Source
 from crmfiles.records.yamlio import ParseError, parse
@@ -71,15 +71,44 @@ def read_tables(
 
 
 class _Table:
-    """One folder's rows while a read patches them: lists in path order, changed in
-    place (a handful of changes among 100,000 rows costs a handful of moves in C)."""
+    """One folder's rows while a read patches them: paths and blob ids in path order,
+    changed in place (a handful of changes among 100,000 rows costs a handful of
+    moves in C), and each field's column decoded and patched when first asked for
+    (:meth:`column`; the changes are kept to be applied to it then)."""
 
     def __init__(self, rows: Rows) -> None:
         self.paths = list(rows.paths)
         self.blobs = list(rows.blobs)
-        self.columns: dict[str, list[Any]] = {
-            name: list(decoded(c)) for name, c in rows.columns.items()
-        }
+        self._kept: dict[str, Column] = dict(rows.columns)  # as the rows hold them
+        # the changes in turn: (row, whether it replaced one, its facts; None: dropped)
+        self._changes: list[tuple[int, bool, dict[str, Any] | None]] = []
+        # a column first named by a change: (the changes before it, the rows then)
+        self._born: dict[str, tuple[int, int]] = {}
+        self._made: dict[str, tuple[list[Any], int]] = {}  # column, changes applied
+
+    def names(self) -> list[str]:
+        return [*self._kept, *self._born]
+
+    def column(self, name: str) -> list[Any]:
+        """A field's values, the changes so far applied (decoded once, then patched
+        with the changes since)."""
+        made = self._made.get(name)
+        if made is None:
+            if name in self._born:
+                start, count = self._born[name]
+                made = ([MISSING] * count, start)
+            else:
+                made = (list(decoded(self._kept[name])), 0)
+        values, applied = made
+        for at, replaced, facts in self._changes[applied:]:
+            if facts is None:
+                del values[at]
+            elif replaced:
+                values[at] = facts.get(name, MISSING)
+            else:
+                values.insert(at, facts.get(name, MISSING))
+        self._made[name] = (values, len(self._changes))
+        return values
 
     def _where(self, path: str) -> tuple[int, bool]:
         i = bisect.bisect_left(self.paths, path)
@@ -93,34 +122,55 @@ class _Table:
         return self.blobs[i] if found else None
 
     def facts(self, i: int) -> dict[str, Any]:
-        return {n: c[i] for n, c in self.columns.items() if c[i] is not MISSING}
+        values = {n: self.column(n)[i] for n in self.names()}
+        return {n: v for n, v in values.items() if v is not MISSING}
 
     def put(self, path: str, blob: str, facts: dict[str, Any] | None) -> None:
         """A row (``facts`` None: not known yet, to be put again or dropped)."""
         facts = facts or {}
-        for name in facts.keys() - self.columns.keys():
-            self.columns[name] = [MISSING] * len(self.paths)
+        for name in facts.keys() - set(self.names()):
+            self._born[name] = (len(self._changes), len(self.paths))
         i, found = self._where(path)
         if found:
             self.blobs[i] = blob
-            for name, column in self.columns.items():
-                column[i] = facts.get(name, MISSING)
         else:
             self.paths.insert(i, path)
             self.blobs.insert(i, blob)
-            for name, column in self.columns.items():
-                column.insert(i, facts.get(name, MISSING))
+        self._changes.append((i, found, facts))
 
     def drop(self, path: str) -> None:
         i, found = self._where(path)
         if found:
             del self.paths[i], self.blobs[i]
-            for column in self.columns.values():
-                del column[i]
+            self._changes.append((i, True, None))
 
     def rows(self) -> Rows:
-        columns = {n: c for n, c in self.columns.items() if any(v is not MISSING for v in c)}
-        return Rows(self.paths, self.blobs, dict(columns))
+        """The rows as they stand; a column still as kept when nothing changed, else
+        worked out when first read (a column no row has any more is left out, once
+        worked out)."""
+        columns: dict[str, Column] = {}
+        for name in self.names():
+            if not self._changes and name in self._kept:
+                columns[name] = self._kept[name]
+            elif name in self._made or name == UNREADABLE:
+                values = self.column(name)
+                if any(v is not MISSING for v in values):
+                    columns[name] = values
+            else:
+                columns[name] = _Patched(self, name, len(self._changes))
+        return Rows(self.paths, self.blobs, columns)
+
+
+class _Patched(Deferred):
+    """A column of a :class:`_Table` as it stood at its :meth:`~_Table.rows`, made
+    when first read."""
+
+    def __init__(self, table: _Table, name: str, changes: int) -> None:
+        self.table, self.name, self.changes = table, name, changes
+
+    def decode(self) -> list[Any]:
+        assert len(self.table._changes) == self.changes, "the table changed since"
+        return self.table.column(self.name)
 
 
 class _Read:

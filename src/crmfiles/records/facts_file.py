@@ -24,8 +24,19 @@ from crmfiles import __version__
 
 FORMAT = 2
 
-# a column as kept: a list, or still marshalled (bytes, or a view of the file's map)
-Column = list[Any] | bytes | memoryview
+
+class Deferred:
+    """A column worked out when first read (a table's column with a read's changes
+    applied): a read that changes one row of 100,000 decodes the columns its reader
+    asks for, not all of them."""
+
+    def decode(self) -> list[Any]:
+        raise NotImplementedError
+
+
+# a column as kept: a list, still marshalled (bytes, or a view of the file's map), or
+# still to be worked out
+Column = list[Any] | bytes | memoryview | Deferred
 
 
 @cache
@@ -41,7 +52,11 @@ def definition() -> str:
 
 
 def decoded(column: Column) -> list[Any]:
-    return column if isinstance(column, list) else marshal.loads(column)
+    if isinstance(column, list):
+        return column
+    if isinstance(column, Deferred):
+        return column.decode()
+    return marshal.loads(column)
 
 
 def encode(values: Iterable[Any]) -> bytes:
@@ -169,7 +184,10 @@ class FactsCache:
                 "\0blobs": marshal.dumps("".join(rows.blobs)),
             }
             for column, values in rows.columns.items():
-                pieces[column] = values if not isinstance(values, list) else encode(values)
+                if isinstance(values, bytes | memoryview):
+                    pieces[column] = values
+                else:
+                    pieces[column] = encode(decoded(values))
             for part, piece in pieces.items():
                 parts[part] = (offset, len(piece))
                 chunks.append(piece)
