@@ -339,3 +339,31 @@ def test_a_repositorys_first_commit_may_bring_deals_under_way(tmp_path: Path) ->
         text=True,
     )
     assert "[stage-start]" not in proc.stdout, proc.stdout
+
+
+# --- a step's record of the revision before it, wherever the work tree keeps it -------
+
+TASK = "tasks/2026/02/call-acme.yaml"
+TASK_TEXT = (
+    "id: call-acme\ntitle: Call Acme\nassignee: alice\ndue: 2026-02-10\n"
+    "subject:\n  type: opportunity\n  id: acme-forklifts\ncreated: 2026-02-01\n"
+)
+
+
+@pytest.mark.parametrize("work_tree", ["as committed", "moved", "deleted", "another id there"])
+def test_a_step_reads_the_opportunity_as_its_parent_had_it(repo: Path, work_tree: str) -> None:
+    """closed-source of a task made for an opportunity closed in the commit before:
+    the opportunity is read as that commit has it, where the work tree keeps it or
+    (moved, deleted, or another record's file there) where the commit's facts say."""
+    write(repo, {OPPORTUNITY: CLOSED_LOST})
+    base = commit(repo, "lost")
+    write(repo, {TASK: TASK_TEXT})
+    commit(repo, "a task for it")
+    if work_tree == "moved":
+        (repo / OPPORTUNITY).rename(repo / "opportunities/acme-forklifts.yaml")
+    elif work_tree == "deleted":
+        (repo / OPPORTUNITY).unlink()
+    elif work_tree == "another id there":
+        write(repo, {OPPORTUNITY: None, "opportunities/2026/01/acme-forklift.yaml": OPEN})
+    diagnostics = found(repo, base)
+    assert [(d.rule, d.location) for d in diagnostics] == [("closed-source", f"{TASK}:7:7")]

@@ -14,17 +14,20 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from functools import cached_property
 from pathlib import Path
 from typing import Any
 
 from crmfiles import git
 from crmfiles.check import Report, check, resolve
 from crmfiles.diagnostics import Diagnostic
-from crmfiles.records import CATALOG_DIR, RECORD_FOLDERS, classify
+from crmfiles.errors import CrmError
+from crmfiles.records import CATALOG_DIR, classify
 from crmfiles.records.catalogs import Catalogs, build_catalogs, parse_bytes
+from crmfiles.records.facts import FIELDS
 from crmfiles.records.facts_cache import read_tables
+from crmfiles.records.lookup import Finder
 from crmfiles.records.sources import TOP_LEVEL, Index, Revision, Source, WorkTree
+from crmfiles.records.store import Repository
 from crmfiles.rules.base import Context
 from crmfiles.rules.suite import step_findings
 from crmfiles.rules.transitions import Change, Step
@@ -37,23 +40,66 @@ class RevisionIndex:
 
     def __init__(self, root: Path, rev: str) -> None:
         self.root, self.rev = root, rev
+        self._paths: dict[str, dict[str, str]] = {}  # folder -> id -> path
+        self._blobs: dict[str, dict[str, str]] = {}  # folder -> blob -> id
+        self._finder: Finder | None = None
 
-    @cached_property
-    def _blobs(self) -> dict[tuple[str, str], str]:
+    def _path(self, folder: str, record_id: str) -> str | None:
+        """Where the revision keeps a record: the first readable file of its id, as
+        the folder's facts at the revision say (the facts cache answers from the
+        trees it knows, O(changes); not a listing of 100,000 files per commit)."""
         if self.rev == git.EMPTY_TREE:
-            return {}
-        out: dict[tuple[str, str], str] = {}
-        for entry in git.ls_tree(self.rev, self.root, list(RECORD_FOLDERS)):
+            return None
+        paths = self._paths.get(folder)
+        if paths is None:
+            if folder in FIELDS:
+                source = Revision(self.root, self.rev, resolved=True)
+                table = read_tables(source, folders=[folder])[folder]
+                paths = dict(zip(reversed(table.ids), reversed(table.paths), strict=True))
+            else:
+                paths = self._listed(folder)
+            self._paths[folder] = paths
+        return paths.get(record_id)
+
+    def _listed(self, folder: str) -> dict[str, str]:
+        """The first path of each id of a folder (in path order), listed from git;
+        their blobs kept for :meth:`records`."""
+        paths: dict[str, str] = {}
+        blobs = self._blobs.setdefault(folder, {})
+        for entry in git.ls_tree(self.rev, self.root, [folder]):
             place = classify(entry.path)
-            if place is not None and place.kind == "record":
-                out.setdefault((place.name, place.id), entry.blob)
-        return out
+            record = place is not None and place.kind == "record" and place.name == folder
+            if record and place is not None and place.id not in paths:
+                paths[place.id] = entry.path
+                blobs[entry.blob] = place.id
+        return paths
+
+    def _placed(self, folder: str, record_id: str) -> str | None:
+        """Where the work tree keeps a record, when it keeps it in one file where
+        crm.yaml's layout puts it (a few stats): most revisions keep it there too."""
+        if self._finder is None:
+            repository = Repository(self.root)
+            self._finder = Finder(self.root, lambda: repository.config)
+        try:
+            placed = self._finder.placed(folder, record_id)
+        except CrmError:  # crm.yaml cannot be read: its own finding
+            return None
+        return placed[0] if len(placed) == 1 else None
 
     def get(self, folder: str, record_id: str) -> dict[str, Any] | None:
-        blob = self._blobs.get((folder, record_id))
-        if blob is None:
-            return None
-        data = parse_bytes(next((c for _, c in git.cat_blobs([blob], self.root)), None))
+        """A record's data at the revision: its file where the work tree has it, if
+        the revision has a file there; else the first file of its id the revision's
+        facts name."""
+        content = None
+        placed = self._placed(folder, record_id) if folder not in self._paths else None
+        if placed is not None:
+            content = next((c for _, c in git.cat_blobs([f"{self.rev}:{placed}"], self.root)), None)
+        if content is None:
+            path = self._path(folder, record_id)
+            if path is None:
+                return None
+            content = next((c for _, c in git.cat_blobs([f"{self.rev}:{path}"], self.root)), None)
+        data = parse_bytes(content)
         return data if isinstance(data, dict) else None
 
     def open_quotes(self, opportunity: str) -> list[str]:
@@ -68,7 +114,11 @@ class RevisionIndex:
         return table.column(field_name).count(entry)
 
     def records(self, folder: str) -> list[tuple[str, dict[str, Any]]]:
-        blobs = {b: rid for (f, rid), b in self._blobs.items() if f == folder}
+        if self.rev == git.EMPTY_TREE:
+            return []
+        if folder not in self._blobs:
+            self._listed(folder)
+        blobs = self._blobs[folder]
         out = []
         for blob, content in git.cat_blobs(sorted(blobs), self.root):
             data = parse_bytes(content)
