@@ -125,11 +125,14 @@ class TuiSnapshot:
             if folder in records or (first and folder not in FIRST):
                 records.setdefault(folder, {})
                 continue
+            if folder == "opportunities" and folder in as_facts:
+                continue  # the rows' records, made with the rows
             read = repo.facts(folder) if folder in as_facts else repo.records(folder)
             records[folder] = {r.id: r for r in read}
         snap = cls(root, repo, records, catalogs, {}, partial=first)
         if "opportunities" in as_facts:
             snap.rows = snap._rows_of_facts()
+            records["opportunities"] = {rid: lr.row.record for rid, lr in snap.rows.items()}
         else:
             snap.rows = {rid: snap._row(rec) for rid, rec in records["opportunities"].items()}
         return snap
@@ -299,7 +302,11 @@ class TuiSnapshot:
             cached = list(self.rows.values())
             for key in reversed(sort):
                 column = key.lstrip("+-")
-                keys, missing = sort_keys([self.sort_value(r, column) for r in cached])
+                if column in PLAIN_SORT:  # (the value is the field's: read it at once)
+                    values = [r.row.record.data.get(column) for r in cached]
+                else:
+                    values = [self.sort_value(r, column) for r in cached]
+                keys, missing = sort_keys(values)
                 order = sorted(range(len(cached)), key=keys.__getitem__, reverse=key[:1] == "-")
                 # an empty value sorts last either way, not first when descending
                 if True in missing:
@@ -506,6 +513,13 @@ def sort_key(value: Any) -> tuple[int, Decimal, str]:
     if isinstance(value, list):
         value = ", ".join(map(str, value))
     return (1, Decimal(0), str(value).casefold())
+
+
+# fields whose sort value is the field's value as the record has it (sort_value and
+# Row.value work the others out: names, stage order, money, age, days)
+PLAIN_SORT = frozenset(
+    {"name", "id", "expected_close", "opened", "closed_on", "probability", "status", "tags"}
+)
 
 
 def sort_keys(values: list[Any]) -> tuple[list[Any], list[bool]]:

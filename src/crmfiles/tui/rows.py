@@ -4,7 +4,6 @@ the work tree limited to the folders a first screen shows."""
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -115,13 +114,7 @@ def read_whole(root: Path, record: Record, made_of: dict[str, Any] | None = None
 
 class Folders(Source):
     """The work tree limited to some top-level folders (listed from git's index
-    without reading, then read by the work tree itself).
-
-    It is read on a thread while the screen is in use, so it gives the interpreter
-    up after each file (``time.sleep(0)``): a thread that never waits keeps the
-    lock half the time the screen's thread is working (a search at 100,000 rows
-    took twice as long while the other folders were read); one that waits after
-    each file takes it for one file every few milliseconds."""
+    without reading, then read by the work tree itself)."""
 
     def __init__(self, root: Path, tops: tuple[str, ...]) -> None:
         super().__init__(root)
@@ -131,9 +124,7 @@ class Folders(Source):
 
     def files(self) -> Iterator[RawFile]:
         wanted = [e.path for e in self.base.entries() if e.path.split("/")[0] in self.tops]
-        yield from self.files_at(wanted)
+        yield from self.base.files_at(wanted)
 
     def files_at(self, paths: list[str]) -> Iterator[RawFile]:
-        for raw in self.base.files_at(paths):
-            yield raw
-            time.sleep(0)  # (the file is parsed before the next one is asked for)
+        yield from self.base.files_at(paths)
