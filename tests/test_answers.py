@@ -5,6 +5,7 @@ Every change a list can see makes it answer afresh, as a cold read does."""
 from __future__ import annotations
 
 import marshal
+import os
 import subprocess
 import time
 from collections.abc import Callable
@@ -238,3 +239,21 @@ def test_a_report_for_a_program_is_kept_and_asked_afresh_after_an_edit(
     assert_as_cold(repo, "--from", "2020-01-01", report=report)
     fresh = crm(repo, *args)
     assert fresh.stdout != MARK and fresh.stdout == crm(repo, *args, cold=True).stdout
+
+
+def test_a_file_written_back_as_it_was_is_not_an_edit(
+    example: Path,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    """git names a file whose stat data changed until the index is refreshed; its
+    content is the staged blob's, so the kept answer is still the answer."""
+    repo = warm_copy(example, tmp_path)
+    args = ("--no-view", "--columns", "id,name,amount")
+    answered_twice(repo, *args)
+    path = deal(repo)
+    path.write_bytes(path.read_bytes())
+    later_ = time.time() + 5
+    os.utime(path, (later_, later_))
+    again = listing(repo, *args)
+    assert again.returncode == 0, again.stderr
+    assert again.stdout.endswith(MARK)

@@ -25,6 +25,7 @@ from crmfiles.records import (
     untracked,
 )
 from crmfiles.records.opener import Unreadable, read_regular
+from crmfiles.records.restat import content_changed
 
 TOP_LEVEL = (CONFIG_FILE, CATALOG_DIR, *RECORD_FOLDERS)
 TOPS = list(TOP_LEVEL)
@@ -345,7 +346,7 @@ class WorkTree(Source):
         else:
             others = self._untracked or []
         kept = [p for p in others if _wanted(p) or os.path.islink(self.root / p)]
-        edited = _split_z(changed)
+        edited = content_changed(self.root, _split_z(changed))
         self._answered = [
             *(p for p in edited if _wanted(p) or os.path.islink(self.root / p)),
             *kept,
