@@ -158,7 +158,7 @@ ODD = {
 def plain_order(snap: TuiSnapshot, sort: tuple[str, ...]) -> list[str]:
     """The list's order as it was first written: a stable sort by sort_key per
     column, the last first, missing values last either way."""
-    from crmfiles.tui.data import sort_key
+    from crmfiles.tui.columns import sort_key
 
     rows = list(snap.rows.values())
     for key in reversed(sort):
@@ -200,7 +200,7 @@ def test_the_list_sorts_as_the_plain_sort_does(example: Path, sort: tuple[str, .
 
 
 def test_sort_keys_order_mixed_values_as_sort_key_does() -> None:
-    from crmfiles.tui.data import sort_key, sort_keys
+    from crmfiles.tui.columns import sort_key, sort_keys
 
     columns: list[list[Any]] = [
         ["b", "A", None, "", "a", "É", "ß"],

@@ -16,7 +16,9 @@ from typing import Any, Protocol, TypeVar
 from crmfiles.folding import fold
 from crmfiles.money import Total, fmt
 from crmfiles.records.store import Record
-from crmfiles.tui.data import ListRow, TuiSnapshot, listing, sort_key
+from crmfiles.tui.columns import sort_key
+from crmfiles.tui.data import TuiSnapshot
+from crmfiles.tui.rows import ListRow, listing
 
 
 class Searchable(Protocol):

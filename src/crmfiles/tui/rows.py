@@ -128,3 +128,13 @@ class Folders(Source):
 
     def files_at(self, paths: list[str]) -> Iterator[RawFile]:
         yield from self.base.files_at(paths)
+
+
+def mapping(value: Any) -> dict[str, Any]:
+    """A nested mapping of a record (``insight``, ``address``), or an empty one."""
+    return value if isinstance(value, dict) else {}
+
+
+def listing(value: Any) -> list[Any]:
+    """A nested list of a record (``lines``, ``contacts``), or an empty one."""
+    return value if isinstance(value, list) else []

@@ -26,7 +26,7 @@ from textual.widgets.option_list import Option
 
 from crmfiles.money import decimal
 from crmfiles.tui import ops
-from crmfiles.tui.data import listing
+from crmfiles.tui.rows import listing
 from crmfiles.tui.screens.dialogs import Dialog, content_hash, number, options
 
 

@@ -9,7 +9,8 @@ from rich.markup import escape
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
 
-from crmfiles.tui.data import ListRow, TuiSnapshot
+from crmfiles.tui.data import TuiSnapshot
+from crmfiles.tui.rows import ListRow
 
 if TYPE_CHECKING:
     from crmfiles.tui.app import CrmApp

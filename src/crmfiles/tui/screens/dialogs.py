@@ -26,7 +26,8 @@ from textual.widgets import (
 from textual.widgets.option_list import Option
 
 from crmfiles.tui import ops
-from crmfiles.tui.data import FILTERS, TuiSnapshot
+from crmfiles.tui.columns import FILTERS
+from crmfiles.tui.data import TuiSnapshot
 from crmfiles.tui.widgets.footer import CrmFooter
 
 if TYPE_CHECKING:

@@ -13,7 +13,8 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Button, Header, Input, Label, Select, Static
 
 from crmfiles.money import decimal
-from crmfiles.tui.data import TuiSnapshot, mapping
+from crmfiles.tui.data import TuiSnapshot
+from crmfiles.tui.rows import mapping
 from crmfiles.tui.screens.dialogs import number
 from crmfiles.tui.screens.form import FormScreen
 from crmfiles.tui.screens.lines import CompetitorsList, ItemList, LinesList, totals_widget

@@ -17,7 +17,9 @@ from textual.widgets import Header, OptionList, Static
 from textual.widgets.option_list import Option
 
 from crmfiles.money import Total, fmt
-from crmfiles.tui.data import ListRow, TuiSnapshot, sort_key
+from crmfiles.tui.columns import sort_key
+from crmfiles.tui.data import TuiSnapshot
+from crmfiles.tui.rows import ListRow
 from crmfiles.tui.screens.base import OpportunityActions
 from crmfiles.tui.widgets.footer import CrmFooter
 from crmfiles.tui.widgets.statusbar import StatusBar

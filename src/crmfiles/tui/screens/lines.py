@@ -19,7 +19,8 @@ from textual.widget import Widget
 from textual.widgets import Button, DataTable, Input, Select, Static
 
 from crmfiles.money import decimal, fmt, line_total, lines_total, margin_of, to_cent, weighted
-from crmfiles.tui.data import TuiSnapshot, listing
+from crmfiles.tui.data import TuiSnapshot
+from crmfiles.tui.rows import listing
 from crmfiles.tui.screens.dialogs import Dialog, number, options
 
 SALE_TYPES = ("sale", "rental", "service", "subscription")

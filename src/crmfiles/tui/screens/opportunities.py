@@ -14,17 +14,16 @@ from textual.timer import Timer
 from textual.widgets import Header, Input, Static
 
 from crmfiles.money import Total, fmt
-from crmfiles.tui.data import (
+from crmfiles.tui.columns import (
     FILTERS,
     LABELS,
     NUMERIC,
     PRIORITY,
-    Selection,
-    TuiSnapshot,
     view_columns,
     view_filters,
     view_sort,
 )
+from crmfiles.tui.data import Selection, TuiSnapshot
 from crmfiles.tui.rows import make_search_texts
 from crmfiles.tui.screens.base import OpportunityActions, deal_cell
 from crmfiles.tui.widgets.footer import CrmFooter

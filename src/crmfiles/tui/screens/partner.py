@@ -13,8 +13,10 @@ from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.widgets import Header, Static
 
-from crmfiles.tui.data import LABELS, NUMERIC, PRIORITY, TuiSnapshot, listing
+from crmfiles.tui.columns import LABELS, NUMERIC, PRIORITY
+from crmfiles.tui.data import TuiSnapshot
 from crmfiles.tui.directory import contacts_of, deals_of, money, partner_rows
+from crmfiles.tui.rows import listing
 from crmfiles.tui.screens.base import CrmScreen, deal_cell
 from crmfiles.tui.widgets.footer import CrmFooter
 from crmfiles.tui.widgets.statusbar import StatusBar

@@ -10,8 +10,9 @@ from typing import Any, ClassVar
 from textual import on
 from textual.binding import Binding, BindingType
 
-from crmfiles.tui.data import TuiSnapshot, listing
+from crmfiles.tui.data import TuiSnapshot
 from crmfiles.tui.directory import PartnerRow, money, partner_rows
+from crmfiles.tui.rows import listing
 from crmfiles.tui.screens.listing import SearchableList
 from crmfiles.tui.widgets.table import Column, RecordTable
 

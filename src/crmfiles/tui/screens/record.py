@@ -17,7 +17,8 @@ from textual.message import Message
 from textual.widgets import DataTable, Header, Static, Tab, Tabs
 
 from crmfiles.reports.timeline import interactions_about, tasks_about, timeline
-from crmfiles.tui.data import ListRow, TuiSnapshot
+from crmfiles.tui.data import TuiSnapshot
+from crmfiles.tui.rows import ListRow
 from crmfiles.tui.screens import record_tabs
 from crmfiles.tui.screens.document_actions import DOCUMENT_ACTIONS, DocumentActions
 from crmfiles.tui.widgets.footer import CrmFooter

@@ -12,7 +12,8 @@ from rich.table import Table
 from rich.text import Text
 
 from crmfiles.money import fmt, lines_total
-from crmfiles.tui.data import ListRow, TuiSnapshot, listing, mapping
+from crmfiles.tui.data import TuiSnapshot
+from crmfiles.tui.rows import ListRow, listing, mapping
 
 INSIGHT = ("problem", "pain", "reasons", "impacts", "capabilities")
 

@@ -13,7 +13,8 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.widgets import Header, Static
 
-from crmfiles.tui.data import TuiSnapshot, sort_key
+from crmfiles.tui.columns import sort_key
+from crmfiles.tui.data import TuiSnapshot
 from crmfiles.tui.screens.base import CrmScreen
 from crmfiles.tui.widgets.footer import CrmFooter
 from crmfiles.tui.widgets.statusbar import StatusBar
