@@ -148,11 +148,12 @@ def change_one(w: Workload) -> None:
 
 
 def clean(w: Workload) -> None:
-    """The work tree and the index as HEAD has them: the edit an earlier case left
-    put back and nothing staged (a "warm" read is of a tree nobody is editing; the
-    "1 file changed" rows measure the other case)."""
-    w.editor.restore()
-    git(w.root, "reset", "-q")
+    """The work tree and the index as HEAD has them (a "warm" read is of a tree
+    nobody is editing; the "1 file changed" rows measure the other case): what an
+    earlier case edited or staged is undone, and its edit forgotten (a case may have
+    committed it, so putting the file's old text back would be an edit of its own)."""
+    w.editor.last = None
+    git(w.root, "reset", "-q", "--hard")
 
 
 def stage_one(w: Workload) -> None:
