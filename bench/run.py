@@ -153,7 +153,9 @@ def clean(w: Workload) -> None:
     earlier case edited or staged is undone, and its edit forgotten (a case may have
     committed it, so putting the file's old text back would be an edit of its own)."""
     w.editor.last = None
-    git(w.root, "reset", "-q", "--hard")
+    same = subprocess.run(["git", "diff", "--quiet", "HEAD"], cwd=w.root, env=environment())
+    if same.returncode != 0:  # (a reset rewrites the index: git would look again at
+        git(w.root, "reset", "-q", "--hard")  # every folder for untracked files)
 
 
 def stage_one(w: Workload) -> None:
