@@ -294,3 +294,32 @@ def test_a_view_that_shows_the_contacts_keeps_them(example: Path) -> None:
     )
     snap = TuiSnapshot.load(example)
     assert snap.rows["brauerei-falkenstein-rental-2025"].facts["contacts"]
+
+
+def test_the_other_folders_reader_waits_its_turn_between_files(repo: Path) -> None:
+    """The TUI reads the other folders on a thread; before each file it waits while
+    the screen works on a key, and a turn not given back ends by itself."""
+    import threading
+
+    from crmfiles.tui.rows import Turns
+
+    write(repo, MORE)
+    paused: list[int] = []
+    rest = TuiSnapshot.rest(repo, lambda: paused.append(1))
+    files = sum(len(by_id) for by_id in rest.values())
+    assert "jane" in rest["contacts"] and len(paused) >= files > 0
+
+    turns = Turns()
+    turns.wait()  # free: no wait
+    turns.working(seconds=30)
+    waited = threading.Event()
+    reader = threading.Thread(target=lambda: (turns.wait(), waited.set()))
+    reader.start()
+    assert not waited.wait(0.2)  # the screen is working: the reader waits
+    turns.done()
+    assert waited.wait(5)
+    reader.join()
+    turns.working(seconds=0.05)  # never given back
+    start = time.monotonic()
+    turns.wait()
+    assert time.monotonic() - start < 5

@@ -27,6 +27,7 @@ from crmfiles.tui import ops
 from crmfiles.tui.commands import CrmCommands
 from crmfiles.tui.data import Today, TuiSnapshot
 from crmfiles.tui.gitstate import GitState, read_state, tree_fingerprint
+from crmfiles.tui.rows import Turns
 from crmfiles.tui.safety import escape_control_codes
 
 escape_control_codes()
@@ -224,6 +225,8 @@ class CrmApp(App[int]):
         self._email: str | None = None
         self._first_load = True
         self._record_screens: dict[str, RecordScreen] = {}
+        # a key worked on first: the other folders' reader waits meanwhile
+        self.turns = Turns()
 
     # --- loading ----------------------------------------------------------------------
 
@@ -262,7 +265,7 @@ class CrmApp(App[int]):
         self.post_message(GitRead(read_state(self.root)))
         self.post_message(Fingerprinted(tree_fingerprint(self.root, since_ns=started)))
         if partial:
-            self.post_message(RestRead(TuiSnapshot.rest(self.root)))
+            self.post_message(RestRead(TuiSnapshot.rest(self.root, self.turns.wait)))
         self.post_message(DaysLoaded(history_days(self.root, self.today())))
 
     @on(Identified)

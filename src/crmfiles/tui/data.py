@@ -123,10 +123,11 @@ class TuiSnapshot:
         return list(map(named.__getitem__, refs))
 
     @staticmethod
-    def rest(root: Path) -> dict[str, dict[str, Record]]:
-        """The folders ``load(first=True)`` left out, and the partners whole."""
+    def rest(root: Path, pause: Callable[[], object] | None = None) -> dict[str, dict[str, Record]]:
+        """The folders ``load(first=True)`` left out, and the partners whole
+        (``pause``: called before each file, see :class:`~crmfiles.tui.rows.Folders`)."""
         later = [f for f in RECORD_FOLDERS if f not in FIRST or f == "partners"]
-        repo = Repository(root, Folders(root, tuple(later)))
+        repo = Repository(root, Folders(root, tuple(later), pause))
         with collected_after():
             return {folder: {r.id: r for r in repo.records(folder)} for folder in later}
 

@@ -231,11 +231,14 @@ class OpportunitiesScreen(OpportunityActions):
     def _search_changed(self, event: Input.Changed) -> None:
         if self._timer is not None:
             self._timer.stop()
+        self.crm.turns.working()  # (a thread reading the other folders waits)
         self._timer = self.set_timer(SEARCH_DELAY, lambda: self._apply_search(event.value))
 
     def _apply_search(self, value: str) -> None:
+        self.crm.turns.working()  # until the list is drawn
         self.search = value
         self.refresh_list()
+        self.call_after_refresh(self.crm.turns.done)
 
     @on(Input.Submitted, "#search")
     def _search_done(self) -> None:
