@@ -14,6 +14,7 @@ import hashlib
 import marshal
 import mmap
 import os
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import cache
@@ -25,13 +26,14 @@ from crmfiles import __version__
 FORMAT = 2
 
 
-class Deferred:
+class Deferred(ABC):
     """A column worked out when first read (a table's column with a read's changes
     applied): a read that changes one row of 100,000 decodes the columns its reader
     asks for, not all of them."""
 
+    @abstractmethod
     def decode(self) -> list[Any]:
-        raise NotImplementedError
+        """The column's values."""
 
 
 # a column as kept: a list, still marshalled (bytes, or a view of the file's map), or
