@@ -22,20 +22,13 @@ from crmfiles.money import Total, fmt, rates_from
 from crmfiles.records import CATALOG_DIR, CATALOGS, CONFIG_FILE, RECORD_FOLDERS, classify, facts
 from crmfiles.records.store import Record, Repository
 from crmfiles.records.yamlio import ParseError, parse
-from crmfiles.reports.pipeline import Row, matches
+from crmfiles.reports.pipeline import Row
 from crmfiles.tui.columns import MONEY, PLAIN_SORT, listed_fields, sort_keys, view_fields
 from crmfiles.tui.rows import Folders, ListRow, make_search_texts, read_whole
+from crmfiles.tui.selection import Order, Picked, Selection, pack_rows
+from crmfiles.tui.totals import Lanes
 
 Today = Callable[[], dt.date]
-
-
-@dataclass
-class Selection:
-    """The rows a list shows and their totals in the base currency."""
-
-    rows: list[ListRow]
-    amount: Total
-    weighted: Total
 
 
 FIRST = (CONFIG_FILE, CATALOG_DIR, "opportunities", "partners", "views")
@@ -50,9 +43,9 @@ class TuiSnapshot:
     rows: dict[str, ListRow]
     days: dict[str, int] = field(default_factory=dict)
     partial: bool = False  # only the first screen's folders are read yet
-    _orders: dict[tuple[str, ...], list[ListRow]] = field(default_factory=dict, repr=False)
+    _orders: dict[tuple[str, ...], Order] = field(default_factory=dict, repr=False)
     _named: dict[str, dict[str, str]] = field(default_factory=dict, repr=False)
-    # the last search: the ordered rows it searched, its words, the rows found
+    # the last search: the order it searched, its words, the positions found
     _last_search: list[Any] = field(default_factory=list, repr=False)
 
     @classmethod
@@ -250,41 +243,54 @@ class TuiSnapshot:
         return self.value(lr, column)
 
     def ordered(self, sort: tuple[str, ...]) -> list[ListRow]:
+        """Every row in this order."""
+        return self.order(sort).rows
+
+    def order(self, sort: tuple[str, ...]) -> Order:
         """Every row in this order, computed once per order: a keystroke in the search
         box filters a sorted list instead of sorting again."""
         cached = self._orders.get(sort)
         if cached is None:
-            cached = list(self.rows.values())
+            rows = list(self.rows.values())
             for key in reversed(sort):
                 column = key.lstrip("+-")
                 if column in PLAIN_SORT:  # (the value is the field's: read it at once)
-                    values = [r.row.record.data.get(column) for r in cached]
+                    values = [r.row.record.data.get(column) for r in rows]
                 else:
-                    values = [self.sort_value(r, column) for r in cached]
+                    values = [self.sort_value(r, column) for r in rows]
                 keys, missing = sort_keys(values)
-                order = sorted(range(len(cached)), key=keys.__getitem__, reverse=key[:1] == "-")
+                order = sorted(range(len(rows)), key=keys.__getitem__, reverse=key[:1] == "-")
                 # an empty value sorts last either way, not first when descending
                 if True in missing:
                     order = [i for i in order if not missing[i]] + [i for i in order if missing[i]]
-                cached = list(map(cached.__getitem__, order))
-            self._orders[sort] = cached
+                rows = list(map(rows.__getitem__, order))
+            cached = self._orders[sort] = Order(rows, self._lanes, self.currency)
         return cached
 
-    def _searched(self, ordered: list[ListRow], words: list[str]) -> list[ListRow]:
-        """The rows whose search text holds every word; typing on narrows the last
-        search's rows instead of all of them (a row that holds a longer word holds
-        the shorter one it extends)."""
-        last = self._last_search
-        rows = ordered
-        if last and last[0] is ordered and all(any(o in n for n in words) for o in last[1]):
-            rows = last[2]
-        make_search_texts(rows)  # (those not made ahead of the search)
-        if len(words) == 1:
-            word = words[0]
-            found = [lr for lr in rows if word in lr._hay]  # type: ignore[operator]
-        else:
-            found = [lr for lr in rows if all(w in lr._hay for w in words)]  # type: ignore[operator]
-        self._last_search[:] = [ordered, words, found]
+    @cached_property
+    def _lanes(self) -> Lanes:
+        codes = {lr.row.currency for lr in self.rows.values()} | {self.currency}
+        return Lanes.of(tuple(sorted(codes)))
+
+    def prepare(self, rows: Sequence[ListRow]) -> None:
+        """Make these rows' search texts and packed amounts ahead of a search."""
+        make_search_texts(rows)
+        pack_rows(rows, self._lanes, self.currency)
+
+    def _searched(self, order: Order, words: list[str], among: list[int] | None) -> list[int]:
+        """The positions (of ``among``, default all) of the rows whose search text
+        holds every word; typing on narrows the last search's rows instead (a row
+        that holds a longer word holds the shorter one it extends)."""
+        last, base = self._last_search, among
+        if (
+            last
+            and last[0] is order
+            and last[1] is base
+            and all(any(o in n for n in words) for o in last[2])
+        ):
+            among = last[3]
+        found = order.search(words, among)
+        self._last_search[:] = [order, base, words, found]
         return found
 
     def select(
@@ -295,22 +301,17 @@ class TuiSnapshot:
     ) -> Selection:
         """The rows that pass the filters and the search, sorted, with totals."""
         words = fold(search).split()
-        chosen = self.ordered(tuple(sort) or ("name",))
-        if words:
-            chosen = self._searched(chosen, words)
+        order = self.order(tuple(sort) or ("name",))
         active = {k: v for k, v in filters.items() if v}
-        chosen = [lr for lr in chosen if matches(lr.row, active)] if active else list(chosen)
+        positions = order.filtered(active) if active else None
+        if words:
+            positions = self._searched(order, words, positions)
         amount, weighted = Total(self.currency, self.rates), Total(self.currency, self.rates)
-        sums, weights, zero = amount.by_currency, weighted.by_currency, Decimal(0)
-        base = self.currency
-        for lr in chosen:  # (Total.add, inlined: a keystroke refilters 100,000 rows)
-            row = lr.row
-            code = row.currency or base
-            if row.amount is not None:
-                sums[code] = sums.get(code, zero) + row.amount
-            if row.weighted is not None:
-                weights[code] = weights.get(code, zero) + row.weighted
-        return Selection(chosen, amount, weighted)
+        order.totals(positions, amount, weighted)
+        if positions is None:
+            return Selection(order.rows, order.ids, amount, weighted)
+        rows, ids = Picked(order.rows, positions), Picked(order.ids, positions)
+        return Selection(rows, ids, amount, weighted)
 
     # --- building rows --------------------------------------------------------------
 

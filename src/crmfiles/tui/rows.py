@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -33,6 +33,8 @@ class ListRow:
     table: FactTable | None = field(default=None, repr=False)
 
     _hay: str | None = field(default=None, repr=False)
+    # its amounts packed for summing (:mod:`crmfiles.tui.totals`), and in which lanes
+    _packed: tuple[Any, int] | None = field(default=None, repr=False)
 
     @property
     def hay(self) -> str:
@@ -69,7 +71,7 @@ class ListRow:
         return self.record.data
 
 
-def make_search_texts(rows: list[ListRow]) -> None:
+def make_search_texts(rows: Sequence[ListRow]) -> None:
     """Each row's search text: its name, id, partner (id and name) and tags, folded.
     A partner's part and a set of tags are folded once for all the rows that share
     them (100,000 deals have a few thousand partners and tag sets): the list's rows

@@ -3,6 +3,8 @@ search, filters, sort, and the totals of what is shown."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import partial
 from typing import Any, ClassVar
 
 from rich.text import Text
@@ -23,9 +25,9 @@ from crmfiles.tui.columns import (
     view_filters,
     view_sort,
 )
-from crmfiles.tui.data import Selection, TuiSnapshot
-from crmfiles.tui.rows import make_search_texts
+from crmfiles.tui.data import TuiSnapshot
 from crmfiles.tui.screens.base import OpportunityActions, deal_cell
+from crmfiles.tui.selection import Selection
 from crmfiles.tui.widgets.footer import CrmFooter
 from crmfiles.tui.widgets.statusbar import StatusBar
 from crmfiles.tui.widgets.table import Column, RecordTable
@@ -33,7 +35,7 @@ from crmfiles.tui.widgets.table import Column, RecordTable
 SEARCH_DELAY = 0.12  # seconds of quiet typing before the list filters
 # the search text of a big list is made ahead, this many rows at a time with this
 # pause between (a slice takes ~10 ms: a key typed meanwhile waits no longer)
-SEARCH_SLICE = 5000
+SEARCH_SLICE = 2500
 SEARCH_PAUSE = 0.005
 
 
@@ -137,10 +139,13 @@ class OpportunitiesScreen(OpportunityActions):
     def current_id(self) -> str | None:
         return self.table.cursor_key
 
+    def _sort(self) -> tuple[str, ...]:
+        return tuple(self.sort or view_sort(self.view) or ["name"])
+
     def show(self, snapshot: TuiSnapshot) -> None:
         state = self.crm.git_state
         view = self.view
-        sort = self.sort or view_sort(view) or ["name"]
+        sort = list(self._sort())
         memo = (
             id(snapshot.rows),
             id(snapshot.days),
@@ -160,7 +165,6 @@ class OpportunitiesScreen(OpportunityActions):
             table.focus()
         columns = view_columns(view)
         selection = snapshot.select(self.filters(), self.search, sort)
-        keys = [r.id for r in selection.rows]
         signature = (id(snapshot.catalogs), columns, len(snapshot.rows))
         if signature != self._columns_for:
             self._columns_for = signature
@@ -177,33 +181,40 @@ class OpportunitiesScreen(OpportunityActions):
                     for c in columns
                 ]
             )
-            table.measure([r.id for r in snapshot.ordered(tuple(sort))])
+            table.measure(snapshot.order(tuple(sort)).ids)
         first = sort[0]
         table.sort_column = first.lstrip("+-")
         table.sort_descending = first.startswith("-")
-        table.set_rows(keys)
+        table.set_rows(selection.keys)
         totals = totals_line(selection, len(snapshot.rows))
         self.query_one("#totals", Static).update(totals, layout=False)
         self._show_filters()
         self._prepare_search(snapshot)
 
     def _prepare_search(self, snapshot: TuiSnapshot) -> None:
-        """Each row's search text, made a slice at a time after the list is drawn and
-        between keys, so the first search filters at once (at 100,000 rows the text
-        takes half a second to make; a search before it is done makes the rest)."""
+        """Each row's search text and packed amounts (:meth:`TuiSnapshot.prepare`), made
+        a slice at a time after the list is drawn and between keys, then the lists the
+        shown order searches and sums, so the first search filters at once (at 100,000
+        rows this takes most of a second; a search before it is done makes the rest)."""
         if snapshot is self._search_ready:
             return
         self._search_ready = snapshot
         rows = list(snapshot.rows.values())
+        jobs: list[Callable[[], object]] = [
+            partial(snapshot.prepare, rows[start : start + SEARCH_SLICE])
+            for start in range(0, len(rows), SEARCH_SLICE)
+        ]
+        jobs.append(lambda: snapshot.order(self._sort()).hays)
+        jobs.append(lambda: snapshot.order(self._sort()).packed)
 
-        def step(start: int) -> None:
+        def step(job: int) -> None:
             if self._search_ready is not snapshot:
                 return  # a newer snapshot's rows are being prepared
-            make_search_texts(rows[start : start + SEARCH_SLICE])
-            if start + SEARCH_SLICE < len(rows):
-                self.set_timer(SEARCH_PAUSE, lambda: step(start + SEARCH_SLICE))
+            jobs[job]()
+            if job + 1 < len(jobs):
+                self.set_timer(SEARCH_PAUSE, lambda: step(job + 1))
 
-        if len(rows) > SEARCH_SLICE:  # (a small list's text is made by its first search)
+        if len(rows) > SEARCH_SLICE:  # (a small list's are made by its first search)
             # from the frame after the list's: the first screen is not kept waiting
             self.call_after_refresh(lambda: self.set_timer(SEARCH_PAUSE, lambda: step(0)))
 

@@ -2,8 +2,9 @@
 
 Textual's DataTable measures every new row on the event loop: about two seconds
 frozen for 10,000 rows, and again whenever a search widens the list.  Here a new
-list of rows is a new Python list of keys: filtering, sorting and switching views
-cost what computing the list costs, and a frame costs one strip per visible line.
+list of rows is a sequence of keys, kept as given (a view of the selected positions
+is read one visible row at a time): filtering, sorting and switching views cost what
+computing the list costs, and a frame costs one strip per visible line.
 Column widths are measured on a sample when the columns or the data change, never
 per keystroke.
 """
@@ -135,7 +136,7 @@ class RecordTable(ScrollView, can_focus=True):
         self._mark = mark or (lambda key: "")
         self._dim = dim or (lambda key: False)
         self.columns: list[Column] = []
-        self.keys: list[str] = []
+        self.keys: Sequence[str] = []
         self._widths: list[int] = []
         self.sort_column = ""
         self.sort_descending = False
@@ -191,8 +192,11 @@ class RecordTable(ScrollView, can_focus=True):
         """Show these rows; the cursor stays on ``keep`` (default: its current row's
         key) when that row is still there."""
         keep = keep if keep is not None else self.cursor_key
-        self.keys = list(keys)
-        index = {k: i for i, k in enumerate(self.keys)}.get(keep) if keep else None
+        self.keys = keys
+        try:
+            index: int | None = keys.index(keep) if keep else None
+        except ValueError:
+            index = None
         self._update_virtual_size()
         self.invalidate()
         self.cursor = index if index is not None else min(self.cursor, max(len(self.keys) - 1, 0))
