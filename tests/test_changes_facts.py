@@ -20,7 +20,7 @@ from crmfiles.records.facts import covers
 from crmfiles.records.sources import WorkTree
 from crmfiles.reports import delta
 from crmfiles.rules.base import Context
-from crmfiles.rules.transitions import IN_USE_CATALOGS
+from crmfiles.rules.permanence import IN_USE_CATALOGS
 
 EUR = "amount: 30000\ncurrency: EUR\n"
 USD = "amount: 1234.5\ncurrency: USD\n"

@@ -25,8 +25,8 @@ from crmfiles.records.catalogs import Catalogs, build_catalogs, parse_bytes
 from crmfiles.records.sources import TOP_LEVEL, Index, Revision, Source, WorkTree
 from crmfiles.revision_index import RevisionIndex, open_quotes
 from crmfiles.rules.base import Context
+from crmfiles.rules.step import Change, Step
 from crmfiles.rules.suite import step_findings
-from crmfiles.rules.transitions import Change, Step
 from crmfiles.runtime import Runtime
 from crmfiles.worktree_changes import WATCHED, index_changes, work_tree_changes
 

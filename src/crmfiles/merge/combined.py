@@ -24,8 +24,8 @@ from typing import Any
 
 from crmfiles import git
 from crmfiles.merge.values import conflicts, merge3, same
+from crmfiles.rules.step import Change, Step
 from crmfiles.rules.suite import change_findings
-from crmfiles.rules.transitions import Change, Step
 
 
 def _lawful(step: Step, change: Change) -> bool:

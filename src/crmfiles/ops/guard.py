@@ -31,8 +31,8 @@ from crmfiles.records import CATALOG_DIR
 from crmfiles.records.sources import Overlay, Revision, Source, WorkTree
 from crmfiles.records.yamlio import ParseError, parse
 from crmfiles.rules.base import Context
+from crmfiles.rules.step import Step
 from crmfiles.rules.suite import LINK_RULE_IDS, step_findings
-from crmfiles.rules.transitions import Step
 from crmfiles.runtime import Runtime
 
 

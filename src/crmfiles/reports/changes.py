@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from crmfiles.diagnostics import Diagnostic
 from crmfiles.money import amount_of, fmt
-from crmfiles.rules.transitions import Step
+from crmfiles.rules.step import Step
 
 if TYPE_CHECKING:
     from crmfiles.reports.delta import Delta

@@ -24,7 +24,7 @@ from crmfiles.money import amount_of, fmt, plain, rates_from, to_cent, weighted
 from crmfiles.records.facts_table import FactTable
 from crmfiles.reports.deals import Deals
 from crmfiles.rules.base import Context, IdIndex
-from crmfiles.rules.transitions import Step
+from crmfiles.rules.step import Step
 
 CLOSED = ("won", "lost")
 SYMBOLS = {"EUR": "€", "USD": "$", "GBP": "£", "JPY": "¥"}

@@ -28,7 +28,7 @@ from crmfiles.money import decimal, to_cent
 from crmfiles.records import LoadedFile
 from crmfiles.rules.base import Context, finding, record_id
 from crmfiles.rules.registry import Check
-from crmfiles.rules.transitions import Change, Step
+from crmfiles.rules.step import Change, Step
 
 #: each document folder: the field naming what it is made from, and that record's folder
 LINKS = {

@@ -22,10 +22,18 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 
 from crmfiles.diagnostics import Finding
-from crmfiles.rules import documents, files, names, opportunity, references, transitions
+from crmfiles.rules import (
+    documents,
+    files,
+    names,
+    opportunity,
+    permanence,
+    references,
+    transitions,
+)
 from crmfiles.rules.base import Context, GlobalRule, RecordRule
 from crmfiles.rules.registry import RULES, Check, Scope
-from crmfiles.rules.transitions import Change, Step
+from crmfiles.rules.step import Change, Step
 
 CHECKS: tuple[Check, ...] = (
     *files.CHECKS,
@@ -34,6 +42,7 @@ CHECKS: tuple[Check, ...] = (
     *opportunity.CHECKS,
     *documents.CHECKS,
     *transitions.CHECKS,
+    *permanence.CHECKS,
 )
 
 
