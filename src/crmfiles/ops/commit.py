@@ -2,11 +2,11 @@
 
 - prepare: take crm's own lock (:class:`crmfiles.ops.journal.CommitLock`), so crm
   commands in one work tree commit one after the other;
-- check: git's identity and state, the files clean, HEAD read again (when another
-  commit came meanwhile, the edits are moved onto it: :mod:`crmfiles.ops.rebase`),
-  and the rules;
+- check: git's identity and state, the files clean (:mod:`crmfiles.ops.preflight`),
+  HEAD read again (when another commit came meanwhile, the edits are moved onto it:
+  :mod:`crmfiles.ops.rebase`), and the rules;
 - write: the files, atomically, each announced in the journal first; its undo puts
-  back only files that still hold what this process wrote;
+  back only files that still hold what this process wrote (:mod:`crmfiles.ops.writes`);
 - publish: HEAD and the index together, under git's index lock
   (:func:`crmfiles.ops.publish.publish`) - the point of no return;
 - after: the journal and the lock go, and the after-commit hooks of the runtime (the
@@ -35,7 +35,6 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from crmfiles import git
 from crmfiles.background import later
@@ -45,6 +44,7 @@ from crmfiles.errors import CrmError
 from crmfiles.ops.guard import Verdict, guard
 from crmfiles.ops.interrupts import Interrupts, checkpoint
 from crmfiles.ops.journal import CommitLock, Journal
+from crmfiles.ops.preflight import preflight
 from crmfiles.ops.publish import (
     Ahead,
     Built,
@@ -57,7 +57,7 @@ from crmfiles.ops.publish import (
 from crmfiles.ops.rebase import rebase
 from crmfiles.ops.result import CommitFailed, OpResult
 from crmfiles.ops.workspace import Workspace
-from crmfiles.records.edit import write_atomic, write_bytes_atomic
+from crmfiles.ops.writes import committed_as_written, restore_files, write_files
 from crmfiles.runtime import Committed
 
 SHORT = 7
@@ -179,7 +179,7 @@ class _Steps:
             asked = git.ask(ws.root, ["rev-parse", "-q", "--verify", "HEAD^{commit}"])
             problem: CrmError | None = None
             try:
-                _preflight(ws, plan, commit=self.commit, branch=False)
+                preflight(ws, plan, commit=self.commit, branch=False)
             except CrmError as err:
                 problem = err
             answer = asked()[0]
@@ -189,7 +189,7 @@ class _Steps:
                     ahead.discard()
                     ahead = None
                 rebase(ws, plan.texts, plan.created, now, removed=plan.removed)
-                _preflight(ws, plan, commit=True, branch=False)
+                preflight(ws, plan, commit=True, branch=False)
             elif problem is not None:
                 raise problem
             verdict = guard(
@@ -206,7 +206,7 @@ class _Steps:
             journal = Journal.begin(
                 ws.git_dir, f"crm {plan.verb} {plan.record}", ws.head.commit, plan.subject
             )
-            previous = _write(ws.root, plan, journal)
+            previous = write_files(ws.root, plan, journal)
             try:
                 checkpoint("written")
                 if not self.commit:
@@ -218,13 +218,15 @@ class _Steps:
             except HeadMoved as moved:
                 # (a `git commit -a` meanwhile may have committed our files as we wrote
                 # them: those stay, and the check at the top sees the change made)
-                kept = _committed_as_written(ws.root, moved.head, plan.files)
-                _restore(ws.root, {p: c for p, c in previous.items() if p not in kept}, plan.files)
+                kept = committed_as_written(ws.root, moved.head, plan.files)
+                restore_files(
+                    ws.root, {p: c for p, c in previous.items() if p not in kept}, plan.files
+                )
                 journal.end()
                 continue  # moved onto the new HEAD at the top
             except BaseException:
                 self.signals.undoing()
-                _restore(ws.root, previous, plan.files)
+                restore_files(ws.root, previous, plan.files)
                 journal.end()
                 raise
             journal.end()
@@ -305,7 +307,7 @@ class _Steps:
 
 def _on_branch(ws: Workspace, plan: Plan) -> OpResult:
     """``--branch``: check, commit on a new branch from HEAD; nothing else changes."""
-    _preflight(ws, plan, commit=True, branch=True)
+    preflight(ws, plan, commit=True, branch=True)
     verdict = guard(
         ws.root,
         plan.files,
@@ -337,122 +339,3 @@ def _on_branch(ws: Workspace, plan: Plan) -> OpResult:
         created=sorted(plan.created),
         removed=sorted(plan.removed),
     )
-
-
-def _preflight(ws: Workspace, plan: Plan, *, commit: bool, branch: bool) -> None:
-    root = ws.root
-    for path in plan.created:
-        if (root / path).exists() and not branch:
-            raise CrmError(f"{path} already exists", hint="give another --id")
-    if plan.removed:  # (its content would be lost, committed or not)
-        dirty = ws.changed_since_head(plan.removed)
-        if dirty:
-            path, why = next(iter(sorted(dirty.items())))
-            raise CrmError(
-                f"{path} {why}, and `crm {plan.verb}` removes it",
-                hint="commit or stash them first",
-            )
-    if not commit:
-        return
-    problem = ws.identity.problem
-    if problem:
-        raise CrmError(
-            f"git cannot make a commit here: {problem}",
-            hint='set `git config user.name "Your Name"` and `git config user.email '
-            "you@example.com`, or pass --no-commit",
-        )
-    if branch:
-        if ws.head.commit is None:
-            raise CrmError(
-                "--branch starts a branch from HEAD, and this repository has no commit yet"
-            )
-        if ws.head.ref is None:
-            raise CrmError(
-                "HEAD is detached: --branch starts the new branch from the current branch",
-                hint="check out a branch first (`git switch main`)",
-            )
-    else:
-        busy = ws.repository_state.busy
-        if busy:
-            raise CrmError(
-                f"git is in the middle of {busy}; a commit now would get mixed into it",
-                hint="finish or abort it first, or pass --no-commit (or --branch)",
-            )
-    edited = [p for p in plan.files if p not in plan.created]
-    dirty = ws.changed_since_head(edited)
-    if dirty:
-        path, why = next(iter(sorted(dirty.items())))
-        raise CrmError(
-            f"{path} {why}; committing would sweep them into the `crm {plan.verb}` commit",
-            hint="commit or stash them first, or pass --no-commit to leave this change "
-            "uncommitted beside them",
-        )
-
-
-def _write(root: Path, plan: Plan, journal: Journal) -> dict[str, bytes | None]:
-    """Write the new texts atomically and remove the removed files, announced in the
-    journal first; return what each path held before."""
-    files = plan.files
-    paths = sorted(files)
-    ours = {p: _encoded(files[p]) for p in paths}
-    before: dict[str, bytes | None] = {}
-    for path in paths:
-        full = root / path
-        before[path] = full.read_bytes() if full.exists() else None
-    journal.writing({p: (before[p], ours[p]) for p in paths})
-    previous: dict[str, bytes | None] = {}
-    try:
-        for path in paths:
-            previous[path] = before[path]
-            text = files[path]
-            if text is None:
-                (root / path).unlink(missing_ok=True)
-            else:
-                write_atomic(root / path, text)
-    except BaseException:
-        _restore(root, previous, files)
-        journal.end()
-        raise
-    return previous
-
-
-def _encoded(text: str | None) -> bytes | None:
-    return text.encode("utf-8") if text is not None else None
-
-
-def _committed_as_written(root: Path, head: str | None, files: dict[str, str | None]) -> set[str]:
-    """The paths whose version at ``head`` is the text written for them (for a
-    removed path: that ``head`` has no such file either)."""
-    if head is None:
-        return set()
-    blobs = {e.path: e.blob for e in git.ls_tree(head, root, sorted(files))}
-    contents = dict(git.cat_blobs(sorted(set(blobs.values())), root))
-    gone = {p for p, text in files.items() if text is None and p not in blobs}
-    same = {
-        p
-        for p, b in blobs.items()
-        if files[p] is not None and contents.get(b) == _encoded(files[p])
-    }
-    return gone | same
-
-
-def _restore(root: Path, previous: dict[str, bytes | None], files: dict[str, str | None]) -> None:
-    """Put back what ``previous`` says the paths held, where they still hold what this
-    process wrote, or are still gone where it removed them (another process may have
-    written one since: its file stays)."""
-    for path, content in previous.items():
-        full = root / path
-        try:
-            now = full.read_bytes()
-        except FileNotFoundError:
-            now = None
-        if now is not None and now != _encoded(files[path]):
-            continue
-        if content is None:
-            full.unlink(missing_ok=True)
-            folder = full.parent
-            while folder != root and folder.is_dir() and not any(folder.iterdir()):
-                folder.rmdir()
-                folder = folder.parent
-        elif now is not None or files[path] is None:
-            write_bytes_atomic(full, content)
