@@ -14,7 +14,8 @@ from conftest import commit_all, dedent, git, write
 
 from crmfiles.cli.main import main
 from crmfiles.records import RECORD_FOLDERS
-from crmfiles.schema import all_schemas, ref_specs
+from crmfiles.schema import all_schemas
+from crmfiles.schema_refs import ref_specs
 
 DUP = "partners/acme-dup.yaml"
 OLD = "opportunities/2026/01/old-deal.yaml"

@@ -8,7 +8,7 @@ from pathlib import Path
 from crmfiles.records import classify
 from crmfiles.records.yamlio import parse
 from crmfiles.rules.files import schema_name
-from crmfiles.schema import Ref, _follow, extract_refs, ref_specs
+from crmfiles.schema_refs import Ref, _follow, extract_refs, ref_specs
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "example-repo"
 

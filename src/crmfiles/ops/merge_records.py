@@ -9,7 +9,7 @@ KEEP gains DROP's top-level fields it lacks, the union of list fields both have
 ``Crm-Merged: DROP -> KEEP`` trailer, which lint lets through: the dropped id has no
 reference left and the record kept names it in ``merged_from``.
 
-The references are found through the schemas' ``x-ref`` (:func:`crmfiles.schema.
+The references are found through the schemas' ``x-ref`` (:func:`crmfiles.schema_refs.
 extract_refs`).  No catalog refers to partners or contacts (a test holds this), so
 only records are read: those whose text can name DROP (``git grep``).
 """
@@ -27,7 +27,7 @@ from crmfiles.ops.workspace import RecordFile, Workspace
 from crmfiles.ops.yamltext import set_values
 from crmfiles.records import RECORD_FOLDERS, classify
 from crmfiles.records.yamlio import ParseError, compose
-from crmfiles.schema import extract_refs
+from crmfiles.schema_refs import extract_refs
 
 if TYPE_CHECKING:
     import yaml

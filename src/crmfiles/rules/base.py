@@ -258,7 +258,7 @@ class Context:
         if f.refs is None:
             if f.data is not None:
                 from crmfiles.rules.files import schema_name
-                from crmfiles.schema import extract_refs
+                from crmfiles.schema_refs import extract_refs
 
                 f.refs = extract_refs(schema_name(f.place), f.data)
             else:
