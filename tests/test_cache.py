@@ -12,7 +12,7 @@ import pytest
 from conftest import commit_all, git, write
 
 from crmfiles import cachework
-from crmfiles.cache import CheckSnapshot, PathColumn
+from crmfiles.cachesnapshot import CheckSnapshot, PathColumn
 from crmfiles.check import check
 from crmfiles.records.sources import Index, Overlay, Revision, Source, WorkTree
 from crmfiles.rules.base import IdIndex, record_id

@@ -19,15 +19,8 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from crmfiles import git
-from crmfiles.cache import (
-    Cache,
-    CheckSnapshot,
-    Found,
-    PathColumn,
-    ids_digest,
-    plus,
-    writing,
-)
+from crmfiles.cache import Cache, ids_digest, writing
+from crmfiles.cachesnapshot import CheckSnapshot, Found, PathColumn, plus
 from crmfiles.diagnostics import Finding
 from crmfiles.records import (
     CATALOG_DIR,
@@ -469,7 +462,7 @@ def _patched(
 
 class _Spliced:
     """A NUL-separated column rebuilt from runs of the old one and new values, with
-    the offsets of its values moved along in C (see :func:`crmfiles.cache.plus`)."""
+    the offsets of its values moved along in C (see :func:`crmfiles.cachesnapshot.plus`)."""
 
     def __init__(self, text: str, starts: array.array[int]) -> None:
         self._old = text + "\0" if len(starts) > 1 else ""  # each value, then a NUL
