@@ -45,6 +45,8 @@ def _schemas_digest() -> str:
         for name in (
             "check.py",
             "cachework.py",
+            "cachelisting.py",
+            "checkhelper.py",
             "schema.py",
             "money.py",
             "config.py",
