@@ -48,6 +48,7 @@ def _schemas_digest() -> str:
             "cachelisting.py",
             "checkhelper.py",
             "schema.py",
+            "schema_refs.py",
             "money.py",
             "config.py",
             "controls.py",
