@@ -14,7 +14,9 @@ from conftest import commit_all, git, write
 from crmfiles import cachework
 from crmfiles.cache import CheckSnapshot, PathColumn
 from crmfiles.check import check
-from crmfiles.records.sources import Index, Overlay, Revision, Source, WorkTree
+from crmfiles.records.gitsources import Index, Revision
+from crmfiles.records.sources import Overlay, Source
+from crmfiles.records.worktree import WorkTree
 from crmfiles.rules.base import IdIndex, record_id
 
 OPPORTUNITY = """\

@@ -37,7 +37,8 @@ from crmfiles.records import (
     Place,
     classify,
 )
-from crmfiles.records.sources import TOP_LEVEL, RawFile, Source, WorkTree
+from crmfiles.records.sources import TOP_LEVEL, RawFile, Source
+from crmfiles.records.worktree import WorkTree
 from crmfiles.rulefacts import kept, rule_facts
 
 if TYPE_CHECKING:
