@@ -152,6 +152,9 @@ class Case:
     workload: str = "base"  # "base" (10,000 opportunities) or "large" (100,000)
     warmup: bool = False  # one untimed run first (with its setup): page cache, crm's cache
     repeat: int = 3  # best of
+    # a command that measures figures of its own (the TUI's, timed inside one process):
+    # the rows it reports, each with its budgets, instead of the command's own row
+    figures: Callable[[Workload, Row], list[tuple[Row, tuple[Budget, ...]]]] | None = None
 
 
 def run_case(case: Case, w: Workload, repeat: int | None = None, warmup: bool = True) -> Row:

@@ -19,12 +19,15 @@ that shows their effect (not through the test Pilot, whose waits add ~50 ms a ke
 
 Each figure is the median of several runs, next to the floor it cannot beat: reading
 the records (``TuiSnapshot.load``) for the first screen.  Budgets: 1.5 s / 100 ms / 200 ms.
+``bench/run.py --large`` runs this on its 100,000-opportunity workload (``--json``) and
+puts the figures in its table.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import statistics
 import subprocess
@@ -173,9 +176,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--opportunities", "-n", type=int, default=10_000)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--word", default="meta", help="what to type in the search box")
+    parser.add_argument("--json", type=Path, metavar="FILE", help="also save the figures")
     args = parser.parse_args(argv)
     os.environ["CRM_PROGRESS"] = "0"
-    sys.path.insert(0, str(HERE.parent / "src"))
+    try:  # crmfiles as installed, or as PYTHONPATH names it (bench/run.py --rev)
+        import crmfiles
+    except ImportError:
+        sys.path.insert(0, str(HERE.parent / "src"))
     root = args.repo or generated(args.opportunities)
     import crmfiles.tui.app  # noqa: F401 - imports are not what the budgets measure
 
@@ -193,6 +200,17 @@ def main(argv: list[str] | None = None) -> int:
         limit = f"{budget:.1f} s" if budget >= 1 else f"{budget * 1000:.0f} ms"
         print(f"  {name:<14} {unit}   budget {limit:<7} {'ok' if ok else 'OVER'}")
     print(f"  (search '{args.word}': {int(runs[0]['matches']):,} rows after the last key)")
+    if args.json:
+        figures = {name: statistics.median(r[name] for r in runs) for name in BUDGETS}
+        samples = {name: [round(r[name], 4) for r in runs] for name in BUDGETS}
+        saved = {
+            "rows": int(runs[0]["rows"]),
+            "matches": int(runs[0]["matches"]),
+            "floor": statistics.median(floors),
+            "figures": figures,
+            "samples": samples,
+        }
+        args.json.write_text(json.dumps(saved, indent=2) + "\n", encoding="utf-8")
     return 1 if failed else 0
 
 

@@ -85,6 +85,9 @@ def test_run_smoke_prints_the_table(tmp_path: Path) -> None:
         assert column in header
     for operation in ("F-read", "F-libyaml", "check-jsonschema", "validate, cold", "lint --staged"):
         assert operation in proc.stdout
+    # the TUI's figures, each a row of its own with its budget (bench/tui_bench.py)
+    for figure in ("first screen", "keystroke", "first search", "refilter", "open record"):
+        assert f"TUI {figure} " in proc.stdout
     assert "PASS" in proc.stdout or "FAIL" in proc.stdout
     rows = json.loads(report.read_text())["rows"]
     assert rows and all(row["status"] == 0 for row in rows)

@@ -11,11 +11,11 @@ from pathlib import Path
 import pytest
 from conftest import commit_all, git, write
 
-from crmfiles import cachework
-from crmfiles.cache import CheckSnapshot, PathColumn
+from crmfiles import cachework, checkhelper
+from crmfiles.cachesnapshot import CheckSnapshot, PathColumn
 from crmfiles.check import check
 from crmfiles.records.gitsources import Index, Revision
-from crmfiles.records.sources import Overlay, Source
+from crmfiles.records.sources import TOP_LEVEL, Overlay, Source
 from crmfiles.records.worktree import WorkTree
 from crmfiles.rules.base import IdIndex, record_id
 
@@ -257,7 +257,7 @@ def test_a_misspelled_catalog_is_reported_not_ignored(repo: Path) -> None:
 def test_the_forked_helper_finds_what_one_process_finds(
     repo: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(cachework.Helper, "MIN_FILES", 1)
+    monkeypatch.setattr(checkhelper.Helper, "MIN_FILES", 1)
     for n in range(20):
         write(
             repo,
@@ -447,7 +447,7 @@ def test_the_untracked_files_are_asked_for_only_when_something_changed(repo: Pat
         return sorted(paths)
 
     def recorded() -> list[str] | None:
-        return untracked.known(repo, gitdir, list(cachework.TOP_LEVEL))
+        return untracked.known(repo, gitdir, list(TOP_LEVEL))
 
     write(repo, {"partners/loose.yaml": "id: loose\nname: Loose\nroles: [customer]\n"})
     age()

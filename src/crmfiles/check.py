@@ -18,15 +18,9 @@ from crmfiles.cache import (
     blob_id,
     fingerprint,
 )
-from crmfiles.cachework import (
-    Helper,
-    ids_removed,
-    listing,
-    place_of,
-    roles_changed,
-    save,
-    worth_saving,
-)
+from crmfiles.cachelisting import ids_removed, listing, place_of, roles_changed
+from crmfiles.cachework import save, worth_saving
+from crmfiles.checkhelper import Helper
 from crmfiles.config import Config, parse_config
 from crmfiles.diagnostics import Diagnostic, Finding, Severity
 from crmfiles.records import (

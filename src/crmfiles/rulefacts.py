@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 from crmfiles.records import FACT_KEYS, name_key
 
 if TYPE_CHECKING:
-    from crmfiles.cache import CheckSnapshot
+    from crmfiles.cachesnapshot import CheckSnapshot
 
 # the record a document links to: a quote's opportunity, an order's quote, an invoice's order
 LINK_FIELDS = {"quotes": "opportunity", "orders": "quote", "invoices": "order"}

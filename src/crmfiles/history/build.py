@@ -111,7 +111,8 @@ def _appended(
     brought up to date after the answer, from the command line.  None when this
     cannot be done (then the whole cache is extended)."""
     from crmfiles.history.replay import NotAContinuation, _Replay
-    from crmfiles.history.scan import PRODUCTS, scan
+    from crmfiles.history.scan import scan
+    from crmfiles.history.scanparse import PRODUCTS
 
     parent = cached.head
     if parent is None:

@@ -14,7 +14,8 @@ from typing import Any
 from crmfiles import git
 from crmfiles.history.fields import read_fields
 from crmfiles.history.model import V_FIELDS, History, record_id
-from crmfiles.history.scan import PRODUCTS, LoggedCommit, Scan, scanning
+from crmfiles.history.scan import scanning
+from crmfiles.history.scanparse import PRODUCTS, LoggedCommit, Scan
 from crmfiles.history.store import no_gc
 from crmfiles.money import lines_total
 from crmfiles.progress import progress

@@ -7,7 +7,7 @@ Reading and parsing is CPU work and a machine has more than one core: with enoug
 files, a forked child (:class:`Forked`) reads and turns the second half of the folder
 while this process does the first, and pickles back what it made of it (a summary: an
 export's child writes its rows to a file of its own) through an unnamed temporary
-file - the same split as the checker's :class:`crmfiles.cachework.Helper`. Anything
+file - the same split as the checker's :class:`crmfiles.checkhelper.Helper`. Anything
 amiss with the child and this process does that half itself.
 """
 

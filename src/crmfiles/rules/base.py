@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from crmfiles.cache import PathColumn
+from crmfiles.cachesnapshot import PathColumn
 from crmfiles.config import Config
 from crmfiles.diagnostics import Finding
 from crmfiles.records import LoadedFile
@@ -40,7 +40,7 @@ class Context:
     # False: the record ids and partner roles are as in the cached run, so the
     # id-dependent rules need to look at the files parsed in this run only
     recheck_all: bool = True
-    snapshot: Any = None  # crmfiles.cache.CheckSnapshot of the files restored from the cache
+    snapshot: Any = None  # cachesnapshot.CheckSnapshot of the files restored from the cache
     restored: Any = field(default_factory=dict)  # path -> blob, of the files from the cache
     tree: str | None = None  # the git tree the revision was listed from
     # restored files whose id-dependent findings are checked again (an id they
