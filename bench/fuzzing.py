@@ -42,7 +42,8 @@ from crmfiles.check import check, locate_all
 from crmfiles.config import parse_config
 from crmfiles.errors import CrmError
 from crmfiles.records import classify
-from crmfiles.records.sources import RawFile, WorkTree
+from crmfiles.records.sources import RawFile
+from crmfiles.records.worktree import WorkTree
 from crmfiles.records.yamlio import ParseError, parse, parse_reference
 from crmfiles.rules.files import load_file
 from crmfiles.rules.registry import RULES

@@ -12,7 +12,7 @@ import pytest
 
 from crmfiles.check import check
 from crmfiles.diagnostics import Diagnostic
-from crmfiles.records.sources import WorkTree
+from crmfiles.records.worktree import WorkTree
 
 BASE_FILES: dict[str, str] = {
     "crm.yaml": """\

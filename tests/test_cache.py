@@ -14,7 +14,9 @@ from conftest import commit_all, git, write
 from crmfiles import cachework, checkhelper
 from crmfiles.cachesnapshot import CheckSnapshot, PathColumn
 from crmfiles.check import check
-from crmfiles.records.sources import TOP_LEVEL, Index, Overlay, Revision, Source, WorkTree
+from crmfiles.records.gitsources import Index, Revision
+from crmfiles.records.sources import TOP_LEVEL, Overlay, Source
+from crmfiles.records.worktree import WorkTree
 from crmfiles.rules.base import IdIndex, record_id
 
 OPPORTUNITY = """\

@@ -15,8 +15,10 @@ from crmfiles.ops.workspace import Workspace
 from crmfiles.people import read_people
 from crmfiles.records import OPTIONAL_CATALOGS
 from crmfiles.records.catalogs import Catalogs
-from crmfiles.records.sources import Index, Overlay, Revision, WorkTree
+from crmfiles.records.gitsources import Index, Revision
+from crmfiles.records.sources import Overlay
 from crmfiles.records.store import Repository
+from crmfiles.records.worktree import WorkTree
 
 # what every reader makes of the awkward catalogs below
 PRODUCTS = {

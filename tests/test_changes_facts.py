@@ -17,7 +17,7 @@ from crmfiles import lint
 from crmfiles.cli.main import main
 from crmfiles.records import catalogs, facts_cache
 from crmfiles.records.facts import covers
-from crmfiles.records.sources import WorkTree
+from crmfiles.records.worktree import WorkTree
 from crmfiles.reports import delta
 from crmfiles.rules.base import Context
 from crmfiles.rules.permanence import IN_USE_CATALOGS

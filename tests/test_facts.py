@@ -18,8 +18,10 @@ from crmfiles.records import facts as facts_module
 from crmfiles.records import facts_cache
 from crmfiles.records.facts import FIELDS, amount, facts_of, margin
 from crmfiles.records.facts_cache import FactsCache, read_facts, read_tables
-from crmfiles.records.sources import Index, Revision, Source, WorkTree
+from crmfiles.records.gitsources import Index, Revision
+from crmfiles.records.sources import Source
 from crmfiles.records.store import Repository
+from crmfiles.records.worktree import WorkTree
 from crmfiles.records.yamlio import parse
 from crmfiles.reports.pipeline import DEFAULT_COLUMNS, DERIVED, rows
 

@@ -27,8 +27,9 @@ from crmfiles.records import RECORD_FOLDERS, Record
 from crmfiles.records import facts_cache as facts_cache_module
 from crmfiles.records.facts_cache import read_tables
 from crmfiles.records.facts_file import FactsCache
-from crmfiles.records.sources import Index, Revision, WorkTree
+from crmfiles.records.gitsources import Index, Revision
 from crmfiles.records.store import Repository
+from crmfiles.records.worktree import WorkTree
 from crmfiles.reports.context import KINDS
 from crmfiles.reports.lists import item_listing
 from crmfiles.reports.record import dossier

@@ -11,7 +11,7 @@ from conftest import commit_all, git, write
 from crmfiles.errors import CrmError
 from crmfiles.ops.workspace import Workspace
 from crmfiles.records import RECORD_FOLDERS
-from crmfiles.records.sources import Revision
+from crmfiles.records.gitsources import Revision
 from crmfiles.records.store import Repository
 
 DEAL = "opportunities/2026/01/acme-forklifts.yaml"

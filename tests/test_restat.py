@@ -12,7 +12,7 @@ from pathlib import Path
 from conftest import commit_all, git, write
 
 from crmfiles.records.restat import LOOKED_AT, content_changed
-from crmfiles.records.sources import WorkTree
+from crmfiles.records.worktree import WorkTree
 
 OPP = "opportunities/2026/01/acme-forklifts.yaml"
 

@@ -11,7 +11,7 @@ from conftest import commit_all, write
 
 from crmfiles.cachework import save
 from crmfiles.check import load
-from crmfiles.records.sources import WorkTree
+from crmfiles.records.worktree import WorkTree
 from crmfiles.rulefacts import facts_of, kept, rule_facts
 
 

@@ -18,7 +18,7 @@ from crmfiles.lint import lint
 from crmfiles.ops.registry import OPERATIONS
 from crmfiles.ops.result import Refused
 from crmfiles.ops.setfields import parse_assignment
-from crmfiles.records.sources import WorkTree
+from crmfiles.records.worktree import WorkTree
 
 OPP = "opportunities/2026/01/acme-forklifts.yaml"
 CLOSED_WON = (

@@ -15,7 +15,9 @@ import pytest
 from conftest import commit_all, found, git, only, write
 
 from crmfiles.check import check
-from crmfiles.records.sources import Index, RawFile, Revision, WorkTree
+from crmfiles.records.gitsources import Index, Revision
+from crmfiles.records.sources import RawFile
+from crmfiles.records.worktree import WorkTree
 from crmfiles.rules.files import load_file
 
 

@@ -14,7 +14,7 @@ import pytest
 from conftest import found, only, write
 
 from crmfiles.check import check
-from crmfiles.records.sources import WorkTree
+from crmfiles.records.worktree import WorkTree
 
 OPP = "opportunities/2026/03/x.yaml"
 

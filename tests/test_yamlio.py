@@ -29,18 +29,9 @@ from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
 from crmfiles.records import RECORD_FOLDERS, classify
-from crmfiles.records.yamlio import (
-    ParseError,
-    Slot,
-    Span,
-    _needs_reference,
-    compose,
-    locate,
-    locate_top_level,
-    parse,
-    parse_reference,
-    top_level_slots,
-)
+from crmfiles.records.yamlio import ParseError, compose, parse, parse_reference
+from crmfiles.records.yamlroute import needs_reference
+from crmfiles.records.yamlspans import Slot, Span, locate, locate_top_level, top_level_slots
 from crmfiles.schema import fast_validator, reference_validator
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -690,7 +681,7 @@ PEOPLE = "".join(
 
 def test_many_short_flow_lists_stay_on_the_fast_path() -> None:
     """A team of 40 with an e-mail and a role list each: 80 flow lists, none nested."""
-    assert not _needs_reference(PEOPLE)
+    assert not needs_reference(PEOPLE)
     assert_agree(PEOPLE)
 
 
@@ -706,7 +697,7 @@ def test_many_short_flow_lists_stay_on_the_fast_path() -> None:
     ],
 )
 def test_flow_nesting_that_may_run_deep_takes_the_reference_path(text: str) -> None:
-    assert _needs_reference(text)
+    assert needs_reference(text)
     assert_agree(text)
 
 

@@ -9,7 +9,7 @@ asks as well).  Asking the same question of the same repository again is the usu
 case: a salesperson lists, opens a deal, lists again.
 
 An answer is kept only for a work tree that matches its index where records live
-(nothing edited, nothing untracked: :meth:`~crmfiles.records.sources.WorkTree.dirty`
+(nothing edited, nothing untracked: :meth:`~crmfiles.records.worktree.WorkTree.dirty`
 says), and only when the command warned of nothing; it is given again when the
 index's tree, HEAD (days in stage come from history), the question (the command's
 words, the terminal's width) and the day are the same, and crmfiles' code is.  A
@@ -31,7 +31,7 @@ from pathlib import Path
 
 from crmfiles import __version__, git, notices
 from crmfiles.background import later
-from crmfiles.records.sources import WorkTree
+from crmfiles.records.worktree import WorkTree
 
 Answer = tuple[str | None, str]  # (a table's header line or None, the rest)
 # an answer given again: its rest as the UTF-8 bytes to write (see write)

@@ -24,7 +24,8 @@ from crmfiles.records import (
     Place,
     classify,
 )
-from crmfiles.records.sources import TOP_LEVEL, Source, WorkTree
+from crmfiles.records.sources import TOP_LEVEL, Source
+from crmfiles.records.worktree import WorkTree
 
 
 def place_of(path: str) -> Place:

@@ -31,16 +31,8 @@ from crmfiles.records import (
 )
 from crmfiles.records.catalogs import build_catalogs
 from crmfiles.records.sources import RawFile, Source
-from crmfiles.records.yamlio import (
-    ParseError,
-    Slot,
-    Span,
-    compose,
-    locate,
-    locate_top_level,
-    parse,
-    top_level_slots,
-)
+from crmfiles.records.yamlio import ParseError, compose, parse
+from crmfiles.records.yamlspans import Slot, Span, locate, locate_top_level, top_level_slots
 from crmfiles.rulefacts import rule_facts
 from crmfiles.rules.base import Context
 from crmfiles.rules.files import load_file

@@ -359,7 +359,8 @@ def _check(root: Path, rows: Sequence[_Row], *, again: bool) -> list[str]:
     until nothing more is refused: leaving a row out can change what the others mean
     (a duplicate name is reported on one of the two)."""
     from crmfiles.check import check
-    from crmfiles.records.sources import Overlay, WorkTree
+    from crmfiles.records.sources import Overlay
+    from crmfiles.records.worktree import WorkTree
 
     pending = [r for r in rows if r.path is not None]
     warnings: list[str] = []

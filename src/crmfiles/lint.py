@@ -22,7 +22,9 @@ from crmfiles.check import Report, check, resolve
 from crmfiles.diagnostics import Diagnostic
 from crmfiles.records import CATALOG_DIR, classify
 from crmfiles.records.catalogs import Catalogs, build_catalogs, parse_bytes
-from crmfiles.records.sources import TOP_LEVEL, Index, Revision, Source, WorkTree
+from crmfiles.records.gitsources import Index, Revision
+from crmfiles.records.sources import TOP_LEVEL, Source
+from crmfiles.records.worktree import WorkTree
 from crmfiles.revision_index import RevisionIndex, open_quotes
 from crmfiles.rules.base import Context
 from crmfiles.rules.step import Change, Step

@@ -15,8 +15,8 @@ from crmfiles.records import classify
 from crmfiles.records.catalogs import parse_bytes
 from crmfiles.records.facts import FIELDS
 from crmfiles.records.facts_cache import read_tables
+from crmfiles.records.gitsources import Revision
 from crmfiles.records.lookup import Finder
-from crmfiles.records.sources import Revision
 from crmfiles.records.store import Repository
 
 

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from crmfiles import git
 from crmfiles.records import CATALOG_DIR, RECORD_FOLDERS, classify
-from crmfiles.records.sources import WorkTree
+from crmfiles.records.worktree import WorkTree
 from crmfiles.rules.base import Context
 
 WATCHED = [CATALOG_DIR, *RECORD_FOLDERS]

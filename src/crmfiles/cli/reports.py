@@ -353,7 +353,7 @@ def _run_site(args: argparse.Namespace) -> int:
 def _compare(root: Any, rev: str, this: Any, kind: str | None, window: Any) -> dict[str, Any]:
     """The forecast of ``rev`` (same kind, period and day), beside this one."""
     from crmfiles import git
-    from crmfiles.records.sources import Revision
+    from crmfiles.records.gitsources import Revision
     from crmfiles.records.store import Repository
     from crmfiles.reports.forecast import compare, forecast
 

@@ -11,7 +11,9 @@ from crmfiles.config import find_root, use_color
 from crmfiles.diagnostics import Diagnostic
 from crmfiles.diagnostics.formats import FORMATS, write_report
 from crmfiles.errors import CrmError
-from crmfiles.records.sources import Index, Revision, Source, WorkTree
+from crmfiles.records.gitsources import Index, Revision
+from crmfiles.records.sources import Source
+from crmfiles.records.worktree import WorkTree
 
 
 def _add_report_arguments(parser: argparse.ArgumentParser) -> None:

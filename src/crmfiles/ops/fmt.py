@@ -21,7 +21,7 @@ from crmfiles.errors import CrmError, GitFailed
 from crmfiles.ops.init import with_schema_comment
 from crmfiles.records import CONFIG_FILE, RECORD_FOLDERS, classify, iso_date
 from crmfiles.records.edit import write_atomic
-from crmfiles.records.sources import WorkTree
+from crmfiles.records.worktree import WorkTree
 
 LAYOUT_DATE_KEYS = ("opened", "created", "at", "date", "due")
 

@@ -28,7 +28,9 @@ from crmfiles.diagnostics import Diagnostic, Severity
 from crmfiles.lint import step_between
 from crmfiles.ops.result import Refused
 from crmfiles.records import CATALOG_DIR
-from crmfiles.records.sources import Overlay, Revision, Source, WorkTree
+from crmfiles.records.gitsources import Revision
+from crmfiles.records.sources import Overlay, Source
+from crmfiles.records.worktree import WorkTree
 from crmfiles.records.yamlio import ParseError, parse
 from crmfiles.rules.base import Context
 from crmfiles.rules.step import Step

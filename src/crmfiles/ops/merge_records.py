@@ -90,8 +90,8 @@ def _rewritten(
 ) -> tuple[dict[str, str], int]:
     """The new text of every record that refers to ``drop`` (of ``folder``), with
     each such reference renamed to ``keep``; and how many references there were."""
-    from crmfiles.records.sources import WorkTree
     from crmfiles.records.store import read_record
+    from crmfiles.records.worktree import WorkTree
 
     texts: dict[str, str] = {}
     count = 0

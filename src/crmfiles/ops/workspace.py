@@ -27,7 +27,8 @@ from crmfiles.records import RECORD_FOLDERS, is_valid_id
 from crmfiles.records.catalogs import Catalogs, read_catalogs
 from crmfiles.records.lookup import Finder, parse_record, read_text, the_one, wanted
 from crmfiles.records.opener import Unreadable, read_regular
-from crmfiles.records.sources import RawFile, WorkTree
+from crmfiles.records.sources import RawFile
+from crmfiles.records.worktree import WorkTree
 from crmfiles.runtime import Runtime
 
 MAX_ID = 80

@@ -17,7 +17,8 @@ from typing import TYPE_CHECKING, Any
 from crmfiles import lazy_module
 from crmfiles.ops.init import with_schema_comment
 from crmfiles.records.edit import DELETE, scalar, set_fields
-from crmfiles.records.yamlio import ParseError, compose, parse, top_level_slots
+from crmfiles.records.yamlio import ParseError, compose, parse
+from crmfiles.records.yamlspans import top_level_slots
 
 if TYPE_CHECKING:
     import yaml

@@ -24,7 +24,8 @@ from crmfiles.records import Record, classify
 from crmfiles.records.facts import FIELDS, UNREADABLE, facts_of
 from crmfiles.records.facts_file import Column, Deferred, FactsCache, Rows, Stored, decoded
 from crmfiles.records.facts_table import MISSING, FactTable
-from crmfiles.records.sources import RawFile, Revision, Source
+from crmfiles.records.gitsources import Revision
+from crmfiles.records.sources import RawFile, Source
 from crmfiles.records.yamlio import ParseError, parse
 
 # fewer files parsed for the tree than this: not worth rewriting the cache

@@ -48,7 +48,14 @@ def definition() -> str:
     digest = hashlib.sha1(usedforsecurity=False)
     digest.update(f"{FORMAT}:{__version__}".encode())
     here = Path(__file__).resolve().parent
-    for name in ("facts.py", "facts_cache.py", "facts_file.py", "facts_table.py", "yamlio.py"):
+    for name in (
+        "facts.py",
+        "facts_cache.py",
+        "facts_file.py",
+        "facts_table.py",
+        "yamlio.py",
+        "yamlroute.py",  # (split from yamlio.py: which path reads a text)
+    ):
         digest.update((here / name).read_bytes())
     return digest.hexdigest()
 

@@ -33,7 +33,8 @@ from crmfiles.records.lookup import (
     the_one,
     wanted,
 )
-from crmfiles.records.sources import RawFile, Source, WorkTree
+from crmfiles.records.sources import RawFile, Source
+from crmfiles.records.worktree import WorkTree
 
 T = TypeVar("T")
 

@@ -23,8 +23,9 @@ from typing import IO, Any, TypeVar
 from crmfiles import notices
 from crmfiles.records import classify
 from crmfiles.records.lookup import read_record
-from crmfiles.records.sources import RawFile, Source, WorkTree
+from crmfiles.records.sources import RawFile, Source
 from crmfiles.records.store import Record
+from crmfiles.records.worktree import WorkTree
 
 R = TypeVar("R")
 Run = Callable[[Iterable[Record], bool], R]

@@ -15,7 +15,7 @@ from typing import Any
 from crmfiles import git
 from crmfiles.errors import CrmError
 from crmfiles.money import Total, plain, rates_from
-from crmfiles.records.sources import Revision
+from crmfiles.records.gitsources import Revision
 from crmfiles.records.store import Repository
 
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")

@@ -92,7 +92,8 @@ def _config_finding(
     ctx: Context, pointer: tuple[str, ...], message: str, target: str, ref: str
 ) -> Finding:
     from crmfiles.records import CONFIG_FILE
-    from crmfiles.records.yamlio import compose, locate
+    from crmfiles.records.yamlio import compose
+    from crmfiles.records.yamlspans import locate
 
     line = column = 1
     end_line = end_column = None

@@ -14,8 +14,9 @@ from typing import Any
 from crmfiles.folding import fold
 from crmfiles.records import facts
 from crmfiles.records.facts_table import FactTable
-from crmfiles.records.sources import RawFile, Source, WorkTree
+from crmfiles.records.sources import RawFile, Source
 from crmfiles.records.store import Record
+from crmfiles.records.worktree import WorkTree
 from crmfiles.records.yamlio import ParseError, parse
 from crmfiles.reports.pipeline import Row, as_list
 
