@@ -31,7 +31,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "rules": ("validate", "list every rule"),
     "changes": ("forge", "what moved between two revisions (the pull-request summary)"),
     "codeowners": ("forge", "write CODEOWNERS: each opportunity to its responsible person"),
-    "new": ("ops", "create a record (fields as options, or --edit)"),
+    "new": ("new", "create a record (fields as options, or --edit)"),
     "move": ("ops", "move an opportunity to a stage, with its tasks, in one commit"),
     "close": ("ops", "close an opportunity as won or lost"),
     "reopen": ("ops", "reopen a closed opportunity (managers)"),
