@@ -20,7 +20,7 @@ from conftest import commit_all, git, write
 from test_list_table import crm
 
 from crmfiles import notices
-from crmfiles.cli import browse, show
+from crmfiles.cli import list_output, show
 from crmfiles.errors import CrmError
 from crmfiles.ops.codeowners import build
 from crmfiles.records import RECORD_FOLDERS, Record
@@ -102,8 +102,8 @@ def listed(repo: Repository, folder: str, filters: Any, sort: list[str], columns
     return (
         [result.column(c) for c in result.columns],
         result.left_out,
-        browse._table_text(folder, result, 140),
-        browse._json_text(folder, result),
+        list_output.table_text(folder, result, 140),
+        list_output.json_text(folder, result),
     )
 
 

@@ -23,7 +23,7 @@ pytest.importorskip("textual")
 from textual.pilot import Pilot
 from textual.widgets import Input, Select, Tabs
 
-from crmfiles.tui.app import CrmApp, OpFinished
+from crmfiles.tui.app import CrmApp
 from crmfiles.tui.screens.blame import BlameScreen
 from crmfiles.tui.screens.dialogs import Dialog
 from crmfiles.tui.screens.edit import EditScreen
@@ -31,6 +31,7 @@ from crmfiles.tui.screens.kanban import CardList, KanbanScreen
 from crmfiles.tui.screens.opportunities import OpportunitiesScreen
 from crmfiles.tui.screens.record import RecordScreen
 from crmfiles.tui.widgets.table import RecordTable
+from crmfiles.tui.workers import OpFinished
 
 TODAY = dt.date(2026, 11, 22)
 SEARCH_FOR = {  # a short word to find the record by (typing is slow under Pilot)

@@ -15,6 +15,7 @@ from conftest import commit_all, git, write
 
 from crmfiles.tui.data import TuiSnapshot
 from crmfiles.tui.gitstate import parse_status, read_state, tree_fingerprint
+from crmfiles.tui.snapshot_rows import patched
 
 MORE = {
     "opportunities/2026/02/acme-service.yaml": """\
@@ -70,9 +71,9 @@ def test_first_load_reads_the_rest_later_and_patches_reread_one_file(repo: Path)
     path = "opportunities/2026/02/acme-usd.yaml"
     text = (repo / path).read_text().replace("probability: 50", "probability: 70")
     (repo / path).write_text(text)
-    patched = full.patched([path])
-    assert patched.rows["acme-usd"].data["probability"] == 70
-    assert patched.rows["acme-forklifts"] is full.rows["acme-forklifts"]
+    reread = patched(full, [path])
+    assert reread.rows["acme-usd"].data["probability"] == 70
+    assert reread.rows["acme-forklifts"] is full.rows["acme-forklifts"]
     assert full.rows["acme-usd"].data["probability"] == 50  # snapshots never change
 
 

@@ -1,6 +1,6 @@
 """``crm quote new|activate|win|lose|revise``, ``crm order new|deliver|cancel`` and
 ``crm invoice new|paid|cancel``: parse, call the operations, say what happened (as
-:mod:`crmfiles.cli.ops` does for every write command)."""
+every write command does, through :mod:`crmfiles.cli.writes`)."""
 
 from __future__ import annotations
 
@@ -46,7 +46,7 @@ BY_OPPORTUNITY = {
 
 
 def _add(parser: argparse.ArgumentParser, command: str) -> None:
-    from crmfiles.cli.ops import add_common
+    from crmfiles.cli.writes import add_common
 
     sub = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
     for action, (metavar, help_text, _) in ACTIONS[command].items():
@@ -111,7 +111,7 @@ def _amount(value: str | None) -> Decimal | None:
 
 
 def _run(args: argparse.Namespace, command: str) -> int:
-    from crmfiles.cli.ops import commit_flags, perform
+    from crmfiles.cli.writes import commit_flags, perform
     from crmfiles.ops.registry import OPERATIONS
 
     operation = OPERATIONS[ACTIONS[command][args.action][2]]

@@ -16,7 +16,7 @@ import tempfile
 from pathlib import Path
 
 from crmfiles import git
-from crmfiles.cli.ops import (
+from crmfiles.cli.writes import (
     add_common,
     commit_flags,
     json_out,

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from crmfiles import git
-from crmfiles.cli.ops import show_failure, show_refusal, show_result
+from crmfiles.cli.writes import show_failure, show_refusal, show_result
 from crmfiles.config import find_root
 from crmfiles.diagnostics import Diagnostic
 from crmfiles.errors import CrmError

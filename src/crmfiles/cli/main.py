@@ -31,7 +31,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "rules": ("validate", "list every rule"),
     "changes": ("forge", "what moved between two revisions (the pull-request summary)"),
     "codeowners": ("forge", "write CODEOWNERS: each opportunity to its responsible person"),
-    "new": ("ops", "create a record (fields as options, or --edit)"),
+    "new": ("new", "create a record (fields as options, or --edit)"),
     "move": ("ops", "move an opportunity to a stage, with its tasks, in one commit"),
     "close": ("ops", "close an opportunity as won or lost"),
     "reopen": ("ops", "reopen a closed opportunity (managers)"),
@@ -50,7 +50,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "render": ("render", "print a quote, order, invoice or any record through a template"),
     "mail": ("render", "a record as an e-mail (.eml) with its PDF; --send delivers it"),
     "blame": ("blame", "who last changed each field of a record: when, which commit, from what"),
-    "history": ("reports", "stage and status changes from git: when, who, from, to, days"),
+    "history": ("history", "stage and status changes from git: when, who, from, to, days"),
     "report": (
         "reports",
         "funnel, forecast, dropoff, winloss, activity or invoicing report; html: a web page",

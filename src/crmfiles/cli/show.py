@@ -81,11 +81,11 @@ def _print(shown: Any) -> None:
     from rich.console import Console
     from rich.text import Text
 
-    from crmfiles.cli.browse import _terminal_width
+    from crmfiles.cli.list_output import terminal_width
     from crmfiles.config import use_color
 
     buffer = io.StringIO()
-    width = _terminal_width()
+    width = terminal_width()
     console = Console(
         file=buffer,
         width=width or 100,

@@ -22,7 +22,7 @@ def add_tasks_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def add_task_arguments(parser: argparse.ArgumentParser) -> None:
-    from crmfiles.cli.ops import add_common
+    from crmfiles.cli.writes import add_common
 
     sub = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
     start = sub.add_parser("start", help="record that work on the task began (now)")
@@ -36,7 +36,7 @@ def add_task_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run_task(args: argparse.Namespace) -> int:
-    from crmfiles.cli.ops import commit_flags, perform
+    from crmfiles.cli.writes import commit_flags, perform
     from crmfiles.ops.registry import OPERATIONS
 
     start, done = OPERATIONS["task_start"], OPERATIONS["task_done"]

@@ -2,14 +2,15 @@
 
 Textual-free, so the benchmark and the tests use it headless.  A :class:`TuiSnapshot` is
 immutable once built: a reload or an operation's result builds a new one (re-reading
-only the files that changed) and the screens swap it in.
+only the files that changed: :func:`crmfiles.tui.snapshot_rows.patched`, where its
+list rows are built too) and the screens swap it in.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import gc
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
@@ -21,11 +22,10 @@ from crmfiles.folding import fold
 from crmfiles.money import Total, fmt, rates_from
 from crmfiles.records import CATALOG_DIR, CATALOGS, CONFIG_FILE, RECORD_FOLDERS, classify, facts
 from crmfiles.records.store import Record, Repository
-from crmfiles.records.yamlio import ParseError, parse
-from crmfiles.reports.pipeline import Row
-from crmfiles.tui.columns import MONEY, PLAIN_SORT, listed_fields, sort_keys, view_fields
+from crmfiles.tui.columns import MONEY, PLAIN_SORT, sort_keys, view_fields
 from crmfiles.tui.rows import Folders, ListRow, make_search_texts, read_whole
 from crmfiles.tui.selection import Order, Picked, Selection, pack_rows
+from crmfiles.tui.snapshot_rows import row_of, rows_of_facts
 from crmfiles.tui.totals import Lanes
 
 Today = Callable[[], dt.date]
@@ -78,42 +78,11 @@ class TuiSnapshot:
             records[folder] = {r.id: r for r in read}
         snap = cls(root, repo, records, catalogs, {}, partial=first)
         if "opportunities" in as_facts:
-            snap.rows = snap._rows_of_facts()
+            snap.rows = rows_of_facts(snap)
             records["opportunities"] = {rid: lr.row.record for rid, lr in snap.rows.items()}
         else:
-            snap.rows = {rid: snap._row(rec) for rid, rec in records["opportunities"].items()}
+            snap.rows = {rid: row_of(snap, rec) for rid, rec in records["opportunities"].items()}
         return snap
-
-    def _rows_of_facts(self) -> dict[str, ListRow]:
-        """The list's rows of the opportunities' facts, worked out column by column
-        (as :meth:`_row` works out one)."""
-        from crmfiles.reports.deals import Deals
-
-        deals = Deals(self.repo)
-        table = deals.table
-        names = [
-            {"partner_name": p, "stage_name": s, "responsible_name": r}
-            for p, s, r in zip(
-                self._named_column("partners", table.column("partner")),
-                self._named_column("stages", table.column("stage")),
-                self._named_column("people", table.column("responsible")),
-                strict=True,
-            )
-        ]
-        records = table.records_with(listed_fields(self.records["views"].values()))
-        rows = map(Row, records, deals.amount, deals.weighted, deals.currency, names)
-        root = self.root
-        return {r.id: ListRow(r.id, row, root, table) for r, row in zip(records, rows, strict=True)}
-
-    def _named_column(self, folder: str, refs: list[Any]) -> list[str]:
-        """:meth:`_name` of each reference, worked out once per distinct reference
-        (100,000 deals name a few thousand partners)."""
-        try:
-            distinct = set(refs)
-        except TypeError:  # a reference that is a list or a mapping
-            return [self._name(folder, ref) for ref in refs]
-        named = {ref: self._name(folder, ref) for ref in distinct}
-        return list(map(named.__getitem__, refs))
 
     @staticmethod
     def rest(root: Path, pause: Callable[[], object] | None = None) -> dict[str, dict[str, Record]]:
@@ -313,7 +282,7 @@ class TuiSnapshot:
         rows, ids = Picked(order.rows, positions), Picked(order.ids, positions)
         return Selection(rows, ids, amount, weighted)
 
-    # --- building rows --------------------------------------------------------------
+    # --- the names rows show (built in crmfiles.tui.snapshot_rows) --------------------
 
     def _names(self, folder: str) -> dict[str, str]:
         """:meth:`name` of every entry of a catalog or folder, made once (a list of
@@ -329,74 +298,12 @@ class TuiSnapshot:
             }
         return made
 
-    def _name(self, folder: str, ref: Any) -> str:
+    def row_name(self, folder: str, ref: Any) -> str:
+        """The name a list row shows for a reference (of :meth:`_names`)."""
         if ref is None or ref == "":
             return ""
         key = str(ref)
         return self._names(folder).get(key, key)
-
-    def _row(self, record: Record) -> ListRow:
-        data = record.data
-        products = self.catalogs["products"]
-        amount = facts.amount(data, products)
-        names = {
-            "partner_name": self._name("partners", data.get("partner")),
-            "stage_name": self._name("stages", data.get("stage")),
-            "responsible_name": self._name("people", data.get("responsible")),
-        }
-        row = Row(
-            record,
-            amount,
-            facts.weighted_of(data, amount),
-            str(data.get("currency") or self.currency),
-            names,
-        )
-        return ListRow(record.id, row, None if record.whole else self.root)
-
-    def patched(self, paths: Iterable[str]) -> TuiSnapshot:
-        """A new snapshot with these files re-read from the work tree; a changed
-        catalog or crm.yaml changes everything derived from it, so reload then."""
-        records = {folder: dict(by_id) for folder, by_id in self.records.items()}
-        changed_opportunities: set[str] = set()
-        for path in paths:
-            place = classify(path)
-            if place is None or place.kind != "record" or path.startswith(CATALOG_DIR + "/"):
-                return TuiSnapshot.load(self.root)
-            folder = records[place.name]
-            old = folder.get(place.id)
-            full = self.root / path
-            if not full.is_file():
-                if old is not None and old.path == path:
-                    del folder[place.id]
-                    changed_opportunities.add(place.id)
-                continue
-            try:
-                text = full.read_text("utf-8").removeprefix("\ufeff")
-                data = parse(text)
-            except (OSError, UnicodeDecodeError, ParseError):
-                continue
-            if isinstance(data, dict):
-                folder[place.id] = Record(place.name, place.id, path, data, text)
-                if place.name == "opportunities":
-                    changed_opportunities.add(place.id)
-            if place.name == "partners":
-                return TuiSnapshot.load(self.root)  # a partner's name shows on many rows
-        # the reports read a Repository: a fresh one, loaded when a report asks
-        snap = replace(
-            self,
-            repo=Repository(self.root),
-            records=records,
-            rows=dict(self.rows),
-            _orders={},
-            _named={},
-        )
-        for rid in changed_opportunities:
-            record = records["opportunities"].get(rid)
-            if record is None:
-                snap.rows.pop(rid, None)
-            else:
-                snap.rows[rid] = snap._row(record)
-        return snap
 
 
 @contextmanager
