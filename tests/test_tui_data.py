@@ -324,3 +324,34 @@ def test_the_other_folders_reader_waits_its_turn_between_files(repo: Path) -> No
     start = time.monotonic()
     turns.wait()
     assert time.monotonic() - start < 5
+
+
+def test_a_view_that_shows_margins_lists_each_deals_margin(example: Path) -> None:
+    """As `crm list` works them out: the lines' margin amounts, and weighted."""
+    from crmfiles.money import fmt
+    from crmfiles.records import facts
+    from crmfiles.tui.snapshot_rows import row_of
+
+    write(
+        example,
+        {
+            "views/margins.yaml": """\
+                id: margins
+                name: Margins
+                type: opportunities
+                columns: [name, margin, weighted_margin]
+                sort: [-margin]
+                """
+        },
+    )
+    snap = TuiSnapshot.load(example)
+    shown = 0
+    for lr in snap.select({}, "", ["-margin"]).rows:
+        margin = facts.margin(lr.data, snap.catalogs["products"])  # of the whole record
+        weighted = facts.weighted_of(lr.data, margin, of_margin=True)
+        for column, value in (("margin", margin), ("weighted_margin", weighted)):
+            expected = fmt(value)
+            assert snap.cell(lr, column) == expected, (lr.id, column)
+            assert snap.cell(row_of(snap, lr.record), column) == expected  # a row re-read
+            shown += expected != ""
+    assert shown >= 6  # (the deals whose lines state a margin)

@@ -12,8 +12,9 @@ from crmfiles.records import facts
 from crmfiles.records.store import Record
 from crmfiles.reports.pipeline import DEFAULT_COLUMNS, as_list
 
-NUMERIC = frozenset({"amount", "weighted", "probability", "age", "days_in_stage"})
-MONEY = frozenset({"amount", "weighted"})
+MARGINS = frozenset({"margin", "weighted_margin"})
+NUMERIC = frozenset({"amount", "weighted", "probability", "age", "days_in_stage", *MARGINS})
+MONEY = frozenset({"amount", "weighted", *MARGINS})
 LABELS = {
     "id": "Id",
     "name": "Name",
@@ -78,6 +79,16 @@ def listed_fields(views: Iterable[Record]) -> set[str]:
     a saved view shows it."""
     kept = set(facts.FIELDS["opportunities"] or ())
     return (kept - NOT_LISTED) | (view_fields(views) & kept)
+
+
+def shows_margin(views: Iterable[Record]) -> bool:
+    """Whether a saved view shows or sorts by a margin (worked out from the lines)."""
+    for view in views:
+        shown = set(map(str, view_columns(view.data)))
+        shown.update(k.lstrip("+-") for k in view_sort(view.data))
+        if shown & MARGINS:
+            return True
+    return False
 
 
 def view_fields(views: Iterable[Record]) -> set[str]:

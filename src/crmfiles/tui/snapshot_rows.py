@@ -12,7 +12,7 @@ from crmfiles.records import CATALOG_DIR, classify, facts
 from crmfiles.records.store import Record, Repository
 from crmfiles.records.yamlio import ParseError, parse
 from crmfiles.reports.pipeline import Row
-from crmfiles.tui.columns import listed_fields
+from crmfiles.tui.columns import listed_fields, shows_margin
 from crmfiles.tui.rows import ListRow
 
 if TYPE_CHECKING:
@@ -35,10 +35,18 @@ def rows_of_facts(snap: TuiSnapshot) -> dict[str, ListRow]:
             strict=True,
         )
     ]
-    records = table.records_with(listed_fields(snap.records["views"].values()))
-    rows = map(Row, records, deals.amount, deals.weighted, deals.currency, names)
+    views = snap.records["views"].values()
+    records = table.records_with(listed_fields(views))
+    rows: Iterable[Row] = map(Row, records, deals.amount, deals.weighted, deals.currency, names)
+    if shows_margin(views):  # (worked out from the lines only when a view shows one)
+        rows = map(_with_margin, rows, deals.margin, deals.weighted_margin)
     root = snap.root
     return {r.id: ListRow(r.id, row, root, table) for r, row in zip(records, rows, strict=True)}
+
+
+def _with_margin(row: Row, margin: Any, weighted_margin: Any) -> Row:
+    row.margin, row.weighted_margin = margin, weighted_margin
+    return row
 
 
 def _named_column(snap: TuiSnapshot, folder: str, refs: list[Any]) -> list[str]:
@@ -61,12 +69,15 @@ def row_of(snap: TuiSnapshot, record: Record) -> ListRow:
         "stage_name": snap.row_name("stages", data.get("stage")),
         "responsible_name": snap.row_name("people", data.get("responsible")),
     }
+    margin = facts.margin(data, products)
     row = Row(
         record,
         amount,
         facts.weighted_of(data, amount),
         str(data.get("currency") or snap.currency),
         names,
+        margin=margin,
+        weighted_margin=facts.weighted_of(data, margin, of_margin=True),
     )
     return ListRow(record.id, row, None if record.whole else snap.root)
 
