@@ -285,8 +285,9 @@ def no_tui_figures(w: Workload) -> None:
 
 
 def tui_figures(w: Workload, whole: Row) -> list[tuple[Row, tuple[Budget, ...]]]:
-    """A row per TUI figure; the peak is the whole headless session's.  None when the
-    TUI did not get as far as saving them (the whole run's row then says why)."""
+    """A row per TUI figure, with the peak memory of a session (each run is a process
+    of its own); none when the TUI did not get as far as saving them (the whole run's
+    row then says why)."""
     path = w.root / TUI_FIGURES
     if not path.exists():
         return []
@@ -298,7 +299,7 @@ def tui_figures(w: Workload, whole: Row) -> list[tuple[Row, tuple[Budget, ...]]]
             name=f"TUI {name}",
             seconds=saved["figures"][name],
             cpu=whole.cpu,
-            peak_mib=whole.peak_mib,
+            peak_mib=saved["peak_mib"],
             status=0,
             samples=saved["samples"][name],
         )

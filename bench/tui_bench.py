@@ -17,8 +17,9 @@
 Keys are delivered as the terminal driver delivers them and timed until the frame
 that shows their effect (not through the test Pilot, whose waits add ~50 ms a key).
 
-Each figure is the median of several runs, next to the floor it cannot beat: reading
-the records (``TuiSnapshot.load``) for the first screen.  Budgets: 1.5 s / 100 ms / 200 ms.
+Each figure is the median of several runs, each run a process of its own (as a person
+starts the TUI; its peak memory is reported too), next to the floor it cannot beat:
+reading the records (``TuiSnapshot.load``) for the first screen.  Budgets: 1.5 s / 100 ms / 200 ms.
 ``bench/run.py --large`` runs this on its 100,000-opportunity workload (``--json``) and
 puts the figures in its table.
 """
@@ -170,6 +171,19 @@ def floor(root: Path) -> float:
     return time.perf_counter() - t
 
 
+def in_a_process(root: Path, word: str) -> tuple[dict[str, float], float]:
+    """One run in a process of its own, as a person starts the TUI: its figures and
+    its peak resident set (MiB, ``ru_maxrss`` from ``os.wait4``)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "run.json"
+        argv = [sys.executable, __file__, "--repo", str(root), "--word", word]
+        child = subprocess.Popen([*argv, "--one-run", str(out)])  # (this environment)
+        _, status, usage = os.wait4(child.pid, 0)
+        if os.waitstatus_to_exitcode(status) or not out.exists():
+            raise SystemExit(f"tui_bench: a run failed (exit {os.waitstatus_to_exitcode(status)})")
+        return json.loads(out.read_text()), usage.ru_maxrss / 1024
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--repo", type=Path, help="an existing CRM repository")
@@ -177,6 +191,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--word", default="meta", help="what to type in the search box")
     parser.add_argument("--json", type=Path, metavar="FILE", help="also save the figures")
+    parser.add_argument("--one-run", type=Path, help=argparse.SUPPRESS)  # (a child's)
     args = parser.parse_args(argv)
     os.environ["CRM_PROGRESS"] = "0"
     try:  # crmfiles as installed, or as PYTHONPATH names it (bench/run.py --rev)
@@ -186,11 +201,20 @@ def main(argv: list[str] | None = None) -> int:
     root = args.repo or generated(args.opportunities)
     import crmfiles.tui.app  # noqa: F401 - imports are not what the budgets measure
 
+    if args.one_run:
+        args.one_run.write_text(json.dumps(asyncio.run(one_run(root, args.word))))
+        return 0
+
     floor(root)  # warm the file cache, as a second start of the TUI would find it
     floors = [floor(root) for _ in range(args.runs)]
-    runs = [asyncio.run(one_run(root, args.word)) for _ in range(args.runs)]
+    runs, peaks = [], []
+    for _ in range(args.runs):
+        run, peak_mib = in_a_process(root, args.word)
+        runs.append(run)
+        peaks.append(peak_mib)
     print(f"TUI with {int(runs[0]['rows']):,} opportunities listed ({root})")
     print(f"  floor: reading the records (TuiSnapshot.load)  {statistics.median(floors):7.3f} s")
+    print(f"  peak memory of a session                    {max(peaks):7.0f} MiB")
     failed = False
     for name, budget in BUDGETS.items():
         value = statistics.median(r[name] for r in runs)
@@ -207,6 +231,7 @@ def main(argv: list[str] | None = None) -> int:
             "rows": int(runs[0]["rows"]),
             "matches": int(runs[0]["matches"]),
             "floor": statistics.median(floors),
+            "peak_mib": max(peaks),
             "figures": figures,
             "samples": samples,
         }
