@@ -75,6 +75,10 @@ def test_first_load_reads_the_rest_later_and_patches_reread_one_file(repo: Path)
     assert reread.rows["acme-usd"].data["probability"] == 70
     assert reread.rows["acme-forklifts"] is full.rows["acme-forklifts"]
     assert full.rows["acme-usd"].data["probability"] == 50  # snapshots never change
+    # the totals of every row: worked out from the facts' columns on a load, again
+    # from the rows after a patch (30,000 EUR + 1,000 USD at 0.9; weighted 3,000 + 450)
+    assert full.select({}, "", ["name"]).weighted.in_base == 3450
+    assert reread.select({}, "", ["name"]).weighted.in_base == 3000 + 630
 
 
 def test_git_state_counts_uncommitted_records_and_pending_crm_branches(repo: Path) -> None:

@@ -65,6 +65,11 @@ class FactTable:
             self._index = {rid: i for i, rid in enumerate(self.ids)}
         return self._index.get(record_id)
 
+    @property
+    def fields(self) -> list[str]:
+        """The fields of the facts, one column each."""
+        return list(self._columns)
+
     def values(self, name: str) -> list[Any]:
         """A field's values, :data:`MISSING` where a record lacks it."""
         column = self._columns.get(name)

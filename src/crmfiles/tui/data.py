@@ -21,12 +21,13 @@ from typing import Any
 from crmfiles.folding import fold
 from crmfiles.money import Total, fmt, rates_from
 from crmfiles.records import CATALOG_DIR, CATALOGS, CONFIG_FILE, RECORD_FOLDERS, classify, facts
+from crmfiles.records.facts_table import FactTable
 from crmfiles.records.store import Record, Repository
 from crmfiles.tui.columns import MONEY, PLAIN_SORT, sort_keys, view_fields
 from crmfiles.tui.rows import Folders, ListRow, make_search_texts, read_whole
 from crmfiles.tui.selection import Order, Picked, Selection, pack_rows
 from crmfiles.tui.snapshot_rows import row_of, rows_of_facts
-from crmfiles.tui.totals import Lanes
+from crmfiles.tui.totals import Lanes, add_rows
 
 Today = Callable[[], dt.date]
 
@@ -47,6 +48,12 @@ class TuiSnapshot:
     _named: dict[str, dict[str, str]] = field(default_factory=dict, repr=False)
     # the last search: the order it searched, its words, the positions found
     _last_search: list[Any] = field(default_factory=list, repr=False)
+    # the opportunities' facts the rows were made of (a load's; None: made of records)
+    facts_table: FactTable | None = field(default=None, repr=False)
+    # every row's amounts and weighted amounts per currency (:meth:`totals_of_all`)
+    _all_totals: tuple[dict[str, Decimal], dict[str, Decimal]] | None = field(
+        default=None, repr=False
+    )
 
     @classmethod
     def load(cls, root: Path, *, first: bool = False) -> TuiSnapshot:
@@ -246,6 +253,15 @@ class TuiSnapshot:
         make_search_texts(rows)
         pack_rows(rows, self._lanes, self.currency)
 
+    def totals_of_all(self) -> tuple[dict[str, Decimal], dict[str, Decimal]]:
+        """Every row's amounts and weighted amounts per currency, added once (a load
+        adds them from the facts' columns: :func:`~crmfiles.tui.snapshot_rows.rows_of_facts`)."""
+        if self._all_totals is None:
+            amount, weighted = Total(self.currency, {}), Total(self.currency, {})
+            add_rows((lr.row for lr in self.rows.values()), amount, weighted)
+            self._all_totals = amount.by_currency, weighted.by_currency
+        return self._all_totals
+
     def _searched(self, order: Order, words: list[str], among: list[int] | None) -> list[int]:
         """The positions (of ``among``, default all) of the rows whose search text
         holds every word; typing on narrows the last search's rows instead (a row
@@ -276,9 +292,11 @@ class TuiSnapshot:
         if words:
             positions = self._searched(order, words, positions)
         amount, weighted = Total(self.currency, self.rates), Total(self.currency, self.rates)
-        order.totals(positions, amount, weighted)
         if positions is None:
+            for into, sums in zip((amount, weighted), self.totals_of_all(), strict=True):
+                into.by_currency.update(sums)
             return Selection(order.rows, order.ids, amount, weighted)
+        order.totals(positions, amount, weighted)
         rows, ids = Picked(order.rows, positions), Picked(order.ids, positions)
         return Selection(rows, ids, amount, weighted)
 

@@ -15,7 +15,6 @@ from __future__ import annotations
 from bisect import bisect_left
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from decimal import Decimal
 from itertools import compress, repeat
 from operator import attrgetter, contains
 from typing import Any, Generic, TypeVar, overload
@@ -87,7 +86,6 @@ class Order:
     _hays: list[str] | None = field(default=None, repr=False)
     _packed: list[int] | None = field(default=None, repr=False)
     _unpackable: bool = False
-    _everything: tuple[dict[str, Decimal], dict[str, Decimal]] | None = None
     _filtered: dict[tuple[Any, ...], list[int]] = field(default_factory=dict, repr=False)
 
     @property
@@ -138,19 +136,9 @@ class Order:
                 found = list(compress(found, map(contains, texts, repeat(word))))
         return list(found) if found is not None else list(range(len(hays)))
 
-    def totals(self, positions: Sequence[int] | None, amount: Total, weighted: Total) -> None:
-        """The amounts of the rows at these positions (default all) added to the
-        totals: packed (:mod:`crmfiles.tui.totals`) when many rows are selected,
-        every row's worked out once."""
-        if positions is None:
-            if self._everything is None:
-                every = Total(amount.base, amount.rates), Total(weighted.base, weighted.rates)
-                add_rows((lr.row for lr in self.rows), *every)
-                self._everything = every[0].by_currency, every[1].by_currency
-            for into, sums in zip((amount, weighted), self._everything, strict=True):
-                for code, value in sums.items():
-                    into.by_currency[code] = into.by_currency.get(code, Decimal(0)) + value
-            return
+    def totals(self, positions: Sequence[int], amount: Total, weighted: Total) -> None:
+        """The amounts of the rows at these positions added to the totals: packed
+        (:mod:`crmfiles.tui.totals`) when many rows are selected."""
         packed = self.packed if len(positions) > PLAIN else None
         if packed is None:
             add_rows((lr.row for lr in map(self.rows.__getitem__, positions)), amount, weighted)

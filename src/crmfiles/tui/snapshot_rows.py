@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
+from crmfiles.money import Total
 from crmfiles.records import CATALOG_DIR, classify, facts
 from crmfiles.records.store import Record, Repository
 from crmfiles.records.yamlio import ParseError, parse
@@ -22,7 +23,7 @@ if TYPE_CHECKING:
 def rows_of_facts(snap: TuiSnapshot) -> dict[str, ListRow]:
     """The list's rows of the opportunities' facts, worked out column by column
     (as :func:`row_of` works out one)."""
-    from crmfiles.reports.deals import Deals
+    from crmfiles.reports.deals import Deals, add_amounts
 
     deals = Deals(snap.repo)
     table = deals.table
@@ -41,7 +42,15 @@ def rows_of_facts(snap: TuiSnapshot) -> dict[str, ListRow]:
     if shows_margin(views):  # (worked out from the lines only when a view shows one)
         rows = map(_with_margin, rows, deals.margin, deals.weighted_margin)
     root = snap.root
-    return {r.id: ListRow(r.id, row, root, table) for r, row in zip(records, rows, strict=True)}
+    made = {r.id: ListRow(r.id, row, root, table) for r, row in zip(records, rows, strict=True)}
+    # every row's totals, from the columns (the list's first screen shows them)
+    amount, weighted = Total(snap.currency, {}), Total(snap.currency, {})
+    everyone = range(len(records))
+    add_amounts(amount, deals.amount, deals.currency, everyone)
+    add_amounts(weighted, deals.weighted, deals.currency, everyone)
+    snap._all_totals = amount.by_currency, weighted.by_currency
+    snap.facts_table = table
+    return made
 
 
 def _with_margin(row: Row, margin: Any, weighted_margin: Any) -> Row:
@@ -118,6 +127,7 @@ def patched(snap: TuiSnapshot, paths: Iterable[str]) -> TuiSnapshot:
         rows=dict(snap.rows),
         _orders={},
         _named={},
+        _all_totals=None,
     )
     for rid in changed_opportunities:
         record = records["opportunities"].get(rid)

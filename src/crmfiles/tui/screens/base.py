@@ -99,9 +99,10 @@ class OpportunityActions(CrmScreen):
             row = self.current()
             if row is None:
                 return None
-            closed = bool(row.data.get("closed"))
+            # (the row's facts: no file is read for the footer of a cursor move)
+            closed = bool(row.facts.get("closed"))
             if action == "reopen":
-                return closed or row.data.get("status") != "in_progress"
+                return closed or row.facts.get("status") != "in_progress"
             if action in ("edit", "move", "close"):
                 return not closed
         return True
@@ -111,7 +112,7 @@ class OpportunityActions(CrmScreen):
         actions than the one before (rebuilding the footer on every cursor move costs
         a frame)."""
         row = self.current()
-        state = None if row is None else (bool(row.data.get("closed")), row.data.get("status"))
+        state = None if row is None else (bool(row.facts.get("closed")), row.facts.get("status"))
         if state != getattr(self, "_actions_for", ()):
             self._actions_for = state
             self.refresh_bindings()

@@ -195,7 +195,8 @@ class OpportunitiesScreen(OpportunityActions):
         """Each row's search text and packed amounts (:meth:`TuiSnapshot.prepare`), made
         a slice at a time after the list is drawn and between keys, then the lists the
         shown order searches and sums, so the first search filters at once (at 100,000
-        rows this takes most of a second; a search before it is done makes the rest)."""
+        rows this takes most of a second; a search before it is done makes the rest),
+        then the facts' other columns (opening a record reads them)."""
         if snapshot is self._search_ready:
             return
         self._search_ready = snapshot
@@ -206,6 +207,11 @@ class OpportunitiesScreen(OpportunityActions):
         ]
         jobs.append(lambda: snapshot.order(self._sort()).hays)
         jobs.append(lambda: snapshot.order(self._sort()).packed)
+        # the facts a list row does not keep, a column at a time: a record opened
+        # whole is held to all of them (its file unchanged since the snapshot)
+        table = snapshot.facts_table
+        if table is not None:
+            jobs.extend(partial(table.values, name) for name in table.fields)
 
         def step(job: int) -> None:
             if self._search_ready is not snapshot:
