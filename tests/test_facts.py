@@ -402,3 +402,35 @@ def test_a_patched_table_works_a_column_out_as_every_change_made_at_once() -> No
         assert out.paths == expected
         for name in {n for r in plain.values() for n in r}:
             assert decoded(out.columns[name]) == [plain[p].get(name, MISSING) for p in expected]
+
+
+def test_a_forked_half_parses_as_this_process_does(
+    repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Many files to parse: a forked child parses the second half; the tables (rows,
+    blob ids, what could not be read) are those of one process parsing them all, and
+    the cache it writes reads back the same."""
+    files = {f"opportunities/o{n:02}.yaml": opportunity(n) for n in range(24)}
+    files["opportunities/o30.yaml"] = "id: o30\nname: [unclosed\n"
+    write(repo, files)
+    commit_all(repo, "many")
+    (repo / "opportunities/o31.yaml").symlink_to(repo / "opportunities/o01.yaml")
+    (repo / "opportunities/o07.yaml").write_text(opportunity(7, name="Edited"))
+
+    def tables(fork_from: int) -> dict[str, Any]:
+        monkeypatch.setattr(facts_cache, "FORK_FROM", fork_from)
+        read = read_tables(WorkTree(repo), use_cache=False)
+        return {
+            f: (t.paths, [t.row(i) for i in range(len(t))], t.unreadable) for f, t in read.items()
+        }
+
+    plain = tables(10**9)
+    assert len(plain["opportunities"][0]) == 25  # (o30 kept as unreadable, o31 refused)
+    assert tables(4) == plain
+    shutil.rmtree(repo / ".git" / "crmfiles", ignore_errors=True)
+    monkeypatch.setattr(facts_cache, "FORK_FROM", 4)
+    learned = read_tables(WorkTree(repo))  # parsed in halves, and saved
+    assert {f: (t.paths, [t.row(i) for i in range(len(t))]) for f, t in learned.items()} == {
+        f: v[:2] for f, v in plain.items()
+    }
+    assert_agree(repo)
