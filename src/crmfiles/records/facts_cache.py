@@ -303,14 +303,11 @@ def parsed(source: Source, folder: str, paths: list[str]) -> Iterator[Parsed]:
     from crmfiles.records.stream import Forked
     from crmfiles.records.worktree import WorkTree
 
-    def parse_all(part: list[str]) -> list[Parsed]:
-        return list(_parsed_files(source, folder, part))
-
     if len(paths) < FORK_FROM or type(source) is not WorkTree:
         yield from _parsed_files(source, folder, paths)
         return
     split = len(paths) // 2
-    child = Forked(lambda: parse_all(paths[split:]))
+    child = Forked(lambda: list(_parsed_files(source, folder, paths[split:])))
     try:
         yield from _parsed_files(source, folder, paths[:split] if child.pid else paths)
     finally:
